@@ -1,0 +1,85 @@
+"""Gunicorn settings for the scrm web apps (intake, workflow, settlement, notify).
+
+Plain gunicorn configuration: module-level names are gunicorn settings.  It is
+loaded by the ``scrm <service> web`` commands (and works with ``gunicorn -c``).
+It imports nothing from the project, only the standard library.
+
+Every value can be overridden by an environment variable:
+
+    GUNICORN_BIND              default 0.0.0.0:$PORT, or 0.0.0.0:8000 without PORT
+    GUNICORN_WORKERS           default 2
+    GUNICORN_THREADS           default 4 (per worker; gthread worker class)
+    GUNICORN_TIMEOUT           default 30 seconds
+    GUNICORN_GRACEFUL_TIMEOUT  default 30 seconds
+    GUNICORN_KEEPALIVE         default 5 seconds
+    GUNICORN_MAX_REQUESTS      default 0 (never recycle workers)
+    GUNICORN_MAX_REQUESTS_JITTER  default 0
+    GUNICORN_LOGLEVEL          default info
+    GUNICORN_ACCESSLOG         default "-" (stdout); empty string disables it
+    GUNICORN_FORWARDED_ALLOW_IPS  default 127.0.0.1,::1
+    GUNICORN_PRELOAD           default false
+    GUNICORN_PROC_NAME         default scrm
+
+The ``--bind`` option of ``scrm <service> web`` takes precedence over
+GUNICORN_BIND / PORT.
+"""
+
+import os
+
+
+def _env_str(name, default):
+    value = os.environ.get(name)
+    return default if value is None or value.strip() == "" else value.strip()
+
+
+def _env_int(name, default):
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return int(value)
+
+
+def _env_bool(name, default):
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "y", "on")
+
+
+# --- sockets -----------------------------------------------------------------
+bind = [_env_str("GUNICORN_BIND", "0.0.0.0:" + _env_str("PORT", "8000"))]
+backlog = _env_int("GUNICORN_BACKLOG", 2048)
+
+# --- workers -----------------------------------------------------------------
+# Threads in a few processes: the apps are I/O bound (database, Kafka).
+worker_class = "gthread"
+workers = _env_int("GUNICORN_WORKERS", 2)
+threads = _env_int("GUNICORN_THREADS", 4)
+timeout = _env_int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = _env_int("GUNICORN_KEEPALIVE", 5)
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 0)
+max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 0)
+preload_app = _env_bool("GUNICORN_PRELOAD", False)
+
+# The heartbeat file is touched constantly: keep it in memory, not on an
+# overlay filesystem, where os.fchmod can block a worker (gunicorn FAQ).
+if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+    worker_tmp_dir = "/dev/shm"
+
+# --- proxies -----------------------------------------------------------------
+forwarded_allow_ips = _env_str("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# --- logging -----------------------------------------------------------------
+# Access log to stdout, one JSON object per request (values are not escaped by
+# gunicorn, so a user agent containing a double quote breaks the line).
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
+errorlog = "-"
+loglevel = _env_str("GUNICORN_LOGLEVEL", "info")
+access_log_format = (
+    '{"time":"%(t)s","remote":"%(h)s","method":"%(m)s","path":"%(U)s",'
+    '"query":"%(q)s","protocol":"%(H)s","status":%(s)s,"bytes":"%(b)s",'
+    '"duration_us":%(D)s,"referer":"%(f)s","user_agent":"%(a)s",'
+    '"request_id":"%({x-request-id}i)s","pid":"%(p)s"}'
+)
+proc_name = _env_str("GUNICORN_PROC_NAME", "scrm")

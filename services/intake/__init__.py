@@ -1,0 +1,1 @@
+"""intake: turns channel submissions into ticket-created events."""

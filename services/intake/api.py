@@ -1,0 +1,74 @@
+"""Intake's HTTP adapter: the H5 form channel and look-ups."""
+
+from __future__ import annotations
+
+import re
+from uuid import UUID
+
+from flask import Flask, jsonify
+from marshmallow import Schema, fields, validate
+
+from shared import web
+from shared.contracts import Customer
+from shared.errors import NotFound
+
+from services.intake.application import IntakeApplication
+
+TENANT = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
+
+
+class H5Submission(Schema):
+    submission_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    customer = fields.Nested(Customer, required=True)
+    description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class TicketAccepted(Schema):
+    ticket_id = fields.UUID()
+    created = fields.Boolean()
+
+
+class SubmissionView(H5Submission):
+    ticket_id = fields.UUID()
+    channel = fields.String()
+    received_at = fields.DateTime()
+
+
+def _tenant(tenant: str) -> str:
+    if not TENANT.match(tenant):  # unknown shapes never reach the store
+        raise NotFound("no such tenant")
+    return tenant
+
+
+def create_app(intake: IntakeApplication) -> Flask:
+    app = web.create_app("intake", "SCRM intake API")
+
+    @app.post("/v1/tenants/<tenant>/h5/submissions")
+    def submit_h5(tenant: str):
+        body = web.json_body(H5Submission())
+        accepted = intake.submit(_tenant(tenant), "h5", body["submission_id"], body["customer"], body["description"])
+        return jsonify(ticket_id=str(accepted.ticket_id), created=accepted.created), 201 if accepted.created else 200
+
+    web.document(app, "post", "/v1/tenants/{tenant}/h5/submissions", "Submit an H5 form; returns the ticket id",
+                 body=H5Submission, responses={201: TicketAccepted, 200: "Already accepted: same ticket",
+                                               400: "Invalid fields", 415: "Not JSON", 503: "Retry later"})
+
+    @app.get("/v1/tenants/<tenant>/tickets/<uuid:ticket_id>")
+    def ticket(tenant: str, ticket_id: UUID):
+        return jsonify(_view(intake.get(ticket_id, _tenant(tenant))))
+
+    web.document(app, "get", "/v1/tenants/{tenant}/tickets/{ticket_id}", "The submission behind a ticket",
+                 responses={200: SubmissionView, 404: "Not found"})
+
+    @app.get("/v1/tenants/<tenant>/channels/<channel>/messages/<path:message_id>")
+    def by_message(tenant: str, channel: str, message_id: str):
+        return jsonify(_view(intake.submission(_tenant(tenant), channel, message_id)))
+
+    web.document(app, "get", "/v1/tenants/{tenant}/channels/{channel}/messages/{message_id}",
+                 "The ticket created from a channel's message", responses={200: SubmissionView, 404: "Not found"})
+    return app
+
+
+def _view(s) -> dict:
+    return {"ticket_id": str(s.id), "channel": s.channel, "submission_id": s.submission_id,
+            "customer": s.customer, "description": s.description, "received_at": s.created_on.isoformat()}

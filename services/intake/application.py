@@ -1,0 +1,60 @@
+"""Intake commands and queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from shared.errors import NotFound, Unavailable
+from shared.eventstore import IntegrityError, ServiceApplication
+from shared.groupcommit import GroupCommitter
+from shared.metrics import COMMIT_BATCH
+
+from services.intake.domain import Submission, ticket_id
+
+COMMIT_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class Accepted:
+    ticket_id: UUID
+    created: bool  # False: the same submission was accepted before
+
+
+class IntakeApplication(ServiceApplication):
+    name = "intake"
+
+    def __init__(self, env: dict[str, str] | None = None):
+        super().__init__(env)
+        self._committer = GroupCommitter(self._save_group, on_group=COMMIT_BATCH.labels("intake").observe)
+
+    def _save_group(self, pending: Sequence[list]) -> None:
+        self.record(event for events in pending for event in events)
+
+    def submit(self, tenant: str, channel: str, submission_id: str,
+               customer: dict[str, Any], description: str) -> Accepted:
+        """Record a submission durably (grouped with concurrent ones) before returning."""
+        submission = Submission(tenant=tenant, channel=channel, submission_id=submission_id,
+                                customer=customer, description=description)
+        try:
+            self._committer.submit(submission.collect_events()).result(timeout=COMMIT_TIMEOUT)
+        except IntegrityError:
+            return Accepted(submission.id, created=False)
+        except TimeoutError:
+            raise Unavailable("recording took too long; retry with the same submission id") from None
+        return Accepted(submission.id, created=True)
+
+    def submission(self, tenant: str, channel: str, submission_id: str) -> Submission:
+        return self.get(ticket_id(tenant, channel, submission_id), tenant)
+
+    def get(self, id_: UUID, tenant: str) -> Submission:
+        try:
+            found = self.repository.get(id_)
+        except AggregateNotFoundError:
+            raise NotFound("no such ticket") from None
+        if found.tenant != tenant:
+            raise NotFound("no such ticket")
+        return found

@@ -1,0 +1,30 @@
+"""A submission from a channel. Its id is the ticket id, derived from where it came from,
+so a channel that retries can never create a second ticket."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+_TICKET_IDS = UUID("0b6c7f51-6a43-4b8e-8f63-8f4f0c2d4a31")
+
+
+def ticket_id(tenant: str, channel: str, submission_id: str) -> UUID:
+    return uuid5(_TICKET_IDS, f"{tenant}\x1f{channel}\x1f{submission_id}")
+
+
+class Submission(Aggregate):
+    @staticmethod
+    def create_id(tenant: str, channel: str, submission_id: str) -> UUID:
+        return ticket_id(tenant, channel, submission_id)
+
+    @event("Received")
+    def __init__(self, tenant: str, channel: str, submission_id: str,
+                 customer: dict[str, Any], description: str):
+        self.tenant = tenant
+        self.channel = channel
+        self.submission_id = submission_id
+        self.customer = customer
+        self.description = description

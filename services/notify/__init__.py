@@ -1,0 +1,1 @@
+"""notify: tells the right people at each step, exactly once per event and recipient."""

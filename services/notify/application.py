@@ -1,0 +1,22 @@
+"""Notify queries (deliveries are requested and made by the worker)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from shared.eventstore import ServiceApplication
+
+from services.notify.domain import TicketDeliveries
+
+
+class NotifyApplication(ServiceApplication):
+    name = "notify"
+
+    def deliveries(self, tenant: str, ticket_id: UUID) -> list[dict]:
+        try:
+            found = self.repository.get(TicketDeliveries.create_id(ticket_id))
+        except AggregateNotFoundError:
+            return []
+        return list(found.deliveries.values()) if found.tenant == tenant else []

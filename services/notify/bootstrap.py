@@ -1,0 +1,38 @@
+"""Builds notify's object graph from settings; nothing is built at import time."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from shared.follower import Follower
+from shared.persistence import store_env
+from shared.settings import Settings
+from shared.transport import subscribe
+from shared.transport.embedded import EmbeddedSubscription
+
+from services.notify.api import create_app
+from services.notify.application import NotifyApplication
+from services.notify.channels.outbox_file import OutboxFileChannel
+from services.notify.dispatcher import dispatch
+from services.notify.outbox import REQUESTS
+from services.notify.policies import STAFF_CHANNEL, notify_policy
+from services.workflow.outbox import OUTBOX as WORKFLOW
+
+
+def application(settings: Settings) -> NotifyApplication:
+    return NotifyApplication(env=store_env("notify", settings))
+
+
+def web_app(settings: Settings | None = None) -> Flask:
+    return create_app(application(settings or Settings.from_env()))
+
+
+def follower(settings: Settings) -> Follower:
+    return Follower("notify", application(settings), notify_policy, subscribe("notify", [WORKFLOW], settings))
+
+
+def dispatcher(settings: Settings) -> Follower:
+    """Follows notify's own requests, whatever the transport: they never leave notify."""
+    channels = {STAFF_CHANNEL: OutboxFileChannel(settings.data_dir / "outbox")}
+    return Follower("notify-dispatch", application(settings), dispatch(channels),
+                    EmbeddedSubscription([REQUESTS], settings))

@@ -1,0 +1,1 @@
+"""settlement: prices consumed parts and labour, issues statements and technician payouts."""

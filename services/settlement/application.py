@@ -1,0 +1,29 @@
+"""Settlement queries (statements are issued by the worker's policy)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from shared.errors import NotFound
+from shared.eventstore import ServiceApplication
+
+from services.settlement.domain import PriceBook, Settlement
+
+
+class SettlementApplication(ServiceApplication):
+    name = "settlement"
+
+    def __init__(self, book: PriceBook, env: dict[str, str] | None = None):
+        super().__init__(env)
+        self.book = book
+
+    def statement(self, tenant: str, ticket_id: UUID) -> dict:
+        try:
+            settlement = self.repository.get(Settlement.create_id(ticket_id))
+        except AggregateNotFoundError:
+            settlement = None
+        if settlement is None or settlement.tenant != tenant or settlement.statement is None:
+            raise NotFound("no statement for this ticket yet (it is issued when the ticket closes)")
+        return settlement.statement

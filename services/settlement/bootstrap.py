@@ -1,0 +1,29 @@
+"""Builds settlement's object graph from settings; nothing is built at import time."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from shared.follower import Follower
+from shared.persistence import store_env
+from shared.settings import Settings
+from shared.transport import subscribe
+
+from services.settlement.api import create_app
+from services.settlement.application import SettlementApplication
+from services.settlement.domain import BUILT_IN
+from services.settlement.policies import settlement_policy
+from services.workflow.outbox import OUTBOX as WORKFLOW
+
+
+def application(settings: Settings) -> SettlementApplication:
+    return SettlementApplication(BUILT_IN, env=store_env("settlement", settings))
+
+
+def web_app(settings: Settings | None = None) -> Flask:
+    return create_app(application(settings or Settings.from_env()))
+
+
+def follower(settings: Settings) -> Follower:
+    app = application(settings)
+    return Follower("settlement", app, settlement_policy(app.book), subscribe("settlement", [WORKFLOW], settings))

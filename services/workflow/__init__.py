@@ -1,0 +1,1 @@
+"""workflow: templates, the Ticket aggregate and the staff actions that move it."""

@@ -1,0 +1,32 @@
+"""Builds workflow's object graph from settings; nothing is built at import time."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from shared.follower import Follower
+from shared.persistence import store_env
+from shared.settings import Settings
+from shared.transport import subscribe
+
+from services.intake.outbox import OUTBOX as INTAKE
+from services.workflow.api import create_app
+from services.workflow.application import WorkflowApplication
+from services.workflow.domain import default_template
+from services.workflow.policies import ticket_policy
+
+
+def application(settings: Settings) -> WorkflowApplication:
+    handler = os.environ.get("SCRM_WORKFLOW_DEFAULT_HANDLER", "technician-1")
+    return WorkflowApplication(default_template(handler), env=store_env("workflow", settings))
+
+
+def web_app(settings: Settings | None = None) -> Flask:
+    return create_app(application(settings or Settings.from_env()))
+
+
+def follower(settings: Settings) -> Follower:
+    app = application(settings)
+    return Follower("workflow", app, ticket_policy(app.template), subscribe("workflow", [INTAKE], settings))

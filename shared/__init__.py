@@ -1,0 +1,1 @@
+"""The small kernel every service uses: envelope, contracts, persistence, transport, web helpers."""

@@ -1,0 +1,142 @@
+"""Public event contracts: what each event type on a topic carries, validated by marshmallow.
+
+Topics are a contract for other systems. A change that breaks a consumer gets a new
+`version`; old envelopes are upcast on read (see `Contract.upcasters`), never rewritten.
+`scrm contracts` prints these as JSON Schema.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from shared.envelope import Envelope
+
+_text = {"required": True, "validate": validate.Length(min=1, max=500)}
+
+
+class Customer(Schema):
+    name = fields.String(**_text)
+    phone = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9][0-9 -]{4,19}$"))
+    address = fields.String(**_text)
+
+
+class TicketCreated(Schema):
+    channel = fields.String(**_text)
+    submission_id = fields.String(**_text)
+    customer = fields.Nested(Customer, required=True)
+    description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class TicketAssigned(Schema):
+    template = fields.String(**_text)
+    node = fields.String(**_text)
+    handler = fields.String(**_text)
+    reason = fields.String(**_text)
+
+
+class Item(Schema):
+    code = fields.String(**_text)
+    quantity = fields.Decimal(required=True, as_string=True, validate=validate.Range(min=0, min_inclusive=False))
+
+
+class ItemsRecorded(Schema):
+    by = fields.String(**_text)
+    items = fields.List(fields.Nested(Item), required=True, validate=validate.Length(min=1))
+
+
+class TicketTransitioned(Schema):
+    from_node = fields.String(required=True, allow_none=True)
+    to_node = fields.String(**_text)
+    by = fields.String(**_text)
+
+
+class StatementLine(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(["part", "labour"]))
+    code = fields.String(**_text)
+    quantity = fields.Decimal(required=True, as_string=True)
+    unit_price = fields.Decimal(required=True, as_string=True)
+    amount = fields.Decimal(required=True, as_string=True)
+    priced = fields.Boolean(required=True)  # False: the code is not in the price book
+
+
+class StatementIssued(Schema):
+    currency = fields.String(required=True, validate=validate.Length(equal=3))
+    lines = fields.List(fields.Nested(StatementLine), required=True)
+    subtotal = fields.Decimal(required=True, as_string=True)
+    tax = fields.Decimal(required=True, as_string=True)
+    total = fields.Decimal(required=True, as_string=True)
+    technician = fields.String(**_text)
+    payout = fields.Decimal(required=True, as_string=True)
+
+
+class DeliveryRequested(Schema):
+    delivery_id = fields.UUID(required=True)
+    channel = fields.String(**_text)
+    recipient = fields.String(**_text)
+    message = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class DeliveryMade(Schema):
+    delivery_id = fields.UUID(required=True)
+    channel = fields.String(**_text)
+    recipient = fields.String(**_text)
+
+
+class ContractError(ValueError):
+    def __init__(self, type_: str, messages: Any):
+        super().__init__(f"{type_}: {messages}")
+        self.messages = messages
+
+
+@dataclass(frozen=True)
+class Contract:
+    type: str
+    schema: Schema
+    version: int = 1
+    upcasters: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
+
+
+def topic(service: str) -> str:
+    """Each service publishes its public events on its own Kafka topic, keyed by ticket id."""
+    return f"scrm.{service}"
+
+
+CONTRACTS: dict[str, Contract] = {
+    c.type: c
+    for c in (
+        Contract("ticket.created", TicketCreated()),
+        Contract("ticket.assigned", TicketAssigned()),
+        Contract("ticket.transitioned", TicketTransitioned()),
+        Contract("ticket.parts_consumed", ItemsRecorded()),
+        Contract("ticket.labour_recorded", ItemsRecorded()),
+        Contract("ticket.closed", TicketTransitioned()),
+        Contract("settlement.statement_issued", StatementIssued()),
+        Contract("notify.delivery_requested", DeliveryRequested()),
+        Contract("notify.delivery_made", DeliveryMade()),
+    )
+}
+
+
+def contract(type_: str) -> Contract:
+    try:
+        return CONTRACTS[type_]
+    except KeyError:
+        raise ContractError(type_, "unknown event type") from None
+
+
+def validate_envelope(envelope: Envelope) -> Envelope:
+    """Raise ContractError unless the envelope's data fits its contract (after upcasting)."""
+    c = contract(envelope.type)
+    data, version = envelope.data, envelope.schema_version
+    while version < c.version:
+        data, version = c.upcasters[version](data), version + 1
+    try:
+        c.schema.load(data)
+    except ValidationError as e:
+        raise ContractError(envelope.type, e.messages) from None
+    if data is envelope.data:
+        return envelope
+    return Envelope(**{**envelope.__dict__, "data": data, "schema_version": version})

@@ -1,0 +1,66 @@
+"""A service's notification log is its outbox: this says which of its events are public
+and how each becomes an envelope. Relays and embedded followers both read it this way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from eventsourcing.application import Application
+from eventsourcing.utils import get_topic
+
+from shared.envelope import Envelope, event_id
+from shared.persistence import store_env
+from shared.settings import Settings
+
+Translation = Callable[[Any], tuple[str, dict[str, Any]]]  # domain event -> (type, data)
+
+
+@dataclass(frozen=True)
+class Outbox:
+    service: str
+    translations: Mapping[type, Translation]
+
+    @property
+    def topics(self) -> list[str]:
+        """The stored-event topics of the public events, to select them from the log."""
+        return [get_topic(cls) for cls in self.translations]
+
+    def envelope(self, event: Any, sequence: int) -> Envelope:
+        type_, data = self.translations[type(event)](event)
+        return Envelope(
+            id=event_id(event.originator_id, event.originator_version),
+            source=f"scrm/{self.service}",
+            type=type_,
+            subject=getattr(event, "ticket_id", None) or event.originator_id,  # always the ticket
+            time=event.timestamp,
+            tenant=event.tenant,
+            data=data,
+            sequence=sequence,
+        )
+
+    def reader(self, settings: Settings) -> OutboxReader:
+        return OutboxReader(self, settings)
+
+
+class OutboxReader:
+    """Reads a service's public events straight from its store, in notification order."""
+
+    def __init__(self, outbox: Outbox, settings: Settings):
+        self.outbox = outbox
+        self._app = Application(env=store_env(outbox.service, settings))
+
+    def read(self, after: int, limit: int = 1000) -> tuple[int, list[Envelope]]:
+        """Envelopes after position `after`, and the position of the last one (`after` if none)."""
+        notifications = self._app.recorder.select_notifications(
+            start=after, limit=limit, topics=self.outbox.topics, inclusive_of_start=False
+        )
+        to_event = self._app.mapper.to_domain_event
+        envelopes = [self.outbox.envelope(to_event(n), n.id) for n in notifications]
+        return (notifications[-1].id if notifications else after), envelopes
+
+    def last_position(self) -> int:
+        return self._app.recorder.max_notification_id() or 0
+
+    def close(self) -> None:
+        self._app.close()

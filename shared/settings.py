@@ -1,0 +1,33 @@
+"""Platform configuration, read from the environment once at start-up (never at import)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+SERVICES = ("intake", "workflow", "settlement", "notify")
+TRANSPORTS = ("embedded", "kafka")
+
+
+@dataclass(frozen=True)
+class Settings:
+    transport: str = "embedded"
+    data_dir: Path = Path("var")
+    database_url: str | None = None  # PostgreSQL; None means SQLite files in data_dir
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    create_tables: bool = True
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        transport = env.get("SCRM_TRANSPORT", "embedded")
+        if transport not in TRANSPORTS:
+            raise ValueError(f"SCRM_TRANSPORT must be one of {TRANSPORTS}, not {transport!r}")
+        return cls(
+            transport=transport,
+            data_dir=Path(env.get("SCRM_DATA_DIR", "var")).absolute(),
+            database_url=env.get("SCRM_DATABASE_URL") or None,
+            kafka_bootstrap=env.get("SCRM_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
+            create_tables=env.get("SCRM_CREATE_TABLES", "y").lower() in ("y", "yes", "1", "true"),
+        )

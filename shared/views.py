@@ -1,0 +1,32 @@
+"""Turning domain events into JSON for HTTP responses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+_HIDDEN = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+
+
+def plain(value: Any) -> Any:
+    """JSON-safe copy: Decimals and UUIDs as strings, datetimes as ISO 8601."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, (Decimal, UUID)):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="milliseconds")
+    return value
+
+
+def timeline_entry(event: Any) -> dict[str, Any]:
+    return {
+        "type": type(event).__name__,
+        "version": event.originator_version,
+        "at": plain(event.timestamp),
+        "data": plain({k: v for k, v in event.__dict__.items() if k not in _HIDDEN}),
+    }

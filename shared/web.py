@@ -1,0 +1,123 @@
+"""What every service's HTTP app shares: JSON errors, body parsing, health, metrics, OpenAPI.
+
+Errors are values at the edge: every 4xx/5xx body is
+`{"error": {"code": "...", "message": "...", "details": {...}}}`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Flask, Response, g, jsonify, request
+from marshmallow import Schema, ValidationError
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from werkzeug.exceptions import HTTPException
+
+from shared.errors import DomainError
+from shared.metrics import HTTP_REQUESTS, HTTP_SECONDS
+
+MAX_BODY = 256 * 1024
+
+
+def error_body(status: int, code: str, message: str, **details: Any) -> tuple[Response, int]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return jsonify(error=body), status
+
+
+def create_app(name: str, title: str, health: Callable[[], bool] = lambda: True) -> Flask:
+    app = Flask(name)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    app.json.ensure_ascii = False  # Chinese text stays readable
+    app.extensions["openapi"] = []
+
+    @app.errorhandler(DomainError)
+    def domain_error(e: DomainError):
+        response, status = error_body(e.status, e.code, e.message, **e.details)
+        if status == 503:
+            response.headers["Retry-After"] = "5"
+        return response, status
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException):
+        code = (e.name or "error").lower().replace(" ", "_")
+        return error_body(e.code or 500, code, e.description or e.name)
+
+    @app.errorhandler(Exception)
+    def unexpected(e: Exception):
+        app.logger.exception("unhandled error")
+        return error_body(500, "internal", "unexpected error; it has been logged")
+
+    @app.before_request
+    def start_timer():
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def observe(response: Response):
+        endpoint = request.endpoint or "unknown"
+        HTTP_REQUESTS.labels(name, endpoint, response.status_code).inc()
+        HTTP_SECONDS.labels(name, endpoint).observe(time.perf_counter() - g.get("started", time.perf_counter()))
+        return response
+
+    @app.get("/healthz")
+    def healthz():
+        ok = health()
+        return jsonify(status="ok" if ok else "unhealthy", service=name), 200 if ok else 503
+
+    @app.get("/metrics")
+    def metrics():
+        return Response(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/openapi.json")
+    def openapi():
+        return jsonify(openapi_spec(app, title))
+
+    return app
+
+
+def json_body(schema: Schema) -> dict[str, Any]:
+    """The request's JSON body, loaded by `schema`; a clear 4xx otherwise."""
+    if not request.is_json:
+        raise _BadRequest(415, "unsupported_media_type", "send the body as application/json")
+    raw = request.get_json(silent=True)
+    if not isinstance(raw, dict):
+        raise _BadRequest(400, "malformed_json", "the body is not a JSON object")
+    try:
+        return schema.load(raw)
+    except ValidationError as e:
+        raise _BadRequest(400, "validation_failed", "some fields are invalid", fields=e.messages) from None
+
+
+class _BadRequest(DomainError):
+    def __init__(self, status: int, code: str, message: str, **details: Any):
+        super().__init__(message, **details)
+        self.status, self.code = status, code
+
+
+def document(app: Flask, method: str, path: str, summary: str, *, body: type[Schema] | None = None,
+             responses: dict[int, str | type[Schema]] | None = None) -> None:
+    """Add an operation to the app's OpenAPI document (served at /openapi.json)."""
+    operation: dict[str, Any] = {"summary": summary, "tags": [app.name], "responses": {}}
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    for status, what in (responses or {}).items():
+        if isinstance(what, str):
+            operation["responses"][str(status)] = {"description": what}
+        else:
+            operation["responses"][str(status)] = {
+                "description": what.__name__, "content": {"application/json": {"schema": what}}}
+    app.extensions["openapi"].append((path, method.lower(), operation))
+
+
+def openapi_spec(app: Flask, title: str) -> dict[str, Any]:
+    spec = APISpec(title=title, version="1.0.0", openapi_version="3.0.3", plugins=[MarshmallowPlugin()])
+    paths: dict[str, dict[str, Any]] = {}
+    for path, method, operation in app.extensions["openapi"]:
+        paths.setdefault(path, {})[method] = operation
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
