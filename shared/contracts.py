@@ -94,6 +94,7 @@ class ContractError(ValueError):
 @dataclass(frozen=True)
 class Contract:
     type: str
+    source: str  # the service that publishes it
     schema: Schema
     version: int = 1
     upcasters: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
@@ -107,15 +108,14 @@ def topic(service: str) -> str:
 CONTRACTS: dict[str, Contract] = {
     c.type: c
     for c in (
-        Contract("ticket.created", TicketCreated()),
-        Contract("ticket.assigned", TicketAssigned()),
-        Contract("ticket.transitioned", TicketTransitioned()),
-        Contract("ticket.parts_consumed", ItemsRecorded()),
-        Contract("ticket.labour_recorded", ItemsRecorded()),
-        Contract("ticket.closed", TicketTransitioned()),
-        Contract("settlement.statement_issued", StatementIssued()),
-        Contract("notify.delivery_requested", DeliveryRequested()),
-        Contract("notify.delivery_made", DeliveryMade()),
+        Contract("ticket.created", "intake", TicketCreated()),
+        Contract("ticket.assigned", "workflow", TicketAssigned()),
+        Contract("ticket.parts_consumed", "workflow", ItemsRecorded()),
+        Contract("ticket.labour_recorded", "workflow", ItemsRecorded()),
+        Contract("ticket.closed", "workflow", TicketTransitioned()),
+        Contract("settlement.statement_issued", "settlement", StatementIssued()),
+        Contract("notify.delivery_requested", "notify", DeliveryRequested()),
+        Contract("notify.delivery_made", "notify", DeliveryMade()),
     )
 }
 

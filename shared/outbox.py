@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from eventsourcing.application import Application
 from eventsourcing.utils import get_topic
 
 from shared.envelope import Envelope, event_id
+from shared.eventstore import ServiceApplication, Tracking
 from shared.persistence import store_env
 from shared.settings import Settings
 
@@ -48,7 +48,7 @@ class OutboxReader:
 
     def __init__(self, outbox: Outbox, settings: Settings):
         self.outbox = outbox
-        self._app = Application(env=store_env(outbox.service, settings))
+        self._app = ServiceApplication(env=store_env(outbox.service, settings))
 
     def read(self, after: int, limit: int = 1000) -> tuple[int, list[Envelope]]:
         """Envelopes after position `after`, and the position of the last one (`after` if none)."""
@@ -61,6 +61,13 @@ class OutboxReader:
 
     def last_position(self) -> int:
         return self._app.recorder.max_notification_id() or 0
+
+    def relayed(self, relay: str) -> int:
+        """How far `relay` has published this outbox (kept in the service's own store)."""
+        return self._app.position(relay)
+
+    def mark_relayed(self, relay: str, position: int) -> None:
+        self._app.record([], Tracking(relay, position))
 
     def close(self) -> None:
         self._app.close()

@@ -16,6 +16,7 @@ class Settings:
     data_dir: Path = Path("var")
     database_url: str | None = None  # PostgreSQL; None means SQLite files in data_dir
     kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_partitions: int = 4
     create_tables: bool = True
 
     @classmethod
@@ -29,5 +30,6 @@ class Settings:
             data_dir=Path(env.get("SCRM_DATA_DIR", "var")).absolute(),
             database_url=env.get("SCRM_DATABASE_URL") or None,
             kafka_bootstrap=env.get("SCRM_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
+            kafka_partitions=int(env.get("SCRM_KAFKA_PARTITIONS", "4")),
             create_tables=env.get("SCRM_CREATE_TABLES", "y").lower() in ("y", "yes", "1", "true"),
         )

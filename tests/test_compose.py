@@ -368,7 +368,7 @@ def test_app_service_environment_points_at_compose_infrastructure(name):
     assert url.path.lstrip("/") == pg_env.get("POSTGRES_DB")
 
     expected_create_table = "y" if name == "db-init" else "n"
-    assert str(env.get("CREATE_TABLE")).lower() == expected_create_table
+    assert str(env.get("SCRM_CREATE_TABLES")).lower() == expected_create_table
 
 
 # --- (f) relays ----------------------------------------------------------------

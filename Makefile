@@ -1,0 +1,40 @@
+# Set-up is part of every target: a fresh machine needs only Python 3.11 and pip.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run run-distributed test test-unit test-integration test-e2e bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: install            ## the whole platform, embedded: SQLite stores in ./var, no servers
+	$(BIN)/scrm run
+
+run-distributed: install  ## PostgreSQL + Kafka-protocol broker + every service as its own process
+	$(BIN)/python deploy/local_cluster.py
+
+test: install           ## everything: unit, integration (SQLite, PostgreSQL), end-to-end, crash
+	$(BIN)/pytest
+
+test-unit: install
+	$(BIN)/pytest tests/unit
+
+test-integration: install
+	$(BIN)/pytest tests/integration
+
+test-e2e: install
+	$(BIN)/pytest tests/e2e
+
+bench: install
+	$(BIN)/python bench/intake_submissions.py
+	$(BIN)/python bench/workflow_backlog.py
+
+clean:
+	rm -rf $(VENV) var *.egg-info

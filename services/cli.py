@@ -1,0 +1,126 @@
+"""`scrm`: run the platform, each service's HTTP app and worker, relays, and ops tasks."""
+
+from __future__ import annotations
+
+import json
+import os
+from importlib import import_module
+
+import click
+
+from shared import logs
+from shared.settings import SERVICES, TRANSPORTS, Settings
+
+from services.supervisor import WORKERS
+
+WEB_PORTS = {"intake": 8001, "workflow": 8002, "settlement": 8003, "notify": 8004}
+
+
+def _bootstrap(service: str):
+    return import_module(f"services.{service}.bootstrap")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
+@click.option("--transport", type=click.Choice(TRANSPORTS), envvar="SCRM_TRANSPORT", default="embedded",
+              help="How services exchange events: read each other's stores, or through Kafka.")
+@click.option("--data-dir", envvar="SCRM_DATA_DIR", default="var", help="Folder for SQLite stores and the outbox.")
+@click.option("--database-url", envvar="SCRM_DATABASE_URL", default=None,
+              help="PostgreSQL URL; each service uses its own schema. Default: SQLite files.")
+@click.option("--kafka-bootstrap", envvar="SCRM_KAFKA_BOOTSTRAP", default="127.0.0.1:9092")
+def cli(transport: str, data_dir: str, database_url: str | None, kafka_bootstrap: str) -> None:
+    """Work-order platform (工单系统) for SCRM."""
+    # Children started by `scrm run` inherit the same configuration through the environment.
+    os.environ.update(SCRM_TRANSPORT=transport, SCRM_DATA_DIR=os.path.abspath(data_dir),
+                      SCRM_KAFKA_BOOTSTRAP=kafka_bootstrap)
+    if database_url:
+        os.environ["SCRM_DATABASE_URL"] = database_url
+
+
+def _web_command(service: str) -> click.Command:
+    @click.command("web", help=f"Serve {service}'s HTTP API under gunicorn.")
+    @click.option("--bind", default=f"127.0.0.1:{WEB_PORTS[service]}")
+    @click.option("--workers", type=int, default=2)
+    @click.option("--threads", type=int, default=16)
+    @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), default=None,
+                  envvar="SCRM_GUNICORN_CONFIG", help="A gunicorn configuration file (deploy/gunicorn.conf.py).")
+    def web(bind: str, workers: int, threads: int, config_file: str | None) -> None:
+        from shared.serve import serve_http
+
+        logs.configure(f"{service}-web")
+        serve_http(_bootstrap(service).web_app, bind, workers, threads, config_file)
+
+    return web
+
+
+def _worker_command(service: str) -> click.Command:
+    @click.command("worker", help=f"Run {service}'s worker: consume upstream events and record reactions.")
+    def worker() -> None:
+        from shared.serve import run_until_stopped
+
+        logs.configure(f"{service}-worker")
+        settings = Settings.from_env()
+        module = _bootstrap(service)
+        loops = [module.follower(settings).run]
+        if hasattr(module, "dispatcher"):
+            loops.append(module.dispatcher(settings).run)
+        run_until_stopped(*loops)
+
+    return worker
+
+
+for _service in SERVICES:
+    group = click.Group(_service, help=f"The {_service} service.")
+    group.add_command(_web_command(_service))
+    if _service in WORKERS:
+        group.add_command(_worker_command(_service))
+    cli.add_command(group)
+
+
+@cli.command()
+@click.argument("service", type=click.Choice(SERVICES))
+def relay(service: str) -> None:
+    """Publish SERVICE's outbox (its notification log) to Kafka, after commit."""
+    from shared.serve import run_until_stopped
+    from shared.transport.kafka import KafkaRelay
+
+    logs.configure(f"{service}-relay")
+    outbox = import_module(f"services.{service}.outbox").OUTBOX
+    run_until_stopped(KafkaRelay(outbox, Settings.from_env()).run)
+
+
+@cli.group()
+def db() -> None:
+    """Event store administration."""
+
+
+@db.command("init")
+def db_init() -> None:
+    """Create every service's tables once, before workers start (they then skip creation)."""
+    from shared.persistence import store_env
+    from shared.eventstore import ServiceApplication
+
+    settings = Settings.from_env()
+    for service in SERVICES:
+        ServiceApplication(env=store_env(service, settings)).close()
+        click.echo(f"{service}: ready")
+
+
+@cli.command()
+def contracts() -> None:
+    """Print the public event contracts as JSON Schema."""
+    from shared.schema import contracts_json_schema
+
+    click.echo(json.dumps(contracts_json_schema(), indent=2, ensure_ascii=False))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1")
+def run(host: str) -> None:
+    """Start the whole platform on this machine (embedded by default) until Ctrl-C."""
+    from services.supervisor import Supervisor
+
+    Supervisor(Settings.from_env(), host, WEB_PORTS).run()
+
+
+def main() -> None:
+    cli(prog_name="scrm")

@@ -1,0 +1,99 @@
+"""`scrm run`: every service's HTTP app and worker as child processes, restarted if they die.
+
+Each child's pid is written to `<data dir>/pids/<name>.pid`, so ops (and the crash tests)
+can kill one and watch it come back.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from shared.settings import SERVICES, Settings
+
+WORKERS = ("workflow", "settlement", "notify")  # intake has no upstream
+
+
+@dataclass
+class Child:
+    name: str
+    args: list[str]
+    process: subprocess.Popen | None = None
+    restarts: int = 0
+    due: float = 0.0  # when to start it again after it died
+
+    def start(self, env: dict[str, str], pids: Path) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "services", *self.args], env=env)
+        (pids / f"{self.name}.pid").write_text(str(self.process.pid))
+
+
+class Supervisor:
+    def __init__(self, settings: Settings, host: str, ports: dict[str, int]):
+        self.settings = settings
+        self.urls = {s: f"http://{host}:{ports[s]}" for s in SERVICES}
+        self.children = [Child(f"{s}-web", [s, "web", "--bind", f"{host}:{ports[s]}", "--workers", "1",
+                                            "--threads", "8"]) for s in SERVICES]
+        self.children += [Child(f"{s}-worker", [s, "worker"]) for s in WORKERS]
+        if settings.transport == "kafka":
+            self.children += [Child(f"{s}-relay", ["relay", s]) for s in SERVICES]
+        self.pids = settings.data_dir / "pids"
+        self._stopping = False
+
+    def run(self) -> None:
+        from services.cli import db_init
+
+        click.get_current_context().invoke(db_init)  # once, before any process starts
+        self.pids.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "SCRM_CREATE_TABLES": "n"}
+        for child in self.children:
+            child.start(env, self.pids)
+        self._announce()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._stop)
+        while not self._stopping:
+            time.sleep(0.2)
+            self._restart_dead(env)
+        self._stop_children()
+
+    def _restart_dead(self, env: dict[str, str]) -> None:
+        now = time.monotonic()
+        for child in self.children:
+            if child.process.poll() is None or self._stopping:
+                continue
+            if child.due == 0.0:
+                child.restarts += 1
+                child.due = now + min(3.0, 0.5 * child.restarts)
+                click.echo(f"{child.name} exited ({child.process.returncode}); restarting", err=True)
+            elif now >= child.due:
+                child.due = 0.0
+                child.start(env, self.pids)
+
+    def _stop_children(self) -> None:
+        for child in self.children:
+            if child.process.poll() is None:
+                child.process.terminate()
+        deadline = time.monotonic() + 15
+        for child in self.children:
+            try:
+                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.process.kill()
+
+    def _stop(self, *_: object) -> None:
+        self._stopping = True
+
+    def _announce(self) -> None:
+        where = self.settings.database_url or self.settings.data_dir
+        click.echo(f"\nSCRM work-order platform ({self.settings.transport} transport, data in {where})")
+        for service, url in self.urls.items():
+            click.echo(f"  {service:<11} {url}   (OpenAPI: {url}/openapi.json)")
+        click.echo("  H5 form:    POST " + self.urls["intake"] + "/v1/tenants/<tenant>/h5/submissions")
+        click.echo("Ctrl-C stops everything.\n", nl=True)
+        sys.stdout.flush()

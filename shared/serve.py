@@ -1,0 +1,62 @@
+"""Serving: a WSGI app under gunicorn, and a worker loop until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Any, Callable
+
+from gunicorn.app.base import BaseApplication
+
+
+class Gunicorn(BaseApplication):
+    """Gunicorn with the app built in each worker after fork (database pools must not cross a fork)."""
+
+    def __init__(self, factory: Callable[[], Any], options: dict[str, Any], config_file: str | None = None):
+        self._factory = factory
+        self._options = options
+        self._config_file = config_file
+        super().__init__()
+
+    def load_config(self) -> None:
+        if self._config_file:
+            self.load_config_from_file(self._config_file)
+        for key, value in self._options.items():
+            if value is not None and key in self.cfg.settings:
+                self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return self._factory()
+
+
+def serve_http(factory: Callable[[], Any], bind: str, workers: int, threads: int,
+               config_file: str | None = None) -> None:
+    options = {"bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
+               "timeout": 30, "graceful_timeout": 10, "keepalive": 5, "accesslog": None,
+               "control_socket_disable": True}
+    Gunicorn(factory, options, config_file).run()
+
+
+def run_until_stopped(*loops: Callable[[threading.Event], None]) -> None:
+    """Run each loop in its own thread until SIGTERM or SIGINT; a loop that dies stops them all."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    failures: list[BaseException] = []
+
+    def guarded(loop: Callable[[threading.Event], None]) -> None:
+        try:
+            loop(stop)
+        except BaseException as error:  # noqa: BLE001 - reported below, then the process exits non-zero
+            failures.append(error)
+            stop.set()
+
+    threads = [threading.Thread(target=guarded, args=(loop,), daemon=True) for loop in loops]
+    for t in threads:
+        t.start()
+    while not stop.wait(0.5):
+        pass
+    for t in threads:
+        t.join(timeout=15)
+    if failures:
+        raise failures[0]
