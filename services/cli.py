@@ -96,12 +96,12 @@ def db() -> None:
 @db.command("init")
 def db_init() -> None:
     """Create every service's tables once, before workers start (they then skip creation)."""
+    from shared.eventstore import open_store
     from shared.persistence import store_env
-    from shared.eventstore import ServiceApplication
 
     settings = Settings.from_env()
     for service in SERVICES:
-        ServiceApplication(env=store_env(service, settings)).close()
+        open_store(service, store_env(service, settings)).close()
         click.echo(f"{service}: ready")
 
 

@@ -10,9 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, ValidationError, fields, validate
+from marshmallow import Schema as _Schema
 
 from shared.envelope import Envelope
+
+
+
+class Schema(_Schema):
+    """Tolerant reader: fields added later do not break consumers built against older contracts."""
+
+    class Meta:
+        unknown = EXCLUDE
+
 
 _text = {"required": True, "validate": validate.Length(min=1, max=500)}
 

@@ -70,3 +70,12 @@ class ServiceApplication(Application[UUID]):
     def record(self, events: Iterable[Any], tracking: Tracking | None = None) -> None:
         """Commit new events and the upstream position in one transaction."""
         self.events.put(list(events), tracking=tracking)
+
+
+def open_store(service: str, env: dict[str, str]) -> ServiceApplication:
+    """A bare application on `service`'s store, to read its log or keep positions there.
+
+    The application's name picks the tables (`intake_events`, `intake_tracking` on
+    PostgreSQL), so it must be the service's own."""
+    named = type(f"{service.title()}Store", (ServiceApplication,), {"name": service})
+    return named(env=env)

@@ -9,7 +9,7 @@ from typing import Any, Callable, Mapping
 from eventsourcing.utils import get_topic
 
 from shared.envelope import Envelope, event_id
-from shared.eventstore import ServiceApplication, Tracking
+from shared.eventstore import Tracking, open_store
 from shared.persistence import store_env
 from shared.settings import Settings
 
@@ -48,7 +48,7 @@ class OutboxReader:
 
     def __init__(self, outbox: Outbox, settings: Settings):
         self.outbox = outbox
-        self._app = ServiceApplication(env=store_env(outbox.service, settings))
+        self._app = open_store(outbox.service, store_env(outbox.service, settings))
 
     def read(self, after: int, limit: int = 1000) -> tuple[int, list[Envelope]]:
         """Envelopes after position `after`, and the position of the last one (`after` if none)."""

@@ -45,8 +45,9 @@ def create_app(intake: IntakeApplication) -> Flask:
 
     @app.post("/v1/tenants/<tenant>/h5/submissions")
     def submit_h5(tenant: str):
+        tenant = _tenant(tenant)
         body = web.json_body(H5Submission())
-        accepted = intake.submit(_tenant(tenant), "h5", body["submission_id"], body["customer"], body["description"])
+        accepted = intake.submit(tenant, "h5", body["submission_id"], body["customer"], body["description"])
         return jsonify(ticket_id=str(accepted.ticket_id), created=accepted.created), 201 if accepted.created else 200
 
     web.document(app, "post", "/v1/tenants/{tenant}/h5/submissions", "Submit an H5 form; returns the ticket id",

@@ -226,6 +226,32 @@ def _descendants(pid: int) -> list[int]:
     return out
 
 
+def _fully_stopped(pid: int) -> bool:
+    """True if every thread of ``pid`` is in stopped state (or the process is gone)."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat", "rb") as f:
+                state = f.read().decode(errors="replace").rpartition(")")[2].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if state not in ("T", "t", "Z", "X"):
+            return False
+    return True
+
+
+def _sigstop_and_wait(pids: list[int], timeout: float = 5.0) -> None:
+    """SIGSTOP ``pids`` and return only once the kernel reports all their threads stopped
+    (signal delivery is asynchronous, especially for busy multi-threaded processes)."""
+    for pid in pids:
+        _signal(pid, signal.SIGSTOP)
+    wait_for(lambda: all(_fully_stopped(p) for p in pids), timeout, interval=0.002,
+             message=f"processes {pids} did not stop within {timeout}s")
+
+
 def _signal(pid: int, sig: int) -> None:
     try:
         os.kill(pid, sig)
@@ -710,12 +736,9 @@ class Postgres(_Server):
             if not self.running:
                 raise RuntimeError("Postgres is not running")
             pid = self._proc.pid
-            os.kill(pid, signal.SIGSTOP)
             # once the postmaster is really stopped it cannot fork any more children
-            wait_for(lambda: (_proc_stat(pid) or ("T",))[0] in ("T", "t"), 5,
-                     interval=0.005, message="postmaster did not stop")
-            for child in _descendants(pid):
-                _signal(child, signal.SIGSTOP)
+            _sigstop_and_wait([pid])
+            _sigstop_and_wait(_descendants(pid))
             self._paused = True
 
     def resume(self) -> None:
@@ -911,7 +934,7 @@ class KafkaBroker(_Server):
         with self._lock:
             if not self.running:
                 raise RuntimeError("KafkaBroker is not running")
-            os.kill(self._proc.pid, signal.SIGSTOP)
+            _sigstop_and_wait([self._proc.pid])
             self._paused = True
 
     def resume(self) -> None:

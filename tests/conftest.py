@@ -1,0 +1,34 @@
+"""Fixtures: real servers started here, on free loopback ports, stopped afterwards."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from shared.settings import Settings
+from tests.support.servers import KafkaBroker, Postgres
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    with Postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def database_url(postgres):
+    return postgres.create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(scope="session")
+def kafka():
+    with KafkaBroker() as broker:
+        yield broker
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def settings(request, tmp_path):
+    """Settings for one isolated platform: SQLite files in a temp dir, or a fresh PostgreSQL database."""
+    url = request.getfixturevalue("database_url") if request.param == "postgres" else None
+    return Settings(data_dir=tmp_path, database_url=url)

@@ -1,0 +1,114 @@
+"""The thin flow through all four services' applications, on SQLite and on PostgreSQL."""
+
+from decimal import Decimal
+
+import pytest
+
+from services.intake import bootstrap as intake
+from services.notify import bootstrap as notify
+from services.settlement import bootstrap as settlement
+from services.workflow import bootstrap as workflow
+
+CUSTOMER = {"name": "张三", "phone": "13800138000", "address": "上海市浦东新区"}
+STAFF = {"X-Staff-Id": "technician-1"}
+
+
+def submit(client, submission_id="s-1", tenant="acme"):
+    return client.post(f"/v1/tenants/{tenant}/h5/submissions",
+                       json={"submission_id": submission_id, "customer": CUSTOMER, "description": "空调不制冷"})
+
+
+def drain(*followers):
+    while sum(f.run_once() for f in followers):
+        pass
+
+
+@pytest.fixture
+def platform(settings):
+    class Platform:
+        def drain(self):
+            drain(*self.followers)
+
+    p = Platform()
+    p.intake, p.workflow = intake.web_app(settings).test_client(), workflow.web_app(settings).test_client()
+    p.settlement, p.notify = settlement.web_app(settings).test_client(), notify.web_app(settings).test_client()
+    p.followers = [workflow.follower(settings), notify.follower(settings), notify.dispatcher(settings),
+                   settlement.follower(settings)]
+    return p
+
+
+def test_a_submission_flows_to_a_statement(platform, settings):
+    created = submit(platform.intake)
+    assert created.status_code == 201
+    ticket_id = created.json["ticket_id"]
+    again = submit(platform.intake)
+    assert (again.status_code, again.json["ticket_id"]) == (200, ticket_id)
+
+    platform.drain()
+    ticket = platform.workflow.get(f"/v1/tenants/acme/tickets/{ticket_id}").json
+    assert (ticket["node"], ticket["handler"]) == ("处理中", "technician-1")
+    deliveries = platform.notify.get(f"/v1/tenants/acme/tickets/{ticket_id}/deliveries").json["deliveries"]
+    assert len(deliveries) == 1 and deliveries[0]["recipient"] == "technician-1" and deliveries[0]["made_at"]
+    assert len(list((settings.data_dir / "outbox").glob("*.json"))) == 1
+
+    base = f"/v1/tenants/acme/tickets/{ticket_id}"
+    assert platform.workflow.post(base + "/parts", json={"items": [{"code": "P-VALVE", "quantity": "1"}]},
+                                  headers=STAFF).status_code == 201
+    assert platform.workflow.post(base + "/labour", json={"items": [{"code": "L-INSTALL", "quantity": "2"}]},
+                                  headers=STAFF).status_code == 201
+    assert platform.workflow.post(base + "/close", headers=STAFF).status_code == 200
+    platform.drain()
+
+    statement = platform.settlement.get(base + "/statement").json
+    assert Decimal(statement["subtotal"]) == Decimal("420.00")
+    assert Decimal(statement["total"]) == Decimal("445.20")
+    assert Decimal(statement["payout"]) == Decimal("186.00")
+    history = [e["type"] for e in platform.workflow.get(base).json["history"]]
+    assert history == ["Opened", "Assigned", "PartsConsumed", "LabourRecorded", "Closed"]
+
+
+def test_staff_actions_are_checked(platform):
+    ticket_id = submit(platform.intake).json["ticket_id"]
+    base = f"/v1/tenants/acme/tickets/{ticket_id}"
+    assert platform.workflow.get(base).status_code == 404  # not folded in yet
+    platform.drain()
+    items = {"items": [{"code": "P-VALVE", "quantity": "1"}]}
+    assert platform.workflow.post(base + "/parts", json=items).json["error"]["code"] == "unauthenticated"
+    denied = platform.workflow.post(base + "/parts", json=items, headers={"X-Staff-Id": "intruder"})
+    assert denied.status_code == 403 and denied.json["error"]["code"] == "not_allowed"
+    bad = platform.workflow.post(base + "/parts", json={"items": [{"code": "P", "quantity": "-2"}]}, headers=STAFF)
+    assert bad.status_code == 400 and "items" in bad.json["error"]["details"]["fields"]
+    assert platform.workflow.post(base + "/close", headers=STAFF).status_code == 200
+    assert platform.workflow.post(base + "/close", headers=STAFF).status_code == 409
+    assert platform.workflow.get(f"/v1/tenants/other/tickets/{ticket_id}").status_code == 404
+    assert platform.settlement.get(f"/v1/tenants/acme/tickets/{ticket_id}/statement").status_code == 404
+
+
+@pytest.mark.parametrize("body, status, code", [
+    ({"submission_id": "x", "customer": {"name": "a", "phone": "not a phone", "address": "b"}, "description": "d"},
+     400, "validation_failed"),
+    ({"customer": CUSTOMER}, 400, "validation_failed"),
+    ([1, 2], 400, "malformed_json"),
+])
+def test_bad_submissions_get_a_clear_4xx_and_record_nothing(platform, body, status, code):
+    answer = platform.intake.post("/v1/tenants/acme/h5/submissions", json=body)
+    assert (answer.status_code, answer.json["error"]["code"]) == (status, code)
+    platform.drain()
+
+
+def test_wrong_content_type_and_oversized_bodies_are_refused(platform):
+    assert platform.intake.post("/v1/tenants/acme/h5/submissions", data="x=1").status_code == 415
+    assert platform.intake.post("/v1/tenants/acme/h5/submissions", data="{", content_type="application/json"
+                                ).json["error"]["code"] == "malformed_json"
+    huge = platform.intake.post("/v1/tenants/acme/h5/submissions", data=b"x" * 300_000,
+                                content_type="application/json")
+    assert huge.status_code == 413 and huge.json["error"]["code"]
+    assert platform.intake.post("/v1/tenants/ACME!/h5/submissions", json={}).status_code == 404
+
+
+def test_every_app_documents_its_api(platform):
+    for client in (platform.intake, platform.workflow, platform.settlement, platform.notify):
+        spec = client.get("/openapi.json").json
+        assert spec["openapi"].startswith("3.") and spec["paths"]
+        assert client.get("/healthz").json["status"] == "ok"
+        assert b"scrm_http_requests_total" in client.get("/metrics").data
