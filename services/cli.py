@@ -115,11 +115,13 @@ def contracts() -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1")
-def run(host: str) -> None:
+@click.option("--base-port", type=int, default=8001, help="intake's port; workflow, settlement, notify follow.")
+def run(host: str, base_port: int) -> None:
     """Start the whole platform on this machine (embedded by default) until Ctrl-C."""
     from services.supervisor import Supervisor
 
-    Supervisor(Settings.from_env(), host, WEB_PORTS).run()
+    ports = {service: base_port + i for i, service in enumerate(SERVICES)}
+    Supervisor(Settings.from_env(), host, ports).run()
 
 
 def main() -> None:

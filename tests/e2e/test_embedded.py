@@ -1,0 +1,28 @@
+"""`scrm run` on the embedded default: real processes, real HTTP, SQLite files."""
+
+import json
+
+import pytest
+
+from tests.e2e.flow import check_one_ticket_end_to_end, deliveries
+from tests.support.platform import Platform
+
+pytestmark = pytest.mark.e2e
+
+
+def test_the_flow_runs_through_four_services_and_survives_a_restart(tmp_path):
+    with Platform(tmp_path / "data") as platform:
+        ticket_id = check_one_ticket_end_to_end(platform, "h5-0001")
+        platform.kill("workflow-worker")
+        platform.kill("notify-worker")
+        second = check_one_ticket_end_to_end(platform, "h5-0002")
+
+    with Platform(tmp_path / "data") as restarted:
+        for t in (ticket_id, second):
+            assert restarted.get("settlement", f"/v1/tenants/acme/tickets/{t}/statement").status_code == 200
+            assert len(deliveries(restarted, t)) == 1
+        assert restarted.submit("h5-0001").status_code == 200  # still a duplicate after restart
+
+    outbox = sorted((tmp_path / "data" / "outbox").glob("*.json"))
+    assert len(outbox) == 2
+    assert {json.loads(p.read_text())["recipient"] for p in outbox} == {"technician-1"}

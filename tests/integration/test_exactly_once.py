@@ -1,0 +1,95 @@
+"""Redelivery, crashes mid-batch and republished events never double anything."""
+
+from dataclasses import replace
+
+import pytest
+
+from shared.eventstore import IntegrityError
+from shared.follower import Follower
+from shared.transport import Batch
+from services.intake import bootstrap as intake
+from services.intake.outbox import OUTBOX as INTAKE
+from services.workflow import bootstrap as workflow
+from services.workflow.policies import ticket_policy
+
+CUSTOMER = {"name": "王五", "phone": "13700000000", "address": "广州"}
+
+
+def submit_many(settings, n):
+    app = intake.application(settings)
+    return [app.submit("acme", "h5", f"s-{i}", CUSTOMER, "d").ticket_id for i in range(n)]
+
+
+def pending_batch(settings):
+    reader = INTAKE.reader(settings)
+    last, envelopes = reader.read(0, 10_000)
+    return Batch("intake", last, envelopes)
+
+
+def stored_events(app):
+    return app.recorder.max_notification_id() or 0
+
+
+def test_a_batch_delivered_twice_is_recorded_once(settings):
+    submit_many(settings, 20)
+    batch = pending_batch(settings)
+    follower = workflow.follower(settings)
+    follower.process(batch)
+    after_first = stored_events(follower.app)
+    follower.process(batch)
+    assert stored_events(follower.app) == after_first == 40  # Opened + Assigned per ticket
+    assert follower.app.position("intake") == batch.position
+
+
+def test_a_crash_in_the_middle_of_a_batch_records_nothing_and_the_retry_everything(settings):
+    submit_many(settings, 10)
+    batch = pending_batch(settings)
+    app = workflow.application(settings)
+    policy = ticket_policy(app.template)
+    seen = []
+
+    def crashing(envelope, uow):
+        seen.append(envelope)
+        if len(seen) == 5:
+            raise RuntimeError("killed")
+        policy(envelope, uow)
+
+    with pytest.raises(RuntimeError):
+        Follower("workflow", app, crashing, None).process(batch)
+    assert stored_events(app) == 0 and app.position("intake") == 0
+    Follower("workflow", app, policy, None).process(batch)
+    assert stored_events(app) == 20
+
+
+def test_events_published_again_at_new_positions_change_nothing(settings):
+    """A relay that crashed before recording its position publishes a page again."""
+    ids = submit_many(settings, 5)
+    batch = pending_batch(settings)
+    follower = workflow.follower(settings)
+    follower.process(Batch("scrm.intake#0", 5, batch.envelopes))
+    republished = [replace(e, sequence=e.sequence + 100) for e in batch.envelopes]
+    follower.process(Batch("scrm.intake#0", 10, republished))
+    assert stored_events(follower.app) == 10
+    assert {follower.app.repository.get(i).version for i in ids} == {2}
+
+
+def test_two_instances_racing_on_one_stream_record_once(settings):
+    submit_many(settings, 30)
+    batch = pending_batch(settings)
+    a, b = workflow.follower(settings), workflow.follower(settings)
+    a.process(batch)
+    b.process(batch)  # sees the position and stops
+    assert stored_events(a.app) == 60
+
+
+def test_a_staff_action_racing_the_worker_gets_a_conflict_not_a_lost_update(settings):
+    [ticket_id] = submit_many(settings, 1)
+    follower = workflow.follower(settings)
+    follower.run_once()
+    app_one, app_two = workflow.application(settings), workflow.application(settings)
+    first, second = app_one.ticket(ticket_id, "acme"), app_two.ticket(ticket_id, "acme")
+    first.consume_parts("technician-1", [{"code": "P-HOSE", "quantity": 1}])
+    second.record_labour("technician-1", [{"code": "L-VISIT", "quantity": 1}])
+    app_one.save(first)
+    with pytest.raises(IntegrityError):
+        app_two.save(second)

@@ -1,0 +1,113 @@
+"""`scrm run` as a real child process, for end-to-end and crash tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from tests.support.servers import wait_for
+
+SERVICES = ("intake", "workflow", "settlement", "notify")
+
+
+def free_port_block(size: int = 4) -> int:
+    for base in range(20000 + (os.getpid() * 7) % 30000, 60000, 10):
+        if all(_free(base + i) for i in range(size)):
+            return base
+    raise RuntimeError("no free port block")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+class Platform:
+    def __init__(self, data_dir: Path, transport: str = "embedded", database_url: str | None = None,
+                 kafka_bootstrap: str | None = None, extra_env: dict[str, str] | None = None):
+        self.data_dir = data_dir
+        self.env = {**os.environ, "SCRM_TRANSPORT": transport, "SCRM_DATA_DIR": str(data_dir),
+                    "SCRM_KAFKA_PARTITIONS": "4", **(extra_env or {})}
+        self.env.pop("SCRM_DATABASE_URL", None)
+        if database_url:
+            self.env["SCRM_DATABASE_URL"] = database_url
+        if kafka_bootstrap:
+            self.env["SCRM_KAFKA_BOOTSTRAP"] = kafka_bootstrap
+        self.process: subprocess.Popen | None = None
+        self.urls: dict[str, str] = {}
+        self.log_path = data_dir / "platform.log"
+
+    def start(self, timeout: float = 60) -> Platform:
+        base = free_port_block()
+        self.urls = {s: f"http://127.0.0.1:{base + i}" for i, s in enumerate(SERVICES)}
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen([sys.executable, "-m", "services", "run", "--base-port", str(base)],
+                                        env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        wait_for(self._healthy, timeout, interval=0.2, message=f"platform not healthy; see {self.log_path}")
+        return self
+
+    def _healthy(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"scrm run exited {self.process.returncode}; see {self.log_path}")
+        try:
+            return all(requests.get(u + "/healthz", timeout=1).ok for u in self.urls.values())
+        except requests.RequestException:
+            return False
+
+    def pid(self, child: str) -> int:
+        return int((self.data_dir / "pids" / f"{child}.pid").read_text())
+
+    def kill(self, child: str) -> int:
+        """SIGKILL one child (e.g. "workflow-worker"); the supervisor starts it again."""
+        pid = self.pid(child)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        return pid
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> Platform:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # --- talking to it ----------------------------------------------------------------
+
+    def submit(self, submission_id: str, tenant: str = "acme", timeout: float = 10) -> requests.Response:
+        body = {"submission_id": submission_id, "description": "热水器不出热水",
+                "customer": {"name": "赵六", "phone": "13600000000", "address": "深圳市南山区"}}
+        return requests.post(f"{self.urls['intake']}/v1/tenants/{tenant}/h5/submissions", json=body, timeout=timeout)
+
+    def get(self, service: str, path: str) -> requests.Response:
+        return requests.get(self.urls[service] + path, timeout=10)
+
+    def post(self, service: str, path: str, **kwargs) -> requests.Response:
+        return requests.post(self.urls[service] + path, timeout=10, **kwargs)
+
+    def wait_for_ticket(self, ticket_id: str, timeout: float = 30, tenant: str = "acme") -> dict:
+        def assigned():
+            r = self.get("workflow", f"/v1/tenants/{tenant}/tickets/{ticket_id}")
+            return r.json() if r.status_code == 200 else None
+        return wait_for(assigned, timeout, interval=0.1, message=f"ticket {ticket_id} never reached workflow")
