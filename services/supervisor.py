@@ -26,11 +26,13 @@ class Child:
     name: str
     args: list[str]
     process: subprocess.Popen | None = None
-    restarts: int = 0
+    restarts: int = 0  # in a row: reset once it has stayed up a while
     due: float = 0.0  # when to start it again after it died
+    started: float = 0.0
 
     def start(self, env: dict[str, str], pids: Path) -> None:
         self.process = subprocess.Popen([sys.executable, "-m", "services", *self.args], env=env)
+        self.started = time.monotonic()
         (pids / f"{self.name}.pid").write_text(str(self.process.pid))
 
 
@@ -68,8 +70,8 @@ class Supervisor:
             if child.process.poll() is None or self._stopping:
                 continue
             if child.due == 0.0:
-                child.restarts += 1
-                child.due = now + min(3.0, 0.5 * child.restarts)
+                child.restarts = 1 if now - child.started > 30 else child.restarts + 1
+                child.due = now + min(5.0, 0.2 * 2 ** (child.restarts - 1))  # back off if it keeps dying
                 click.echo(f"{child.name} exited ({child.process.returncode}); restarting", err=True)
             elif now >= child.due:
                 child.due = 0.0

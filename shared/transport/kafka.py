@@ -31,7 +31,6 @@ from shared.transport import Batch
 log = structlog.get_logger()
 
 RELAY = "kafka-relay"
-GROUP_TIMEOUTS = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 1000}
 
 
 def ensure_topics(settings: Settings, services: list[str]) -> None:
@@ -100,7 +99,9 @@ class KafkaSubscription:
         self._consumer = KafkaConsumer(
             bootstrap_servers=settings.kafka_bootstrap, group_id=f"scrm-{follower}",
             client_id=f"scrm-{follower}", enable_auto_commit=False, auto_offset_reset="earliest",
-            max_partition_fetch_bytes=4 * 1024 * 1024, **GROUP_TIMEOUTS,
+            max_partition_fetch_bytes=4 * 1024 * 1024,
+            session_timeout_ms=settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=max(100, settings.kafka_session_timeout_ms // 4),
         )
         ensure_topics(settings, [o.service for o in leaders])
         self._consumer.subscribe([topic(o.service) for o in leaders], listener=_SeekToRecorded(self))

@@ -38,7 +38,7 @@ class Platform:
                  kafka_bootstrap: str | None = None, extra_env: dict[str, str] | None = None):
         self.data_dir = data_dir
         self.env = {**os.environ, "SCRM_TRANSPORT": transport, "SCRM_DATA_DIR": str(data_dir),
-                    "SCRM_KAFKA_PARTITIONS": "4", **(extra_env or {})}
+                    "SCRM_KAFKA_PARTITIONS": "4", "SCRM_KAFKA_SESSION_TIMEOUT_MS": "2000", **(extra_env or {})}
         self.env.pop("SCRM_DATABASE_URL", None)
         if database_url:
             self.env["SCRM_DATABASE_URL"] = database_url
