@@ -38,9 +38,10 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_POOL_SIZE": "4",
         "POSTGRES_MAX_OVERFLOW": "4",
-        "POSTGRES_PRE_PING": "y",
+        "POSTGRES_PRE_PING": "n",  # a broken connection fails its commit, which is retried
         "POSTGRES_LOCK_TIMEOUT": "10",
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+        "PROCESS_RECORDER_TOPIC": "shared.postgres:PipelinedPostgresProcessRecorder",
         "CREATE_TABLE": "y" if settings.create_tables else "n",
     }
 
