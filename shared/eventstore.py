@@ -67,6 +67,14 @@ class ServiceApplication(Application[UUID]):
         """The last upstream position recorded for `stream` (0 when none)."""
         return self.process_recorder.max_tracking_id(stream) or 0
 
+    def find(self, aggregate_id: UUID, tenant: str) -> Any | None:
+        """The aggregate if it exists and belongs to `tenant`; another tenant's is not there."""
+        try:
+            found = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return found if found.tenant == tenant else None
+
     def record(self, events: Iterable[Any], tracking: Tracking | None = None) -> None:
         """Commit new events and the upstream position in one transaction."""
         self.events.put(list(events), tracking=tracking)

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from shared.errors import NotFound, Unavailable
 from shared.eventstore import IntegrityError, ServiceApplication
 from shared.groupcommit import GroupCommitter
@@ -51,10 +49,7 @@ class IntakeApplication(ServiceApplication):
         return self.get(ticket_id(tenant, channel, submission_id), tenant)
 
     def get(self, id_: UUID, tenant: str) -> Submission:
-        try:
-            found = self.repository.get(id_)
-        except AggregateNotFoundError:
-            raise NotFound("no such ticket") from None
-        if found.tenant != tenant:
+        found = self.find(id_, tenant)
+        if found is None:
             raise NotFound("no such ticket")
         return found

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from shared.eventstore import ServiceApplication
 
 from services.notify.domain import TicketDeliveries
@@ -15,8 +13,5 @@ class NotifyApplication(ServiceApplication):
     name = "notify"
 
     def deliveries(self, tenant: str, ticket_id: UUID) -> list[dict]:
-        try:
-            found = self.repository.get(TicketDeliveries.create_id(ticket_id))
-        except AggregateNotFoundError:
-            return []
-        return list(found.deliveries.values()) if found.tenant == tenant else []
+        found = self.find(TicketDeliveries.create_id(ticket_id), tenant)
+        return list(found.deliveries.values()) if found else []

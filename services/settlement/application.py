@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from shared.errors import NotFound
 from shared.eventstore import ServiceApplication
 
@@ -20,10 +18,7 @@ class SettlementApplication(ServiceApplication):
         self.book = book
 
     def statement(self, tenant: str, ticket_id: UUID) -> dict:
-        try:
-            settlement = self.repository.get(Settlement.create_id(ticket_id))
-        except AggregateNotFoundError:
-            settlement = None
-        if settlement is None or settlement.tenant != tenant or settlement.statement is None:
+        settlement = self.find(Settlement.create_id(ticket_id), tenant)
+        if settlement is None or settlement.statement is None:
             raise NotFound("no statement for this ticket yet (it is issued when the ticket closes)")
         return settlement.statement

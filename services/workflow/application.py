@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any, Callable
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from shared.errors import Conflict, NotFound
 from shared.eventstore import IntegrityError, ServiceApplication
 
@@ -21,12 +19,9 @@ class WorkflowApplication(ServiceApplication):
         self.template = template
 
     def ticket(self, ticket_id: UUID, tenant: str) -> Ticket:
-        try:
-            ticket = self.repository.get(ticket_id)
-        except AggregateNotFoundError:
-            raise NotFound("no such ticket (it may still be on its way from intake)") from None
-        if ticket.tenant != tenant:
-            raise NotFound("no such ticket")
+        ticket = self.find(ticket_id, tenant)
+        if ticket is None:
+            raise NotFound("no such ticket (it may still be on its way from intake)")
         return ticket
 
     def history(self, ticket_id: UUID, tenant: str) -> list[Any]:
