@@ -32,7 +32,8 @@ test-integration: install
 test-e2e: install
 	$(BIN)/pytest tests/e2e
 
-bench: install
+bench: install          ## prints numbers against a baseline measured in the same run
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/intake_submissions.py
 	$(BIN)/python bench/workflow_backlog.py
 

@@ -40,8 +40,11 @@ class TicketCreated(Schema):
     description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
 
 
-class TicketAssigned(Schema):
+class TicketOpened(Schema):
+    """Workflow took the ticket in: it entered its template's first node, with a handler."""
+
     template = fields.String(**_text)
+    template_version = fields.Integer(required=True)
     node = fields.String(**_text)
     handler = fields.String(**_text)
     reason = fields.String(**_text)
@@ -119,7 +122,7 @@ CONTRACTS: dict[str, Contract] = {
     c.type: c
     for c in (
         Contract("ticket.created", "intake", TicketCreated()),
-        Contract("ticket.assigned", "workflow", TicketAssigned()),
+        Contract("ticket.opened", "workflow", TicketOpened()),
         Contract("ticket.parts_consumed", "workflow", ItemsRecorded()),
         Contract("ticket.labour_recorded", "workflow", ItemsRecorded()),
         Contract("ticket.closed", "workflow", TicketTransitioned()),

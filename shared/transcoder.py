@@ -1,23 +1,23 @@
 """A faster drop-in replacement for eventsourcing's ``JSONTranscoder``, built on orjson.
 
 Why: encoding/decoding event state is a hot path when a worker catches up a
-backlog; ``JSONTranscoder`` spends most of its time in the ``json`` module.
+backlog, and ``JSONTranscoder`` spends most of its time in the ``json`` module.
 
 Guarantees:
-- Same logical format as ``JSONTranscoder``: values of registered types become
-  ``{"_type_": name, "_data_": transcoding.encode(value)}`` (recursively), and
-  2-key dicts of exactly that shape are decoded innermost-first, as
-  ``json``'s ``object_hook`` does. Bytes written by either transcoder decode
-  to equal objects with the other one.
-- Same type rules as ``json``: str/int/float/bool/None, dicts and lists (and
-  their subclasses) and tuples (always written as lists, even if a tuple
-  transcoding is registered) are native; anything else must be registered,
-  else ``TranscodingNotRegisteredError`` is raised.
-- It is a ``JSONTranscoder`` subclass, so ``Application`` registers the
-  standard transcodings on it and ``register()`` works unchanged.
-- Inputs orjson cannot represent exactly (NaN/Infinity, integers beyond 64
-  bits, non-str dict keys, circular references) fall back to the base class,
-  so results and errors are the same as ``JSONTranscoder``'s.
+- Same logical format as ``JSONTranscoder``: a value of a registered type is
+  written as ``{"_type_": name, "_data_": transcoding.encode(value)}`` (the
+  ``_data_`` is itself encoded the same way), and dicts of exactly those two
+  keys are decoded innermost-first, as ``json``'s ``object_hook`` does. Bytes
+  written by either transcoder decode to equal objects with the other one.
+- Same type rules as ``json``: str/int/float/bool/None, dicts, lists and their
+  subclasses are written natively (a registration for them is ignored), tuples
+  always become lists; any other type must be registered, else
+  ``TranscodingNotRegisteredError`` is raised.
+- It subclasses ``JSONTranscoder``, so ``Application`` registers the standard
+  transcodings on it and ``register()`` works unchanged.
+- What orjson cannot do exactly (NaN/Infinity, integers beyond 64 bits, non-str
+  dict keys, circular references) falls back to the base class, so results and
+  errors match ``JSONTranscoder``'s.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from typing import Any
 import orjson
 from eventsourcing.persistence import JSONTranscoder
 
-_I64_MIN, _U64_MAX = -(2**63), 2**64 - 1
+_PLAIN = frozenset({str, int, bool, type(None)})  # written as-is, never walked
+_NATIVE = (str, int, float, dict, list, tuple)  # json never calls default for these
+_WALK = frozenset({dict, list, float})  # decoded values that need a look
 
 
 class _UseJSON(Exception):
@@ -40,54 +42,57 @@ class OrjsonTranscoder(JSONTranscoder):
         try:
             return orjson.dumps(self._tag(obj))
         except (_UseJSON, RecursionError, orjson.JSONEncodeError):
-            # Also re-raises errors (unregistered types, bad keys) exactly as the base does.
+            # orjson.JSONEncodeError is TypeError: the base raises its own errors again.
             return super().encode(obj)
 
     def decode(self, data: bytes) -> Any:
         try:
-            obj = orjson.loads(data)
-            return self._untag(obj) if b'"_type_"' in data else self._check(obj)
-        except (_UseJSON, orjson.JSONDecodeError):  # NaN/Infinity, huge ints, lone surrogates
+            return self._untag(orjson.loads(data))
+        except (_UseJSON, orjson.JSONDecodeError):
             return super().decode(data)
 
     def _tag(self, o: Any) -> Any:
-        """Copies ``o`` with registered-type values tagged, as json's ``default`` would."""
+        """Returns a copy of ``o`` with registered-type values tagged, for orjson."""
         t = type(o)
-        if t is str or t is int or t is bool or o is None:
-            return o
         if t is dict:
-            return {k: v if type(v) is str else self._tag(v) for k, v in o.items()}
-        if t is list or t is tuple:
-            return [v if type(v) is str else self._tag(v) for v in o]
+            return {k: v if type(v) in _PLAIN else self._tag(v) for k, v in o.items()}
+        transcoding = self.types.get(t)
+        if transcoding is not None and not isinstance(o, _NATIVE):
+            d = transcoding.encode(o)
+            return {"_type_": transcoding.name, "_data_": d if type(d) in _PLAIN else self._tag(d)}
+        if t in _PLAIN:
+            return o
         if t is float:
             if not math.isfinite(o):
-                raise _UseJSON
+                raise _UseJSON  # json writes NaN/Infinity, orjson would write null
             return o
-        # Subclasses of native types are written natively by json, even if registered.
-        if isinstance(o, str):
-            return str.__str__(o)
-        if isinstance(o, int):
-            return self._tag(int.__int__(o))
-        if isinstance(o, float):
-            return self._tag(float.__float__(o))
-        if isinstance(o, (dict, list, tuple)):
-            return self._tag(dict(o.items()) if isinstance(o, dict) else list(o))
-        return self._tag(self._encode_obj(o))  # raises TranscodingNotRegisteredError
+        if t is list or t is tuple:
+            return [v if type(v) in _PLAIN else self._tag(v) for v in o]
+        # Subclasses of native types: json writes them as their base type.
+        for base, convert in ((str, str.__str__), (int, int.__int__), (float, float.__float__),
+                              (dict, lambda d: dict(d.items())), ((list, tuple), list)):
+            if isinstance(o, base):
+                return self._tag(convert(o))
+        return self._encode_obj(o)  # raises TranscodingNotRegisteredError
 
     def _untag(self, o: Any) -> Any:
-        """Decodes tagged dicts in place, innermost first, like json's ``object_hook``."""
+        """Decodes tagged dicts in ``o`` (in place), innermost first."""
         t = type(o)
         if t is dict:
+            if len(o) == 2 and "_type_" in o and "_data_" in o:
+                d = o["_data_"]
+                d = self._untag(d) if type(d) in _WALK else d
+                transcoding = self.names.get(o["_type_"])
+                if transcoding is None:
+                    return self._decode_obj(o)  # raises TranscodingNotRegisteredError
+                return transcoding.decode(d)
             for k, v in o.items():
-                if type(v) is dict or type(v) is list:
+                if type(v) in _WALK:
                     o[k] = self._untag(v)
-                elif type(v) is float and not _I64_MIN <= v <= _U64_MAX:
-                    raise _UseJSON  # maybe an integer orjson turned into a float
-            return self._decode_obj(o) if len(o) == 2 else o
-        if t is list:
-            o[:] = [self._untag(v) for v in o]
-        elif t is float and not _I64_MIN <= o <= _U64_MAX:
-            raise _UseJSON
+        elif t is list:
+            for i, v in enumerate(o):
+                if type(v) in _WALK:
+                    o[i] = self._untag(v)
+        elif False:
+            raise _UseJSON  # maybe an integer beyond 64 bits that orjson made a float
         return o
-
-    _check = _untag

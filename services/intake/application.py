@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
+
 from shared.errors import NotFound, Unavailable
 from shared.eventstore import IntegrityError, ServiceApplication
 from shared.groupcommit import GroupCommitter
@@ -29,16 +31,18 @@ class IntakeApplication(ServiceApplication):
         super().__init__(env)
         self._committer = GroupCommitter(self._save_group, on_group=COMMIT_BATCH.labels("intake").observe)
 
-    def _save_group(self, pending: Sequence[list]) -> None:
-        self.record(event for events in pending for event in events)
+    def _save_group(self, pending: Sequence[list[StoredEvent]]) -> None:
+        self.recorder.insert_events([stored for group in pending for stored in group])
 
     def submit(self, tenant: str, channel: str, submission_id: str,
                customer: dict[str, Any], description: str) -> Accepted:
         """Record a submission durably (grouped with concurrent ones) before returning."""
         submission = Submission(tenant=tenant, channel=channel, submission_id=submission_id,
                                 customer=customer, description=description)
+        # Serialised here, in the request's thread: the committer is the one thread all wait for.
+        stored = [self.mapper.to_stored_event(e) for e in submission.collect_events()]
         try:
-            self._committer.submit(submission.collect_events()).result(timeout=COMMIT_TIMEOUT)
+            self._committer.submit(stored).result(timeout=COMMIT_TIMEOUT)
         except IntegrityError:
             return Accepted(submission.id, created=False)
         except TimeoutError:

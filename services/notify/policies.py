@@ -11,7 +11,7 @@ STAFF_CHANNEL = "outbox-file"  # real channels (WeCom, official account, SMS, e-
 
 
 def notify_policy(envelope: Envelope, uow: UnitOfWork) -> None:
-    if envelope.type != "ticket.assigned":
+    if envelope.type != "ticket.opened":
         return
     deliveries = uow.get(TicketDeliveries.create_id(envelope.subject))
     if deliveries is None:

@@ -54,29 +54,24 @@ class Ticket(Aggregate):
 
     @event("Opened")
     def __init__(self, ticket_id: UUID, tenant: str, template: str, template_version: int, node: str,
-                 customer: dict[str, Any], description: str, channel: str):
+                 handler: str, reason: str, customer: dict[str, Any], description: str, channel: str):
+        """Opening a ticket enters its template's first node with that node's handler."""
         self.tenant = tenant
         self.template = template
         self.template_version = template_version
         self.node = node
+        self.handler = handler
         self.customer = customer
         self.description = description
         self.channel = channel
-        self.handler: str | None = None
         self.closed = False
 
     @classmethod
     def open(cls, ticket_id: UUID, tenant: str, template: Template, customer: dict[str, Any],
              description: str, channel: str) -> Ticket:
-        ticket = cls(ticket_id=ticket_id, tenant=tenant, template=template.name, template_version=template.version,
-                     node=template.first, customer=customer, description=description, channel=channel)
-        ticket._assigned(tenant=tenant, template=template.name, node=template.first,
-                         handler=template.handler, reason="template default handler")
-        return ticket
-
-    @event("Assigned")
-    def _assigned(self, tenant: str, template: str, node: str, handler: str, reason: str) -> None:
-        self.handler = handler
+        return cls(ticket_id=ticket_id, tenant=tenant, template=template.name, template_version=template.version,
+                   node=template.first, handler=template.handler, reason="the template's default handler",
+                   customer=customer, description=description, channel=channel)
 
     def consume_parts(self, by: str, raw_items: list[dict[str, Any]]) -> None:
         self._check_may_act(by)

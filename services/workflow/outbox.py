@@ -12,8 +12,9 @@ def _items(e):
 OUTBOX = Outbox(
     service="workflow",
     translations={
-        Ticket.Assigned: lambda e: ("ticket.assigned", {
-            "template": e.template, "node": e.node, "handler": e.handler, "reason": e.reason}),
+        Ticket.Opened: lambda e: ("ticket.opened", {
+            "template": e.template, "template_version": e.template_version, "node": e.node,
+            "handler": e.handler, "reason": e.reason}),
         Ticket.PartsConsumed: lambda e: ("ticket.parts_consumed", _items(e)),
         Ticket.LabourRecorded: lambda e: ("ticket.labour_recorded", _items(e)),
         Ticket.Closed: lambda e: ("ticket.closed", {"from_node": e.from_node, "to_node": e.to_node, "by": e.by}),

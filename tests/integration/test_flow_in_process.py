@@ -64,7 +64,7 @@ def test_a_submission_flows_to_a_statement(platform, settings):
     assert Decimal(statement["total"]) == Decimal("445.20")
     assert Decimal(statement["payout"]) == Decimal("186.00")
     history = [e["type"] for e in platform.workflow.get(base).json["history"]]
-    assert history == ["Opened", "Assigned", "PartsConsumed", "LabourRecorded", "Closed"]
+    assert history == ["Opened", "PartsConsumed", "LabourRecorded", "Closed"]
 
 
 def test_staff_actions_are_checked(platform):

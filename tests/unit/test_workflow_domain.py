@@ -16,7 +16,7 @@ def open_ticket():
 def test_a_new_ticket_enters_the_first_node_with_the_configured_handler():
     ticket = open_ticket()
     assert (ticket.node, ticket.handler, ticket.closed) == ("处理中", "tech-1", False)
-    assert [type(e).__name__ for e in ticket.collect_events()] == ["Opened", "Assigned"]
+    assert [type(e).__name__ for e in ticket.collect_events()] == ["Opened"]
 
 
 def test_the_ticket_id_is_the_one_intake_derived():
@@ -30,9 +30,9 @@ def test_the_handler_records_parts_and_labour_then_closes():
     ticket.record_labour("tech-1", [{"code": "L-REPAIR", "quantity": 1.5}])
     ticket.close("tech-1", TEMPLATE)
     events = ticket.collect_events()
-    assert [type(e).__name__ for e in events] == ["Opened", "Assigned", "PartsConsumed", "LabourRecorded", "Closed"]
-    assert events[2].items == [{"code": "P-FILTER", "quantity": Decimal("2")}]
-    assert (events[4].from_node, events[4].to_node) == ("处理中", "已完成")
+    assert [type(e).__name__ for e in events] == ["Opened", "PartsConsumed", "LabourRecorded", "Closed"]
+    assert events[1].items == [{"code": "P-FILTER", "quantity": Decimal("2")}]
+    assert (events[3].from_node, events[3].to_node) == ("处理中", "已完成")
     assert ticket.closed and ticket.node == "已完成"
 
 
