@@ -57,7 +57,7 @@ class OrjsonTranscoder(JSONTranscoder):
         if t is dict:
             return {k: v if type(v) in _PLAIN else self._tag(v) for k, v in o.items()}
         transcoding = self.types.get(t)
-        if transcoding is not None and not isinstance(o, _NATIVE):
+        if transcoding is not None :
             d = transcoding.encode(o)
             return {"_type_": transcoding.name, "_data_": d if type(d) in _PLAIN else self._tag(d)}
         if t in _PLAIN:
@@ -93,6 +93,6 @@ class OrjsonTranscoder(JSONTranscoder):
             for i, v in enumerate(o):
                 if type(v) in _WALK:
                     o[i] = self._untag(v)
-        elif False:
+        elif t is float and abs(o) >= 2**63:
             raise _UseJSON  # maybe an integer beyond 64 bits that orjson made a float
         return o
