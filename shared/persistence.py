@@ -13,10 +13,14 @@ import psycopg
 from shared.settings import Settings
 
 
+TRANSCODER = {"TRANSCODER_TOPIC": "shared.transcoder:OrjsonTranscoder"}
+
+
 def store_env(service: str, settings: Settings) -> dict[str, str]:
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         return {
+            **TRANSCODER,
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(settings.data_dir / f"{service}.sqlite"),
             "SQLITE_LOCK_TIMEOUT": "30",
@@ -28,6 +32,7 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
     if settings.create_tables:
         ensure_schema(settings.database_url, service)
     return {
+        **TRANSCODER,
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
         "POSTGRES_HOST": url.hostname or "127.0.0.1",

@@ -3,18 +3,15 @@
 Why: encoding/decoding event state is a hot path when a worker catches up a
 backlog, and ``JSONTranscoder`` spends most of its time in the ``json`` module.
 
-Guarantees:
-- Same logical format as ``JSONTranscoder``: a value of a registered type is
-  written as ``{"_type_": name, "_data_": transcoding.encode(value)}`` (the
-  ``_data_`` is itself encoded the same way), and dicts of exactly those two
-  keys are decoded innermost-first, as ``json``'s ``object_hook`` does. Bytes
-  written by either transcoder decode to equal objects with the other one.
-- Same type rules as ``json``: str/int/float/bool/None, dicts, lists and their
-  subclasses are written natively (a registration for them is ignored), tuples
-  always become lists; any other type must be registered, else
-  ``TranscodingNotRegisteredError`` is raised.
-- It subclasses ``JSONTranscoder``, so ``Application`` registers the standard
-  transcodings on it and ``register()`` works unchanged.
+Guarantees (it subclasses ``JSONTranscoder``, so ``Application`` registers the
+standard transcodings on it and ``register()`` works unchanged):
+- Same format: a value of a registered type is written as ``{"_type_": name,
+  "_data_": transcoding.encode(value)}`` (``_data_`` encoded the same way), and
+  dicts of exactly those two keys are decoded innermost-first, like ``json``'s
+  ``object_hook``. Either transcoder decodes the other's bytes to equal objects.
+- Same type rules as ``json``: str/int/float/bool/None, dicts, lists, tuples
+  (written as lists) and their subclasses are native, even if registered; any
+  other type must be registered, else ``TranscodingNotRegisteredError``.
 - What orjson cannot do exactly (NaN/Infinity, integers beyond 64 bits, non-str
   dict keys, circular references) falls back to the base class, so results and
   errors match ``JSONTranscoder``'s.
@@ -33,8 +30,8 @@ _NATIVE = (str, int, float, dict, list, tuple)  # json never calls default for t
 _WALK = frozenset({dict, list, float})  # decoded values that need a look
 
 
-class _UseJSON(Exception):
-    """Internal signal: this value needs the base (``json``) implementation."""
+class _UseJSON(Exception):  # internal signal: this value needs the base (json) implementation
+    pass
 
 
 class OrjsonTranscoder(JSONTranscoder):
@@ -57,7 +54,7 @@ class OrjsonTranscoder(JSONTranscoder):
         if t is dict:
             return {k: v if type(v) in _PLAIN else self._tag(v) for k, v in o.items()}
         transcoding = self.types.get(t)
-        if transcoding is not None :
+        if transcoding is not None and not isinstance(o, _NATIVE):
             d = transcoding.encode(o)
             return {"_type_": transcoding.name, "_data_": d if type(d) in _PLAIN else self._tag(d)}
         if t in _PLAIN:
