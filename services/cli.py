@@ -36,6 +36,10 @@ def cli(transport: str, data_dir: str, database_url: str | None, kafka_bootstrap
         os.environ["SCRM_DATABASE_URL"] = database_url
 
 
+METRICS_PORT = click.option("--metrics-port", type=int, default=0, envvar="SCRM_METRICS_PORT",
+                            help="Serve Prometheus metrics on this port (0: off).")
+
+
 def _web_command(service: str) -> click.Command:
     @click.command("web", help=f"Serve {service}'s HTTP API under gunicorn.")
     @click.option("--bind", default=f"127.0.0.1:{WEB_PORTS[service]}")
@@ -54,10 +58,12 @@ def _web_command(service: str) -> click.Command:
 
 def _worker_command(service: str) -> click.Command:
     @click.command("worker", help=f"Run {service}'s worker: consume upstream events and record reactions.")
-    def worker() -> None:
-        from shared.serve import run_until_stopped
+    @METRICS_PORT
+    def worker(metrics_port: int) -> None:
+        from shared.serve import expose_metrics, run_until_stopped
 
         logs.configure(f"{service}-worker")
+        expose_metrics(metrics_port)
         settings = Settings.from_env()
         module = _bootstrap(service)
         loops = [module.follower(settings).run]
@@ -78,12 +84,14 @@ for _service in SERVICES:
 
 @cli.command()
 @click.argument("service", type=click.Choice(SERVICES))
-def relay(service: str) -> None:
+@METRICS_PORT
+def relay(service: str, metrics_port: int) -> None:
     """Publish SERVICE's outbox (its notification log) to Kafka, after commit."""
-    from shared.serve import run_until_stopped
+    from shared.serve import expose_metrics, run_until_stopped
     from shared.transport.kafka import KafkaRelay
 
     logs.configure(f"{service}-relay")
+    expose_metrics(metrics_port)
     outbox = import_module(f"services.{service}.outbox").OUTBOX
     run_until_stopped(KafkaRelay(outbox, Settings.from_env()).run)
 

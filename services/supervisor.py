@@ -6,6 +6,7 @@ can kill one and watch it come back.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -19,6 +20,13 @@ import click
 from shared.settings import SERVICES, Settings
 
 WORKERS = ("workflow", "settlement", "notify")  # intake has no upstream
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """If the supervisor dies, however it dies, its children get SIGTERM: no orphans."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 @dataclass
@@ -31,7 +39,8 @@ class Child:
     started: float = 0.0
 
     def start(self, env: dict[str, str], pids: Path) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "services", *self.args], env=env)
+        self.process = subprocess.Popen([sys.executable, "-m", "services", *self.args], env=env,
+                                        preexec_fn=_die_with_parent)
         self.started = time.monotonic()
         (pids / f"{self.name}.pid").write_text(str(self.process.pid))
 

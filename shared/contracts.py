@@ -113,9 +113,9 @@ class Contract:
     upcasters: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
 
 
-def topic(service: str) -> str:
+def topic(service: str, prefix: str = "scrm") -> str:
     """Each service publishes its public events on its own Kafka topic, keyed by ticket id."""
-    return f"scrm.{service}"
+    return f"{prefix}.{service}"
 
 
 CONTRACTS: dict[str, Contract] = {

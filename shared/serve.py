@@ -37,6 +37,14 @@ def serve_http(factory: Callable[[], Any], bind: str, workers: int, threads: int
     Gunicorn(factory, options, config_file).run()
 
 
+def expose_metrics(port: int) -> None:
+    """Workers and relays have no web app: serve their Prometheus metrics on their own port."""
+    if port:
+        from prometheus_client import start_http_server
+
+        start_http_server(port)
+
+
 def run_until_stopped(*loops: Callable[[threading.Event], None]) -> None:
     """Run each loop in its own thread until SIGTERM or SIGINT; a loop that dies stops them all."""
     stop = threading.Event()

@@ -38,7 +38,7 @@ def ensure_topics(settings: Settings, services: list[str]) -> None:
     try:
         for service in services:
             try:
-                admin.create_topics([NewTopic(topic(service), settings.kafka_partitions, 1)])
+                admin.create_topics([NewTopic(topic(service, settings.kafka_prefix), settings.kafka_partitions, 1)])
             except TopicAlreadyExistsError:
                 pass
     finally:
@@ -48,7 +48,7 @@ def ensure_topics(settings: Settings, services: list[str]) -> None:
 class KafkaRelay:
     def __init__(self, outbox: Outbox, settings: Settings, page_size: int = 1000):
         self.outbox = outbox
-        self.topic = topic(outbox.service)
+        self.topic = topic(outbox.service, settings.kafka_prefix)
         self._reader = outbox.reader(settings)
         self._page_size = page_size
         ensure_topics(settings, [outbox.service])
@@ -97,14 +97,15 @@ class KafkaSubscription:
         self._position: Callable[[str], int] = lambda stream: 0
         self._max_records = max_records
         self._consumer = KafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap, group_id=f"scrm-{follower}",
+            bootstrap_servers=settings.kafka_bootstrap, group_id=f"{settings.kafka_prefix}-{follower}",
             client_id=f"scrm-{follower}", enable_auto_commit=False, auto_offset_reset="earliest",
             max_partition_fetch_bytes=4 * 1024 * 1024,
             session_timeout_ms=settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=max(100, settings.kafka_session_timeout_ms // 4),
         )
         ensure_topics(settings, [o.service for o in leaders])
-        self._consumer.subscribe([topic(o.service) for o in leaders], listener=_SeekToRecorded(self))
+        self._consumer.subscribe([topic(o.service, settings.kafka_prefix) for o in leaders],
+                                 listener=_SeekToRecorded(self))
 
     @staticmethod
     def stream(tp: TopicPartition) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import socket
@@ -12,14 +13,21 @@ from pathlib import Path
 
 import requests
 
-from tests.support.servers import wait_for
+from tests.support.servers import _preexec_for_child, wait_for
 
 SERVICES = ("intake", "workflow", "settlement", "notify")
+_platforms = itertools.count()
 
 
 def free_port_block(size: int = 4) -> int:
-    for base in range(20000 + (os.getpid() * 7) % 30000, 60000, 10):
-        if all(_free(base + i) for i in range(size)):
+    """Consecutive free ports below the kernel's ephemeral range, so that no outgoing
+    connection (to PostgreSQL, to the broker) can take one between this check and the bind."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    span = low - 20000
+    start = 20000 + (os.getpid() * 37) % span
+    for offset in range(0, span, 10):
+        base = 20000 + (start - 20000 + offset) % span
+        if base + size < low and all(_free(base + i) for i in range(size)):
             return base
     raise RuntimeError("no free port block")
 
@@ -37,7 +45,9 @@ class Platform:
     def __init__(self, data_dir: Path, transport: str = "embedded", database_url: str | None = None,
                  kafka_bootstrap: str | None = None, extra_env: dict[str, str] | None = None):
         self.data_dir = data_dir
+        # Its own topics and consumer groups: tests share one broker and must not see each other.
         self.env = {**os.environ, "SCRM_TRANSPORT": transport, "SCRM_DATA_DIR": str(data_dir),
+                    "SCRM_KAFKA_PREFIX": f"t{os.getpid()}x{next(_platforms)}",
                     "SCRM_KAFKA_PARTITIONS": "4", "SCRM_KAFKA_SESSION_TIMEOUT_MS": "2000", **(extra_env or {})}
         self.env.pop("SCRM_DATABASE_URL", None)
         if database_url:
@@ -54,8 +64,13 @@ class Platform:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen([sys.executable, "-m", "services", "run", "--base-port", str(base)],
-                                        env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        wait_for(self._healthy, timeout, interval=0.2, message=f"platform not healthy; see {self.log_path}")
+                                        env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                        preexec_fn=_preexec_for_child())
+        try:
+            wait_for(self._healthy, timeout, interval=0.2, message=f"platform not healthy; see {self.log_path}")
+        except BaseException:
+            self.stop()  # `with` does not call __exit__ when __enter__ fails
+            raise
         return self
 
     def _healthy(self) -> bool:
