@@ -24,6 +24,7 @@ import psycopg  # noqa: E402
 from services.intake import bootstrap as intake  # noqa: E402
 from services.intake.domain import Submission  # noqa: E402
 from services.workflow import bootstrap as workflow  # noqa: E402
+from shared.serve import tune_gc_for_batches  # noqa: E402
 from shared.settings import Settings  # noqa: E402
 from tests.support.servers import Postgres  # noqa: E402
 
@@ -43,6 +44,7 @@ def fill_backlog(settings: Settings, n: int) -> None:
 
 
 def catch_up(settings: Settings, n: int) -> tuple[float, int]:
+    tune_gc_for_batches()  # as `scrm workflow worker` does
     follower = workflow.follower(settings)
     done, started = 0, time.perf_counter()
     while done < n:

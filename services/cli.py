@@ -60,10 +60,11 @@ def _worker_command(service: str) -> click.Command:
     @click.command("worker", help=f"Run {service}'s worker: consume upstream events and record reactions.")
     @METRICS_PORT
     def worker(metrics_port: int) -> None:
-        from shared.serve import expose_metrics, run_until_stopped
+        from shared.serve import expose_metrics, run_until_stopped, tune_gc_for_batches
 
         logs.configure(f"{service}-worker")
         expose_metrics(metrics_port)
+        tune_gc_for_batches()
         settings = Settings.from_env()
         module = _bootstrap(service)
         loops = [module.follower(settings).run]
