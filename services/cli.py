@@ -43,8 +43,8 @@ METRICS_PORT = click.option("--metrics-port", type=int, default=0, envvar="SCRM_
 def _web_command(service: str) -> click.Command:
     @click.command("web", help=f"Serve {service}'s HTTP API under gunicorn.")
     @click.option("--bind", default=f"127.0.0.1:{WEB_PORTS[service]}")
-    @click.option("--workers", type=int, default=2)
-    @click.option("--threads", type=int, default=16)
+    @click.option("--workers", type=int, default=None, help="gunicorn worker processes  [default: 2]")
+    @click.option("--threads", type=int, default=None, help="threads per worker (gthread)  [default: 8]")
     @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), default=None,
                   envvar="SCRM_GUNICORN_CONFIG", help="A gunicorn configuration file (deploy/gunicorn.conf.py).")
     def web(bind: str, workers: int, threads: int, config_file: str | None) -> None:

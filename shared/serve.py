@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import runpy
 import signal
 import threading
 from typing import Any, Callable
@@ -10,8 +11,15 @@ from typing import Any, Callable
 from gunicorn.app.base import BaseApplication
 
 
+DEFAULTS = {"workers": 2, "threads": 8, "worker_class": "gthread", "timeout": 30, "graceful_timeout": 10,
+            "keepalive": 5, "control_socket_disable": True}
+
+
 class Gunicorn(BaseApplication):
-    """Gunicorn with the app built in each worker after fork (database pools must not cross a fork)."""
+    """Gunicorn with the app built in each worker after fork (database pools must not cross a fork).
+
+    Settings, later ones winning: DEFAULTS, then the configuration file, then what the
+    command line says."""
 
     def __init__(self, factory: Callable[[], Any], options: dict[str, Any], config_file: str | None = None):
         self._factory = factory
@@ -20,22 +28,23 @@ class Gunicorn(BaseApplication):
         super().__init__()
 
     def load_config(self) -> None:
-        if self._config_file:
-            self.load_config_from_file(self._config_file)
+        for key, value in DEFAULTS.items():
+            self.cfg.set(key, value)
+        if self._config_file:  # a plain gunicorn.conf.py: module-level settings
+            for key, value in runpy.run_path(self._config_file).items():
+                if key in self.cfg.settings:
+                    self.cfg.set(key, value)
         for key, value in self._options.items():
-            if value is not None and key in self.cfg.settings:
+            if value is not None:
                 self.cfg.set(key, value)
 
     def load(self) -> Any:
         return self._factory()
 
 
-def serve_http(factory: Callable[[], Any], bind: str, workers: int, threads: int,
+def serve_http(factory: Callable[[], Any], bind: str, workers: int | None = None, threads: int | None = None,
                config_file: str | None = None) -> None:
-    options = {"bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
-               "timeout": 30, "graceful_timeout": 10, "keepalive": 5, "accesslog": None,
-               "control_socket_disable": True}
-    Gunicorn(factory, options, config_file).run()
+    Gunicorn(factory, {"bind": bind, "workers": workers, "threads": threads}, config_file).run()
 
 
 def tune_gc_for_batches() -> None:
