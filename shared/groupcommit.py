@@ -32,7 +32,7 @@ class GroupCommitter:
     """
 
     def __init__(self, save: Callable[[Sequence[Any]], None], *, max_group: int = 500,
-                 stall_after: float = 2.0, on_group: Callable[[int], None] = lambda n: None):
+                 stall_after: float = 2.0, on_group: Callable[[int, float], None] = lambda n, seconds: None):
         self._save = save
         self._max_group = max_group
         self._stall_after = stall_after
@@ -58,11 +58,12 @@ class GroupCommitter:
                     group.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            self._busy_since = time.monotonic()
+            self._busy_since = started = time.monotonic()
             try:
                 self._commit(group)
             finally:
                 self._busy_since = None
+            self._on_group(len(group), time.monotonic() - started)
 
     def _commit(self, group: list[tuple[Any, Future]]) -> None:
         try:
@@ -76,7 +77,6 @@ class GroupCommitter:
             for _, future in group:
                 future.set_exception(Unavailable(f"could not record: {error.__class__.__name__}"))
             return
-        self._on_group(len(group))
         for _, future in group:
             future.set_result(True)
 

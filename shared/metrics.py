@@ -14,3 +14,7 @@ COMMIT_BATCH = Histogram(
     "scrm_group_commit_size", "Requests committed per transaction", ["app"],
     buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
 )
+COMMIT_SECONDS = Histogram(
+    "scrm_group_commit_seconds", "Time to commit one group", ["app"],
+    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1, 5),
+)

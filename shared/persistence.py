@@ -46,7 +46,7 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
         "POSTGRES_PRE_PING": "n",  # a broken connection fails its commit, which is retried
         "POSTGRES_LOCK_TIMEOUT": "10",
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
-        "PROCESS_RECORDER_TOPIC": "shared.postgres:PipelinedPostgresProcessRecorder",
+        "PROCESS_RECORDER_TOPIC": "shared.postgres:OneTripPostgresProcessRecorder",
         "CREATE_TABLE": "y" if settings.create_tables else "n",
     }
 

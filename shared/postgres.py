@@ -1,42 +1,70 @@
-"""A faster way into PostgreSQL for eventsourcing: one round trip per commit.
+"""A faster way into PostgreSQL for eventsourcing: one statement per commit.
 
-eventsourcing inserts a batch as one array of composite values, which psycopg renders as
-escaped text: for batches of thousands that rendering costs more than the database's
-work. Here the columns go as four binary arrays, and the whole transaction (BEGIN, table
-lock, NOTIFY, insert, COMMIT) is sent as one pipeline, so a commit costs one round trip:
-with many request threads holding the GIL, every round trip the committing thread waits
-for is expensive. Everything else is the library's own: the table lock that keeps
-notification ids in commit order, the tracking record in the same transaction, and its
-error translation (a duplicate is IntegrityError).
+eventsourcing inserts a batch as an array of composite values, which psycopg renders as
+escaped text (for thousands of events that costs more than the database's work), and a
+commit takes several round trips. Each round trip is a wait after which the committing
+thread must win the GIL back from busy request threads: under load a 1 ms commit took
+10 ms (bench/intake_submissions.py). So a commit here is one call of a function created
+with the tables, taking the columns as four binary arrays: it records the tracking
+position (refusing one that is not ahead, as eventsourcing's single-row tracking does),
+takes eventsourcing's table lock (which keeps notification ids in commit order), sends
+its NOTIFY and inserts the events, in one transaction, in one round trip. A duplicate
+event or an outdated position is a unique violation, which eventsourcing reports as
+IntegrityError; everything else (reading, tracking queries) is the library's own.
 """
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
+_FUNCTION = """
+CREATE OR REPLACE FUNCTION {schema}.{function}(
+    ids uuid[], versions int8[], topics text[], states bytea[], tracking_name text, tracking_id int8)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    SET LOCAL lock_timeout = '{lock_timeout}s';
+    IF tracking_name IS NOT NULL THEN
+        INSERT INTO {schema}.{tracking} AS t VALUES (tracking_name, tracking_id)
+            ON CONFLICT (application_name) DO UPDATE SET notification_id = EXCLUDED.notification_id
+            WHERE t.notification_id < EXCLUDED.notification_id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'unique_violation',
+                MESSAGE = format('position %s of %s is already recorded', tracking_id, tracking_name);
+        END IF;
+    END IF;
+    IF cardinality(ids) > 0 THEN
+        LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE;
+        NOTIFY {channel};
+        INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state)
+            SELECT * FROM unnest(ids, versions, topics, states);
+    END IF;
+END $$
+"""
 
-class PipelinedPostgresProcessRecorder(PostgresProcessRecorder):
+
+class OneTripPostgresProcessRecorder(PostgresProcessRecorder):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any):
         super().__init__(datastore, **kwargs)
-        self._insert_columns = SQL(
-            "INSERT INTO {}.{} (originator_id, originator_version, topic, state) "
-            "SELECT * FROM unnest(%b::uuid[], %b::int8[], %b::text[], %b::bytea[])"
-        ).format(Identifier(datastore.schema), Identifier(self.events_table_name))
+        assert datastore.single_row_tracking, "the insert function keeps one row per tracked stream"
+        names = {"schema": Identifier(datastore.schema), "events": Identifier(self.events_table_name),
+                 "tracking": Identifier(self.tracking_table_name), "channel": Identifier(self.channel_name),
+                 "function": Identifier(f"{self.events_table_name}_record")}
+        self.sql_create_statements.append(
+            SQL(_FUNCTION).format(lock_timeout=SQL(str(int(datastore.lock_timeout))), **names))
+        self._record = SQL("SELECT {schema}.{function}(%b::uuid[], %b::int8[], %b::text[], %b::bytea[], %s, %s)"
+                           ).format(**names)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        with self.datastore.get_connection() as conn:
-            with conn.pipeline(), conn.transaction(), conn.cursor() as curs:
-                self._insert_events(curs, stored_events, **kwargs)  # the tracking record, if any
-                if stored_events:
-                    self._lock_table(curs)
-                    self._notify_channel(curs)
-                    curs.execute(self._insert_columns, (
-                        [e.originator_id for e in stored_events], [e.originator_version for e in stored_events],
-                        [e.topic for e in stored_events], [e.state for e in stored_events]))
+        tracking: Tracking | None = kwargs.get("tracking")
+        params = ([e.originator_id for e in stored_events], [e.originator_version for e in stored_events],
+                  [e.topic for e in stored_events], [e.state for e in stored_events],
+                  tracking and tracking.application_name, tracking and tracking.notification_id)
+        with self.datastore.get_connection() as conn:  # autocommit: the call is its own transaction
+            conn.execute(self._record, params, prepare=True)
         return None  # notification ids are read from the log, never from the insert

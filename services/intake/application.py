@@ -11,7 +11,7 @@ from eventsourcing.persistence import StoredEvent
 from shared.errors import NotFound, Unavailable
 from shared.eventstore import IntegrityError, ServiceApplication
 from shared.groupcommit import GroupCommitter
-from shared.metrics import COMMIT_BATCH
+from shared.metrics import COMMIT_BATCH, COMMIT_SECONDS
 
 from services.intake.domain import Submission, ticket_id
 
@@ -29,7 +29,12 @@ class IntakeApplication(ServiceApplication):
 
     def __init__(self, env: dict[str, str] | None = None):
         super().__init__(env)
-        self._committer = GroupCommitter(self._save_group, on_group=COMMIT_BATCH.labels("intake").observe)
+        self._committer = GroupCommitter(self._save_group, on_group=self._observe_group)
+
+    @staticmethod
+    def _observe_group(size: int, seconds: float) -> None:
+        COMMIT_BATCH.labels("intake").observe(size)
+        COMMIT_SECONDS.labels("intake").observe(seconds)
 
     def _save_group(self, pending: Sequence[list[StoredEvent]]) -> None:
         self.recorder.insert_events([stored for group in pending for stored in group])
