@@ -423,7 +423,23 @@ class _Server:
     _tmpdir: Path | None = None
     _paused = False
 
-    def start(self):  # pragma: no cover - abstract
+    def start(self):
+        """Start the server once (idempotent); a failed start leaves nothing behind."""
+        with self._lock:
+            if self._proc is not None:
+                return self
+            t0 = time.monotonic()
+            self._owner_pid = os.getpid()
+            _register(self)
+            try:
+                self._start_private()
+            except BaseException:
+                self.stop()
+                raise
+            self.startup_seconds = time.monotonic() - t0
+            return self
+
+    def _start_private(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def stop(self) -> None:  # pragma: no cover - abstract
@@ -581,22 +597,10 @@ class Postgres(_Server):
 
     # -- lifecycle ----------------------------------------------------------
     def start(self) -> "Postgres":
-        with self._lock:
-            if self.external:
-                self._check_connect(self._external_url, timeout=10)
-                return self
-            if self._proc is not None:
-                return self
-            t0 = time.monotonic()
-            self._owner_pid = os.getpid()
-            _register(self)
-            try:
-                self._start_private()
-            except BaseException:
-                self.stop()
-                raise
-            self.startup_seconds = time.monotonic() - t0
+        if self.external:
+            self._check_connect(self._external_url, timeout=10)
             return self
+        return super().start()
 
     def _start_private(self) -> None:
         bin_dir = _pg_bin_dir()
@@ -836,22 +840,7 @@ class KafkaBroker(_Server):
             raise RuntimeError("KafkaBroker is not started")
         return f"{self.host}:{self.port}"
 
-    def start(self) -> "KafkaBroker":
-        with self._lock:
-            if self._proc is not None:
-                return self
-            t0 = time.monotonic()
-            self._owner_pid = os.getpid()
-            _register(self)
-            try:
-                self._start()
-            except BaseException:
-                self.stop()
-                raise
-            self.startup_seconds = time.monotonic() - t0
-            return self
-
-    def _start(self) -> None:
+    def _start_private(self) -> None:
         binary = self._binary or _tansu_bin()
         self._tmpdir = _make_tmpdir(_TMP_PREFIX_KAFKA)
         self.log_path = self._tmpdir / "tansu.log"
