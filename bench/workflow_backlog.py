@@ -1,17 +1,19 @@
 """How fast the workflow worker catches up a backlog, on PostgreSQL.
 
 Fills intake's store with N ticket-created events, then times the workflow follower (the
-same code the worker runs) until it has caught up. Baseline, measured in the same run
-on the same server: raw psycopg inserts of rows the same size as workflow's stored
-events, in batches of the same size, one transaction per batch.
+code `scrm workflow worker --slice K/P` runs, in P processes) until every slice has
+caught up. Baseline, measured in the same run on the same server: raw psycopg inserts
+of rows the same size as workflow's stored events, in batches, one transaction each.
 
-    python bench/workflow_backlog.py [--events 50000]
+    python bench/workflow_backlog.py [--events 30000] [--processes 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import replace
+from multiprocessing import Event, Process, Queue
 import sys
 import tempfile
 import time
@@ -26,6 +28,7 @@ from services.intake.domain import Submission  # noqa: E402
 from services.workflow import bootstrap as workflow  # noqa: E402
 from shared.serve import tune_gc_for_batches  # noqa: E402
 from shared.settings import Settings  # noqa: E402
+from shared.transport import Slice  # noqa: E402
 from tests.support.servers import Postgres  # noqa: E402
 
 CUSTOMER = {"name": "张三", "phone": "13800138000", "address": "上海市浦东新区世纪大道 100 号"}
@@ -43,15 +46,31 @@ def fill_backlog(settings: Settings, n: int) -> None:
     app.close()
 
 
-def catch_up(settings: Settings, n: int) -> tuple[float, int]:
+def run_slice(settings: Settings, part: Slice, start: Event, elapsed: Queue) -> None:
     tune_gc_for_batches()  # as `scrm workflow worker` does
-    follower = workflow.follower(settings)
-    done, started = 0, time.perf_counter()
-    while done < n:
-        done += follower.run_once()
-    elapsed = time.perf_counter() - started
-    stored = follower.app.recorder.max_notification_id()
-    return elapsed, stored
+    follower = workflow.follower(settings, part)
+    start.wait()
+    started = time.perf_counter()
+    while follower.run_once():
+        pass
+    elapsed.put(time.perf_counter() - started)
+
+
+def catch_up(settings: Settings, processes: int) -> tuple[float, int]:
+    workflow.application(settings).close()  # tables first, as `scrm db init` does
+    settings = replace(settings, create_tables=False)
+    start, elapsed = Event(), Queue()
+    workers = [Process(target=run_slice, args=(settings, Slice(k, processes), start, elapsed))
+               for k in range(processes)]
+    for w in workers:
+        w.start()
+    time.sleep(2)  # let every process import and connect before the clock starts
+    start.set()
+    took = max(elapsed.get() for _ in workers)
+    for w in workers:
+        w.join()
+    app = workflow.application(settings)
+    return took, app.recorder.max_notification_id()
 
 
 def raw_inserts(url: str, rows: int, row_bytes: int, batch: int) -> float:
@@ -75,7 +94,8 @@ def raw_inserts(url: str, rows: int, row_bytes: int, batch: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--events", type=int, default=30_000)
+    parser.add_argument("--processes", type=int, default=1, help="worker processes, each a slice")
     args = parser.parse_args()
     with Postgres() as pg:
         url = pg.create_database("bench_workflow")
@@ -83,11 +103,11 @@ def main() -> None:
         t = time.perf_counter()
         fill_backlog(settings, args.events)
         print(f"backlog: {args.events} ticket.created events written in {time.perf_counter() - t:.1f} s")
-        elapsed, stored = catch_up(settings, args.events)
+        elapsed, stored = catch_up(settings, args.processes)
         with psycopg.connect(url) as conn:
             avg = conn.execute("SELECT avg(length(state))::int FROM workflow.workflow_events").fetchone()[0]
         raw = raw_inserts(pg.create_database("bench_raw"), stored, avg, 2000)
-    print(f"workflow worker: {args.events / elapsed:,.0f} upstream events/s "
+    print(f"workflow worker, {args.processes} process(es): {args.events / elapsed:,.0f} upstream events/s "
           f"({stored / elapsed:,.0f} stored events/s, {stored} events of ~{avg} B) in {elapsed:.2f} s")
     print(f"baseline raw psycopg inserts, same rows, batches of 2000: {stored / raw:,.0f} rows/s")
     print(f"ratio workflow stored events / raw rows: {raw / elapsed:.2f}")

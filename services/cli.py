@@ -59,17 +59,21 @@ def _web_command(service: str) -> click.Command:
 def _worker_command(service: str) -> click.Command:
     @click.command("worker", help=f"Run {service}'s worker: consume upstream events and record reactions.")
     @METRICS_PORT
-    def worker(metrics_port: int) -> None:
+    @click.option("--slice", "part", default="0/1", metavar="K/N",
+                  help="Be slice K of N processes sharing the work (embedded transport; with Kafka, "
+                       "start more processes and partitions are shared).")
+    def worker(metrics_port: int, part: str) -> None:
         from shared.serve import expose_metrics, run_until_stopped, tune_gc_for_batches
+        from shared.transport import Slice
 
         logs.configure(f"{service}-worker")
         expose_metrics(metrics_port)
         tune_gc_for_batches()
-        settings = Settings.from_env()
+        settings, share = Settings.from_env(), Slice.parse(part)
         module = _bootstrap(service)
-        loops = [module.follower(settings).run]
+        loops = [module.follower(settings, share).run]
         if hasattr(module, "dispatcher"):
-            loops.append(module.dispatcher(settings).run)
+            loops.append(module.dispatcher(settings, share).run)
         run_until_stopped(*loops)
 
     return worker

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
+from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
@@ -50,13 +51,15 @@ class OutboxReader:
         self.outbox = outbox
         self._app = open_store(outbox.service, store_env(outbox.service, settings))
 
-    def read(self, after: int, limit: int = 1000) -> tuple[int, list[Envelope]]:
-        """Envelopes after position `after`, and the position of the last one (`after` if none)."""
+    def read(self, after: int, limit: int = 1000,
+             takes: Callable[[UUID], bool] = lambda aggregate_id: True) -> tuple[int, list[Envelope]]:
+        """Envelopes after position `after` (of the aggregates `takes` accepts, which are
+        not even decoded otherwise), and the position of the last event read."""
         notifications = self._app.recorder.select_notifications(
             start=after, limit=limit, topics=self.outbox.topics, inclusive_of_start=False
         )
         to_event = self._app.mapper.to_domain_event
-        envelopes = [self.outbox.envelope(to_event(n), n.id) for n in notifications]
+        envelopes = [self.outbox.envelope(to_event(n), n.id) for n in notifications if takes(n.originator_id)]
         return (notifications[-1].id if notifications else after), envelopes
 
     def last_position(self) -> int:

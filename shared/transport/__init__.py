@@ -10,8 +10,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
+from uuid import UUID
 
 from shared.envelope import Envelope
+
+
+@dataclass(frozen=True)
+class Slice:
+    """One of `count` processes sharing a follower's work: each takes the aggregates whose
+    id falls to it, so every aggregate's events stay in order in one process. Each slice
+    keeps its own positions; a new `count` starts new positions (and, with the embedded
+    transport, reads the logs again from the start, which changes nothing but takes time).
+    With Kafka, partitions already share the work: more processes simply join the group."""
+
+    index: int = 0
+    count: int = 1
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.index < self.count:
+            raise ValueError(f"slice {self.index}/{self.count}: want 0 <= index < count")
+
+    @classmethod
+    def parse(cls, text: str) -> Slice:
+        index, _, count = text.partition("/")
+        return cls(int(index), int(count))
+
+    def takes(self, aggregate_id: UUID) -> bool:
+        return aggregate_id.int % self.count == self.index
+
+    def stream(self, name: str) -> str:
+        return name if self.count == 1 else f"{name}#{self.index}/{self.count}"
+
 
 
 @dataclass
@@ -28,7 +57,7 @@ class Subscription(Protocol):
     def close(self) -> None: ...
 
 
-def subscribe(follower: str, leaders: list, settings) -> Subscription:
+def subscribe(follower: str, leaders: list, settings, part: Slice = Slice()) -> Subscription:
     """The subscription for `follower` to its leaders' outboxes, by the configured transport."""
     if settings.transport == "kafka":
         from shared.transport.kafka import KafkaSubscription
@@ -36,4 +65,4 @@ def subscribe(follower: str, leaders: list, settings) -> Subscription:
         return KafkaSubscription(follower, leaders, settings)
     from shared.transport.embedded import EmbeddedSubscription
 
-    return EmbeddedSubscription(leaders, settings)
+    return EmbeddedSubscription(leaders, settings, part)

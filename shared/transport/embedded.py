@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
-import threading
+import time
 from typing import Callable
 
 from shared.outbox import Outbox
 from shared.settings import Settings
-from shared.transport import Batch
+from shared.transport import Batch, Slice
 
 
 class EmbeddedSubscription:
-    def __init__(self, leaders: list[Outbox], settings: Settings, page_size: int = 1000,
-                 wakeup: threading.Event | None = None):
+    def __init__(self, leaders: list[Outbox], settings: Settings, part: Slice = Slice(), page_size: int = 1000):
         self._readers = [o.reader(settings) for o in leaders]
+        self._part = part
         self._page_size = page_size
-        self._wakeup = wakeup or threading.Event()
 
     def poll(self, position: Callable[[str], int], timeout: float) -> list[Batch]:
         batches = []
         for reader in self._readers:
-            stream = reader.outbox.service
-            last, envelopes = reader.read(position(stream), self._page_size)
-            if envelopes:
+            stream = self._part.stream(reader.outbox.service)
+            after = position(stream)
+            last, envelopes = reader.read(after, self._page_size, self._part.takes)
+            if last > after:  # even with nothing for this slice: the position moves on
                 batches.append(Batch(stream, last, envelopes))
         if not batches:
-            self._wakeup.wait(timeout)
-            self._wakeup.clear()
+            time.sleep(timeout)
         return batches
 
     def close(self) -> None:

@@ -93,3 +93,18 @@ def test_a_staff_action_racing_the_worker_gets_a_conflict_not_a_lost_update(sett
     app_one.save(first)
     with pytest.raises(IntegrityError):
         app_two.save(second)
+
+
+def test_slices_share_the_work_without_overlap_and_keep_their_own_positions(settings):
+    from shared.transport import Slice
+
+    ids = submit_many(settings, 40)
+    slices = [workflow.follower(settings, Slice(k, 3)) for k in range(3)]
+    for follower in slices:
+        while follower.run_once():
+            pass
+    app = slices[0].app
+    assert stored_events(app) == 40  # each ticket opened once, by exactly one slice
+    assert {app.repository.get(i).version for i in ids} == {1}
+    last = INTAKE.reader(settings).last_position()
+    assert [app.position(f"intake#{k}/3") for k in range(3)] == [last] * 3

@@ -56,3 +56,15 @@ def test_the_asyncapi_document_lists_every_contract_on_its_topic():
     doc = contracts_json_schema()
     assert set(doc["components"]["messages"]) == set(CONTRACTS)
     assert set(doc["channels"]) == {"scrm.intake", "scrm.workflow", "scrm.settlement", "scrm.notify"}
+
+
+def test_a_slice_takes_every_aggregate_exactly_once():
+    from shared.transport import Slice
+
+    ids = [uuid4() for _ in range(300)]
+    parts = [Slice.parse(f"{k}/3") for k in range(3)]
+    assert sorted(sum(([i for i in ids if p.takes(i)] for p in parts), [])) == sorted(ids)
+    assert all(any(p.takes(i) for p in parts) for i in ids)
+    assert Slice().stream("intake") == "intake" and parts[1].stream("intake") == "intake#1/3"
+    with pytest.raises(ValueError):
+        Slice.parse("3/3")
