@@ -41,8 +41,8 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
         "POSTGRES_PASSWORD": unquote(url.password or ""),
         "POSTGRES_SCHEMA": service,
         "POSTGRES_CONNECT_TIMEOUT": "5",
-        "POSTGRES_POOL_SIZE": "4",
-        "POSTGRES_MAX_OVERFLOW": "4",
+        "POSTGRES_POOL_SIZE": "2",  # kept open; more are opened under load and closed after
+        "POSTGRES_MAX_OVERFLOW": "6",
         "POSTGRES_PRE_PING": "n",  # a broken connection fails its commit, which is retried
         "POSTGRES_LOCK_TIMEOUT": "10",
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from shared.eventstore import ServiceApplication
 from shared.settings import Settings
 from tests.support.servers import KafkaBroker, Postgres
 
@@ -32,3 +33,20 @@ def settings(request, tmp_path):
     """Settings for one isolated platform: SQLite files in a temp dir, or a fresh PostgreSQL database."""
     url = request.getfixturevalue("database_url") if request.param == "postgres" else None
     return Settings(data_dir=tmp_path, database_url=url)
+
+
+@pytest.fixture(autouse=True)
+def close_applications(monkeypatch):
+    """Close every application a test opened: a server given by SCRM_TEST_DATABASE_URL
+    may allow only 100 connections, and pools left open add up over a session."""
+    opened = []
+    original = ServiceApplication.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        opened.append(self)
+
+    monkeypatch.setattr(ServiceApplication, "__init__", init)
+    yield
+    for app in opened:
+        app.close()
