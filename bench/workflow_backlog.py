@@ -66,7 +66,7 @@ def catch_up(settings: Settings, processes: int) -> tuple[float, int]:
         w.start()
     time.sleep(2)  # let every process import and connect before the clock starts
     start.set()
-    took = max(elapsed.get() for _ in workers)
+    took = max(elapsed.get(timeout=600) for _ in workers)
     for w in workers:
         w.join()
     app = workflow.application(settings)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
-from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
@@ -13,6 +12,7 @@ from shared.envelope import Envelope, event_id
 from shared.eventstore import Tracking, open_store
 from shared.persistence import store_env
 from shared.settings import Settings
+from shared.transport import Slice
 
 Translation = Callable[[Any], tuple[str, dict[str, Any]]]  # domain event -> (type, data)
 
@@ -51,15 +51,17 @@ class OutboxReader:
         self.outbox = outbox
         self._app = open_store(outbox.service, store_env(outbox.service, settings))
 
-    def read(self, after: int, limit: int = 1000,
-             takes: Callable[[UUID], bool] = lambda aggregate_id: True) -> tuple[int, list[Envelope]]:
-        """Envelopes after position `after` (of the aggregates `takes` accepts, which are
-        not even decoded otherwise), and the position of the last event read."""
-        notifications = self._app.recorder.select_notifications(
-            start=after, limit=limit, topics=self.outbox.topics, inclusive_of_start=False
-        )
+    def read(self, after: int, limit: int = 1000, part: Slice = Slice()) -> tuple[int, list[Envelope]]:
+        """Envelopes after position `after`, of the aggregates in slice `part` only, and the
+        position of the last event read."""
+        recorder = self._app.recorder
+        if part.count > 1 and hasattr(recorder, "select_slice"):  # PostgreSQL filters for us
+            notifications = recorder.select_slice(after, limit, self.outbox.topics, part.index, part.count)
+        else:
+            notifications = recorder.select_notifications(
+                start=after, limit=limit, topics=self.outbox.topics, inclusive_of_start=False)
         to_event = self._app.mapper.to_domain_event
-        envelopes = [self.outbox.envelope(to_event(n), n.id) for n in notifications if takes(n.originator_id)]
+        envelopes = [self.outbox.envelope(to_event(n), n.id) for n in notifications if part.takes(n.originator_id)]
         return (notifications[-1].id if notifications else after), envelopes
 
     def last_position(self) -> int:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent, Tracking
+from eventsourcing.persistence import InterfaceError, Notification, OperationalError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
@@ -58,6 +58,21 @@ class OneTripPostgresProcessRecorder(PostgresProcessRecorder):
             SQL(_FUNCTION).format(lock_timeout=SQL(str(int(datastore.lock_timeout))), **names))
         self._record = SQL("SELECT {schema}.{function}(%b::uuid[], %b::int8[], %b::text[], %b::bytea[], %s, %s)"
                            ).format(**names)
+        self._select_slice = SQL(
+            "SELECT * FROM {schema}.{events} WHERE notification_id > %s AND topic = ANY(%s) "
+            "AND get_byte(uuid_send(originator_id), 15) %% %s = %s ORDER BY notification_id LIMIT %s"
+        ).format(**names)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_slice(self, after: int, limit: int, topics: Sequence[str], index: int, count: int
+                     ) -> list[Notification]:
+        """The log after `after`, only the aggregates of one slice (shared.transport.Slice):
+        a worker sharing the work with others does not even receive theirs."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._select_slice, (after, list(topics), count, index, limit), prepare=True)
+            return [Notification(id=row["notification_id"], originator_id=row["originator_id"],
+                                 originator_version=row["originator_version"], topic=row["topic"],
+                                 state=bytes(row["state"])) for row in curs.fetchall()]
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:

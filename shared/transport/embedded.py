@@ -21,7 +21,7 @@ class EmbeddedSubscription:
         for reader in self._readers:
             stream = self._part.stream(reader.outbox.service)
             after = position(stream)
-            last, envelopes = reader.read(after, self._page_size, self._part.takes)
+            last, envelopes = reader.read(after, self._page_size, self._part)
             if last > after:  # even with nothing for this slice: the position moves on
                 batches.append(Batch(stream, last, envelopes))
         if not batches:
