@@ -442,8 +442,20 @@ class _Server:
     def _start_private(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def stop(self) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    STOP_SIGNAL, STOP_GRACE = signal.SIGTERM, 5.0  # then SIGKILL
+    external = False  # a server somebody else runs: never ours to stop
+
+    def stop(self) -> None:
+        with self._lock:
+            if self.external or not self._owned_here():  # nor is it in a forked child
+                return
+            self._kill_tree(self.STOP_SIGNAL, self.STOP_GRACE)
+            self._proc = None
+            if self._log_file is not None:
+                self._log_file.close()
+                self._log_file = None
+            self._cleanup_tmpdir()
+            _unregister(self)
 
     def __enter__(self):
         self.start()
@@ -678,18 +690,7 @@ class Postgres(_Server):
             time.sleep(0.02)
         return False
 
-    def stop(self) -> None:
-        with self._lock:
-            if self.external or not self._owned_here():  # forked child: not ours to stop
-                return
-            # fast shutdown (SIGINT); we SIGKILL after 10 s
-            self._kill_tree(signal.SIGINT, 10)
-            self._proc = None
-            if self._log_file is not None:
-                self._log_file.close()
-                self._log_file = None
-            self._cleanup_tmpdir()
-            _unregister(self)
+    STOP_SIGNAL, STOP_GRACE = signal.SIGINT, 10.0  # PostgreSQL's fast shutdown
 
     # -- databases ----------------------------------------------------------
     def _require_url(self) -> str:
@@ -871,18 +872,6 @@ class KafkaBroker(_Server):
             if "in use" not in last_error.lower():
                 break
         raise RuntimeError(f"tansu broker did not start; log {self.log_path}:\n{last_error}")
-
-    def stop(self) -> None:
-        with self._lock:
-            if not self._owned_here():  # forked child: not ours to stop
-                return
-            self._kill_tree(signal.SIGTERM, 5)
-            self._proc = None
-            if self._log_file is not None:
-                self._log_file.close()
-                self._log_file = None
-            self._cleanup_tmpdir()
-            _unregister(self)
 
     def ping(self, timeout: float = 1.0) -> bool:
         """True if the broker answers a Kafka ApiVersions request within ``timeout``."""
