@@ -1,0 +1,61 @@
+"""The Kafka adapter against a real broker: ordering per ticket, positions, bad records."""
+
+import json
+import uuid
+
+import pytest
+from kafka import KafkaProducer
+
+from shared.settings import Settings
+from shared.transport.kafka import KafkaRelay, KafkaSubscription
+from services.intake import bootstrap as intake
+from services.intake.outbox import OUTBOX as INTAKE
+
+pytestmark = [pytest.mark.kafka]
+CUSTOMER = {"name": "王五", "phone": "13700000000", "address": "广州"}
+
+
+@pytest.fixture
+def kafka_settings(tmp_path, kafka):
+    return Settings(data_dir=tmp_path, transport="kafka", kafka_bootstrap=kafka.bootstrap,
+                    kafka_prefix=f"it{uuid.uuid4().hex[:8]}", kafka_session_timeout_ms=2000)
+
+
+def drain(subscription, position, want, rounds=60):
+    batches = []
+    for _ in range(rounds):
+        batches += subscription.poll(position, 0.5)
+        if sum(len(b.envelopes) for b in batches) >= want:
+            break
+    return batches
+
+
+def test_the_relay_publishes_each_event_once_and_subscribers_see_them_by_partition(kafka_settings):
+    app = intake.application(kafka_settings)
+    ids = [app.submit("acme", "h5", f"k-{i}", CUSTOMER, "d").ticket_id for i in range(20)]
+    relay = KafkaRelay(INTAKE, kafka_settings)
+    assert relay.relay_once() == 20 and relay.relay_once() == 0  # its position is kept
+    subscription = KafkaSubscription("it", [INTAKE], kafka_settings)
+    batches = drain(subscription, lambda stream: 0, 20)
+    assert sorted(e.subject for b in batches for e in b.envelopes) == sorted(ids)
+    assert all(b.stream.startswith(f"{kafka_settings.kafka_prefix}.intake#") for b in batches)
+    subscription.close()
+
+
+def test_a_record_that_is_not_an_envelope_is_logged_and_passed_over(kafka_settings, kafka):
+    app = intake.application(kafka_settings)
+    app.submit("acme", "h5", "good-1", CUSTOMER, "d")
+    relay = KafkaRelay(INTAKE, kafka_settings)
+    topic = relay.topic
+    producer = KafkaProducer(bootstrap_servers=kafka.bootstrap)
+    key = uuid.uuid4().bytes
+    for junk in (b"not json", json.dumps({"type": "ticket.created"}).encode()):
+        producer.send(topic, key=key, value=junk, partition=0)
+    producer.flush()
+    relay.relay_once()
+    subscription = KafkaSubscription("it-bad", [INTAKE], kafka_settings)
+    batches = drain(subscription, lambda stream: 0, 1)
+    assert [e.data["submission_id"] for b in batches for e in b.envelopes] == ["good-1"]
+    partition_0 = [b for b in batches if b.stream.endswith("#0")]
+    assert partition_0 and partition_0[0].position >= 2  # the junk's offsets are passed, not retried forever
+    subscription.close()
