@@ -36,7 +36,7 @@ def cli(transport: str, data_dir: str, database_url: str | None, kafka_bootstrap
         os.environ["SCRM_DATABASE_URL"] = database_url
 
 
-METRICS_PORT = click.option("--metrics-port", type=int, default=0, envvar="SCRM_METRICS_PORT",
+METRICS_PORT = click.option("--metrics-port", type=int, default=0,
                             help="Serve Prometheus metrics on this port (0: off).")
 
 
