@@ -30,6 +30,7 @@ class Follower:
         self.app = app
         self.policy = policy
         self.subscription = subscription
+        EVENTS_PROCESSED.labels(name)  # the series exists (at 0) before the first event
 
     def run(self, stop: threading.Event, poll_timeout: float = 0.2) -> None:
         log.info("follower.started", follower=self.name)

@@ -26,3 +26,32 @@ def test_the_flow_runs_through_four_services_and_survives_a_restart(tmp_path):
     outbox = sorted((tmp_path / "data" / "outbox").glob("*.json"))
     assert len(outbox) == 2
     assert {json.loads(p.read_text())["recipient"] for p in outbox} == {"technician-1"}
+
+
+def test_a_worker_serves_its_metrics_and_stops_cleanly_on_sigterm(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import requests
+
+    from tests.support.platform import free_port_block
+    from tests.support.servers import wait_for
+
+    port = free_port_block(1)
+    env = {**os.environ, "SCRM_DATA_DIR": str(tmp_path), "SCRM_TRANSPORT": "embedded"}
+    worker = subprocess.Popen([sys.executable, "-m", "services", "workflow", "worker", "--metrics-port", str(port)],
+                              env=env, stderr=subprocess.DEVNULL)
+    try:
+        def scraped():
+            try:
+                return 'scrm_events_processed_total{follower="workflow"}' in requests.get(
+                    f"http://127.0.0.1:{port}/metrics", timeout=1).text
+            except requests.RequestException:
+                return False
+        wait_for(scraped, 30, message="the worker's metrics never showed its follower")
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=20) == 0
+    finally:
+        worker.kill()
