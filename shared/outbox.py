@@ -12,7 +12,7 @@ from shared.envelope import Envelope, event_id
 from shared.eventstore import Tracking, open_store
 from shared.persistence import store_env
 from shared.settings import Settings
-from shared.transport import Slice
+from shared.transport import WHOLE, Slice
 
 Translation = Callable[[Any], tuple[str, dict[str, Any]]]  # domain event -> (type, data)
 
@@ -51,7 +51,7 @@ class OutboxReader:
         self.outbox = outbox
         self._app = open_store(outbox.service, store_env(outbox.service, settings))
 
-    def read(self, after: int, limit: int = 1000, part: Slice = Slice()) -> tuple[int, list[Envelope]]:
+    def read(self, after: int, limit: int = 1000, part: Slice = WHOLE) -> tuple[int, list[Envelope]]:
         """Envelopes after position `after`, of the aggregates in slice `part` only, and the
         position of the last event read."""
         recorder = self._app.recorder

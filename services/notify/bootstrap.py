@@ -7,7 +7,7 @@ from flask import Flask
 from shared.follower import Follower
 from shared.persistence import store_env
 from shared.settings import Settings
-from shared.transport import Slice, subscribe
+from shared.transport import WHOLE, Slice, subscribe
 from shared.transport.embedded import EmbeddedSubscription
 
 from services.notify.api import create_app
@@ -27,11 +27,11 @@ def web_app(settings: Settings | None = None) -> Flask:
     return create_app(application(settings or Settings.from_env()))
 
 
-def follower(settings: Settings, part: Slice = Slice()) -> Follower:
+def follower(settings: Settings, part: Slice = WHOLE) -> Follower:
     return Follower("notify", application(settings), notify_policy, subscribe("notify", [WORKFLOW], settings, part))
 
 
-def dispatcher(settings: Settings, part: Slice = Slice()) -> Follower:
+def dispatcher(settings: Settings, part: Slice = WHOLE) -> Follower:
     """Follows notify's own requests, whatever the transport: they never leave notify."""
     channels = {STAFF_CHANNEL: OutboxFileChannel(settings.data_dir / "outbox")}
     return Follower("notify-dispatch", application(settings), dispatch(channels),

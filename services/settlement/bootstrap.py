@@ -7,7 +7,7 @@ from flask import Flask
 from shared.follower import Follower
 from shared.persistence import store_env
 from shared.settings import Settings
-from shared.transport import Slice, subscribe
+from shared.transport import WHOLE, Slice, subscribe
 
 from services.settlement.api import create_app
 from services.settlement.application import SettlementApplication
@@ -24,7 +24,7 @@ def web_app(settings: Settings | None = None) -> Flask:
     return create_app(application(settings or Settings.from_env()))
 
 
-def follower(settings: Settings, part: Slice = Slice()) -> Follower:
+def follower(settings: Settings, part: Slice = WHOLE) -> Follower:
     app = application(settings)
     return Follower("settlement", app, settlement_policy(app.book),
                     subscribe("settlement", [WORKFLOW], settings, part))

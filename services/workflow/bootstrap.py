@@ -9,7 +9,7 @@ from flask import Flask
 from shared.follower import Follower
 from shared.persistence import store_env
 from shared.settings import Settings
-from shared.transport import Slice, subscribe
+from shared.transport import WHOLE, Slice, subscribe
 
 from services.intake.outbox import OUTBOX as INTAKE
 from services.workflow.api import create_app
@@ -27,6 +27,6 @@ def web_app(settings: Settings | None = None) -> Flask:
     return create_app(application(settings or Settings.from_env()))
 
 
-def follower(settings: Settings, part: Slice = Slice()) -> Follower:
+def follower(settings: Settings, part: Slice = WHOLE) -> Follower:
     app = application(settings)
     return Follower("workflow", app, ticket_policy(app.template), subscribe("workflow", [INTAKE], settings, part))

@@ -43,6 +43,9 @@ class Slice:
         return name if self.count == 1 else f"{name}#{self.index}/{self.count}"
 
 
+WHOLE = Slice()  # one process does all the work
+
+
 
 @dataclass
 class Batch:
@@ -58,7 +61,7 @@ class Subscription(Protocol):
     def close(self) -> None: ...
 
 
-def subscribe(follower: str, leaders: list, settings, part: Slice = Slice()) -> Subscription:
+def subscribe(follower: str, leaders: list, settings, part: Slice = WHOLE) -> Subscription:
     """The subscription for `follower` to its leaders' outboxes, by the configured transport."""
     if settings.transport == "kafka":
         from shared.transport.kafka import KafkaSubscription

@@ -7,11 +7,11 @@ from typing import Callable
 
 from shared.outbox import Outbox
 from shared.settings import Settings
-from shared.transport import Batch, Slice
+from shared.transport import WHOLE, Batch, Slice
 
 
 class EmbeddedSubscription:
-    def __init__(self, leaders: list[Outbox], settings: Settings, part: Slice = Slice(), page_size: int = 1000):
+    def __init__(self, leaders: list[Outbox], settings: Settings, part: Slice = WHOLE, page_size: int = 1000):
         self._readers = [o.reader(settings) for o in leaders]
         self._part = part
         self._page_size = page_size
