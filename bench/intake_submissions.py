@@ -29,7 +29,7 @@ import psycopg  # noqa: E402
 import requests  # noqa: E402
 
 from tests.support.platform import free_port_block  # noqa: E402
-from tests.support.servers import Postgres, wait_for  # noqa: E402
+from tests.support.servers import DURABLE, Postgres, wait_for  # noqa: E402
 
 PATH = "/v1/tenants/acme/h5/submissions"
 WARM_UP = 4  # seconds of load before measuring
@@ -87,7 +87,7 @@ def main() -> None:
         sys.exit("needs wrk (apt-get install wrk; `make bench` does it)")
     base = free_port_block(2)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SCRM_CREATE_TABLES": "n"}
-    with Postgres() as pg:
+    with Postgres(settings=DURABLE) as pg:  # fsync and synchronous commit on
         url = pg.create_database("bench_intake")
         env["SCRM_DATABASE_URL"] = url
         subprocess.run([sys.executable, "-m", "services", "db", "init"], env={**env, "SCRM_CREATE_TABLES": "y"},

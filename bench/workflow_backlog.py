@@ -29,7 +29,7 @@ from services.workflow import bootstrap as workflow  # noqa: E402
 from shared.serve import tune_gc_for_batches  # noqa: E402
 from shared.settings import Settings  # noqa: E402
 from shared.transport import Slice  # noqa: E402
-from tests.support.servers import Postgres  # noqa: E402
+from tests.support.servers import DURABLE, Postgres  # noqa: E402
 
 CUSTOMER = {"name": "张三", "phone": "13800138000", "address": "上海市浦东新区世纪大道 100 号"}
 
@@ -97,7 +97,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=30_000)
     parser.add_argument("--processes", type=int, default=1, help="worker processes, each a slice")
     args = parser.parse_args()
-    with Postgres() as pg:
+    with Postgres(settings=DURABLE) as pg:  # fsync and synchronous commit on
         url = pg.create_database("bench_workflow")
         settings = Settings(data_dir=Path(tempfile.mkdtemp()), database_url=url)
         t = time.perf_counter()

@@ -7,8 +7,9 @@ thread must win the GIL back from busy request threads: under load a 1 ms commit
 10 ms (bench/intake_submissions.py). So a commit here is one call of a function created
 with the tables, taking the columns as four binary arrays: it records the tracking
 position (refusing one that is not ahead, as eventsourcing's single-row tracking does),
-takes eventsourcing's table lock (which keeps notification ids in commit order), sends
-its NOTIFY and inserts the events, in one transaction, in one round trip. A duplicate
+takes eventsourcing's table lock (which keeps notification ids in commit order) and
+inserts the events, in one transaction, in one round trip. It sends no NOTIFY: nothing
+here LISTENs (followers poll), and NOTIFY serialises every commit on a global queue lock. A duplicate
 event or an outdated position is a unique violation, which eventsourcing reports as
 IntegrityError; everything else (reading, tracking queries) is the library's own.
 """
@@ -39,7 +40,6 @@ BEGIN
     END IF;
     IF cardinality(ids) > 0 THEN
         LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE;
-        NOTIFY {channel};
         INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state)
             SELECT * FROM unnest(ids, versions, topics, states);
     END IF;
@@ -52,7 +52,7 @@ class OneTripPostgresProcessRecorder(PostgresProcessRecorder):
         super().__init__(datastore, **kwargs)
         assert datastore.single_row_tracking, "the insert function keeps one row per tracked stream"
         names = {"schema": Identifier(datastore.schema), "events": Identifier(self.events_table_name),
-                 "tracking": Identifier(self.tracking_table_name), "channel": Identifier(self.channel_name),
+                 "tracking": Identifier(self.tracking_table_name),
                  "function": Identifier(f"{self.events_table_name}_record")}
         self.sql_create_statements.append(
             SQL(_FUNCTION).format(lock_timeout=SQL(str(int(datastore.lock_timeout))), **names))

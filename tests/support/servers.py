@@ -160,6 +160,11 @@ _ports_lock = threading.Lock()
 _ports_handed_out: set[int] = set()
 
 
+# PostgreSQL's own defaults, which the throw-away test servers turn off for speed: every
+# commit is on disk before it is acknowledged. Benchmarks that promise durability use these.
+DURABLE = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free right now.
 
