@@ -64,24 +64,8 @@ def _children(pid: int) -> list[int]:
 # fixtures
 # ---------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def pg():
-    with Postgres() as server:
-        yield server
-
-
-@pytest.fixture
-def db_url(pg):
-    """An isolated, freshly created database per test."""
-    url = pg.create_database()
-    yield url
-    pg.drop_database(url.rsplit("/", 1)[1])
-
-
-@pytest.fixture(scope="module")
-def broker():
-    with KafkaBroker() as server:
-        yield server
+# The servers come from tests/conftest.py (`postgres`, `database_url`, `kafka`): the same
+# session-wide servers the rest of the suite uses.
 
 
 # ---------------------------------------------------------------------------
@@ -110,23 +94,23 @@ def test_wait_for_returns_value_and_times_out():
 # ---------------------------------------------------------------------------
 
 @pytest.mark.postgres
-def test_postgres_basic_roundtrip(pg, db_url):
-    assert pg.url.startswith("postgresql://postgres@127.0.0.1:")
-    with psycopg.connect(db_url) as conn:
+def test_postgres_basic_roundtrip(postgres, database_url):
+    assert postgres.url.startswith("postgresql://postgres@127.0.0.1:")
+    with psycopg.connect(database_url) as conn:
         conn.execute("CREATE TABLE work_order (id serial PRIMARY KEY, title text NOT NULL)")
         conn.execute("INSERT INTO work_order (title) VALUES (%s), (%s)", ("fix pump", "paint"))
         conn.commit()
         rows = conn.execute("SELECT id, title FROM work_order ORDER BY id").fetchall()
         assert rows == [(1, "fix pump"), (2, "paint")]
-        if pg.pausable:
+        if postgres.pausable:
             assert conn.execute("SHOW max_connections").fetchone()[0] == "300"
             assert conn.execute("SHOW listen_addresses").fetchone()[0] == "127.0.0.1"
 
 
 @pytest.mark.postgres
-def test_postgres_create_database_is_isolated_and_fresh(pg):
-    a = pg.create_database("iso_a")
-    b = pg.create_database("iso_b")
+def test_postgres_create_database_is_isolated_and_fresh(postgres):
+    a = postgres.create_database("iso_a")
+    b = postgres.create_database("iso_b")
     assert a.endswith("/iso_a") and b.endswith("/iso_b")
     with psycopg.connect(a) as conn:
         conn.execute("CREATE TABLE only_in_a (x int)")
@@ -136,28 +120,28 @@ def test_postgres_create_database_is_isolated_and_fresh(pg):
     # re-creating gives a fresh, empty database (even with a connection open to it)
     lingering = psycopg.connect(a)
     try:
-        assert pg.create_database("iso_a") == a
+        assert postgres.create_database("iso_a") == a
     finally:
         lingering.close()
     with psycopg.connect(a) as conn:
         assert conn.execute("SELECT to_regclass('only_in_a')").fetchone()[0] is None
-    pg.drop_database("iso_a")
-    pg.drop_database("iso_b")
+    postgres.drop_database("iso_a")
+    postgres.drop_database("iso_b")
 
 
 @pytest.mark.postgres
-def test_postgres_pause_really_hangs_then_resume(pg, db_url):
-    if not pg.pausable:
+def test_postgres_pause_really_hangs_then_resume(postgres, database_url):
+    if not postgres.pausable:
         pytest.skip("external server ($SCRM_TEST_DATABASE_URL) cannot be paused")
-    conn = psycopg.connect(db_url, autocommit=True)
+    conn = psycopg.connect(database_url, autocommit=True)
     assert conn.execute("SELECT 1").fetchone() == (1,)
     result: list = []
-    pg.pause()
+    postgres.pause()
     try:
-        assert pg.paused
+        assert postgres.paused
         # postmaster and every child (backends, checkpointer, ...) are stopped
-        assert _state(pg.pid) == "T"
-        kids = _children(pg.pid)
+        assert _state(postgres.pid) == "T"
+        kids = _children(postgres.pid)
         assert kids and all(_state(k) == "T" for k in kids)
 
         # a query on an existing connection does not answer
@@ -171,15 +155,15 @@ def test_postgres_pause_really_hangs_then_resume(pg, db_url):
         # a new connection does not complete the startup handshake
         t0 = time.monotonic()
         with pytest.raises(psycopg.OperationalError):
-            psycopg.connect(db_url, connect_timeout=2)  # psycopg enforces >= 2 s
+            psycopg.connect(database_url, connect_timeout=2)  # psycopg enforces >= 2 s
         assert time.monotonic() - t0 >= 1.5
         assert result == []
     finally:
-        pg.resume()
-    assert not pg.paused
+        postgres.resume()
+    assert not postgres.paused
     worker.join(5)
     assert result == [42]
-    with psycopg.connect(db_url, connect_timeout=5) as c2:
+    with psycopg.connect(database_url, connect_timeout=5) as c2:
         assert c2.execute("SELECT 7").fetchone() == (7,)
     conn.close()
 
@@ -219,14 +203,14 @@ def test_postgres_lifecycle_and_external_url_mode(monkeypatch):
 # ---------------------------------------------------------------------------
 
 @pytest.mark.kafka
-def test_kafka_keyed_produce_and_group_consume(broker):
+def test_kafka_keyed_produce_and_group_consume(kafka):
     from kafka import KafkaConsumer, KafkaProducer
 
-    assert broker.bootstrap == f"127.0.0.1:{broker.port}"
-    assert broker.ping()
-    broker.create_topic("work-orders", 4)
+    assert kafka.bootstrap == f"127.0.0.1:{kafka.port}"
+    assert kafka.ping()
+    kafka.create_topic("work-orders", 4)
 
-    producer = KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all", linger_ms=5)
+    producer = KafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all", linger_ms=5)
     try:
         assert producer.partitions_for("work-orders") == {0, 1, 2, 3}
         keys = [f"wo-{i % 10}" for i in range(100)]
@@ -242,7 +226,7 @@ def test_kafka_keyed_produce_and_group_consume(broker):
         producer.close(5)
 
     consumer = KafkaConsumer(
-        "work-orders", bootstrap_servers=broker.bootstrap, group_id="servers-test",
+        "work-orders", bootstrap_servers=kafka.bootstrap, group_id="servers-test",
         session_timeout_ms=2000, heartbeat_interval_ms=500, auto_offset_reset="earliest",
         enable_auto_commit=False)
     try:
@@ -265,25 +249,25 @@ def test_kafka_keyed_produce_and_group_consume(broker):
 
 
 @pytest.mark.kafka
-def test_kafka_pause_then_send_succeeds(broker):
+def test_kafka_pause_then_send_succeeds(kafka):
     from kafka import KafkaProducer
 
-    broker.create_topic("pause-topic", 1)
-    producer = KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all",
+    kafka.create_topic("pause-topic", 1)
+    producer = KafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all",
                              request_timeout_ms=15000)
     try:
         producer.send("pause-topic", key=b"k", value=b"before").get(timeout=10)
-        broker.pause()
+        kafka.pause()
         try:
-            assert broker.paused
-            assert _state(broker.pid) == "T"
-            assert not broker.ping(timeout=0.5)
+            assert kafka.paused
+            assert _state(kafka.pid) == "T"
+            assert not kafka.ping(timeout=0.5)
             in_flight = producer.send("pause-topic", key=b"k", value=b"during")
             time.sleep(2.5)  # ~3 s paused in total
             assert not in_flight.is_done
         finally:
-            broker.resume()
-        assert broker.ping(timeout=2)
+            kafka.resume()
+        assert kafka.ping(timeout=2)
         assert in_flight.get(timeout=10).offset == 1
         md = producer.send("pause-topic", key=b"k", value=b"after").get(timeout=10)
         assert md.offset == 2
@@ -292,19 +276,19 @@ def test_kafka_pause_then_send_succeeds(broker):
 
 
 @pytest.mark.kafka
-def test_two_brokers_at_once(broker):
+def test_two_brokers_at_once(kafka):
     from kafka import KafkaAdminClient, KafkaProducer
 
     with KafkaBroker() as second:
-        assert second.port != broker.port and second.pid != broker.pid
-        assert second.log_path != broker.log_path
-        assert broker.ping() and second.ping()
+        assert second.port != kafka.port and second.pid != kafka.pid
+        assert second.log_path != kafka.log_path
+        assert kafka.ping() and second.ping()
         second.create_topic("only-on-second", 2)
-        for b in (broker, second):
+        for b in (kafka, second):
             producer = KafkaProducer(bootstrap_servers=b.bootstrap, acks="all")
             producer.send("two-brokers", value=b.bootstrap.encode()).get(timeout=10)
             producer.close(5)
-        admins = [KafkaAdminClient(bootstrap_servers=b.bootstrap) for b in (broker, second)]
+        admins = [KafkaAdminClient(bootstrap_servers=b.bootstrap) for b in (kafka, second)]
         try:
             assert "only-on-second" in admins[1].list_topics()
             assert "only-on-second" not in admins[0].list_topics()
@@ -314,7 +298,7 @@ def test_two_brokers_at_once(broker):
         pid, tmp = second.pid, second.log_path.parent
     assert not _alive(pid) and not tmp.exists()
     assert not kafka_ping("127.0.0.1", second.port, timeout=0.3)
-    assert broker.ping()
+    assert kafka.ping()
 
 
 # ---------------------------------------------------------------------------
