@@ -13,7 +13,10 @@ from shared.settings import SERVICES, TRANSPORTS, Settings
 
 from services.supervisor import WORKERS
 
-WEB_PORTS = {"intake": 8001, "workflow": 8002, "settlement": 8003, "notify": 8004}
+
+def web_ports(base: int = 8001) -> dict[str, int]:
+    """intake on `base`, then workflow, settlement and notify."""
+    return {service: base + i for i, service in enumerate(SERVICES)}
 
 
 def _bootstrap(service: str):
@@ -42,7 +45,7 @@ METRICS_PORT = click.option("--metrics-port", type=int, default=0,
 
 def _web_command(service: str) -> click.Command:
     @click.command("web", help=f"Serve {service}'s HTTP API under gunicorn.")
-    @click.option("--bind", default=f"127.0.0.1:{WEB_PORTS[service]}")
+    @click.option("--bind", default=f"127.0.0.1:{web_ports()[service]}")
     @click.option("--workers", type=int, default=None, help="gunicorn worker processes  [default: 2]")
     @click.option("--threads", type=int, default=None, help="threads per worker (gthread)  [default: 8]")
     @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -133,8 +136,7 @@ def run(host: str, base_port: int) -> None:
     """Start the whole platform on this machine (embedded by default) until Ctrl-C."""
     from services.supervisor import Supervisor
 
-    ports = {service: base_port + i for i, service in enumerate(SERVICES)}
-    Supervisor(Settings.from_env(), host, ports).run()
+    Supervisor(Settings.from_env(), host, web_ports(base_port)).run()
 
 
 def main() -> None:

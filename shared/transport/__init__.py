@@ -46,7 +46,6 @@ class Slice:
 WHOLE = Slice()  # one process does all the work
 
 
-
 @dataclass
 class Batch:
     stream: str  # tracking name: the leader ("intake") or a topic partition ("scrm.ticket#3")

@@ -134,7 +134,7 @@ def _envelope(record) -> Envelope | None:
     try:
         return validate_envelope(Envelope.from_json(record.value))
     except (ContractError, ValueError, KeyError, TypeError) as error:
-        # Not ours to fix and never processable: log it, count it, move past it.
+        # Not ours to fix and never processable: log it and move past it.
         log.error("kafka.bad_record", topic=record.topic, partition=record.partition,
                   offset=record.offset, error=str(error))
         return None
