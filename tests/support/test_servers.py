@@ -139,10 +139,11 @@ def test_postgres_pause_really_hangs_then_resume(postgres, database_url):
     postgres.pause()
     try:
         assert postgres.paused
-        # postmaster and every child (backends, checkpointer, ...) are stopped
+        # postmaster and every child (backends, checkpointer, ...) are stopped; a backend
+        # that exited just before stays a zombie, since its stopped parent cannot reap it
         assert _state(postgres.pid) == "T"
         kids = _children(postgres.pid)
-        assert kids and all(_state(k) == "T" for k in kids)
+        assert kids and all(_state(k) in ("T", "Z") for k in kids)
 
         # a query on an existing connection does not answer
         worker = threading.Thread(
