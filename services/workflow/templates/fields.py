@@ -38,7 +38,8 @@ class Field:
     currency: str = "CNY"  # money only
 
     def to_dict(self) -> dict[str, Any]:
-        data = {k: v for k, v in asdict(self).items() if v not in (None, (), False) or k in ("key", "label", "type")}
+        # Unset settings are left out; `is` because 0 == False and a 0 minimum is a setting.
+        data = {k: v for k, v in asdict(self).items() if not (v is None or v is False or v == ())}
         if self.type != "money":
             data.pop("currency", None)
         for bound in ("minimum", "maximum"):

@@ -175,5 +175,6 @@ def _each(data: dict[str, Any], part: str, read: Callable[[dict[str, Any]], T]) 
 
 def copy_template(template: Template, key: str, name: str, **changes: Any) -> Template:
     """Copy-and-modify: a new unpublished template (version 0) from a whole existing one;
-    `changes` replace parts of the copy (fields, nodes, transitions …). It is not a regional variant."""
-    return replace(template, key=key, name=name, version=0, variant_of=None, regions=(), **changes)
+    `changes` replace parts of the copy (fields, nodes, transitions, variant_of and regions …).
+    A copy is no regional variant unless `changes` say so."""
+    return replace(template, **({"variant_of": None, "regions": ()} | changes), key=key, name=name, version=0)
