@@ -7,14 +7,15 @@ Topics are a contract for other systems. A change that breaks a consumer gets a 
 
 from __future__ import annotations
 
+from base64 import b32encode
 from dataclasses import dataclass, field
 from typing import Any, Callable
+from uuid import UUID
 
-from marshmallow import EXCLUDE, ValidationError, fields, validate
+from marshmallow import EXCLUDE, ValidationError, fields, validate, validates_schema
 from marshmallow import Schema as _Schema
 
 from shared.envelope import Envelope
-
 
 
 class Schema(_Schema):
@@ -25,19 +26,61 @@ class Schema(_Schema):
 
 
 _text = {"required": True, "validate": validate.Length(min=1, max=500)}
+_optional_text = {"validate": validate.Length(min=1, max=500)}
+PHONE = validate.Regexp(r"^\+?[0-9][0-9 -]{4,19}$")
+DEFAULT_TEMPLATE = "default"  # where a request goes when no route matches: never nowhere
+
+
+def ticket_number(ticket_id: UUID) -> str:
+    """The short number people read out and type (e.g. in a chat reply): the first 50 bits
+    of the ticket id in base32 (A-Z, 2-7: no 0/1 to mix up with O/I). Every service derives
+    the same number from the ticket id, so no service needs to store or publish it."""
+    digits = b32encode(ticket_id.bytes).decode()[:10]
+    return f"{digits[:5]}-{digits[5:]}"
 
 
 class Customer(Schema):
-    name = fields.String(**_text)
-    phone = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9][0-9 -]{4,19}$"))
-    address = fields.String(**_text)
+    """Who raised the ticket: whatever the channel knows, but at least one identity
+    (a phone or a channel's id for the person) so that they can be found again."""
+
+    IDENTITIES = ("phone", "wecom_userid", "wecom_external_userid", "openid", "unionid")
+
+    name = fields.String(**_optional_text)
+    phone = fields.String(validate=PHONE)
+    address = fields.String(**_optional_text)
+    wecom_userid = fields.String(**_optional_text)  # a member of the tenant's WeCom corp
+    wecom_external_userid = fields.String(**_optional_text)  # a WeCom external contact
+    openid = fields.String(**_optional_text)  # official-account follower
+    unionid = fields.String(**_optional_text)  # the same person across the tenant's WeChat apps
+
+    @validates_schema
+    def _has_identity(self, data: dict[str, Any], **_: Any) -> None:
+        if not any(data.get(k) for k in self.IDENTITIES):
+            raise ValidationError(f"give at least one of {', '.join(self.IDENTITIES)}", "_schema")
+
+
+class Route(Schema):
+    """How the template was chosen."""
+
+    by = fields.String(required=True, validate=validate.OneOf(["keyword", "menu", "default"]))
+    key = fields.String(**_optional_text)  # the keyword or menu key that matched
 
 
 class TicketCreated(Schema):
+    """v2: customers carry channel identities (name, phone, address became optional) and the
+    ticket names the template it was routed to."""
+
     channel = fields.String(**_text)
     submission_id = fields.String(**_text)
     customer = fields.Nested(Customer, required=True)
     description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    template = fields.String(**_text)
+    route = fields.Nested(Route)
+
+
+def ticket_created_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 tickets came from H5 forms, which had no routing: the default template."""
+    return {**data, "template": DEFAULT_TEMPLATE, "route": {"by": "default"}}
 
 
 class TicketOpened(Schema):
@@ -121,7 +164,7 @@ def topic(service: str, prefix: str = "scrm") -> str:
 CONTRACTS: dict[str, Contract] = {
     c.type: c
     for c in (
-        Contract("ticket.created", "intake", TicketCreated()),
+        Contract("ticket.created", "intake", TicketCreated(), version=2, upcasters={1: ticket_created_v1_v2}),
         Contract("ticket.opened", "workflow", TicketOpened()),
         Contract("ticket.parts_consumed", "workflow", ItemsRecorded()),
         Contract("ticket.labour_recorded", "workflow", ItemsRecorded()),

@@ -8,6 +8,7 @@ from typing import Any, Callable, Mapping
 
 from eventsourcing.utils import get_topic
 
+from shared.contracts import contract
 from shared.envelope import Envelope, event_id
 from shared.eventstore import Tracking, open_store
 from shared.persistence import store_env
@@ -38,6 +39,7 @@ class Outbox:
             tenant=event.tenant,
             data=data,
             sequence=sequence,
+            schema_version=contract(type_).version,  # translations write the current version
         )
 
     def reader(self, settings: Settings) -> OutboxReader:

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
+from shared.contracts import DEFAULT_TEMPLATE
 from shared.errors import NotFound, Unavailable
 from shared.eventstore import IntegrityError, ServiceApplication
 from shared.groupcommit import GroupCommitter
@@ -39,11 +40,12 @@ class IntakeApplication(ServiceApplication):
     def _save_group(self, pending: Sequence[list[StoredEvent]]) -> None:
         self.recorder.insert_events([stored for group in pending for stored in group])
 
-    def submit(self, tenant: str, channel: str, submission_id: str,
-               customer: dict[str, Any], description: str) -> Accepted:
+    def submit(self, tenant: str, channel: str, submission_id: str, customer: dict[str, Any],
+               description: str, template: str = DEFAULT_TEMPLATE,
+               route: dict[str, str] | None = None) -> Accepted:
         """Record a submission durably (grouped with concurrent ones) before returning."""
-        submission = Submission(tenant=tenant, channel=channel, submission_id=submission_id,
-                                customer=customer, description=description)
+        submission = Submission(tenant=tenant, channel=channel, submission_id=submission_id, customer=customer,
+                                description=description, template=template, route=route or {"by": "default"})
         # Serialised here, in the request's thread: the committer is the one thread all wait for.
         stored = [self.mapper.to_stored_event(e) for e in submission.collect_events()]
         try:

@@ -8,6 +8,8 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from shared.contracts import DEFAULT_TEMPLATE
+
 _TICKET_IDS = UUID("0b6c7f51-6a43-4b8e-8f63-8f4f0c2d4a31")
 
 
@@ -16,15 +18,35 @@ def ticket_id(tenant: str, channel: str, submission_id: str) -> UUID:
 
 
 class Submission(Aggregate):
+    class Received(Aggregate.Created):
+        """v2 names the template the submission was routed to, and how."""
+
+        class_version = 2
+        tenant: str
+        channel: str
+        submission_id: str
+        customer: dict[str, Any]
+        description: str
+        template: str
+        route: dict[str, str]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Stored before routing existed: every submission went to the default template.
+            state["template"] = DEFAULT_TEMPLATE
+            state["route"] = {"by": "default"}
+
     @staticmethod
     def create_id(tenant: str, channel: str, submission_id: str) -> UUID:
         return ticket_id(tenant, channel, submission_id)
 
-    @event("Received")
-    def __init__(self, tenant: str, channel: str, submission_id: str,
-                 customer: dict[str, Any], description: str):
+    @event(Received)
+    def __init__(self, tenant: str, channel: str, submission_id: str, customer: dict[str, Any],
+                 description: str, template: str, route: dict[str, str]):
         self.tenant = tenant
         self.channel = channel
         self.submission_id = submission_id
         self.customer = customer
         self.description = description
+        self.template = template
+        self.route = route

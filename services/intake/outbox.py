@@ -12,6 +12,8 @@ OUTBOX = Outbox(
             "submission_id": e.submission_id,
             "customer": e.customer,
             "description": e.description,
+            "template": e.template,
+            "route": e.route,
         }),
     },
 )
