@@ -11,6 +11,7 @@ import click
 from shared import logs
 from shared.settings import SERVICES, TRANSPORTS, Settings
 
+from services.intake.commands import tenant as intake_tenant
 from services.supervisor import WORKERS
 
 
@@ -88,6 +89,7 @@ for _service in SERVICES:
     if _service in WORKERS:
         group.add_command(_worker_command(_service))
     cli.add_command(group)
+cli.commands["intake"].add_command(intake_tenant)  # channel credentials and routes
 
 
 @cli.command()

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
 from shared.contracts import DEFAULT_TEMPLATE
-from shared.errors import NotFound, Unavailable
+from shared.errors import Conflict, NotFound, Unavailable
 from shared.eventstore import IntegrityError, ServiceApplication
 from shared.groupcommit import GroupCommitter
 from shared.metrics import COMMIT_BATCH, COMMIT_SECONDS
 
 from services.intake.domain import Submission, ticket_id
+from services.intake.tenant import ChannelSettings, settings_id
 
 COMMIT_TIMEOUT = 5.0
 
@@ -31,6 +32,7 @@ class IntakeApplication(ServiceApplication):
     def __init__(self, env: dict[str, str] | None = None):
         super().__init__(env)
         self._committer = GroupCommitter(self._save_group, on_group=self._observe_group)
+        self._settings: dict[str, ChannelSettings] = {}  # tenant -> last read, see channel_settings()
 
     @staticmethod
     def _observe_group(size: int, seconds: float) -> None:
@@ -64,3 +66,27 @@ class IntakeApplication(ServiceApplication):
         if found is None:
             raise NotFound("no such ticket")
         return found
+
+    def channel_settings(self, tenant: str) -> ChannelSettings | None:
+        """The tenant's settings, on every callback: a cached copy while its version is still
+        the stored one (one indexed read of the last event), so a change made by an operator
+        from another process applies to the next request."""
+        id_ = settings_id(tenant)
+        last = self.recorder.select_events(id_, desc=True, limit=1)
+        if not last:
+            return None
+        cached = self._settings.get(tenant)
+        if cached is None or cached.version != last[0].originator_version:
+            cached = self._settings[tenant] = self.repository.get(id_)
+        return cached
+
+    def configure(self, tenant: str, change: Callable[[ChannelSettings], None]) -> ChannelSettings:
+        """Apply an operator's change to the tenant's settings (created on first use)."""
+        found = self.find(settings_id(tenant), tenant)
+        settings = found if found is not None else ChannelSettings(tenant=tenant)
+        change(settings)
+        try:
+            self.save(settings)
+        except IntegrityError:
+            raise Conflict("the settings changed meanwhile; run the command again") from None
+        return settings
