@@ -9,7 +9,8 @@ from services.workflow.templates.model import FieldRules, HandlerRule, Node, Tem
 from services.workflow.templates.presets import PRESETS, preset
 from services.workflow.templates.progress import Happening, Progress, Step
 from services.workflow.templates.validation import problems, validate
-from services.workflow.templates.values import Location, validate_values
+from services.workflow.templates.forms import validate_values
+from services.workflow.templates.values import Location
 
 __all__ = ["Catalogue", "Expression", "Field", "FieldRules", "HandlerRule", "Happening", "Location", "Node", "PRESETS",
            "ParseError", "Progress", "Step", "Template", "Transition", "act", "allowed_actions", "copy_template",

@@ -99,18 +99,17 @@ class _Parser:
         return tree
 
     def either(self) -> Any:
-        parts = [self.both()]
-        while self.word("or"):
-            self.take()
-            parts.append(self.both())
-        return parts[0] if len(parts) == 1 else Logic("or", tuple(parts))
+        return self.chain("or", self.both)
 
     def both(self) -> Any:
-        parts = [self.negation()]
-        while self.word("and"):
+        return self.chain("and", self.negation)
+
+    def chain(self, word: str, operand: Any) -> Any:
+        parts = [operand()]
+        while self.word(word):
             self.take()
-            parts.append(self.negation())
-        return parts[0] if len(parts) == 1 else Logic("and", tuple(parts))
+            parts.append(operand())
+        return parts[0] if len(parts) == 1 else Logic(word, tuple(parts))
 
     def negation(self) -> Any:
         if self.depth >= MAX_DEPTH:

@@ -12,7 +12,7 @@ from services.workflow.templates.expressions import ParseError, parse
 from services.workflow.templates.fields import FIELD_TYPES, Field, field_problems
 from services.workflow.templates.model import ACTIONS, HANDLER_KINDS, JOIN_MODES, LEAVING_ACTIONS, NODE_KINDS, Node, Template
 from services.workflow.templates.topology import graph_problems
-from services.workflow.templates.values import clean_value
+from services.workflow.templates.forms import clean_value
 
 KINDS = {"number": "number", "money": "number", "date": "date", "datetime": "datetime", "location": "location",
          "multi_select": "list", "image": "list", "attachment": "list"}  # every other type holds text
