@@ -1,36 +1,55 @@
-"""Intake's HTTP adapter: the H5 form channel and look-ups."""
+"""Intake's HTTP adapter: the H5 form channel, the chat channels' callbacks, look-ups."""
 
 from __future__ import annotations
 
-import re
+import time
+from typing import Callable
 from uuid import UUID
 
 from flask import Flask, jsonify
 from marshmallow import Schema, fields, validate
 
 from shared import web
-from shared.contracts import Customer
+from shared.contracts import PHONE, Customer, ticket_number
 from shared.errors import NotFound
 
 from services.intake.application import IntakeApplication
+from services.intake.channels import callback
+from services.intake.channels.official_account import OfficialAccountServer
+from services.intake.channels.wecom import WeCom
+from services.intake.tenant import TENANT
 
-TENANT = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
+_text = {"required": True, "validate": validate.Length(min=1, max=500)}
+
+
+class H5Customer(Schema):
+    """The H5 form asks for all three, although a ticket needs only one identity."""
+
+    name = fields.String(**_text)
+    phone = fields.String(required=True, validate=PHONE)
+    address = fields.String(**_text)
 
 
 class H5Submission(Schema):
     submission_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    customer = fields.Nested(Customer, required=True)
+    customer = fields.Nested(H5Customer, required=True)
     description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
 
 
 class TicketAccepted(Schema):
     ticket_id = fields.UUID()
+    number = fields.String()
     created = fields.Boolean()
 
 
-class SubmissionView(H5Submission):
+class SubmissionView(Schema):
     ticket_id = fields.UUID()
+    number = fields.String(metadata={"description": "The short ticket number people are told"})
     channel = fields.String()
+    submission_id = fields.String()
+    customer = fields.Nested(Customer)
+    description = fields.String()
+    template = fields.String()
     received_at = fields.DateTime()
 
 
@@ -40,15 +59,19 @@ def _tenant(tenant: str) -> str:
     return tenant
 
 
-def create_app(intake: IntakeApplication) -> Flask:
+def create_app(intake: IntakeApplication, clock: Callable[[], float] = time.time,
+               replay_window: float = callback.REPLAY_WINDOW) -> Flask:
     app = web.create_app("intake", "SCRM intake API")
+    for channel in (WeCom(), OfficialAccountServer()):
+        callback.register(app, intake, channel, clock, replay_window)
 
     @app.post("/v1/tenants/<tenant>/h5/submissions")
     def submit_h5(tenant: str):
         tenant = _tenant(tenant)
         body = web.json_body(H5Submission())
         accepted = intake.submit(tenant, "h5", body["submission_id"], body["customer"], body["description"])
-        return jsonify(ticket_id=str(accepted.ticket_id), created=accepted.created), 201 if accepted.created else 200
+        return (jsonify(ticket_id=str(accepted.ticket_id), number=ticket_number(accepted.ticket_id),
+                        created=accepted.created), 201 if accepted.created else 200)
 
     web.document(app, "post", "/v1/tenants/{tenant}/h5/submissions", "Submit an H5 form; returns the ticket id",
                  body=H5Submission, responses={201: TicketAccepted, 200: "Already accepted: same ticket",
@@ -71,5 +94,6 @@ def create_app(intake: IntakeApplication) -> Flask:
 
 
 def _view(s) -> dict:
-    return {"ticket_id": str(s.id), "channel": s.channel, "submission_id": s.submission_id,
-            "customer": s.customer, "description": s.description, "received_at": s.created_on.isoformat()}
+    return {"ticket_id": str(s.id), "number": ticket_number(s.id), "channel": s.channel,
+            "submission_id": s.submission_id, "customer": s.customer, "description": s.description,
+            "template": s.template, "received_at": s.created_on.isoformat()}

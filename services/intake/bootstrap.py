@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 
 from shared.persistence import store_env
@@ -16,4 +18,6 @@ def application(settings: Settings) -> IntakeApplication:
 
 
 def web_app(settings: Settings | None = None) -> Flask:
-    return create_app(application(settings or Settings.from_env()))
+    # How old a signed callback may be before it counts as a replay (seconds).
+    replay_window = float(os.environ.get("SCRM_INTAKE_REPLAY_WINDOW", "300"))
+    return create_app(application(settings or Settings.from_env()), replay_window=replay_window)

@@ -1,0 +1,54 @@
+"""What a chat message asks for: a ticket, routed by keyword or menu key, once per message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.contracts import ticket_number
+
+from services.intake.application import IntakeApplication
+from services.intake.tenant import ChannelSettings
+
+MAX_DESCRIPTION = 4000
+MAX_ID = 128
+
+
+@dataclass(frozen=True)
+class Message:
+    sender: str  # FromUserName: the WeCom userid or the follower's openid
+    recipient: str  # ToUserName: the CorpID or the official account
+    submission_id: str  # the channel's id for it: the same on every retry
+    text: str | None = None
+    menu_key: str | None = None
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, str]) -> Message | None:
+        """The message if it raises a ticket; None for what is only acknowledged for now:
+        images and locations (they will attach to the sender's open ticket), subscribe
+        (customer registration comes with the customer directory) and other events."""
+        sender, recipient = fields.get("FromUserName", ""), fields.get("ToUserName", "")
+        # Tencent's own id for the message; events have none, and one sender's event is
+        # unique per second.
+        submission_id = fields.get("MsgId") or f"{sender}:{fields.get('CreateTime', '')}"
+        if not (0 < len(sender) <= MAX_ID and 0 < len(recipient) <= MAX_ID and len(submission_id) <= MAX_ID):
+            return None
+        kind, event = fields.get("MsgType", "").lower(), fields.get("Event", "").lower()
+        if kind == "text" and fields.get("Content"):
+            return cls(sender, recipient, submission_id, text=fields["Content"][:MAX_DESCRIPTION])
+        if kind == "event" and event == "click" and 0 < len(fields.get("EventKey", "")) <= MAX_ID:
+            return cls(sender, recipient, submission_id, menu_key=fields["EventKey"])
+        return None
+
+    @property
+    def description(self) -> str:
+        return self.text or f"菜单「{self.menu_key}」"
+
+
+def accept(intake: IntakeApplication, settings: ChannelSettings, channel: str, identity: str,
+           message: Message) -> str:
+    """Record the message as a submission (a retry finds the one already recorded) and say
+    which ticket it became."""
+    routed = settings.route(channel, text=message.text, menu_key=message.menu_key)
+    accepted = intake.submit(settings.tenant, channel, message.submission_id, {identity: message.sender},
+                             message.description, routed.template, routed.as_dict())
+    return f"已受理，工单号 {ticket_number(accepted.ticket_id)}。我们会尽快联系您。"
