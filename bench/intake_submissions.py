@@ -4,9 +4,13 @@ Both servers run under gunicorn with the same workers and threads, and both vali
 same body with the same schema; the bare one then answers, intake first commits the
 submission durably (grouped with concurrent ones) and answers only after the commit.
 `wrk` (C, so the load generator takes little of the CPU) drives both in this run with
-unique submission ids (bench/submit.lua).
+unique submission ids (bench/submit.lua), at each concurrency level asked for.
 
-    python bench/intake_submissions.py [--seconds 10] [--connections 16] [--workers 2] [--threads 8]
+This machine's speed drifts by tens of % within a minute, so both servers run side by
+side and are measured in alternating rounds; the medians are compared.
+
+    python bench/intake_submissions.py [--seconds 6] [--rounds 3] [--connections 16,32]
+                                       [--workers 2] [--threads 16]
 
 Targets (issue 2): intake >= 0.5 x the bare endpoint's rate, intake p99 < 50 ms.
 """
@@ -67,8 +71,8 @@ def _up(port: int) -> bool:
         return False
 
 
-def load(port: int, args, run_id: str, seconds: int | None = None) -> dict:
-    out = subprocess.run(["wrk", "-t2", f"-c{args.connections}", f"-d{seconds or args.seconds}s", "-s", "bench/submit.lua",
+def load(port: int, connections: int, seconds: int, run_id: str) -> dict:
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", "bench/submit.lua",
                           f"http://127.0.0.1:{port}{PATH}", "--", run_id],
                          capture_output=True, text=True, cwd=ROOT, check=True).stdout
     result = json.loads(out.strip().splitlines()[-1])
@@ -76,48 +80,69 @@ def load(port: int, args, run_id: str, seconds: int | None = None) -> dict:
     return result
 
 
+def median_round(rounds: list[dict]) -> dict:
+    """The round with the median rate (its latencies belong to it)."""
+    return sorted(rounds, key=lambda r: r["rate"])[len(rounds) // 2]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--seconds", type=int, default=6, help="per round")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server and level")
+    parser.add_argument("--connections", default="16,32", help="concurrency levels, comma-separated")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=16)
     args = parser.parse_args()
+    levels = [int(c) for c in args.connections.split(",")]
     if not shutil.which("wrk"):
         sys.exit("needs wrk (apt-get install wrk; `make bench` does it)")
     base = free_port_block(2)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SCRM_CREATE_TABLES": "n"}
+    servers = {"bare Flask (validate only)": (base, ["bench/intake_submissions.py", "--serve-bare"]),
+               "intake (durable, PostgreSQL)": (base + 1, ["-m", "services", "intake", "web"])}
+    answered = 0
     with Postgres(settings=DURABLE) as pg:  # fsync and synchronous commit on
         url = pg.create_database("bench_intake")
         env["SCRM_DATABASE_URL"] = url
         subprocess.run([sys.executable, "-m", "services", "db", "init"], env={**env, "SCRM_CREATE_TABLES": "y"},
                        check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-        results, warm = {}, {}
-        for name, port, command in (
-            ("bare Flask (validate only)", base, ["bench/intake_submissions.py", "--serve-bare"]),
-            ("intake (durable, PostgreSQL)", base + 1, ["-m", "services", "intake", "web"]),
-        ):
-            process = serve(command, port, args, env)
-            try:
-                # Both servers answer their first seconds slower: measure after a warm-up.
-                warm[name] = load(port, args, f"warm{time.time_ns()}", seconds=WARM_UP)
-                results[name] = load(port, args, f"{name[:4]}{time.time_ns()}")
-            finally:
+        processes = [serve(command, port, args, env) for port, command in servers.values()]
+        try:
+            results: dict[int, dict[str, list[dict]]] = {}
+            for connections in levels:
+                rounds = results[connections] = {name: [] for name in servers}
+                for name, (port, _) in servers.items():  # both answer their first seconds slower
+                    answered += _answered(load(port, connections, WARM_UP, f"warm{time.time_ns()}"), name)
+                for _ in range(args.rounds):
+                    for name, (port, _) in servers.items():
+                        result = load(port, connections, args.seconds, f"run{time.time_ns()}")
+                        answered += _answered(result, name)
+                        rounds[name].append(result)
+        finally:
+            for process in processes:
                 process.terminate()
                 process.wait(15)
         with psycopg.connect(url) as conn:
             recorded = conn.execute("SELECT count(*) FROM intake.intake_events").fetchone()[0]
-    print(f"wrk {args.connections} connections x {args.seconds} s; gunicorn {args.workers} workers x "
-          f"{args.threads} threads (gthread); PostgreSQL {pg.startup_seconds:.1f} s to start")
-    for name, r in results.items():
-        print(f"{name:<30} {r['rate']:8,.0f} req/s   p50 {r['p50_ms']:6.1f} ms   p99 {r['p99_ms']:6.1f} ms   "
-              f"non-2xx {r['non_2xx']}   socket errors {r['socket_errors']}")
-    bare, intake = results.values()
-    ratio = intake["rate"] / bare["rate"]
-    print(f"ratio intake / bare: {ratio:.2f}   (target >= 0.50: {'met' if ratio >= 0.5 else 'NOT met'})")
-    print(f"intake p99: {intake['p99_ms']:.1f} ms   (target < 50 ms: {'met' if intake['p99_ms'] < 50 else 'NOT met'})")
-    answered = sum(r["requests"] - r["non_2xx"] for r in (intake, list(warm.values())[1]))
-    print(f"submissions durably recorded: {recorded} (answered 2xx, warm-up included: {answered})")
+    print(f"wrk, {args.rounds} alternating rounds of {args.seconds} s per server and level, medians; gunicorn "
+          f"{args.workers} workers x {args.threads} threads (gthread); PostgreSQL {pg.startup_seconds:.1f} s to start")
+    for connections, rounds in results.items():
+        print(f"-- {connections} connections")
+        for name, r in rounds.items():
+            m = median_round(r)
+            spread = ", ".join(f"{x['rate']:,.0f}" for x in r)
+            print(f"{name:<30} {m['rate']:8,.0f} req/s   p50 {m['p50_ms']:6.1f} ms   p99 {m['p99_ms']:6.1f} ms   "
+                  f"non-2xx {sum(x['non_2xx'] for x in r)}   socket errors {sum(x['socket_errors'] for x in r)}"
+                  f"   (rounds: {spread})")
+        bare, intake = (median_round(r) for r in rounds.values())
+        ratio = intake["rate"] / bare["rate"]
+        print(f"ratio intake / bare: {ratio:.2f} (target >= 0.50: {'met' if ratio >= 0.5 else 'NOT met'});   "
+              f"intake p99 {intake['p99_ms']:.1f} ms (target < 50 ms: {'met' if intake['p99_ms'] < 50 else 'NOT met'})")
+    print(f"submissions durably recorded: {recorded} (intake answered 2xx, warm-ups included: {answered})")
+
+
+def _answered(result: dict, name: str) -> int:
+    return result["requests"] - result["non_2xx"] if name.startswith("intake") else 0
 
 
 if __name__ == "__main__" and "--serve-bare" in sys.argv:

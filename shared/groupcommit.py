@@ -3,14 +3,18 @@
 One transaction per request tops out near 1,000/s (eventsourcing locks the events table
 per insert); committing whatever is queued as one transaction keeps every answer durable
 and lets throughput grow with concurrency. A request waits for its own outcome.
+
+There is no committer thread: the request at the head of the queue commits for everyone
+queued behind it, then hands the lead to the next one waiting (the write-batch scheme of
+LevelDB). Every hand-over between threads is a wait for the GIL behind busy request
+threads; a committer thread cost one more per transaction (bench/README.md).
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
-from concurrent.futures import Future
+from collections import deque
 from typing import Any, Callable, Sequence
 
 import structlog
@@ -20,6 +24,18 @@ from shared.eventstore import IntegrityError
 
 log = structlog.get_logger()
 
+_PENDING = object()
+
+
+class _Waiter:
+    __slots__ = ("item", "wake", "leads", "outcome")
+
+    def __init__(self, item: Any):
+        self.item = item
+        self.wake = threading.Event()
+        self.leads = False
+        self.outcome: Any = _PENDING  # True, or the exception to raise
+
 
 class GroupCommitter:
     """`save(items)` commits all items in one transaction or raises. Items must be
@@ -27,7 +43,7 @@ class GroupCommitter:
     pending events a failed save has already drained).
 
     When a group fails on IntegrityError (an item already exists) each item is retried
-    alone so one duplicate cannot fail its neighbours; the duplicate's future gets the
+    alone so one duplicate cannot fail its neighbours; the duplicate's caller gets the
     IntegrityError.
     """
 
@@ -37,55 +53,73 @@ class GroupCommitter:
         self._max_group = max_group
         self._stall_after = stall_after
         self._on_group = on_group
-        self._queue: queue.SimpleQueue[tuple[Any, Future]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._queue: deque[_Waiter] = deque()
+        self._led = False  # a leader is committing, or has been named and is about to
         self._busy_since: float | None = None
-        self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
-        self._thread.start()
 
-    def submit(self, item: Any) -> Future:
+    def commit(self, item: Any, timeout: float) -> None:
+        """Return once `item` is durably saved. Raises IntegrityError if it was saved
+        before, Unavailable if the store fails, is stalled, or takes longer than `timeout`
+        (the item may then still be saved: the caller retries with the same identity)."""
         busy_since = self._busy_since
         if busy_since is not None and time.monotonic() - busy_since > self._stall_after:
             raise Unavailable("the event store is not answering; try again shortly")
-        future: Future = Future()
-        self._queue.put((item, future))
-        return future
+        me = _Waiter(item)
+        with self._lock:
+            self._queue.append(me)
+            me.leads, self._led = not self._led, True
+        if not me.leads and not me.wake.wait(timeout):
+            with self._lock:  # leads and outcome change only under the lock
+                if not me.leads and me.outcome is _PENDING:
+                    if me in self._queue:
+                        self._queue.remove(me)
+                    raise Unavailable("recording took too long; retry with the same submission id")
+        if me.outcome is _PENDING:  # named leader: commit for the queue, this item first
+            self._lead()
+        if me.outcome is not True:
+            raise me.outcome
 
-    def _run(self) -> None:
-        while True:
-            group = [self._queue.get()]
-            while len(group) < self._max_group:
-                try:
-                    group.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            self._busy_since = started = time.monotonic()
-            try:
-                self._commit(group)
-            finally:
-                self._busy_since = None
-            self._on_group(len(group), time.monotonic() - started)
-
-    def _commit(self, group: list[tuple[Any, Future]]) -> None:
+    def _lead(self) -> None:
+        with self._lock:
+            group = [self._queue.popleft() for _ in range(min(len(self._queue), self._max_group))]
+        self._busy_since = started = time.monotonic()
         try:
-            self._save([item for item, _ in group])
+            self._commit(group)
+        finally:
+            self._busy_since = None
+            with self._lock:
+                successor = self._queue[0] if self._queue else None
+                if successor:
+                    successor.leads = True
+                self._led = successor is not None
+            for waiter in group:
+                waiter.wake.set()
+            if successor:
+                successor.wake.set()
+        self._on_group(len(group), time.monotonic() - started)
+
+    def _commit(self, group: list[_Waiter]) -> None:
+        try:
+            self._save([w.item for w in group])
         except IntegrityError:
-            for item, future in group:
-                self._commit_alone(item, future)
+            for waiter in group:
+                self._commit_alone(waiter)
             return
         except Exception as error:  # noqa: BLE001 - every waiter must hear about it
             log.warning("group_commit.failed", size=len(group), error=repr(error))
-            for _, future in group:
-                future.set_exception(Unavailable(f"could not record: {error.__class__.__name__}"))
+            for waiter in group:
+                waiter.outcome = Unavailable(f"could not record: {error.__class__.__name__}")
             return
-        for _, future in group:
-            future.set_result(True)
+        for waiter in group:
+            waiter.outcome = True
 
-    def _commit_alone(self, item: Any, future: Future) -> None:
+    def _commit_alone(self, waiter: _Waiter) -> None:
         try:
-            self._save([item])
+            self._save([waiter.item])
         except IntegrityError as error:
-            future.set_exception(error)
+            waiter.outcome = error
         except Exception as error:  # noqa: BLE001
-            future.set_exception(Unavailable(f"could not record: {error.__class__.__name__}"))
+            waiter.outcome = Unavailable(f"could not record: {error.__class__.__name__}")
         else:
-            future.set_result(True)
+            waiter.outcome = True

@@ -12,6 +12,11 @@ inserts the events, in one transaction, in one round trip. It sends no NOTIFY: n
 here LISTENs (followers poll), and NOTIFY serialises every commit on a global queue lock. A duplicate
 event or an outdated position is a unique violation, which eventsourcing reports as
 IntegrityError; everything else (reading, tracking queries) is the library's own.
+
+The call goes through libpq's blocking PQexecParams, which releases the GIL once for the
+whole round trip; psycopg's own execute takes the GIL back at each step of the protocol,
+and each time waits behind busy request threads (with 8 of them a commit took 7 ms
+instead of 3 ms; bench/README.md).
 """
 
 from __future__ import annotations
@@ -21,6 +26,11 @@ from typing import Any, Sequence
 from eventsourcing.persistence import InterfaceError, Notification, OperationalError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.utils import retry
+from psycopg import Connection
+from psycopg import OperationalError as ConnectionLost
+from psycopg.adapt import PyFormat, Transformer
+from psycopg.errors import error_from_result
+from psycopg.pq import ConnStatus, ExecStatus
 from psycopg.sql import SQL, Identifier
 
 _FUNCTION = """
@@ -56,8 +66,8 @@ class OneTripPostgresProcessRecorder(PostgresProcessRecorder):
                  "function": Identifier(f"{self.events_table_name}_record")}
         self.sql_create_statements.append(
             SQL(_FUNCTION).format(lock_timeout=SQL(str(int(datastore.lock_timeout))), **names))
-        self._record = SQL("SELECT {schema}.{function}(%b::uuid[], %b::int8[], %b::text[], %b::bytea[], %s, %s)"
-                           ).format(**names)
+        self._record = SQL("SELECT {schema}.{function}($1::uuid[], $2::int8[], $3::text[], $4::bytea[], "
+                           "$5::text, $6::int8)").format(**names)
         self._select_slice = SQL(
             "SELECT * FROM {schema}.{events} WHERE notification_id > %s AND topic = ANY(%s) "
             "AND get_byte(uuid_send(originator_id), 15) %% %s = %s ORDER BY notification_id LIMIT %s"
@@ -81,5 +91,20 @@ class OneTripPostgresProcessRecorder(PostgresProcessRecorder):
                   [e.topic for e in stored_events], [e.state for e in stored_events],
                   tracking and tracking.application_name, tracking and tracking.notification_id)
         with self.datastore.get_connection() as conn:  # autocommit: the call is its own transaction
-            conn.execute(self._record, params, prepare=True)
+            _call_without_gil(conn, self._record.as_bytes(conn), params)
         return None  # notification ids are read from the log, never from the insert
+
+
+_FORMATS = [PyFormat.BINARY] * 4 + [PyFormat.AUTO] * 2
+
+
+def _call_without_gil(conn: Connection, query: bytes, params: Sequence[Any]) -> None:
+    """One blocking round trip; errors raised as psycopg raises them (the datastore maps them)."""
+    dumper = Transformer.from_context(conn)
+    values = dumper.dump_sequence(params, _FORMATS)
+    with conn.lock:
+        result = conn.pgconn.exec_params(query, values, param_types=dumper.types, param_formats=dumper.formats)
+    if result.status != ExecStatus.TUPLES_OK:
+        if conn.pgconn.status == ConnStatus.BAD:
+            raise ConnectionLost(result.get_error_message(conn.info.encoding))
+        raise error_from_result(result, encoding=conn.info.encoding)

@@ -9,7 +9,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from shared.contracts import DEFAULT_TEMPLATE
-from shared.errors import Conflict, NotFound, Unavailable
+from shared.errors import Conflict, NotFound
 from shared.eventstore import IntegrityError, ServiceApplication
 from shared.groupcommit import GroupCommitter
 from shared.metrics import COMMIT_BATCH, COMMIT_SECONDS
@@ -48,14 +48,12 @@ class IntakeApplication(ServiceApplication):
         """Record a submission durably (grouped with concurrent ones) before returning."""
         submission = Submission(tenant=tenant, channel=channel, submission_id=submission_id, customer=customer,
                                 description=description, template=template, route=route or {"by": "default"})
-        # Serialised here, in the request's thread: the committer is the one thread all wait for.
+        # Serialised here, in the request's own thread, not by whichever thread commits the group.
         stored = [self.mapper.to_stored_event(e) for e in submission.collect_events()]
         try:
-            self._committer.submit(stored).result(timeout=COMMIT_TIMEOUT)
+            self._committer.commit(stored, timeout=COMMIT_TIMEOUT)
         except IntegrityError:
             return Accepted(submission.id, created=False)
-        except TimeoutError:
-            raise Unavailable("recording took too long; retry with the same submission id") from None
         return Accepted(submission.id, created=True)
 
     def submission(self, tenant: str, channel: str, submission_id: str) -> Submission:
