@@ -194,3 +194,23 @@ def test_the_staff_directory_is_managed_over_http(desk):
     assert http.delete(f"{base}/boss", headers=ADMIN).status_code == 409  # still supervises
     assert http.delete(f"{base}/cashier-01", headers=ADMIN).status_code == 204
     assert "cashier-01" not in {m["user"] for m in http.get(base).json["staff"]}
+
+
+def test_every_public_event_fits_its_contract(desk, settings):
+    from shared.contracts import validate_envelope
+    from services.workflow.outbox import OUTBOX
+
+    refund = desk.open("refund")
+    desk.act(refund, "cs-1", "claim")
+    desk.act(refund, "cs-1", "transfer", handler={"kind": "role", "value": "customer_service"})
+    desk.act(refund, "cs-1", "advance", values={"refund_reason": "破损", "refund_amount": "20"})
+    desk.act(refund, "boss", "reject")
+    desk.act(refund, "boss", "reopen")
+    desk.act(refund, "boss", "reject")
+    _, envelopes = OUTBOX.reader(settings).read(0)
+    for envelope in envelopes:
+        validate_envelope(envelope)
+    assert [e.type.removeprefix("ticket.") for e in envelopes] == [
+        "opened", "assigned", "assigned", "transitioned", "assigned", "closed", "transitioned", "assigned", "closed"]
+    reopened = envelopes[6].data
+    assert (reopened["action"], reopened["from_nodes"], reopened["to_nodes"]) == ("reopen", ["rejected"], ["review"])
