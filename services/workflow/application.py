@@ -33,7 +33,8 @@ class WorkflowApplication(ServiceApplication):
     # --- templates ------------------------------------------------------------------
 
     def library(self, tenant: str) -> TemplateLibrary:
-        return self.find(library_id(tenant), tenant) or TemplateLibrary(tenant=tenant)
+        """To read: a shared copy, only read again from the store when it changed."""
+        return self.current(library_id(tenant), tenant) or TemplateLibrary(tenant=tenant)
 
     def template(self, tenant: str, key: str, version: int | None = None) -> Template:
         """A published version (the latest when `version` is None); the built-in default is always there."""
@@ -45,7 +46,7 @@ class WorkflowApplication(ServiceApplication):
         return catalogue.latest(key) if version is None else catalogue.get(key, version)
 
     def change_library(self, tenant: str, change: Callable[[TemplateLibrary], T]) -> T:
-        return self._change(self.library(tenant), change)
+        return self._change(self.find(library_id(tenant), tenant) or TemplateLibrary(tenant=tenant), change)
 
     def load_examples(self, tenant: str, by: str) -> list[Template]:
         """Publish the shipped example templates (installation, repair, refund) as the tenant's own."""
@@ -59,14 +60,12 @@ class WorkflowApplication(ServiceApplication):
 
     # --- staff directory ------------------------------------------------------------
 
-    def staff_directory(self, tenant: str) -> StaffDirectory:
-        return self.find(directory_id(tenant), tenant) or StaffDirectory(tenant=tenant)
-
     def staff(self, tenant: str) -> Directory:
-        return self.staff_directory(tenant).directory
+        found = self.current(directory_id(tenant), tenant)
+        return found.directory if found else Directory()
 
     def change_staff(self, tenant: str, change: Callable[[StaffDirectory], T]) -> T:
-        return self._change(self.staff_directory(tenant), change)
+        return self._change(self.find(directory_id(tenant), tenant) or StaffDirectory(tenant=tenant), change)
 
     # --- tickets --------------------------------------------------------------------
 
