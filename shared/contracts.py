@@ -201,7 +201,7 @@ def validate_envelope(envelope: Envelope) -> Envelope:
 # --- Transitions of tickets through their templates' nodes (workflow, issue #3) -----------
 
 
-class TicketTransitionedOnTemplate(Schema):
+class TicketMoved(Schema):
     """A staff action moved a ticket or changed its status. A step that closes the ticket is
     published as ticket.closed instead; an edit or a transfer moves nothing (see ticket.assigned)."""
 
@@ -229,6 +229,6 @@ class TicketAssigned(Schema):
 
 
 CONTRACTS.update({c.type: c for c in (
-    Contract("ticket.transitioned", "workflow", TicketTransitionedOnTemplate()),
+    Contract("ticket.transitioned", "workflow", TicketMoved()),
     Contract("ticket.assigned", "workflow", TicketAssigned()),
 )})

@@ -206,8 +206,8 @@ class Ticket(Aggregate):
         if (handler is not None) != (action == "transfer"):
             raise Invalid("a transfer, and only a transfer, names the new handler")
         before = Progress.from_dict(self.progress, template)
-        after, happened = engine.act(template, before, action, node, values, to)
-        if action == "transfer":
+        after, happened = engine.act(template, before, action, node, values, to)  # refuses what the node does not allow
+        if action == "transfer":  # the engine moves nothing: the new handler is the fact
             return self._transfer(member, node, handler)
         self._record(template, before, Step(after, happened), action, member, node)
         for entered in _entered_tasks(template, before, after):
@@ -217,14 +217,14 @@ class Ticket(Aggregate):
             self._assigned(tenant=self.tenant, **chosen.to_dict(), by=by)
 
     def _node_for(self, member: Member, node: str | None) -> str:
-        mine = self.nodes_for(member)
-        if node is None and len(mine) == 1:
-            return mine[0]
         if node is None:
-            raise (Invalid if mine else NotAllowed)(
-                f"say at which node you act: {', '.join(mine)}" if mine else
-                f"{member.user} handles none of the ticket's current nodes ({', '.join(self.nodes) or 'none'})",
-                **({} if mine else {"rule": "handler"}))
+            mine = self.nodes_for(member)
+            if len(mine) == 1:
+                return mine[0]
+            if mine:
+                raise Invalid(f"say at which node you act: {', '.join(mine)}", nodes=mine)
+            raise NotAllowed(f"{member.user} handles none of the ticket's current nodes "
+                             f"({', '.join(self.nodes) or 'none'})", rule="handler")
         assignment = self.assignment_at(node)
         if assignment is None:
             raise Conflict(f"the ticket is not at node {node!r} (it is at {', '.join(self.nodes) or 'no node'})")
