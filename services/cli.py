@@ -13,6 +13,7 @@ from shared.settings import SERVICES, TRANSPORTS, Settings
 
 from services.intake.commands import tenant as intake_tenant
 from services.supervisor import WORKERS
+from services.workflow.commands import templates as workflow_templates
 
 
 def web_ports(base: int = 8001) -> dict[str, int]:
@@ -90,6 +91,7 @@ for _service in SERVICES:
         group.add_command(_worker_command(_service))
     cli.add_command(group)
 cli.commands["intake"].add_command(intake_tenant)  # channel credentials and routes
+cli.commands["workflow"].add_command(workflow_templates)  # publish the example templates
 
 
 @cli.command()

@@ -196,3 +196,39 @@ def validate_envelope(envelope: Envelope) -> Envelope:
     if data is envelope.data:
         return envelope
     return Envelope(**{**envelope.__dict__, "data": data, "schema_version": version})
+
+
+# --- Transitions of tickets through their templates' nodes (workflow, issue #3) -----------
+
+
+class TicketMoved(Schema):
+    """A staff action moved a ticket or changed its status. A step that closes the ticket is
+    published as ticket.closed instead; an edit or a transfer moves nothing (see ticket.assigned)."""
+
+    action = fields.String(required=True, validate=validate.OneOf(
+        ["advance", "approve", "reject", "return", "cancel", "reopen"]))
+    by = fields.String(**_text)  # the staff member
+    node = fields.String(**_text)  # where the action was done
+    from_nodes = fields.List(fields.String(), required=True)  # the nodes the ticket left
+    to_nodes = fields.List(fields.String(), required=True)  # the nodes it entered and waits at (or ended at)
+    status = fields.String(required=True, validate=validate.OneOf(["open", "closed", "cancelled"]))
+    template = fields.String(**_text)
+    template_version = fields.Integer(required=True)
+
+
+class TicketAssigned(Schema):
+    """Who handles a node from now on, and why: a node's handler rule when the ticket enters it,
+    a transfer (转派), or a member claiming it from a pool."""
+
+    node = fields.String(**_text)
+    handler = fields.String(**_text)  # a user id, or "role:<role>" / "department:<department>" for a pool
+    kind = fields.String(required=True, validate=validate.OneOf(["user", "role", "department"]))
+    value = fields.String(**_text)  # the user, role or department
+    reason = fields.String(**_text)
+    by = fields.String(**_text)  # whose action led to it
+
+
+CONTRACTS.update({c.type: c for c in (
+    Contract("ticket.transitioned", "workflow", TicketMoved()),
+    Contract("ticket.assigned", "workflow", TicketAssigned()),
+)})

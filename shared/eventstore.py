@@ -75,6 +75,19 @@ class ServiceApplication(Application[UUID]):
             return None
         return found if found.tenant == tenant else None
 
+    def current(self, aggregate_id: UUID, tenant: str) -> Any | None:
+        """Like `find`, for aggregates read on every request and rarely changed (a tenant's settings):
+        a cached copy while its version is still the stored one, for one indexed read of the last
+        event. Other processes' changes are seen at once. Read the copy, never change it: it is shared."""
+        last = self.recorder.select_events(aggregate_id, desc=True, limit=1)
+        if not last:
+            return None
+        cache = self.__dict__.setdefault("_current", {})
+        cached = cache.get(aggregate_id)
+        if cached is None or cached.version != last[0].originator_version:
+            cached = cache[aggregate_id] = self.repository.get(aggregate_id)
+        return cached if cached.tenant == tenant else None
+
     def record(self, events: Iterable[Any], tracking: Tracking | None = None) -> None:
         """Commit new events and the upstream position in one transaction."""
         self.events.put(list(events), tracking=tracking)

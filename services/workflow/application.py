@@ -1,22 +1,73 @@
-"""Workflow commands (staff actions) and queries."""
+"""Workflow commands and queries: templates, the staff directory, staff actions on tickets."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
+from shared.contracts import DEFAULT_TEMPLATE
 from shared.errors import Conflict, NotFound
 from shared.eventstore import IntegrityError, ServiceApplication
 
-from services.workflow.domain import Template, Ticket
+from services.workflow.assignment import Assigner
+from services.workflow.domain import Ticket
+from services.workflow.library import TemplateLibrary, default_template, library_id
+from services.workflow.staff import Directory, StaffDirectory, directory_id
+from services.workflow.templates import examples
+from services.workflow.templates.model import Template
+
+A = TypeVar("A", bound=Aggregate)
+T = TypeVar("T")
 
 
 class WorkflowApplication(ServiceApplication):
     name = "workflow"
 
-    def __init__(self, template: Template, env: dict[str, str] | None = None):
+    def __init__(self, assigner: Assigner, env: dict[str, str] | None = None):
         super().__init__(env)
-        self.template = template
+        self.assigner = assigner
+        self.default = default_template(assigner.default_handler)
+
+    # --- templates ------------------------------------------------------------------
+
+    def library(self, tenant: str) -> TemplateLibrary:
+        """To read: a shared copy, only read again from the store when it changed."""
+        return self.current(library_id(tenant), tenant) or TemplateLibrary(tenant=tenant)
+
+    def template(self, tenant: str, key: str, version: int | None = None) -> Template:
+        """A published version (the latest when `version` is None); the built-in default is always there."""
+        if key == DEFAULT_TEMPLATE:
+            if version not in (None, 1):
+                raise NotFound(f"the built-in {DEFAULT_TEMPLATE!r} template has only version 1")
+            return self.default
+        catalogue = self.library(tenant).catalogue
+        return catalogue.latest(key) if version is None else catalogue.get(key, version)
+
+    def change_library(self, tenant: str, change: Callable[[TemplateLibrary], T]) -> T:
+        return self._change(self.find(library_id(tenant), tenant) or TemplateLibrary(tenant=tenant), change)
+
+    def load_examples(self, tenant: str, by: str) -> list[Template]:
+        """Publish the shipped example templates (installation, repair, refund) as the tenant's own."""
+        def publish_all(library: TemplateLibrary) -> list[Template]:
+            published = []
+            for name in examples.NAMES:
+                library.save_draft(examples.load(name), by)
+                published.append(library.publish(name, by))
+            return published
+        return self.change_library(tenant, publish_all)
+
+    # --- staff directory ------------------------------------------------------------
+
+    def staff(self, tenant: str) -> Directory:
+        found = self.current(directory_id(tenant), tenant)
+        return found.directory if found else Directory()
+
+    def change_staff(self, tenant: str, change: Callable[[StaffDirectory], T]) -> T:
+        return self._change(self.find(directory_id(tenant), tenant) or StaffDirectory(tenant=tenant), change)
+
+    # --- tickets --------------------------------------------------------------------
 
     def ticket(self, ticket_id: UUID, tenant: str) -> Ticket:
         ticket = self.find(ticket_id, tenant)
@@ -28,20 +79,47 @@ class WorkflowApplication(ServiceApplication):
         self.ticket(ticket_id, tenant)
         return list(self.events.get(ticket_id))
 
+    def template_of(self, ticket: Ticket) -> Template:
+        """The version the ticket started on: it finishes on it, whatever was published since."""
+        return self.template(ticket.tenant, ticket.template, ticket.template_version)
+
+    def act(self, tenant: str, ticket_id: UUID, by: str, action: str, expected_version: int | None = None,
+            **details: Any) -> Ticket:
+        """A staff action (see Ticket.act); `expected_version`, when given, is the version the actor saw."""
+        def act(ticket: Ticket) -> None:
+            if expected_version is not None and expected_version != ticket.version:
+                raise Conflict(f"the ticket changed meanwhile (version {ticket.version}, you saw {expected_version});"
+                               " reload it and try again", version=ticket.version)
+            ticket.act(self.template_of(ticket), action, by, self.assigner, self.staff(tenant), **details)
+        return self._on_ticket(tenant, ticket_id, act)
+
     def consume_parts(self, tenant: str, ticket_id: UUID, by: str, items: list[dict]) -> Ticket:
-        return self._act(tenant, ticket_id, lambda t: t.consume_parts(by, items))
+        return self._on_ticket(tenant, ticket_id, lambda t: t.consume_parts(by, items, self.staff(tenant)))
 
     def record_labour(self, tenant: str, ticket_id: UUID, by: str, items: list[dict]) -> Ticket:
-        return self._act(tenant, ticket_id, lambda t: t.record_labour(by, items))
+        return self._on_ticket(tenant, ticket_id, lambda t: t.record_labour(by, items, self.staff(tenant)))
 
     def close_ticket(self, tenant: str, ticket_id: UUID, by: str) -> Ticket:
-        return self._act(tenant, ticket_id, lambda t: t.close(by, self.template))
-
-    def _act(self, tenant: str, ticket_id: UUID, action: Callable[[Ticket], None]) -> Ticket:
+        """Before templates, closing moved the ticket to the last node: advance where that leads to an
+        end node (the default template's 处理中 → 已完成), else the engine's close."""
         ticket = self.ticket(ticket_id, tenant)
-        action(ticket)
-        try:
-            self.save(ticket)
-        except IntegrityError:
-            raise Conflict("the ticket changed meanwhile; reload it and try again") from None
+        if ticket.status != "open":
+            raise Conflict(f"the ticket is {ticket.status} already")
+        template = self.template_of(ticket)
+        ends = [t for t in template.outgoing(ticket.node, "advance")
+                if t.condition is None and template.node(t.target).kind == "end"]
+        return self.act(tenant, ticket_id, by, "advance" if ends else "close")
+
+    def _on_ticket(self, tenant: str, ticket_id: UUID, action: Callable[[Ticket], None]) -> Ticket:
+        ticket = self.ticket(ticket_id, tenant)
+        self._change(ticket, action)
         return ticket
+
+    def _change(self, aggregate: A, change: Callable[[A], T]) -> T:
+        """Apply a change and save it; a concurrent change to the same aggregate makes this one a 409."""
+        result = change(aggregate)
+        try:
+            self.save(aggregate)
+        except IntegrityError:
+            raise Conflict("it changed meanwhile; reload it and try again") from None
+        return result

@@ -14,13 +14,17 @@ from shared.transport import WHOLE, Slice, subscribe
 from services.intake.outbox import OUTBOX as INTAKE
 from services.workflow.api import create_app
 from services.workflow.application import WorkflowApplication
-from services.workflow.domain import default_template
+from services.workflow.assignment import Assigner
 from services.workflow.policies import ticket_policy
 
 
+def assigner() -> Assigner:
+    """Assignment strategies (round robin, least loaded, nearest …) plug in here by rule name."""
+    return Assigner(default_handler=os.environ.get("SCRM_WORKFLOW_DEFAULT_HANDLER", "technician-1"))
+
+
 def application(settings: Settings) -> WorkflowApplication:
-    handler = os.environ.get("SCRM_WORKFLOW_DEFAULT_HANDLER", "technician-1")
-    return WorkflowApplication(default_template(handler), env=store_env("workflow", settings))
+    return WorkflowApplication(assigner(), env=store_env("workflow", settings))
 
 
 def web_app(settings: Settings | None = None) -> Flask:
@@ -29,4 +33,4 @@ def web_app(settings: Settings | None = None) -> Flask:
 
 def follower(settings: Settings, part: Slice = WHOLE) -> Follower:
     app = application(settings)
-    return Follower("workflow", app, ticket_policy(app.template), subscribe("workflow", [INTAKE], settings, part))
+    return Follower("workflow", app, ticket_policy(app.assigner), subscribe("workflow", [INTAKE], settings, part))

@@ -1,37 +1,29 @@
-"""Tickets and the templates they flow through. No I/O here."""
+"""The Ticket (工单): it runs on one version of one template, through the engine. No I/O here.
+
+Every action is checked in three steps, each naming its rule when it refuses: the actor must be
+the handler of the node (rule `handler`: a named user, or a member of the role's or department's
+pool), the node must allow the action (`node_actions`) and the fields it changes (`field_rules`).
+The engine's new progress is then recorded as a fact: Edited, Transitioned or Closed, followed by
+an Assigned for every task node the ticket entered, with the reason for that handler.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Mapping
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from shared.errors import Conflict, Invalid, NotAllowed
 
+from services.workflow.assignment import POOLS, Assigner, Assignment, Need
+from services.workflow.staff import Directory, Member
+from services.workflow.templates import engine
+from services.workflow.templates.model import Template
+from services.workflow.templates.progress import Progress, Step
 
-@dataclass(frozen=True)
-class Template:
-    name: str
-    version: int
-    nodes: tuple[str, ...]
-    handler: str  # who handles every node, until templates are configurable
-
-    @property
-    def first(self) -> str:
-        return self.nodes[0]
-
-    def after(self, node: str) -> str:
-        return self.nodes[self.nodes.index(node) + 1]
-
-    def is_last(self, node: str) -> bool:
-        return node == self.nodes[-1]
-
-
-def default_template(handler: str) -> Template:
-    return Template(name="default", version=1, nodes=("处理中", "已完成"), handler=handler)
+NOBODY = Directory()  # a directory that knows no one: only named users may act
 
 
 def items(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -47,62 +39,261 @@ def items(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _default_progress(status: str, node: str, passed: tuple[str, ...]) -> dict[str, Any]:
+    """Where a ticket stood on the default template, for events recorded before templates."""
+    return {"template": "default", "version": 1, "status": status, "made": 1, "regions": [], "values": {},
+            "tokens": [{"id": "t1", "node": node, "path": list(passed), "region": None}],
+            "history": list(dict.fromkeys(passed + (node,)))}
+
+
 class Ticket(Aggregate):
+    class Opened(Aggregate.Created):
+        """v2: the ticket's progress on its template, and who handles each node it entered."""
+
+        class_version = 2
+        ticket_id: UUID
+        tenant: str
+        template: str
+        template_version: int
+        node: str  # the first node with a handler, and that handler (as ticket.opened says)
+        handler: str
+        reason: str
+        customer: dict[str, Any]
+        description: str
+        channel: str
+        region: str | None
+        progress: dict[str, Any]
+        happened: list[dict[str, Any]]
+        assignments: list[dict[str, str]]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Opened before templates: every ticket entered 处理中 of the default template.
+            node = state["node"]
+            state.update(region=None, progress=_default_progress("open", node, (node,)), happened=[],
+                         assignments=[{"node": node, "kind": "user", "value": state["handler"], "reason": state["reason"]}])
+
+    class Stepped(Aggregate.Event):
+        """An action done at `node`; `progress` is where the ticket stands afterwards."""
+
+        tenant: str
+        by: str
+        action: str
+        node: str
+        progress: dict[str, Any]
+        happened: list[dict[str, Any]]
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket.progress = self.progress
+            ticket.handled_by[self.node] = self.by
+
+    class Edited(Stepped):
+        """Field values changed; the ticket stayed where it was."""
+
+    class Transitioned(Stepped):
+        """The ticket moved (advance, approve, reject, return, reopen) or its status changed (cancel)."""
+
+        from_nodes: list[str]
+        to_nodes: list[str]
+
+    class Closed(Stepped):
+        """The ticket closed: it reached its end, or a handler closed it. v2: a Stepped event."""
+
+        class_version = 2
+        from_node: str
+        to_node: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Closed before templates: 处理中 → 已完成 of the default template, by its handler.
+            state.update(action="advance", node=state["from_node"], happened=[],
+                         progress=_default_progress("closed", state["to_node"], (state["from_node"],)))
+
+    class Assigned(Aggregate.Event):
+        """Who handles `node` from now on, and why (a rule, a transfer, a claim from a pool)."""
+
+        tenant: str
+        node: str
+        kind: str
+        value: str
+        reason: str
+        by: str
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket.assignments[self.node] = Assignment(self.node, self.kind, self.value, self.reason)
+
     @staticmethod
     def create_id(ticket_id: UUID) -> UUID:
         return ticket_id  # the id intake derived from the submission
 
-    @event("Opened")
-    def __init__(self, ticket_id: UUID, tenant: str, template: str, template_version: int, node: str,
-                 handler: str, reason: str, customer: dict[str, Any], description: str, channel: str):
-        """Opening a ticket enters its template's first node with that node's handler."""
+    @event(Opened)
+    def __init__(self, ticket_id: UUID, tenant: str, template: str, template_version: int, node: str, handler: str,
+                 reason: str, customer: dict[str, Any], description: str, channel: str, region: str | None,
+                 progress: dict[str, Any], happened: list[dict[str, Any]], assignments: list[dict[str, str]]):
         self.tenant = tenant
         self.template = template
         self.template_version = template_version
-        self.node = node
-        self.handler = handler
         self.customer = customer
         self.description = description
         self.channel = channel
-        self.closed = False
+        self.region = region
+        self.progress = progress  # JSON (Progress.to_dict); Progress.from_dict needs the template
+        self.assignments = {a["node"]: Assignment.from_dict(a) for a in assignments}  # latest per node
+        self.handled_by: dict[str, str] = {}  # node -> the last staff member who acted there
 
     @classmethod
-    def open(cls, ticket_id: UUID, tenant: str, template: Template, customer: dict[str, Any],
-             description: str, channel: str) -> Ticket:
-        return cls(ticket_id=ticket_id, tenant=tenant, template=template.name, template_version=template.version,
-                   node=template.first, handler=template.handler, reason="the template's default handler",
-                   customer=customer, description=description, channel=channel)
+    def open(cls, ticket_id: UUID, tenant: str, template: Template, customer: dict[str, Any], description: str,
+             channel: str, assigner: Assigner, staff: Directory = NOBODY, region: str | None = None) -> Ticket:
+        """Enter the template's first node(s). A channel cannot ask for every field: required ones may
+        stay empty for the handlers to fill in."""
+        progress, happened = engine.start(template, complete=False)
+        assignments = [assigner(Need(tenant, template.node(node), staff, values=progress.values, region=region))
+                       for node in _entered_tasks(template, Progress(template.key, template.version), progress)]
+        first = assignments[0]  # a template starts at a task, or a split into tasks (validated)
+        return cls(ticket_id=ticket_id, tenant=tenant, template=template.key, template_version=template.version,
+                   node=first.node, handler=first.handler, reason=first.reason, customer=customer,
+                   description=description, channel=channel, region=region, progress=progress.to_dict(),
+                   happened=[h.to_dict() for h in happened], assignments=[a.to_dict() for a in assignments])
 
-    def consume_parts(self, by: str, raw_items: list[dict[str, Any]]) -> None:
-        self._check_may_act(by)
+    # --- where it stands --------------------------------------------------------------
+
+    @property
+    def status(self) -> str:
+        return self.progress["status"]
+
+    @property
+    def closed(self) -> bool:
+        return self.status == "closed"
+
+    @property
+    def nodes(self) -> list[str]:
+        """The nodes the ticket waits at (tasks), or finished at (ends)."""
+        return [token["node"] for token in self.progress["tokens"]]
+
+    @property
+    def node(self) -> str | None:
+        return self.nodes[0] if self.nodes else None
+
+    @property
+    def handler(self) -> str | None:
+        assignment = self.assignment_at(self.node) if self.node else None
+        return assignment.handler if assignment else None
+
+    def assignment_at(self, node: str) -> Assignment | None:
+        """Who handles an active node; at an end node, whoever handled the task the ticket left for it
+        (they may reopen it)."""
+        token = next((t for t in self.progress["tokens"] if t["node"] == node), None)
+        if token is None:
+            return None
+        if node in self.assignments:
+            return self.assignments[node]
+        return self.assignments.get(token["path"][-1]) if token["path"] else None
+
+    def nodes_for(self, member: Member) -> list[str]:
+        """The active nodes `member` may act at."""
+        return [node for node in self.nodes if (a := self.assignment_at(node)) is not None and a.admits(member)]
+
+    # --- staff actions -----------------------------------------------------------------
+
+    def act(self, template: Template, action: str, by: str, assigner: Assigner, staff: Directory = NOBODY,
+            node: str | None = None, values: Mapping[str, Any] | None = None, to: str | None = None,
+            handler: Mapping[str, str] | None = None) -> None:
+        """Do an engine action (or `claim`) at `node` (by default the one node `by` handles)."""
+        member = staff.member(by)
+        node = self._node_for(member, node)
+        if action == "claim":
+            return self._claim(member, node)
+        if (handler is not None) != (action == "transfer"):
+            raise Invalid("a transfer, and only a transfer, names the new handler")
+        before = Progress.from_dict(self.progress, template)
+        after, happened = engine.act(template, before, action, node, values, to)  # refuses what the node does not allow
+        if action == "transfer":  # the engine moves nothing: the new handler is the fact
+            return self._transfer(member, node, handler)
+        self._record(template, before, Step(after, happened), action, member, node)
+        for entered in _entered_tasks(template, before, after):
+            back = self.handled_by.get(entered) if action in ("return", "reopen") else None
+            chosen = assigner(Need(self.tenant, template.node(entered), staff, previous=by, handled_before=back,
+                                   values=after.values, region=self.region))
+            self._assigned(tenant=self.tenant, **chosen.to_dict(), by=by)
+
+    def _node_for(self, member: Member, node: str | None) -> str:
+        if node is None:
+            mine = self.nodes_for(member)
+            if len(mine) == 1:
+                return mine[0]
+            if mine:
+                raise Invalid(f"say at which node you act: {', '.join(mine)}", nodes=mine)
+            raise NotAllowed(f"{member.user} handles none of the ticket's current nodes "
+                             f"({', '.join(self.nodes) or 'none'})", rule="handler")
+        assignment = self.assignment_at(node)
+        if assignment is None:
+            raise Conflict(f"the ticket is not at node {node!r} (it is at {', '.join(self.nodes) or 'no node'})")
+        if not assignment.admits(member):
+            raise NotAllowed(f"only {_who(assignment)} may act at node {node!r}", rule="handler", node=node,
+                             handler=assignment.handler)
+        return node
+
+    def _record(self, template: Template, before: Progress, step: Step, action: str, member: Member, node: str) -> None:
+        common = {"tenant": self.tenant, "by": member.user, "action": action, "node": node,
+                  "progress": step.progress.to_dict(), "happened": [h.to_dict() for h in step.happened]}
+        left = [t.node for t in before.tokens if t not in step.progress.tokens]
+        entered = [t.node for t in step.progress.tokens if t not in before.tokens]
+        if step.progress.status == "closed" and before.status != "closed":
+            self.trigger_event(self.Closed, from_node=node, to_node=(entered or [node])[-1], **common)
+        elif action == "edit":
+            self.trigger_event(self.Edited, **common)
+        else:
+            self.trigger_event(self.Transitioned, from_nodes=left, to_nodes=entered, **common)
+
+    def _transfer(self, member: Member, node: str, handler: Mapping[str, str]) -> None:
+        kind, value = handler.get("kind"), handler.get("value")
+        if kind not in ("user",) + POOLS or not value:
+            raise Invalid("transfer to a user, a role or a department: {kind, value}")
+        was = self.assignments[node].handler
+        self._assigned(tenant=self.tenant, node=node, kind=kind, value=value,
+                       reason=f"transferred by {member.user} (was {was})", by=member.user)
+
+    def _claim(self, member: Member, node: str) -> None:
+        pool = self.assignment_at(node)
+        if self.status != "open" or pool.kind not in POOLS:
+            raise Conflict(f"node {node!r} is not waiting in a pool (it is handled by {pool.handler})")
+        self._assigned(tenant=self.tenant, node=node, kind="user", value=member.user,
+                       reason=f"claimed by {member.user} from the pool of {pool.kind} {pool.value}", by=member.user)
+
+    @event(Assigned)
+    def _assigned(self, tenant: str, node: str, kind: str, value: str, reason: str, by: str) -> None:
+        pass  # Assigned.apply
+
+    # --- parts and labour (备件, 项目), at a node one handles ---------------------------
+
+    def consume_parts(self, by: str, raw_items: list[dict[str, Any]], staff: Directory = NOBODY) -> None:
+        self._check_may_record(staff.member(by))
         self._parts_consumed(tenant=self.tenant, by=by, items=items(raw_items))
 
     @event("PartsConsumed")
     def _parts_consumed(self, tenant: str, by: str, items: list[dict[str, Any]]) -> None:
         pass
 
-    def record_labour(self, by: str, raw_items: list[dict[str, Any]]) -> None:
-        self._check_may_act(by)
+    def record_labour(self, by: str, raw_items: list[dict[str, Any]], staff: Directory = NOBODY) -> None:
+        self._check_may_record(staff.member(by))
         self._labour_recorded(tenant=self.tenant, by=by, items=items(raw_items))
 
     @event("LabourRecorded")
     def _labour_recorded(self, tenant: str, by: str, items: list[dict[str, Any]]) -> None:
         pass
 
-    def close(self, by: str, template: Template) -> None:
-        self._check_may_act(by)
-        to_node = template.after(self.node)
-        if not template.is_last(to_node):
-            raise Conflict(f"the ticket must pass {to_node!r} before it can close")
-        self._closed(tenant=self.tenant, from_node=self.node, to_node=to_node, by=by)
+    def _check_may_record(self, member: Member) -> None:
+        if self.status != "open":
+            raise Conflict(f"the ticket is {self.status}")
+        if not self.nodes_for(member):
+            raise NotAllowed("only the handler of one of the ticket's current nodes may record parts and labour",
+                             rule="handler", handlers=[a.handler for n in self.nodes if (a := self.assignment_at(n))])
 
-    @event("Closed")
-    def _closed(self, tenant: str, from_node: str, to_node: str, by: str) -> None:
-        self.node = to_node
-        self.closed = True
 
-    def _check_may_act(self, by: str) -> None:
-        if self.closed:
-            raise Conflict("the ticket is closed")
-        if by != self.handler:
-            raise NotAllowed("only the ticket's current handler may act on it", handler_rule="current-handler")
+def _entered_tasks(template: Template, before: Progress, after: Progress) -> list[str]:
+    """The task nodes a step put the ticket into (each needs a handler)."""
+    return [t.node for t in after.tokens if t not in before.tokens and template.node(t.node).kind == "task"]
+
+
+def _who(assignment: Assignment) -> str:
+    return assignment.value if assignment.kind == "user" else f"members of {assignment.kind} {assignment.value}"

@@ -2,11 +2,18 @@
 
 from shared.outbox import Outbox
 
+from services.workflow.assignment import Assignment
 from services.workflow.domain import Ticket
 
 
 def _items(e):
     return {"by": e.by, "items": [{"code": i["code"], "quantity": str(i["quantity"])} for i in e.items]}
+
+
+def _transitioned(e):
+    return {"action": e.action, "by": e.by, "node": e.node, "from_nodes": e.from_nodes, "to_nodes": e.to_nodes,
+            "status": e.progress["status"], "template": e.progress["template"],
+            "template_version": e.progress["version"]}
 
 
 OUTBOX = Outbox(
@@ -17,6 +24,10 @@ OUTBOX = Outbox(
             "handler": e.handler, "reason": e.reason}),
         Ticket.PartsConsumed: lambda e: ("ticket.parts_consumed", _items(e)),
         Ticket.LabourRecorded: lambda e: ("ticket.labour_recorded", _items(e)),
+        Ticket.Transitioned: lambda e: ("ticket.transitioned", _transitioned(e)),
+        Ticket.Assigned: lambda e: ("ticket.assigned", {
+            "node": e.node, "handler": Assignment(e.node, e.kind, e.value, e.reason).handler, "kind": e.kind,
+            "value": e.value, "reason": e.reason, "by": e.by}),
         Ticket.Closed: lambda e: ("ticket.closed", {"from_node": e.from_node, "to_node": e.to_node, "by": e.by}),
     },
 )

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from shared.contracts import DEFAULT_TEMPLATE
 from shared.envelope import Envelope
 from shared.eventstore import UnitOfWork
 
-from services.workflow.domain import Template, Ticket
+from services.workflow.assignment import Assigner
+from services.workflow.domain import NOBODY, Ticket
+from services.workflow.library import choose, default_template, library_id
+from services.workflow.staff import directory_id
 
 
-def ticket_policy(template: Template):
+def ticket_policy(assigner: Assigner):
+    default = default_template(assigner.default_handler)
+
     def policy(envelope: Envelope, uow: UnitOfWork) -> None:
         if envelope.type != "ticket.created" or uow.exists(envelope.subject):
             return
-        data = envelope.data
-        uow.add(Ticket.open(envelope.subject, envelope.tenant, template, customer=data["customer"],
-                            description=data["description"], channel=data["channel"]))
+        data, tenant = envelope.data, envelope.tenant
+        key, region = data.get("template", DEFAULT_TEMPLATE), data.get("region")
+        # The default template needs no look-ups: a backlog of them opens at full speed.
+        custom = key != DEFAULT_TEMPLATE
+        template = choose(uow.get(library_id(tenant)) if custom else None, key, region, default)
+        staff = uow.get(directory_id(tenant)) if template is not default else None
+        uow.add(Ticket.open(envelope.subject, tenant, template, customer=data["customer"],
+                            description=data["description"], channel=data["channel"], assigner=assigner,
+                            staff=staff.directory if staff else NOBODY, region=region))
     return policy

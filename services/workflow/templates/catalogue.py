@@ -46,9 +46,15 @@ class Catalogue:
         validate(template)
         if template.variant_of:
             self._check_variant(template)
+        return self.recorded(replace(template, version=len(self.published.get(template.key, ())) + 1))
+
+    def recorded(self, template: Template) -> Catalogue:
+        """A catalogue with a version published earlier, as it was: replaying history does not
+        validate again, so rules made stricter later never make an old version unreadable."""
         versions = self.published.get(template.key, ())
-        stamped = replace(template, version=len(versions) + 1)
-        return replace(self, published={**self.published, template.key: versions + (stamped,)})
+        if template.version != len(versions) + 1:
+            raise Conflict(f"{template.key!r} v{template.version} does not follow v{len(versions)}")
+        return replace(self, published={**self.published, template.key: versions + (template,)})
 
     def _check_variant(self, variant: Template) -> None:
         base = self.versions(variant.variant_of)[-1]

@@ -5,7 +5,8 @@
 
 `at` names the node whose handler acts (with parallel branches several nodes are active).
 Errors: Invalid (bad values, a missing required field, return to a node not passed),
-NotAllowed (the node does not allow the action or the field), Conflict (the ticket is not
+NotAllowed (the node does not allow the action or the field; `rule` in its details says which:
+node_actions or field_rules), Conflict (the ticket is not
 there or not in that state any more, e.g. a second, stale click).
 """
 
@@ -28,11 +29,13 @@ PAST_TENSE = {"approve": "approved", "reject": "rejected", "transfer": "transfer
               "close": "closed", "cancel": "cancelled", "reopen": "reopened"}
 
 
-def start(template: Template, values: Mapping[str, Any] | None = None) -> Step:
-    """A new ticket on a (validated) template: defaults and required fields applied, first node entered."""
+def start(template: Template, values: Mapping[str, Any] | None = None, complete: bool = True) -> Step:
+    """A new ticket on a (validated) template: defaults and required fields applied, first node entered.
+    `complete=False` lets required fields stay empty, for a ticket from a channel that could not ask
+    for them (a chat message): its handlers fill them in."""
     validate(template)
-    flow = Flow(template, Progress(template.key, template.version,
-                                   values=validate_values(template.fields, values or {})))
+    fields = template.fields if complete else tuple(replace(f, required=False) for f in template.fields)
+    flow = Flow(template, Progress(template.key, template.version, values=validate_values(fields, values or {})))
     flow.enter(Token(flow.new_id("t"), template.first.key), template.first.key)
     return flow.done()
 
@@ -68,7 +71,7 @@ def act(template: Template, progress: Progress, action: str, at: str,
     if action not in allowed_actions(template, progress, at):
         state = "" if progress.status == "open" else f" while the ticket is {progress.status}"
         raise (NotAllowed if action not in node.actions else Conflict)(
-            f"{action!r} is not allowed at node {node.name!r}{state}", node=at, action=action)
+            f"{action!r} is not allowed at node {node.name!r}{state}", rule="node_actions", node=at, action=action)
     if values and action not in WRITING_ACTIONS:
         raise Invalid(f"{action!r} takes no field values; edit them first")
     if to is not None and action != "return":
@@ -98,7 +101,8 @@ def _write(flow: Flow, node: Node, token: Token, values: Mapping[str, Any]) -> N
     locked = {key: node.fields.access(key) for key in values if key in known and node.fields.access(key) != "editable"}
     if locked:
         listed = ", ".join(f"{key} ({access.replace('_', '-')})" for key, access in locked.items())
-        raise NotAllowed(f"node {node.name!r} does not let these fields change: {listed}", fields=sorted(locked))
+        raise NotAllowed(f"node {node.name!r} does not let these fields change: {listed}", rule="field_rules",
+                         node=node.key, fields=sorted(locked))
     flow.values.update(validate_values(flow.template.fields, values, partial=True))
     flow.note("edited", node.key, token.id, fields=sorted(values))
 

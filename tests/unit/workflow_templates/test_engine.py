@@ -120,7 +120,7 @@ def test_actions_the_node_does_not_allow_are_refused_with_the_rule():
     p = start(t, {"customer": "C-9", "order_number": "JD12345678", "refund_amount": "10"}).progress
     with pytest.raises(NotAllowed) as error:
         act(t, p, "approve", "apply")
-    assert error.value.details == {"node": "apply", "action": "approve"}
+    assert error.value.details == {"rule": "node_actions", "node": "apply", "action": "approve"}
     with pytest.raises(Invalid, match="unknown action 'fly'"):
         act(t, p, "fly", "apply")
     with pytest.raises(Invalid, match="takes no field values"):

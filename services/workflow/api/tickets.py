@@ -1,0 +1,128 @@
+"""Tickets: what a viewer sees of one, its timeline, and the staff actions on it."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from flask import Flask, jsonify
+from marshmallow import Schema, fields, validate
+
+from shared import web
+from shared.contracts import Item
+
+from services.workflow.api.identity import staff_id, viewer_id
+from services.workflow.application import WorkflowApplication
+from services.workflow.assignment import POOLS
+from services.workflow.domain import Ticket
+from services.workflow.templates.model import ACTIONS
+from services.workflow.views import ticket_view, timeline
+
+STAFF_ACTIONS = [a for a in ACTIONS if a != "view"] + ["claim"]
+
+
+class ItemsBody(Schema):
+    items = fields.List(fields.Nested(Item), required=True, validate=validate.Length(min=1, max=200))
+
+
+class Handler(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(("user",) + POOLS))
+    value = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class ActionBody(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(STAFF_ACTIONS))
+    node = fields.String(metadata={"description": "Where to act; needed only when you handle several current nodes"})
+    values = fields.Dict(keys=fields.String(), metadata={"description": "Field values (edit, advance, approve, reject)"})
+    to = fields.String(metadata={"description": "return: the earlier node to go back to"})
+    handler = fields.Nested(Handler, metadata={"description": "transfer: the new handler"})
+    expected_version = fields.Integer(metadata={"description": "The ticket version you saw: 409 if it changed"})
+
+
+class NodeView(Schema):
+    key = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    handler = fields.String(metadata={"description": "A user id, or role:<role> / department:<department>"})
+    reason = fields.String()
+    actions = fields.List(fields.String(), metadata={"description": "What the viewer may do here"})
+
+
+class TimelineEntry(Schema):
+    type = fields.String()
+    version = fields.Integer()
+    at = fields.String(metadata={"description": "ISO 8601 with milliseconds"})
+    actor = fields.String()
+    data = fields.Dict()
+
+
+class TicketView(Schema):
+    id = fields.UUID()
+    tenant = fields.String()
+    template = fields.String()
+    template_version = fields.Integer()
+    status = fields.String()
+    closed = fields.Boolean()
+    node = fields.String(metadata={"description": "The first current node (see nodes)"})
+    handler = fields.String()
+    nodes = fields.List(fields.Nested(NodeView))
+    values = fields.Dict(metadata={"description": "The field values the viewer may see"})
+    version = fields.Integer()
+    history = fields.List(fields.Nested(TimelineEntry))
+
+
+def register(app: Flask, workflow: WorkflowApplication) -> None:
+    base = "/v1/tenants/<tenant>/tickets/<uuid:ticket_id>"
+    doc = "/v1/tenants/{tenant}/tickets/{ticket_id}"
+
+    def view(ticket: Ticket, viewer: str | None, with_history: bool = False) -> dict:
+        member = workflow.staff(ticket.tenant).member(viewer) if viewer else None
+        shown = ticket_view(ticket, workflow.template_of(ticket), member)
+        if with_history:
+            shown["history"] = timeline(workflow.history(ticket.id, ticket.tenant))
+        return shown
+
+    @app.get(base)
+    def ticket(tenant: str, ticket_id: UUID):
+        return jsonify(view(workflow.ticket(ticket_id, tenant), viewer_id(), with_history=True))
+
+    web.document(app, "get", doc, "A ticket as the viewer (X-Staff-Id, optional) may see it, with its history",
+                 responses={200: TicketView, 404: "Not found"})
+
+    @app.get(base + "/timeline")
+    def ticket_timeline(tenant: str, ticket_id: UUID):
+        return jsonify(timeline=timeline(workflow.history(ticket_id, tenant)))
+
+    web.document(app, "get", f"{doc}/timeline", "Every event of the ticket with its actor and a millisecond time",
+                 responses={200: "The timeline, oldest first", 404: "Not found"})
+
+    @app.post(base + "/actions")
+    def act(tenant: str, ticket_id: UUID):
+        by, body = staff_id(), web.json_body(ActionBody())
+        return jsonify(view(workflow.act(tenant, ticket_id, by, **body), by))
+
+    web.document(app, "post", f"{doc}/actions",
+                 "Act on the ticket as a staff member: edit, advance, return, transfer, approve, reject, close, "
+                 "cancel, reopen, or claim it from a pool", body=ActionBody,
+                 responses={200: TicketView, 400: "Invalid values or action (details list them)", 401: "No staff id",
+                            403: "Denied: details.rule names the rule (handler, node_actions, field_rules)",
+                            404: "Not found", 409: "The ticket changed meanwhile or is not in that state"})
+
+    recorders = {"parts": workflow.consume_parts, "labour": workflow.record_labour}
+
+    @app.post(base + "/<any(parts, labour):what>")
+    def record_items(tenant: str, ticket_id: UUID, what: str):
+        by, body = staff_id(), web.json_body(ItemsBody())
+        return jsonify(view(recorders[what](tenant, ticket_id, by, body["items"]), by)), 201
+
+    for what, summary in (("parts", "Record spare parts consumed"), ("labour", "Record labour / service items")):
+        web.document(app, "post", f"{doc}/{what}", summary, body=ItemsBody,
+                     responses={201: TicketView, 400: "Invalid items", 401: "No staff id",
+                                403: "Not a handler of a current node", 409: "Closed or changed meanwhile"})
+
+    @app.post(base + "/close")
+    def close(tenant: str, ticket_id: UUID):
+        by = staff_id()
+        return jsonify(view(workflow.close_ticket(tenant, ticket_id, by), by))
+
+    web.document(app, "post", f"{doc}/close", "Close the ticket (move to the last node)",
+                 responses={200: TicketView, 401: "No staff id", 403: "Not the handler", 409: "Already closed"})

@@ -1,0 +1,112 @@
+"""A tenant's staff directory: who works there, their roles, departments and supervisor.
+
+Handler rules resolve against it (a role's or department's pool, the supervisor of the previous
+handler), and an acting staff member's roles come from it, never from the caller.
+One aggregate per tenant, its id derived from the tenant name. No I/O here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from shared.errors import Conflict, Invalid, NotFound
+
+_DIRECTORY_IDS = UUID("2f6c1a9e-8d4b-4e5f-b3a7-91c0d2e4f608")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")  # user ids, roles and departments
+
+
+@dataclass(frozen=True)
+class Member:
+    user: str
+    name: str = ""
+    roles: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+    supervisor: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"user": self.user, "name": self.name, "roles": list(self.roles),
+                "departments": list(self.departments), "supervisor": self.supervisor}
+
+
+@dataclass(frozen=True)
+class Directory:
+    """The staff of one tenant as a value, for handler resolution and permission checks."""
+
+    members: Mapping[str, Member] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "members", MappingProxyType(dict(self.members)))
+
+    def member(self, user: str) -> Member:
+        """Who `user` is; someone not in the directory acts with no roles and no departments."""
+        return self.members.get(user) or Member(user)
+
+    def supervisor_of(self, user: str | None) -> str | None:
+        return self.members[user].supervisor if user in self.members else None
+
+    def pool(self, kind: str, value: str) -> list[str]:
+        """The members who hold a role or belong to a department."""
+        return sorted(m.user for m in self.members.values() if value in (m.roles if kind == "role" else m.departments))
+
+
+def directory_id(tenant: str) -> UUID:
+    return uuid5(_DIRECTORY_IDS, tenant)
+
+
+class StaffDirectory(Aggregate):
+    @staticmethod
+    def create_id(tenant: str) -> UUID:
+        return directory_id(tenant)
+
+    @event("Created")
+    def __init__(self, tenant: str):
+        self.tenant = tenant
+        self.members: dict[str, Member] = {}
+
+    @property
+    def directory(self) -> Directory:
+        return Directory(self.members)
+
+    def save_member(self, user: str, by: str, name: str = "", roles: tuple[str, ...] = (),
+                    departments: tuple[str, ...] = (), supervisor: str | None = None) -> None:
+        bad = [n for n in (user, *roles, *departments, *([supervisor] if supervisor else [])) if not NAME.match(n)]
+        if bad:
+            raise Invalid(f"not a user, role or department name: {', '.join(map(repr, bad))}", names=bad)
+        if supervisor is not None:
+            self._check_supervisor(user, supervisor)
+        self._member_saved(user=user, name=name, roles=sorted(set(roles)), departments=sorted(set(departments)),
+                           supervisor=supervisor, by=by)
+
+    def _check_supervisor(self, user: str, supervisor: str) -> None:
+        if supervisor not in self.members:
+            raise Invalid(f"the supervisor {supervisor!r} is not in the directory yet")
+        chain, boss = [user], supervisor
+        while boss is not None:  # a supervisor chain that comes back to `user` would never end
+            if boss in chain:
+                raise Invalid(f"{supervisor!r} cannot supervise {user!r}: {' → '.join(chain + [boss])} is a cycle")
+            chain.append(boss)
+            boss = self.members[boss].supervisor if boss in self.members else None
+
+    @event("MemberSaved")
+    def _member_saved(self, user: str, name: str, roles: list[str], departments: list[str],
+                      supervisor: str | None, by: str) -> None:
+        self.members[user] = Member(user, name, tuple(roles), tuple(departments), supervisor)
+
+    def remove_member(self, user: str, by: str) -> None:
+        if user not in self.members:
+            raise NotFound(f"{user!r} is not in the directory")
+        reports = sorted(m.user for m in self.members.values() if m.supervisor == user)
+        if reports:
+            raise Conflict(f"{user!r} still supervises {', '.join(reports)}; give them another supervisor first",
+                           reports=reports)
+        self._member_removed(user=user, by=by)
+
+    @event("MemberRemoved")
+    def _member_removed(self, user: str, by: str) -> None:
+        del self.members[user]

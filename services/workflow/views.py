@@ -1,0 +1,57 @@
+"""What a viewer sees of a ticket: where it stands, who handles it, the field values they may
+see and what they may do; and its timeline. Hidden fields never leave through here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.views import plain, timeline_entry
+
+from services.workflow.domain import Ticket
+from services.workflow.staff import Member
+from services.workflow.templates import engine
+from services.workflow.templates.forms import dump_values
+from services.workflow.templates.model import Template
+from services.workflow.templates.progress import Progress
+
+NOT_SHOWN = {"progress"}  # it holds every field value, hidden ones included
+
+
+def ticket_view(ticket: Ticket, template: Template, viewer: Member | None) -> dict[str, Any]:
+    progress = Progress.from_dict(ticket.progress, template)
+    mine = ticket.nodes_for(viewer) if viewer else []
+    nodes = []
+    for key in ticket.nodes:
+        node, assignment = template.node(key), ticket.assignment_at(key)
+        allowed = list(engine.allowed_actions(template, progress, key)) if key in mine else []
+        if key in mine and ticket.status == "open" and assignment.kind != "user":
+            allowed.append("claim")
+        nodes.append({"key": key, "name": node.name, "kind": node.kind,
+                      "handler": assignment.handler if assignment else None,
+                      "reason": assignment.reason if assignment else None, "actions": allowed})
+    return {"id": str(ticket.id), "tenant": ticket.tenant, "template": ticket.template,
+            "template_version": ticket.template_version, "status": ticket.status, "closed": ticket.closed,
+            "node": ticket.node, "handler": ticket.handler, "nodes": nodes, "region": ticket.region,
+            "values": dump_values(_visible_values(template, progress, mine or ticket.nodes, union=bool(mine))),
+            "channel": ticket.channel, "customer": plain(ticket.customer), "description": ticket.description,
+            "version": ticket.version}
+
+
+def _visible_values(template: Template, progress: Progress, nodes: list[str], union: bool) -> dict[str, Any]:
+    """Through the nodes one handles, what any of them shows; for anyone else, only what no current
+    node hides."""
+    seen = [engine.visible_values(template, progress, node) for node in nodes]
+    if union:
+        return {key: value for shown in seen for key, value in shown.items()}
+    return {key: value for key, value in progress.values.items() if all(key in shown for shown in seen)}
+
+
+def timeline(events: list[Any]) -> list[dict[str, Any]]:
+    """Every event, oldest first, with its actor and a millisecond timestamp."""
+    entries = []
+    for event in events:
+        entry = timeline_entry(event)
+        entry["data"] = {k: v for k, v in entry["data"].items() if k not in NOT_SHOWN}
+        entry["actor"] = getattr(event, "by", None) or "system"
+        entries.append(entry)
+    return entries

@@ -1,0 +1,48 @@
+"""Driving a running platform's WeCom channel as WeCom does: an operator's `scrm intake tenant`
+set-up, and encrypted text messages posted to the callback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import requests
+import xmltodict
+from wechatpy.enterprise.crypto import WeChatCrypto
+
+TOKEN, AES_KEY, CORP_ID, AGENT_ID = "e2eToken42", "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt", "ww-e2e-corp", "1000002"
+
+
+def scrm(platform, *args: str) -> dict:
+    """`scrm intake tenant ARGS` against the platform's stores; what it printed, as JSON."""
+    done = subprocess.run([sys.executable, "-m", "services", "intake", "tenant", *args], env=platform.env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def set_up(platform, tenant: str = "acme") -> dict:
+    return scrm(platform, "wecom", tenant, "--token", TOKEN, "--aes-key", AES_KEY, "--corp-id", CORP_ID,
+                "--agent-id", AGENT_ID)
+
+
+def send_text(platform, content: str, msg_id: str, sender: str = "lisi", nonce: str = "1001",
+              tenant: str = "acme") -> tuple[requests.Response, str]:
+    """Post one encrypted text message; the answer and the decrypted passive reply."""
+    crypto = WeChatCrypto(TOKEN, AES_KEY, CORP_ID)
+    plain = (f"<xml><ToUserName>{CORP_ID}</ToUserName><FromUserName>{sender}</FromUserName>"
+             f"<CreateTime>{int(time.time())}</CreateTime><MsgType>text</MsgType>"
+             f"<Content>{content}</Content><MsgId>{msg_id}</MsgId><AgentID>{AGENT_ID}</AgentID></xml>")
+    sent = xmltodict.parse(crypto.encrypt_message(plain, nonce, str(int(time.time()))))["xml"]
+    body = f"<xml><ToUserName>{CORP_ID}</ToUserName><Encrypt>{sent['Encrypt']}</Encrypt></xml>"
+    answer = requests.post(f"{platform.urls['intake']}/v1/tenants/{tenant}/wecom/callback", data=body.encode(),
+                           headers={"Content-Type": "text/xml"}, timeout=5,
+                           params={"msg_signature": sent["MsgSignature"], "timestamp": sent["TimeStamp"],
+                                   "nonce": sent["Nonce"]})
+    assert answer.status_code == 200, answer.text
+    out = xmltodict.parse(answer.content)["xml"]
+    reply = xmltodict.parse(crypto.decrypt_message(answer.content, out["MsgSignature"], out["TimeStamp"],
+                                                   out["Nonce"]))["xml"]["Content"]
+    return answer, reply
