@@ -40,7 +40,8 @@ def fill_backlog(settings: Settings, n: int) -> None:
         events = []
         for i in range(start, min(n, start + 1000)):
             s = Submission(tenant="acme", channel="h5", submission_id=f"bench-{i}", customer=CUSTOMER,
-                           description="空调不制冷，外机有异响，需要上门检修")
+                           description="空调不制冷，外机有异响，需要上门检修", template="default",
+                           route={"by": "default"})
             events += s.collect_events()
         app.record(events)
     app.close()

@@ -20,7 +20,7 @@ from shared.errors import Conflict, Invalid, NotAllowed
 from services.workflow.templates.flow import Flow
 from services.workflow.templates.model import ACTIONS, LEAVING_ACTIONS, Node, Template
 from services.workflow.templates.progress import Progress, Step, Token
-from services.workflow.templates.validation import validate
+from services.workflow.templates.validation import validated_once
 from services.workflow.templates.forms import validate_values
 from services.workflow.templates.values import is_empty
 
@@ -33,7 +33,7 @@ def start(template: Template, values: Mapping[str, Any] | None = None, complete:
     """A new ticket on a (validated) template: defaults and required fields applied, first node entered.
     `complete=False` lets required fields stay empty, for a ticket from a channel that could not ask
     for them (a chat message): its handlers fill them in."""
-    validate(template)
+    validated_once(template)
     fields = template.fields if complete else tuple(replace(f, required=False) for f in template.fields)
     flow = Flow(template, Progress(template.key, template.version, values=validate_values(fields, values or {})))
     flow.enter(Token(flow.new_id("t"), template.first.key), template.first.key)

@@ -26,6 +26,21 @@ def validate(template: Template) -> Template:
     return template
 
 
+def validated_once(template: Template) -> Template:
+    """`validate`, remembered per template object. Templates are immutable and one object
+    serves every ticket opened on it (a backlog of thousands), so checking it each time
+    would cost more than opening the ticket."""
+    if _PASSED.get(id(template)) is not template:
+        validate(template)
+        if len(_PASSED) >= 1024:
+            _PASSED.clear()
+        _PASSED[id(template)] = template  # kept alive here, so its id cannot be reused meanwhile
+    return template
+
+
+_PASSED: dict[int, Template] = {}
+
+
 def problems(template: Template) -> list[str]:
     found = [f"{what} {key!r} is defined more than once"
              for what, keys in (("field", [f.key for f in template.fields]), ("node", [n.key for n in template.nodes]))

@@ -93,3 +93,19 @@ def test_a_default_that_fails_its_own_field_is_a_problem():
 
 def test_regions_belong_to_variants():
     assert "a regional variant names both" in problems(straight("a", regions=["广东"]))[0]
+
+
+def test_a_template_object_is_checked_once_and_a_bad_one_every_time(monkeypatch):
+    from services.workflow.templates import validation
+
+    calls = []
+    real = validation.problems
+    monkeypatch.setattr(validation, "problems", lambda t: calls.append(t.key) or real(t))
+    good = straight("a", "b")
+    assert validation.validated_once(good) is good and validation.validated_once(good) is good
+    assert calls == [good.key]
+    bad = template([task("a")], [("a", "nowhere")])
+    for _ in range(2):
+        with pytest.raises(Invalid):
+            validation.validated_once(bad)
+    assert calls == [good.key, bad.key, bad.key]
