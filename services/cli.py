@@ -84,11 +84,43 @@ def _worker_command(service: str) -> click.Command:
     return worker
 
 
+def _parked_command(service: str) -> click.Group:
+    @click.group("parked", help=f"Events {service}'s worker could not process (dead letters).")
+    def parked() -> None:
+        pass
+
+    @parked.command("list", help="Show the parked events that are not resolved.")
+    def list_() -> None:
+        for p in _bootstrap(service).follower(Settings.from_env()).parked():
+            e = p.arrived
+            click.echo(f"{p.id}  {p.created_on:%Y-%m-%d %H:%M:%S}  {e.tenant}  {e.type}  ticket {e.subject}\n"
+                       f"    {p.error}")
+
+    @parked.command("retry", help="Process parked events again (after the fix is deployed).")
+    @click.argument("ids", nargs=-1)
+    def retry(ids: tuple[str, ...]) -> None:
+        follower = _bootstrap(service).follower(Settings.from_env())
+        chosen = [p for p in follower.parked() if not ids or str(p.id) in ids]
+        failed = 0
+        for p in chosen:
+            try:
+                follower.retry(p)
+                click.echo(f"{p.id}  processed")
+            except Exception as error:  # noqa: BLE001 - reported, stays parked
+                failed += 1
+                click.echo(f"{p.id}  still failing: {error!r}", err=True)
+        if failed:
+            raise SystemExit(1)
+
+    return parked
+
+
 for _service in SERVICES:
     group = click.Group(_service, help=f"The {_service} service.")
     group.add_command(_web_command(_service))
     if _service in WORKERS:
         group.add_command(_worker_command(_service))
+        group.add_command(_parked_command(_service))
     cli.add_command(group)
 cli.commands["intake"].add_command(intake_tenant)  # channel credentials and routes
 cli.commands["workflow"].add_command(workflow_templates)  # publish the example templates

@@ -10,18 +10,24 @@ from __future__ import annotations
 import threading
 import time
 from typing import Callable
+from uuid import UUID
 
 import structlog
 
+from eventsourcing.persistence import PersistenceError
+from eventsourcing.utils import get_topic
+
 from shared.envelope import Envelope
 from shared.eventstore import IntegrityError, ServiceApplication, Tracking, UnitOfWork
-from shared.metrics import EVENTS_PROCESSED, BATCH_SECONDS
+from shared.metrics import BATCH_SECONDS, EVENTS_PARKED, EVENTS_PROCESSED
+from shared.parking import ParkedEvent
 from shared.transport import Batch, Subscription
 
 Policy = Callable[[Envelope, UnitOfWork], None]
 log = structlog.get_logger()
 
 CONFLICT_RETRIES = 5
+STORE_FAILURES = (PersistenceError, OSError)  # the database, not the event
 
 
 class Follower:
@@ -54,11 +60,10 @@ class Follower:
                 return  # another instance got there first
             # First try without existence look-ups; a conflict means something already
             # existed or a concurrent writer moved an aggregate on: redo with look-ups.
-            uow = UnitOfWork(self.app, optimistic=attempt == 0)
-            for envelope in batch.envelopes:
-                self.policy(envelope, uow)
+            uow, parked = self._apply(batch, optimistic=attempt == 0)
             try:
                 self.app.record(uow.pending_events(), Tracking(batch.stream, batch.position))
+                EVENTS_PARKED.labels(self.name).inc(parked)
                 break
             except IntegrityError:
                 log.info("follower.conflict", follower=self.name, stream=batch.stream, attempt=attempt)
@@ -66,3 +71,44 @@ class Follower:
             raise RuntimeError(f"{self.name}: batch from {batch.stream} kept conflicting")
         EVENTS_PROCESSED.labels(self.name).inc(len(batch.envelopes))
         BATCH_SECONDS.labels(self.name).observe(time.perf_counter() - started)
+
+    def _apply(self, batch: Batch, optimistic: bool) -> tuple[UnitOfWork, int]:
+        """The batch through the policy. An envelope the policy fails on is parked and the
+        batch done again without it: what it half did is thrown away with that attempt."""
+        parked: dict[UUID, ParkedEvent] = {}
+        while True:
+            uow = UnitOfWork(self.app, optimistic=optimistic)
+            try:
+                for envelope in batch.envelopes:
+                    if envelope.id not in parked:
+                        failing = envelope
+                        self.policy(envelope, uow)
+            except STORE_FAILURES:
+                raise  # not the event's fault: stop, and read the batch again after a restart
+            except Exception as error:  # noqa: BLE001 - a bug for this event: park it, go on
+                log.exception("follower.parked", follower=self.name, envelope=str(failing.id), type=failing.type)
+                parked[failing.id] = ParkedEvent(follower=self.name, envelope=failing.to_dict(), error=repr(error))
+                continue
+            for p in parked.values():
+                if not uow.exists(p.id):  # parked once, even if the batch comes again
+                    uow.add(p)
+            return uow, len(parked)
+
+    def parked(self) -> list[ParkedEvent]:
+        """The events this follower parked and has not processed since, oldest first."""
+        ids, after = [], 0
+        while page := self.app.recorder.select_notifications(
+                start=after, limit=1000, topics=[get_topic(ParkedEvent.Parked)], inclusive_of_start=False):
+            ids += [n.originator_id for n in page]
+            after = page[-1].id
+        found = [self.app.repository.get(id_) for id_ in ids]
+        return [p for p in found if p.follower == self.name and not p.resolved]
+
+    def retry(self, parked: ParkedEvent) -> None:
+        """Process a parked event now (once the fix is deployed): what it causes and its
+        resolution are recorded in one transaction. Raises, and changes nothing, if it fails again."""
+        uow = UnitOfWork(self.app, optimistic=False)
+        self.policy(parked.arrived, uow)
+        parked.resolve(by="retry")
+        uow.add(parked)
+        self.app.record(uow.pending_events())

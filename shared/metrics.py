@@ -3,6 +3,7 @@
 from prometheus_client import Counter, Histogram
 
 EVENTS_PROCESSED = Counter("scrm_events_processed_total", "Upstream events processed", ["follower"])
+EVENTS_PARKED = Counter("scrm_events_parked_total", "Upstream events a policy failed on, parked", ["follower"])
 BATCH_SECONDS = Histogram("scrm_batch_seconds", "Time to process and commit one batch", ["follower"])
 EVENTS_RELAYED = Counter("scrm_events_relayed_total", "Events published to Kafka", ["service"])
 HTTP_REQUESTS = Counter("scrm_http_requests_total", "HTTP requests", ["app", "endpoint", "status"])
