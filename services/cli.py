@@ -140,6 +140,25 @@ def relay(service: str, metrics_port: int) -> None:
     run_until_stopped(KafkaRelay(outbox, Settings.from_env()).run)
 
 
+@cli.command()
+@click.argument("service", type=click.Choice(SERVICES))
+@click.option("--from", "after", type=int, default=0, help="Replay the events after this position of the outbox.")
+@click.option("--to", "upto", type=int, default=None, help="…up to this one  [default: the end now]")
+def replay(service: str, after: int, upto: int | None) -> None:
+    """Publish SERVICE's public events to Kafka again (a new subscriber, topics a broker lost);
+    consumers take them as redeliveries. The relay's own position is left alone."""
+    from tqdm import tqdm
+
+    from shared.transport.kafka import KafkaRelay
+
+    logs.configure(f"{service}-replay")
+    relay = KafkaRelay(import_module(f"services.{service}.outbox").OUTBOX, Settings.from_env())
+    upto = relay.last_position() if upto is None else upto
+    with tqdm(total=max(upto - after, 0), unit="position", desc=f"replay {service}") as bar:
+        published = relay.replay(after, upto, bar.update)
+    click.echo(f"{published} events of {service} published again to {relay.topic}")
+
+
 @cli.group()
 def db() -> None:
     """Event store administration."""

@@ -70,14 +70,38 @@ class KafkaRelay:
         last, envelopes = self._reader.read(self._reader.relayed(RELAY), self._page_size)
         if not envelopes:
             return 0
+        self._publish(envelopes)
+        self._reader.mark_relayed(RELAY, last)
+        return len(envelopes)
+
+    def last_position(self) -> int:
+        return self._reader.last_position()
+
+    def replay(self, after: int, upto: int, on_page: Callable[[int], None] = lambda positions: None) -> int:
+        """Publish the outbox's events after position `after` up to `upto` again, leaving the
+        relay's own position alone: to re-feed a new subscriber, or topics a broker lost.
+        Followers take the copies as redeliveries (every reaction is keyed by what caused it).
+        `on_page` hears how many positions each page covered (for a progress bar)."""
+        published = 0
+        while after < upto:
+            last, envelopes = self._reader.read(after, self._page_size)
+            envelopes = [e for e in envelopes if e.sequence <= upto]
+            if envelopes:
+                self._publish(envelopes)
+                published += len(envelopes)
+            done = min(last, upto) if envelopes else upto  # no public event left in the range
+            on_page(done - after)
+            after = done
+        self._producer.close(timeout=10)
+        return published
+
+    def _publish(self, envelopes: list[Envelope]) -> None:
         futures = [self._producer.send(self.topic, key=e.subject.bytes, value=validate_envelope(e).to_json())
                    for e in envelopes]
         self._producer.flush()
         for future in futures:
             future.get()  # raises if any send failed: the page is published again
-        self._reader.mark_relayed(RELAY, last)
         EVENTS_RELAYED.labels(self.outbox.service).inc(len(envelopes))
-        return len(envelopes)
 
 
 class _SeekToRecorded(ConsumerRebalanceListener):

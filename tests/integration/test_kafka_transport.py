@@ -59,3 +59,39 @@ def test_a_record_that_is_not_an_envelope_is_logged_and_passed_over(kafka_settin
     partition_0 = [b for b in batches if b.stream.endswith("#0")]
     assert partition_0 and partition_0[0].position >= 2  # the junk's offsets are passed, not retried forever
     subscription.close()
+
+
+def test_a_replay_publishes_a_range_again_and_a_follower_records_nothing_twice(kafka_settings, monkeypatch):
+    from click.testing import CliRunner
+
+    from shared.follower import Follower
+    from services.cli import cli
+    from services.workflow import bootstrap as workflow
+    from services.workflow.policies import ticket_policy
+
+    app = intake.application(kafka_settings)
+    ids = [app.submit("acme", "h5", f"r-{i}", CUSTOMER, "d").ticket_id for i in range(6)]
+    relay = KafkaRelay(INTAKE, kafka_settings)
+    assert relay.relay_once() == 6
+    wf = workflow.application(kafka_settings)
+    follower = Follower("workflow", wf, ticket_policy(wf.assigner), KafkaSubscription("it-replay", [INTAKE],
+                                                                                       kafka_settings))
+    for batch in drain(follower.subscription, wf.position, 6):
+        follower.process(batch)
+    assert wf.recorder.max_notification_id() == 6
+
+    for key in ("SCRM_TRANSPORT", "SCRM_DATA_DIR", "SCRM_KAFKA_BOOTSTRAP", "SCRM_KAFKA_PREFIX"):
+        monkeypatch.setenv(key, "")
+    monkeypatch.setenv("SCRM_KAFKA_PREFIX", kafka_settings.kafka_prefix)
+    replayed = CliRunner().invoke(cli, ["--transport", "kafka", "--data-dir", str(kafka_settings.data_dir),
+                                        "--kafka-bootstrap", kafka_settings.kafka_bootstrap,
+                                        "replay", "intake", "--from", "2"])
+    assert replayed.exit_code == 0, replayed.output
+    assert "4 events of intake published again" in replayed.output
+    assert relay.relay_once() == 0  # the relay's own position did not move
+    copies = drain(follower.subscription, wf.position, 4)
+    assert sorted(e.subject for b in copies for e in b.envelopes) == sorted(ids[2:])
+    for batch in copies:
+        follower.process(batch)
+    assert wf.recorder.max_notification_id() == 6  # the copies caused nothing new
+    follower.subscription.close()
