@@ -19,7 +19,7 @@ from eventsourcing.utils import get_topic
 
 from shared.envelope import Envelope
 from shared.eventstore import IntegrityError, ServiceApplication, Tracking, UnitOfWork
-from shared.metrics import BATCH_SECONDS, EVENTS_PARKED, EVENTS_PROCESSED
+from shared.metrics import BATCH_SECONDS, EVENTS_PARKED, EVENTS_PROCESSED, FOLLOWER_BACKLOG
 from shared.parking import ParkedEvent
 from shared.transport import Batch, Subscription
 
@@ -38,10 +38,14 @@ class Follower:
         self.subscription = subscription
         EVENTS_PROCESSED.labels(name)  # the series exists (at 0) before the first event
 
-    def run(self, stop: threading.Event, poll_timeout: float = 0.2) -> None:
+    def run(self, stop: threading.Event, poll_timeout: float = 0.2, measure_every: float = 5.0) -> None:
         log.info("follower.started", follower=self.name)
+        measured = 0.0
         while not stop.is_set():
             self.run_once(poll_timeout)
+            if time.monotonic() - measured >= measure_every:  # a query per leader: not on every poll
+                self.measure_backlog()
+                measured = time.monotonic()
         self.subscription.close()
         log.info("follower.stopped", follower=self.name)
 
@@ -52,6 +56,12 @@ class Follower:
             self.process(batch)
             done += len(batch.envelopes)
         return done
+
+    def measure_backlog(self) -> dict[str, int]:
+        backlog = self.subscription.backlog(self.app.position)
+        for stream, behind in backlog.items():
+            FOLLOWER_BACKLOG.labels(self.name, stream).set(behind)
+        return backlog
 
     def process(self, batch: Batch) -> None:
         started = time.perf_counter()

@@ -1,8 +1,12 @@
 """Prometheus metrics shared by every service (one registry per process)."""
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_PROCESSED = Counter("scrm_events_processed_total", "Upstream events processed", ["follower"])
+FOLLOWER_BACKLOG = Gauge(
+    "scrm_follower_backlog", "Upstream positions not yet processed, per stream (with slices: all slices' events)",
+    ["follower", "stream"],
+)
 EVENTS_PARKED = Counter("scrm_events_parked_total", "Upstream events a policy failed on, parked", ["follower"])
 BATCH_SECONDS = Histogram("scrm_batch_seconds", "Time to process and commit one batch", ["follower"])
 EVENTS_RELAYED = Counter("scrm_events_relayed_total", "Events published to Kafka", ["service"])

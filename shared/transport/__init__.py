@@ -57,6 +57,9 @@ class Subscription(Protocol):
     def poll(self, position: Callable[[str], int], timeout: float) -> list[Batch]:
         """Batches after the recorded position of each stream; [] when there is nothing new."""
 
+    def backlog(self, position: Callable[[str], int]) -> dict[str, int]:
+        """How far behind the recorded position each stream is (for the lag metric)."""
+
     def close(self) -> None: ...
 
 

@@ -28,6 +28,10 @@ class EmbeddedSubscription:
             time.sleep(timeout)
         return batches
 
+    def backlog(self, position: Callable[[str], int]) -> dict[str, int]:
+        streams = {self._part.stream(r.outbox.service): r for r in self._readers}
+        return {s: max(0, r.last_position() - position(s)) for s, r in streams.items()}
+
     def close(self) -> None:
         for reader in self._readers:
             reader.close()

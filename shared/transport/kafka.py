@@ -150,6 +150,11 @@ class KafkaSubscription:
                 batches.append(Batch(stream, fresh[-1].offset + 1, [e for e in map(_envelope, fresh) if e]))
         return batches
 
+    def backlog(self, position: Callable[[str], int]) -> dict[str, int]:
+        """From the high-water marks the last fetches brought (no extra request)."""
+        return {self.stream(tp): max(0, high - position(self.stream(tp))) for tp in self._consumer.assignment()
+                if (high := self._consumer.highwater(tp)) is not None}
+
     def close(self) -> None:
         self._consumer.close()
 

@@ -46,11 +46,12 @@ def test_a_worker_serves_its_metrics_and_stops_cleanly_on_sigterm(tmp_path):
     try:
         def scraped():
             try:
-                return 'scrm_events_processed_total{follower="workflow"}' in requests.get(
-                    f"http://127.0.0.1:{port}/metrics", timeout=1).text
+                text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=1).text
+                return ('scrm_events_processed_total{follower="workflow"}' in text
+                        and 'scrm_follower_backlog{follower="workflow",stream="intake"} 0.0' in text)
             except requests.RequestException:
                 return False
-        wait_for(scraped, 30, message="the worker's metrics never showed its follower")
+        wait_for(scraped, 30, message="the worker's metrics never showed its follower and its backlog")
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=20) == 0
     finally:

@@ -94,4 +94,7 @@ def test_a_replay_publishes_a_range_again_and_a_follower_records_nothing_twice(k
     for batch in copies:
         follower.process(batch)
     assert wf.recorder.max_notification_id() == 6  # the copies caused nothing new
+    backlog = follower.measure_backlog()  # from the fetches' high-water marks
+    assert backlog and all(s.startswith(f"{kafka_settings.kafka_prefix}.intake#") and n >= 0
+                           for s, n in backlog.items())
     follower.subscription.close()

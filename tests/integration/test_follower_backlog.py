@@ -1,0 +1,14 @@
+from shared.metrics import FOLLOWER_BACKLOG
+from services.workflow import bootstrap as workflow
+from tests.integration.test_exactly_once import submit_many
+
+
+def test_the_backlog_metric_says_how_far_behind_a_follower_is(settings):
+    submit_many(settings, 5)
+    follower = workflow.follower(settings)
+    assert follower.measure_backlog() == {"intake": 5}
+    assert FOLLOWER_BACKLOG.labels("workflow", "intake")._value.get() == 5
+    while follower.run_once():
+        pass
+    assert follower.measure_backlog() == {"intake": 0}
+    assert FOLLOWER_BACKLOG.labels("workflow", "intake")._value.get() == 0
