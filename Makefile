@@ -40,6 +40,7 @@ bench: install          ## prints numbers against a baseline measured in the sam
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/intake_submissions.py
 	$(BIN)/python bench/workflow_backlog.py
+	$(BIN)/python bench/wecom_callbacks.py
 
 clean:
 	rm -rf $(VENV) var *.egg-info

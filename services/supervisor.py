@@ -106,5 +106,6 @@ class Supervisor:
         for service, url in self.urls.items():
             click.echo(f"  {service:<11} {url}   (OpenAPI: {url}/openapi.json)")
         click.echo("  H5 form:    POST " + self.urls["intake"] + "/v1/tenants/<tenant>/h5/submissions")
+        click.echo("  H5 pages:   scrm intake form-link <tenant> <template key>  (for each published template)")
         click.echo("Ctrl-C stops everything.\n", nl=True)
         sys.stdout.flush()
