@@ -5,7 +5,7 @@ WeCom gives up on an answer after 5 s and retries. Each step raises the number o
 connections (wrk, so the load generator takes little CPU) and sends encrypted text messages with
 unique MsgIds, encrypted here beforehand with fresh timestamps; steps go on until intake's p99
 passes 1 s, an error appears, or the rate stops rising. The sustained rate is the best step with
-no error and every answer under 5 s.
+no error, p99 under 1 s and every answer under 5 s.
 
     python bench/wecom_callbacks.py [--seconds 6] [--connections 4,16,64,128,256] [--workers 2]
                                     [--threads 16]
@@ -169,18 +169,20 @@ def main() -> None:
 
 
 def summarise(steps: list[tuple[int, dict[str, dict]]], recorded: int) -> None:
+    def sustained(r: dict) -> bool:
+        return not r["errors"] and r["p99_ms"] < P99_LIMIT_MS and r["max_ms"] < WECOM_LIMIT_MS
     ok = [(c, r["intake (durable, PostgreSQL)"], r["bare (same flow, no store)"]) for c, r in steps
-          if not r["intake (durable, PostgreSQL)"]["errors"]
-          and r["intake (durable, PostgreSQL)"]["max_ms"] < WECOM_LIMIT_MS]
+          if sustained(r["intake (durable, PostgreSQL)"])]
     if not ok:
-        print("no step answered every request without error under 5 s: target NOT met")
+        print("no step answered every request without error, p99 under 1 s and max under 5 s: target NOT met")
         return
     connections, intake, bare = max(ok, key=lambda s: s[1]["rate"])
     print(f"sustained: {intake['rate']:,.0f} callbacks/s at {connections} connections, p50 {intake['p50_ms']:.1f} ms, "
           f"p99 {intake['p99_ms']:.1f} ms, max {intake['max_ms']:.1f} ms "
           f"({intake['rate'] / bare['rate']:.2f} x the bare endpoint's {bare['rate']:,.0f}/s in the same step)")
-    met = intake["p99_ms"] < WECOM_LIMIT_MS / 5 and intake["max_ms"] < WECOM_LIMIT_MS
-    print(f"target (well under 5 s: p99 < 1 s and max < 5 s at the sustained rate): {'met' if met else 'NOT met'}")
+    worst = max(r["intake (durable, PostgreSQL)"]["max_ms"] for _, r in steps)
+    print(f"slowest intake answer at any step, overload included: {worst:.0f} ms "
+          f"(target: well under WeCom's 5 s: {'met' if worst < WECOM_LIMIT_MS / 2 else 'NOT met'})")
     print(f"messages durably recorded (warm-up and retries of a MsgId counted once): {recorded}")
 
 
