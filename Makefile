@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run run-distributed test test-unit test-integration test-e2e bench clean
+.PHONY: install browser run run-distributed test test-unit test-integration test-e2e bench clean
 
 install: $(STAMP)
 
@@ -14,13 +14,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+browser:                ## Debian's chromium + chromium-driver, for the H5 page test in headless Chromium
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+
 run: install            ## the whole platform, embedded: SQLite stores in ./var, no servers
 	$(BIN)/scrm run
 
 run-distributed: install  ## PostgreSQL + Kafka-protocol broker + every service as its own process
 	$(BIN)/python deploy/local_cluster.py
 
-test: install           ## everything: unit, integration (SQLite, PostgreSQL), end-to-end, crash
+test: install browser   ## everything: unit, integration (SQLite, PostgreSQL), end-to-end, crash
 	$(BIN)/pytest
 
 test-unit: install
@@ -29,13 +33,14 @@ test-unit: install
 test-integration: install
 	$(BIN)/pytest tests/integration
 
-test-e2e: install
+test-e2e: install browser
 	$(BIN)/pytest tests/e2e
 
 bench: install          ## prints numbers against a baseline measured in the same run
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/intake_submissions.py
 	$(BIN)/python bench/workflow_backlog.py
+	$(BIN)/python bench/wecom_callbacks.py
 
 clean:
 	rm -rf $(VENV) var *.egg-info

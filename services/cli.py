@@ -12,6 +12,7 @@ from shared import logs
 from shared.settings import SERVICES, TRANSPORTS, Settings
 
 from services.intake.commands import tenant as intake_tenant
+from services.intake.forms.commands import form_link
 from services.supervisor import WORKERS
 from services.workflow.commands import templates as workflow_templates
 
@@ -123,6 +124,7 @@ for _service in SERVICES:
         group.add_command(_parked_command(_service))
     cli.add_command(group)
 cli.commands["intake"].add_command(intake_tenant)  # channel credentials and routes
+cli.commands["intake"].add_command(form_link)  # the link of a published template's H5 page
 cli.commands["workflow"].add_command(workflow_templates)  # publish the example templates
 
 

@@ -19,7 +19,7 @@ import click
 
 from shared.settings import SERVICES, Settings
 
-WORKERS = ("workflow", "settlement", "notify")  # intake has no upstream
+WORKERS = ("intake", "workflow", "settlement", "notify")  # intake follows workflow's published templates
 _PR_SET_PDEATHSIG = 1
 
 
@@ -106,5 +106,6 @@ class Supervisor:
         for service, url in self.urls.items():
             click.echo(f"  {service:<11} {url}   (OpenAPI: {url}/openapi.json)")
         click.echo("  H5 form:    POST " + self.urls["intake"] + "/v1/tenants/<tenant>/h5/submissions")
+        click.echo("  H5 pages:   scrm intake form-link <tenant> <template key>  (for each published template)")
         click.echo("Ctrl-C stops everything.\n", nl=True)
         sys.stdout.flush()

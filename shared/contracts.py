@@ -62,8 +62,8 @@ class Customer(Schema):
 class Route(Schema):
     """How the template was chosen."""
 
-    by = fields.String(required=True, validate=validate.OneOf(["keyword", "menu", "default"]))
-    key = fields.String(**_optional_text)  # the keyword or menu key that matched
+    by = fields.String(required=True, validate=validate.OneOf(["keyword", "menu", "form", "default"]))
+    key = fields.String(**_optional_text)  # the keyword, menu key or form (template key) that matched
 
 
 class TicketCreated(Schema):
@@ -76,6 +76,7 @@ class TicketCreated(Schema):
     description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
     template = fields.String(**_text)
     route = fields.Nested(Route)
+    values = fields.Dict(keys=fields.String())  # the template's field values, from a form (H5)
 
 
 def ticket_created_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
@@ -232,3 +233,39 @@ CONTRACTS.update({c.type: c for c in (
     Contract("ticket.transitioned", "workflow", TicketMoved()),
     Contract("ticket.assigned", "workflow", TicketAssigned()),
 )})
+
+
+# --- Templates made public, for channels that render them (intake's H5 forms, issue #4) ----
+
+
+class PublishedField(Schema):
+    """A template field as workflow defines it (services/workflow/templates/fields.py `Field.to_dict`)."""
+
+    key = fields.String(**_text)
+    label = fields.String(**_text)
+    type = fields.String(**_text)
+    required = fields.Boolean()
+    default = fields.Raw(allow_none=True)
+    options = fields.List(fields.String())
+    min_length = fields.Integer()
+    max_length = fields.Integer()
+    minimum = fields.Decimal(as_string=True)
+    maximum = fields.Decimal(as_string=True)
+    pattern = fields.String()
+    currency = fields.String(validate=validate.Length(equal=3))
+
+
+class TemplatePublished(Schema):
+    """A version of a tenant's template was published. The envelope's subject is the tenant's template
+    library; versions published before this event went public have no tenant and are not announced."""
+
+    key = fields.String(**_text)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    name = fields.String(**_text)
+    fields_ = fields.List(fields.Nested(PublishedField), required=True, data_key="fields")
+    variant_of = fields.String(allow_none=True)  # a regional variant of that template key …
+    regions = fields.List(fields.String())  # … for tickets in these regions
+    by = fields.String(**_text)
+
+
+CONTRACTS.update({c.type: c for c in (Contract("template.published", "workflow", TemplatePublished()),)})

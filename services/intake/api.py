@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from uuid import UUID
 
 from flask import Flask, jsonify
@@ -18,6 +18,9 @@ from services.intake.channels import callback
 from services.intake.channels.official_account import OfficialAccountServer
 from services.intake.channels.wecom import WeCom
 from services.intake.tenant import TENANT
+
+if TYPE_CHECKING:
+    from services.intake.forms.web import FormChannel
 
 _text = {"required": True, "validate": validate.Length(min=1, max=500)}
 
@@ -60,10 +63,12 @@ def _tenant(tenant: str) -> str:
 
 
 def create_app(intake: IntakeApplication, clock: Callable[[], float] = time.time,
-               replay_window: float = callback.REPLAY_WINDOW) -> Flask:
+               replay_window: float = callback.REPLAY_WINDOW, forms: FormChannel | None = None) -> Flask:
     app = web.create_app("intake", "SCRM intake API")
     for channel in (WeCom(), OfficialAccountServer()):
         callback.register(app, intake, channel, clock, replay_window)
+    if forms is not None:  # the pages of published templates (services/intake/forms)
+        forms.register(app, intake)
 
     @app.post("/v1/tenants/<tenant>/h5/submissions")
     def submit_h5(tenant: str):

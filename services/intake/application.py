@@ -44,10 +44,11 @@ class IntakeApplication(ServiceApplication):
 
     def submit(self, tenant: str, channel: str, submission_id: str, customer: dict[str, Any],
                description: str, template: str = DEFAULT_TEMPLATE,
-               route: dict[str, str] | None = None) -> Accepted:
+               route: dict[str, str] | None = None, values: dict[str, Any] | None = None) -> Accepted:
         """Record a submission durably (grouped with concurrent ones) before returning."""
         submission = Submission(tenant=tenant, channel=channel, submission_id=submission_id, customer=customer,
-                                description=description, template=template, route=route or {"by": "default"})
+                                description=description, template=template, route=route or {"by": "default"},
+                                values=values or {})
         # Serialised here, in the request's own thread, not by whichever thread commits the group.
         stored = [self.mapper.to_stored_event(e) for e in submission.collect_events()]
         try:

@@ -6,11 +6,18 @@ import os
 
 from flask import Flask
 
+from shared.follower import Follower
 from shared.persistence import store_env
 from shared.settings import Settings
+from shared.transport import WHOLE, Slice, subscribe
 
 from services.intake.api import create_app
 from services.intake.application import IntakeApplication
+from services.intake.forms.policy import form_policy
+from services.intake.forms.ratelimit import RateLimiter
+from services.intake.forms.uploads import Uploads
+from services.intake.forms.web import FormChannel
+from services.workflow.outbox import OUTBOX as WORKFLOW
 
 
 def application(settings: Settings) -> IntakeApplication:
@@ -20,4 +27,18 @@ def application(settings: Settings) -> IntakeApplication:
 def web_app(settings: Settings | None = None) -> Flask:
     # How old a signed callback may be before it counts as a replay (seconds).
     replay_window = float(os.environ.get("SCRM_INTAKE_REPLAY_WINDOW", "300"))
-    return create_app(application(settings or Settings.from_env()), replay_window=replay_window)
+    settings = settings or Settings.from_env()
+    return create_app(application(settings), replay_window=replay_window, forms=form_channel(settings))
+
+
+def form_channel(settings: Settings) -> FormChannel:
+    """Uploads live under the data folder (on a shared volume when web processes run on several hosts).
+    Each client may send `SCRM_H5_BURST` requests at once to one form, refilled at `SCRM_H5_PER_MINUTE`."""
+    limiter = RateLimiter(per_minute=float(os.environ.get("SCRM_H5_PER_MINUTE", "30")),
+                          burst=int(os.environ.get("SCRM_H5_BURST", "10")))
+    return FormChannel(Uploads(settings.data_dir / "uploads"), limiter)
+
+
+def follower(settings: Settings, part: Slice = WHOLE) -> Follower:
+    """Intake learns the forms of the templates workflow publishes."""
+    return Follower("intake", application(settings), form_policy(), subscribe("intake", [WORKFLOW], settings, part))

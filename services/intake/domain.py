@@ -19,9 +19,9 @@ def ticket_id(tenant: str, channel: str, submission_id: str) -> UUID:
 
 class Submission(Aggregate):
     class Received(Aggregate.Created):
-        """v2 names the template the submission was routed to, and how."""
+        """v2 names the template the submission was routed to, and how; v3 carries a form's field values."""
 
-        class_version = 2
+        class_version = 3
         tenant: str
         channel: str
         submission_id: str
@@ -29,6 +29,7 @@ class Submission(Aggregate):
         description: str
         template: str
         route: dict[str, str]
+        values: dict[str, Any]
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -36,13 +37,17 @@ class Submission(Aggregate):
             state["template"] = DEFAULT_TEMPLATE
             state["route"] = {"by": "default"}
 
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["values"] = {}  # stored before forms had fields of their own
+
     @staticmethod
     def create_id(tenant: str, channel: str, submission_id: str) -> UUID:
         return ticket_id(tenant, channel, submission_id)
 
     @event(Received)
     def __init__(self, tenant: str, channel: str, submission_id: str, customer: dict[str, Any],
-                 description: str, template: str, route: dict[str, str]):
+                 description: str, template: str, route: dict[str, str], values: dict[str, Any] | None = None):
         self.tenant = tenant
         self.channel = channel
         self.submission_id = submission_id
@@ -50,3 +55,4 @@ class Submission(Aggregate):
         self.description = description
         self.template = template
         self.route = route
+        self.values = values or {}  # JSON, as the form's template version cleaned them

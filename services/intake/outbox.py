@@ -14,6 +14,6 @@ OUTBOX = Outbox(
             "description": e.description,
             "template": e.template,
             "route": e.route,
-        }),
+        } | ({"values": e.values} if e.values else {})),
     },
 )

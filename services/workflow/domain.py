@@ -143,10 +143,11 @@ class Ticket(Aggregate):
 
     @classmethod
     def open(cls, ticket_id: UUID, tenant: str, template: Template, customer: dict[str, Any], description: str,
-             channel: str, assigner: Assigner, staff: Directory = NOBODY, region: str | None = None) -> Ticket:
-        """Enter the template's first node(s). A channel cannot ask for every field: required ones may
-        stay empty for the handlers to fill in."""
-        progress, happened = engine.start(template, complete=False)
+             channel: str, assigner: Assigner, staff: Directory = NOBODY, region: str | None = None,
+             values: Mapping[str, Any] | None = None) -> Ticket:
+        """Enter the template's first node(s) with the `values` a form sent (Invalid if the template refuses
+        them). A channel cannot ask for every field: required ones may stay empty for the handlers to fill in."""
+        progress, happened = engine.start(template, values, complete=False)
         assignments = [assigner(Need(tenant, template.node(node), staff, values=progress.values, region=region))
                        for node in _entered_tasks(template, Progress(template.key, template.version), progress)]
         first = assignments[0]  # a template starts at a task, or a split into tasks (validated)

@@ -69,11 +69,24 @@ class TemplateLibrary(Aggregate):
     def publish(self, key: str, by: str) -> Template:
         """The draft becomes the next version of `key`; Invalid lists every problem if it may not."""
         stamped = self.catalogue.publish(self.draft(key)).latest(key)
-        self._published(template=stamped.to_dict(), by=by)
+        self._published(tenant=self.tenant, template=stamped.to_dict(), by=by)
         return stamped
 
-    @event("Published")
-    def _published(self, template: dict[str, Any], by: str) -> None:
+    class Published(Aggregate.Event):
+        """v2 names the tenant: the event is public (template.published), and intake learns forms from it."""
+
+        class_version = 2
+        tenant: str | None
+        template: dict[str, Any]
+        by: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Not knowable from the event alone (the library id is a hash of it); the outbox skips these.
+            state["tenant"] = None
+
+    @event(Published)
+    def _published(self, tenant: str | None, template: dict[str, Any], by: str) -> None:
         del self.drafts[template["key"]]
         self.catalogue = self.catalogue.recorded(Template.from_dict(template))
 

@@ -1,9 +1,10 @@
-"""What workflow publishes on the ticket topic."""
+"""What workflow publishes on its topic: the ticket lifecycle, and templates as they are published."""
 
 from shared.outbox import Outbox
 
 from services.workflow.assignment import Assignment
 from services.workflow.domain import Ticket
+from services.workflow.library import TemplateLibrary
 
 
 def _items(e):
@@ -14,6 +15,12 @@ def _transitioned(e):
     return {"action": e.action, "by": e.by, "node": e.node, "from_nodes": e.from_nodes, "to_nodes": e.to_nodes,
             "status": e.progress["status"], "template": e.progress["template"],
             "template_version": e.progress["version"]}
+
+
+def _published(e):
+    t = e.template
+    return {"key": t["key"], "version": t["version"], "name": t["name"], "fields": t["fields"],
+            "variant_of": t.get("variant_of"), "regions": t.get("regions", []), "by": e.by}
 
 
 OUTBOX = Outbox(
@@ -29,5 +36,6 @@ OUTBOX = Outbox(
             "node": e.node, "handler": Assignment(e.node, e.kind, e.value, e.reason).handler, "kind": e.kind,
             "value": e.value, "reason": e.reason, "by": e.by}),
         Ticket.Closed: lambda e: ("ticket.closed", {"from_node": e.from_node, "to_node": e.to_node, "by": e.by}),
+        TemplateLibrary.Published: lambda e: ("template.published", _published(e)),
     },
 )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from shared.contracts import DEFAULT_TEMPLATE
 from shared.envelope import Envelope
+from shared.errors import Invalid
 from shared.eventstore import UnitOfWork
 
 from services.workflow.assignment import Assigner
@@ -24,7 +27,16 @@ def ticket_policy(assigner: Assigner):
         custom = key != DEFAULT_TEMPLATE
         template = choose(uow.get(library_id(tenant)) if custom else None, key, region, default)
         staff = uow.get(directory_id(tenant)) if template is not default else None
-        uow.add(Ticket.open(envelope.subject, tenant, template, customer=data["customer"],
-                            description=data["description"], channel=data["channel"], assigner=assigner,
-                            staff=staff.directory if staff else NOBODY, region=region))
+        def open_(values: dict[str, Any]) -> Ticket:
+            return Ticket.open(envelope.subject, tenant, template, customer=data["customer"],
+                               description=data["description"], channel=data["channel"], assigner=assigner,
+                               staff=staff.directory if staff else NOBODY, region=region, values=values)
+        values = data.get("values") or {}
+        try:
+            uow.add(open_(values))
+        except Invalid as refused:
+            # Intake checked the values against the version it knew; one published since (or a regional
+            # variant) may refuse some. The ticket opens anyway, with the rest: handlers fill in the others.
+            bad = refused.details.get("errors", {})
+            uow.add(open_({k: v for k, v in values.items() if k not in bad}))
     return policy

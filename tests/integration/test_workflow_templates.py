@@ -210,6 +210,10 @@ def test_every_public_event_fits_its_contract(desk, settings):
     _, envelopes = OUTBOX.reader(settings).read(0)
     for envelope in envelopes:
         validate_envelope(envelope)
+    published = [e for e in envelopes if e.type == "template.published"]
+    assert sorted((e.tenant, e.data["key"], e.data["version"]) for e in published) == [
+        ("acme", "installation", 1), ("acme", "refund", 1), ("acme", "repair", 1)]
+    envelopes = [e for e in envelopes if e.type != "template.published"]
     assert [e.type.removeprefix("ticket.") for e in envelopes] == [
         "opened", "assigned", "assigned", "transitioned", "assigned", "closed", "transitioned", "assigned", "closed"]
     reopened = envelopes[6].data
