@@ -26,5 +26,5 @@ def ticket_policy(assigner: Assigner):
         staff = uow.get(directory_id(tenant)) if template is not default else None
         uow.add(Ticket.open(envelope.subject, tenant, template, customer=data["customer"],
                             description=data["description"], channel=data["channel"], assigner=assigner,
-                            staff=staff.directory if staff else NOBODY, region=region))
+                            staff=staff.directory if staff else NOBODY, region=region, now=envelope.time))
     return policy
