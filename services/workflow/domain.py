@@ -379,9 +379,9 @@ class Ticket(Aggregate):
         task when a reopen brought a closed ticket back)."""
         active = [n for n in self.nodes if self.status == "open" and template.node(n).kind == "task"]
         for clock in self.sla.clocks:
-            if clock.node not in active or clock.node in entered:
-                how = self.status if self.status != "open" else "left"
-                self._met(clock, {"closed": "closed", "cancelled": "cancelled"}.get(how, "left"), now)
+            if clock.node not in active or clock.node in entered:  # closed or cancelled while there, or left
+                moved = clock.node not in self.nodes or clock.node in entered
+                self._met(clock, "left" if moved or self.status == "open" else self.status, now)
         reopened = active if before.status != "open" and self.status == "open" else []
         self._start_clocks(template, list(dict.fromkeys(entered + reopened)), now)
 

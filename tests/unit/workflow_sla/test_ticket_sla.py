@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 from uuid import uuid4
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from shared.errors import Conflict, Invalid, NotAllowed
 from services.workflow.assignment import Assigner
@@ -212,3 +213,21 @@ def test_templates_with_slas_and_calendars_survive_json():
     again = Template.from_dict(data)
     assert again.to_dict() == data and Template.from_dict(again.to_dict()) == again
     assert again.business_calendar.timezone == "Asia/Urumqi" and TEMPLATE.business_calendar.timezone == "Asia/Shanghai"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 90), st.integers(1, 3000)), min_size=1, max_size=4))
+def test_pauses_shift_the_deadline_by_exactly_the_working_time_they_lasted(spans):
+    """Each (run, wait) in minutes: the clock runs, then waits paused. However the pauses fall (nights,
+    weekends, lunch), the deadline is the target plus the working time spent paused."""
+    ticket, staff, calendar = open_ticket(region=None), directory(), TEMPLATE.business_calendar
+    at, paused = MONDAY_10, timedelta(0)
+    for run, wait in spans:
+        at += timedelta(minutes=run)
+        ticket.act(TEMPLATE, "pause", "cs-1", ASSIGNER, staff, now=at)
+        paused += calendar.between(at, at + timedelta(minutes=wait))
+        at += timedelta(minutes=wait)
+        ticket.act(TEMPLATE, "resume", "cs-1", ASSIGNER, staff, now=at)
+    deadline = ticket.sla.clock("triage", "resolution").deadline
+    assert calendar.between(MONDAY_10, deadline) - paused == timedelta(hours=8)
+    assert ticket.sla.next_due() == min(t.due for t in ticket.sla.clock("triage", "resolution").timers)
