@@ -29,8 +29,13 @@ FIRED = ("SlaWarned", "SlaBreached", "Escalated")
 def restart_worker(platform) -> None:
     """SIGKILL the workflow worker and wait until the supervisor has started another."""
     killed = platform.kill("workflow-worker")
-    wait_for(lambda: platform.pid("workflow-worker") != killed, 30, interval=0.1,
-             message="the supervisor did not restart the workflow worker")
+
+    def restarted() -> bool:
+        try:
+            return platform.pid("workflow-worker") != killed
+        except (ValueError, FileNotFoundError):  # the pid file is being written
+            return False
+    wait_for(restarted, 30, interval=0.1, message="the supervisor did not restart the workflow worker")
 
 
 def test_a_pending_timer_fires_exactly_once_after_the_worker_is_killed(tmp_path):
