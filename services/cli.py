@@ -14,7 +14,7 @@ from shared.settings import SERVICES, TRANSPORTS, Settings
 from services.intake.commands import tenant as intake_tenant
 from services.intake.forms.commands import form_link
 from services.supervisor import WORKERS
-from services.workflow.commands import templates as workflow_templates
+from services.workflow.commands import templates as workflow_templates, timers as workflow_timers
 
 
 def web_ports(base: int = 8001) -> dict[str, int]:
@@ -80,6 +80,8 @@ def _worker_command(service: str) -> click.Command:
         loops = [module.follower(settings, share).run]
         if hasattr(module, "dispatcher"):
             loops.append(module.dispatcher(settings, share).run)
+        if hasattr(module, "timers"):  # workflow's SLA timers: durable, so any worker may fire them
+            loops.append(module.timers(settings, share).run)
         run_until_stopped(*loops)
 
     return worker
@@ -126,6 +128,7 @@ for _service in SERVICES:
 cli.commands["intake"].add_command(intake_tenant)  # channel credentials and routes
 cli.commands["intake"].add_command(form_link)  # the link of a published template's H5 page
 cli.commands["workflow"].add_command(workflow_templates)  # publish the example templates
+cli.commands["workflow"].add_command(workflow_timers)  # SLA timers on their own (the worker runs them too)
 
 
 @cli.command()

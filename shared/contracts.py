@@ -269,3 +269,35 @@ class TemplatePublished(Schema):
 
 
 CONTRACTS.update({c.type: c for c in (Contract("template.published", "workflow", TemplatePublished()),)})
+
+
+# --- SLA (时效) of tickets at their nodes (workflow, issue #3) ------------------------------
+
+
+class SlaTimer(Schema):
+    """A timer of a node's SLA clock fired: once, at or after its due instant."""
+
+    node = fields.String(**_text)
+    visit = fields.Integer(required=True)  # the how-many-th time the ticket is at this node
+    clock = fields.String(required=True, validate=validate.OneOf(["response", "resolution"]))
+    target = fields.String(**_text)  # as the template says it: "2h", "1d", "next_business_day" …
+    due = fields.DateTime(required=True)  # when this timer was due (ISO 8601, UTC)
+    deadline = fields.DateTime(required=True, allow_none=True)  # when the target is (was) missed
+    handler = fields.String(required=True, allow_none=True)  # who handles the node now
+
+
+class TicketEscalated(SlaTimer):
+    """A step of the escalation chain after a breach, or a repeated reminder for a VIP customer."""
+
+    step = fields.Integer(required=True, allow_none=True)  # the template's escalation step; null: a VIP reminder
+    action = fields.String(required=True, validate=validate.OneOf(["remind", "notify_supervisor", "reassign"]))
+    to = fields.List(fields.String(), required=True)  # who is told; for reassign, the new handler
+    reason = fields.String(**_text)
+    vip = fields.Boolean(required=True)
+
+
+CONTRACTS.update({c.type: c for c in (
+    Contract("ticket.sla_warned", "workflow", SlaTimer()),
+    Contract("ticket.sla_breached", "workflow", SlaTimer()),
+    Contract("ticket.escalated", "workflow", TicketEscalated()),
+)})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any, Callable, TypeVar
 from uuid import UUID
 
@@ -20,15 +21,22 @@ from services.workflow.templates.model import Template
 
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
+Clock = Callable[[], datetime]
+TIMER_RETRIES = 10
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 class WorkflowApplication(ServiceApplication):
     name = "workflow"
 
-    def __init__(self, assigner: Assigner, env: dict[str, str] | None = None):
+    def __init__(self, assigner: Assigner, env: dict[str, str] | None = None, clock: Clock = utc_now):
         super().__init__(env)
         self.assigner = assigner
         self.default = default_template(assigner.default_handler)
+        self.clock = clock  # the only place workflow learns the time (tests pass a controllable one)
 
     # --- templates ------------------------------------------------------------------
 
@@ -90,14 +98,30 @@ class WorkflowApplication(ServiceApplication):
             if expected_version is not None and expected_version != ticket.version:
                 raise Conflict(f"the ticket changed meanwhile (version {ticket.version}, you saw {expected_version});"
                                " reload it and try again", version=ticket.version)
-            ticket.act(self.template_of(ticket), action, by, self.assigner, self.staff(tenant), **details)
+            ticket.act(self.template_of(ticket), action, by, self.assigner, self.staff(tenant), now=self.clock(),
+                       **details)
         return self._on_ticket(tenant, ticket_id, act)
 
     def consume_parts(self, tenant: str, ticket_id: UUID, by: str, items: list[dict]) -> Ticket:
-        return self._on_ticket(tenant, ticket_id, lambda t: t.consume_parts(by, items, self.staff(tenant)))
+        return self._on_ticket(tenant, ticket_id, lambda t: t.consume_parts(by, items, self.staff(tenant), self.clock()))
 
     def record_labour(self, tenant: str, ticket_id: UUID, by: str, items: list[dict]) -> Ticket:
-        return self._on_ticket(tenant, ticket_id, lambda t: t.record_labour(by, items, self.staff(tenant)))
+        return self._on_ticket(tenant, ticket_id, lambda t: t.record_labour(by, items, self.staff(tenant), self.clock()))
+
+    def fire_timers(self, ticket_id: UUID) -> tuple[int, datetime | None]:
+        """Record the ticket's SLA timers due now, exactly once: a concurrent change (another timer
+        process, a staff action) makes the save fail on the ticket's version, and the timers are
+        looked at again on the ticket as it now is. How many fired here, and the next due instant."""
+        for _ in range(TIMER_RETRIES):
+            ticket = self.repository.get(ticket_id)
+            fired = ticket.fire_timers(self.template_of(ticket), self.staff(ticket.tenant), self.clock())
+            if fired:
+                try:
+                    self.save(ticket)
+                except IntegrityError:
+                    continue
+            return fired, ticket.sla.next_due()
+        raise Conflict(f"ticket {ticket_id} kept changing while its SLA timers fired")
 
     def close_ticket(self, tenant: str, ticket_id: UUID, by: str) -> Ticket:
         """Before templates, closing moved the ticket to the last node: advance where that leads to an

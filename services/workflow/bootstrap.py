@@ -13,9 +13,10 @@ from shared.transport import WHOLE, Slice, subscribe
 
 from services.intake.outbox import OUTBOX as INTAKE
 from services.workflow.api import create_app
-from services.workflow.application import WorkflowApplication
+from services.workflow.application import Clock, WorkflowApplication, utc_now
 from services.workflow.assignment import Assigner
 from services.workflow.policies import ticket_policy
+from services.workflow.sla.timers import TimerWorker
 
 
 def assigner() -> Assigner:
@@ -23,8 +24,8 @@ def assigner() -> Assigner:
     return Assigner(default_handler=os.environ.get("SCRM_WORKFLOW_DEFAULT_HANDLER", "technician-1"))
 
 
-def application(settings: Settings) -> WorkflowApplication:
-    return WorkflowApplication(assigner(), env=store_env("workflow", settings))
+def application(settings: Settings, clock: Clock = utc_now) -> WorkflowApplication:
+    return WorkflowApplication(assigner(), env=store_env("workflow", settings), clock=clock)
 
 
 def web_app(settings: Settings | None = None) -> Flask:
@@ -34,3 +35,8 @@ def web_app(settings: Settings | None = None) -> Flask:
 def follower(settings: Settings, part: Slice = WHOLE) -> Follower:
     app = application(settings)
     return Follower("workflow", app, ticket_policy(app.assigner), subscribe("workflow", [INTAKE], settings, part))
+
+
+def timers(settings: Settings, part: Slice = WHOLE, clock: Clock = utc_now) -> TimerWorker:
+    """Fires SLA timers (warnings, breaches, escalations) when due; several may run at once."""
+    return TimerWorker(application(settings, clock), part)

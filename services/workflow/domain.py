@@ -5,10 +5,16 @@ the handler of the node (rule `handler`: a named user, or a member of the role's
 pool), the node must allow the action (`node_actions`) and the fields it changes (`field_rules`).
 The engine's new progress is then recorded as a fact: Edited, Transitioned or Closed, followed by
 an Assigned for every task node the ticket entered, with the reason for that handler.
+
+SLA (时效): entering a task node with an SLA starts its clocks (SlaStarted, with every timer's due
+instant); responding or leaving meets them (SlaMet); pause / resume shift them (SlaPaused,
+SlaResumed); the timer worker fires what is due (SlaWarned, SlaBreached, Escalated). Instants come
+in as `now`: nothing here reads the clock.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Mapping
 from uuid import UUID
@@ -18,12 +24,15 @@ from eventsourcing.domain import Aggregate, event
 from shared.errors import Conflict, Invalid, NotAllowed
 
 from services.workflow.assignment import POOLS, Assigner, Assignment, Need
+from services.workflow.sla import clocks
+from services.workflow.sla.clocks import Clock, SlaBook, Timer
 from services.workflow.staff import Directory, Member
 from services.workflow.templates import engine
 from services.workflow.templates.model import Template
 from services.workflow.templates.progress import Progress, Step
 
 NOBODY = Directory()  # a directory that knows no one: only named users may act
+SLA_ACTOR = "sla"  # who escalations are by, in the timeline and on Assigned
 
 
 def items(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -122,6 +131,76 @@ class Ticket(Aggregate):
         def apply(self, ticket: Ticket) -> None:
             ticket.assignments[self.node] = Assignment(self.node, self.kind, self.value, self.reason)
 
+    class SlaEvent(Aggregate.Event):
+        """A change to the SLA clocks of one visit of `node`; `next_due` is the ticket's earliest pending
+        timer afterwards (None: nothing pending), for the timer worker's index."""
+
+        tenant: str
+        node: str
+        visit: int
+        next_due: datetime | None
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket.sla = ticket.sla.applied(type(self).__name__, self.__dict__)
+
+    class SlaStarted(SlaEvent):
+        """The ticket entered `node`: its clocks (response, resolution) with every timer and due instant."""
+
+        rule: str  # which targets applied: "default" or "region <path>"
+        vip: bool
+        at: datetime
+        clocks: list[dict[str, Any]]
+
+    class SlaMet(SlaEvent):
+        """A clock stopped: the handler responded, the ticket left the node, or it closed or was cancelled."""
+
+        clock: str
+        how: str  # responded | left | closed | cancelled
+        at: datetime
+        deadline: datetime | None
+        on_time: bool
+
+    class SlaPaused(SlaEvent):
+        """Waiting for the customer: the node's clocks stop; `consumed` is the working time each had used."""
+
+        by: str
+        at: datetime
+        consumed: dict[str, float]
+
+    class SlaResumed(SlaEvent):
+        """The clocks run again, every pending timer moved on by the paused working time."""
+
+        by: str
+        at: datetime
+        dues: dict[str, dict[str, datetime]]
+        deadlines: dict[str, datetime | None]
+
+    class SlaFired(SlaEvent):
+        """A timer of `clock` fired at or after its `due` instant (`at`), once."""
+
+        clock: str
+        timer: str
+        due: datetime
+        at: datetime
+        deadline: datetime | None
+        target: str
+        handler: str | None
+
+    class SlaWarned(SlaFired):
+        """The deadline is near (the template's warn_before)."""
+
+    class SlaBreached(SlaFired):
+        """The deadline passed without the target being met."""
+
+    class Escalated(SlaFired):
+        """A step of the escalation chain after a breach (remind, notify_supervisor, reassign), or a VIP reminder."""
+
+        step: int | None  # the escalation step; None for a VIP reminder
+        action: str  # remind | notify_supervisor | reassign
+        to: list[str]  # who is told (for reassign: the new handler)
+        reason: str
+        vip: bool
+
     @staticmethod
     def create_id(ticket_id: UUID) -> UUID:
         return ticket_id  # the id intake derived from the submission
@@ -140,21 +219,25 @@ class Ticket(Aggregate):
         self.progress = progress  # JSON (Progress.to_dict); Progress.from_dict needs the template
         self.assignments = {a["node"]: Assignment.from_dict(a) for a in assignments}  # latest per node
         self.handled_by: dict[str, str] = {}  # node -> the last staff member who acted there
+        self.sla = SlaBook()
 
     @classmethod
     def open(cls, ticket_id: UUID, tenant: str, template: Template, customer: dict[str, Any], description: str,
              channel: str, assigner: Assigner, staff: Directory = NOBODY, region: str | None = None,
-             values: Mapping[str, Any] | None = None) -> Ticket:
+             values: Mapping[str, Any] | None = None, now: datetime | None = None) -> Ticket:
         """Enter the template's first node(s) with the `values` a form sent (Invalid if the template refuses
-        them). A channel cannot ask for every field: required ones may stay empty for the handlers to fill in."""
+        them). A channel cannot ask for every field: required ones may stay empty for the handlers to fill in.
+        `now` starts the SLA clocks (when the ticket was raised)."""
         progress, happened = engine.start(template, values, complete=False)
         assignments = [assigner(Need(tenant, template.node(node), staff, values=progress.values, region=region))
                        for node in _entered_tasks(template, Progress(template.key, template.version), progress)]
         first = assignments[0]  # a template starts at a task, or a split into tasks (validated)
-        return cls(ticket_id=ticket_id, tenant=tenant, template=template.key, template_version=template.version,
-                   node=first.node, handler=first.handler, reason=first.reason, customer=customer,
-                   description=description, channel=channel, region=region, progress=progress.to_dict(),
-                   happened=[h.to_dict() for h in happened], assignments=[a.to_dict() for a in assignments])
+        ticket = cls(ticket_id=ticket_id, tenant=tenant, template=template.key, template_version=template.version,
+                     node=first.node, handler=first.handler, reason=first.reason, customer=customer,
+                     description=description, channel=channel, region=region, progress=progress.to_dict(),
+                     happened=[h.to_dict() for h in happened], assignments=[a.to_dict() for a in assignments])
+        ticket._start_clocks(template, [a.node for a in assignments], now)
+        return ticket
 
     # --- where it stands --------------------------------------------------------------
 
@@ -198,12 +281,16 @@ class Ticket(Aggregate):
 
     def act(self, template: Template, action: str, by: str, assigner: Assigner, staff: Directory = NOBODY,
             node: str | None = None, values: Mapping[str, Any] | None = None, to: str | None = None,
-            handler: Mapping[str, str] | None = None) -> None:
-        """Do an engine action (or `claim`) at `node` (by default the one node `by` handles)."""
+            handler: Mapping[str, str] | None = None, now: datetime | None = None) -> None:
+        """Do an engine action (or `claim`, `pause`, `resume`) at `node` (by default the one node `by`
+        handles). `now` is when: it meets, starts and pauses SLA clocks."""
         member = staff.member(by)
         node = self._node_for(member, node)
         if action == "claim":
-            return self._claim(member, node)
+            self._claim(member, node)
+            return self._responded(node, now)
+        if action in ("pause", "resume"):
+            return self._pause_or_resume(template, action, member, node, now)
         if (handler is not None) != (action == "transfer"):
             raise Invalid("a transfer, and only a transfer, names the new handler")
         before = Progress.from_dict(self.progress, template)
@@ -211,11 +298,15 @@ class Ticket(Aggregate):
         if action == "transfer":  # the engine moves nothing: the new handler is the fact
             return self._transfer(member, node, handler)
         self._record(template, before, Step(after, happened), action, member, node)
-        for entered in _entered_tasks(template, before, after):
-            back = self.handled_by.get(entered) if action in ("return", "reopen") else None
-            chosen = assigner(Need(self.tenant, template.node(entered), staff, previous=by, handled_before=back,
+        if action == "edit":
+            self._responded(node, now)
+        entered = _entered_tasks(template, before, after)
+        for task in entered:
+            back = self.handled_by.get(task) if action in ("return", "reopen") else None
+            chosen = assigner(Need(self.tenant, template.node(task), staff, previous=by, handled_before=back,
                                    values=after.values, region=self.region))
             self._assigned(tenant=self.tenant, **chosen.to_dict(), by=by)
+        self._sync_clocks(template, before, entered, now)
 
     def _node_for(self, member: Member, node: str | None) -> str:
         if node is None:
@@ -265,19 +356,133 @@ class Ticket(Aggregate):
     def _assigned(self, tenant: str, node: str, kind: str, value: str, reason: str, by: str) -> None:
         pass  # Assigned.apply
 
+    # --- SLA clocks ----------------------------------------------------------------------
+
+    def _sla_event(self, event_class: type, **data: Any) -> None:
+        data["tenant"] = self.tenant
+        data["next_due"] = self.sla.applied(event_class.__name__, data).next_due()
+        self.trigger_event(event_class, **data)
+
+    def _start_clocks(self, template: Template, nodes: list[str], now: datetime | None) -> None:
+        for node in nodes:
+            sla = template.node(node).sla
+            if sla is None:
+                continue
+            if now is None:
+                raise ValueError(f"node {node!r} has an SLA: say when (now) the ticket entered it")
+            vip = bool(sla.vip and sla.vip.applies(self.customer, Progress.from_dict(self.progress, template).values))
+            self._sla_event(self.SlaStarted, **clocks.start(sla, template.business_calendar, node,
+                                                            self.sla.visits.get(node, 0) + 1, now, self.region, vip))
+
+    def _sync_clocks(self, template: Template, before: Progress, entered: list[str], now: datetime | None) -> None:
+        """After a step: stop the clocks of nodes the ticket left (or re-entered, or of every node when
+        it closed or was cancelled), then start those of the task nodes it entered (or of every current
+        task when a reopen brought a closed ticket back)."""
+        active = [n for n in self.nodes if self.status == "open" and template.node(n).kind == "task"]
+        for clock in self.sla.clocks:
+            if clock.node not in active or clock.node in entered:  # closed or cancelled while there, or left
+                moved = clock.node not in self.nodes or clock.node in entered
+                self._met(clock, "left" if moved or self.status == "open" else self.status, now)
+        reopened = active if before.status != "open" and self.status == "open" else []
+        self._start_clocks(template, list(dict.fromkeys(entered + reopened)), now)
+
+    def _met(self, clock: Clock, how: str, now: datetime | None) -> None:
+        if now is None:
+            raise ValueError(f"node {clock.node!r} has a running SLA clock: say when (now) it stopped")
+        on_time = not clock.breached and (clock.deadline is None or now <= clock.deadline)
+        self._sla_event(self.SlaMet, node=clock.node, visit=clock.visit, clock=clock.kind, how=how, at=now,
+                        deadline=clock.deadline, on_time=on_time)
+
+    def _responded(self, node: str, now: datetime | None) -> None:
+        clock = self.sla.clock(node, "response")
+        if clock is not None and self.status == "open":
+            self._met(clock, "responded", now)
+
+    def _pause_or_resume(self, template: Template, action: str, member: Member, node: str, now: datetime | None) -> None:
+        sla = template.node(node).sla
+        if sla is None or not sla.pausable:
+            raise NotAllowed(f"{action!r} is not allowed at node {template.node(node).name!r}: its SLA does not "
+                             "pause while waiting for the customer", rule="node_actions", node=node, action=action)
+        if self.status != "open":
+            raise Conflict(f"the ticket is {self.status}")
+        self._responded(node, now)  # whoever pauses or resumes has answered
+        running = self.sla.at(node)
+        paused = bool(running) and all(c.paused for c in running)
+        if action == "pause" and running and not paused:
+            self._sla_event(self.SlaPaused, by=member.user,
+                            **clocks.pause(self.sla, template.business_calendar, node, now))
+        elif action == "resume" and paused:
+            self._sla_event(self.SlaResumed, by=member.user,
+                            **clocks.resume(self.sla, template.business_calendar, node, now))
+        elif action == "resume" or not running:
+            raise Conflict(f"the SLA at node {node!r} is {'not paused' if running else 'not running'}")
+        else:
+            raise Conflict(f"the SLA at node {node!r} is paused already")
+
+    def fire_timers(self, template: Template, staff: Directory, now: datetime) -> int:
+        """Record every SLA timer due at `now`, in order, each once (its key joins the clock's `fired`).
+        How many fired; 0 when nothing was due (another process may have fired them)."""
+        fired = 0
+        while due := self.sla.due(now):
+            clock, timer = due[0]
+            self._fire(template, staff, clock, timer, now)
+            fired += 1
+        return fired
+
+    def _fire(self, template: Template, staff: Directory, clock: Clock, timer: Timer, now: datetime) -> None:
+        assignment = self.assignment_at(clock.node)
+        handler = assignment.handler if assignment else None
+        common = {"node": clock.node, "visit": clock.visit, "clock": clock.kind, "timer": timer.key, "due": timer.due,
+                  "at": now, "deadline": clock.deadline, "target": clock.target, "handler": handler}
+        if timer.key == "warn":
+            return self._sla_event(self.SlaWarned, **common)
+        if timer.key == "breach":
+            return self._sla_event(self.SlaBreached, **common)
+        sla = template.node(clock.node).sla
+        missed = f"the {clock.kind} target ({clock.target}) at node {clock.node!r} was missed"
+        if timer.key.startswith("vip."):
+            k = int(timer.key.split(".")[1])
+            return self._sla_event(self.Escalated, **common, step=None, action="remind", to=[handler] if handler else [],
+                                   reason=f"{missed}; VIP customer: reminder {k} of {sla.vip.times} to {handler}",
+                                   vip=True)
+        index = int(timer.key.split(".")[1])
+        step = sla.escalation[index]
+        if step.do == "remind":
+            to, reason = [handler] if handler else [], f"{missed}: reminding {handler} again"
+        elif step.do == "notify_supervisor":
+            boss = staff.supervisor_of(assignment.value) if assignment and assignment.kind == "user" else None
+            fallback = Assignment(clock.node, step.to["kind"], step.to["value"], "").handler if step.to else None
+            to = [boss or fallback] if boss or fallback else []
+            reason = (f"{missed}: telling {boss}, the supervisor of {handler}" if boss else
+                      f"{missed}: {handler} has no supervisor on record; telling {fallback}" if fallback else
+                      f"{missed}: {handler} has no supervisor on record; nobody else to tell")
+        else:  # reassign to the backup handler
+            backup = Assignment(clock.node, step.to["kind"], step.to["value"], "")
+            to, reason = [backup.handler], f"{missed}: reassigned from {handler} to the backup {backup.handler}"
+        self._sla_event(self.Escalated, **common, step=index, action=step.do, to=to, reason=reason, vip=False)
+        if step.do == "reassign" and self.status == "open":
+            self._assigned(tenant=self.tenant, node=clock.node, kind=step.to["kind"], value=step.to["value"],
+                           reason=f"SLA escalation: {reason}", by=SLA_ACTOR)
+
     # --- parts and labour (备件, 项目), at a node one handles ---------------------------
 
-    def consume_parts(self, by: str, raw_items: list[dict[str, Any]], staff: Directory = NOBODY) -> None:
+    def consume_parts(self, by: str, raw_items: list[dict[str, Any]], staff: Directory = NOBODY,
+                      now: datetime | None = None) -> None:
         self._check_may_record(staff.member(by))
         self._parts_consumed(tenant=self.tenant, by=by, items=items(raw_items))
+        for node in self.nodes_for(staff.member(by)):
+            self._responded(node, now)
 
     @event("PartsConsumed")
     def _parts_consumed(self, tenant: str, by: str, items: list[dict[str, Any]]) -> None:
         pass
 
-    def record_labour(self, by: str, raw_items: list[dict[str, Any]], staff: Directory = NOBODY) -> None:
+    def record_labour(self, by: str, raw_items: list[dict[str, Any]], staff: Directory = NOBODY,
+                      now: datetime | None = None) -> None:
         self._check_may_record(staff.member(by))
         self._labour_recorded(tenant=self.tenant, by=by, items=items(raw_items))
+        for node in self.nodes_for(staff.member(by)):
+            self._responded(node, now)
 
     @event("LabourRecorded")
     def _labour_recorded(self, tenant: str, by: str, items: list[dict[str, Any]]) -> None:

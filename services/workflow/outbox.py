@@ -23,6 +23,11 @@ def _published(e):
             "variant_of": t.get("variant_of"), "regions": t.get("regions", []), "by": e.by}
 
 
+def _timer(e):
+    return {"node": e.node, "visit": e.visit, "clock": e.clock, "target": e.target, "due": e.due.isoformat(),
+            "deadline": e.deadline.isoformat() if e.deadline else None, "handler": e.handler}
+
+
 OUTBOX = Outbox(
     service="workflow",
     translations={
@@ -37,5 +42,9 @@ OUTBOX = Outbox(
             "value": e.value, "reason": e.reason, "by": e.by}),
         Ticket.Closed: lambda e: ("ticket.closed", {"from_node": e.from_node, "to_node": e.to_node, "by": e.by}),
         TemplateLibrary.Published: lambda e: ("template.published", _published(e)),
+        Ticket.SlaWarned: lambda e: ("ticket.sla_warned", _timer(e)),
+        Ticket.SlaBreached: lambda e: ("ticket.sla_breached", _timer(e)),
+        Ticket.Escalated: lambda e: ("ticket.escalated", _timer(e) | {
+            "step": e.step, "action": e.action, "to": e.to, "reason": e.reason, "vip": e.vip}),
     },
 )

@@ -27,10 +27,12 @@ def ticket_policy(assigner: Assigner):
         custom = key != DEFAULT_TEMPLATE
         template = choose(uow.get(library_id(tenant)) if custom else None, key, region, default)
         staff = uow.get(directory_id(tenant)) if template is not default else None
+
         def open_(values: dict[str, Any]) -> Ticket:
             return Ticket.open(envelope.subject, tenant, template, customer=data["customer"],
                                description=data["description"], channel=data["channel"], assigner=assigner,
-                               staff=staff.directory if staff else NOBODY, region=region, values=values)
+                               staff=staff.directory if staff else NOBODY, region=region, values=values,
+                               now=envelope.time)
         values = data.get("values") or {}
         try:
             uow.add(open_(values))

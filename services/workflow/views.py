@@ -26,9 +26,13 @@ def ticket_view(ticket: Ticket, template: Template, viewer: Member | None) -> di
         allowed = list(engine.allowed_actions(template, progress, key)) if key in mine else []
         if key in mine and ticket.status == "open" and assignment.kind != "user":
             allowed.append("claim")
+        clocks = ticket.sla.at(key)
+        if key in mine and ticket.status == "open" and clocks and node.sla and node.sla.pausable:
+            allowed.append("resume" if all(c.paused for c in clocks) else "pause")
         nodes.append({"key": key, "name": node.name, "kind": node.kind,
                       "handler": assignment.handler if assignment else None,
-                      "reason": assignment.reason if assignment else None, "actions": allowed})
+                      "reason": assignment.reason if assignment else None, "actions": allowed,
+                      "sla": [plain(c.view()) for c in clocks]})
     return {"id": str(ticket.id), "tenant": ticket.tenant, "template": ticket.template,
             "template_version": ticket.template_version, "status": ticket.status, "closed": ticket.closed,
             "node": ticket.node, "handler": ticket.handler, "nodes": nodes, "region": ticket.region,

@@ -28,6 +28,9 @@ class TemplateBody(Schema):
     variant_of = fields.String(metadata={"description": "A regional variant of this template key …"})
     regions = fields.List(fields.String(), metadata={"description": "… for tickets in these regions"})
     version = fields.Integer(metadata={"description": "Ignored: publishing numbers versions"})
+    calendar = fields.Raw(metadata={"description": "The business calendar SLA targets count: {timezone, weekdays, "
+                                                   "hours, holidays, workdays} or \"24x7\"; default: 09:00–12:00, "
+                                                   "13:00–18:00 Monday to Friday in Asia/Shanghai"})
 
 
 class CopyBody(Schema):

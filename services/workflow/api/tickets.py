@@ -17,7 +17,7 @@ from services.workflow.domain import Ticket
 from services.workflow.templates.model import ACTIONS
 from services.workflow.views import ticket_view, timeline
 
-STAFF_ACTIONS = [a for a in ACTIONS if a != "view"] + ["claim"]
+STAFF_ACTIONS = [a for a in ACTIONS if a != "view"] + ["claim", "pause", "resume"]
 
 
 class ItemsBody(Schema):
@@ -45,6 +45,8 @@ class NodeView(Schema):
     handler = fields.String(metadata={"description": "A user id, or role:<role> / department:<department>"})
     reason = fields.String()
     actions = fields.List(fields.String(), metadata={"description": "What the viewer may do here"})
+    sla = fields.List(fields.Dict(), metadata={"description": "The running SLA clocks here: target, deadline, "
+                                                            "paused, breached, the next timer"})
 
 
 class TimelineEntry(Schema):
@@ -102,7 +104,8 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
 
     web.document(app, "post", f"{doc}/actions",
                  "Act on the ticket as a staff member: edit, advance, return, transfer, approve, reject, close, "
-                 "cancel, reopen, or claim it from a pool", body=ActionBody,
+                 "cancel, reopen, claim it from a pool, or pause / resume its SLA while waiting for the customer",
+                 body=ActionBody,
                  responses={200: TicketView, 400: "Invalid values or action (details list them)", 401: "No staff id",
                             403: "Denied: details.rule names the rule (handler, node_actions, field_rules)",
                             404: "Not found", 409: "The ticket changed meanwhile or is not in that state"})

@@ -12,6 +12,8 @@ from typing import Any, Callable, TypeVar
 
 from shared.errors import Invalid, NotFound
 
+from services.workflow.sla.calendar import Calendar
+from services.workflow.sla.rules import NodeSla
 from services.workflow.templates.expressions import Expression, parse
 from services.workflow.templates.fields import Field
 
@@ -22,6 +24,7 @@ JOIN_MODES = ("all", "any")
 # Who handles a node, resolved later by assignment: the value names the user, role, department or rule.
 HANDLER_KINDS = ("user", "role", "department", "previous_supervisor", "assignment_rule")
 T = TypeVar("T")
+DEFAULT_CALENDAR = Calendar()
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class Node:
     actions: tuple[str, ...] = ()
     fields: FieldRules = field(default_factory=FieldRules)
     join: str = "all"  # joins only: fire when all incoming branches are done, or the first
+    sla: NodeSla | None = None  # tasks only: response / resolution targets, warnings, escalation
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"key": self.key, "name": self.name, "kind": self.kind}
@@ -77,6 +81,8 @@ class Node:
             data["fields"] = self.fields.to_dict()
         if self.kind == "join":
             data["join"] = self.join
+        if self.sla:
+            data["sla"] = self.sla.to_dict()
         return data
 
     @classmethod
@@ -84,7 +90,7 @@ class Node:
         handler = data.get("handler")
         rules = {rule: tuple(keys) for rule, keys in data.get("fields", {}).items()}
         return cls(**{**data, "handler": HandlerRule(**handler) if handler else None, "actions": tuple(data.get("actions", ())),
-                      "fields": FieldRules(**rules)})
+                      "fields": FieldRules(**rules), "sla": NodeSla.from_dict(data["sla"]) if data.get("sla") else None})
 
 
 @dataclass(frozen=True)
@@ -125,6 +131,11 @@ class Template:
     transitions: tuple[Transition, ...] = ()
     variant_of: str | None = None  # a regional variant of that template key …
     regions: tuple[str, ...] = ()  # … used for tickets in these regions (see catalogue.select)
+    calendar: Calendar | None = None  # the business calendar SLA targets count; None: office hours in Asia/Shanghai
+
+    @property
+    def business_calendar(self) -> Calendar:
+        return self.calendar or DEFAULT_CALENDAR
 
     @property
     def first(self) -> Node:
@@ -148,6 +159,8 @@ class Template:
                 "transitions": [t.to_dict() for t in self.transitions]}
         if self.variant_of:
             data |= {"variant_of": self.variant_of, "regions": list(self.regions)}
+        if self.calendar:
+            data["calendar"] = self.calendar.to_dict()
         return data
 
     @classmethod
@@ -157,7 +170,8 @@ class Template:
             return cls(key=data["key"], name=data["name"], version=int(data.get("version", 0)),
                        fields=_each(data, "fields", Field.from_dict), nodes=_each(data, "nodes", Node.from_dict),
                        transitions=_each(data, "transitions", Transition.from_dict),
-                       variant_of=data.get("variant_of"), regions=tuple(data.get("regions", ())))
+                       variant_of=data.get("variant_of"), regions=tuple(data.get("regions", ())),
+                       calendar=Calendar.from_dict(data["calendar"]) if data.get("calendar") else None)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise Invalid(f"not a template: {error!r} is missing or malformed") from None
 

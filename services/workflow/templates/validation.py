@@ -60,6 +60,7 @@ def problems(template: Template) -> list[str]:
     fields = {f.key: f for f in template.fields}
     for node in template.nodes:
         found += _node_problems(node, fields)
+    found += _sla_problems(template, fields)
     found += _transition_problems(template, fields)
     return found + graph_problems(template)
 
@@ -90,6 +91,19 @@ def _node_problems(node: Node, fields: dict[str, Field]) -> list[str]:
     found += [f"{name}: field rules name unknown field {key!r}" for key in sorted(rules.mentioned() - set(fields))]
     found += [f"{name}: field {key!r} is required to leave but hidden here" for key in rules.required if key in rules.hidden]
     found += [f"{name}: field {key!r} is both hidden and editable" for key in rules.editable if key in rules.hidden]
+    return found
+
+
+def _sla_problems(template: Template, fields: dict[str, Field]) -> list[str]:
+    calendar_problems = template.calendar.problems() if template.calendar else []
+    found = [f"calendar: {problem}" for problem in calendar_problems]
+    for node in template.nodes:
+        if node.sla is None:
+            continue
+        if node.kind != "task":
+            found.append(f"node {node.key!r}: only a task has an SLA; a {node.kind} passes by itself")
+        elif not calendar_problems:
+            found += [f"node {node.key!r} sla: {p}" for p in node.sla.problems(set(fields), template.business_calendar)]
     return found
 
 
