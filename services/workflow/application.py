@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any, Callable, TypeVar
 from uuid import UUID
 
@@ -12,11 +13,13 @@ from shared.errors import Conflict, NotFound
 from shared.eventstore import IntegrityError, ServiceApplication
 
 from services.workflow.assignment import Assigner
+from services.workflow.dispatch.load import Load
 from services.workflow.domain import Ticket
 from services.workflow.library import TemplateLibrary, default_template, library_id
 from services.workflow.staff import Directory, StaffDirectory, directory_id
 from services.workflow.templates import examples
 from services.workflow.templates.model import Template
+from services.workflow.workload import WorkloadView
 
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
@@ -29,6 +32,12 @@ class WorkflowApplication(ServiceApplication):
         super().__init__(env)
         self.assigner = assigner
         self.default = default_template(assigner.default_handler)
+        self._workload = WorkloadView(self)
+
+    def load(self, tenant: str) -> Load:
+        """The tenant's live load, folded from every Ticket event committed so far: what assignment
+        strategies see, in the worker's policy and in staff actions alike."""
+        return self._workload.load(tenant)
 
     # --- templates ------------------------------------------------------------------
 
@@ -90,7 +99,8 @@ class WorkflowApplication(ServiceApplication):
             if expected_version is not None and expected_version != ticket.version:
                 raise Conflict(f"the ticket changed meanwhile (version {ticket.version}, you saw {expected_version});"
                                " reload it and try again", version=ticket.version)
-            ticket.act(self.template_of(ticket), action, by, self.assigner, self.staff(tenant), **details)
+            assigner = self.assigner.seeing(self.load(tenant), datetime.now(timezone.utc))
+            ticket.act(self.template_of(ticket), action, by, assigner, self.staff(tenant), **details)
         return self._on_ticket(tenant, ticket_id, act)
 
     def consume_parts(self, tenant: str, ticket_id: UUID, by: str, items: list[dict]) -> Ticket:
