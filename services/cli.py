@@ -13,6 +13,7 @@ from shared.settings import SERVICES, TRANSPORTS, Settings
 
 from services.intake.commands import tenant as intake_tenant
 from services.supervisor import WORKERS
+from services.workflow.commands import rebuild_views as workflow_rebuild_views
 from services.workflow.commands import templates as workflow_templates
 
 
@@ -79,6 +80,8 @@ def _worker_command(service: str) -> click.Command:
         loops = [module.follower(settings, share).run]
         if hasattr(module, "dispatcher"):
             loops.append(module.dispatcher(settings, share).run)
+        if getattr(module, "projector", None) and (views := module.projector(settings, share)):
+            loops.append(views.run)
         run_until_stopped(*loops)
 
     return worker
@@ -92,6 +95,7 @@ for _service in SERVICES:
     cli.add_command(group)
 cli.commands["intake"].add_command(intake_tenant)  # channel credentials and routes
 cli.commands["workflow"].add_command(workflow_templates)  # publish the example templates
+cli.commands["workflow"].add_command(workflow_rebuild_views)
 
 
 @cli.command()
@@ -122,6 +126,8 @@ def db_init() -> None:
     settings = Settings.from_env()
     for service in SERVICES:
         open_store(service, store_env(service, settings)).close()
+        if hasattr(module := _bootstrap(service), "create_tables"):  # a service's own tables (read models)
+            module.create_tables(settings)
         click.echo(f"{service}: ready")
 
 

@@ -17,6 +17,8 @@ from services.workflow.application import WorkflowApplication
 from services.workflow.assignment import Assigner
 from services.workflow.dispatch.catalogue import strategies
 from services.workflow.policies import ticket_policy
+from services.workflow.readmodels.projector import Projector
+from services.workflow.readmodels.store import ViewStore
 
 
 def assigner() -> Assigner:
@@ -27,7 +29,20 @@ def assigner() -> Assigner:
 
 
 def application(settings: Settings) -> WorkflowApplication:
-    return WorkflowApplication(assigner(), env=store_env("workflow", settings))
+    app = WorkflowApplication(assigner(), env=store_env("workflow", settings))
+    if settings.create_tables:
+        ViewStore(app.recorder.datastore).create_tables()
+    return app
+
+
+def create_tables(settings: Settings) -> None:
+    """`scrm db init`: the read-model tables too, once, before workers start."""
+    application(settings).close()
+
+
+def projector(settings: Settings, part: Slice = WHOLE) -> Projector | None:
+    """Keeps the read models up to date; one process does it (slice 0), the log is one stream."""
+    return Projector(application(settings)) if part.index == 0 else None
 
 
 def web_app(settings: Settings | None = None) -> Flask:

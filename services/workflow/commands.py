@@ -1,4 +1,5 @@
-"""`scrm workflow templates ...`: an operator manages a tenant's templates from the shell."""
+"""`scrm workflow templates ...`: an operator manages a tenant's templates from the shell;
+`scrm workflow rebuild-views` rebuilds the read models from the log."""
 
 from __future__ import annotations
 
@@ -26,5 +27,26 @@ def load_examples(tenant: str, by: str) -> None:
             click.echo(f"{template.key} v{template.version}: {template.name}")
     except DomainError as e:
         raise click.ClickException(e.message) from None
+    finally:
+        workflow.close()
+
+
+@click.command("rebuild-views")
+def rebuild_views() -> None:
+    """Rebuild the read models (ticket lists, kanban, dashboard) from workflow's log, from scratch."""
+    from tqdm import tqdm
+
+    from shared.settings import Settings
+
+    from services.workflow.bootstrap import application
+    from services.workflow.readmodels.projector import Projector
+
+    workflow = application(Settings.from_env())
+    try:
+        total = workflow.recorder.max_notification_id() or 0
+        with tqdm(total=total, unit="event", desc="ticket views") as bar:
+            Projector(workflow).rebuild(lambda position: bar.update(position - bar.n))
+            bar.update(total - bar.n)  # the last events may be no ticket's
+        click.echo(f"rebuilt from {total} log position(s)")
     finally:
         workflow.close()

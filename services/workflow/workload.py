@@ -27,6 +27,11 @@ def _stepped(cls: type) -> list[type]:
     return [cls] + [sub for child in cls.__subclasses__() for sub in _stepped(child)]
 
 
+def ticket_topics() -> list[str]:
+    """The Ticket events that say where a ticket stands and who handles it."""
+    return [get_topic(cls) for cls in (Ticket.Opened, Ticket.Assigned, *_stepped(Ticket.Stepped))]
+
+
 def _active(progress: dict[str, Any]) -> set[str]:
     return {t["node"] for t in progress["tokens"]} if progress["status"] == "open" else set()
 
@@ -36,10 +41,6 @@ class Workload:
         self._handling: dict[str, dict[UUID, dict[str, str]]] = {}  # tenant -> open ticket -> node -> user
         self._open: dict[str, Counter[str]] = {}  # tenant -> user -> open tickets
         self._last: dict[str, dict[str, datetime]] = {}  # tenant -> user -> last assigned
-
-    @staticmethod
-    def topics() -> list[str]:
-        return [get_topic(cls) for cls in (Ticket.Opened, Ticket.Assigned, *_stepped(Ticket.Stepped))]
 
     def apply(self, event: Any) -> None:
         tenant, ticket = event.tenant, event.originator_id
@@ -86,7 +87,7 @@ class WorkloadView:
         self._app = app
         self._fold = Workload()
         self._position = 0
-        self._topics = Workload.topics()
+        self._topics = ticket_topics()
         self._lock = threading.Lock()
 
     def load(self, tenant: str) -> Load:
