@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable
 from weakref import WeakKeyDictionary
 
@@ -25,8 +26,10 @@ def ticket_policy(assigner: Assigner, load: Callable[[str], Load]):
     def assigner_for(uow: UnitOfWork, envelope: Envelope) -> Assigner:
         tenants = batches.setdefault(uow, {})
         if envelope.tenant not in tenants:
-            # Who is on duty is decided at the time the request came in, the same on any replay.
             tenants[envelope.tenant] = assigner.seeing(load(envelope.tenant), envelope.time)
+        # Who is on duty is decided at the time the request came in, the same on any replay; the
+        # batch's load goes on from one ticket to the next.
+        tenants[envelope.tenant] = replace(tenants[envelope.tenant], now=envelope.time)
         return tenants[envelope.tenant]
 
     def policy(envelope: Envelope, uow: UnitOfWork) -> None:

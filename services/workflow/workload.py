@@ -41,6 +41,8 @@ class Workload:
         self._handling: dict[str, dict[UUID, dict[str, str]]] = {}  # tenant -> open ticket -> node -> user
         self._open: dict[str, Counter[str]] = {}  # tenant -> user -> open tickets
         self._last: dict[str, dict[str, datetime]] = {}  # tenant -> user -> last assigned
+        self._turn: dict[str, dict[str, int]] = {}  # tenant -> user -> order of their last assignment
+        self._turns = 0
 
     def apply(self, event: Any) -> None:
         tenant, ticket = event.tenant, event.originator_id
@@ -60,12 +62,15 @@ class Workload:
             self._set(tenant, ticket, {n: u for n, u in nodes.items() if n in active})
 
     def load(self, tenant: str) -> Load:
-        return Load(dict(self._open.get(tenant, {})), dict(self._last.get(tenant, {})))
+        return Load(dict(self._open.get(tenant, {})), dict(self._last.get(tenant, {})),
+                    dict(self._turn.get(tenant, {})))
 
     def _touch(self, tenant: str, at: datetime, users: Iterable[str]) -> None:
-        last = self._last.setdefault(tenant, {})
+        last, turn = self._last.setdefault(tenant, {}), self._turn.setdefault(tenant, {})
         for user in users:
             last[user] = max(at, last.get(user, at))
+            self._turns += 1
+            turn[user] = self._turns
 
     def _set(self, tenant: str, ticket: UUID, nodes: dict[str, str]) -> None:
         """A ticket counts once for each user who handles one or more of its open nodes."""

@@ -13,13 +13,16 @@ from datetime import datetime
 class Load:
     open: dict[str, int] = field(default_factory=dict)  # user -> open tickets they handle
     last: dict[str, datetime] = field(default_factory=dict)  # user -> when they were last assigned
+    turn: dict[str, int] = field(default_factory=dict)  # user -> order of their last assignment (later: larger)
 
     def of(self, user: str) -> int:
         return self.open.get(user, 0)
 
     def assigned(self, user: str, at: datetime) -> None:
+        """Several assignments may share one `at` (a batch): `turn` still orders them."""
         self.open[user] = self.of(user) + 1
         self.last[user] = max(at, self.last.get(user, at))
+        self.turn[user] = max(self.turn.values(), default=0) + 1
 
     def copy(self) -> Load:
-        return Load(dict(self.open), dict(self.last))
+        return Load(dict(self.open), dict(self.last), dict(self.turn))

@@ -33,4 +33,4 @@ def least_loaded(need: Need, members: list[Member]) -> Member | None:
 def idle_key(need: Need, member: Member) -> tuple:
     """Never assigned first, then the earliest last assignment, then by user id."""
     last = need.load.last.get(member.user)
-    return (last is not None, last or 0, member.user)
+    return (last is not None, last or 0, need.load.turn.get(member.user, 0), member.user)

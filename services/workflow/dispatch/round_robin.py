@@ -1,6 +1,6 @@
 """Round robin (轮流派单): the role's members take turns, in user-id order.
 
-The turn is derived from the load (folded from Assigned events), never kept in memory: whoever in
+The turn is derived from the load (the order of the Assigned events in the log), never kept in memory: whoever in
 the pool was assigned most recently had the last turn, and the next one in order with room gets this
 one. So the rotation carries on where it stood after a restart.
 """
@@ -16,8 +16,8 @@ def round_robin(need: Need) -> Assignment | None:
     able = {m.user for m in candidates(need)}
     if not able:
         return None
-    served = [m for m in ring if m.user in need.load.last]
-    last = max(served, key=lambda m: (need.load.last[m.user], m.user)) if served else None
+    served = [m for m in ring if m.user in need.load.turn]
+    last = max(served, key=lambda m: need.load.turn[m.user]) if served else None
     start = ring.index(last) + 1 if last else 0
     chosen = next(m for m in ring[start:] + ring[:start] if m.user in able)
     after = f"after {last.user}, who had the last turn" if last else "first in turn"
