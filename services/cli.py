@@ -77,10 +77,11 @@ def _worker_command(service: str) -> click.Command:
         tune_gc_for_batches()
         settings, share = Settings.from_env(), Slice.parse(part)
         module = _bootstrap(service)
+        views = module.projector(settings, share) if hasattr(module, "projector") else None  # read models
         loops = [module.follower(settings, share).run]
         if hasattr(module, "dispatcher"):
             loops.append(module.dispatcher(settings, share).run)
-        if getattr(module, "projector", None) and (views := module.projector(settings, share)):
+        if views is not None:
             loops.append(views.run)
         run_until_stopped(*loops)
 
