@@ -14,7 +14,9 @@ from shared.settings import SERVICES, TRANSPORTS, Settings
 from services.intake.commands import tenant as intake_tenant
 from services.intake.forms.commands import form_link
 from services.supervisor import WORKERS
-from services.workflow.commands import templates as workflow_templates, timers as workflow_timers
+from services.workflow.commands import rebuild_views as workflow_rebuild_views
+from services.workflow.commands import templates as workflow_templates
+from services.workflow.commands import timers as workflow_timers
 
 
 def web_ports(base: int = 8001) -> dict[str, int]:
@@ -77,11 +79,14 @@ def _worker_command(service: str) -> click.Command:
         tune_gc_for_batches()
         settings, share = Settings.from_env(), Slice.parse(part)
         module = _bootstrap(service)
+        views = module.projector(settings, share) if hasattr(module, "projector") else None  # read models
         loops = [module.follower(settings, share).run]
         if hasattr(module, "dispatcher"):
             loops.append(module.dispatcher(settings, share).run)
         if hasattr(module, "timers"):  # workflow's SLA timers: durable, so any worker may fire them
             loops.append(module.timers(settings, share).run)
+        if views is not None:
+            loops.append(views.run)
         run_until_stopped(*loops)
 
     return worker
@@ -129,6 +134,7 @@ cli.commands["intake"].add_command(intake_tenant)  # channel credentials and rou
 cli.commands["intake"].add_command(form_link)  # the link of a published template's H5 page
 cli.commands["workflow"].add_command(workflow_templates)  # publish the example templates
 cli.commands["workflow"].add_command(workflow_timers)  # SLA timers on their own (the worker runs them too)
+cli.commands["workflow"].add_command(workflow_rebuild_views)
 
 
 @cli.command()
@@ -178,6 +184,8 @@ def db_init() -> None:
     settings = Settings.from_env()
     for service in SERVICES:
         open_store(service, store_env(service, settings)).close()
+        if hasattr(module := _bootstrap(service), "create_tables"):  # a service's own tables (read models)
+            module.create_tables(settings)
         click.echo(f"{service}: ready")
 
 

@@ -92,6 +92,14 @@ def json_body(schema: Schema) -> dict[str, Any]:
         raise _BadRequest(400, "validation_failed", "some fields are invalid", fields=e.messages) from None
 
 
+def query_args(schema: Schema) -> dict[str, Any]:
+    """The request's query string, loaded by `schema`; a clear 400 otherwise."""
+    try:
+        return schema.load(request.args)
+    except ValidationError as e:
+        raise _BadRequest(400, "validation_failed", "some query parameters are invalid", fields=e.messages) from None
+
+
 class _BadRequest(DomainError):
     def __init__(self, status: int, code: str, message: str, **details: Any):
         super().__init__(message, **details)
@@ -99,9 +107,11 @@ class _BadRequest(DomainError):
 
 
 def document(app: Flask, method: str, path: str, summary: str, *, body: type[Schema] | None = None,
-             responses: dict[int, str | type[Schema]] | None = None) -> None:
+             responses: dict[int, str | type[Schema]] | None = None, query: type[Schema] | None = None) -> None:
     """Add an operation to the app's OpenAPI document (served at /openapi.json)."""
     operation: dict[str, Any] = {"summary": summary, "tags": [app.name], "responses": {}}
+    if query is not None:
+        operation["parameters"] = [{"in": "query", "schema": query}]
     if body is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     for status, what in (responses or {}).items():

@@ -13,11 +13,13 @@ from shared.errors import Conflict, NotFound
 from shared.eventstore import IntegrityError, ServiceApplication
 
 from services.workflow.assignment import Assigner
+from services.workflow.dispatch.load import Load
 from services.workflow.domain import Ticket
 from services.workflow.library import TemplateLibrary, default_template, library_id
 from services.workflow.staff import Directory, StaffDirectory, directory_id
 from services.workflow.templates import examples
 from services.workflow.templates.model import Template
+from services.workflow.workload import WorkloadView
 
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
@@ -37,6 +39,12 @@ class WorkflowApplication(ServiceApplication):
         self.assigner = assigner
         self.default = default_template(assigner.default_handler)
         self.clock = clock  # the only place workflow learns the time (tests pass a controllable one)
+        self._workload = WorkloadView(self)
+
+    def load(self, tenant: str) -> Load:
+        """The tenant's live load, folded from every Ticket event committed so far: what assignment
+        strategies see, in the worker's policy and in staff actions alike."""
+        return self._workload.load(tenant)
 
     # --- templates ------------------------------------------------------------------
 
@@ -98,8 +106,9 @@ class WorkflowApplication(ServiceApplication):
             if expected_version is not None and expected_version != ticket.version:
                 raise Conflict(f"the ticket changed meanwhile (version {ticket.version}, you saw {expected_version});"
                                " reload it and try again", version=ticket.version)
-            ticket.act(self.template_of(ticket), action, by, self.assigner, self.staff(tenant), now=self.clock(),
-                       **details)
+            now = self.clock()
+            ticket.act(self.template_of(ticket), action, by, self.assigner.seeing(self.load(tenant), now),
+                       self.staff(tenant), now=now, **details)
         return self._on_ticket(tenant, ticket_id, act)
 
     def consume_parts(self, tenant: str, ticket_id: UUID, by: str, items: list[dict]) -> Ticket:

@@ -2,16 +2,20 @@
 
 A node's handler rule names a user, a role or a department (a pool: any member may act or claim
 the ticket), the supervisor of the previous handler, or an assignment rule. Assignment rules
-(round robin, least loaded, nearest …) are strategies plugged into the Assigner by name; a rule
-with no strategy yet, or one that finds nobody, falls back to the default handler. Every
+(round robin, least loaded, nearest …) are strategies plugged into the Assigner by name: a rule
+`<strategy>_<role>` (e.g. `least_loaded_technician`) picks among the members holding the role
+(services/workflow/dispatch/). A rule with no strategy, or one that finds nobody, falls back to the
+default handler. A chosen person who is absent or full falls back to their backup. Every
 Assignment says why it was made: the reason is recorded with it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
+from services.workflow.dispatch.load import Load
 from services.workflow.staff import Directory, Member
 from services.workflow.templates.model import Node
 
@@ -54,6 +58,10 @@ class Need:
     handled_before: str | None = None  # who last handled this node, when a return or reopen comes back to it
     values: Mapping[str, Any] = field(default_factory=dict)  # the ticket's field values (a location, a skill …)
     region: str | None = None
+    # Set by the Assigner, not by the ticket:
+    role: str = ""  # the role an assignment rule picks among (`least_loaded_technician`: technician)
+    load: Load = field(default_factory=Load)  # the tenant's live load
+    now: datetime = datetime.min.replace(tzinfo=timezone.utc)
 
 
 Strategy = Callable[[Need], "Assignment | None"]  # None: the strategy found nobody
@@ -62,9 +70,50 @@ Strategy = Callable[[Need], "Assignment | None"]  # None: the strategy found nob
 @dataclass(frozen=True)
 class Assigner:
     default_handler: str  # SCRM_WORKFLOW_DEFAULT_HANDLER: when no rule finds anyone
-    strategies: Mapping[str, Strategy] = field(default_factory=dict)  # assignment rule name -> strategy
+    strategies: Mapping[str, Strategy] = field(default_factory=dict)  # strategy name -> strategy
+    load: Load | None = None  # None: no load known (see `seeing`)
+    now: datetime = datetime.min.replace(tzinfo=timezone.utc)
+
+    def seeing(self, load: Load, now: datetime) -> Assigner:
+        """An assigner for one unit of work: it sees the tenant's load at `now` and adds to its own
+        copy each assignment it makes, so that later ones in the same unit see the earlier ones."""
+        return replace(self, load=load.copy(), now=now)
 
     def __call__(self, need: Need) -> Assignment:
+        need = replace(need, load=self.load or Load(), now=self.now)
+        chosen = self._backed_up(need, self._choose(need))
+        if chosen.kind == "user" and self.load is not None:
+            self.load.assigned(chosen.value, self.now)
+        return chosen
+
+    def rule(self, name: str) -> tuple[Strategy | None, str]:
+        """The strategy of an assignment rule `<strategy>_<role>`, and the role (the longest strategy
+        name wins: `nearest_site_technician` is nearest_site among technicians); or a strategy
+        registered under the rule's whole name."""
+        if name in self.strategies:
+            return self.strategies[name], ""
+        for strategy in sorted(self.strategies, key=len, reverse=True):
+            if name.startswith(strategy + "_") and len(name) > len(strategy) + 1:
+                return self.strategies[strategy], name[len(strategy) + 1:]
+        return None, ""
+
+    def _backed_up(self, need: Need, chosen: Assignment) -> Assignment:
+        """An absent or full person's backup takes the ticket (and theirs, if they are away too)."""
+        seen, current, why = {chosen.value}, chosen, []
+        while current.kind == "user" and current.value in need.directory.members:
+            member = need.directory.members[current.value]
+            trouble = "absent" if member.profile.absent else (
+                f"full ({need.load.of(member.user)}/{member.profile.capacity} open)"
+                if need.load.of(member.user) >= member.profile.capacity else None)
+            backup = member.profile.backup
+            if trouble is None or backup is None or backup in seen:
+                break
+            why.append(f"{member.user} is {trouble}: their backup {backup}")
+            seen.add(backup)
+            current = replace(current, value=backup)
+        return current if current is chosen else replace(current, reason=f"{chosen.reason}; but " + "; ".join(why))
+
+    def _choose(self, need: Need) -> Assignment:
         node, rule = need.node.key, need.node.handler
         if need.handled_before:
             return Assignment(node, "user", need.handled_before, f"back to {need.handled_before}, who handled it before")
@@ -81,8 +130,8 @@ class Assigner:
             if boss:
                 return Assignment(node, "user", boss, f"the supervisor of {need.previous}, the previous handler")
             return self.fallback(node, f"{need.previous or 'nobody'} handled it before and has no supervisor on record")
-        strategy = self.strategies.get(rule.value or "")
-        chosen = strategy(need) if strategy else None
+        strategy, role = self.rule(rule.value or "")
+        chosen = strategy(replace(need, role=role)) if strategy else None
         if chosen is not None:
             return chosen
         why = f"assignment rule {rule.value!r} " + ("found nobody" if strategy else "is not available yet")

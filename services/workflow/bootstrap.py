@@ -15,17 +15,35 @@ from services.intake.outbox import OUTBOX as INTAKE
 from services.workflow.api import create_app
 from services.workflow.application import Clock, WorkflowApplication, utc_now
 from services.workflow.assignment import Assigner
+from services.workflow.dispatch.catalogue import strategies
 from services.workflow.policies import ticket_policy
+from services.workflow.readmodels.projector import Projector
+from services.workflow.readmodels.store import ViewStore
 from services.workflow.sla.timers import TimerWorker
 
 
 def assigner() -> Assigner:
     """Assignment strategies (round robin, least loaded, nearest …) plug in here by rule name."""
-    return Assigner(default_handler=os.environ.get("SCRM_WORKFLOW_DEFAULT_HANDLER", "technician-1"))
+    return Assigner(default_handler=os.environ.get("SCRM_WORKFLOW_DEFAULT_HANDLER", "technician-1"),
+                    strategies=strategies(saturation=float(os.environ.get("SCRM_WORKFLOW_SATURATION", "0.8")),
+                                          skill_field=os.environ.get("SCRM_WORKFLOW_SKILL_FIELD", "skill")))
 
 
 def application(settings: Settings, clock: Clock = utc_now) -> WorkflowApplication:
-    return WorkflowApplication(assigner(), env=store_env("workflow", settings), clock=clock)
+    app = WorkflowApplication(assigner(), env=store_env("workflow", settings), clock=clock)
+    if settings.create_tables:
+        ViewStore(app.recorder.datastore).create_tables()
+    return app
+
+
+def create_tables(settings: Settings) -> None:
+    """`scrm db init`: the read-model tables too, once, before workers start."""
+    application(settings).close()
+
+
+def projector(settings: Settings, part: Slice = WHOLE) -> Projector | None:
+    """Keeps the read models up to date; one process does it (slice 0), the log is one stream."""
+    return Projector(application(settings)) if part.index == 0 else None
 
 
 def web_app(settings: Settings | None = None) -> Flask:
@@ -34,7 +52,8 @@ def web_app(settings: Settings | None = None) -> Flask:
 
 def follower(settings: Settings, part: Slice = WHOLE) -> Follower:
     app = application(settings)
-    return Follower("workflow", app, ticket_policy(app.assigner), subscribe("workflow", [INTAKE], settings, part))
+    return Follower("workflow", app, ticket_policy(app.assigner, app.load),
+                    subscribe("workflow", [INTAKE], settings, part))
 
 
 def timers(settings: Settings, part: Slice = WHOLE, clock: Clock = utc_now) -> TimerWorker:

@@ -1,4 +1,5 @@
-"""`scrm workflow templates ...`: an operator manages a tenant's templates from the shell."""
+"""`scrm workflow templates ...`: an operator manages a tenant's templates from the shell;
+`scrm workflow rebuild-views` rebuilds the read models from the log."""
 
 from __future__ import annotations
 
@@ -44,3 +45,24 @@ def timers(part: str) -> None:
 
     logs.configure("workflow-timers")
     run_until_stopped(timer_worker(Settings.from_env(), Slice.parse(part)).run)
+
+
+@click.command("rebuild-views")
+def rebuild_views() -> None:
+    """Rebuild the read models (ticket lists, kanban, dashboard) from workflow's log, from scratch."""
+    from tqdm import tqdm
+
+    from shared.settings import Settings
+
+    from services.workflow.bootstrap import application
+    from services.workflow.readmodels.projector import Projector
+
+    workflow = application(Settings.from_env())
+    try:
+        total = workflow.recorder.max_notification_id() or 0
+        with tqdm(total=total, unit="event", desc="ticket views") as bar:
+            Projector(workflow).rebuild(lambda position: bar.update(position - bar.n))
+            bar.update(total - bar.n)  # the last events may be no ticket's
+        click.echo(f"rebuilt from {total} log position(s)")
+    finally:
+        workflow.close()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from typing import Any, Callable
+from weakref import WeakKeyDictionary
 
 from shared.contracts import DEFAULT_TEMPLATE
 from shared.envelope import Envelope
@@ -10,13 +12,26 @@ from shared.errors import Invalid
 from shared.eventstore import UnitOfWork
 
 from services.workflow.assignment import Assigner
+from services.workflow.dispatch.load import Load
 from services.workflow.domain import NOBODY, Ticket
 from services.workflow.library import choose, default_template, library_id
 from services.workflow.staff import directory_id
 
 
-def ticket_policy(assigner: Assigner):
+def ticket_policy(assigner: Assigner, load: Callable[[str], Load]):
+    """`load` gives a tenant's committed load; tickets opened earlier in the same batch are not
+    committed yet, so each batch (unit of work) keeps one assigner per tenant that counts them too."""
     default = default_template(assigner.default_handler)
+    batches: WeakKeyDictionary[UnitOfWork, dict[str, Assigner]] = WeakKeyDictionary()
+
+    def assigner_for(uow: UnitOfWork, envelope: Envelope) -> Assigner:
+        tenants = batches.setdefault(uow, {})
+        if envelope.tenant not in tenants:
+            tenants[envelope.tenant] = assigner.seeing(load(envelope.tenant), envelope.time)
+        # Who is on duty is decided at the time the request came in, the same on any replay; the
+        # batch's load goes on from one ticket to the next.
+        tenants[envelope.tenant] = replace(tenants[envelope.tenant], now=envelope.time)
+        return tenants[envelope.tenant]
 
     def policy(envelope: Envelope, uow: UnitOfWork) -> None:
         if envelope.type != "ticket.created" or uow.exists(envelope.subject):
@@ -28,11 +43,15 @@ def ticket_policy(assigner: Assigner):
         template = choose(uow.get(library_id(tenant)) if custom else None, key, region, default)
         staff = uow.get(directory_id(tenant)) if template is not default else None
 
+        # The default template's handler is named: it needs no load, so a backlog opens at full speed.
+        chosen = assigner if template is default else assigner_for(uow, envelope)
+
         def open_(values: dict[str, Any]) -> Ticket:
             return Ticket.open(envelope.subject, tenant, template, customer=data["customer"],
-                               description=data["description"], channel=data["channel"], assigner=assigner,
+                               description=data["description"], channel=data["channel"], assigner=chosen,
                                staff=staff.directory if staff else NOBODY, region=region, values=values,
                                now=envelope.time)
+
         values = data.get("values") or {}
         try:
             uow.add(open_(values))

@@ -1,4 +1,6 @@
-"""A tenant's staff directory: who works there, their roles, departments and supervisor.
+"""A tenant's staff directory: who works there, their roles, departments and supervisor, and what
+assignment (派单) needs to know of them: their site (服务网点), skills, regions, capacity, location,
+on-duty shifts, backup and whether they are absent; and the tenant's sites and time zone.
 
 Handler rules resolve against it (a role's or department's pool, the supervisor of the previous
 handler), and an acting staff member's roles come from it, never from the caller.
@@ -17,6 +19,8 @@ from eventsourcing.domain import Aggregate, event
 
 from shared.errors import Conflict, Invalid, NotFound
 
+from services.workflow.dispatch.profile import DEFAULT_ZONE, Profile, Site
+
 _DIRECTORY_IDS = UUID("2f6c1a9e-8d4b-4e5f-b3a7-91c0d2e4f608")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")  # user ids, roles and departments
 
@@ -28,10 +32,11 @@ class Member:
     roles: tuple[str, ...] = ()
     departments: tuple[str, ...] = ()
     supervisor: str | None = None
+    profile: Profile = Profile()  # for assignment strategies
 
     def to_dict(self) -> dict[str, Any]:
         return {"user": self.user, "name": self.name, "roles": list(self.roles),
-                "departments": list(self.departments), "supervisor": self.supervisor}
+                "departments": list(self.departments), "supervisor": self.supervisor, **self.profile.to_dict()}
 
 
 @dataclass(frozen=True)
@@ -39,9 +44,12 @@ class Directory:
     """The staff of one tenant as a value, for handler resolution and permission checks."""
 
     members: Mapping[str, Member] = field(default_factory=dict)
+    sites: Mapping[str, Site] = field(default_factory=dict)
+    time_zone: str = DEFAULT_ZONE  # on-duty shifts are read in it
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "members", MappingProxyType(dict(self.members)))
+        object.__setattr__(self, "sites", MappingProxyType(dict(self.sites)))
 
     def member(self, user: str) -> Member:
         """Who `user` is; someone not in the directory acts with no roles and no departments."""
@@ -68,20 +76,26 @@ class StaffDirectory(Aggregate):
     def __init__(self, tenant: str):
         self.tenant = tenant
         self.members: dict[str, Member] = {}
+        self.sites: dict[str, Site] = {}
+        self.time_zone = DEFAULT_ZONE
 
     @property
     def directory(self) -> Directory:
-        return Directory(self.members)
+        return Directory(self.members, self.sites, self.time_zone)
 
     def save_member(self, user: str, by: str, name: str = "", roles: tuple[str, ...] = (),
-                    departments: tuple[str, ...] = (), supervisor: str | None = None) -> None:
-        bad = [n for n in (user, *roles, *departments, *([supervisor] if supervisor else [])) if not NAME.match(n)]
+                    departments: tuple[str, ...] = (), supervisor: str | None = None,
+                    profile: Profile = Profile()) -> None:
+        bad = [n for n in (user, *roles, *departments, *([supervisor] if supervisor else []),
+                           *([profile.backup] if profile.backup else [])) if not NAME.match(n)]
         if bad:
             raise Invalid(f"not a user, role or department name: {', '.join(map(repr, bad))}", names=bad)
         if supervisor is not None:
             self._check_supervisor(user, supervisor)
+        if profile.backup == user:
+            raise Invalid(f"{user!r} cannot be their own backup")
         self._member_saved(user=user, name=name, roles=sorted(set(roles)), departments=sorted(set(departments)),
-                           supervisor=supervisor, by=by)
+                           supervisor=supervisor, by=by, profile=profile.to_dict())
 
     def _check_supervisor(self, user: str, supervisor: str) -> None:
         if supervisor not in self.members:
@@ -95,8 +109,32 @@ class StaffDirectory(Aggregate):
 
     @event("MemberSaved")
     def _member_saved(self, user: str, name: str, roles: list[str], departments: list[str],
-                      supervisor: str | None, by: str) -> None:
-        self.members[user] = Member(user, name, tuple(roles), tuple(departments), supervisor)
+                      supervisor: str | None, by: str, profile: dict[str, Any] | None = None) -> None:
+        # Members saved before assignment strategies have no profile: the defaults.
+        self.members[user] = Member(user, name, tuple(roles), tuple(departments), supervisor,
+                                    Profile.from_dict(profile or {}))
+
+    def save_site(self, site: Site, by: str) -> None:
+        """A site (服务网点): where technicians work from, the regions it serves, its neighbours."""
+        bad = [n for n in (site.key, *site.neighbours) if not NAME.match(n)]
+        if bad:
+            raise Invalid(f"not a site name: {', '.join(map(repr, bad))}", names=bad)
+        if site.key in site.neighbours:
+            raise Invalid(f"site {site.key!r} cannot neighbour itself")
+        self._site_saved(site=site.to_dict(), by=by)
+
+    @event("SiteSaved")
+    def _site_saved(self, site: dict[str, Any], by: str) -> None:
+        saved = Site.from_dict(site)
+        self.sites[saved.key] = saved
+
+    def set_time_zone(self, zone: str, by: str) -> None:
+        Profile.check_zone(zone)
+        self._time_zone_set(zone=zone, by=by)
+
+    @event("TimeZoneSet")
+    def _time_zone_set(self, zone: str, by: str) -> None:
+        self.time_zone = zone
 
     def remove_member(self, user: str, by: str) -> None:
         if user not in self.members:

@@ -3,7 +3,7 @@ see and what they may do; and its timeline. Hidden fields never leave through he
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from shared.views import plain, timeline_entry
 
@@ -36,18 +36,17 @@ def ticket_view(ticket: Ticket, template: Template, viewer: Member | None) -> di
     return {"id": str(ticket.id), "tenant": ticket.tenant, "template": ticket.template,
             "template_version": ticket.template_version, "status": ticket.status, "closed": ticket.closed,
             "node": ticket.node, "handler": ticket.handler, "nodes": nodes, "region": ticket.region,
-            "values": dump_values(_visible_values(template, progress, mine or ticket.nodes, union=bool(mine))),
+            "values": dump_values(visible_values(template, progress.values, mine or ticket.nodes, union=bool(mine))),
             "channel": ticket.channel, "customer": plain(ticket.customer), "description": ticket.description,
             "version": ticket.version}
 
 
-def _visible_values(template: Template, progress: Progress, nodes: list[str], union: bool) -> dict[str, Any]:
-    """Through the nodes one handles, what any of them shows; for anyone else, only what no current
-    node hides."""
-    seen = [engine.visible_values(template, progress, node) for node in nodes]
-    if union:
-        return {key: value for shown in seen for key, value in shown.items()}
-    return {key: value for key, value in progress.values.items() if all(key in shown for shown in seen)}
+def visible_values(template: Template, values: Mapping[str, Any], nodes: list[str], union: bool) -> dict[str, Any]:
+    """Through the nodes one handles (`union`), what any of them shows; for anyone else, only what no
+    current node hides. The ticket's own view and the read models (lists, kanban) both ask here."""
+    rules = [template.node(node).fields for node in nodes]
+    shown = any if union else all
+    return {key: value for key, value in values.items() if shown(r.access(key) != "hidden" for r in rules)}
 
 
 def timeline(events: list[Any]) -> list[dict[str, Any]]:

@@ -45,7 +45,7 @@ def test_a_crash_in_the_middle_of_a_batch_records_nothing_and_the_retry_everythi
     submit_many(settings, 10)
     batch = pending_batch(settings)
     app = workflow.application(settings)
-    policy = ticket_policy(app.assigner)
+    policy = ticket_policy(app.assigner, app.load)
     seen = []
 
     class Killed(BaseException):  # like SIGKILL: nothing in the process gets to handle it

@@ -74,7 +74,7 @@ def test_a_replay_publishes_a_range_again_and_a_follower_records_nothing_twice(k
     relay = KafkaRelay(INTAKE, kafka_settings)
     assert relay.relay_once() == 6
     wf = workflow.application(kafka_settings)
-    follower = Follower("workflow", wf, ticket_policy(wf.assigner), KafkaSubscription("it-replay", [INTAKE],
+    follower = Follower("workflow", wf, ticket_policy(wf.assigner, wf.load), KafkaSubscription("it-replay", [INTAKE],
                                                                                        kafka_settings))
     for batch in drain(follower.subscription, wf.position, 6):
         follower.process(batch)

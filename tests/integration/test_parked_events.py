@@ -24,7 +24,7 @@ def buggy(policy, poison_ids, error=ValueError("a bug for this event")):
 def test_a_failing_event_is_parked_and_the_rest_of_the_batch_goes_on(settings):
     ids = submit_many(settings, 3)
     app = workflow.application(settings)
-    policy = ticket_policy(app.assigner)
+    policy = ticket_policy(app.assigner, app.load)
     follower = Follower("workflow", app, buggy(policy, {ids[POISON]}), None)
     before = EVENTS_PARKED.labels("workflow")._value.get()
     batch = pending_batch(settings)
@@ -51,7 +51,7 @@ def test_a_failing_event_is_parked_and_the_rest_of_the_batch_goes_on(settings):
 def test_a_store_that_fails_is_not_the_events_fault_nothing_is_parked(settings):
     ids = submit_many(settings, 2)
     app = workflow.application(settings)
-    follower = Follower("workflow", app, buggy(ticket_policy(app.assigner), set(ids), OperationalError("db down")),
+    follower = Follower("workflow", app, buggy(ticket_policy(app.assigner, app.load), set(ids), OperationalError("db down")),
                         None)
     with pytest.raises(OperationalError):
         follower.process(pending_batch(settings))
@@ -67,7 +67,7 @@ def test_operators_list_and_retry_parked_events_from_the_cli(settings, monkeypat
         monkeypatch.setenv(key, "")  # the CLI exports its options; put them back afterwards
     ids = submit_many(settings, 2)
     app = workflow.application(settings)
-    Follower("workflow", app, buggy(ticket_policy(app.assigner), {ids[0]}), None).process(pending_batch(settings))
+    Follower("workflow", app, buggy(ticket_policy(app.assigner, app.load), {ids[0]}), None).process(pending_batch(settings))
     where = ["--data-dir", str(settings.data_dir)] + (["--database-url", settings.database_url]
                                                       if settings.database_url else [])
     listed = CliRunner().invoke(cli, [*where, "workflow", "parked", "list"])

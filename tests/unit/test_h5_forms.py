@@ -121,7 +121,7 @@ def test_workflow_opens_the_ticket_with_the_forms_values_and_drops_those_its_ver
     workflow = WorkflowApplication(Assigner("tech-1"), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     workflow.change_library("acme", lambda lib: (lib.save_draft(Template.from_dict(TEMPLATE), "d"),
                                                  lib.publish("aircon", "d")))
-    policy, opened = ticket_policy(workflow.assigner), []
+    policy, opened = ticket_policy(workflow.assigner, workflow.load), []
     for values in ({"units": "3", "kind": "冰箱"}, {"units": "3", "kind": "电视", "colour": "red"}):
         subject = uuid4()
         created = Envelope(id=uuid4(), source="scrm/intake", type="ticket.created", subject=subject,

@@ -1,0 +1,18 @@
+"""Longest idle (空闲最久): the member with room whose last assignment lies furthest back (never
+assigned comes first)."""
+
+from __future__ import annotations
+
+from services.workflow.assignment import Assignment, Need
+from services.workflow.dispatch.pool import candidates, idle_key, load_of
+
+
+def longest_idle(need: Need) -> Assignment | None:
+    members = candidates(need)
+    if not members:
+        return None
+    chosen = min(members, key=lambda m: idle_key(need, m))
+    last = need.load.last.get(chosen.user)
+    since = f"last assigned {last.isoformat(timespec='seconds')}" if last else "never assigned yet"
+    return Assignment(need.node.key, "user", chosen.user,
+                      f"longest idle among {need.role}: {chosen.user} ({since}; {load_of(need, chosen)})")

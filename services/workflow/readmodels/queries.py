@@ -1,0 +1,133 @@
+"""Reading the ticket rows: a filtered list, kanban by node, my tickets, dashboard figures.
+
+What a viewer sees of a row is decided here, by the same rule as a ticket's own view: field values
+hidden at the nodes they look through never leave (views.visible_values).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from statistics import quantiles
+from typing import Any, Callable
+
+from services.workflow.readmodels.rows import Row, current_handlers
+from services.workflow.readmodels.store import ViewStore
+from services.workflow.staff import Member
+from services.workflow.templates.model import Template
+from services.workflow.views import visible_values
+
+Templates = Callable[[str, str, int], Template]  # (tenant, key, version) -> that version
+COLUMNS = {"status": "status", "template": "template", "region": "region"}  # filter -> column
+KEYS = ("node", "handler", "customer")  # filters through ticket_row_keys
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str | None = None
+    node: str | None = None
+    handler: str | None = None
+    region: str | None = None
+    template: str | None = None
+    customer: str | None = None
+    created_from: str | None = None  # ISO 8601, inclusive
+    created_to: str | None = None  # exclusive
+
+
+def handles(handler: str, member: Member) -> bool:
+    kind, _, value = handler.partition(":")
+    if not value:
+        return handler == member.user
+    return value in (member.roles if kind == "role" else member.departments if kind == "department" else ())
+
+
+class Reader:
+    def __init__(self, store: ViewStore, templates: Templates):
+        self._store = store
+        self._templates = templates
+
+    def rows(self, tenant: str, filters: Filters, handlers: list[str] | None = None, limit: int = 100,
+             offset: int = 0) -> tuple[int, list[Row]]:
+        """Matching rows, newest first, and how many match in all. `handlers`: any of them (my tickets)."""
+        where, params = ["r.tenant = ?"], [tenant]
+        for name, column in COLUMNS.items():
+            if getattr(filters, name) is not None:
+                where.append(f"r.{column} = ?")
+                params.append(getattr(filters, name))
+        for name in KEYS:
+            if getattr(filters, name) is not None:
+                where.append("EXISTS (SELECT 1 FROM {p}ticket_row_keys k WHERE k.ticket_id = r.ticket_id "
+                             "AND k.tenant = r.tenant AND k.kind = ? AND k.value = ?)")
+                params += [name, getattr(filters, name)]
+        if handlers is not None:
+            marks = ", ".join("?" * len(handlers)) or "NULL"
+            where.append("EXISTS (SELECT 1 FROM {p}ticket_row_keys k WHERE k.ticket_id = r.ticket_id "
+                         f"AND k.tenant = r.tenant AND k.kind = 'handler' AND k.value IN ({marks}))")
+            params += handlers
+        for bound, op in ((filters.created_from, ">="), (filters.created_to, "<")):
+            if bound is not None:
+                where.append(f"r.created_at {op} ?")
+                params.append(bound)
+        clause = " AND ".join(where)
+        total = self._store.query(f"SELECT COUNT(*) AS n FROM {{p}}ticket_rows r WHERE {clause}", params)[0]["n"]
+        found = self._store.query(f"SELECT r.row FROM {{p}}ticket_rows r WHERE {clause} "
+                                  f"ORDER BY r.created_at DESC, r.ticket_id LIMIT ? OFFSET ?", [*params, limit, offset])
+        return int(total), [json.loads(r["row"]) for r in found]
+
+    def card(self, row: Row, viewer: Member | None) -> dict[str, Any]:
+        """A row as `viewer` may see it."""
+        template = self._templates(row["tenant"], row["template"], row["template_version"])
+        mine = [n for n in row["nodes"] if viewer and n in row["handlers"] and handles(row["handlers"][n], viewer)]
+        values = visible_values(template, row["progress"]["values"], mine or row["nodes"], union=bool(mine))
+        return {key: row[key] for key in ("id", "template", "template_version", "status", "nodes", "region",
+                                          "channel", "customer", "description", "created_at", "updated_at",
+                                          "closed_at")} | {
+            "handlers": {n: row["handlers"][n] for n in row["nodes"] if n in row["handlers"]},
+            "current_handlers": current_handlers(row), "values": values}
+
+    def kanban(self, tenant: str, template: Template, filters: Filters, viewer: Member | None,
+               per_column: int = 50) -> list[dict[str, Any]]:
+        """The template's task nodes in order, each with the open tickets waiting there."""
+        columns = []
+        for node in (n for n in template.nodes if n.kind == "task"):
+            each = Filters(**{**vars(filters), "status": "open", "template": template.key, "node": node.key})
+            total, rows = self.rows(tenant, each, limit=per_column)
+            columns.append({"node": node.key, "name": node.name, "count": total,
+                            "tickets": [self.card(r, viewer) for r in rows]})
+        return columns
+
+    def dashboard(self, tenant: str, filters: Filters) -> dict[str, Any]:
+        """Created, completed, completion rate and duration percentiles, per region and per template."""
+        clause, params = "tenant = ?", [tenant]
+        for bound, op in ((filters.created_from, ">="), (filters.created_to, "<")):
+            if bound is not None:
+                clause += f" AND created_at {op} ?"
+                params.append(bound)
+        found = self._store.query(f"SELECT region, template, status, created_at, closed_at FROM {{p}}ticket_rows "
+                                  f"WHERE {clause}", params)
+        facts = [(r["region"] or "", r["template"], r["status"], r["created_at"], r["closed_at"]) for r in found]
+        return {"total": figures(facts),
+                "by_region": {k: figures([f for f in facts if f[0] == k]) for k in sorted({f[0] for f in facts})},
+                "by_template": {k: figures([f for f in facts if f[1] == k]) for k in sorted({f[1] for f in facts})}}
+
+
+def figures(facts: list[tuple]) -> dict[str, Any]:
+    """`facts`: (region, template, status, created_at, closed_at). Completed: closed (not cancelled)."""
+    durations = sorted((datetime.fromisoformat(f[4]) - datetime.fromisoformat(f[3])).total_seconds()
+                       for f in facts if f[2] == "closed" and f[4])
+    created, completed = len(facts), len(durations)
+    return {"created": created, "completed": completed, "cancelled": sum(f[2] == "cancelled" for f in facts),
+            "open": sum(f[2] == "open" for f in facts),
+            "completion_rate": round(completed / created, 4) if created else None,
+            "duration_seconds": percentiles(durations)}
+
+
+def percentiles(durations: list[float]) -> dict[str, float | None]:
+    """p50, p90, p95 (inclusive method: a single value is every percentile)."""
+    if not durations:
+        return {"p50": None, "p90": None, "p95": None}
+    if len(durations) == 1:
+        return dict.fromkeys(("p50", "p90", "p95"), round(durations[0], 3))
+    cuts = quantiles(durations, n=100, method="inclusive")
+    return {f"p{q}": round(cuts[q - 1], 3) for q in (50, 90, 95)}
