@@ -11,6 +11,8 @@ import click
 from shared import logs
 from shared.settings import SERVICES, TRANSPORTS, Settings
 
+from services.intake.admin_commands import api_key as intake_api_key
+from services.intake.admin_commands import region as intake_region
 from services.intake.commands import tenant as intake_tenant
 from services.supervisor import WORKERS
 from services.workflow.commands import templates as workflow_templates
@@ -91,6 +93,8 @@ for _service in SERVICES:
         group.add_command(_worker_command(_service))
     cli.add_command(group)
 cli.commands["intake"].add_command(intake_tenant)  # channel credentials and routes
+cli.commands["intake"].add_command(intake_api_key)  # REST API keys
+cli.commands["intake"].add_command(intake_region)  # place names -> regions
 cli.commands["workflow"].add_command(workflow_templates)  # publish the example templates
 
 

@@ -19,7 +19,7 @@ import click
 
 from shared.settings import SERVICES, Settings
 
-WORKERS = ("workflow", "settlement", "notify")  # intake has no upstream
+WORKERS = ("intake", "workflow", "settlement", "notify")  # intake follows its tickets for its customers
 _PR_SET_PDEATHSIG = 1
 
 

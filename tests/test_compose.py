@@ -26,7 +26,7 @@ GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 
 SERVICES = ("intake", "workflow", "settlement", "notify")
 WEB_PORTS = {"intake": 8001, "workflow": 8002, "settlement": 8003, "notify": 8004}
-WORKERS = ("workflow", "settlement", "notify")
+WORKERS = ("intake", "workflow", "settlement", "notify")
 
 EXPECTED_APP_SERVICES = (
     {"db-init"}

@@ -19,9 +19,10 @@ def ticket_id(tenant: str, channel: str, submission_id: str) -> UUID:
 
 class Submission(Aggregate):
     class Received(Aggregate.Created):
-        """v2 names the template the submission was routed to, and how."""
+        """v2 names the template the submission was routed to, and how; v3 the customer it
+        was linked to and the region it came from."""
 
-        class_version = 2
+        class_version = 3
         tenant: str
         channel: str
         submission_id: str
@@ -29,6 +30,8 @@ class Submission(Aggregate):
         description: str
         template: str
         route: dict[str, str]
+        customer_id: UUID | None
+        region: str | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -36,13 +39,18 @@ class Submission(Aggregate):
             state["template"] = DEFAULT_TEMPLATE
             state["route"] = {"by": "default"}
 
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["customer_id"] = state["region"] = None  # received before the customer directory
+
     @staticmethod
     def create_id(tenant: str, channel: str, submission_id: str) -> UUID:
         return ticket_id(tenant, channel, submission_id)
 
     @event(Received)
     def __init__(self, tenant: str, channel: str, submission_id: str, customer: dict[str, Any],
-                 description: str, template: str, route: dict[str, str]):
+                 description: str, template: str, route: dict[str, str], customer_id: UUID | None = None,
+                 region: str | None = None):
         self.tenant = tenant
         self.channel = channel
         self.submission_id = submission_id
@@ -50,3 +58,5 @@ class Submission(Aggregate):
         self.description = description
         self.template = template
         self.route = route
+        self.customer_id = customer_id
+        self.region = region
