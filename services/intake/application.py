@@ -55,8 +55,6 @@ class IntakeApplication(ServiceApplication):
         id_ = ticket_id(tenant, channel, submission_id)
 
         def attempt() -> Accepted:
-            if self.recorder.select_events(id_, limit=1):
-                return Accepted(id_, created=False)  # a retry of an accepted submission
             # The customer is read only to add an identity, or for a region the request lacks.
             contact = self.customers.contact(tenant, channel, customer, read=not (region or customer.get("address")))
             where = region or self.customers.region(tenant, customer, contact.customer)
@@ -66,9 +64,14 @@ class IntakeApplication(ServiceApplication):
             # Serialised here, in the request's own thread, not by whichever thread commits the group.
             stored = [self.mapper.to_stored_event(e)
                       for aggregate in (*contact.aggregates(), submission) for e in aggregate.collect_events()]
-            self._committer.commit(stored, timeout=COMMIT_TIMEOUT)
+            try:
+                self._committer.commit(stored, timeout=COMMIT_TIMEOUT)
+            except IntegrityError:
+                if self.recorder.select_events(id_, limit=1):
+                    return Accepted(id_, created=False)  # the channel retried an accepted submission
+                raise  # a concurrent first contact claimed an identity, or the customer changed
             return Accepted(id_, created=True)
-        return retrying(attempt)  # a refused commit: a retry of it, or a concurrent first contact
+        return retrying(attempt)
 
     def submission(self, tenant: str, channel: str, submission_id: str) -> Submission:
         return self.get(ticket_id(tenant, channel, submission_id), tenant)
