@@ -55,6 +55,7 @@ class IntakeApplication(ServiceApplication):
         id_ = ticket_id(tenant, channel, submission_id)
 
         def attempt() -> Accepted:
+            self._committer.check_answering()  # before any read: a stuck store answers 503 at once
             # The customer is read only to add an identity, or for a region the request lacks.
             contact = self.customers.contact(tenant, channel, customer, read=not (region or customer.get("address")))
             where = region or self.customers.region(tenant, customer, contact.customer)
@@ -70,6 +71,7 @@ class IntakeApplication(ServiceApplication):
                 if self.recorder.select_events(id_, limit=1):
                     return Accepted(id_, created=False)  # the channel retried an accepted submission
                 raise  # a concurrent first contact claimed an identity, or the customer changed
+            self.customers.remember(contact)
             return Accepted(id_, created=True)
         return retrying(attempt)
 

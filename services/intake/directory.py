@@ -7,6 +7,7 @@ the store refuses it: the claim or version it relied on was taken meanwhile.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 from uuid import UUID
@@ -20,6 +21,8 @@ from services.intake.customers import Customer, IdentityClaim, claim_id, identit
 from services.intake.regions import locate, region_names_id
 
 RETRIES = 8  # attempts after a race before answering 503
+MAX_CACHED = 100_000  # identities whose owner a process remembers
+NAMES_FRESH = 10.0  # seconds a tenant's place names are used before they are read again
 T = TypeVar("T")
 
 
@@ -47,8 +50,13 @@ def retrying(attempt: Callable[[], T]) -> T:
 
 
 class CustomerDirectory:
-    def __init__(self, app: ServiceApplication):
+    def __init__(self, app: ServiceApplication, clock: Callable[[], float] = time.monotonic):
         self._app = app
+        self._clock = clock
+        # Claims never change once made, so who owns an identity is cached for good: a returning
+        # customer's submission then reads nothing before its commit.
+        self._owners: dict[tuple[str, str, str], UUID] = {}
+        self._names: dict[str, tuple[float, dict[str, str]]] = {}  # tenant -> (read at, place names)
 
     # --- finding and creating -----------------------------------------------------------
 
@@ -75,8 +83,33 @@ class CustomerDirectory:
         return Contact(customer_id, customer, claims, first=known is None)
 
     def _owner(self, tenant: str, kind: str, value: str) -> UUID | None:
-        claim = self._app.find(claim_id(tenant, kind, value), tenant)
-        return claim.customer_id if claim is not None else None
+        key = (tenant, kind, value)
+        if key not in self._owners:
+            claim = self._app.find(claim_id(tenant, kind, value), tenant)
+            if claim is None:
+                return None
+            self._learned(key, claim.customer_id)
+        return self._owners[key]
+
+    def _learned(self, key: tuple[str, str, str], owner: UUID) -> None:
+        if len(self._owners) >= MAX_CACHED:
+            self._owners.clear()
+        self._owners[key] = owner
+
+    def remember(self, contact: Contact) -> None:
+        """Once its claims are committed: whose identities they are."""
+        for claim in contact.claims:
+            self._learned((claim.tenant, claim.kind, claim.value), claim.customer_id)
+
+    def _place_names(self, tenant: str) -> dict[str, str]:
+        """The tenant's place names, read again after NAMES_FRESH seconds: an operator's change
+        applies within that time, and a submission with an address reads nothing in between."""
+        read_at, names = self._names.get(tenant, (None, {}))
+        if read_at is None or self._clock() - read_at > NAMES_FRESH:
+            found = self._app.current(region_names_id(tenant), tenant)
+            names = dict(found.names) if found is not None else {}
+            self._names[tenant] = (self._clock(), names)
+        return names
 
     def register(self, tenant: str, channel: str, data: dict[str, Any]) -> Contact:
         """Make sure the person is in the directory (a subscribe, the console)."""
@@ -84,13 +117,13 @@ class CustomerDirectory:
             contact = self.contact(tenant, channel, data, read=True)
             contact.customer.update_profile(profile_of(data))
             self._app.save(*contact.aggregates())
+            self.remember(contact)
             return contact
         return retrying(attempt)
 
     def region(self, tenant: str, data: dict[str, Any], customer: Customer | None) -> str | None:
         """From the request's address, else the customer's, else the last location they sent."""
-        names = self._app.current(region_names_id(tenant), tenant)
-        names = names.names if names is not None else {}
+        names = self._place_names(tenant)
         texts = [data.get("address")]
         if customer is not None:
             texts += [customer.profile.get("address"), customer.last_location]
@@ -120,6 +153,7 @@ class CustomerDirectory:
             contact = self.contact(tenant, channel, sender, read=True)
             ticket_id = record(contact.customer)
             self._app.save(*contact.aggregates())
+            self.remember(contact)
             return ticket_id
         return retrying(attempt)
 

@@ -31,8 +31,8 @@ class SidebarCustomer(Schema):
 
 
 class SidebarTicket(Schema):
-    request_id = fields.String(required=True, validate=validate.Length(min=1, max=128),
-                               metadata={"description": "The sidebar's id for this request: a retry reaches the same ticket"})
+    request_id = fields.String(required=True, validate=validate.Length(min=1, max=128), metadata={
+        "description": "The sidebar's id for this request: a retry reaches the same ticket"})
     external_userid = fields.String(required=True, validate=validate.Length(min=1, max=128),
                                     metadata={"description": "The WeCom external contact (客户联系) it is for"})
     description = fields.String(required=True, validate=validate.Length(min=1, max=4000))

@@ -165,7 +165,8 @@ def test_the_sidebar_raises_a_ticket_for_an_external_contact_once(intake, api, s
     [created] = published(settings)
     assert (created.data["channel"], created.data["template"]) == ("wecom_sidebar", "repair")  # the WeCom keyword
     bad = api.post("/v1/tenants/acme/sidebar/tickets", headers=auth(), json={"request_id": "r-8"})
-    assert bad.status_code == 400 and {"external_userid", "description", "staff"} <= set(bad.json["error"]["details"]["fields"])
+    assert bad.status_code == 400
+    assert {"external_userid", "description", "staff"} <= set(bad.json["error"]["details"]["fields"])
 
 
 def test_opportunities_are_opened_moved_won_and_lost(intake, api, settings):
