@@ -19,7 +19,7 @@ import click
 
 from shared.settings import SERVICES, Settings
 
-WORKERS = ("intake", "workflow", "settlement", "notify")  # intake follows workflow's published templates
+WORKERS = ("intake", "workflow", "settlement", "notify")  # intake: H5 forms from workflow, customers' tickets
 _PR_SET_PDEATHSIG = 1
 
 

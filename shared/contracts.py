@@ -77,6 +77,10 @@ class TicketCreated(Schema):
     template = fields.String(**_text)
     route = fields.Nested(Route)
     values = fields.Dict(keys=fields.String())  # the template's field values, from a form (H5)
+    # Added within v2 (optional, so v2 readers and old v2 events still fit): the customer in
+    # intake's directory the ticket is linked to, and the region it came from ("广东/深圳").
+    customer_id = fields.UUID()
+    region = fields.String(**_optional_text)
 
 
 def ticket_created_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
@@ -300,4 +304,34 @@ CONTRACTS.update({c.type: c for c in (
     Contract("ticket.sla_warned", "workflow", SlaTimer()),
     Contract("ticket.sla_breached", "workflow", SlaTimer()),
     Contract("ticket.escalated", "workflow", TicketEscalated()),
+)})
+
+
+# --- What customers send about an open ticket (intake's customer directory, issue #4) ---------
+
+
+class AttachmentAdded(Schema):
+    """An image the customer sent on a chat channel while the ticket was open."""
+
+    customer_id = fields.UUID(required=True)
+    channel = fields.String(**_text)
+    message_id = fields.String(**_text)  # the channel's id for the message
+    media_id = fields.String(**_text)  # the channel's media id (WeCom / WeChat keep the file 3 days)
+    url = fields.String(validate=validate.Length(min=1, max=2000))  # the picture's URL, when the channel gives one
+
+
+class LocationReported(Schema):
+    """A location the customer sent while the ticket was open: where the work is."""
+
+    customer_id = fields.UUID(required=True)
+    channel = fields.String(**_text)
+    message_id = fields.String(**_text)
+    latitude = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
+    longitude = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
+    label = fields.String(**_optional_text)  # the place's name or address, as WeChat gives it
+
+
+CONTRACTS.update({c.type: c for c in (
+    Contract("ticket.attachment_added", "intake", AttachmentAdded()),
+    Contract("ticket.location_reported", "intake", LocationReported()),
 )})

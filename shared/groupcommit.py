@@ -62,9 +62,7 @@ class GroupCommitter:
         """Return once `item` is durably saved. Raises IntegrityError if it was saved
         before, Unavailable if the store fails, is stalled, or takes longer than `timeout`
         (the item may then still be saved: the caller retries with the same identity)."""
-        busy_since = self._busy_since
-        if busy_since is not None and time.monotonic() - busy_since > self._stall_after:
-            raise Unavailable("the event store is not answering; try again shortly")
+        self.check_answering()
         me = _Waiter(item)
         with self._lock:
             self._queue.append(me)
@@ -79,6 +77,13 @@ class GroupCommitter:
             self._lead()
         if me.outcome is not True:
             raise me.outcome
+
+    def check_answering(self) -> None:
+        """Raise Unavailable while a commit has been stuck for a while: a caller about to read
+        the store first (which would wait as long) is answered at once instead."""
+        busy_since = self._busy_since
+        if busy_since is not None and time.monotonic() - busy_since > self._stall_after:
+            raise Unavailable("the event store is not answering; try again shortly")
 
     def _lead(self) -> None:
         with self._lock:

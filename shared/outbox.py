@@ -69,6 +69,13 @@ class OutboxReader:
     def last_position(self) -> int:
         return self._app.recorder.max_notification_id() or 0
 
+    def behind(self, after: int) -> int:
+        """Log positions after `after`: an upper bound on the public events not read yet (the
+        log holds private events too), and 0 once none is left."""
+        pending = self._app.recorder.select_notifications(
+            start=after, limit=1, topics=self.outbox.topics, inclusive_of_start=False)
+        return max(0, self.last_position() - after) if pending else 0
+
     def relayed(self, relay: str) -> int:
         """How far `relay` has published this outbox (kept in the service's own store)."""
         return self._app.position(relay)

@@ -13,6 +13,7 @@ from shared import web
 from shared.contracts import PHONE, Customer, ticket_number
 from shared.errors import NotFound
 
+from services.intake import customer_api, ticket_api
 from services.intake.application import IntakeApplication
 from services.intake.channels import callback
 from services.intake.channels.official_account import OfficialAccountServer
@@ -54,6 +55,8 @@ class SubmissionView(Schema):
     description = fields.String()
     template = fields.String()
     received_at = fields.DateTime()
+    customer_id = fields.UUID(allow_none=True)
+    region = fields.String(allow_none=True)
 
 
 def _tenant(tenant: str) -> str:
@@ -69,6 +72,8 @@ def create_app(intake: IntakeApplication, clock: Callable[[], float] = time.time
         callback.register(app, intake, channel, clock, replay_window)
     if forms is not None:  # the pages of published templates (services/intake/forms)
         forms.register(app, intake)
+    customer_api.register(app, intake)  # REST for the console and other systems: API keys
+    ticket_api.register(app, intake)
 
     @app.post("/v1/tenants/<tenant>/h5/submissions")
     def submit_h5(tenant: str):
@@ -101,4 +106,5 @@ def create_app(intake: IntakeApplication, clock: Callable[[], float] = time.time
 def _view(s) -> dict:
     return {"ticket_id": str(s.id), "number": ticket_number(s.id), "channel": s.channel,
             "submission_id": s.submission_id, "customer": s.customer, "description": s.description,
-            "template": s.template, "received_at": s.created_on.isoformat()}
+            "template": s.template, "received_at": s.created_on.isoformat(),
+            "customer_id": s.customer_id and str(s.customer_id), "region": s.region}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 
 from shared.contracts import DEFAULT_TEMPLATE
@@ -14,10 +15,13 @@ from shared.eventstore import IntegrityError, ServiceApplication
 from shared.groupcommit import GroupCommitter
 from shared.metrics import COMMIT_BATCH, COMMIT_SECONDS
 
+from services.intake.directory import CustomerDirectory, retrying
 from services.intake.domain import Submission, ticket_id
+from services.intake.keys import KeyRing, key_ring_id
 from services.intake.tenant import ChannelSettings, settings_id
 
 COMMIT_TIMEOUT = 5.0
+A = TypeVar("A", bound=Aggregate)
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class IntakeApplication(ServiceApplication):
         super().__init__(env)
         self._committer = GroupCommitter(self._save_group, on_group=self._observe_group)
         self._settings: dict[str, ChannelSettings] = {}  # tenant -> last read, see channel_settings()
+        self.customers = CustomerDirectory(self)
 
     @staticmethod
     def _observe_group(size: int, seconds: float) -> None:
@@ -44,18 +49,32 @@ class IntakeApplication(ServiceApplication):
 
     def submit(self, tenant: str, channel: str, submission_id: str, customer: dict[str, Any],
                description: str, template: str = DEFAULT_TEMPLATE,
-               route: dict[str, str] | None = None, values: dict[str, Any] | None = None) -> Accepted:
-        """Record a submission durably (grouped with concurrent ones) before returning."""
-        submission = Submission(tenant=tenant, channel=channel, submission_id=submission_id, customer=customer,
-                                description=description, template=template, route=route or {"by": "default"},
-                                values=values or {})
-        # Serialised here, in the request's own thread, not by whichever thread commits the group.
-        stored = [self.mapper.to_stored_event(e) for e in submission.collect_events()]
-        try:
-            self._committer.commit(stored, timeout=COMMIT_TIMEOUT)
-        except IntegrityError:
-            return Accepted(submission.id, created=False)
-        return Accepted(submission.id, created=True)
+               route: dict[str, str] | None = None, region: str | None = None,
+               values: dict[str, Any] | None = None) -> Accepted:
+        """Record a submission durably (grouped with concurrent ones) before returning, linked
+        to its customer: a first contact creates the customer in the same transaction."""
+        id_ = ticket_id(tenant, channel, submission_id)
+
+        def attempt() -> Accepted:
+            self._committer.check_answering()  # before any read: a stuck store answers 503 at once
+            # The customer is read only to add an identity, or for a region the request lacks.
+            contact = self.customers.contact(tenant, channel, customer, read=not (region or customer.get("address")))
+            where = region or self.customers.region(tenant, customer, contact.customer)
+            submission = Submission(tenant=tenant, channel=channel, submission_id=submission_id, customer=customer,
+                                    description=description, template=template, route=route or {"by": "default"},
+                                    values=values or {}, customer_id=contact.customer_id, region=where)
+            # Serialised here, in the request's own thread, not by whichever thread commits the group.
+            stored = [self.mapper.to_stored_event(e)
+                      for aggregate in (*contact.aggregates(), submission) for e in aggregate.collect_events()]
+            try:
+                self._committer.commit(stored, timeout=COMMIT_TIMEOUT)
+            except IntegrityError:
+                if self.recorder.select_events(id_, limit=1):
+                    return Accepted(id_, created=False)  # the channel retried an accepted submission
+                raise  # a concurrent first contact claimed an identity, or the customer changed
+            self.customers.remember(contact)
+            return Accepted(id_, created=True)
+        return retrying(attempt)
 
     def submission(self, tenant: str, channel: str, submission_id: str) -> Submission:
         return self.get(ticket_id(tenant, channel, submission_id), tenant)
@@ -81,11 +100,20 @@ class IntakeApplication(ServiceApplication):
 
     def configure(self, tenant: str, change: Callable[[ChannelSettings], None]) -> ChannelSettings:
         """Apply an operator's change to the tenant's settings (created on first use)."""
-        found = self.find(settings_id(tenant), tenant)
-        settings = found if found is not None else ChannelSettings(tenant=tenant)
-        change(settings)
+        return self.administer(ChannelSettings, tenant, change)
+
+    def administer(self, kind: type[A], tenant: str, change: Callable[[A], None]) -> A:
+        """Apply an operator's change to one of the tenant's own aggregates (settings, API keys,
+        place names: one of each per tenant, its id derived from the tenant), created on first use."""
+        found = self.find(kind.create_id(tenant), tenant)
+        aggregate = found if found is not None else kind(tenant=tenant)
+        change(aggregate)
         try:
-            self.save(settings)
+            self.save(aggregate)
         except IntegrityError:
-            raise Conflict("the settings changed meanwhile; run the command again") from None
-        return settings
+            raise Conflict("it changed meanwhile; run the command again") from None
+        return aggregate
+
+    def key_ring(self, tenant: str) -> KeyRing | None:
+        """Read on every REST request: a cached copy while it is current (see `current`)."""
+        return self.current(key_ring_id(tenant), tenant)

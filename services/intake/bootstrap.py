@@ -6,6 +6,8 @@ import os
 
 from flask import Flask
 
+from shared.envelope import Envelope
+from shared.eventstore import UnitOfWork
 from shared.follower import Follower
 from shared.persistence import store_env
 from shared.settings import Settings
@@ -17,6 +19,8 @@ from services.intake.forms.policy import form_policy
 from services.intake.forms.ratelimit import RateLimiter
 from services.intake.forms.uploads import Uploads
 from services.intake.forms.web import FormChannel
+from services.intake.outbox import OUTBOX as INTAKE
+from services.intake.policies import customer_policy
 from services.workflow.outbox import OUTBOX as WORKFLOW
 
 
@@ -40,5 +44,12 @@ def form_channel(settings: Settings) -> FormChannel:
 
 
 def follower(settings: Settings, part: Slice = WHOLE) -> Follower:
-    """Intake learns the forms of the templates workflow publishes."""
-    return Follower("intake", application(settings), form_policy(), subscribe("intake", [WORKFLOW], settings, part))
+    """Intake learns the forms of the templates workflow publishes, and customers follow their
+    tickets (intake's own ticket.created, workflow's opened / closed)."""
+    learn_forms = form_policy()
+
+    def policy(envelope: Envelope, uow: UnitOfWork) -> None:  # each minds its own event types
+        learn_forms(envelope, uow)
+        customer_policy(envelope, uow)
+
+    return Follower("intake", application(settings), policy, subscribe("intake", [INTAKE, WORKFLOW], settings, part))

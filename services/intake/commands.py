@@ -22,8 +22,8 @@ def tenant() -> None:
     """A tenant's channel credentials and routing (keyword / menu key -> template)."""
 
 
-def _configure(tenant_name: str, change: Callable | None) -> None:
-    """Apply `change` to the tenant's settings (None: only show them) and print them."""
+def operate(tenant_name: str, action: Callable):
+    """Run `action(intake)` on intake's store for an operator; a refusal is a clean CLI error."""
     from shared.errors import DomainError
     from shared.settings import Settings
 
@@ -34,11 +34,17 @@ def _configure(tenant_name: str, change: Callable | None) -> None:
         raise click.BadParameter("2 to 63 of a-z, 0-9, '-', '_'", param_hint="TENANT")
     intake = application(Settings.from_env())
     try:
-        settings = intake.configure(tenant_name, change) if change else intake.channel_settings(tenant_name)
+        return action(intake)
     except DomainError as e:
         raise click.ClickException(e.message) from None
     finally:
         intake.close()
+
+
+def _configure(tenant_name: str, change: Callable | None) -> None:
+    """Apply `change` to the tenant's settings (None: only show them) and print them."""
+    settings = operate(tenant_name, lambda intake: intake.configure(tenant_name, change) if change
+                       else intake.channel_settings(tenant_name))
     if settings is None:
         raise click.ClickException(f"{tenant_name} has no channel settings yet")
     click.echo(json.dumps(_shown(settings), ensure_ascii=False, indent=2))

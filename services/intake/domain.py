@@ -19,7 +19,8 @@ def ticket_id(tenant: str, channel: str, submission_id: str) -> UUID:
 
 class Submission(Aggregate):
     class Received(Aggregate.Created):
-        """v2 names the template the submission was routed to, and how; v3 carries a form's field values."""
+        """v2 names the template the submission was routed to, and how; v3 a form's field values,
+        the customer it was linked to and the region it came from."""
 
         class_version = 3
         tenant: str
@@ -30,6 +31,8 @@ class Submission(Aggregate):
         template: str
         route: dict[str, str]
         values: dict[str, Any]
+        customer_id: UUID | None
+        region: str | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -40,6 +43,7 @@ class Submission(Aggregate):
         @staticmethod
         def upcast_v2_v3(state: dict[str, Any]) -> None:
             state["values"] = {}  # stored before forms had fields of their own
+            state["customer_id"] = state["region"] = None  # and before the customer directory
 
     @staticmethod
     def create_id(tenant: str, channel: str, submission_id: str) -> UUID:
@@ -47,7 +51,8 @@ class Submission(Aggregate):
 
     @event(Received)
     def __init__(self, tenant: str, channel: str, submission_id: str, customer: dict[str, Any],
-                 description: str, template: str, route: dict[str, str], values: dict[str, Any] | None = None):
+                 description: str, template: str, route: dict[str, str], values: dict[str, Any] | None = None,
+                 customer_id: UUID | None = None, region: str | None = None):
         self.tenant = tenant
         self.channel = channel
         self.submission_id = submission_id
@@ -56,3 +61,5 @@ class Submission(Aggregate):
         self.template = template
         self.route = route
         self.values = values or {}  # JSON, as the form's template version cleaned them
+        self.customer_id = customer_id
+        self.region = region

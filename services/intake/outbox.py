@@ -1,19 +1,38 @@
-"""What intake publishes: one ticket.created per accepted submission."""
+"""What intake publishes: one ticket.created per accepted submission, and what a customer
+sends about an open ticket."""
 
 from shared.outbox import Outbox
 
+from services.intake.customers import Customer
 from services.intake.domain import Submission
+
+
+def _created(e):
+    linked = {"customer_id": str(e.customer_id)} if e.customer_id else {}
+    return ("ticket.created", {
+        "channel": e.channel,
+        "submission_id": e.submission_id,
+        "customer": e.customer,
+        "description": e.description,
+        "template": e.template,
+        "route": e.route,
+        **linked,
+        **({"region": e.region} if e.region else {}),
+        **({"values": e.values} if e.values else {}),
+    })
+
+
+def _sent(e):
+    return {"customer_id": str(e.originator_id), "channel": e.channel, "message_id": e.message_id}
+
 
 OUTBOX = Outbox(
     service="intake",
     translations={
-        Submission.Received: lambda e: ("ticket.created", {
-            "channel": e.channel,
-            "submission_id": e.submission_id,
-            "customer": e.customer,
-            "description": e.description,
-            "template": e.template,
-            "route": e.route,
-        } | ({"values": e.values} if e.values else {})),
+        Submission.Received: _created,
+        Customer.AttachmentAdded: lambda e: ("ticket.attachment_added", {
+            **_sent(e), "media_id": e.media_id, **({"url": e.url} if e.url else {})}),
+        Customer.LocationReported: lambda e: ("ticket.location_reported", {
+            **_sent(e), "latitude": e.latitude, "longitude": e.longitude, **({"label": e.label} if e.label else {})}),
     },
 )

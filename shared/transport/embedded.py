@@ -30,7 +30,7 @@ class EmbeddedSubscription:
 
     def backlog(self, position: Callable[[str], int]) -> dict[str, int]:
         streams = {self._part.stream(r.outbox.service): r for r in self._readers}
-        return {s: max(0, r.last_position() - position(s)) for s, r in streams.items()}
+        return {s: r.behind(position(s)) for s, r in streams.items()}
 
     def close(self) -> None:
         for reader in self._readers:

@@ -17,7 +17,7 @@ from tests.support.servers import wait_for
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.postgres]
 
 TICKETS = 300
-VICTIMS = ("workflow-worker", "settlement-worker", "intake-relay", "workflow-relay")
+VICTIMS = ("workflow-worker", "settlement-worker", "intake-worker", "intake-relay", "workflow-relay")
 
 
 def event_counts(database_url: str, service: str) -> dict[str, int]:
@@ -77,7 +77,13 @@ def test_killing_workers_and_relays_loses_and_doubles_nothing(tmp_path, database
         time.sleep(3)  # let anything that would double show up
 
         assert len(set(ticket_ids)) == TICKETS
-        assert event_counts(database_url, "intake") == {"Received": TICKETS}
+        intake = event_counts(database_url, "intake")
+        assert (intake["Received"], intake["Registered"], intake["Claimed"]) == (TICKETS, 1, 1)  # one phone
+        # The customer records each ticket once, and that workflow opened and closed it.
+        wait_for(lambda: event_counts(database_url, "intake").get("TicketStatusReported") == 2 * TICKETS, 60,
+                 message="intake's worker did not follow every ticket")
+        time.sleep(2)
+        assert event_counts(database_url, "intake")["TicketLinked"] == TICKETS
         workflow = event_counts(database_url, "workflow")
         assert (workflow["Opened"], workflow["Closed"]) == (TICKETS, TICKETS)
         notify = event_counts(database_url, "notify")

@@ -140,9 +140,11 @@ def test_wecom_message_from_tencents_sample_becomes_a_ticket_and_the_reply_names
 
     [envelope] = published(settings)
     assert envelope.subject == expected and envelope.schema_version == 2
+    customer_id = envelope.data.pop("customer_id")  # the sender became a customer: see test_intake_customers
     assert envelope.data == {"channel": "wecom", "submission_id": "1456453720", "description": "你好",
                              "customer": {"wecom_userid": "ChenJiaShun"}, "template": "default",
                              "route": {"by": "default"}}
+    assert intake.customers.by_identity("acme", "wecom_userid", "ChenJiaShun").id == UUID(customer_id)
     assert validate_envelope(envelope) is envelope
     view = c.get("/v1/tenants/acme/channels/wecom/messages/1456453720").json
     assert (view["ticket_id"], view["number"]) == (str(expected), ticket_number(expected))
@@ -239,7 +241,8 @@ def test_official_account_plain_mode_menu_clicks_texts_and_subscribes(settings):
     text = official_account_message("<MsgType>text</MsgType><Content>投诉：师傅没来</Content><MsgId>77</MsgId>")
     assert post(c, path, plain_query(), text).status_code == 200
     subscribe = official_account_message("<MsgType>event</MsgType><Event>subscribe</Event>")
-    assert post(c, path, plain_query(), subscribe).data == b"success"
+    welcome = xmltodict.parse(post(c, path, plain_query(), subscribe).data)["xml"]
+    assert (welcome["ToUserName"], welcome["MsgType"]) == ("openid-1", "text")  # welcomed, no ticket
     wrong_account = official_account_message("<MsgType>text</MsgType><Content>x</Content><MsgId>78</MsgId>",
                                              to="gh_other")
     assert post(c, path, plain_query(), wrong_account).status_code == 403

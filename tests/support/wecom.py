@@ -15,9 +15,9 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 TOKEN, AES_KEY, CORP_ID, AGENT_ID = "e2eToken42", "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt", "ww-e2e-corp", "1000002"
 
 
-def scrm(platform, *args: str) -> dict:
-    """`scrm intake tenant ARGS` against the platform's stores; what it printed, as JSON."""
-    done = subprocess.run([sys.executable, "-m", "services", "intake", "tenant", *args], env=platform.env,
+def scrm(platform, *args: str, group: str = "tenant") -> dict:
+    """`scrm intake GROUP ARGS` against the platform's stores; what it printed, as JSON."""
+    done = subprocess.run([sys.executable, "-m", "services", "intake", group, *args], env=platform.env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -31,10 +31,17 @@ def set_up(platform, tenant: str = "acme") -> dict:
 def send_text(platform, content: str, msg_id: str, sender: str = "lisi", nonce: str = "1001",
               tenant: str = "acme") -> tuple[requests.Response, str]:
     """Post one encrypted text message; the answer and the decrypted passive reply."""
+    return send(platform, f"<MsgType>text</MsgType><Content>{content}</Content><MsgId>{msg_id}</MsgId>", sender,
+                nonce, tenant)
+
+
+def send(platform, fields: str, sender: str = "lisi", nonce: str = "1001",
+         tenant: str = "acme") -> tuple[requests.Response, str]:
+    """Post one encrypted message with these fields (MsgType and what it needs); the answer and
+    the decrypted passive reply."""
     crypto = WeChatCrypto(TOKEN, AES_KEY, CORP_ID)
     plain = (f"<xml><ToUserName>{CORP_ID}</ToUserName><FromUserName>{sender}</FromUserName>"
-             f"<CreateTime>{int(time.time())}</CreateTime><MsgType>text</MsgType>"
-             f"<Content>{content}</Content><MsgId>{msg_id}</MsgId><AgentID>{AGENT_ID}</AgentID></xml>")
+             f"<CreateTime>{int(time.time())}</CreateTime>{fields}<AgentID>{AGENT_ID}</AgentID></xml>")
     sent = xmltodict.parse(crypto.encrypt_message(plain, nonce, str(int(time.time()))))["xml"]
     body = f"<xml><ToUserName>{CORP_ID}</ToUserName><Encrypt>{sent['Encrypt']}</Encrypt></xml>"
     answer = requests.post(f"{platform.urls['intake']}/v1/tenants/{tenant}/wecom/callback", data=body.encode(),

@@ -16,7 +16,7 @@ from flask import Flask, Response, request
 from shared import web
 
 from services.intake.application import IntakeApplication
-from services.intake.channels import xml
+from services.intake.channels import media, xml
 from services.intake.channels.inbound import Message, accept
 from services.intake.channels.security import Query, Unverified
 from services.intake.tenant import TENANT, ChannelSettings
@@ -62,12 +62,14 @@ def register(app: Flask, intake: IntakeApplication, channel: Channel, clock: Cal
         query = Query(request.args, clock(), replay_window)
         body = xml.parse(xml.read_body())
         settings, credentials = configured(tenant)
-        message = Message.from_fields(channel.open(credentials, query, body))
-        if message is None:
+        fields = channel.open(credentials, query, body)
+        message = Message.from_fields(fields)
+        text = (accept(intake, settings, channel.name, channel.identity, message) if message is not None
+                else media.answer(intake, settings.tenant, channel.name, channel.identity, fields))
+        if text is None:
             return Response(channel.ack, mimetype="text/plain")
-        reply = xml.render({"ToUserName": message.sender, "FromUserName": message.recipient,
-                            "CreateTime": int(clock()), "MsgType": "text",
-                            "Content": accept(intake, settings, channel.name, channel.identity, message)})
+        reply = xml.render({"ToUserName": fields["FromUserName"], "FromUserName": fields["ToUserName"],
+                            "CreateTime": int(clock()), "MsgType": "text", "Content": text})
         return Response(channel.seal(credentials, query, reply), mimetype="application/xml")
 
     app.add_url_rule(path, f"{channel.name}_verify_url", verify_url, methods=["GET"])
@@ -79,7 +81,8 @@ def register(app: Flask, intake: IntakeApplication, channel: Channel, clock: Cal
     nothing = repr(channel.ack) if channel.ack else "an empty body"
     web.document(app, "post", doc_path,
                  f"{channel.name} message callback (text/xml): a text or menu click becomes a ticket, "
-                 "the reply names its number; retries of a message reach the same ticket",
+                 "the reply names its number; an image or a location goes to the sender's open ticket; "
+                 "a subscribe registers the customer; retries of a message reach the same ticket",
                  responses={200: f"A passive reply (XML), or {nothing} when there is nothing to say",
                             400: "Malformed XML or missing timestamp/nonce", **refused, 413: "Body too large",
                             415: "Not text/xml", 503: "Retry later"})

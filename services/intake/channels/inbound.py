@@ -23,9 +23,7 @@ class Message:
 
     @classmethod
     def from_fields(cls, fields: dict[str, str]) -> Message | None:
-        """The message if it raises a ticket; None for what is only acknowledged for now:
-        images and locations (they will attach to the sender's open ticket), subscribe
-        (customer registration comes with the customer directory) and other events."""
+        """The message if it raises a ticket; None for everything else (see channels/media.py)."""
         sender, recipient = fields.get("FromUserName", ""), fields.get("ToUserName", "")
         # Tencent's own id for the message; events have none, and one sender's event is
         # unique per second.

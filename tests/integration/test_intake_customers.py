@@ -1,0 +1,212 @@
+"""The customer directory against a real store (SQLite and PostgreSQL): first contacts, a second
+channel attaching to the same customer, racing first contacts, images and locations going to
+the open ticket (as workflow reports it), the chat sidebar, opportunities and API keys."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from uuid import UUID
+
+import pytest
+from eventsourcing.utils import get_topic
+from wechatpy.enterprise.crypto import WeChatCrypto as WeComCrypto
+
+from shared.contracts import ticket_number, validate_envelope
+
+from services.intake import bootstrap
+from services.intake.api import create_app
+from services.intake.customers import Customer, IdentityClaim
+from services.intake.domain import ticket_id
+from services.intake.keys import KeyRing, compose
+from services.intake.regions import RegionNames
+from services.workflow import bootstrap as workflow
+from tests.integration.test_intake_channels import (WECOM, WECOM_PATH, intake, opened, post, published,  # noqa: F401
+                                                    sealed, wecom_message)
+
+KEY = compose("k1", "right-secret")
+STAFF = {"X-Staff-Id": "technician-1"}
+
+
+@pytest.fixture
+def api(intake):  # noqa: F811 - the fixture imported above
+    intake.administer(KeyRing, "acme", lambda ring: ring.issue("k1", "console", KEY))
+    intake.administer(RegionNames, "acme", lambda names: names.add("南山", "广东/深圳/南山"))
+    return create_app(intake).test_client()
+
+
+def auth(key: str = KEY) -> dict:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def recorded(intake, event_class) -> int:
+    return len(intake.recorder.select_notifications(start=1, limit=10_000, topics=[get_topic(event_class)]))
+
+
+def drain(*followers) -> None:
+    while sum(f.run_once() for f in followers):
+        pass
+
+
+def send(client, plain: str) -> str:
+    """Post a WeCom message; the text of the passive reply ("" for none)."""
+    answer = post(client, WECOM_PATH, *sealed(plain))
+    assert answer.status_code == 200, answer.text
+    return opened(answer.data, WeComCrypto(WECOM["token"], WECOM["aes_key"], WECOM["corp_id"]))["Content"] \
+        if answer.data else ""
+
+
+def image(msg_id: str, media_id: str = "media-1") -> str:
+    return wecom_message(msg_type="image", msg_id=msg_id, content="",
+                         extra=f"<PicUrl>http://127.0.0.1/{media_id}.jpg</PicUrl><MediaId>{media_id}</MediaId>")
+
+
+def location(msg_id: str, label: str = "广东省深圳市南山区科技园") -> str:
+    return wecom_message(msg_type="location", msg_id=msg_id, content="",
+                         extra=f"<Location_X>22.54</Location_X><Location_Y>113.95</Location_Y><Label>{label}</Label>")
+
+
+# --- who the customer is ------------------------------------------------------------------
+
+def test_a_first_contact_creates_the_customer_and_the_ticket_is_linked_to_it(intake, api, settings):
+    send(api, wecom_message("空调报修", msg_id="7001", sender="zhangsan"))
+    customer = intake.customers.by_identity("acme", "wecom_userid", "zhangsan")
+    [created] = published(settings)
+    assert UUID(created.data["customer_id"]) == customer.id and validate_envelope(created) is created
+
+    drain(bootstrap.follower(settings))  # the customer records the ticket
+    view = api.get(f"/v1/tenants/acme/customers/{customer.id}", headers=auth()).json
+    assert view["identities"] == {"wecom_userid": ["zhangsan"]} and view["first_channel"] == "wecom"
+    assert [(t["ticket_id"], t["status"]) for t in view["tickets"]] == [(str(created.subject), "received")]
+
+
+def test_a_second_channel_attaches_to_the_same_customer_by_unionid(intake, api):
+    first = api.post("/v1/tenants/acme/customers", headers=auth(),
+                     json={"wecom_external_userid": "wm-1", "unionid": "u-1", "name": "王五"})
+    assert first.status_code == 201
+    accepted = intake.submit("acme", "mp", "m-1", {"openid": "o-1", "unionid": "u-1"}, "热水器不热")
+    assert intake.get(accepted.ticket_id, "acme").customer_id == UUID(first.json["customer_id"])
+    again = api.get("/v1/tenants/acme/customers", query_string={"kind": "openid", "value": "o-1"}, headers=auth())
+    assert again.json["customer_id"] == first.json["customer_id"]
+    assert again.json["identities"] == {"wecom_external_userid": ["wm-1"], "unionid": ["u-1"], "openid": ["o-1"]}
+    assert api.post("/v1/tenants/acme/customers", headers=auth(), json={"unionid": "u-1"}).status_code == 200
+
+
+def test_a_second_channel_attaches_by_phone_and_the_region_comes_from_the_address(intake, api, settings):
+    h5 = api.post("/v1/tenants/acme/h5/submissions", json={
+        "submission_id": "h-1", "description": "洗衣机漏水",
+        "customer": {"name": "赵六", "phone": "136 0000 0000", "address": "广东省深圳市南山区粤海街道"}})
+    sidebar = api.post("/v1/tenants/acme/sidebar/tickets", headers=auth(), json={
+        "request_id": "r-1", "external_userid": "wm-9", "description": "再来一单", "staff": "lisi",
+        "customer": {"phone": "13600000000"}})
+    first = intake.get(UUID(h5.json["ticket_id"]), "acme")
+    assert sidebar.json["customer_id"] == str(first.customer_id)
+    assert first.region == "广东/深圳/南山"  # the tenant's own place name is deeper than the built-in city
+    by_sidebar = published(settings)[1]
+    assert by_sidebar.data["region"] == "广东/深圳/南山"  # no address given: the customer's
+    assert intake.customers.get("acme", first.customer_id).identities["wecom_external_userid"] == ["wm-9"]
+
+
+def test_concurrent_first_contacts_of_one_person_make_one_customer(intake):
+    def first_contact(n: int):
+        return intake.submit("acme", "h5", f"race-{n}", {"phone": "13900000000", "name": f"n{n}"}, "报修")
+
+    with ThreadPoolExecutor(8) as pool:
+        accepted = list(pool.map(first_contact, range(16)))
+    assert all(a.created for a in accepted)
+    assert len({intake.get(a.ticket_id, "acme").customer_id for a in accepted}) == 1
+    assert recorded(intake, Customer.Registered) == 1 and recorded(intake, IdentityClaim.Claimed) == 1
+
+
+# --- what they send about an open ticket ------------------------------------------------------
+
+def test_images_and_locations_go_to_the_open_ticket_and_not_to_a_closed_one(intake, api, settings):
+    staff = workflow.web_app(settings).test_client()
+    followers = [bootstrap.follower(settings), workflow.follower(settings)]
+    send(api, wecom_message("空调报修", msg_id="7001"))
+    ticket = ticket_id("acme", "wecom", "7001")
+    drain(*followers)  # workflow opened it and intake heard so
+
+    for _ in range(2):  # WeCom retries: the same picture once
+        assert ticket_number(ticket) in send(api, image("8001"))
+    assert ticket_number(ticket) in send(api, location("8002"))
+    attached = [e for e in published(settings) if e.type != "ticket.created"]
+    assert [(e.type, e.subject) for e in attached] == [("ticket.attachment_added", ticket),
+                                                         ("ticket.location_reported", ticket)]
+    assert all(validate_envelope(e) is e for e in attached)
+    assert attached[0].data["media_id"] == "media-1"
+
+    assert staff.post(f"/v1/tenants/acme/tickets/{ticket}/close", headers=STAFF).status_code == 200
+    drain(*followers)
+    assert "没有处理中的工单" in send(api, image("8003", media_id="media-3"))  # kept on the customer
+    assert len(published(settings)) == 3
+
+    seen = api.get(f"/v1/tenants/acme/tickets/{ticket}/customer", headers=auth()).json
+    assert seen["ticket"]["status"] == "closed"
+    assert [a["media_id"] for a in seen["ticket"]["attachments"]] == ["media-1"]
+    assert seen["ticket"]["location"]["label"] == "广东省深圳市南山区科技园"
+    assert [k["media_id"] for k in seen["customer"]["kept"]] == ["media-3"]
+
+
+def test_with_no_ticket_a_location_is_kept_and_gives_the_next_ticket_its_region(intake, api, settings):
+    assert "没有处理中的工单" in send(api, location("8101", label="浙江省杭州市西湖区"))
+    send(api, wecom_message("热水器报修", msg_id="7101"))
+    assert published(settings)[-1].data["region"] == "浙江/杭州"
+
+
+# --- the chat sidebar and opportunities ----------------------------------------------------------
+
+def test_the_sidebar_raises_a_ticket_for_an_external_contact_once(intake, api, settings):
+    body = {"request_id": "r-7", "external_userid": "wm-7", "description": "空调报修：不制冷", "staff": "lisi"}
+    first = api.post("/v1/tenants/acme/sidebar/tickets", headers=auth(), json=body)
+    again = api.post("/v1/tenants/acme/sidebar/tickets", headers=auth(), json=body)
+    assert (first.status_code, again.status_code) == (201, 200) and first.json == {**again.json, "created": True}
+    customer = intake.customers.by_identity("acme", "wecom_external_userid", "wm-7")
+    assert first.json["customer_id"] == str(customer.id)
+    [created] = published(settings)
+    assert (created.data["channel"], created.data["template"]) == ("wecom_sidebar", "repair")  # the WeCom keyword
+    bad = api.post("/v1/tenants/acme/sidebar/tickets", headers=auth(), json={"request_id": "r-8"})
+    assert bad.status_code == 400
+    assert {"external_userid", "description", "staff"} <= set(bad.json["error"]["details"]["fields"])
+
+
+def test_opportunities_are_opened_moved_won_and_lost(intake, api, settings):
+    ticket = UUID(api.post("/v1/tenants/acme/sidebar/tickets", headers=auth(), json={
+        "request_id": "r-1", "external_userid": "wm-1", "description": "安装", "staff": "lisi"}).json["ticket_id"])
+    customer = intake.get(ticket, "acme").customer_id
+    base = f"/v1/tenants/acme/customers/{customer}/opportunities"
+    made = api.post(base, headers=auth(), json={"title": "年度保养合同", "amount": "1200.50", "by": "lisi"})
+    assert made.status_code == 201 and (made.json["stage"], made.json["amount"]) == ("lead", "1200.50")
+    other = api.post(base, headers=auth(), json={"title": "换新机", "by": "lisi"}).json["id"]
+    one = f"{base}/{made.json['id']}"
+    assert api.patch(one, headers=auth(), json={"stage": "proposal", "by": "lisi"}).json["stage"] == "proposal"
+    assert api.post(f"{one}/win", headers=auth(), json={"by": "lisi"}).json["stage"] == "won"
+    late = api.post(f"{one}/lose", headers=auth(), json={"reason": "太贵", "by": "lisi"})
+    assert late.status_code == 409 and late.json["error"]["code"] == "conflict"
+    assert api.post(f"{base}/nope/win", headers=auth(), json={"by": "lisi"}).status_code == 404
+    assert api.patch(one, headers=auth(), json={"stage": "won", "by": "lisi"}).status_code == 400
+
+    drain(bootstrap.follower(settings))
+    seen = api.get(f"/v1/tenants/acme/tickets/{ticket}/customer", headers=auth()).json
+    assert [o["id"] for o in seen["open_opportunities"]] == [other] and seen["past_tickets"] == []
+
+
+# --- API keys -------------------------------------------------------------------------------
+
+def test_the_rest_api_needs_a_current_key_of_the_tenant(intake, api):
+    intake.administer(KeyRing, "other", lambda ring: ring.issue("k2", "console", compose("k2", "theirs")))
+    intake.administer(KeyRing, "acme", lambda ring: (ring.issue("k3", "old", compose("k3", "old")), ring.revoke("k3")))
+    refused = [
+        api.get("/v1/tenants/acme/customers?kind=phone&value=1"),  # no key
+        api.get("/v1/tenants/acme/customers?kind=phone&value=1", headers=auth(compose("k1", "wrong-secret"))),
+        api.get("/v1/tenants/acme/customers?kind=phone&value=1", headers=auth(compose("k3", "old"))),  # revoked
+        api.get("/v1/tenants/acme/customers?kind=phone&value=1", headers=auth(compose("k2", "theirs"))),  # other tenant
+        api.get("/v1/tenants/nobody/customers?kind=phone&value=1", headers=auth()),  # no such tenant
+        api.get("/v1/tenants/NO!/customers?kind=phone&value=1", headers=auth()),
+        api.get("/v1/tenants/acme/customers?kind=phone&value=1", headers={"Authorization": f"Basic {KEY}"}),
+    ]
+    assert {(r.status_code, r.json["error"]["code"], r.headers["WWW-Authenticate"]) for r in refused} == {
+        (401, "unauthorized", 'Bearer realm="scrm"')}
+    assert len({r.data for r in refused}) == 1  # nothing tells a missing tenant from a wrong key
+    assert api.get("/v1/tenants/acme/customers?kind=phone&value=1", headers=auth()).status_code == 404
+    intake.administer(KeyRing, "acme", lambda ring: ring.revoke("k1"))
+    assert api.get("/v1/tenants/acme/customers?kind=phone&value=1", headers=auth()).status_code == 401

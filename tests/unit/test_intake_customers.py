@@ -1,0 +1,129 @@
+"""The customer directory's pure parts: regions from addresses, API keys, the Customer aggregate
+and the policy that follows tickets. No I/O."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from uuid import uuid4
+
+import pytest
+
+from shared.envelope import Envelope
+from shared.errors import Conflict, Invalid, NotFound
+
+from services.intake.customers import Customer, claim_id, identities_of, profile_of
+from services.intake.domain import Submission
+from services.intake.keys import KeyRing, compose, key_id_of
+from services.intake.policies import customer_policy
+from services.intake.regions import RegionNames, locate
+
+
+@pytest.mark.parametrize("address, region", [
+    ("广东省深圳市南山区粤海街道", "广东/深圳"),
+    ("深圳南山科技园", "广东/深圳"),  # a city alone names its province too
+    ("北京市朝阳区建国路", "北京"),
+    ("吉林省长春市朝阳区", "吉林/长春"),  # 吉林 is a city as well: the name further on wins
+    ("浙江省", "浙江"),
+    ("火星基地一号", None),
+    ("", None),
+])
+def test_the_region_is_the_most_specific_place_an_address_names(address, region):
+    assert locate(address) == region
+
+
+def test_a_tenants_own_place_names_come_on_top_of_the_built_in_ones():
+    names = RegionNames(tenant="acme")
+    names.add("南山", "广东/深圳/南山")
+    assert locate("广东省深圳市南山区", names.names) == "广东/深圳/南山"
+    assert locate("广东省深圳市福田区", names.names) == "广东/深圳"
+    for bad in ("广东//深圳", "广 东", ""):
+        with pytest.raises(Invalid):
+            names.add("福田", bad)
+    names.remove("南山")
+    assert names.names == {}
+
+
+def test_an_api_key_is_admitted_by_its_digest_until_it_is_revoked():
+    ring = KeyRing(tenant="acme")
+    key = compose("a1b2", "s3cret_with_underscores")
+    ring.issue("a1b2", "console", key)
+    assert key_id_of(key) == "a1b2" and key not in repr(ring.keys)  # only the digest is kept
+    assert ring.admits(key)
+    assert not ring.admits(compose("a1b2", "other"))
+    assert not ring.admits(compose("zzzz", "s3cret_with_underscores"))
+    assert not ring.admits("Bearer nonsense") and not ring.admits("")
+    with pytest.raises(Invalid):
+        ring.issue("a1b2", "again", key)  # ids are never reused
+    ring.revoke("a1b2")
+    assert not ring.admits(key) and ring.keys["a1b2"].revoked
+    with pytest.raises(NotFound):
+        ring.revoke("nope")
+
+
+def test_identities_are_read_in_match_order_and_phones_are_normalised():
+    contact = {"openid": "o-1", "phone": "138-0013 8000", "unionid": "u-1", "name": "张三", "address": "上海"}
+    assert identities_of(contact) == [("unionid", "u-1"), ("phone", "13800138000"), ("openid", "o-1")]
+    assert profile_of(contact) == {"name": "张三", "address": "上海"}
+    assert claim_id("acme", "phone", "1") != claim_id("other", "phone", "1") != claim_id("acme", "openid", "1")
+
+
+def customer_with_ticket():
+    customer = Customer.register("acme", "wecom", [("wecom_userid", "zhangsan")], {})
+    ticket = uuid4()
+    customer.link_ticket(ticket, "wecom", "空调报修", "repair", None)
+    return customer, ticket
+
+
+def test_media_goes_to_the_newest_open_ticket_once_per_message_else_is_kept():
+    customer, ticket = customer_with_ticket()
+    assert customer.receive_image("wecom", "m1", "media-1", None) == ticket  # received: open already
+    assert customer.receive_image("wecom", "m1", "media-1", None) == ticket  # a retry records nothing
+    customer.ticket_status(ticket, "closed")
+    assert customer.receive_location("wecom", "m2", 22.5, 113.9, "深圳") is None
+    names = [type(e).__name__ for e in customer.collect_events()]
+    assert names == ["Registered", "TicketLinked", "AttachmentAdded", "TicketStatusReported", "MediaKept"]
+    assert customer.last_location == "深圳" and [m["message_id"] for m in customer.media_of(ticket)] == ["m1"]
+
+
+def test_opportunities_move_through_stages_until_won_or_lost():
+    customer, _ = customer_with_ticket()
+    customer.create_opportunity("o1", "保养合同", "99.5", "lead", "lisi")
+    customer.create_opportunity("o1", "保养合同", "99.5", "lead", "lisi")  # the same request again
+    customer.move_opportunity("o1", "negotiation", "lisi")
+    customer.lose_opportunity("o1", "预算不足", "lisi")
+    assert customer.opportunities["o1"].to_dict() == {"id": "o1", "title": "保养合同", "amount": "99.5",
+                                                      "stage": "lost", "open": False, "reason": "预算不足"}
+    with pytest.raises(Conflict):
+        customer.win_opportunity("o1", "lisi")
+    with pytest.raises(Invalid):
+        customer.create_opportunity("o2", "x", "-1", "lead", "lisi")
+    with pytest.raises(Invalid):
+        customer.create_opportunity("o3", "x", None, "won", "lisi")  # opened at an open stage only
+
+
+class FakeUnitOfWork:
+    def __init__(self, *aggregates):
+        self.aggregates = {a.id: a for a in aggregates}
+
+    def get(self, id_):
+        return self.aggregates.get(id_)
+
+
+def envelope(type_: str, subject, **data) -> Envelope:
+    return Envelope(id=uuid4(), source="scrm/test", type=type_, subject=subject, tenant="acme", data=data,
+                    time=datetime.now(timezone.utc))
+
+
+def test_the_policy_links_the_ticket_and_follows_its_status_whichever_stream_comes_first():
+    customer = Customer.register("acme", "h5", [("phone", "139")], {"name": "旧名"})
+    submission = Submission(tenant="acme", channel="h5", submission_id="s1", customer={"phone": "139", "name": "新名"},
+                            description="漏水", template="default", route={"by": "default"}, customer_id=customer.id)
+    uow = FakeUnitOfWork(customer, submission)
+    customer_policy(envelope("ticket.opened", submission.id), uow)  # before intake's own ticket.created
+    assert customer.tickets[submission.id].status == "open"
+    customer_policy(envelope("ticket.created", submission.id), uow)
+    assert customer.profile == {"name": "新名"}
+    customer_policy(envelope("ticket.transitioned", submission.id, status="cancelled"), uow)
+    customer_policy(envelope("ticket.assigned", submission.id), uow)  # not about being open
+    customer_policy(envelope("ticket.opened", uuid4()), uow)  # not intake's: ignored
+    assert customer.tickets[submission.id].status == "cancelled" and customer.open_ticket is None
