@@ -15,6 +15,7 @@ from shared.errors import NotFound
 
 from services.intake import customer_api, ticket_api
 from services.intake.application import IntakeApplication
+from services.intake.auth import guard
 from services.intake.channels import callback
 from services.intake.channels.official_account import OfficialAccountServer
 from services.intake.channels.wecom import WeCom
@@ -87,19 +88,23 @@ def create_app(intake: IntakeApplication, clock: Callable[[], float] = time.time
                  body=H5Submission, responses={201: TicketAccepted, 200: "Already accepted: same ticket",
                                                400: "Invalid fields", 415: "Not JSON", 503: "Retry later"})
 
+    # Look-ups show the customer: for the console and ops, with one of the tenant's API keys.
     @app.get("/v1/tenants/<tenant>/tickets/<uuid:ticket_id>")
+    @guard(app, intake)
     def ticket(tenant: str, ticket_id: UUID):
         return jsonify(_view(intake.get(ticket_id, _tenant(tenant))))
 
     web.document(app, "get", "/v1/tenants/{tenant}/tickets/{ticket_id}", "The submission behind a ticket",
-                 responses={200: SubmissionView, 404: "Not found"})
+                 responses={200: SubmissionView, 401: "No valid API key", 404: "Not found"})
 
     @app.get("/v1/tenants/<tenant>/channels/<channel>/messages/<path:message_id>")
+    @guard(app, intake)
     def by_message(tenant: str, channel: str, message_id: str):
         return jsonify(_view(intake.submission(_tenant(tenant), channel, message_id)))
 
     web.document(app, "get", "/v1/tenants/{tenant}/channels/{channel}/messages/{message_id}",
-                 "The ticket created from a channel's message", responses={200: SubmissionView, 404: "Not found"})
+                 "The ticket created from a channel's message",
+                 responses={200: SubmissionView, 401: "No valid API key", 404: "Not found"})
     return app
 
 

@@ -10,7 +10,7 @@ import requests
 from shared.contracts import ticket_number
 from tests.support.platform import Platform
 from tests.support.servers import wait_for
-from tests.support.wecom import scrm, send, send_text, set_up
+from tests.support.wecom import send, send_text, set_up
 
 pytestmark = pytest.mark.e2e
 
@@ -18,9 +18,9 @@ pytestmark = pytest.mark.e2e
 def test_a_picture_sent_after_a_text_is_added_to_the_ticket_workflow_opened(tmp_path):
     with Platform(tmp_path / "data") as platform:
         set_up(platform)
-        key = scrm(platform, "create", "acme", "--name", "e2e", group="api-key")["key"]
+        key = platform.api_key("acme")
         _, reply = send_text(platform, "空调报修：不制冷", "990101", sender="wangwu")
-        ticket_id = platform.get("intake", "/v1/tenants/acme/channels/wecom/messages/990101").json()["ticket_id"]
+        ticket_id = platform.look_up("/v1/tenants/acme/channels/wecom/messages/990101").json()["ticket_id"]
         assert ticket_number_of(ticket_id) in reply
         platform.wait_for_ticket(ticket_id)  # workflow opened it
 

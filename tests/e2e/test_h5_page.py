@@ -86,7 +86,7 @@ def test_a_form_page_filled_in_chromium_opens_the_ticket_with_its_values(tmp_pat
         number = field(By.ID, "result").text.split("工单号")[-1].strip()
         submission_id = field(By.ID, "form").get_attribute("data-submission-id")
 
-        found = platform.get("intake", f"/v1/tenants/acme/channels/h5/messages/{submission_id}").json()
+        found = platform.look_up(f"/v1/tenants/acme/channels/h5/messages/{submission_id}").json()
         assert found["number"] == number and found["template"] == "aircon"
         ticket = platform.wait_for_ticket(found["ticket_id"])
         assert (ticket["template"], ticket["node"], ticket["handler"]) == ("aircon", "handle", "tech-1")

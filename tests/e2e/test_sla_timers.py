@@ -52,7 +52,7 @@ def test_a_pending_timer_fires_exactly_once_after_the_worker_is_killed(tmp_path)
         scrm(platform, "route", "acme", "--channel", "wecom", "--keyword", "投诉", "--template", "hotline")
 
         send_text(platform, "我要投诉，师傅没来", "880001")
-        ticket_id = platform.get("intake", "/v1/tenants/acme/channels/wecom/messages/880001").json()["ticket_id"]
+        ticket_id = platform.look_up("/v1/tenants/acme/channels/wecom/messages/880001").json()["ticket_id"]
         ticket = platform.wait_for_ticket(ticket_id)
         (clock,) = ticket["nodes"][0]["sla"]
         assert (clock["kind"], clock["target"], clock["next"]["timer"]) == ("response", "20s", "warn")

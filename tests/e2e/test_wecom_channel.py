@@ -30,7 +30,7 @@ def test_a_wecom_text_becomes_a_ticket_that_workflow_opens(tmp_path):
             replies.append(reply)
         assert replies[0] == replies[1]
 
-        view = platform.get("intake", "/v1/tenants/acme/channels/wecom/messages/880001").json()
+        view = platform.look_up("/v1/tenants/acme/channels/wecom/messages/880001").json()
         assert view["template"] == "repair" and view["number"] in replies[0]
         assert view["number"] == ticket_number(UUID(view["ticket_id"]))
         ticket = platform.wait_for_ticket(view["ticket_id"])

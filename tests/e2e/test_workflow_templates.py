@@ -44,7 +44,7 @@ def test_a_refund_routed_from_chat_runs_on_the_published_template(tmp_path):
             assert answer.status_code == 200, answer.text
 
         send_text(platform, "我要退款，订单 JD12345678", "990001")
-        ticket_id = platform.get("intake", "/v1/tenants/acme/channels/wecom/messages/990001").json()["ticket_id"]
+        ticket_id = platform.look_up("/v1/tenants/acme/channels/wecom/messages/990001").json()["ticket_id"]
         ticket = platform.wait_for_ticket(ticket_id)
         assert (ticket["template"], ticket["node"], ticket["handler"]) == ("refund", "apply", "role:customer_service")
 

@@ -20,6 +20,7 @@ from shared.outbox import OutboxReader
 from services.intake import bootstrap
 from services.intake.api import create_app
 from services.intake.domain import ticket_id
+from services.intake.keys import KeyRing, compose
 from services.intake.outbox import OUTBOX
 
 # Tencent's WeCom sample (github.com/sbzhu/weworkapi_python, callback/Sample.py): the
@@ -146,7 +147,10 @@ def test_wecom_message_from_tencents_sample_becomes_a_ticket_and_the_reply_names
                              "route": {"by": "default"}}
     assert intake.customers.by_identity("acme", "wecom_userid", "ChenJiaShun").id == UUID(customer_id)
     assert validate_envelope(envelope) is envelope
-    view = c.get("/v1/tenants/acme/channels/wecom/messages/1456453720").json
+    look_up = "/v1/tenants/acme/channels/wecom/messages/1456453720"
+    assert c.get(look_up).status_code == 401  # it shows the customer: for holders of the tenant's keys
+    intake.administer(KeyRing, "acme", lambda ring: ring.issue("k1", "ops", compose("k1", "ops-secret")))
+    view = c.get(look_up, headers={"Authorization": f"Bearer {compose('k1', 'ops-secret')}"}).json
     assert (view["ticket_id"], view["number"]) == (str(expected), ticket_number(expected))
 
 

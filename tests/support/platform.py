@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import signal
 import socket
@@ -54,6 +55,7 @@ class Platform:
         if kafka_bootstrap:
             self.env["SCRM_KAFKA_BOOTSTRAP"] = kafka_bootstrap
         self.process: subprocess.Popen | None = None
+        self._keys: dict[str, str] = {}
         self.urls: dict[str, str] = {}
         self.log_path = data_dir / "platform.log"
 
@@ -116,6 +118,20 @@ class Platform:
 
     def get(self, service: str, path: str) -> requests.Response:
         return requests.get(self.urls[service] + path, timeout=10)
+
+    def api_key(self, tenant: str = "acme") -> str:
+        """A REST API key of `tenant`, made once, as an operator would: `scrm intake api-key create`."""
+        if tenant not in self._keys:
+            made = subprocess.run([sys.executable, "-m", "services", "intake", "api-key", "create", tenant,
+                                   "--name", "tests"], env=self.env, capture_output=True, text=True, timeout=60)
+            assert made.returncode == 0, made.stderr
+            self._keys[tenant] = json.loads(made.stdout)["key"]
+        return self._keys[tenant]
+
+    def look_up(self, path: str, tenant: str = "acme") -> requests.Response:
+        """GET from intake's REST API (ticket and customer look-ups), with the tenant's key."""
+        return requests.get(self.urls["intake"] + path, headers={"Authorization": f"Bearer {self.api_key(tenant)}"},
+                            timeout=10)
 
     def post(self, service: str, path: str, **kwargs) -> requests.Response:
         return requests.post(self.urls[service] + path, timeout=10, **kwargs)
