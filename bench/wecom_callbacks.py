@@ -53,6 +53,8 @@ def bare_app():
     from services.intake.tenant import ChannelSettings
 
     class Unrecorded:
+        customers = None  # the customer REST routes are registered, never called here
+
         def __init__(self):
             self.settings = ChannelSettings(tenant="acme")
             self.settings.configure_wecom(token=TOKEN, aes_key=AES_KEY, corp_id=CORP_ID, agent_id=AGENT_ID)
