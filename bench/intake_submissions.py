@@ -30,10 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-import requests  # noqa: E402
 
+from bench.gunicorn_servers import serve  # noqa: E402
 from tests.support.platform import free_port_block  # noqa: E402
-from tests.support.servers import DURABLE, Postgres, wait_for  # noqa: E402
+from tests.support.servers import DURABLE, Postgres  # noqa: E402
 
 PATH = "/v1/tenants/acme/h5/submissions"
 WARM_UP = 4  # seconds of load before measuring
@@ -54,21 +54,6 @@ def bare_app():
         return jsonify(ticket_id="00000000-0000-0000-0000-000000000000", created=True), 201
 
     return app
-
-
-def serve(command: list[str], port: int, args, env: dict[str, str]) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, *command, "--bind", f"127.0.0.1:{port}", "--workers",
-                                str(args.workers), "--threads", str(args.threads)],
-                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(lambda: _up(port), 30, message=f"server on {port} did not start")
-    return process
-
-
-def _up(port: int) -> bool:
-    try:
-        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok
-    except requests.RequestException:
-        return False
 
 
 def load(port: int, connections: int, seconds: int, run_id: str) -> dict:

@@ -30,12 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-import requests  # noqa: E402
 import xmltodict  # noqa: E402
 from wechatpy.enterprise.crypto import WeChatCrypto  # noqa: E402
 
+from bench.gunicorn_servers import serve  # noqa: E402
 from tests.support.platform import free_port_block  # noqa: E402
-from tests.support.servers import DURABLE, Postgres, wait_for  # noqa: E402
+from tests.support.servers import DURABLE, Postgres  # noqa: E402
 
 TOKEN, AES_KEY, CORP_ID, AGENT_ID = "benchToken42", "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt", "ww-bench", "1000002"
 PATH = "/v1/tenants/acme/wecom/callback"
@@ -81,21 +81,6 @@ def messages(count: int, run_id: str, out: Path) -> Path:
             f.write(f"{query}\t<xml><ToUserName>{CORP_ID}</ToUserName><Encrypt>{sent['Encrypt']}</Encrypt>"
                     f"<AgentID>{AGENT_ID}</AgentID></xml>\n")
     return out
-
-
-def serve(command: list[str], port: int, args, env: dict[str, str]) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, *command, "--bind", f"127.0.0.1:{port}", "--workers",
-                                str(args.workers), "--threads", str(args.threads)],
-                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(lambda: _up(port), 30, message=f"server on {port} did not start")
-    return process
-
-
-def _up(port: int) -> bool:
-    try:
-        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok
-    except requests.RequestException:
-        return False
 
 
 def load(port: int, connections: int, seconds: int, bodies: Path) -> dict:
