@@ -14,7 +14,7 @@ from shared.contracts import ticket_number
 from shared.errors import Invalid
 
 from services.intake.application import IntakeApplication
-from services.intake.auth import guard
+from services.intake.api.auth import guard
 from services.intake.customers import IDENTITIES, Customer
 from services.intake.opportunities import STAGES
 

@@ -13,8 +13,8 @@ from shared import web
 from shared.contracts import DEFAULT_TEMPLATE, PHONE, ticket_number
 
 from services.intake.application import IntakeApplication
-from services.intake.auth import guard
-from services.intake.customer_api import DENIED, CustomerView, OpportunityView, customer_view, media_view
+from services.intake.api.auth import guard
+from services.intake.api.customers import DENIED, CustomerView, OpportunityView, customer_view, media_view
 from services.intake.tenant import Routed
 
 SIDEBAR = "wecom_sidebar"  # the channel in ticket ids and in ticket.created

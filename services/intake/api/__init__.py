@@ -1,4 +1,5 @@
-"""Intake's HTTP adapter: the H5 form channel, the chat channels' callbacks, look-ups."""
+"""Intake's HTTP adapter: the H5 submissions and the chat channels' callbacks here; the REST API for the
+console and other systems (customers, opportunities, sidebar tickets; API keys: auth.py) beside it."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from shared import web
 from shared.contracts import PHONE, Customer, ticket_number
 from shared.errors import NotFound
 
-from services.intake import customer_api, ticket_api
+from services.intake.api import customers as customer_api
+from services.intake.api import tickets as ticket_api
+from services.intake.api.auth import guard
 from services.intake.application import IntakeApplication
-from services.intake.auth import guard
 from services.intake.channels import callback
 from services.intake.channels.official_account import OfficialAccountServer
 from services.intake.channels.wecom import WeCom
