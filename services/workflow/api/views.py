@@ -1,4 +1,5 @@
-"""Read models over HTTP: the ticket list with filters, kanban by node, my tickets, the dashboard.
+"""Read models over HTTP: the ticket list with filters, kanban by node, my tickets, the overdue list,
+the dashboard.
 
 They read the projection (services/workflow/readmodels/), brought up to date with the log first,
 so a reader sees their own last action."""
@@ -33,6 +34,8 @@ class ListQuery(Period):
     region = fields.String(**_text)
     template = fields.String(**_text)
     customer = fields.String(metadata={"description": "Any identifier of the customer"}, **_text)
+    overdue = fields.Boolean(metadata={"description": "Open with a recorded SLA breach, or a running deadline "
+                                                      "at or before now (true); or not (false)"})
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     offset = fields.Integer(load_default=0, validate=validate.Range(0, 1_000_000))
 
@@ -54,6 +57,8 @@ class Card(Schema):
     created_at = fields.String()
     closed_at = fields.String()
     values = fields.Dict(metadata={"description": "The field values the viewer may see"})
+    sla = fields.Dict(metadata={"description": "deadline (the earliest running one), overdue, and the running "
+                                               "clocks: node, clock, deadline (none while paused), breached"})
 
 
 class Page(Schema):
@@ -68,6 +73,9 @@ class Figures(Schema):
     open = fields.Integer()
     completion_rate = fields.Float(allow_none=True)
     duration_seconds = fields.Dict(metadata={"description": "p50, p90, p95 of created → closed"})
+    sla = fields.Dict(metadata={"description": "SLA clocks on_time (met by their deadline) and missed (met late "
+                                               "or breached)"})
+    sla_compliance = fields.Float(allow_none=True, metadata={"description": "on_time / (on_time + missed)"})
 
 
 class Dashboard(Schema):
@@ -85,15 +93,18 @@ def _filters(args: dict) -> Filters:
 
 def register(app: Flask, workflow: WorkflowApplication) -> None:
     projector = Projector(workflow)
-    reader = Reader(projector.store, workflow.template)
+    reader = Reader(projector.store, workflow.template, workflow.clock)
     base, doc = "/v1/tenants/<tenant>", "/v1/tenants/{tenant}"
 
     def viewer(tenant: str, user: str | None):
         return workflow.staff(tenant).member(user) if user else None
 
-    def page(tenant: str, args: dict, handlers: list[str] | None, user: str | None):
+    def page(tenant: str, args: dict, handlers: list[str] | None, user: str | None, overdue_list: bool = False):
         projector.catch_up()
-        total, rows = reader.rows(tenant, _filters(args), handlers, args["limit"], args["offset"])
+        if overdue_list:
+            total, rows = reader.overdue(tenant, _filters(args), args["limit"], args["offset"])
+        else:
+            total, rows = reader.rows(tenant, _filters(args), handlers, args["limit"], args["offset"])
         member = viewer(tenant, user)
         return jsonify(total=total, tickets=[reader.card(r, member) for r in rows])
 
@@ -115,6 +126,14 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
                  "The open tickets the caller (X-Staff-Id) handles, by name or through a role or department pool",
                  query=ListQuery, responses={200: Page, 400: "Invalid filters", 401: "No staff id"})
 
+    @app.get(base + "/overdue")
+    def overdue(tenant: str):
+        return page(tenant, web.query_args(ListQuery()), None, viewer_id(), overdue_list=True)
+
+    web.document(app, "get", f"{doc}/overdue",
+                 "Open tickets with a breached or passed SLA deadline, the oldest deadline first, filtered",
+                 query=ListQuery, responses={200: Page, 400: "Invalid filters"})
+
     @app.get(base + "/kanban")
     def kanban(tenant: str):
         args = web.query_args(KanbanQuery())
@@ -134,5 +153,6 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
         return jsonify(reader.dashboard(tenant, _filters(args)))
 
     web.document(app, "get", f"{doc}/dashboard",
-                 "Created, completed, completion rate and duration percentiles, in all, per region and per template",
+                 "Created, completed, completion rate, duration percentiles and SLA compliance, in all, per region "
+                 "and per template",
                  query=Period, responses={200: Dashboard, 400: "Invalid period"})

@@ -9,8 +9,11 @@ from typing import Callable
 
 import structlog
 
+from eventsourcing.utils import get_topic
+
 from shared.eventstore import ServiceApplication
 
+from services.workflow.domain import Ticket
 from services.workflow.readmodels.rows import fold
 from services.workflow.readmodels.store import Moved, ViewStore
 from services.workflow.workload import ticket_topics
@@ -19,11 +22,21 @@ PAGE = 500
 log = structlog.get_logger()
 
 
+def sla_topics() -> list[str]:
+    """Every SLA clock event (started, met, paused, resumed, fired): deadlines and compliance."""
+    found, todo = [], [Ticket.SlaEvent]
+    while todo:
+        cls = todo.pop()
+        found.append(get_topic(cls))
+        todo += cls.__subclasses__()
+    return sorted(found)
+
+
 class Projector:
     def __init__(self, app: ServiceApplication):
         self.app = app
         self.store = ViewStore(app.recorder.datastore)
-        self._topics = ticket_topics()
+        self._topics = ticket_topics() + sla_topics()
 
     def step(self) -> int:
         """Fold the next page of the log; how many events it held (0: the view is up to date)."""

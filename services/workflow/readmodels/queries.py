@@ -1,4 +1,4 @@
-"""Reading the ticket rows: a filtered list, kanban by node, my tickets, dashboard figures.
+"""Reading the ticket rows: a filtered list, kanban by node, my tickets, overdue, dashboard figures.
 
 What a viewer sees of a row is decided here, by the same rule as a ticket's own view: field values
 hidden at the nodes they look through never leave (views.visible_values).
@@ -12,6 +12,7 @@ from datetime import datetime
 from statistics import quantiles
 from typing import Any, Callable
 
+from services.workflow.readmodels import deadlines
 from services.workflow.readmodels.rows import Row, current_handlers
 from services.workflow.readmodels.store import ViewStore
 from services.workflow.staff import Member
@@ -21,6 +22,9 @@ from services.workflow.views import visible_values
 Templates = Callable[[str, str, int], Template]  # (tenant, key, version) -> that version
 COLUMNS = {"status": "status", "template": "template", "region": "region"}  # filter -> column
 KEYS = ("node", "handler", "customer")  # filters through ticket_row_keys
+# Open, with a recorded breach or a running deadline at or before now (deadlines.py says why both).
+OVERDUE = "(r.status = 'open' AND (r.sla_breached > 0 OR (r.sla_deadline IS NOT NULL AND r.sla_deadline <= ?)))"
+NEWEST, OLDEST_DEADLINE = "r.created_at DESC, r.ticket_id", "r.sla_deadline, r.ticket_id"
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class Filters:
     customer: str | None = None
     created_from: str | None = None  # ISO 8601, inclusive
     created_to: str | None = None  # exclusive
+    overdue: bool | None = None
 
 
 def handles(handler: str, member: Member) -> bool:
@@ -43,13 +48,17 @@ def handles(handler: str, member: Member) -> bool:
 
 
 class Reader:
-    def __init__(self, store: ViewStore, templates: Templates):
+    def __init__(self, store: ViewStore, templates: Templates, clock: Callable[[], datetime]):
         self._store = store
         self._templates = templates
+        self._clock = clock  # the application's: "overdue" is as of the same now that fires the timers
+
+    def _now(self) -> str:
+        return deadlines.utc(self._clock())
 
     def rows(self, tenant: str, filters: Filters, handlers: list[str] | None = None, limit: int = 100,
-             offset: int = 0) -> tuple[int, list[Row]]:
-        """Matching rows, newest first, and how many match in all. `handlers`: any of them (my tickets)."""
+             offset: int = 0, order: str = NEWEST) -> tuple[int, list[Row]]:
+        """Matching rows (newest first) and how many match in all. `handlers`: any of them (my tickets)."""
         where, params = ["r.tenant = ?"], [tenant]
         for name, column in COLUMNS.items():
             if getattr(filters, name) is not None:
@@ -69,11 +78,19 @@ class Reader:
             if bound is not None:
                 where.append(f"r.created_at {op} ?")
                 params.append(bound)
+        if filters.overdue is not None:
+            where.append(OVERDUE if filters.overdue else f"NOT {OVERDUE}")
+            params.append(self._now())
         clause = " AND ".join(where)
         total = self._store.query(f"SELECT COUNT(*) AS n FROM {{p}}ticket_rows r WHERE {clause}", params)[0]["n"]
         found = self._store.query(f"SELECT r.row FROM {{p}}ticket_rows r WHERE {clause} "
-                                  f"ORDER BY r.created_at DESC, r.ticket_id LIMIT ? OFFSET ?", [*params, limit, offset])
+                                  f"ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset])
         return int(total), [json.loads(r["row"]) for r in found]
+
+    def overdue(self, tenant: str, filters: Filters, limit: int = 100, offset: int = 0) -> tuple[int, list[Row]]:
+        """The overdue tickets, the oldest deadline first."""
+        return self.rows(tenant, Filters(**{**vars(filters), "overdue": True}), limit=limit, offset=offset,
+                         order=OLDEST_DEADLINE)
 
     def card(self, row: Row, viewer: Member | None) -> dict[str, Any]:
         """A row as `viewer` may see it."""
@@ -84,7 +101,14 @@ class Reader:
                                           "channel", "customer", "description", "created_at", "updated_at",
                                           "closed_at")} | {
             "handlers": {n: row["handlers"][n] for n in row["nodes"] if n in row["handlers"]},
-            "current_handlers": current_handlers(row), "values": values}
+            "current_handlers": current_handlers(row), "values": values, "sla": self._sla(row)}
+
+    def _sla(self, row: Row) -> dict[str, Any]:
+        sla, now = row["sla"], self._now()
+        deadline = deadlines.earliest(sla)
+        late = bool(deadlines.breached(sla)) or (deadline is not None and deadline <= now)
+        return {"deadline": deadline, "overdue": row["status"] == "open" and late,
+                "clocks": [{k: c[k] for k in ("node", "clock", "deadline", "breached")} for c in sla["running"]]}
 
     def kanban(self, tenant: str, template: Template, filters: Filters, viewer: Member | None,
                per_column: int = 50) -> list[dict[str, Any]]:
@@ -98,29 +122,35 @@ class Reader:
         return columns
 
     def dashboard(self, tenant: str, filters: Filters) -> dict[str, Any]:
-        """Created, completed, completion rate and duration percentiles, per region and per template."""
+        """Created, completed, completion rate, duration percentiles and SLA compliance, per region and per
+        template."""
         clause, params = "tenant = ?", [tenant]
         for bound, op in ((filters.created_from, ">="), (filters.created_to, "<")):
             if bound is not None:
                 clause += f" AND created_at {op} ?"
                 params.append(bound)
-        found = self._store.query(f"SELECT region, template, status, created_at, closed_at FROM {{p}}ticket_rows "
-                                  f"WHERE {clause}", params)
-        facts = [(r["region"] or "", r["template"], r["status"], r["created_at"], r["closed_at"]) for r in found]
+        found = self._store.query(f"SELECT region, template, status, created_at, closed_at, sla_on_time, sla_missed "
+                                  f"FROM {{p}}ticket_rows WHERE {clause}", params)
+        facts = [(r["region"] or "", r["template"], r["status"], r["created_at"], r["closed_at"],
+                  int(r["sla_on_time"]), int(r["sla_missed"])) for r in found]
         return {"total": figures(facts),
                 "by_region": {k: figures([f for f in facts if f[0] == k]) for k in sorted({f[0] for f in facts})},
                 "by_template": {k: figures([f for f in facts if f[1] == k]) for k in sorted({f[1] for f in facts})}}
 
 
 def figures(facts: list[tuple]) -> dict[str, Any]:
-    """`facts`: (region, template, status, created_at, closed_at). Completed: closed (not cancelled)."""
+    """`facts`: (region, template, status, created_at, closed_at, clocks on time, clocks missed).
+    Completed: closed (not cancelled). SLA compliance: clocks kept / clocks decided (kept or missed)."""
     durations = sorted((datetime.fromisoformat(f[4]) - datetime.fromisoformat(f[3])).total_seconds()
                        for f in facts if f[2] == "closed" and f[4])
     created, completed = len(facts), len(durations)
+    on_time, missed = sum(f[5] for f in facts), sum(f[6] for f in facts)
     return {"created": created, "completed": completed, "cancelled": sum(f[2] == "cancelled" for f in facts),
             "open": sum(f[2] == "open" for f in facts),
             "completion_rate": round(completed / created, 4) if created else None,
-            "duration_seconds": percentiles(durations)}
+            "duration_seconds": percentiles(durations),
+            "sla": {"on_time": on_time, "missed": missed},
+            "sla_compliance": round(on_time / (on_time + missed), 4) if on_time + missed else None}
 
 
 def percentiles(durations: list[float]) -> dict[str, float | None]:

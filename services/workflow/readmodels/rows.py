@@ -12,6 +12,7 @@ from shared.views import plain
 
 from services.workflow.assignment import Assignment
 from services.workflow.domain import Ticket
+from services.workflow.readmodels import deadlines
 
 Row = dict[str, Any]
 
@@ -25,9 +26,13 @@ def fold(row: Row | None, event: Any) -> Row | None:
                 "nodes": _nodes(event.progress), "progress": plain(event.progress),
                 "handlers": {a["node"]: Assignment.from_dict(a).handler for a in event.assignments},
                 "region": event.region, "channel": event.channel, "customer": plain(event.customer),
-                "description": event.description, "created_at": at, "updated_at": at, "closed_at": None}
+                "description": event.description, "created_at": at, "updated_at": at, "closed_at": None,
+                "sla": deadlines.fresh()}
     if row is None:
         return None
+    if isinstance(event, Ticket.SlaEvent):
+        sla = deadlines.folded(row["sla"], type(event).__name__, event)
+        return None if sla is None else {**row, "updated_at": at, "sla": sla}
     row = {**row, "updated_at": at}
     if isinstance(event, Ticket.Assigned):
         row["handlers"] = {**row["handlers"], event.node: Assignment(event.node, event.kind, event.value, "").handler}

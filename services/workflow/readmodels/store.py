@@ -7,19 +7,23 @@ import json
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator
 
+from services.workflow.readmodels import deadlines
 from services.workflow.readmodels.rows import Row, current_handlers, customer_keys
 
 VIEW = "ticket_rows"  # the position's name
+SCHEMA, SCHEMA_KEY = 2, "ticket_rows.schema"  # 2: SLA columns. Another number: drop the rows, fold again
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS {p}ticket_rows (ticket_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, status TEXT NOT NULL,
-    template TEXT NOT NULL, region TEXT, created_at TEXT NOT NULL, closed_at TEXT, row TEXT NOT NULL);
+    template TEXT NOT NULL, region TEXT, created_at TEXT NOT NULL, closed_at TEXT,
+    sla_deadline TEXT, sla_breached INTEGER NOT NULL, sla_on_time INTEGER NOT NULL, sla_missed INTEGER NOT NULL,
+    row TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS ticket_rows_tenant ON {p}ticket_rows (tenant, created_at);
+CREATE INDEX IF NOT EXISTS ticket_rows_deadline ON {p}ticket_rows (tenant, sla_deadline);
 CREATE TABLE IF NOT EXISTS {p}ticket_row_keys (tenant TEXT NOT NULL, ticket_id TEXT NOT NULL, kind TEXT NOT NULL,
     value TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS ticket_row_keys_value ON {p}ticket_row_keys (tenant, kind, value);
-CREATE INDEX IF NOT EXISTS ticket_row_keys_ticket ON {p}ticket_row_keys (ticket_id);
-CREATE TABLE IF NOT EXISTS {p}view_positions (name TEXT PRIMARY KEY, position BIGINT NOT NULL)
+CREATE INDEX IF NOT EXISTS ticket_row_keys_ticket ON {p}ticket_row_keys (ticket_id)
 """
 
 
@@ -48,11 +52,22 @@ class ViewStore:
             return cursor.fetchall()
 
     def create_tables(self) -> None:
+        """The tables, once; rows of an older shape are dropped and the position goes back to 0, so the
+        projector folds the whole log again into the new shape (a read model is never migrated)."""
         with self._cursor(commit=True) as cursor:
+            cursor.execute(self._sql("CREATE TABLE IF NOT EXISTS {p}view_positions (name TEXT PRIMARY KEY, "
+                                     "position BIGINT NOT NULL)"))
+            cursor.execute(self._sql("SELECT position FROM {p}view_positions WHERE name = ?"), (SCHEMA_KEY,))
+            found = cursor.fetchall()
+            if not found or int(found[0]["position"]) != SCHEMA:
+                cursor.execute(self._sql("DROP TABLE IF EXISTS {p}ticket_row_keys"))
+                cursor.execute(self._sql("DROP TABLE IF EXISTS {p}ticket_rows"))
+                cursor.execute(self._sql("DELETE FROM {p}view_positions WHERE name IN (?, ?)"), (VIEW, SCHEMA_KEY))
             for statement in _TABLES.split(";"):
                 cursor.execute(self._sql(statement))
-            cursor.execute(self._sql("INSERT INTO {p}view_positions (name, position) SELECT ?, 0 WHERE NOT EXISTS "
-                                     "(SELECT 1 FROM {p}view_positions WHERE name = ?)"), (VIEW, VIEW))
+            for name, value in ((VIEW, 0), (SCHEMA_KEY, SCHEMA)):
+                cursor.execute(self._sql("INSERT INTO {p}view_positions (name, position) SELECT ?, ? WHERE NOT "
+                                         "EXISTS (SELECT 1 FROM {p}view_positions WHERE name = ?)"), (name, value, name))
 
     def position(self) -> int:
         found = self.query("SELECT position FROM {p}view_positions WHERE name = ?", (VIEW,))
@@ -79,8 +94,9 @@ class ViewStore:
                 marks = ", ".join("?" * len(chunk))
                 cursor.execute(self._sql(f"DELETE FROM {{p}}ticket_rows WHERE ticket_id IN ({marks})"), chunk)
                 cursor.execute(self._sql(f"DELETE FROM {{p}}ticket_row_keys WHERE ticket_id IN ({marks})"), chunk)
-            cursor.executemany(self._sql("INSERT INTO {p}ticket_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)"), [
+            cursor.executemany(self._sql(f"INSERT INTO {{p}}ticket_rows VALUES ({', '.join('?' * 12)})"), [
                 (r["id"], r["tenant"], r["status"], r["template"], r["region"], r["created_at"], r["closed_at"],
+                 deadlines.earliest(r["sla"]), deadlines.breached(r["sla"]), r["sla"]["on_time"], r["sla"]["missed"],
                  json.dumps(r, ensure_ascii=False, sort_keys=True)) for r in rows])
             keys = [(r["tenant"], r["id"], kind, value) for r in rows for kind, values in _keys(r) for value in values]
             if keys:
