@@ -424,28 +424,34 @@ class Ticket(Aggregate):
             raise Conflict(f"node {change.node!r} cannot be skipped: the ticket is at it or may return to it",
                            node=change.node)
         after = sandbox.effective(template, [change])
-        gone = [node for node in self.nodes if node not in {n.key for n in after.nodes}]
+        kept = {node.key for node in after.nodes}
+        gone = [node for node in self.nodes if node not in kept]
         if gone:
             raise Conflict(f"the ticket is at {', '.join(gone)}, which this change would leave out", nodes=gone)
         common = {"tenant": self.tenant, "by": by, "node": change.node, "why": why}
         if change.op == "insert":
             self.trigger_event(self.NodeInserted, after=change.after, inserted=change.inserted.to_dict(), **common)
         elif change.op == "skip":
-            kept = {n.key for n in after.nodes}
-            dropped = [n.key for n in template.nodes if n.key not in kept and n.key != change.node]
+            dropped = [n.key for n in template.nodes if n.key not in kept | {change.node}]
             self.trigger_event(self.NodeSkipped, to=sandbox.successor_of(template, change.node), dropped=dropped,
                                **common)
         else:
             was = template.node(change.node).handler
             self.trigger_event(self.HandlerOverridden, handler=change.handler.to_dict(),
                                was=was.to_dict() if was else None, **common)
-            token = next((t for t in self.progress["tokens"] if t["node"] == change.node), None)
-            if token is not None:
-                came_from = token["path"][-2] if len(token["path"]) > 1 else None  # for previous_supervisor
-                chosen = assigner(Need(self.tenant, after.node(change.node), staff, previous=self.handled_by.get(came_from),
-                                       values=Progress.from_dict(self.progress, after).values, region=self.region))
-                self._assigned(tenant=self.tenant, **{**chosen.to_dict(), "reason": f"sandbox: {by} changed the "
-                               f"handler rule{f' ({why})' if why else ''}; {chosen.reason}"}, by=by)
+            if change.node in self.nodes:
+                self._assign_again(after, change.node, by, assigner, staff, why)
+
+    def _assign_again(self, template: Template, node: str, by: str, assigner: Assigner, staff: Directory,
+                      why: str) -> None:
+        """The node's new handler rule takes over now; the previous handler (for previous_supervisor) is
+        whoever acted at the task before it."""
+        path = next(t["path"] for t in self.progress["tokens"] if t["node"] == node)
+        previous = self.handled_by.get(path[-2]) if len(path) > 1 else None
+        chosen = assigner(Need(self.tenant, template.node(node), staff, previous=previous,
+                               values=Progress.from_dict(self.progress, template).values, region=self.region))
+        reason = f"sandbox: {by} changed the handler rule{f' ({why})' if why else ''}; {chosen.reason}"
+        self._assigned(tenant=self.tenant, **{**chosen.to_dict(), "reason": reason}, by=by)
 
     # --- SLA clocks ----------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from services.workflow.sandbox import Change, effective, insertion
 from services.workflow.staff import StaffDirectory
 from services.workflow.templates.examples import load
 from services.workflow.templates.model import HandlerRule
+from services.workflow.views import visible_values
 
 REPAIR = load("repair")
 VISIT = {"key": "visit", "name": "上门复核", "handler": {"kind": "user", "value": "lead-1"}}
@@ -120,3 +121,10 @@ def test_the_node_the_ticket_is_at_cannot_be_skipped():
     ticket, staff, assigner = opened()
     with pytest.raises(Conflict):
         ticket.change_process(REPAIR, Change("skip", "triage"), "lead", assigner, staff)
+
+
+def test_read_models_on_the_published_template_show_nothing_through_an_inserted_node():
+    values = {"warranty": "in_warranty", "quote": "300"}
+    assert visible_values(REPAIR, values, ["visit"], union=True) == {}
+    assert visible_values(REPAIR, values, ["visit", "triage"], union=False) == {}
+    assert visible_values(REPAIR, values, ["visit", "triage"], union=True) == values  # through triage

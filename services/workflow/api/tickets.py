@@ -176,4 +176,5 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
                  body=SandboxBody,
                  responses={200: TicketView, 400: "The change would break the process (details.problems list why)",
                             401: "No staff id", 403: f"Denied (rule sandbox): only roles {', '.join(SANDBOX_ROLES)}",
-                            404: "Not found", 409: "Closed, at or may return to the skipped node, or changed meanwhile"})
+                            404: "Not found",
+                            409: "Closed, at or may return to the skipped node, or changed meanwhile"})
