@@ -12,6 +12,7 @@ from shared.contracts import DEFAULT_TEMPLATE
 from shared.errors import Conflict, NotFound
 from shared.eventstore import IntegrityError, ServiceApplication
 
+from services.workflow import sandbox
 from services.workflow.assignment import Assigner
 from services.workflow.dispatch.load import Load
 from services.workflow.domain import Ticket
@@ -96,8 +97,17 @@ class WorkflowApplication(ServiceApplication):
         return list(self.events.get(ticket_id))
 
     def template_of(self, ticket: Ticket) -> Template:
-        """The version the ticket started on: it finishes on it, whatever was published since."""
-        return self.template(ticket.tenant, ticket.template, ticket.template_version)
+        """The version the ticket started on: it finishes on it, whatever was published since; with the
+        ticket's own sandbox changes, if any (the published version stays as it is)."""
+        published = self.template(ticket.tenant, ticket.template, ticket.template_version)
+        return sandbox.effective(published, ticket.sandbox) if ticket.sandbox else published
+
+    def change_process(self, tenant: str, ticket_id: UUID, by: str, change: sandbox.Change, why: str = "") -> Ticket:
+        """Change one ticket's process (流程沙箱, see Ticket.change_process)."""
+        def change_it(ticket: Ticket) -> None:
+            assigner = self.assigner.seeing(self.load(tenant), self.clock())
+            ticket.change_process(self.template_of(ticket), change, by, assigner, self.staff(tenant), why)
+        return self._on_ticket(tenant, ticket_id, change_it)
 
     def act(self, tenant: str, ticket_id: UUID, by: str, action: str, expected_version: int | None = None,
             **details: Any) -> Ticket:

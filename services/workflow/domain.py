@@ -6,6 +6,10 @@ pool), the node must allow the action (`node_actions`) and the fields it changes
 The engine's new progress is then recorded as a fact: Edited, Transitioned or Closed, followed by
 an Assigned for every task node the ticket entered, with the reason for that handler.
 
+Process sandbox (流程沙箱, sandbox.py): a supervisor inserts, skips or re-handles a node for this
+ticket alone (NodeInserted, NodeSkipped, HandlerOverridden); the ticket then runs on its effective
+template, the published version with those changes.
+
 SLA (时效): entering a task node with an SLA starts its clocks (SlaStarted, with every timer's due
 instant); responding or leaving meets them (SlaMet); pause / resume shift them (SlaPaused,
 SlaResumed); the timer worker fires what is due (SlaWarned, SlaBreached, Escalated). Instants come
@@ -23,6 +27,7 @@ from eventsourcing.domain import Aggregate, event
 
 from shared.errors import Conflict, Invalid, NotAllowed
 
+from services.workflow import sandbox
 from services.workflow.assignment import POOLS, Assigner, Assignment, Need
 from services.workflow.sla import clocks
 from services.workflow.sla.clocks import Clock, SlaBook, Timer
@@ -33,6 +38,7 @@ from services.workflow.templates.progress import Progress, Step
 
 NOBODY = Directory()  # a directory that knows no one: only named users may act
 SLA_ACTOR = "sla"  # who escalations are by, in the timeline and on Assigned
+SANDBOX_ROLES = ("supervisor", "admin")  # who may change one ticket's process (rule `sandbox`)
 
 
 def items(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -131,6 +137,49 @@ class Ticket(Aggregate):
         def apply(self, ticket: Ticket) -> None:
             ticket.assignments[self.node] = Assignment(self.node, self.kind, self.value, self.reason)
 
+    class SandboxChanged(Aggregate.Event):
+        """A change to this ticket's own process (see sandbox.py), `why` in the words of who made it."""
+
+        tenant: str
+        by: str
+        node: str
+        why: str
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket.sandbox.append(self.change())
+
+        def change(self) -> sandbox.Change:
+            raise NotImplementedError
+
+    class NodeInserted(SandboxChanged):
+        """The task `node` (as `inserted` describes it) now follows `after`, for this ticket."""
+
+        after: str
+        inserted: dict[str, Any]
+
+        def change(self) -> sandbox.Change:
+            return sandbox.Change.from_dict({"op": "insert", "node": self.node, "after": self.after,
+                                             "inserted": self.inserted})
+
+    class NodeSkipped(SandboxChanged):
+        """`node` is left out for this ticket: what led to it leads to `to`, its successor; `dropped` are
+        the nodes only its other branches led to."""
+
+        to: str
+        dropped: list[str]
+
+        def change(self) -> sandbox.Change:
+            return sandbox.Change("skip", self.node)
+
+    class HandlerOverridden(SandboxChanged):
+        """`node` is handled by the rule `handler` for this ticket (`was`: the rule before)."""
+
+        handler: dict[str, Any]
+        was: dict[str, Any] | None
+
+        def change(self) -> sandbox.Change:
+            return sandbox.Change.from_dict({"op": "handler", "node": self.node, "handler": self.handler})
+
     class SlaEvent(Aggregate.Event):
         """A change to the SLA clocks of one visit of `node`; `next_due` is the ticket's earliest pending
         timer afterwards (None: nothing pending), for the timer worker's index."""
@@ -220,6 +269,7 @@ class Ticket(Aggregate):
         self.assignments = {a["node"]: Assignment.from_dict(a) for a in assignments}  # latest per node
         self.handled_by: dict[str, str] = {}  # node -> the last staff member who acted there
         self.sla = SlaBook()
+        self.sandbox: list[sandbox.Change] = []  # this ticket's own changes to its template, in order
 
     @classmethod
     def open(cls, ticket_id: UUID, tenant: str, template: Template, customer: dict[str, Any], description: str,
@@ -355,6 +405,53 @@ class Ticket(Aggregate):
     @event(Assigned)
     def _assigned(self, tenant: str, node: str, kind: str, value: str, reason: str, by: str) -> None:
         pass  # Assigned.apply
+
+    # --- process sandbox (流程沙箱) ---------------------------------------------------------
+
+    def change_process(self, template: Template, change: sandbox.Change, by: str, assigner: Assigner,
+                       staff: Directory = NOBODY, why: str = "") -> None:
+        """Apply `change` to this ticket's (effective) `template`: Invalid with the problems if the result
+        is no valid template. A new handler rule for a node the ticket is at assigns it again now."""
+        member = staff.member(by)
+        if not set(member.roles) & set(SANDBOX_ROLES):
+            raise NotAllowed(f"only a member with the role {' or '.join(SANDBOX_ROLES)} may change one ticket's "
+                             f"process; {by} has {', '.join(member.roles) or 'no role'}", rule="sandbox",
+                             roles=list(SANDBOX_ROLES))
+        if self.status != "open":
+            raise Conflict(f"the ticket is {self.status}")
+        passed = {node for token in self.progress["tokens"] for node in token["path"]}
+        if change.op == "skip" and change.node in set(self.nodes) | passed:
+            raise Conflict(f"node {change.node!r} cannot be skipped: the ticket is at it or may return to it",
+                           node=change.node)
+        after = sandbox.effective(template, [change])
+        kept = {node.key for node in after.nodes}
+        gone = [node for node in self.nodes if node not in kept]
+        if gone:
+            raise Conflict(f"the ticket is at {', '.join(gone)}, which this change would leave out", nodes=gone)
+        common = {"tenant": self.tenant, "by": by, "node": change.node, "why": why}
+        if change.op == "insert":
+            self.trigger_event(self.NodeInserted, after=change.after, inserted=change.inserted.to_dict(), **common)
+        elif change.op == "skip":
+            dropped = [n.key for n in template.nodes if n.key not in kept | {change.node}]
+            self.trigger_event(self.NodeSkipped, to=sandbox.successor_of(template, change.node), dropped=dropped,
+                               **common)
+        else:
+            was = template.node(change.node).handler
+            self.trigger_event(self.HandlerOverridden, handler=change.handler.to_dict(),
+                               was=was.to_dict() if was else None, **common)
+            if change.node in self.nodes:
+                self._assign_again(after, change.node, by, assigner, staff, why)
+
+    def _assign_again(self, template: Template, node: str, by: str, assigner: Assigner, staff: Directory,
+                      why: str) -> None:
+        """The node's new handler rule takes over now; the previous handler (for previous_supervisor) is
+        whoever acted at the task before it."""
+        path = next(t["path"] for t in self.progress["tokens"] if t["node"] == node)
+        previous = self.handled_by.get(path[-2]) if len(path) > 1 else None
+        chosen = assigner(Need(self.tenant, template.node(node), staff, previous=previous,
+                               values=Progress.from_dict(self.progress, template).values, region=self.region))
+        reason = f"sandbox: {by} changed the handler rule{f' ({why})' if why else ''}; {chosen.reason}"
+        self._assigned(tenant=self.tenant, **{**chosen.to_dict(), "reason": reason}, by=by)
 
     # --- SLA clocks ----------------------------------------------------------------------
 

@@ -38,13 +38,18 @@ def ticket_view(ticket: Ticket, template: Template, viewer: Member | None) -> di
             "node": ticket.node, "handler": ticket.handler, "nodes": nodes, "region": ticket.region,
             "values": dump_values(visible_values(template, progress.values, mine or ticket.nodes, union=bool(mine))),
             "channel": ticket.channel, "customer": plain(ticket.customer), "description": ticket.description,
-            "version": ticket.version}
+            "sandbox": [change.to_dict() for change in ticket.sandbox], "version": ticket.version}
 
 
 def visible_values(template: Template, values: Mapping[str, Any], nodes: list[str], union: bool) -> dict[str, Any]:
     """Through the nodes one handles (`union`), what any of them shows; for anyone else, only what no
-    current node hides. The ticket's own view and the read models (lists, kanban) both ask here."""
-    rules = [template.node(node).fields for node in nodes]
+    current node hides. The ticket's own view and the read models (lists, kanban) both ask here.
+    Read models see the published template: a node a ticket's sandbox inserted is unknown there, and
+    shows nothing (its field rules might hide anything)."""
+    known = {node.key for node in template.nodes}
+    rules = [template.node(node).fields for node in nodes if node in known]
+    if not union and len(rules) < len(nodes):
+        return {}
     shown = any if union else all
     return {key: value for key, value in values.items() if shown(r.access(key) != "hidden" for r in rules)}
 

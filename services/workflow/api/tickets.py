@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from flask import Flask, jsonify
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_load, validate
 
 from shared import web
 from shared.contracts import Item
@@ -13,8 +13,9 @@ from shared.contracts import Item
 from services.workflow.api.identity import staff_id, viewer_id
 from services.workflow.application import WorkflowApplication
 from services.workflow.assignment import POOLS
-from services.workflow.domain import Ticket
-from services.workflow.templates.model import ACTIONS
+from services.workflow import sandbox
+from services.workflow.domain import SANDBOX_ROLES, Ticket
+from services.workflow.templates.model import ACTIONS, HANDLER_KINDS
 from services.workflow.views import ticket_view, timeline
 
 STAFF_ACTIONS = [a for a in ACTIONS if a != "view"] + ["claim", "pause", "resume"]
@@ -36,6 +37,36 @@ class ActionBody(Schema):
     to = fields.String(metadata={"description": "return: the earlier node to go back to"})
     handler = fields.Nested(Handler, metadata={"description": "transfer: the new handler"})
     expected_version = fields.Integer(metadata={"description": "The ticket version you saw: 409 if it changed"})
+
+
+class HandlerRuleBody(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(HANDLER_KINDS))
+    value = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "Whom (not for "
+                                                                                          "previous_supervisor)"})
+
+
+class InsertedNode(Schema):
+    key = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    handler = fields.Nested(HandlerRuleBody(), required=True)
+    actions = fields.List(fields.String(validate=validate.OneOf(ACTIONS)),
+                          metadata={"description": f"Default: {', '.join(sandbox.INSERTED_ACTIONS)}"})
+    field_rules = fields.Dict(data_key="fields", metadata={"description": "Field rules: hidden, read_only, editable, "
+                                                                       "required (lists of field keys)"})
+
+    @post_load
+    def as_node(self, data: dict, **_: object) -> dict:
+        rules = data.pop("field_rules", None)  # `fields` would shadow marshmallow's module here
+        return data | ({"fields": rules} if rules else {})
+
+
+class SandboxBody(Schema):
+    op = fields.String(required=True, validate=validate.OneOf(sandbox.OPERATIONS))
+    after = fields.String(metadata={"description": "insert: the node the new one follows"})
+    inserted = fields.Nested(InsertedNode, metadata={"description": "insert: the new task node"})
+    node = fields.String(metadata={"description": "skip / handler: the node concerned"})
+    handler = fields.Nested(HandlerRuleBody(), metadata={"description": "handler: the node's new handler rule"})
+    why = fields.String(load_default="", validate=validate.Length(max=500))
 
 
 class NodeView(Schema):
@@ -70,6 +101,7 @@ class TicketView(Schema):
     values = fields.Dict(metadata={"description": "The field values the viewer may see"})
     version = fields.Integer()
     history = fields.List(fields.Nested(TimelineEntry))
+    sandbox = fields.List(fields.Dict(), metadata={"description": "This ticket's own process changes, in order"})
 
 
 def register(app: Flask, workflow: WorkflowApplication) -> None:
@@ -129,3 +161,20 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
 
     web.document(app, "post", f"{doc}/close", "Close the ticket (move to the last node)",
                  responses={200: TicketView, 401: "No staff id", 403: "Not the handler", 409: "Already closed"})
+
+    @app.post(base + "/sandbox")
+    def change_process(tenant: str, ticket_id: UUID):
+        by, body = staff_id(), web.json_body(SandboxBody())
+        why = body.pop("why")
+        return jsonify(view(workflow.change_process(tenant, ticket_id, by, sandbox.requested(**body), why), by))
+
+    web.document(app, "post", f"{doc}/sandbox",
+                 "Process sandbox (流程沙箱): for this ticket only, insert a task node after another (op insert: "
+                 "after, inserted), skip a node (op skip: node) or change a node's handler rule (op handler: node, "
+                 "handler; the ticket is assigned again if it is there). Recorded as NodeInserted, NodeSkipped, "
+                 "HandlerOverridden in the ticket's history; the published template never changes",
+                 body=SandboxBody,
+                 responses={200: TicketView, 400: "The change would break the process (details.problems list why)",
+                            401: "No staff id", 403: f"Denied (rule sandbox): only roles {', '.join(SANDBOX_ROLES)}",
+                            404: "Not found",
+                            409: "Closed, at or may return to the skipped node, or changed meanwhile"})
