@@ -218,3 +218,16 @@ def test_every_public_event_fits_its_contract(desk, settings):
         "opened", "assigned", "assigned", "transitioned", "assigned", "closed", "transitioned", "assigned", "closed"]
     reopened = envelopes[6].data
     assert (reopened["action"], reopened["from_nodes"], reopened["to_nodes"]) == ("reopen", ["rejected"], ["review"])
+
+
+def test_once_a_tenant_names_an_administrator_only_administrators_change_its_set_up(desk):
+    # Until now the tenant was being set up (no administrator yet) and anyone could: see the fixture.
+    assert desk.http.put("/v1/tenants/acme/staff/root", json={"roles": ["admin"]}, headers=ADMIN).status_code == 200
+    for path, method, body in (("/v1/tenants/acme/staff/cs-2", "put", {"roles": ["customer_service"]}),
+                               ("/v1/tenants/acme/templates/examples", "post", None),
+                               ("/v1/tenants/acme/templates/default/copy", "post", {"key": "mine", "name": "我的"})):
+        denied = getattr(desk.http, method)(path, json=body, headers={"X-Staff-Id": "cs-1"})
+        assert denied.status_code == 403 and denied.json["error"]["details"]["rule"] == "admin", denied.json
+    assert desk.http.put("/v1/tenants/acme/staff/cs-2", json={"roles": ["customer_service"]},
+                         headers={"X-Staff-Id": "root"}).status_code == 200
+    assert desk.http.get("/v1/tenants/acme/staff/cs-2").json["roles"] == ["customer_service"]

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from shared import web
 from shared.errors import NotFound
 
-from services.workflow.api.identity import staff_id
+from services.workflow.api.identity import administrator, staff_id
 from services.workflow.application import WorkflowApplication
 from services.workflow.dispatch.profile import Profile, Site
 
@@ -100,7 +100,7 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
 
     @app.put(base + "/<user>")
     def save_member(tenant: str, user: str):
-        by, body = staff_id(), web.json_body(MemberBody())
+        by, body = administrator(workflow.staff(tenant)), web.json_body(MemberBody())
         profile = _profile(body)
         workflow.change_staff(tenant, lambda d: d.save_member(
             user, by, body["name"], tuple(body["roles"]), tuple(body["departments"]), body["supervisor"], profile))
@@ -109,16 +109,16 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
     web.document(app, "put", f"{doc}/{{user}}", "Add a member or change their roles, departments, supervisor, "
                  "site, skills, regions, capacity, location, shifts, backup, absence",
                  body=MemberBody, responses={200: MemberView, 400: "Invalid names or a supervisor cycle",
-                                             401: "No staff id", 409: "Changed meanwhile"})
+                                             401: "No staff id", 403: "Not an administrator", 409: "Changed meanwhile"})
 
     @app.delete(base + "/<user>")
     def remove_member(tenant: str, user: str):
-        by = staff_id()
+        by = administrator(workflow.staff(tenant))
         workflow.change_staff(tenant, lambda d: d.remove_member(user, by))
         return "", 204
 
     web.document(app, "delete", f"{doc}/{{user}}", "Remove a member",
-                 responses={204: "Removed", 401: "No staff id", 404: "Not found", 409: "Still supervises others"})
+                 responses={204: "Removed", 401: "No staff id", 403: "Not an administrator", 404: "Not found", 409: "Still supervises others"})
 
     sites, sites_doc = "/v1/tenants/<tenant>/sites", "/v1/tenants/{tenant}/sites"
 
@@ -131,22 +131,22 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
 
     @app.put(sites + "/<site>")
     def save_site(tenant: str, site: str):
-        by, body = staff_id(), web.json_body(SiteBody())
+        by, body = administrator(workflow.staff(tenant)), web.json_body(SiteBody())
         saved = Site.from_dict({"key": site, **body})
         workflow.change_staff(tenant, lambda d: d.save_site(saved, by))
         return jsonify(workflow.staff(tenant).sites[site].to_dict())
 
     web.document(app, "put", f"{sites_doc}/{{site}}", "Add or change a site: location, regions served, neighbours",
-                 body=SiteBody, responses={200: SiteView, 400: "Invalid", 401: "No staff id", 409: "Changed meanwhile"})
+                 body=SiteBody, responses={200: SiteView, 400: "Invalid", 401: "No staff id", 403: "Not an administrator", 409: "Changed meanwhile"})
 
     @app.put("/v1/tenants/<tenant>/time-zone")
     def set_time_zone(tenant: str):
-        by, body = staff_id(), web.json_body(TimeZoneBody())
+        by, body = administrator(workflow.staff(tenant)), web.json_body(TimeZoneBody())
         workflow.change_staff(tenant, lambda d: d.set_time_zone(body["time_zone"], by))
         return jsonify(time_zone=workflow.staff(tenant).time_zone)
 
     web.document(app, "put", "/v1/tenants/{tenant}/time-zone", "The time zone on-duty shifts are read in",
-                 body=TimeZoneBody, responses={200: TimeZoneBody, 400: "Not a time zone", 401: "No staff id"})
+                 body=TimeZoneBody, responses={200: TimeZoneBody, 400: "Not a time zone", 401: "No staff id", 403: "Not an administrator"})
 
     @app.get("/v1/tenants/<tenant>/workload")
     def workload(tenant: str):

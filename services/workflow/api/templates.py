@@ -9,7 +9,7 @@ from shared import web
 from shared.contracts import DEFAULT_TEMPLATE
 from shared.errors import Invalid
 
-from services.workflow.api.identity import staff_id
+from services.workflow.api.identity import administrator, staff_id
 from services.workflow.application import WorkflowApplication
 from services.workflow.library import TemplateLibrary
 from services.workflow.templates.model import Template
@@ -75,7 +75,7 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
 
     @app.put(base + "/<key>/draft")
     def save_draft(tenant: str, key: str):
-        by, body = staff_id(), web.json_body(TemplateBody())
+        by, body = administrator(workflow.staff(tenant)), web.json_body(TemplateBody())
         if body["key"] != key:
             raise Invalid(f"the body's key {body['key']!r} is not {key!r}, the one in the path")
         template = Template.from_dict(body)
@@ -83,7 +83,7 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
         return jsonify(template.to_dict())
 
     web.document(app, "put", f"{doc}/{{key}}/draft", "Create or update a draft (checked in full when published)",
-                 body=TemplateBody, responses={200: TemplateBody, 400: "Malformed", 401: "No staff id",
+                 body=TemplateBody, responses={200: TemplateBody, 400: "Malformed", 401: "No staff id", 403: "Not an administrator",
                                                409: "The built-in default, or changed meanwhile"})
 
     @app.get(base + "/<key>/draft")
@@ -95,12 +95,12 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
 
     @app.post(base + "/<key>/publish")
     def publish(tenant: str, key: str):
-        by = staff_id()
+        by = administrator(workflow.staff(tenant))
         return jsonify(workflow.change_library(tenant, lambda library: library.publish(key, by)).to_dict()), 201
 
     web.document(app, "post", f"{doc}/{{key}}/publish", "Publish the draft as the next version",
                  responses={201: TemplateBody, 400: "Not publishable: details.problems lists every problem",
-                            401: "No staff id", 404: "No draft", 409: "A regional variant overlaps, or changed meanwhile"})
+                            401: "No staff id", 403: "Not an administrator", 404: "No draft", 409: "A regional variant overlaps, or changed meanwhile"})
 
     @app.get(base + "/<key>")
     def latest(tenant: str, key: str):
@@ -117,7 +117,7 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
 
     @app.post(base + "/<key>/copy")
     def copy(tenant: str, key: str):
-        by, body = staff_id(), web.json_body(CopyBody())
+        by, body = administrator(workflow.staff(tenant)), web.json_body(CopyBody())
         source = workflow.template(tenant, key, body.get("version"))
         copied = workflow.change_library(tenant, lambda library: library.copy(
             source, body["key"], body["name"], by, tuple(body.get("regions", ()))))
@@ -125,14 +125,14 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
 
     web.document(app, "post", f"{doc}/{{key}}/copy",
                  "Copy a published version (or the built-in default) to a new draft, or to a regional variant",
-                 body=CopyBody, responses={201: TemplateBody, 401: "No staff id", 404: "Not found",
+                 body=CopyBody, responses={201: TemplateBody, 401: "No staff id", 403: "Not an administrator", 404: "Not found",
                                            409: "A draft of that key exists"})
 
     @app.post(base + "/examples")
     def load_examples(tenant: str):
-        published = workflow.load_examples(tenant, staff_id())
+        published = workflow.load_examples(tenant, administrator(workflow.staff(tenant)))
         return jsonify(templates=[{"key": t.key, "version": t.version} for t in published]), 201
 
     web.document(app, "post", f"{doc}/examples",
                  "Publish the shipped examples (installation, repair, refund) as the tenant's templates",
-                 responses={201: "Their keys and new versions", 401: "No staff id"})
+                 responses={201: "Their keys and new versions", 401: "No staff id", 403: "Not an administrator"})
