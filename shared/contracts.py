@@ -335,3 +335,22 @@ CONTRACTS.update({c.type: c for c in (
     Contract("ticket.attachment_added", "intake", AttachmentAdded()),
     Contract("ticket.location_reported", "intake", LocationReported()),
 )})
+
+
+# --- Process sandbox (流程沙箱): one ticket's own process changed (workflow, issue #3) -------------
+
+
+class ProcessChanged(Schema):
+    """A supervisor changed this one ticket's process; the template stays as published."""
+
+    op = fields.String(required=True, validate=validate.OneOf(["insert", "skip", "handler"]))
+    node = fields.String(**_text)  # the node inserted, skipped, or given another handler rule
+    by = fields.String(**_text)
+    why = fields.String(required=True)  # in the words of who made the change; may be empty
+    after = fields.String(**_optional_text)  # insert: the node it follows
+    to = fields.String(**_optional_text)  # skip: where what led to it leads now
+    dropped = fields.List(fields.String())  # skip: nodes only its other branches led to
+    handler = fields.Dict()  # handler: the new rule ({kind, value})
+
+
+CONTRACTS.update({c.type: c for c in (Contract("ticket.process_changed", "workflow", ProcessChanged()),)})

@@ -28,6 +28,10 @@ def _timer(e):
             "deadline": e.deadline.isoformat() if e.deadline else None, "handler": e.handler}
 
 
+def _changed(e, op: str, **what):
+    return {"op": op, "node": e.node, "by": e.by, "why": e.why, **what}
+
+
 OUTBOX = Outbox(
     service="workflow",
     translations={
@@ -37,6 +41,9 @@ OUTBOX = Outbox(
         Ticket.PartsConsumed: lambda e: ("ticket.parts_consumed", _items(e)),
         Ticket.LabourRecorded: lambda e: ("ticket.labour_recorded", _items(e)),
         Ticket.Transitioned: lambda e: ("ticket.transitioned", _transitioned(e)),
+        Ticket.NodeInserted: lambda e: ("ticket.process_changed", _changed(e, "insert", after=e.after)),
+        Ticket.NodeSkipped: lambda e: ("ticket.process_changed", _changed(e, "skip", to=e.to, dropped=e.dropped)),
+        Ticket.HandlerOverridden: lambda e: ("ticket.process_changed", _changed(e, "handler", handler=e.handler)),
         Ticket.Assigned: lambda e: ("ticket.assigned", {
             "node": e.node, "handler": Assignment(e.node, e.kind, e.value, e.reason).handler, "kind": e.kind,
             "value": e.value, "reason": e.reason, "by": e.by}),

@@ -36,6 +36,11 @@ def test_an_inserted_node_is_passed_through_by_that_ticket_only_and_the_template
     assert view["sandbox"][0]["op"] == "insert" and view["template_version"] == 1
     assert at(desk.act(mine, "cs-1", "advance", values={"warranty": "in_warranty"})) == {"visit": "lead"}
     desk.act(mine, "lead", "edit", values={"review_note": "已复核"})
+    # The read models show it at the node its sandbox inserted, with what the lead may see there.
+    kanban = desk.http.get("/v1/tenants/acme/kanban?template=repair", headers=LEAD).json
+    visit = next(c for c in kanban["columns"] if c["node"] == "visit")
+    assert (visit["name"], visit["count"], visit["sandbox"]) == ("上门复核", 1, True)
+    assert visit["tickets"][0]["values"]["review_note"] == "已复核"
     assert at(desk.act(mine, "lead", "advance")) == {"warranty_repair": "technician-1"}
     assert at(desk.act(other, "cs-1", "advance", values={"warranty": "in_warranty"})) == {
         "warranty_repair": "technician-1"}
@@ -81,3 +86,19 @@ def test_only_a_supervisor_changes_a_process_and_a_broken_change_lists_its_probl
     assert change(desk, ticket, 400, op="skip")["error"]["message"].startswith("say op insert")
     assert change(desk, ticket, 409, op="skip", node="triage")["error"]["code"] == "conflict"
     assert desk.see(ticket)["sandbox"] == [] and desk.see(ticket)["version"] == 1  # only Opened
+
+
+def test_process_changes_go_out_on_the_ticket_topic_and_fit_their_contract(desk, settings):
+    from shared.contracts import validate_envelope
+    from services.workflow.outbox import OUTBOX
+
+    ticket = desk.open("repair")
+    change(desk, ticket, op="insert", after="triage", inserted=VISIT, why="上门")
+    change(desk, ticket, op="skip", node="quotation")
+    change(desk, ticket, op="handler", node="triage", handler={"kind": "user", "value": "lead"})
+    _, envelopes = OUTBOX.reader(settings).read(0, 10_000)
+    changed = [validate_envelope(e).data for e in envelopes if e.type == "ticket.process_changed"]
+    assert [(c["op"], c["node"], c["by"]) for c in changed] == [
+        ("insert", "visit", "lead"), ("skip", "quotation", "lead"), ("handler", "triage", "lead")]
+    assert changed[0]["after"] == "triage" and changed[1]["dropped"] == ["declined"]
+    assert changed[2]["handler"] == {"kind": "user", "value": "lead"}

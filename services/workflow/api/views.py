@@ -7,6 +7,7 @@ so a reader sees their own last action."""
 from __future__ import annotations
 
 from datetime import timezone
+from uuid import UUID
 
 from flask import Flask, jsonify
 from marshmallow import Schema, fields, validate
@@ -93,7 +94,8 @@ def _filters(args: dict) -> Filters:
 
 def register(app: Flask, workflow: WorkflowApplication) -> None:
     projector = Projector(workflow)
-    reader = Reader(projector.store, workflow.template, workflow.clock)
+    reader = Reader(projector.store, workflow.template, workflow.clock,
+                    sandboxed=lambda row: workflow.template_of(workflow.ticket(UUID(row["id"]), row["tenant"])))
     base, doc = "/v1/tenants/<tenant>", "/v1/tenants/{tenant}"
 
     def viewer(tenant: str, user: str | None):

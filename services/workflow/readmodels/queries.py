@@ -20,6 +20,7 @@ from services.workflow.templates.model import Template
 from services.workflow.views import visible_values
 
 Templates = Callable[[str, str, int], Template]  # (tenant, key, version) -> that version
+Sandboxed = Callable[[Row], Template]  # a row's ticket -> its process with its own sandbox changes
 COLUMNS = {"status": "status", "template": "template", "region": "region"}  # filter -> column
 KEYS = ("node", "handler", "customer")  # filters through ticket_row_keys
 # Open, with a recorded breach or a running deadline at or before now (deadlines.py says why both).
@@ -48,9 +49,11 @@ def handles(handler: str, member: Member) -> bool:
 
 
 class Reader:
-    def __init__(self, store: ViewStore, templates: Templates, clock: Callable[[], datetime]):
+    def __init__(self, store: ViewStore, templates: Templates, clock: Callable[[], datetime],
+                 sandboxed: Sandboxed):
         self._store = store
         self._templates = templates
+        self._sandboxed = sandboxed
         self._clock = clock  # the application's: "overdue" is as of the same now that fires the timers
 
     def _now(self) -> str:
@@ -95,6 +98,8 @@ class Reader:
     def card(self, row: Row, viewer: Member | None) -> dict[str, Any]:
         """A row as `viewer` may see it."""
         template = self._templates(row["tenant"], row["template"], row["template_version"])
+        if not set(row["nodes"]) <= {n.key for n in template.nodes}:  # at a node its sandbox inserted
+            template = self._sandboxed(row)
         mine = [n for n in row["nodes"] if viewer and n in row["handlers"] and handles(row["handlers"][n], viewer)]
         values = visible_values(template, row["progress"]["values"], mine or row["nodes"], union=bool(mine))
         return {key: row[key] for key in ("id", "template", "template_version", "status", "nodes", "region",
@@ -114,11 +119,28 @@ class Reader:
                per_column: int = 50) -> list[dict[str, Any]]:
         """The template's task nodes in order, each with the open tickets waiting there."""
         columns = []
-        for node in (n for n in template.nodes if n.kind == "task"):
+        tasks = [n for n in template.nodes if n.kind == "task"]
+        for node in tasks:
             each = Filters(**{**vars(filters), "status": "open", "template": template.key, "node": node.key})
             total, rows = self.rows(tenant, each, limit=per_column)
             columns.append({"node": node.key, "name": node.name, "count": total,
                             "tickets": [self.card(r, viewer) for r in rows]})
+        return columns + self._sandbox_columns(tenant, template, {n.key for n in tasks}, filters, viewer)
+
+    def _sandbox_columns(self, tenant: str, template: Template, tasks: set[str], filters: Filters,
+                         viewer: Member | None, most: int = 1000) -> list[dict[str, Any]]:
+        """Columns for the nodes single tickets' sandboxes inserted, after the template's own."""
+        _, rows = self.rows(tenant, Filters(**{**vars(filters), "status": "open", "template": template.key}),
+                            limit=most)
+        extra: dict[str, list[Row]] = {}
+        for row in rows:
+            for node in set(row["nodes"]) - tasks:
+                extra.setdefault(node, []).append(row)
+        columns = []
+        for node, waiting in sorted(extra.items()):
+            name = self._sandboxed(waiting[0]).node(node).name
+            columns.append({"node": node, "name": name, "count": len(waiting), "sandbox": True,
+                            "tickets": [self.card(r, viewer) for r in waiting]})
         return columns
 
     def dashboard(self, tenant: str, filters: Filters) -> dict[str, Any]:
