@@ -41,6 +41,7 @@ bench: install          ## prints numbers against a baseline measured in the sam
 	$(BIN)/python bench/intake_submissions.py
 	$(BIN)/python bench/workflow_backlog.py
 	$(BIN)/python bench/wecom_callbacks.py
+	$(BIN)/python bench/commit_under_gil.py
 
 clean:
 	rm -rf $(VENV) var *.egg-info

@@ -28,3 +28,4 @@ def test_the_wecom_baseline_answers_an_encrypted_message_with_a_sealed_reply(tmp
     answer = bench.bare_app().test_client().post(f"/v1/tenants/acme/wecom/callback?{query}", data=body,
                                                  content_type="text/xml")
     assert answer.status_code == 200 and b"<Encrypt>" in answer.data
+
