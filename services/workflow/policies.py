@@ -38,12 +38,11 @@ def ticket_policy(assigner: Assigner, load: Callable[[str], Load]):
             return
         data, tenant = envelope.data, envelope.tenant
         key, region = data.get("template", DEFAULT_TEMPLATE), data.get("region")
-        # The default template needs no look-ups: a backlog of them opens at full speed.
+        # The default template needs no look-ups (its handler is named: no staff, no load either),
+        # so a backlog of them opens at full speed.
         custom = key != DEFAULT_TEMPLATE
         template = choose(uow.get(library_id(tenant)) if custom else None, key, region, default)
         staff = uow.get(directory_id(tenant)) if template is not default else None
-
-        # The default template's handler is named: it needs no load, so a backlog opens at full speed.
         chosen = assigner if template is default else assigner_for(uow, envelope)
 
         def open_(values: dict[str, Any]) -> Ticket:

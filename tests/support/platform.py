@@ -119,13 +119,18 @@ class Platform:
     def get(self, service: str, path: str) -> requests.Response:
         return requests.get(self.urls[service] + path, timeout=10)
 
+    def intake_cli(self, group: str, *args: str) -> dict:
+        """`scrm intake GROUP ARGS` against the platform's stores, as an operator runs it; what it
+        printed, as JSON."""
+        done = subprocess.run([sys.executable, "-m", "services", "intake", group, *args], env=self.env,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
     def api_key(self, tenant: str = "acme") -> str:
-        """A REST API key of `tenant`, made once, as an operator would: `scrm intake api-key create`."""
+        """A REST API key of `tenant`, made once: `scrm intake api-key create`."""
         if tenant not in self._keys:
-            made = subprocess.run([sys.executable, "-m", "services", "intake", "api-key", "create", tenant,
-                                   "--name", "tests"], env=self.env, capture_output=True, text=True, timeout=60)
-            assert made.returncode == 0, made.stderr
-            self._keys[tenant] = json.loads(made.stdout)["key"]
+            self._keys[tenant] = self.intake_cli("api-key", "create", tenant, "--name", "tests")["key"]
         return self._keys[tenant]
 
     def look_up(self, path: str, tenant: str = "acme") -> requests.Response:

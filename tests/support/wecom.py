@@ -3,9 +3,6 @@ set-up, and encrypted text messages posted to the callback."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
 
 import requests
@@ -17,10 +14,7 @@ TOKEN, AES_KEY, CORP_ID, AGENT_ID = "e2eToken42", "6qkdMrq68nTKduznJYO1A37W2oEgp
 
 def scrm(platform, *args: str, group: str = "tenant") -> dict:
     """`scrm intake GROUP ARGS` against the platform's stores; what it printed, as JSON."""
-    done = subprocess.run([sys.executable, "-m", "services", "intake", group, *args], env=platform.env,
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return platform.intake_cli(group, *args)
 
 
 def set_up(platform, tenant: str = "acme") -> dict:
