@@ -80,7 +80,6 @@ class Assigner:
         return replace(self, load=load.copy(), now=now)
 
     def __call__(self, need: Need) -> Assignment:
-        need = replace(need, load=self.load or Load(), now=self.now)
         chosen = self._backed_up(need, self._choose(need))
         if chosen.kind == "user" and self.load is not None:
             self.load.assigned(chosen.value, self.now)
@@ -102,9 +101,10 @@ class Assigner:
         seen, current, why = {chosen.value}, chosen, []
         while current.kind == "user" and current.value in need.directory.members:
             member = need.directory.members[current.value]
+            load = self.load or Load()
             trouble = "absent" if member.profile.absent else (
-                f"full ({need.load.of(member.user)}/{member.profile.capacity} open)"
-                if need.load.of(member.user) >= member.profile.capacity else None)
+                f"full ({load.of(member.user)}/{member.profile.capacity} open)"
+                if load.of(member.user) >= member.profile.capacity else None)
             backup = member.profile.backup
             if trouble is None or backup is None or backup in seen:
                 break
@@ -131,7 +131,8 @@ class Assigner:
                 return Assignment(node, "user", boss, f"the supervisor of {need.previous}, the previous handler")
             return self.fallback(node, f"{need.previous or 'nobody'} handled it before and has no supervisor on record")
         strategy, role = self.rule(rule.value or "")
-        chosen = strategy(replace(need, role=role)) if strategy else None
+        # Only strategies look at the load (the need is copied for them alone: this runs per ticket).
+        chosen = strategy(replace(need, role=role, load=self.load or Load(), now=self.now)) if strategy else None
         if chosen is not None:
             return chosen
         why = f"assignment rule {rule.value!r} " + ("found nobody" if strategy else "is not available yet")

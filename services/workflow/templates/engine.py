@@ -18,6 +18,7 @@ from typing import Any, Mapping
 from shared.errors import Conflict, Invalid, NotAllowed
 
 from services.workflow.templates.flow import Flow
+from services.workflow.templates.memo import per_template
 from services.workflow.templates.model import ACTIONS, LEAVING_ACTIONS, Node, Template
 from services.workflow.templates.progress import Progress, Step, Token
 from services.workflow.templates.validation import validated_once
@@ -33,11 +34,22 @@ def start(template: Template, values: Mapping[str, Any] | None = None, complete:
     """A new ticket on a (validated) template: defaults and required fields applied, first node entered.
     `complete=False` lets required fields stay empty, for a ticket from a channel that could not ask
     for them (a chat message): its handlers fill them in."""
+    if not values:  # most tickets from chat: the same start every time (a Step is immutable)
+        return _blank_start(template, complete)
+    return _start(template, values, complete)
+
+
+def _start(template: Template, values: Mapping[str, Any], complete: bool) -> Step:
     validated_once(template)
     fields = template.fields if complete else tuple(replace(f, required=False) for f in template.fields)
-    flow = Flow(template, Progress(template.key, template.version, values=validate_values(fields, values or {})))
+    flow = Flow(template, Progress(template.key, template.version, values=validate_values(fields, values)))
     flow.enter(Token(flow.new_id("t"), template.first.key), template.first.key)
     return flow.done()
+
+
+@per_template
+def _blank_start(template: Template, complete: bool) -> Step:
+    return _start(template, {}, complete)
 
 
 def allowed_actions(template: Template, progress: Progress, at: str) -> tuple[str, ...]:

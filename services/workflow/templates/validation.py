@@ -11,6 +11,7 @@ from services.workflow.templates.conditions import FieldRef, IsEmpty, Literal, L
 from services.workflow.templates.expressions import ParseError, parse
 from services.workflow.templates.fields import FIELD_TYPES, Field, field_problems
 from services.workflow.templates.model import ACTIONS, HANDLER_KINDS, JOIN_MODES, LEAVING_ACTIONS, NODE_KINDS, Node, Template
+from services.workflow.templates.memo import per_template
 from services.workflow.templates.topology import graph_problems
 from services.workflow.templates.forms import clean_value
 
@@ -26,19 +27,11 @@ def validate(template: Template) -> Template:
     return template
 
 
+@per_template
 def validated_once(template: Template) -> Template:
-    """`validate`, remembered per template object. Templates are immutable and one object
-    serves every ticket opened on it (a backlog of thousands), so checking it each time
-    would cost more than opening the ticket."""
-    if _PASSED.get(id(template)) is not template:
-        validate(template)
-        if len(_PASSED) >= 1024:
-            _PASSED.clear()
-        _PASSED[id(template)] = template  # kept alive here, so its id cannot be reused meanwhile
-    return template
-
-
-_PASSED: dict[int, Template] = {}
+    """`validate`, remembered per template object: checking it for every ticket opened on
+    it would cost more than opening the ticket."""
+    return validate(template)
 
 
 def problems(template: Template) -> list[str]:
