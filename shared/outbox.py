@@ -57,14 +57,15 @@ class OutboxReader:
         """Envelopes after position `after`, of the aggregates in slice `part` only, and the
         position of the last event read."""
         recorder = self._app.recorder
-        if part.count > 1 and hasattr(recorder, "select_slice"):  # PostgreSQL filters for us
-            notifications = recorder.select_slice(after, limit, self.outbox.topics, part.index, part.count)
+        if hasattr(recorder, "select_window"):  # PostgreSQL filters for us
+            last, notifications = recorder.select_window(after, limit * part.count, self.outbox.topics, part)
         else:
             notifications = recorder.select_notifications(
                 start=after, limit=limit, topics=self.outbox.topics, inclusive_of_start=False)
+            last = notifications[-1].id if notifications else after
+            notifications = [n for n in notifications if part.takes(n.originator_id)]
         to_event = self._app.mapper.to_domain_event
-        envelopes = [self.outbox.envelope(to_event(n), n.id) for n in notifications if part.takes(n.originator_id)]
-        return (notifications[-1].id if notifications else after), envelopes
+        return last, [self.outbox.envelope(to_event(n), n.id) for n in notifications]
 
     def last_position(self) -> int:
         return self._app.recorder.max_notification_id() or 0
