@@ -282,10 +282,13 @@ class Ticket(Aggregate):
         assignments = [assigner(Need(tenant, template.node(node), staff, values=progress.values, region=region))
                        for node in _entered_tasks(template, Progress(template.key, template.version), progress)]
         first = assignments[0]  # a template starts at a task, or a split into tasks (validated)
-        ticket = cls(ticket_id=ticket_id, tenant=tenant, template=template.key, template_version=template.version,
-                     node=first.node, handler=first.handler, reason=first.reason, customer=customer,
-                     description=description, channel=channel, region=region, progress=progress.to_dict(),
-                     happened=[h.to_dict() for h in happened], assignments=[a.to_dict() for a in assignments])
+        # _create, as eventsourcing documents for a named created event: calling the class would first
+        # match these arguments against __init__'s signature, on every ticket of a backlog.
+        ticket = cls._create(cls.Opened, id=ticket_id, ticket_id=ticket_id, tenant=tenant, template=template.key,
+                             template_version=template.version, node=first.node, handler=first.handler,
+                             reason=first.reason, customer=customer, description=description, channel=channel,
+                             region=region, progress=progress.to_dict(), happened=[h.to_dict() for h in happened],
+                             assignments=[a.to_dict() for a in assignments])
         ticket._start_clocks(template, [a.node for a in assignments], now)
         return ticket
 

@@ -147,6 +147,35 @@ def test_cross_compatible_with_json_transcoder(value, expected):
     assert same(json.loads(new.encode(value)), json.loads(old.encode(value)))  # same document
 
 
+def in_state(value: Any) -> dict[str, Any]:
+    """`value` nested in an event's state, whose top level has registered values: the shape
+    the fast path (top level only, proven enough) is for."""
+    return {"timestamp": datetime(2024, 5, 1, tzinfo=timezone.utc), "ticket_id": U1, "value": value,
+            "progress": {"tokens": [{"node": "处理中", "value": value}]}}
+
+
+@pytest.mark.parametrize(("value", "expected"), ALL)
+def test_nested_in_an_event_state_it_round_trips_and_stays_compatible(value, expected):
+    new, old = make(OrjsonTranscoder), make(JSONTranscoder)
+    expected = in_state(expected)
+    assert same(new.decode(new.encode(in_state(value))), expected)
+    assert same(old.decode(new.encode(in_state(value))), expected)
+    assert same(new.decode(old.encode(in_state(value))), expected)
+
+
+@pytest.mark.parametrize("value", [object(), {1, 2}, b"bytes", Colour.RED, [datetime.now().date()]])
+def test_an_unregistered_type_nested_in_an_event_state_raises(value):
+    with pytest.raises(TranscodingNotRegisteredError):
+        make(OrjsonTranscoder).encode(in_state(value))
+
+
+def test_a_state_with_registered_values_only_at_its_top_is_not_walked(monkeypatch):
+    transcoder = make(OrjsonTranscoder)
+    state = in_state({"path": ["处理中"], "made": 1, "region": None, "ok": True, "rate": 0.5})
+    monkeypatch.setattr(OrjsonTranscoder, "_tag", lambda self, o: pytest.fail(f"walked {o!r}"))
+    assert same(transcoder.decode(transcoder.encode(state)), state)
+
+
 def test_the_format_is_tagged_recursively_and_stays_utf8():
     data = make(OrjsonTranscoder).encode({"ref": Ref(U1, Decimal("1.10"), "张三")})
     assert "张三".encode() in data
@@ -250,8 +279,9 @@ def test_property_round_trip_and_cross_compatibility():
             with pytest.raises(UnicodeEncodeError):
                 new.encode(value)
             return
-        assert same(new.decode(new.encode(value)), expected)
-        assert same(old.decode(new.encode(value)), expected)
-        assert same(new.decode(old.encode(value)), expected)
+        for value, expected in ((value, expected), (in_state(value), in_state(expected))):
+            assert same(new.decode(new.encode(value)), expected)
+            assert same(old.decode(new.encode(value)), expected)
+            assert same(new.decode(old.encode(value)), expected)
 
     check()
