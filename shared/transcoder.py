@@ -46,7 +46,8 @@ class OrjsonTranscoder(JSONTranscoder):
     def encode(self, obj: Any) -> bytes:
         try:
             if type(obj) is dict:
-                shallow = {k: v if type(v) in _PLAIN else self._tag_registered(v) for k, v in obj.items()}
+                types = self.types
+                shallow = {k: self._tag_registered(v) if type(v) in types else v for k, v in obj.items()}
                 data = orjson.dumps(shallow)
                 if orjson.loads(data) == shallow:
                     return data
@@ -62,9 +63,9 @@ class OrjsonTranscoder(JSONTranscoder):
             return super().decode(data)
 
     def _tag_registered(self, o: Any) -> Any:
-        """``o`` tagged if it is of a registered type, else as it is (for the proof to judge)."""
-        transcoding = self.types.get(type(o))
-        if transcoding is None or isinstance(o, _NATIVE):
+        """``o``, of a registered type, tagged (unless json would write it natively)."""
+        transcoding = self.types[type(o)]
+        if isinstance(o, _NATIVE):
             return o
         d = transcoding.encode(o)
         return {"_type_": transcoding.name, "_data_": d if type(d) in _PLAIN else self._tag(d)}

@@ -280,7 +280,7 @@ class Ticket(Aggregate):
         `now` starts the SLA clocks (when the ticket was raised)."""
         progress, happened = engine.start(template, values, complete=False)
         assignments = [assigner(Need(tenant, template.node(node), staff, values=progress.values, region=region))
-                       for node in _entered_tasks(template, Progress(template.key, template.version), progress)]
+                       for node in _entered_tasks(template, None, progress)]
         first = assignments[0]  # a template starts at a task, or a split into tasks (validated)
         # _create, as eventsourcing documents for a named created event: calling the class would first
         # match these arguments against __init__'s signature, on every ticket of a backlog.
@@ -596,9 +596,10 @@ class Ticket(Aggregate):
                              rule="handler", handlers=[a.handler for n in self.nodes if (a := self.assignment_at(n))])
 
 
-def _entered_tasks(template: Template, before: Progress, after: Progress) -> list[str]:
-    """The task nodes a step put the ticket into (each needs a handler)."""
-    return [t.node for t in after.tokens if t not in before.tokens and template.node(t.node).kind == "task"]
+def _entered_tasks(template: Template, before: Progress | None, after: Progress) -> list[str]:
+    """The task nodes a step (or the opening, with no `before`) put the ticket into: each needs a handler."""
+    old = before.tokens if before else ()
+    return [t.node for t in after.tokens if t not in old and template.node(t.node).kind == "task"]
 
 
 def _who(assignment: Assignment) -> str:
