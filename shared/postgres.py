@@ -86,7 +86,7 @@ class OneTripPostgresProcessRecorder(PostgresProcessRecorder):
         """The next `scan` positions of the log after `after`: the last of them, and the events of
         those topics and of the slice's aggregates among them (a worker sharing the work with
         others does not even receive their events)."""
-        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row, binary=True) as curs:
             curs.execute(self._select_window, (list(topics), part.count, part.index, after, scan), prepare=True)
             rows = curs.fetchall()
         ours = [Notification(id=id_, originator_id=originator_id, originator_version=version, topic=topic,
