@@ -30,7 +30,7 @@ from shared.errors import Conflict, Invalid, NotAllowed
 from services.workflow import sandbox
 from services.workflow.assignment import POOLS, Assigner, Assignment, Need
 from services.workflow.sla import clocks
-from services.workflow.sla.clocks import Clock, SlaBook, Timer
+from services.workflow.sla.clocks import NO_CLOCKS, Clock, Timer
 from services.workflow.staff import Directory, Member
 from services.workflow.templates import engine
 from services.workflow.templates.model import Template
@@ -268,7 +268,7 @@ class Ticket(Aggregate):
         self.progress = progress  # JSON (Progress.to_dict); Progress.from_dict needs the template
         self.assignments = {a["node"]: Assignment.from_dict(a) for a in assignments}  # latest per node
         self.handled_by: dict[str, str] = {}  # node -> the last staff member who acted there
-        self.sla = SlaBook()
+        self.sla = NO_CLOCKS
         self.sandbox: list[sandbox.Change] = []  # this ticket's own changes to its template, in order
 
     @classmethod

@@ -116,6 +116,9 @@ class SlaBook:
         return replace(self, clocks=tuple(change(c) if c.node == node else c for c in self.clocks))
 
 
+NO_CLOCKS = SlaBook()  # a new ticket's book; immutable, so every new ticket shares this one
+
+
 def start(sla: NodeSla, calendar: Calendar, node: str, visit: int, now: datetime, region: str | None,
           vip: bool) -> dict[str, Any]:
     """SlaStarted's data: which rule applies to the ticket's region, and every timer's due instant."""
