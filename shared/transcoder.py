@@ -47,7 +47,7 @@ class OrjsonTranscoder(JSONTranscoder):
         try:
             if type(obj) is dict:
                 types = self.types
-                shallow = {k: self._tag_registered(v) if type(v) in types else v for k, v in obj.items()}
+                shallow = {k: self._tag(v) if type(v) in types else v for k, v in obj.items()}
                 data = orjson.dumps(shallow)
                 if orjson.loads(data) == shallow:
                     return data
@@ -61,14 +61,6 @@ class OrjsonTranscoder(JSONTranscoder):
             return self._untag(orjson.loads(data))
         except (_UseJSON, orjson.JSONDecodeError):
             return super().decode(data)
-
-    def _tag_registered(self, o: Any) -> Any:
-        """``o``, of a registered type, tagged (unless json would write it natively)."""
-        transcoding = self.types[type(o)]
-        if isinstance(o, _NATIVE):
-            return o
-        d = transcoding.encode(o)
-        return {"_type_": transcoding.name, "_data_": d if type(d) in _PLAIN else self._tag(d)}
 
     def _tag(self, o: Any) -> Any:
         """Returns a copy of ``o`` with registered-type values tagged, for orjson."""
@@ -98,7 +90,7 @@ class OrjsonTranscoder(JSONTranscoder):
         """Decodes tagged dicts in ``o`` (in place), innermost first."""
         t = type(o)
         if t is dict:
-            if _is_tag(o):
+            if len(o) == 2 and "_type_" in o and "_data_" in o:
                 d = o["_data_"]
                 d = self._untag(d) if type(d) in _WALK else d
                 transcoding = self.names.get(o["_type_"])
@@ -115,7 +107,3 @@ class OrjsonTranscoder(JSONTranscoder):
         elif t is float and abs(o) >= 2**63:
             raise _UseJSON  # maybe an integer beyond 64 bits that orjson made a float
         return o
-
-
-def _is_tag(d: dict[str, Any]) -> bool:
-    return len(d) == 2 and "_type_" in d and "_data_" in d

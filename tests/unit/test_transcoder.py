@@ -170,10 +170,12 @@ def test_an_unregistered_type_nested_in_an_event_state_raises(value):
 
 
 def test_a_state_with_registered_values_only_at_its_top_is_not_walked(monkeypatch):
-    transcoder = make(OrjsonTranscoder)
+    transcoder, tagged = make(OrjsonTranscoder), []
     state = in_state({"path": ["处理中"], "made": 1, "region": None, "ok": True, "rate": 0.5})
-    monkeypatch.setattr(OrjsonTranscoder, "_tag", lambda self, o: pytest.fail(f"walked {o!r}"))
+    tag = OrjsonTranscoder._tag
+    monkeypatch.setattr(OrjsonTranscoder, "_tag", lambda self, o: tagged.append(o) or tag(self, o))
     assert same(transcoder.decode(transcoder.encode(state)), state)
+    assert tagged == [state["timestamp"], state["ticket_id"]]  # the top-level registered values, nothing nested
 
 
 def test_the_format_is_tagged_recursively_and_stays_utf8():
