@@ -1,6 +1,7 @@
 """How long one group commit takes while busy request threads hold the GIL, on PostgreSQL.
 
-Why `shared/postgres.py` commits through libpq's blocking call: psycopg's `execute` takes
+Why `shared/postgres.py` commits through libpq's blocking call in threaded processes (the
+workers; the web apps run on gevent and wait cooperatively): psycopg's `execute` takes
 the GIL back at every step of the protocol, and each time waits behind the busy threads.
 This runs the same commit (the intake store's one-round-trip function, two events) both ways
 with 0, 4 and 8 threads spinning in the process, and prints the median and mean.
@@ -23,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg  # noqa: E402
 
 from services.intake import bootstrap as intake  # noqa: E402
-from shared.postgres import _call_without_gil  # noqa: E402
+from shared.postgres import _call  # noqa: E402
 from shared.settings import Settings  # noqa: E402
 from tests.support.servers import DURABLE, Postgres  # noqa: E402
 
@@ -39,7 +40,7 @@ def psycopg_execute(conn) -> None:
 
 
 def blocking_call(conn) -> None:
-    _call_without_gil(conn, CALL.format("$1", "$2", "$3", "$4", "$5", "$6").encode(), group())
+    _call(conn, CALL.format("$1", "$2", "$3", "$4", "$5", "$6").encode(), group())
 
 
 def spin(stop: threading.Event) -> None:

@@ -1,6 +1,6 @@
 """Intake submissions per second under gunicorn, on PostgreSQL, against a bare Flask endpoint.
 
-Both servers run under gunicorn with the same workers and threads, and both validate the
+Both servers run under gunicorn with the same (gevent) workers, and both validate the
 same body with the same schema; the bare one then answers, intake first commits the
 submission durably (grouped with concurrent ones) and answers only after the commit.
 `wrk` (C, so the load generator takes little of the CPU) drives both in this run with
@@ -10,7 +10,7 @@ This machine's speed drifts by tens of % within a minute, so both servers run si
 side and are measured in alternating rounds; the medians are compared.
 
     python bench/intake_submissions.py [--seconds 6] [--rounds 3] [--connections 16,32]
-                                       [--workers 2] [--threads 16]
+                                       [--workers 2]
 
 Targets (issue 2): intake >= 0.5 x the bare endpoint's rate, intake p99 < 50 ms.
 """
@@ -76,7 +76,6 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server and level")
     parser.add_argument("--connections", default="16,32", help="concurrency levels, comma-separated")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=16)
     args = parser.parse_args()
     levels = [int(c) for c in args.connections.split(",")]
     if not shutil.which("wrk"):
@@ -110,7 +109,7 @@ def main() -> None:
         with psycopg.connect(url) as conn:
             recorded = conn.execute("SELECT count(*) FROM intake.intake_events").fetchone()[0]
     print(f"wrk, {args.rounds} alternating rounds of {args.seconds} s per server and level, medians; gunicorn "
-          f"{args.workers} workers x {args.threads} threads (gthread); PostgreSQL {pg.startup_seconds:.1f} s to start")
+          f"{args.workers} gevent workers; PostgreSQL {pg.startup_seconds:.1f} s to start")
     for connections, rounds in results.items():
         print(f"-- {connections} connections")
         for name, r in rounds.items():
@@ -134,6 +133,6 @@ if __name__ == "__main__" and "--serve-bare" in sys.argv:
     from shared.serve import serve_http
 
     opts = dict(zip(sys.argv[2::2], sys.argv[3::2]))
-    serve_http(bare_app, opts["--bind"], int(opts["--workers"]), int(opts["--threads"]))
+    serve_http(bare_app, opts["--bind"], int(opts["--workers"]))
 elif __name__ == "__main__":
     main()

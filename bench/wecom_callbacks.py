@@ -8,7 +8,6 @@ passes 1 s, an error appears, or the rate stops rising. The sustained rate is th
 no error, p99 under 1 s and every answer under 5 s.
 
     python bench/wecom_callbacks.py [--seconds 6] [--connections 4,16,64,128,256] [--workers 2]
-                                    [--threads 16]
 
 Target (issue 4): answers stay well under 5 s (p99 and max) at the highest rate sustained.
 """
@@ -104,7 +103,6 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=6, help="per step and server")
     parser.add_argument("--connections", default="4,16,64,128,256", help="the steps, comma-separated")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=16)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("needs wrk (apt-get install wrk; `make bench` does it)")
@@ -127,8 +125,8 @@ def main() -> None:
             expected = 3000.0  # req/s, to size the first file of messages; then the best rate seen
             for name, (port, _) in servers.items():
                 load(port, 16, WARM_UP, messages(int(expected * WARM_UP * 1.5), f"w{port}", work / "warm.txt"))
-            print(f"wrk, {args.seconds} s per step and server; gunicorn {args.workers} workers x {args.threads} "
-                  f"threads (gthread); PostgreSQL durable (fsync, synchronous_commit on)")
+            print(f"wrk, {args.seconds} s per step and server; gunicorn {args.workers} gevent workers; "
+                  f"PostgreSQL durable (fsync, synchronous_commit on)")
             for step, connections in enumerate(int(c) for c in args.connections.split(",")):
                 started = time.perf_counter()
                 bodies = messages(int(expected * args.seconds * 1.5) + 1000, f"s{step}x", work / f"step{step}.txt")
@@ -177,6 +175,6 @@ if __name__ == "__main__" and "--serve-bare" in sys.argv:
     from shared.serve import serve_http
 
     opts = dict(zip(sys.argv[2::2], sys.argv[3::2]))
-    serve_http(bare_app, opts["--bind"], int(opts["--workers"]), int(opts["--threads"]))
+    serve_http(bare_app, opts["--bind"], int(opts["--workers"]))
 elif __name__ == "__main__":
     main()

@@ -8,7 +8,7 @@ Every value can be overridden by an environment variable:
 
     GUNICORN_BIND              default 0.0.0.0:$PORT, or 0.0.0.0:8000 without PORT
     GUNICORN_WORKERS           default 2
-    GUNICORN_THREADS           default 4 (per worker; gthread worker class)
+    GUNICORN_WORKER_CONNECTIONS  default 1000 (clients one worker serves at once; gevent)
     GUNICORN_TIMEOUT           default 30 seconds
     GUNICORN_GRACEFUL_TIMEOUT  default 30 seconds
     GUNICORN_KEEPALIVE         default 5 seconds
@@ -51,10 +51,11 @@ bind = [_env_str("GUNICORN_BIND", "0.0.0.0:" + _env_str("PORT", "8000"))]
 backlog = _env_int("GUNICORN_BACKLOG", 2048)
 
 # --- workers -----------------------------------------------------------------
-# Threads in a few processes: the apps are I/O bound (database, Kafka).
-worker_class = "gthread"
+# Greenlets in a few processes: a request mostly waits on the database, and on threads every
+# wait ended in a fight for the GIL (shared/serve.py).
+worker_class = "gevent"
 workers = _env_int("GUNICORN_WORKERS", 2)
-threads = _env_int("GUNICORN_THREADS", 4)
+worker_connections = _env_int("GUNICORN_WORKER_CONNECTIONS", 1000)
 timeout = _env_int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _env_int("GUNICORN_KEEPALIVE", 5)

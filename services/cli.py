@@ -54,14 +54,17 @@ def _web_command(service: str) -> click.Command:
     @click.command("web", help=f"Serve {service}'s HTTP API under gunicorn.")
     @click.option("--bind", default=f"127.0.0.1:{web_ports()[service]}")
     @click.option("--workers", type=int, default=None, help="gunicorn worker processes  [default: 2]")
-    @click.option("--threads", type=int, default=None, help="threads per worker (gthread)  [default: 8]")
+    @click.option("--connections", type=int, default=None,
+                  help="clients one worker serves at once (gevent)  [default: 1000]")
     @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), default=None,
                   envvar="SCRM_GUNICORN_CONFIG", help="A gunicorn configuration file (deploy/gunicorn.conf.py).")
-    def web(bind: str, workers: int, threads: int, config_file: str | None) -> None:
+    def web(bind: str, workers: int, connections: int, config_file: str | None) -> None:
         from shared.serve import serve_http
 
         logs.configure(f"{service}-web")
-        serve_http(_bootstrap(service).web_app, bind, workers, threads, config_file)
+        # The service is imported in each worker, after gevent has patched it: psycopg chooses how
+        # to wait when it is first imported.
+        serve_http(lambda: _bootstrap(service).web_app(), bind, workers, connections, config_file)
 
     return web
 

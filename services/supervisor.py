@@ -49,8 +49,8 @@ class Supervisor:
     def __init__(self, settings: Settings, host: str, ports: dict[str, int]):
         self.settings = settings
         self.urls = {s: f"http://{host}:{ports[s]}" for s in SERVICES}
-        self.children = [Child(f"{s}-web", [s, "web", "--bind", f"{host}:{ports[s]}", "--workers", "1",
-                                            "--threads", "8"]) for s in SERVICES]
+        self.children = [Child(f"{s}-web", [s, "web", "--bind", f"{host}:{ports[s]}", "--workers", "1"])
+                         for s in SERVICES]
         self.children += [Child(f"{s}-worker", [s, "worker"]) for s in WORKERS]
         if settings.transport == "kafka":
             self.children += [Child(f"{s}-relay", ["relay", s]) for s in SERVICES]

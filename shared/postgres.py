@@ -13,20 +13,22 @@ here LISTENs (followers poll), and NOTIFY serialises every commit on a global qu
 event or an outdated position is a unique violation, which eventsourcing reports as
 IntegrityError; everything else (reading, tracking queries) is the library's own.
 
-The call goes through libpq's blocking PQexecParams, which releases the GIL once for the
-whole round trip; psycopg's own execute takes the GIL back at each step of the protocol,
-and each time waits behind busy request threads (with 8 of them a commit took 7 ms
-instead of 3 ms; bench/README.md).
+In threads (the workers' loops) the call goes through libpq's blocking PQexecParams, which
+releases the GIL once for the whole round trip; psycopg's own execute takes the GIL back at
+each step of the protocol, and each time waits behind busy threads (with 8 of them a commit
+took 7 ms instead of 3 ms; bench/README.md). Under gevent (the web apps) the same call would
+stall every request of the process, so there it waits the way psycopg waits: cooperatively.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Sequence
 
 from eventsourcing.persistence import InterfaceError, Notification, OperationalError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.utils import retry
-from psycopg import Connection
+from psycopg import Connection, generators
 from psycopg import OperationalError as ConnectionLost
 from psycopg.adapt import PyFormat, Transformer
 from psycopg.errors import error_from_result
@@ -100,20 +102,30 @@ class OneTripPostgresProcessRecorder(PostgresProcessRecorder):
                   [e.topic for e in stored_events], [e.state for e in stored_events],
                   tracking and tracking.application_name, tracking and tracking.notification_id)
         with self.datastore.get_connection() as conn:  # autocommit: the call is its own transaction
-            _call_without_gil(conn, self._record.as_bytes(conn), params)
+            _call(conn, self._record.as_bytes(conn), params)
         return None  # notification ids are read from the log, never from the insert
 
 
 _FORMATS = [PyFormat.BINARY] * 4 + [PyFormat.AUTO] * 2
 
 
-def _call_without_gil(conn: Connection, query: bytes, params: Sequence[Any]) -> None:
-    """One blocking round trip; errors raised as psycopg raises them (the datastore maps them)."""
+def _call(conn: Connection, query: bytes, params: Sequence[Any]) -> None:
+    """One round trip; errors raised as psycopg raises them (the datastore maps them)."""
     dumper = Transformer.from_context(conn)
     values = dumper.dump_sequence(params, _FORMATS)
     with conn.lock:
-        result = conn.pgconn.exec_params(query, values, param_types=dumper.types, param_formats=dumper.formats)
+        if _cooperative():
+            conn.pgconn.send_query_params(query, values, param_types=dumper.types, param_formats=dumper.formats)
+            result = conn.wait(generators.execute(conn.pgconn))[-1]
+        else:  # blocking, without the GIL
+            result = conn.pgconn.exec_params(query, values, param_types=dumper.types, param_formats=dumper.formats)
     if result.status != ExecStatus.TUPLES_OK:
         if conn.pgconn.status == ConnStatus.BAD:
             raise ConnectionLost(result.get_error_message(conn.info.encoding))
         raise error_from_result(result, encoding=conn.info.encoding)
+
+
+def _cooperative() -> bool:
+    """Whether gevent has patched this process (psycopg's own test for waiting cooperatively)."""
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and monkey.is_module_patched("select")

@@ -1,4 +1,13 @@
-"""Serving: a WSGI app under gunicorn, and a worker loop until SIGTERM/SIGINT."""
+"""Serving: a WSGI app under gunicorn, and a worker loop until SIGTERM/SIGINT.
+
+The web apps run on gunicorn's gevent worker: a request mostly waits on the database, and
+with threads every wait ended in a fight for the GIL. Under durable commits a gthread
+worker switched context 13 times per intake request (bare Flask: 6) and spent 1.4 ms of CPU
+on it; on greenlets the same request takes ~1.1 ms and almost no switch (bench/README.md).
+gunicorn's worker monkey-patches the standard library before the app is built, and psycopg
+then waits cooperatively; nothing else a web app does blocks outside Python, except SQLite
+(a local file, briefly).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +20,8 @@ from typing import Any, Callable
 from gunicorn.app.base import BaseApplication
 
 
-DEFAULTS = {"workers": 2, "threads": 8, "worker_class": "gthread", "timeout": 30, "graceful_timeout": 10,
-            "keepalive": 5, "control_socket_disable": True}
+DEFAULTS = {"workers": 2, "worker_class": "gevent", "worker_connections": 1000, "timeout": 30,
+            "graceful_timeout": 10, "keepalive": 5, "control_socket_disable": True}
 
 
 class Gunicorn(BaseApplication):
@@ -39,18 +48,27 @@ class Gunicorn(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self) -> Any:
-        return self._factory()
+        app = self._factory()
+        # What start-up built lives as long as the worker: out of the collector's sight, a full
+        # collection no longer walks it (one took ~60 ms, stalling every request of the worker).
+        gc.collect()
+        gc.freeze()
+        return app
 
 
-def serve_http(factory: Callable[[], Any], bind: str, workers: int | None = None, threads: int | None = None,
+def serve_http(factory: Callable[[], Any], bind: str, workers: int | None = None, connections: int | None = None,
                config_file: str | None = None) -> None:
-    Gunicorn(factory, {"bind": bind, "workers": workers, "threads": threads}, config_file).run()
+    """Serve the app `factory` builds in each worker; `connections` is how many clients one worker
+    serves at once."""
+    Gunicorn(factory, {"bind": bind, "workers": workers, "worker_connections": connections}, config_file).run()
 
 
 def tune_gc_for_batches() -> None:
     """Workers make hundreds of thousands of short-lived objects per second; with the
     default thresholds the cyclic collector ran so often it took a quarter of a backlog's
-    time (bench/workflow_backlog.py). A larger young generation keeps that to a few %."""
+    time (bench/workflow_backlog.py). A larger young generation keeps that to a few %.
+    (Not for the web apps: requests leave garbage in cycles, and each of the rarer
+    collections then stalled every request of the worker for ~60 ms.)"""
     gc.set_threshold(50_000, 20, 20)
 
 

@@ -54,6 +54,10 @@ def create_app(name: str, title: str, health: Callable[[], bool] = lambda: True)
 
     @app.before_request
     def start_timer():
+        # Let the worker's other clients have a turn first: on a kept-alive connection whose next
+        # request has already arrived nothing else waits, and without this one client could be
+        # served again and again while others time out (gevent schedules only at waits).
+        time.sleep(0)
         g.started = time.perf_counter()
 
     @app.after_request

@@ -390,7 +390,7 @@ def _exec_gunicorn_conf() -> dict:
 
 
 _GUNICORN_ENV = (
-    "GUNICORN_BIND", "PORT", "GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_TIMEOUT",
+    "GUNICORN_BIND", "PORT", "GUNICORN_WORKERS", "GUNICORN_WORKER_CONNECTIONS", "GUNICORN_TIMEOUT",
     "GUNICORN_GRACEFUL_TIMEOUT", "GUNICORN_KEEPALIVE", "GUNICORN_ACCESSLOG",
 )
 
@@ -406,9 +406,9 @@ def test_gunicorn_conf_defines_core_settings(clean_gunicorn_env):
     conf = _exec_gunicorn_conf()
     for key in ("bind", "workers", "worker_class"):
         assert key in conf, f"gunicorn.conf.py does not define {key}"
-    assert conf["worker_class"] == "gthread"
+    assert conf["worker_class"] == "gevent"
     assert isinstance(conf["workers"], int) and conf["workers"] >= 1
-    assert isinstance(conf["threads"], int) and conf["threads"] >= 1
+    assert isinstance(conf["worker_connections"], int) and conf["worker_connections"] >= 1
     assert conf["accesslog"] == "-"
     assert conf["graceful_timeout"] >= 1 and conf["timeout"] >= 1
 
@@ -416,12 +416,12 @@ def test_gunicorn_conf_defines_core_settings(clean_gunicorn_env):
 def test_gunicorn_conf_reads_environment(clean_gunicorn_env):
     clean_gunicorn_env.setenv("GUNICORN_BIND", "127.0.0.1:9999")
     clean_gunicorn_env.setenv("GUNICORN_WORKERS", "3")
-    clean_gunicorn_env.setenv("GUNICORN_THREADS", "7")
+    clean_gunicorn_env.setenv("GUNICORN_WORKER_CONNECTIONS", "7")
     conf = _exec_gunicorn_conf()
     bind = conf["bind"]
     assert (bind if isinstance(bind, str) else bind[0]) == "127.0.0.1:9999"
     assert conf["workers"] == 3
-    assert conf["threads"] == 7
+    assert conf["worker_connections"] == 7
 
 
 def test_gunicorn_conf_uses_only_known_valid_settings(clean_gunicorn_env):
@@ -436,4 +436,4 @@ def test_gunicorn_conf_uses_only_known_valid_settings(clean_gunicorn_env):
     assert not unknown, f"not gunicorn settings: {unknown}"
     for key, value in settings.items():
         cfg.set(key, value)  # runs gunicorn's own validators
-    assert cfg.worker_class_str == "gthread"
+    assert cfg.worker_class_str == "gevent"

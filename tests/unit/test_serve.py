@@ -3,13 +3,13 @@ from shared.serve import Gunicorn
 
 def test_the_command_line_wins_over_the_config_file_which_wins_over_defaults(tmp_path, monkeypatch):
     conf = tmp_path / "gunicorn.conf.py"
-    conf.write_text("workers = 5\nthreads = 3\nbind = ['0.0.0.0:9000']\nkeepalive = 7\n")
-    app = Gunicorn(lambda: None, {"bind": "127.0.0.1:8001", "workers": None, "threads": 12}, str(conf))
+    conf.write_text("workers = 5\nworker_connections = 3\nbind = ['0.0.0.0:9000']\nkeepalive = 7\n")
+    app = Gunicorn(lambda: None, {"bind": "127.0.0.1:8001", "workers": None, "worker_connections": 12}, str(conf))
     assert app.cfg.bind == ["127.0.0.1:8001"]
-    assert (app.cfg.workers, app.cfg.threads, app.cfg.keepalive) == (5, 12, 7)
-    assert app.cfg.worker_class_str == "gthread"
+    assert (app.cfg.workers, app.cfg.worker_connections, app.cfg.keepalive) == (5, 12, 7)
+    assert app.cfg.worker_class_str == "gevent"
 
 
 def test_without_a_file_the_defaults_apply():
-    app = Gunicorn(lambda: None, {"bind": "127.0.0.1:8001", "workers": None, "threads": None})
-    assert (app.cfg.workers, app.cfg.threads) == (2, 8)
+    app = Gunicorn(lambda: None, {"bind": "127.0.0.1:8001", "workers": None, "worker_connections": None})
+    assert (app.cfg.workers, app.cfg.worker_connections) == (2, 1000)
