@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 from shared.serve import Gunicorn
 
 
@@ -13,3 +16,11 @@ def test_the_command_line_wins_over_the_config_file_which_wins_over_defaults(tmp
 def test_without_a_file_the_defaults_apply():
     app = Gunicorn(lambda: None, {"bind": "127.0.0.1:8001", "workers": None, "worker_connections": None})
     assert (app.cfg.workers, app.cfg.worker_connections) == (2, 1000)
+
+
+def test_the_command_line_leaves_the_database_client_to_the_web_workers():
+    """psycopg chooses how to wait when first imported: it must be imported in a web worker,
+    after gevent has patched it, never in the gunicorn master (shared/serve.py)."""
+    check = "import sys, services.cli; assert 'psycopg' not in sys.modules, 'psycopg imported before gevent'"
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
