@@ -9,7 +9,7 @@ unique submission ids (bench/submit.lua), at each concurrency level asked for.
 This machine's speed drifts by tens of % within a minute, so both servers run side by
 side and are measured in alternating rounds; the medians are compared.
 
-    python bench/intake_submissions.py [--seconds 6] [--rounds 3] [--connections 16,32]
+    python bench/intake_submissions.py [--seconds 6] [--rounds 5] [--connections 16,32]
                                        [--workers 2]
 
 Targets (issue 2): intake >= 0.5 x the bare endpoint's rate, intake p99 < 50 ms.
@@ -73,7 +73,7 @@ def median_round(rounds: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=6, help="per round")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server and level")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per server and level")
     parser.add_argument("--connections", default="16,32", help="concurrency levels, comma-separated")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
