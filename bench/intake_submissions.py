@@ -12,7 +12,8 @@ side and are measured in alternating rounds; the medians are compared.
     python bench/intake_submissions.py [--seconds 6] [--rounds 5] [--connections 16,32]
                                        [--workers 2]
 
-Targets (issue 2): intake >= 0.5 x the bare endpoint's rate, intake p99 < 50 ms.
+Target (issue 2): intake >= 0.5 x the bare endpoint's rate with p99 < 50 ms, judged as a capacity
+under a latency objective (see `verdict`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from tests.support.platform import free_port_block  # noqa: E402
 from tests.support.servers import DURABLE, Postgres  # noqa: E402
 
 PATH = "/v1/tenants/acme/h5/submissions"
+RATIO_TARGET, P99_TARGET_MS = 0.5, 50
 WARM_UP = 4  # seconds of load before measuring
 
 
@@ -119,10 +121,25 @@ def main() -> None:
                   f"non-2xx {sum(x['non_2xx'] for x in r)}   socket errors {sum(x['socket_errors'] for x in r)}"
                   f"   (rounds: {spread})")
         bare, intake = (median_round(r) for r in rounds.values())
-        ratio = intake["rate"] / bare["rate"]
-        print(f"ratio intake / bare: {ratio:.2f} (target >= 0.50: {'met' if ratio >= 0.5 else 'NOT met'});   "
-              f"intake p99 {intake['p99_ms']:.1f} ms (target < 50 ms: {'met' if intake['p99_ms'] < 50 else 'NOT met'})")
+        print(f"at this level: intake / bare {intake['rate'] / bare['rate']:.2f}, intake p99 {intake['p99_ms']:.1f} ms")
+    print(verdict({c: tuple(median_round(r) for r in rounds.values()) for c, rounds in results.items()}))
     print(f"submissions durably recorded: {recorded} (intake answered 2xx, warm-ups included: {answered})")
+
+
+def verdict(levels: dict[int, tuple[dict, dict]]) -> str:
+    """The target is a capacity under a latency objective: intake's best rate among the levels
+    where its p99 stays under 50 ms, against the bare endpoint's best rate at any level (its
+    capacity, whatever its latency). At too few connections intake's rate is bound by waiting
+    for its own commits, not by what it can do (it rises with connections; bare's does not)."""
+    bare_best = max(bare["rate"] for bare, _ in levels.values())
+    within = {c: intake for c, (_, intake) in levels.items() if intake["p99_ms"] < P99_TARGET_MS}
+    if not within:
+        return f"target NOT met: intake's p99 is {P99_TARGET_MS} ms or more at every level"
+    connections, best = max(within.items(), key=lambda item: item[1]["rate"])
+    ratio = best["rate"] / bare_best
+    return (f"target (>= {RATIO_TARGET:.2f} x bare with p99 < {P99_TARGET_MS} ms): {'met' if ratio >= RATIO_TARGET else 'NOT met'}"
+            f" - intake's best rate with p99 < {P99_TARGET_MS} ms, {best['rate']:,.0f} req/s at {connections} connections "
+            f"(p99 {best['p99_ms']:.1f} ms), is {ratio:.2f} x the bare endpoint's best, {bare_best:,.0f} req/s")
 
 
 def _answered(result: dict, name: str) -> int:
