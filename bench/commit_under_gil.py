@@ -22,9 +22,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg  # noqa: E402
+from eventsourcing.persistence import StoredEvent  # noqa: E402
 
 from services.intake import bootstrap as intake  # noqa: E402
-from shared.postgres import _call  # noqa: E402
+from shared.postgres import RecordCall  # noqa: E402
 from shared.settings import Settings  # noqa: E402
 from tests.support.servers import DURABLE, Postgres  # noqa: E402
 
@@ -39,8 +40,12 @@ def psycopg_execute(conn) -> None:
     conn.execute(CALL.format("%b", "%b", "%b", "%b", "%s", "%s"), group(), prepare=True)
 
 
+RECORD = RecordCall(b"bench_record", CALL.format("$1", "$2", "$3", "$4", "$5", "$6").encode())
+
+
 def blocking_call(conn) -> None:
-    _call(conn, CALL.format("$1", "$2", "$3", "$4", "$5", "$6").encode(), group())
+    ids, versions, topics, states, _, _ = group()
+    RECORD(conn, [StoredEvent(*event) for event in zip(ids, versions, topics, states)], None)
 
 
 def spin(stop: threading.Event) -> None:

@@ -22,8 +22,8 @@ from shared import postgres
 from shared.settings import Settings
 
 attempts = []
-one_round_trip = postgres._call
-postgres._call = lambda *args: (attempts.append(args), one_round_trip(*args))[1]
+call = postgres.RecordCall.__call__
+postgres.RecordCall.__call__ = lambda *args: (attempts.append(args), call(*args))[1]
 
 intake = application(Settings.from_env())
 holder = psycopg.connect(os.environ["SCRM_DATABASE_URL"])
