@@ -33,7 +33,7 @@ from eventsourcing.utils import retry
 from psycopg import Connection, generators
 from psycopg import OperationalError as ConnectionLost
 from psycopg.errors import error_from_result
-from psycopg.pq import ConnStatus, ExecStatus, PGconn, PGresult
+from psycopg.pq import ConnStatus, DiagnosticField, ExecStatus, PGconn, PGresult
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
@@ -126,15 +126,26 @@ class RecordCall:
                   tracking and _INT8.pack(tracking.notification_id)]
         with conn.lock:
             if conn not in self._prepared:
-                _check(conn, _round_trip(
-                    conn, lambda pg: pg.send_prepare(self._name, self._query, param_types=self.TYPES),
-                    lambda pg: pg.prepare(self._name, self._query, param_types=self.TYPES)), ExecStatus.COMMAND_OK)
-                self._prepared.add(conn)
-            _check(conn, _round_trip(
-                conn, lambda pg: pg.send_query_prepared(self._name, values, param_formats=self.FORMATS),
-                lambda pg: pg.exec_prepared(self._name, values, param_formats=self.FORMATS)), ExecStatus.TUPLES_OK)
+                self._prepare(conn)
+            result = self._execute(conn, values)
+            if result.error_field(DiagnosticField.SQLSTATE) == _NO_SUCH_STATEMENT:
+                # psycopg deallocates all of a connection's statements after a ROLLBACK, a DROP, ...
+                self._prepare(conn)
+                result = self._execute(conn, values)
+            _check(conn, result, ExecStatus.TUPLES_OK)
+
+    def _prepare(self, conn: Connection) -> None:
+        _check(conn, _round_trip(conn, lambda pg: pg.send_prepare(self._name, self._query, param_types=self.TYPES),
+                                 lambda pg: pg.prepare(self._name, self._query, param_types=self.TYPES)),
+               ExecStatus.COMMAND_OK)
+        self._prepared.add(conn)
+
+    def _execute(self, conn: Connection, values: list[bytes | None]) -> PGresult:
+        return _round_trip(conn, lambda pg: pg.send_query_prepared(self._name, values, param_formats=self.FORMATS),
+                           lambda pg: pg.exec_prepared(self._name, values, param_formats=self.FORMATS))
 
 
+_NO_SUCH_STATEMENT = b"26000"
 _INT8 = struct.Struct("!q")
 _LENGTH = struct.Struct("!i")
 _ARRAY = struct.Struct("!iiIii")  # dimensions, has nulls, element type; then length, lower bound
