@@ -13,7 +13,7 @@ here LISTENs (followers poll), and NOTIFY serialises every commit on a global qu
 event or an outdated position is a unique violation, which eventsourcing reports as
 IntegrityError; everything else (reading, tracking queries) is the library's own.
 
-In threads (the workers' loops) the call goes through libpq's blocking PQexecParams, which
+In threads (the workers' loops) the call goes through libpq's blocking PQexecPrepared, which
 releases the GIL once for the whole round trip; psycopg's own execute takes the GIL back at
 each step of the protocol, and each time waits behind busy threads (with 8 of them a commit
 took 7 ms instead of 3 ms; bench/README.md). Under gevent (the web apps) the same call would

@@ -53,11 +53,14 @@ def create_app(name: str, title: str, health: Callable[[], bool] = lambda: True)
         return error_body(500, "internal", "unexpected error; it has been logged")
 
     @app.before_request
-    def start_timer():
-        # Let the worker's other clients have a turn first: on a kept-alive connection whose next
-        # request has already arrived nothing else waits, and without this one client could be
-        # served again and again while others time out (gevent schedules only at waits).
+    def take_turns():
+        # Let the worker's other clients go first: on a kept-alive connection whose next request
+        # has already arrived nothing waits, and without this one client could be served again
+        # and again while others time out (gevent switches only at waits).
         time.sleep(0)
+
+    @app.before_request
+    def start_timer():
         g.started = time.perf_counter()
 
     @app.after_request
