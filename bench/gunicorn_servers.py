@@ -1,4 +1,4 @@
-"""Starting the servers a benchmark compares: each under gunicorn (gevent workers), as many workers."""
+"""Starting the servers a benchmark compares: each under gunicorn with the same number of workers."""
 
 from __future__ import annotations
 

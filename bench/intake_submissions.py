@@ -112,6 +112,7 @@ def main() -> None:
             recorded = conn.execute("SELECT count(*) FROM intake.intake_events").fetchone()[0]
     print(f"wrk, {args.rounds} alternating rounds of {args.seconds} s per server and level, medians; gunicorn "
           f"{args.workers} gevent workers; PostgreSQL {pg.startup_seconds:.1f} s to start")
+    medians = {c: tuple(median_round(r) for r in rounds.values()) for c, rounds in results.items()}
     for connections, rounds in results.items():
         print(f"-- {connections} connections")
         for name, r in rounds.items():
@@ -120,9 +121,9 @@ def main() -> None:
             print(f"{name:<30} {m['rate']:8,.0f} req/s   p50 {m['p50_ms']:6.1f} ms   p99 {m['p99_ms']:6.1f} ms   "
                   f"non-2xx {sum(x['non_2xx'] for x in r)}   socket errors {sum(x['socket_errors'] for x in r)}"
                   f"   (rounds: {spread})")
-        bare, intake = (median_round(r) for r in rounds.values())
+        bare, intake = medians[connections]
         print(f"at this level: intake / bare {intake['rate'] / bare['rate']:.2f}, intake p99 {intake['p99_ms']:.1f} ms")
-    print(verdict({c: tuple(median_round(r) for r in rounds.values()) for c, rounds in results.items()}))
+    print(verdict(medians))
     print(f"submissions durably recorded: {recorded} (intake answered 2xx, warm-ups included: {answered})")
 
 

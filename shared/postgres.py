@@ -67,12 +67,12 @@ class OneTripPostgresProcessRecorder(PostgresProcessRecorder):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any):
         super().__init__(datastore, **kwargs)
         assert datastore.single_row_tracking, "the insert function keeps one row per tracked stream"
+        function = f"{self.events_table_name}_record"
         names = {"schema": Identifier(datastore.schema), "events": Identifier(self.events_table_name),
-                 "tracking": Identifier(self.tracking_table_name),
-                 "function": Identifier(f"{self.events_table_name}_record")}
+                 "tracking": Identifier(self.tracking_table_name), "function": Identifier(function)}
         self.sql_create_statements.append(
             SQL(_FUNCTION).format(lock_timeout=SQL(str(int(datastore.lock_timeout))), **names))
-        self._record = RecordCall(f"{self.events_table_name}_record".encode(), SQL(
+        self._record = RecordCall(function.encode(), SQL(
             "SELECT {schema}.{function}($1, $2, $3, $4, $5, $6)").format(**names).as_bytes(None))
         # The next rows of the log in order (a range scan of the notification id index that
         # stops at LIMIT), with the state of the wanted events only. Filtering by topic and slice
