@@ -31,7 +31,7 @@ from services.intake.domain import Submission  # noqa: E402
 from services.workflow import bootstrap as workflow  # noqa: E402
 from shared.serve import tune_gc_for_batches  # noqa: E402
 from shared.settings import Settings  # noqa: E402
-from shared.transport import Slice  # noqa: E402
+from shared.slices import Slice  # noqa: E402
 from tests.support.servers import DURABLE, Postgres  # noqa: E402
 
 CUSTOMER = {"name": "张三", "phone": "13800138000", "address": "上海市浦东新区世纪大道 100 号"}
@@ -50,9 +50,9 @@ def fill_backlog(settings: Settings, n: int) -> None:
     app.close()
 
 
-def run_slice(settings: Settings, part: Slice, start: Event, elapsed: Queue) -> None:
+def run_slice(settings: Settings, slice_: Slice, start: Event, elapsed: Queue) -> None:
     tune_gc_for_batches()  # as `scrm workflow worker` does
-    follower = workflow.follower(settings, part)
+    follower = workflow.follower(settings, slice_)
     start.wait()
     started = time.perf_counter()
     while follower.run_once():

@@ -72,24 +72,24 @@ def _web_command(service: str) -> click.Command:
 def _worker_command(service: str) -> click.Command:
     @click.command("worker", help=f"Run {service}'s worker: consume upstream events and record reactions.")
     @METRICS_PORT
-    @click.option("--slice", "part", default="0/1", metavar="K/N",
+    @click.option("--slice", "slice_text", default="0/1", metavar="K/N",
                   help="Be slice K of N processes sharing the work (embedded transport; with Kafka, "
                        "start more processes and partitions are shared).")
-    def worker(metrics_port: int, part: str) -> None:
+    def worker(metrics_port: int, slice_text: str) -> None:
         from shared.serve import expose_metrics, run_until_stopped, tune_gc_for_batches
-        from shared.transport import Slice
+        from shared.slices import Slice
 
         logs.configure(f"{service}-worker")
         expose_metrics(metrics_port)
         tune_gc_for_batches()
-        settings, share = Settings.from_env(), Slice.parse(part)
+        settings, slice_ = Settings.from_env(), Slice.parse(slice_text)
         module = _bootstrap(service)
-        views = module.projector(settings, share) if hasattr(module, "projector") else None  # read models
-        loops = [module.follower(settings, share).run]
+        views = module.projector(settings, slice_) if hasattr(module, "projector") else None  # read models
+        loops = [module.follower(settings, slice_).run]
         if hasattr(module, "dispatcher"):
-            loops.append(module.dispatcher(settings, share).run)
+            loops.append(module.dispatcher(settings, slice_).run)
         if hasattr(module, "timers"):  # workflow's SLA timers: durable, so any worker may fire them
-            loops.append(module.timers(settings, share).run)
+            loops.append(module.timers(settings, slice_).run)
         if views is not None:
             loops.append(views.run)
         run_until_stopped(*loops)
@@ -148,14 +148,13 @@ cli.commands["workflow"].add_command(workflow_rebuild_views)
 @click.argument("service", type=click.Choice(SERVICES))
 @METRICS_PORT
 def relay(service: str, metrics_port: int) -> None:
-    """Publish SERVICE's outbox (its notification log) to Kafka, after commit."""
+    """Publish SERVICE's outbox (its public events, in the order it recorded them) to Kafka."""
     from shared.serve import expose_metrics, run_until_stopped
     from shared.transport.kafka import KafkaRelay
 
     logs.configure(f"{service}-relay")
     expose_metrics(metrics_port)
-    outbox = import_module(f"services.{service}.outbox").OUTBOX
-    run_until_stopped(KafkaRelay(outbox, Settings.from_env()).run)
+    run_until_stopped(KafkaRelay(service, Settings.from_env()).run)
 
 
 @cli.command()
@@ -170,11 +169,15 @@ def replay(service: str, after: int, upto: int | None) -> None:
     from shared.transport.kafka import KafkaRelay
 
     logs.configure(f"{service}-replay")
-    relay = KafkaRelay(import_module(f"services.{service}.outbox").OUTBOX, Settings.from_env())
-    upto = relay.last_position() if upto is None else upto
-    with tqdm(total=max(upto - after, 0), unit="position", desc=f"replay {service}") as bar:
-        published = relay.replay(after, upto, bar.update)
-    click.echo(f"{published} events of {service} published again to {relay.topic}")
+    relay = KafkaRelay(service, Settings.from_env())
+    try:
+        upto = relay.last_position() if upto is None else upto
+        with tqdm(total=max(upto - after, 0), unit="position", desc=f"replay {service}") as bar:
+            done = relay.replay(after, upto, bar.update)
+    finally:
+        relay.close()
+    click.echo(f"positions {after}-{upto} of {service}: {done.read} public events read, {done.published} "
+               f"published again to {relay.topic}, {done.skipped} positions skipped (private events)")
 
 
 @cli.group()
@@ -184,24 +187,26 @@ def db() -> None:
 
 @db.command("init")
 def db_init() -> None:
-    """Create every service's tables once, before workers start (they then skip creation)."""
-    from shared.eventstore import open_store
-    from shared.persistence import store_env
-
+    """Create every service's tables once, before workers start (they then skip creation), and
+    fill the outbox of a store written before it had one."""
     settings = Settings.from_env()
     for service in SERVICES:
-        open_store(service, store_env(service, settings)).close()
-        if hasattr(module := _bootstrap(service), "create_tables"):  # a service's own tables (read models)
-            module.create_tables(settings)
-        click.echo(f"{service}: ready")
+        app = _bootstrap(service).application(settings)  # its tables, read models included
+        try:
+            backfilled = app.backfill_outbox()
+        finally:
+            app.close()
+        click.echo(f"{service}: ready" + (f" ({backfilled} public events written to its outbox)" if backfilled else ""))
 
 
 @cli.command()
 def contracts() -> None:
-    """Print the public event contracts as JSON Schema."""
-    from shared.schema import contracts_json_schema
+    """Print the public event contracts as an AsyncAPI document (payloads in JSON Schema)."""
+    from shared.asyncapi import asyncapi
 
-    click.echo(json.dumps(contracts_json_schema(), indent=2, ensure_ascii=False))
+    settings = Settings.from_env()
+    click.echo(json.dumps(asyncapi(settings.kafka_partitions, settings.kafka_replication), indent=2,
+                          ensure_ascii=False))
 
 
 @cli.command()

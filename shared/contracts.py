@@ -133,13 +133,6 @@ class StatementIssued(Schema):
     payout = fields.Decimal(required=True, as_string=True)
 
 
-class DeliveryRequested(Schema):
-    delivery_id = fields.UUID(required=True)
-    channel = fields.String(**_text)
-    recipient = fields.String(**_text)
-    message = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-
-
 class DeliveryMade(Schema):
     delivery_id = fields.UUID(required=True)
     channel = fields.String(**_text)
@@ -175,7 +168,6 @@ CONTRACTS: dict[str, Contract] = {
         Contract("ticket.labour_recorded", "workflow", ItemsRecorded()),
         Contract("ticket.closed", "workflow", TicketTransitioned()),
         Contract("settlement.statement_issued", "settlement", StatementIssued()),
-        Contract("notify.delivery_requested", "notify", DeliveryRequested()),
         Contract("notify.delivery_made", "notify", DeliveryMade()),
     )
 }
@@ -243,7 +235,7 @@ CONTRACTS.update({c.type: c for c in (
 
 
 class PublishedField(Schema):
-    """A template field as workflow defines it (services/workflow/templates/fields.py `Field.to_dict`)."""
+    """A template field as workflow defines it (shared/formfields/fields.py `Field.to_dict`)."""
 
     key = fields.String(**_text)
     label = fields.String(**_text)

@@ -1,9 +1,12 @@
-"""The one envelope for everything that crosses a service boundary (CloudEvents-style).
+"""The one envelope for everything that crosses a service boundary: a CloudEvents 1.0 event.
 
-Attribute names follow CloudEvents 1.0 (`id`, `source`, `type`, `subject`, `time`,
-`dataschema`); `tenant` and `sequence` are extension attributes. `sequence` is the
-position of the event in its source service's notification log: consumers keep it
-as their tracking position, so a record delivered twice is recognised and skipped.
+Attributes are CloudEvents' own (`specversion`, `id`, `source`, `type`, `subject`, `time`,
+`datacontenttype`, `dataschema`) plus extensions: `tenant`, `sequence` (the sequence extension:
+the event's position in its source service's log, as a zero-padded string so that it orders
+lexicographically) and `correlationid` (follows one request through every service).
+
+On Kafka an envelope travels in CloudEvents' binary content mode: the data is the record's
+value, every attribute a `ce_` header, and the key is the subject (the ticket id) as text.
 """
 
 from __future__ import annotations
@@ -16,16 +19,24 @@ from typing import Any
 from uuid import UUID
 
 SPEC_VERSION = "1.0"
+CONTENT_TYPE = "application/json"
 _EVENT_IDS = UUID("6f1d1c8e-3f0b-4c83-9a77-2f3b0e0c6a10").bytes
+_SEQUENCE_DIGITS = 20  # a log position (a positive int8) fits in 19 digits
 
 
-def event_id(originator_id: UUID, originator_version: int) -> UUID:
-    """The envelope id of a stored event: the same event always gets the same id.
+def event_id(source: str, originator_id: UUID, originator_version: int) -> UUID:
+    """The envelope id of a stored event: unique across the platform (two services' aggregates may
+    share an id: a submission and the ticket it became) and the same however often it is published.
 
-    A name-based (version 5) UUID of the aggregate id and version, hashed from their
-    bytes rather than their text: this runs once per event on every backlog."""
-    digest = sha1(_EVENT_IDS + originator_id.bytes + originator_version.to_bytes(8, "big")).digest()
+    A name-based (version 5) UUID of the source, aggregate id and version, hashed from their bytes
+    rather than their text: this runs once per public event."""
+    digest = sha1(_EVENT_IDS + source.encode() + b"\x00" + originator_id.bytes
+                  + originator_version.to_bytes(8, "big")).digest()
     return UUID(bytes=digest[:16], version=5)
+
+
+def sequence_text(position: int) -> str:
+    return str(position).zfill(_SEQUENCE_DIGITS)
 
 
 @dataclass(frozen=True)
@@ -39,44 +50,76 @@ class Envelope:
     data: dict[str, Any]
     schema_version: int = 1
     sequence: int = 0
-    extensions: dict[str, Any] = field(default_factory=dict)
+    correlation_id: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    @property
+    def dataschema(self) -> str:
+        return f"urn:scrm:{self.type}:v{self.schema_version}"
+
+    def attributes(self) -> dict[str, str]:
+        """Every context attribute, as CloudEvents names them (all strings)."""
+        found = {
             "specversion": SPEC_VERSION,
             "id": str(self.id),
             "source": self.source,
             "type": self.type,
             "subject": str(self.subject),
             "time": self.time.isoformat(),
+            "datacontenttype": CONTENT_TYPE,
+            "dataschema": self.dataschema,
             "tenant": self.tenant,
-            "dataschema": f"urn:scrm:{self.type}:v{self.schema_version}",
-            "sequence": self.sequence,
-            "datacontenttype": "application/json",
-            "data": self.data,
-            **self.extensions,
+            "sequence": sequence_text(self.sequence),
         }
+        if self.correlation_id:
+            found["correlationid"] = self.correlation_id
+        return found
+
+    def to_dict(self) -> dict[str, Any]:
+        """The structured form (a JSON object with `data` beside the attributes)."""
+        return {**self.attributes(), "data": self.data}
 
     def to_json(self) -> bytes:
         return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
 
+    def data_json(self) -> bytes:
+        return json.dumps(self.data, ensure_ascii=False, separators=(",", ":")).encode()
+
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Envelope:
-        known = {"specversion", "id", "source", "type", "subject", "time", "tenant",
-                 "dataschema", "sequence", "datacontenttype", "data"}
-        return cls(
-            id=UUID(raw["id"]),
-            source=raw["source"],
-            type=raw["type"],
-            subject=UUID(raw["subject"]),
-            time=datetime.fromisoformat(raw["time"]),
-            tenant=raw["tenant"],
-            data=raw["data"],
-            schema_version=int(raw["dataschema"].rsplit(":v", 1)[1]),
-            sequence=int(raw.get("sequence", 0)),
-            extensions={k: v for k, v in raw.items() if k not in known},
-        )
+        return cls.from_attributes(raw, raw["data"])
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> Envelope:
         return cls.from_dict(json.loads(raw))
+
+    @classmethod
+    def from_attributes(cls, attributes: dict[str, Any], data: dict[str, Any]) -> Envelope:
+        if attributes.get("specversion") != SPEC_VERSION:
+            raise ValueError(f"not a CloudEvents {SPEC_VERSION} event: {attributes.get('specversion')!r}")
+        return cls(
+            id=UUID(attributes["id"]),
+            source=attributes["source"],
+            type=attributes["type"],
+            subject=UUID(attributes["subject"]),
+            time=datetime.fromisoformat(attributes["time"]),
+            tenant=attributes["tenant"],
+            data=data,
+            schema_version=int(attributes["dataschema"].rsplit(":v", 1)[1]),
+            sequence=int(attributes.get("sequence") or 0),
+            correlation_id=attributes.get("correlationid"),
+        )
+
+    # --- Kafka: CloudEvents' binary content mode --------------------------------------------
+
+    def kafka_headers(self) -> list[tuple[str, bytes]]:
+        headers = [(f"ce_{k}", v.encode()) for k, v in self.attributes().items() if k != "datacontenttype"]
+        return [("content-type", CONTENT_TYPE.encode()), *headers]
+
+    def kafka_key(self) -> bytes:
+        return str(self.subject).encode()
+
+    @classmethod
+    def from_kafka(cls, headers: list[tuple[str, bytes]], value: bytes) -> Envelope:
+        attributes = {k[3:]: v.decode() for k, v in headers if k.startswith("ce_")}
+        attributes.setdefault("specversion", None)
+        return cls.from_attributes(attributes, json.loads(value))

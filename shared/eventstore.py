@@ -1,20 +1,26 @@
 """The event-sourced application every service builds on.
 
-A service's notification log is its outbox. What a service records in reaction to
-upstream events is committed in one transaction together with the upstream position
-(a tracking record), so processing a batch twice records nothing twice.
+Whatever a service records, the envelopes of its public events go into its outbox table in
+the same transaction (shared/outbox.py). What a service records in reaction to upstream events
+is committed in one transaction together with the upstream position (a tracking record), so
+processing a batch twice records nothing twice.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, ProcessRecorder, Tracking
+from eventsourcing.persistence import EventStore, IntegrityError, ProcessRecorder, StoredEvent, Tracking
+from eventsourcing.utils import get_topic
 
-__all__ = ["ServiceApplication", "UnitOfWork", "IntegrityError", "Tracking"]
+from shared.outbox import Correlations, Outbox, OutboxRow
+
+__all__ = ["ServiceApplication", "UnitOfWork", "IntegrityError", "Tracking", "open_store"]
+
+_BACKFILLED = "outbox-backfilled"  # a tracking record: its presence says the upgrade is done
 
 
 class UnitOfWork:
@@ -31,6 +37,8 @@ class UnitOfWork:
         self._app = app
         self._optimistic = optimistic
         self._aggregates: dict[UUID, Aggregate] = {}
+        self._events: list[Any] = []
+        self.correlations: dict[tuple[UUID, int], str] = {}
 
     def get(self, aggregate_id: UUID) -> Any | None:
         if aggregate_id not in self._aggregates:
@@ -48,15 +56,49 @@ class UnitOfWork:
     def add(self, aggregate: Aggregate) -> None:
         self._aggregates[aggregate.id] = aggregate
 
+    def collect(self, correlation_id: str | None = None) -> None:
+        """Take the events triggered so far, caused under `correlation_id` (the upstream event's)."""
+        for aggregate in self._aggregates.values():
+            for e in aggregate.collect_events():
+                self._events.append(e)
+                if correlation_id:
+                    self.correlations[e.originator_id, e.originator_version] = correlation_id
+
     def pending_events(self) -> list[Any]:
-        return [e for a in self._aggregates.values() for e in a.collect_events()]
+        self.collect()
+        return self._events
+
+
+class PublishingEventStore(EventStore):
+    """Puts the outbox rows of the events' public ones in the same commit as the events."""
+
+    def __init__(self, mapper: Any, recorder: Any, outbox: Outbox):
+        super().__init__(mapper, recorder)
+        self.outbox = outbox
+
+    def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list:
+        return super().put(domain_events, outbox=self.outbox.rows(domain_events, kwargs.pop("correlations", None)),
+                           **kwargs)
 
 
 class ServiceApplication(Application[UUID]):
-    """An eventsourcing application whose recorder also keeps tracking positions."""
+    """An eventsourcing application whose recorder also keeps tracking positions and whose public
+    events (those its `outbox` translates) go to its outbox table as they are recorded."""
+
+    outbox: Outbox | None = None  # a service's own: which of its events are public, and how they look
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
+
+    def construct_event_store(self) -> EventStore:
+        if self.outbox is None:
+            return super().construct_event_store()
+        return PublishingEventStore(self.mapper, self.recorder, self.outbox)
+
+    def to_stored(self, events: Sequence[Any]) -> tuple[list[StoredEvent], list[OutboxRow]]:
+        """What recording `events` writes (for a caller that commits on its own, in groups)."""
+        rows = self.outbox.rows(events) if self.outbox else []
+        return [self.mapper.to_stored_event(e) for e in events], rows
 
     @property
     def process_recorder(self) -> ProcessRecorder:
@@ -88,13 +130,29 @@ class ServiceApplication(Application[UUID]):
             cached = cache[aggregate_id] = self.repository.get(aggregate_id)
         return cached if cached.tenant == tenant else None
 
-    def record(self, events: Iterable[Any], tracking: Tracking | None = None) -> None:
-        """Commit new events and the upstream position in one transaction."""
-        self.events.put(list(events), tracking=tracking)
+    def backfill_outbox(self, page_size: int = 1000) -> int:
+        """Write the outbox rows of public events recorded before the outbox existed, once (an
+        upgrade: `scrm db init`); returns how many. Rows already there are kept."""
+        if self.outbox is None or self.position(_BACKFILLED):
+            return 0
+        topics, after, written = [get_topic(cls) for cls in self.outbox.translations], 0, 0
+        while page := self.recorder.select_notifications(start=after, limit=page_size, topics=topics,
+                                                         inclusive_of_start=False):
+            rows = [(n.id, row) for n in page for row in self.outbox.rows([self.mapper.to_domain_event(n)])]
+            self.recorder.insert_outbox(rows)
+            written, after = written + len(rows), page[-1].id
+        self.record([], Tracking(_BACKFILLED, max(after, 1)))
+        return written
+
+    def record(self, events: Iterable[Any], tracking: Tracking | None = None,
+               correlations: Correlations | None = None) -> None:
+        """Commit new events and the upstream position in one transaction (with the correlation
+        id each event was caused under, for the public ones)."""
+        self.events.put(list(events), tracking=tracking, correlations=correlations)
 
 
 def open_store(service: str, env: dict[str, str]) -> ServiceApplication:
-    """A bare application on `service`'s store, to read its log or keep positions there.
+    """A bare application on `service`'s store, to read its outbox or keep positions there.
 
     The application's name picks the tables (`intake_events`, `intake_tracking` on
     PostgreSQL), so it must be the service's own."""

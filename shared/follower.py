@@ -17,6 +17,7 @@ import structlog
 from eventsourcing.persistence import PersistenceError
 from eventsourcing.utils import get_topic
 
+from shared import correlation
 from shared.envelope import Envelope
 from shared.eventstore import IntegrityError, ServiceApplication, Tracking, UnitOfWork
 from shared.metrics import BATCH_SECONDS, EVENTS_PARKED, EVENTS_PROCESSED, FOLLOWER_BACKLOG
@@ -72,7 +73,7 @@ class Follower:
             # existed or a concurrent writer moved an aggregate on: redo with look-ups.
             uow, parked = self._apply(batch, optimistic=attempt == 0)
             try:
-                self.app.record(uow.pending_events(), Tracking(batch.stream, batch.position))
+                self.app.record(uow.pending_events(), Tracking(batch.stream, batch.position), uow.correlations)
                 EVENTS_PARKED.labels(self.name).inc(parked)
                 break
             except IntegrityError:
@@ -92,7 +93,9 @@ class Follower:
                 for envelope in batch.envelopes:
                     if envelope.id not in parked:
                         failing = envelope
+                        correlation.use(envelope.correlation_id)
                         self.policy(envelope, uow)
+                        uow.collect(envelope.correlation_id)  # what it caused is published under its id
             except STORE_FAILURES:
                 raise  # not the event's fault: stop, and read the batch again after a restart
             except Exception as error:  # noqa: BLE001 - a bug for this event: park it, go on
@@ -119,6 +122,7 @@ class Follower:
         resolution are recorded in one transaction. Raises, and changes nothing, if it fails again."""
         uow = UnitOfWork(self.app, optimistic=False)
         self.policy(parked.arrived, uow)
+        uow.collect(parked.arrived.correlation_id)
         parked.resolve(by="retry")
         uow.add(parked)
-        self.app.record(uow.pending_events())
+        self.app.record(uow.pending_events(), correlations=uow.correlations)

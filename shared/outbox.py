@@ -1,21 +1,38 @@
-"""A service's notification log is its outbox: this says which of its events are public
-and how each becomes an envelope. Relays and embedded followers both read it this way."""
+"""The transactional outbox: a service's public events, as envelopes, in its own store.
+
+A service says which of its domain events are public and how each looks (an `Outbox` of
+translations, in its `outbox.py`). Whenever it records events, the envelopes of the public
+ones are written to its outbox table in the same transaction, at the position the event
+takes in its log. Followers (embedded) and the Kafka relay read that table and nothing else
+of the leader's: no follower ever needs a leader's domain classes, and a log of private
+events never holds up a public one behind it.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
+from uuid import UUID
 
-from eventsourcing.utils import get_topic
-
+from shared import correlation
 from shared.contracts import contract
 from shared.envelope import Envelope, event_id
-from shared.eventstore import Tracking, open_store
-from shared.persistence import store_env
-from shared.settings import Settings
-from shared.transport import WHOLE, Slice
+from shared.slices import WHOLE, Slice, slot
 
-Translation = Callable[[Any], tuple[str, dict[str, Any]]]  # domain event -> (type, data)
+Translation = tuple[str, Callable[[Any], dict[str, Any]]]  # the contract's type, and domain event -> data
+Correlations = Mapping[tuple[UUID, int], str]  # (aggregate id, version) -> correlation id
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """A public event as its service writes it: the envelope waits for its position (the event's
+    notification id, known only at commit) to become its `sequence`."""
+
+    originator_id: UUID
+    originator_version: int
+    slot: int  # the subject's slot: followers sharing the work take theirs
+    envelope: bytes  # the structured CloudEvent as JSON, without `sequence`
 
 
 @dataclass(frozen=True)
@@ -24,65 +41,70 @@ class Outbox:
     translations: Mapping[type, Translation]
 
     @property
-    def topics(self) -> list[str]:
-        """The stored-event topics of the public events, to select them from the log."""
-        return [get_topic(cls) for cls in self.translations]
+    def source(self) -> str:
+        return f"scrm/{self.service}"
 
-    def envelope(self, event: Any, sequence: int) -> Envelope:
-        type_, data = self.translations[type(event)](event)
+    @property
+    def types(self) -> set[str]:
+        """The contracts this service publishes."""
+        return {type_ for type_, _ in self.translations.values()}
+
+    def envelope(self, event: Any, correlation_id: str | None = None) -> Envelope:
+        type_, translate = self.translations[type(event)]
+        data = translate(event)
         return Envelope(
-            id=event_id(event.originator_id, event.originator_version),
-            source=f"scrm/{self.service}",
+            id=event_id(self.source, event.originator_id, event.originator_version),
+            source=self.source,
             type=type_,
             subject=getattr(event, "ticket_id", None) or event.originator_id,  # always the ticket
             time=event.timestamp,
             tenant=event.tenant,
             data=data,
-            sequence=sequence,
             schema_version=contract(type_).version,  # translations write the current version
+            correlation_id=correlation_id,
         )
 
-    def reader(self, settings: Settings) -> OutboxReader:
-        return OutboxReader(self, settings)
+    def rows(self, events: Iterable[Any], correlations: Correlations | None = None) -> list[OutboxRow]:
+        """The outbox rows of `events`' public ones. Each carries the correlation id it was caused
+        under: from `correlations`, else the current one (a request's)."""
+        rows, current = [], correlation.current()
+        for event in events:
+            if type(event) in self.translations:
+                key = (event.originator_id, event.originator_version)
+                envelope = self.envelope(event, correlations.get(key, current) if correlations else current)
+                body = envelope.to_dict()
+                del body["sequence"]
+                rows.append(OutboxRow(event.originator_id, event.originator_version, slot(envelope.subject),
+                                      json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()))
+        return rows
+
+
+def read_envelope(position: int, stored: bytes) -> Envelope:
+    """An outbox row's envelope, with its position as its sequence."""
+    raw = json.loads(stored)
+    raw["sequence"] = position
+    return Envelope.from_dict(raw)
 
 
 class OutboxReader:
-    """Reads a service's public events straight from its store, in notification order."""
+    """Reads one service's outbox table through a bare store of that service (see
+    `shared.eventstore.open_store`): SQL only, none of its classes."""
 
-    def __init__(self, outbox: Outbox, settings: Settings):
-        self.outbox = outbox
-        self._app = open_store(outbox.service, store_env(outbox.service, settings))
+    def __init__(self, service: str, store: Any):
+        self.service = service
+        self.store = store
 
-    def read(self, after: int, limit: int = 1000, part: Slice = WHOLE) -> tuple[int, list[Envelope]]:
-        """Envelopes after position `after`, of the aggregates in slice `part` only, and the
-        position of the last event read."""
-        recorder = self._app.recorder
-        if hasattr(recorder, "select_window"):  # PostgreSQL filters for us
-            last, notifications = recorder.select_window(after, limit * part.count, self.outbox.topics, part)
-        else:
-            notifications = recorder.select_notifications(
-                start=after, limit=limit, topics=self.outbox.topics, inclusive_of_start=False)
-            last = notifications[-1].id if notifications else after
-            notifications = [n for n in notifications if part.takes(n.originator_id)]
-        to_event = self._app.mapper.to_domain_event
-        return last, [self.outbox.envelope(to_event(n), n.id) for n in notifications]
+    def read(self, after: int, limit: int = 1000, slice_: Slice = WHOLE, upto: int | None = None) -> list[Envelope]:
+        """The next envelopes after position `after` (up to `upto`, of the slice's tickets), in order."""
+        rows = self.store.recorder.select_outbox(after, limit, slice_, upto)
+        return [read_envelope(position, stored) for position, stored in rows]
+
+    def behind(self, after: int, slice_: Slice = WHOLE) -> int:
+        """How many public events (of the slice's tickets) are after `after`."""
+        return self.store.recorder.count_outbox(after, slice_)
 
     def last_position(self) -> int:
-        return self._app.recorder.max_notification_id() or 0
-
-    def behind(self, after: int) -> int:
-        """Log positions after `after`: an upper bound on the public events not read yet (the
-        log holds private events too), and 0 once none is left."""
-        pending = self._app.recorder.select_notifications(
-            start=after, limit=1, topics=self.outbox.topics, inclusive_of_start=False)
-        return max(0, self.last_position() - after) if pending else 0
-
-    def relayed(self, relay: str) -> int:
-        """How far `relay` has published this outbox (kept in the service's own store)."""
-        return self._app.position(relay)
-
-    def mark_relayed(self, relay: str, position: int) -> None:
-        self._app.record([], Tracking(relay, position))
+        return self.store.recorder.max_outbox_position()
 
     def close(self) -> None:
-        self._app.close()
+        self.store.close()

@@ -10,6 +10,8 @@ from urllib.parse import unquote, urlsplit
 
 import psycopg
 
+from shared.eventstore import ServiceApplication, open_store
+from shared.outbox import OutboxReader
 from shared.settings import Settings
 
 
@@ -24,6 +26,7 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(settings.data_dir / f"{service}.sqlite"),
             "SQLITE_LOCK_TIMEOUT": "30",
+            "PROCESS_RECORDER_TOPIC": "shared.sqlite:OutboxSQLiteProcessRecorder",
             "CREATE_TABLE": "y" if settings.create_tables else "n",
         }
     url = urlsplit(settings.database_url)
@@ -54,3 +57,12 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
 def ensure_schema(database_url: str, schema: str) -> None:
     with psycopg.connect(database_url, autocommit=True, connect_timeout=5) as conn:
         conn.execute(psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(psycopg.sql.Identifier(schema)))
+
+
+def open_service_store(service: str, settings: Settings) -> ServiceApplication:
+    """A bare application on `service`'s store (its outbox, its positions), none of its classes."""
+    return open_store(service, store_env(service, settings))
+
+
+def outbox_reader(service: str, settings: Settings) -> OutboxReader:
+    return OutboxReader(service, open_service_store(service, settings))

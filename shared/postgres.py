@@ -5,13 +5,13 @@ escaped text (for thousands of events that costs more than the database's work),
 commit takes several round trips. Each round trip is a wait after which the committing
 thread must win the GIL back from busy request threads: under load a 1 ms commit took
 10 ms (bench/intake_submissions.py). So a commit here is one call of a function created
-with the tables, taking the columns as four binary arrays: it records the tracking
-position (refusing one that is not ahead, as eventsourcing's single-row tracking does),
-takes eventsourcing's table lock (which keeps notification ids in commit order) and
-inserts the events, in one transaction, in one round trip. It sends no NOTIFY: nothing
+with the tables, taking the columns as binary arrays: it records the tracking position
+(refusing one that is not ahead, as eventsourcing's single-row tracking does), takes
+eventsourcing's table lock (which keeps notification ids in commit order), inserts the events
+and their outbox rows (shared/outbox.py), in one transaction, in one round trip. It sends no NOTIFY: nothing
 here LISTENs (followers poll), and NOTIFY serialises every commit on a global queue lock. A duplicate
 event or an outdated position is a unique violation, which eventsourcing reports as
-IntegrityError; everything else (reading, tracking queries) is the library's own.
+IntegrityError; reading the log and tracking queries are the library's own.
 
 In threads (the workers' loops) the call goes through libpq's blocking PQexecPrepared, which
 releases the GIL once for the whole round trip; psycopg's own execute takes the GIL back at
@@ -37,11 +37,19 @@ from psycopg.pq import ConnStatus, DiagnosticField, ExecStatus, PGconn, PGresult
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from shared.transport import Slice
+from shared.outbox import OutboxRow
+from shared.slices import Slice
 
+_OUTBOX = """
+CREATE TABLE IF NOT EXISTS {schema}.{outbox} (
+    position int8 PRIMARY KEY, slot int2 NOT NULL, envelope bytea NOT NULL)
+"""
+
+# The outbox rows join the events they publish on (id, version) to take their notification ids.
 _FUNCTION = """
 CREATE OR REPLACE FUNCTION {schema}.{function}(
-    ids uuid[], versions int8[], topics text[], states bytea[], tracking_name text, tracking_id int8)
+    ids uuid[], versions int8[], topics text[], states bytea[], tracking_name text, tracking_id int8,
+    outbox_ids uuid[], outbox_versions int8[], outbox_slots int2[], outbox_envelopes bytea[])
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     SET LOCAL lock_timeout = '{lock_timeout}s';
@@ -56,12 +64,22 @@ BEGIN
     END IF;
     IF cardinality(ids) > 0 THEN
         LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE;
-        INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state)
-            SELECT * FROM unnest(ids, versions, topics, states);
+        IF cardinality(outbox_ids) = 0 THEN
+            INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state)
+                SELECT * FROM unnest(ids, versions, topics, states);
+        ELSE
+            WITH inserted AS (
+                INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state)
+                    SELECT * FROM unnest(ids, versions, topics, states)
+                    RETURNING notification_id, originator_id, originator_version)
+            INSERT INTO {schema}.{outbox} (position, slot, envelope)
+                SELECT i.notification_id, o.slot, o.envelope FROM inserted i
+                JOIN unnest(outbox_ids, outbox_versions, outbox_slots, outbox_envelopes) AS o(id, version, slot, envelope)
+                    ON i.originator_id = o.id AND i.originator_version = o.version;
+        END IF;
     END IF;
 END $$
 """
-
 
 class OneTripPostgresProcessRecorder(PostgresProcessRecorder):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any):
@@ -69,11 +87,15 @@ class OneTripPostgresProcessRecorder(PostgresProcessRecorder):
         assert datastore.single_row_tracking, "the insert function keeps one row per tracked stream"
         function = f"{self.events_table_name}_record"
         names = {"schema": Identifier(datastore.schema), "events": Identifier(self.events_table_name),
-                 "tracking": Identifier(self.tracking_table_name), "function": Identifier(function)}
-        self.sql_create_statements.append(
-            SQL(_FUNCTION).format(lock_timeout=SQL(str(int(datastore.lock_timeout))), **names))
+                 "tracking": Identifier(self.tracking_table_name), "function": Identifier(function),
+                 "outbox": Identifier(self.events_table_name.removesuffix("_events") + "_outbox")}
+        self.sql_create_statements += [
+            SQL(_OUTBOX).format(**names),
+            SQL("DROP FUNCTION IF EXISTS {schema}.{function}(uuid[], int8[], text[], bytea[], text, int8)"
+                ).format(**names),  # the one before the outbox
+            SQL(_FUNCTION).format(lock_timeout=SQL(str(int(datastore.lock_timeout))), **names)]
         self._record = RecordCall(function.encode(), SQL(
-            "SELECT {schema}.{function}($1, $2, $3, $4, $5, $6)").format(**names).as_bytes(None))
+            "SELECT {schema}.{function}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)").format(**names).as_bytes(None))
         # The next rows of the log in order (a range scan of the notification id index that
         # stops at LIMIT), with the state of the wanted events only. Filtering by topic and slice
         # in the WHERE clause instead made the planner guess few matching rows, then scan (in
@@ -83,23 +105,53 @@ class OneTripPostgresProcessRecorder(PostgresProcessRecorder):
             "CASE WHEN topic = ANY(%s) AND get_byte(uuid_send(originator_id), 15) %% %s = %s THEN state END "
             "FROM {schema}.{events} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
         ).format(**names)
+        # Every outbox row is public, so the slice's test in WHERE loses the planner nothing.
+        self._select_outbox = SQL(
+            "SELECT position, envelope FROM {schema}.{outbox} WHERE position > %s AND position <= %s "
+            "AND slot %% %s = %s ORDER BY position LIMIT %s").format(**names)
+        self._count_outbox = SQL(
+            "SELECT count(*) FROM {schema}.{outbox} WHERE position > %s AND slot %% %s = %s").format(**names)
+        self._max_outbox = SQL("SELECT max(position) FROM {schema}.{outbox}").format(**names)
+        self._insert_outbox = SQL(
+            "INSERT INTO {schema}.{outbox} VALUES (%s, %s, %s) ON CONFLICT (position) DO NOTHING").format(**names)
 
-    def select_window(self, after: int, scan: int, topics: Sequence[str], part: Slice
+    def select_window(self, after: int, scan: int, topics: Sequence[str], slice_: Slice
                       ) -> tuple[int, list[Notification]]:
         """The next `scan` positions of the log after `after`: the last of them, and the events of
         those topics and of the slice's aggregates among them (a worker sharing the work with
         others does not even receive their events)."""
-        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row, binary=True) as curs:
-            curs.execute(self._select_window, (list(topics), part.count, part.index, after, scan), prepare=True)
-            rows = curs.fetchall()
+        rows = self._fetch(self._select_window, (list(topics), slice_.count, slice_.index, after, scan))
         ours = [Notification(id=id_, originator_id=originator_id, originator_version=version, topic=topic,
                              state=bytes(state)) for id_, originator_id, version, topic, state in rows if state is not None]
         return (rows[-1][0] if rows else after), ours
 
+    def select_outbox(self, after: int, limit: int, slice_: Slice, upto: int | None = None
+                      ) -> list[tuple[int, bytes]]:
+        rows = self._fetch(self._select_outbox, (after, _LAST if upto is None else upto, slice_.count,
+                                                 slice_.index, limit))
+        return [(position, bytes(envelope)) for position, envelope in rows]
+
+    def count_outbox(self, after: int, slice_: Slice) -> int:
+        return self._fetch(self._count_outbox, (after, slice_.count, slice_.index))[0][0]
+
+    def max_outbox_position(self) -> int:
+        return self._fetch(self._max_outbox, ())[0][0] or 0
+
+    def insert_outbox(self, rows: Sequence[tuple[int, OutboxRow]]) -> None:
+        """Rows of events recorded before the outbox existed (an upgrade); existing ones are kept."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.executemany(self._insert_outbox, [(position, r.slot, r.envelope) for position, r in rows])
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def _fetch(self, query: SQL, params: tuple) -> list[tuple]:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row, binary=True) as curs:
+            curs.execute(query, params, prepare=True)
+            return curs.fetchall()
+
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         with self.datastore.get_connection() as conn:  # autocommit: the call is its own transaction
-            self._record(conn, stored_events, kwargs.get("tracking"))
+            self._record(conn, stored_events, kwargs.get("tracking"), kwargs.get("outbox") or ())
         return None  # notification ids are read from the log, never from the insert
 
 
@@ -109,21 +161,27 @@ class RecordCall:
     and its arrays are packed here in PostgreSQL's binary format (psycopg's dumpers work out
     each array's element type anew on every call: most of a commit's client CPU)."""
 
-    TYPES = [2951, 1016, 1009, 1001, 25, 20]  # uuid[], int8[], text[], bytea[], text, int8
+    TYPES = [2951, 1016, 1009, 1001, 25, 20,  # uuid[], int8[], text[], bytea[], text, int8: the events
+             2951, 1016, 1005, 1001]  # uuid[], int8[], int2[], bytea[]: their outbox rows
     FORMATS = [1] * len(TYPES)  # all binary
 
     def __init__(self, name: bytes, query: bytes):
         self._name, self._query = name, query
         self._prepared: weakref.WeakSet[Connection] = weakref.WeakSet()
 
-    def __call__(self, conn: Connection, events: Sequence[StoredEvent], tracking: Tracking | None) -> None:
+    def __call__(self, conn: Connection, events: Sequence[StoredEvent], tracking: Tracking | None,
+                 outbox: Sequence[OutboxRow] = ()) -> None:
         """Errors are raised as psycopg raises them (the datastore maps them)."""
         values = [_array(2950, [e.originator_id.bytes for e in events]),
                   _array(20, [_INT8.pack(e.originator_version) for e in events]),
                   _array(25, [e.topic.encode() for e in events]),
                   _array(17, [e.state for e in events]),
                   tracking and tracking.application_name.encode(),
-                  tracking and _INT8.pack(tracking.notification_id)]
+                  tracking and _INT8.pack(tracking.notification_id),
+                  _array(2950, [r.originator_id.bytes for r in outbox]),
+                  _array(20, [_INT8.pack(r.originator_version) for r in outbox]),
+                  _array(21, [_INT2.pack(r.slot) for r in outbox]),
+                  _array(17, [r.envelope for r in outbox])]
         with conn.lock:
             if conn not in self._prepared:
                 self._prepare(conn)
@@ -147,6 +205,8 @@ class RecordCall:
 
 _NO_SUCH_STATEMENT = b"26000"
 _INT8 = struct.Struct("!q")
+_INT2 = struct.Struct("!h")
+_LAST = 2**63 - 1
 _LENGTH = struct.Struct("!i")
 _ARRAY = struct.Struct("!iiIii")  # dimensions, has nulls, element type; then length, lower bound
 _EMPTY = struct.Struct("!iiI")

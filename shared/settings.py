@@ -17,6 +17,7 @@ class Settings:
     database_url: str | None = None  # PostgreSQL; None means SQLite files in data_dir
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_partitions: int = 4
+    kafka_replication: int = 1  # replicas of each topic: 3 on a production cluster
     kafka_prefix: str = "scrm"  # topics are <prefix>.<service>, consumer groups <prefix>-<follower>
     kafka_session_timeout_ms: int = 10_000  # tests use 2 s: Tansu's group joins wait about half of it
     create_tables: bool = True
@@ -33,6 +34,7 @@ class Settings:
             database_url=env.get("SCRM_DATABASE_URL") or None,
             kafka_bootstrap=env.get("SCRM_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
             kafka_partitions=int(env.get("SCRM_KAFKA_PARTITIONS", "4")),
+            kafka_replication=int(env.get("SCRM_KAFKA_REPLICATION", "1")),
             kafka_prefix=env.get("SCRM_KAFKA_PREFIX", "scrm"),
             kafka_session_timeout_ms=int(env.get("SCRM_KAFKA_SESSION_TIMEOUT_MS", "10000")),
             create_tables=env.get("SCRM_CREATE_TABLES", "y").lower() in ("y", "yes", "1", "true"),

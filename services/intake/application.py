@@ -14,11 +14,13 @@ from shared.errors import Conflict, NotFound
 from shared.eventstore import IntegrityError, ServiceApplication
 from shared.groupcommit import GroupCommitter
 from shared.metrics import COMMIT_BATCH, COMMIT_SECONDS
+from shared.outbox import OutboxRow
 
 from services.intake.directory import CustomerDirectory, retrying
 from services.intake.domain import Submission, ticket_id
 from services.intake.keys import KeyRing, key_ring_id
 from services.intake.tenant import ChannelSettings, settings_id
+from services.intake.outbox import OUTBOX
 
 COMMIT_TIMEOUT = 5.0
 A = TypeVar("A", bound=Aggregate)
@@ -32,6 +34,7 @@ class Accepted:
 
 class IntakeApplication(ServiceApplication):
     name = "intake"
+    outbox = OUTBOX
 
     def __init__(self, env: dict[str, str] | None = None):
         super().__init__(env)
@@ -44,8 +47,9 @@ class IntakeApplication(ServiceApplication):
         COMMIT_BATCH.labels("intake").observe(size)
         COMMIT_SECONDS.labels("intake").observe(seconds)
 
-    def _save_group(self, pending: Sequence[list[StoredEvent]]) -> None:
-        self.recorder.insert_events([stored for group in pending for stored in group])
+    def _save_group(self, pending: Sequence[tuple[list[StoredEvent], list[OutboxRow]]]) -> None:
+        self.recorder.insert_events([stored for events, _ in pending for stored in events],
+                                    outbox=[row for _, rows in pending for row in rows])
 
     def submit(self, tenant: str, channel: str, submission_id: str, customer: dict[str, Any],
                description: str, template: str = DEFAULT_TEMPLATE,
@@ -64,8 +68,8 @@ class IntakeApplication(ServiceApplication):
                                     description=description, template=template, route=route or {"by": "default"},
                                     values=values or {}, customer_id=contact.customer_id, region=where)
             # Serialised here, in the request's own thread, not by whichever thread commits the group.
-            stored = [self.mapper.to_stored_event(e)
-                      for aggregate in (*contact.aggregates(), submission) for e in aggregate.collect_events()]
+            stored = self.to_stored([e for aggregate in (*contact.aggregates(), submission)
+                                     for e in aggregate.collect_events()])
             try:
                 self._committer.commit(stored, timeout=COMMIT_TIMEOUT)
             except IntegrityError:

@@ -11,7 +11,8 @@ from shared.eventstore import UnitOfWork
 from shared.follower import Follower
 from shared.persistence import store_env
 from shared.settings import Settings
-from shared.transport import WHOLE, Slice, subscribe
+from shared.slices import WHOLE, Slice
+from shared.transport import subscribe
 
 from services.intake.api import create_app
 from services.intake.application import IntakeApplication
@@ -19,9 +20,7 @@ from services.intake.forms.policy import form_policy
 from services.intake.forms.ratelimit import RateLimiter
 from services.intake.forms.uploads import Uploads
 from services.intake.forms.web import FormChannel
-from services.intake.outbox import OUTBOX as INTAKE
 from services.intake.policies import customer_policy
-from services.workflow.outbox import OUTBOX as WORKFLOW
 
 
 def application(settings: Settings) -> IntakeApplication:
@@ -43,7 +42,7 @@ def form_channel(settings: Settings) -> FormChannel:
     return FormChannel(Uploads(settings.data_dir / "uploads"), limiter)
 
 
-def follower(settings: Settings, part: Slice = WHOLE) -> Follower:
+def follower(settings: Settings, slice_: Slice = WHOLE) -> Follower:
     """Intake learns the forms of the templates workflow publishes, and customers follow their
     tickets (intake's own ticket.created, workflow's opened / closed)."""
     learn_forms = form_policy()
@@ -52,4 +51,4 @@ def follower(settings: Settings, part: Slice = WHOLE) -> Follower:
         learn_forms(envelope, uow)
         customer_policy(envelope, uow)
 
-    return Follower("intake", application(settings), policy, subscribe("intake", [INTAKE, WORKFLOW], settings, part))
+    return Follower("intake", application(settings), policy, subscribe("intake", ["intake", "workflow"], settings, slice_))

@@ -9,7 +9,7 @@ from services.intake.domain import Submission
 
 def _created(e):
     linked = {"customer_id": str(e.customer_id)} if e.customer_id else {}
-    return ("ticket.created", {
+    return {
         "channel": e.channel,
         "submission_id": e.submission_id,
         "customer": e.customer,
@@ -19,7 +19,7 @@ def _created(e):
         **linked,
         **({"region": e.region} if e.region else {}),
         **({"values": e.values} if e.values else {}),
-    })
+    }
 
 
 def _sent(e):
@@ -29,10 +29,10 @@ def _sent(e):
 OUTBOX = Outbox(
     service="intake",
     translations={
-        Submission.Received: _created,
-        Customer.AttachmentAdded: lambda e: ("ticket.attachment_added", {
+        Submission.Received: ("ticket.created", _created),
+        Customer.AttachmentAdded: ("ticket.attachment_added", lambda e: {
             **_sent(e), "media_id": e.media_id, **({"url": e.url} if e.url else {})}),
-        Customer.LocationReported: lambda e: ("ticket.location_reported", {
+        Customer.LocationReported: ("ticket.location_reported", lambda e: {
             **_sent(e), "latitude": e.latitude, "longitude": e.longitude, **({"label": e.label} if e.label else {})}),
     },
 )

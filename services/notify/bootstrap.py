@@ -7,8 +7,9 @@ from flask import Flask
 from shared.follower import Follower
 from shared.persistence import store_env
 from shared.settings import Settings
-from shared.transport import WHOLE, Slice, subscribe
-from shared.transport.embedded import EmbeddedSubscription
+from shared.ownlog import OwnLogSubscription
+from shared.slices import WHOLE, Slice
+from shared.transport import subscribe
 
 from services.notify.api import create_app
 from services.notify.application import NotifyApplication
@@ -16,7 +17,6 @@ from services.notify.channels.outbox_file import OutboxFileChannel
 from services.notify.dispatcher import dispatch
 from services.notify.outbox import REQUESTS
 from services.notify.policies import STAFF_CHANNEL, notify_policy
-from services.workflow.outbox import OUTBOX as WORKFLOW
 
 
 def application(settings: Settings) -> NotifyApplication:
@@ -27,12 +27,12 @@ def web_app(settings: Settings | None = None) -> Flask:
     return create_app(application(settings or Settings.from_env()))
 
 
-def follower(settings: Settings, part: Slice = WHOLE) -> Follower:
-    return Follower("notify", application(settings), notify_policy, subscribe("notify", [WORKFLOW], settings, part))
+def follower(settings: Settings, slice_: Slice = WHOLE) -> Follower:
+    return Follower("notify", application(settings), notify_policy, subscribe("notify", ["workflow"], settings, slice_))
 
 
-def dispatcher(settings: Settings, part: Slice = WHOLE) -> Follower:
+def dispatcher(settings: Settings, slice_: Slice = WHOLE) -> Follower:
     """Follows notify's own requests, whatever the transport: they never leave notify."""
     channels = {STAFF_CHANNEL: OutboxFileChannel(settings.data_dir / "outbox")}
-    return Follower("notify-dispatch", application(settings), dispatch(channels),
-                    EmbeddedSubscription([REQUESTS], settings, part))
+    app = application(settings)
+    return Follower("notify-dispatch", app, dispatch(channels), OwnLogSubscription(app, REQUESTS, slice_))

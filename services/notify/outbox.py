@@ -7,17 +7,13 @@ from services.notify.domain import TicketDeliveries
 OUTBOX = Outbox(
     service="notify",
     translations={
-        TicketDeliveries.Made: lambda e: ("notify.delivery_made", {
+        TicketDeliveries.Made: ("notify.delivery_made", lambda e: {
             "delivery_id": str(e.delivery_id), "channel": e.channel, "recipient": e.recipient}),
     },
 )
 
-# Read only by notify's dispatcher, from notify's own store.
-REQUESTS = Outbox(
-    service="notify",
-    translations={
-        TicketDeliveries.Requested: lambda e: ("notify.delivery_requested", {
-            "delivery_id": str(e.delivery_id), "channel": e.channel, "recipient": e.recipient,
-            "message": e.message}),
-    },
-)
+# Read only by notify's dispatcher, from notify's own store: never published.
+REQUESTS = {
+    TicketDeliveries.Requested: ("notify.delivery_requested", lambda e: {
+        "delivery_id": str(e.delivery_id), "channel": e.channel, "recipient": e.recipient, "message": e.message}),
+}

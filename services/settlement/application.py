@@ -8,10 +8,12 @@ from shared.errors import NotFound
 from shared.eventstore import ServiceApplication
 
 from services.settlement.domain import PriceBook, Settlement
+from services.settlement.outbox import OUTBOX
 
 
 class SettlementApplication(ServiceApplication):
     name = "settlement"
+    outbox = OUTBOX
 
     def __init__(self, book: PriceBook, env: dict[str, str] | None = None):
         super().__init__(env)

@@ -7,13 +7,13 @@ from flask import Flask
 from shared.follower import Follower
 from shared.persistence import store_env
 from shared.settings import Settings
-from shared.transport import WHOLE, Slice, subscribe
+from shared.slices import WHOLE, Slice
+from shared.transport import subscribe
 
 from services.settlement.api import create_app
 from services.settlement.application import SettlementApplication
 from services.settlement.domain import BUILT_IN
 from services.settlement.policies import settlement_policy
-from services.workflow.outbox import OUTBOX as WORKFLOW
 
 
 def application(settings: Settings) -> SettlementApplication:
@@ -24,7 +24,7 @@ def web_app(settings: Settings | None = None) -> Flask:
     return create_app(application(settings or Settings.from_env()))
 
 
-def follower(settings: Settings, part: Slice = WHOLE) -> Follower:
+def follower(settings: Settings, slice_: Slice = WHOLE) -> Follower:
     app = application(settings)
     return Follower("settlement", app, settlement_policy(app.book),
-                    subscribe("settlement", [WORKFLOW], settings, part))
+                    subscribe("settlement", ["workflow"], settings, slice_))

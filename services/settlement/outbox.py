@@ -8,7 +8,7 @@ from services.settlement.domain import Settlement
 OUTBOX = Outbox(
     service="settlement",
     translations={
-        Settlement.StatementIssued: lambda e: ("settlement.statement_issued", plain({
+        Settlement.StatementIssued: ("settlement.statement_issued", lambda e: plain({
             "currency": e.currency,
             "lines": [{k: line[k] for k in ("kind", "code", "quantity", "unit_price", "amount", "priced")}
                       for line in e.lines],

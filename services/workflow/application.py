@@ -21,6 +21,7 @@ from services.workflow.staff import Directory, StaffDirectory, directory_id
 from services.workflow.templates import examples
 from services.workflow.templates.model import Template
 from services.workflow.workload import WorkloadView
+from services.workflow.outbox import OUTBOX
 
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
@@ -34,6 +35,7 @@ def utc_now() -> datetime:
 
 class WorkflowApplication(ServiceApplication):
     name = "workflow"
+    outbox = OUTBOX
 
     def __init__(self, assigner: Assigner, env: dict[str, str] | None = None, clock: Clock = utc_now):
         super().__init__(env)

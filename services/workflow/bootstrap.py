@@ -9,9 +9,9 @@ from flask import Flask
 from shared.follower import Follower
 from shared.persistence import store_env
 from shared.settings import Settings
-from shared.transport import WHOLE, Slice, subscribe
+from shared.slices import WHOLE, Slice
+from shared.transport import subscribe
 
-from services.intake.outbox import OUTBOX as INTAKE
 from services.workflow.api import create_app
 from services.workflow.application import Clock, WorkflowApplication, utc_now
 from services.workflow.assignment import Assigner
@@ -36,26 +36,21 @@ def application(settings: Settings, clock: Clock = utc_now) -> WorkflowApplicati
     return app
 
 
-def create_tables(settings: Settings) -> None:
-    """`scrm db init`: the read-model tables too, once, before workers start."""
-    application(settings).close()
-
-
-def projector(settings: Settings, part: Slice = WHOLE) -> Projector | None:
+def projector(settings: Settings, slice_: Slice = WHOLE) -> Projector | None:
     """Keeps the read models up to date; one process does it (slice 0), the log is one stream."""
-    return Projector(application(settings)) if part.index == 0 else None
+    return Projector(application(settings)) if slice_.index == 0 else None
 
 
 def web_app(settings: Settings | None = None) -> Flask:
     return create_app(application(settings or Settings.from_env()))
 
 
-def follower(settings: Settings, part: Slice = WHOLE) -> Follower:
+def follower(settings: Settings, slice_: Slice = WHOLE) -> Follower:
     app = application(settings)
     return Follower("workflow", app, ticket_policy(app.assigner, app.load),
-                    subscribe("workflow", [INTAKE], settings, part))
+                    subscribe("workflow", ["intake"], settings, slice_))
 
 
-def timers(settings: Settings, part: Slice = WHOLE, clock: Clock = utc_now) -> TimerWorker:
+def timers(settings: Settings, slice_: Slice = WHOLE, clock: Clock = utc_now) -> TimerWorker:
     """Fires SLA timers (warnings, breaches, escalations) when due; several may run at once."""
-    return TimerWorker(application(settings, clock), part)
+    return TimerWorker(application(settings, clock), slice_)

@@ -32,19 +32,19 @@ def load_examples(tenant: str, by: str) -> None:
 
 
 @click.command("timers")
-@click.option("--slice", "part", default="0/1", metavar="K/N", help="Be slice K of N timer processes (by ticket).")
-def timers(part: str) -> None:
+@click.option("--slice", "slice_text", default="0/1", metavar="K/N", help="Be slice K of N timer processes (by ticket).")
+def timers(slice_text: str) -> None:
     """Fire SLA timers (warnings, breaches, escalations) when due. The worker runs them too; more
     processes may run at once: each timer is recorded exactly once."""
     from shared import logs
     from shared.serve import run_until_stopped
     from shared.settings import Settings
-    from shared.transport import Slice
+    from shared.slices import Slice
 
     from services.workflow.bootstrap import timers as timer_worker
 
     logs.configure("workflow-timers")
-    run_until_stopped(timer_worker(Settings.from_env(), Slice.parse(part)).run)
+    run_until_stopped(timer_worker(Settings.from_env(), Slice.parse(slice_text)).run)
 
 
 @click.command("rebuild-views")

@@ -35,23 +35,23 @@ def _changed(e, op: str, **what):
 OUTBOX = Outbox(
     service="workflow",
     translations={
-        Ticket.Opened: lambda e: ("ticket.opened", {
+        Ticket.Opened: ("ticket.opened", lambda e: {
             "template": e.template, "template_version": e.template_version, "node": e.node,
             "handler": e.handler, "reason": e.reason}),
-        Ticket.PartsConsumed: lambda e: ("ticket.parts_consumed", _items(e)),
-        Ticket.LabourRecorded: lambda e: ("ticket.labour_recorded", _items(e)),
-        Ticket.Transitioned: lambda e: ("ticket.transitioned", _transitioned(e)),
-        Ticket.NodeInserted: lambda e: ("ticket.process_changed", _changed(e, "insert", after=e.after)),
-        Ticket.NodeSkipped: lambda e: ("ticket.process_changed", _changed(e, "skip", to=e.to, dropped=e.dropped)),
-        Ticket.HandlerOverridden: lambda e: ("ticket.process_changed", _changed(e, "handler", handler=e.handler)),
-        Ticket.Assigned: lambda e: ("ticket.assigned", {
+        Ticket.PartsConsumed: ("ticket.parts_consumed", _items),
+        Ticket.LabourRecorded: ("ticket.labour_recorded", _items),
+        Ticket.Transitioned: ("ticket.transitioned", _transitioned),
+        Ticket.NodeInserted: ("ticket.process_changed", lambda e: _changed(e, "insert", after=e.after)),
+        Ticket.NodeSkipped: ("ticket.process_changed", lambda e: _changed(e, "skip", to=e.to, dropped=e.dropped)),
+        Ticket.HandlerOverridden: ("ticket.process_changed", lambda e: _changed(e, "handler", handler=e.handler)),
+        Ticket.Assigned: ("ticket.assigned", lambda e: {
             "node": e.node, "handler": Assignment(e.node, e.kind, e.value, e.reason).handler, "kind": e.kind,
             "value": e.value, "reason": e.reason, "by": e.by}),
-        Ticket.Closed: lambda e: ("ticket.closed", {"from_node": e.from_node, "to_node": e.to_node, "by": e.by}),
-        TemplateLibrary.Published: lambda e: ("template.published", _published(e)),
-        Ticket.SlaWarned: lambda e: ("ticket.sla_warned", _timer(e)),
-        Ticket.SlaBreached: lambda e: ("ticket.sla_breached", _timer(e)),
-        Ticket.Escalated: lambda e: ("ticket.escalated", _timer(e) | {
+        Ticket.Closed: ("ticket.closed", lambda e: {"from_node": e.from_node, "to_node": e.to_node, "by": e.by}),
+        TemplateLibrary.Published: ("template.published", _published),
+        Ticket.SlaWarned: ("ticket.sla_warned", _timer),
+        Ticket.SlaBreached: ("ticket.sla_breached", _timer),
+        Ticket.Escalated: ("ticket.escalated", lambda e: _timer(e) | {
             "step": e.step, "action": e.action, "to": e.to, "reason": e.reason, "vip": e.vip}),
     },
 )

@@ -10,7 +10,7 @@ from shared.views import plain, timeline_entry
 from services.workflow.domain import Ticket
 from services.workflow.staff import Member
 from services.workflow.templates import engine
-from services.workflow.templates.forms import dump_values
+from shared.formfields.forms import dump_values
 from services.workflow.templates.model import Template
 from services.workflow.templates.progress import Progress
 

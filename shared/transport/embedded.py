@@ -1,36 +1,36 @@
-"""Embedded adapter: a follower pulls its leaders' notification logs straight from their stores."""
+"""Embedded adapter: a follower reads its leaders' outbox tables straight from their stores."""
 
 from __future__ import annotations
 
 import time
 from typing import Callable
 
-from shared.outbox import Outbox
+from shared.persistence import outbox_reader
 from shared.settings import Settings
-from shared.transport import WHOLE, Batch, Slice
+from shared.slices import WHOLE, Slice
+from shared.transport import Batch
 
 
 class EmbeddedSubscription:
-    def __init__(self, leaders: list[Outbox], settings: Settings, part: Slice = WHOLE, page_size: int = 1000):
-        self._readers = [o.reader(settings) for o in leaders]
-        self._part = part
+    def __init__(self, leaders: list[str], settings: Settings, slice_: Slice = WHOLE, page_size: int = 1000):
+        self._readers = [outbox_reader(service, settings) for service in leaders]
+        self._slice = slice_
         self._page_size = page_size
 
     def poll(self, position: Callable[[str], int], timeout: float) -> list[Batch]:
         batches = []
         for reader in self._readers:
-            stream = self._part.stream(reader.outbox.service)
-            after = position(stream)
-            last, envelopes = reader.read(after, self._page_size, self._part)
-            if last > after:  # even with nothing for this slice: the position moves on
-                batches.append(Batch(stream, last, envelopes))
+            stream = self._slice.stream(reader.service)
+            envelopes = reader.read(position(stream), self._page_size, self._slice)
+            if envelopes:
+                batches.append(Batch(stream, envelopes[-1].sequence, envelopes))
         if not batches:
             time.sleep(timeout)
         return batches
 
     def backlog(self, position: Callable[[str], int]) -> dict[str, int]:
-        streams = {self._part.stream(r.outbox.service): r for r in self._readers}
-        return {s: r.behind(position(s)) for s, r in streams.items()}
+        streams = {self._slice.stream(r.service): r for r in self._readers}
+        return {s: r.behind(position(s), self._slice) for s, r in streams.items()}
 
     def close(self) -> None:
         for reader in self._readers:

@@ -1,9 +1,10 @@
 """Kafka adapter: relays publish each service's outbox; followers consume per partition.
 
-Relay: reads the service's public events after the position it last published, sends
-them keyed by ticket id (one partition per ticket keeps a ticket's events in order),
-waits until every send is acknowledged and only then records the new position. A crash
-in between publishes some events again; consumers' domain rules make that harmless.
+Relay: reads the service's outbox table after the position it last published, sends each
+envelope in CloudEvents' binary mode keyed by the ticket id as text (one partition per
+ticket keeps a ticket's events in order), waits until every send is acknowledged and only
+then records the new position. A crash in between publishes some events again; consumers'
+domain rules make that harmless.
 
 Subscription: positions live in the follower's own store, per topic partition
 (`scrm.workflow#2` -> next offset), committed with the events they caused. On every
@@ -13,6 +14,7 @@ assignment the consumer seeks to them, so Kafka's committed offsets are not reli
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Callable
 
 import structlog
@@ -23,8 +25,9 @@ from kafka.errors import TopicAlreadyExistsError
 
 from shared.contracts import ContractError, topic, validate_envelope
 from shared.envelope import Envelope
+from shared.eventstore import Tracking
 from shared.metrics import EVENTS_RELAYED
-from shared.outbox import Outbox
+from shared.persistence import outbox_reader
 from shared.settings import Settings
 from shared.transport import Batch
 
@@ -38,70 +41,80 @@ def ensure_topics(settings: Settings, services: list[str]) -> None:
     try:
         for service in services:
             try:
-                admin.create_topics([NewTopic(topic(service, settings.kafka_prefix), settings.kafka_partitions, 1)])
+                admin.create_topics([NewTopic(topic(service, settings.kafka_prefix), settings.kafka_partitions,
+                                              settings.kafka_replication)])
             except TopicAlreadyExistsError:
                 pass
     finally:
         admin.close()
 
 
+@dataclass(frozen=True)
+class Replayed:
+    read: int  # public events in the range
+    published: int
+    skipped: int  # positions in the range that held no public event (a service's private events)
+
+
 class KafkaRelay:
-    def __init__(self, outbox: Outbox, settings: Settings, page_size: int = 1000):
-        self.outbox = outbox
-        self.topic = topic(outbox.service, settings.kafka_prefix)
-        self._reader = outbox.reader(settings)
+    def __init__(self, service: str, settings: Settings, page_size: int = 1000):
+        self.service = service
+        self.topic = topic(service, settings.kafka_prefix)
+        self._reader = outbox_reader(service, settings)
+        self._store = self._reader.store  # the service's own: the relay keeps its position there
         self._page_size = page_size
-        ensure_topics(settings, [outbox.service])
+        ensure_topics(settings, [service])
         self._producer = KafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap, client_id=f"scrm-relay-{outbox.service}",
+            bootstrap_servers=settings.kafka_bootstrap, client_id=f"scrm-relay-{service}",
             acks="all", retries=2**31 - 1, max_in_flight_requests_per_connection=1,  # keeps order
             linger_ms=5, batch_size=256 * 1024, compression_type=None,
         )
 
     def run(self, stop: threading.Event, idle_wait: float = 0.1) -> None:
-        log.info("relay.started", service=self.outbox.service, topic=self.topic)
+        log.info("relay.started", service=self.service, topic=self.topic)
         while not stop.is_set():
             if not self.relay_once():
                 stop.wait(idle_wait)
-        self._producer.close(timeout=10)
-        self._reader.close()
+        self.close()
 
     def relay_once(self) -> int:
-        last, envelopes = self._reader.read(self._reader.relayed(RELAY), self._page_size)
-        if not envelopes:
-            return 0
-        self._publish(envelopes)
-        self._reader.mark_relayed(RELAY, last)
+        envelopes = self._reader.read(self._store.position(RELAY), self._page_size)
+        if envelopes:
+            self._publish(envelopes)
+            self._store.record([], Tracking(RELAY, envelopes[-1].sequence))
         return len(envelopes)
 
     def last_position(self) -> int:
         return self._reader.last_position()
 
-    def replay(self, after: int, upto: int, on_page: Callable[[int], None] = lambda positions: None) -> int:
+    def replay(self, after: int, upto: int, on_page: Callable[[int], None] = lambda positions: None) -> Replayed:
         """Publish the outbox's events after position `after` up to `upto` again, leaving the
         relay's own position alone: to re-feed a new subscriber, or topics a broker lost.
         Followers take the copies as redeliveries (every reaction is keyed by what caused it).
         `on_page` hears how many positions each page covered (for a progress bar)."""
-        published = 0
-        while after < upto:
-            last, envelopes = self._reader.read(after, self._page_size)
-            envelopes = [e for e in envelopes if e.sequence <= upto]
-            if envelopes:
-                self._publish(envelopes)
-                published += len(envelopes)
-            done = min(last, upto) if envelopes else upto  # no public event left in the range
-            on_page(done - after)
-            after = done
+        start, read = after, 0
+        while envelopes := self._reader.read(after, self._page_size, upto=upto):
+            self._publish(envelopes)
+            read += len(envelopes)
+            on_page(envelopes[-1].sequence - after)
+            after = envelopes[-1].sequence
+        on_page(max(upto - after, 0))  # the rest of the range held no public event
+        return Replayed(read=read, published=read, skipped=max(upto - start, 0) - read)
+
+    def close(self) -> None:
         self._producer.close(timeout=10)
-        return published
+        self._reader.close()
 
     def _publish(self, envelopes: list[Envelope]) -> None:
-        futures = [self._producer.send(self.topic, key=e.subject.bytes, value=validate_envelope(e).to_json())
-                   for e in envelopes]
+        futures = []
+        for e in envelopes:
+            checked = validate_envelope(e)  # raises: nothing off-contract leaves, and nothing is skipped
+            futures.append(self._producer.send(self.topic, key=checked.kafka_key(), value=e.data_json(),
+                                               headers=e.kafka_headers()))
         self._producer.flush()
         for future in futures:
             future.get()  # raises if any send failed: the page is published again
-        EVENTS_RELAYED.labels(self.outbox.service).inc(len(envelopes))
+        EVENTS_RELAYED.labels(self.service).inc(len(envelopes))
 
 
 class _SeekToRecorded(ConsumerRebalanceListener):
@@ -117,7 +130,7 @@ class _SeekToRecorded(ConsumerRebalanceListener):
 
 
 class KafkaSubscription:
-    def __init__(self, follower: str, leaders: list[Outbox], settings: Settings, max_records: int = 2000):
+    def __init__(self, follower: str, leaders: list[str], settings: Settings, max_records: int = 2000):
         self._position: Callable[[str], int] = lambda stream: 0
         self._max_records = max_records
         self._consumer = KafkaConsumer(
@@ -127,8 +140,8 @@ class KafkaSubscription:
             session_timeout_ms=settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=max(100, settings.kafka_session_timeout_ms // 4),
         )
-        ensure_topics(settings, [o.service for o in leaders])
-        self._consumer.subscribe([topic(o.service, settings.kafka_prefix) for o in leaders],
+        ensure_topics(settings, leaders)
+        self._consumer.subscribe([topic(service, settings.kafka_prefix) for service in leaders],
                                  listener=_SeekToRecorded(self))
 
     @staticmethod
@@ -161,7 +174,7 @@ class KafkaSubscription:
 
 def _envelope(record) -> Envelope | None:
     try:
-        return validate_envelope(Envelope.from_json(record.value))
+        return validate_envelope(Envelope.from_kafka(record.headers, record.value))
     except (ContractError, ValueError, KeyError, TypeError) as error:
         # Not ours to fix and never processable: log it and move past it.
         log.error("kafka.bad_record", topic=record.topic, partition=record.partition,

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from shared.contracts import validate_envelope
-from shared.outbox import OutboxReader
+from shared.persistence import outbox_reader
 
 from services.intake import bootstrap as intake_boot
 from services.intake.api import create_app
@@ -20,9 +20,7 @@ from services.intake.forms.domain import form_id
 from services.intake.forms.ratelimit import RateLimiter
 from services.intake.forms.uploads import Uploads
 from services.intake.forms.web import FormChannel
-from services.intake.outbox import OUTBOX as INTAKE
 from services.workflow import bootstrap as workflow_boot
-from services.workflow.outbox import OUTBOX as WORKFLOW
 from tests.support.h5 import FIELDS, TEMPLATE, png
 
 STAFF = {"X-Staff-Id": "designer"}
@@ -68,8 +66,8 @@ def good_body(ref: str, submission_id: str = "s-1") -> dict:
 
 
 def test_a_published_template_is_learned_from_workflows_public_event(platform, settings):
-    reader = OutboxReader(WORKFLOW, settings)
-    _, envelopes = reader.read(0)
+    reader = outbox_reader("workflow", settings)
+    envelopes = reader.read(0)
     reader.close()
     published = [validate_envelope(e) for e in envelopes if e.type == "template.published"]
     assert [(e.tenant, e.data["key"], e.data["version"]) for e in published] == [("acme", "aircon", 1)]
@@ -156,8 +154,8 @@ def test_a_submission_opens_the_ticket_with_its_values_once(platform, settings):
     assert (first.status_code, again.status_code) == (201, 200), first.get_json()
     assert first.get_json()["ticket_id"] == again.get_json()["ticket_id"] == str(ticket_id("acme", "h5", "s-1"))
 
-    reader = OutboxReader(INTAKE, settings)
-    _, envelopes = reader.read(0)
+    reader = outbox_reader("intake", settings)
+    envelopes = reader.read(0)
     reader.close()
     assert len(envelopes) == 1
     created = validate_envelope(envelopes[0]).data

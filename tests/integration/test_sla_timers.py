@@ -11,12 +11,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from shared.contracts import validate_envelope
-from shared.outbox import OutboxReader
+from shared.persistence import outbox_reader
 
 from services.intake import bootstrap as intake
 from services.workflow import bootstrap as workflow
 from services.workflow.api import create_app
-from services.workflow.outbox import OUTBOX
 from services.workflow.sla.timers import TimerWorker
 from services.workflow.templates.model import Template
 
@@ -111,9 +110,9 @@ def test_warning_then_breach_then_the_escalation_chain_in_order_and_once_each(pl
     assert [e["data"]["to"] for e in escalations] == [["cs-1"], ["boss"], ["backup-1"]]
     assert timeline[-1]["type"] == "Assigned" and timeline[-1]["actor"] == "sla"
 
-    reader = OutboxReader(OUTBOX, platform.settings)
+    reader = outbox_reader("workflow", platform.settings)
     try:
-        _, envelopes = reader.read(0)
+        envelopes = reader.read(0)
     finally:
         reader.close()
     public = [validate_envelope(e) for e in envelopes if e.type.startswith(("ticket.sla", "ticket.escalated"))]

@@ -90,13 +90,13 @@ def test_only_a_supervisor_changes_a_process_and_a_broken_change_lists_its_probl
 
 def test_process_changes_go_out_on_the_ticket_topic_and_fit_their_contract(desk, settings):
     from shared.contracts import validate_envelope
-    from services.workflow.outbox import OUTBOX
+    from shared.persistence import outbox_reader
 
     ticket = desk.open("repair")
     change(desk, ticket, op="insert", after="triage", inserted=VISIT, why="上门")
     change(desk, ticket, op="skip", node="quotation")
     change(desk, ticket, op="handler", node="triage", handler={"kind": "user", "value": "lead"})
-    _, envelopes = OUTBOX.reader(settings).read(0, 10_000)
+    envelopes = outbox_reader("workflow", settings).read(0, 10_000)
     changed = [validate_envelope(e).data for e in envelopes if e.type == "ticket.process_changed"]
     assert [(c["op"], c["node"], c["by"]) for c in changed] == [
         ("insert", "visit", "lead"), ("skip", "quotation", "lead"), ("handler", "triage", "lead")]

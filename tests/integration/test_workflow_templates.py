@@ -198,7 +198,7 @@ def test_the_staff_directory_is_managed_over_http(desk):
 
 def test_every_public_event_fits_its_contract(desk, settings):
     from shared.contracts import validate_envelope
-    from services.workflow.outbox import OUTBOX
+    from shared.persistence import outbox_reader
 
     refund = desk.open("refund")
     desk.act(refund, "cs-1", "claim")
@@ -207,7 +207,7 @@ def test_every_public_event_fits_its_contract(desk, settings):
     desk.act(refund, "boss", "reject")
     desk.act(refund, "boss", "reopen")
     desk.act(refund, "boss", "reject")
-    _, envelopes = OUTBOX.reader(settings).read(0)
+    envelopes = outbox_reader("workflow", settings).read(0)
     for envelope in envelopes:
         validate_envelope(envelope)
     published = [e for e in envelopes if e.type == "template.published"]

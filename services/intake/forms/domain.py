@@ -16,7 +16,7 @@ from eventsourcing.domain import Aggregate, event
 
 from shared.errors import NotFound
 
-from services.workflow.templates.fields import Field
+from shared.formfields.fields import Field
 
 _FORM_IDS = UUID("3f6d1b0e-8c2a-4f57-9e1d-6a2b7c9d0e41")
 # A template key ([A-Za-z0-9_-], see workflow's template API), a dot, the token: 24 hex digits.

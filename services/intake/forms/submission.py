@@ -12,8 +12,8 @@ from shared.errors import Invalid
 from services.intake.api import H5Customer
 from services.intake.forms.domain import Form, FormVersion
 from services.intake.forms.uploads import Uploads
-from services.workflow.templates.fields import LIST_TYPES
-from services.workflow.templates.forms import dump_values, validate_values
+from shared.formfields.fields import LIST_TYPES
+from shared.formfields.forms import dump_values, validate_values
 
 MAX_DESCRIPTION = 4000
 UPLOADED = ("image", "attachment")  # their values are references to uploads (uploads.py)

@@ -20,7 +20,7 @@ import structlog
 from eventsourcing.utils import get_topic
 from prometheus_client import Counter
 
-from shared.transport import WHOLE, Slice
+from shared.slices import WHOLE, Slice
 
 from services.workflow.application import WorkflowApplication
 from services.workflow.domain import Ticket
@@ -35,8 +35,8 @@ RETRY_AFTER_ERROR = timedelta(minutes=1)
 class TimerIndex:
     """Tickets with pending timers and their earliest due instant: a read model of the Sla* events."""
 
-    def __init__(self, part: Slice = WHOLE):
-        self.part = part
+    def __init__(self, slice_: Slice = WHOLE):
+        self.slice = slice_
         self.position = 0  # the last notification read
         self.due: dict[UUID, datetime] = {}
         self._topics = [get_topic(cls) for cls in SLA_EVENTS]
@@ -48,7 +48,7 @@ class TimerIndex:
             notifications = app.recorder.select_notifications(start=self.position, limit=limit, topics=self._topics,
                                                               inclusive_of_start=False)
             for n in notifications:
-                if self.part.takes(n.originator_id):
+                if self.slice.takes(n.originator_id):
                     self.set(n.originator_id, app.mapper.to_domain_event(n).next_due)
             if notifications:
                 self.position = notifications[-1].id
@@ -70,9 +70,9 @@ class TimerIndex:
 
 
 class TimerWorker:
-    def __init__(self, app: WorkflowApplication, part: Slice = WHOLE, interval: float = 0.5):
+    def __init__(self, app: WorkflowApplication, slice_: Slice = WHOLE, interval: float = 0.5):
         self.app = app
-        self.index = TimerIndex(part)
+        self.index = TimerIndex(slice_)
         self.interval = interval
 
     def run(self, stop: threading.Event) -> None:

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 from shared.errors import Invalid
 
-from services.workflow.templates.values import Location, is_empty
+from shared.formfields.values import Location, is_empty
 
 ORDERING = ("<", "<=", ">", ">=")
 COMPARISONS = ("=", "!=") + ORDERING

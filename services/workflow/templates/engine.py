@@ -22,8 +22,8 @@ from services.workflow.templates.memo import per_template
 from services.workflow.templates.model import ACTIONS, LEAVING_ACTIONS, Node, Template
 from services.workflow.templates.progress import Progress, Step, Token
 from services.workflow.templates.validation import validated_once
-from services.workflow.templates.forms import validate_values
-from services.workflow.templates.values import is_empty
+from shared.formfields.forms import validate_values
+from shared.formfields.values import is_empty
 
 WRITING_ACTIONS = ("edit",) + LEAVING_ACTIONS  # the actions that may bring field values
 PAST_TENSE = {"approve": "approved", "reject": "rejected", "transfer": "transferred", "edit": "edited",

@@ -15,7 +15,7 @@ from shared.errors import Invalid, NotFound
 from services.workflow.sla.calendar import Calendar
 from services.workflow.sla.rules import NodeSla
 from services.workflow.templates.expressions import Expression, parse
-from services.workflow.templates.fields import Field
+from shared.formfields.fields import Field
 
 ACTIONS = ("view", "edit", "advance", "return", "transfer", "approve", "reject", "close", "cancel", "reopen")
 LEAVING_ACTIONS = ("advance", "approve", "reject")  # the actions that take a transition

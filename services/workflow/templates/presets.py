@@ -8,7 +8,7 @@ from typing import Any
 
 from shared.errors import NotFound
 
-from services.workflow.templates.fields import Field
+from shared.formfields.fields import Field
 
 PRESETS: dict[str, Field] = {f.key: f for f in (
     Field("customer", "客户", "customer", required=True),

@@ -14,7 +14,7 @@ from typing import Any, Mapping, NamedTuple
 from shared.errors import Conflict
 
 from services.workflow.templates.model import Template
-from services.workflow.templates.forms import dump_values, validate_values
+from shared.formfields.forms import dump_values, validate_values
 
 STATUSES = ("open", "closed", "cancelled")
 

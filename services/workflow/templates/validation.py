@@ -9,11 +9,11 @@ from shared.errors import Invalid
 
 from services.workflow.templates.conditions import FieldRef, IsEmpty, Literal, Logic, Not, as_moment, kind_of, kind_problem
 from services.workflow.templates.expressions import ParseError, parse
-from services.workflow.templates.fields import FIELD_TYPES, Field, field_problems
+from shared.formfields.fields import FIELD_TYPES, Field, field_problems
 from services.workflow.templates.model import ACTIONS, HANDLER_KINDS, JOIN_MODES, LEAVING_ACTIONS, NODE_KINDS, Node, Template
 from services.workflow.templates.memo import per_template
 from services.workflow.templates.topology import graph_problems
-from services.workflow.templates.forms import clean_value
+from shared.formfields.forms import clean_value
 
 KINDS = {"number": "number", "money": "number", "date": "date", "datetime": "datetime", "location": "location",
          "multi_select": "list", "image": "list", "attachment": "list"}  # every other type holds text

@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st
 
 from services.workflow.templates.conditions import ConditionError
 from services.workflow.templates.expressions import ParseError, parse
-from services.workflow.templates.values import Location
+from shared.formfields.values import Location
 
 VALUES = {"amount": Decimal("1200.00"), "status": "in_warranty", "tags": ("vip", "new"), "note": "漏水严重",
           "bought": date(2024, 6, 1), "at": datetime(2024, 6, 1, 2, 0, tzinfo=timezone.utc),

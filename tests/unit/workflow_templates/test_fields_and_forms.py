@@ -4,10 +4,10 @@ from decimal import Decimal
 import pytest
 
 from shared.errors import Invalid, NotFound
-from services.workflow.templates.fields import Field, field_problems
+from shared.formfields.fields import Field, field_problems
 from services.workflow.templates.presets import PRESETS, preset
-from services.workflow.templates.forms import clean_value, dump_values, validate_values
-from services.workflow.templates.values import Location
+from shared.formfields.forms import clean_value, dump_values, validate_values
+from shared.formfields.values import Location
 
 FORM = (Field("name", "姓名", "text", required=True, max_length=5), Field("amount", "金额", "money", minimum=Decimal("0")),
         Field("count", "数量", "number", default="1"), Field("color", "颜色", "single_select", options=("red", "blue")),

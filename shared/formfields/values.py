@@ -13,7 +13,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Mapping
 
-from services.workflow.templates.fields import Field
+from shared.formfields.fields import Field
 
 PHONE = re.compile(r"\+?\d{5,20}")  # after spaces, dashes and brackets are dropped
 SERIAL = re.compile(r"[A-Z0-9][A-Z0-9-]{3,63}")

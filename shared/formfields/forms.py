@@ -9,8 +9,8 @@ from typing import Any, Iterable, Mapping
 
 from shared.errors import Invalid
 
-from services.workflow.templates.fields import LIST_TYPES, Field
-from services.workflow.templates.values import CLEANERS, BadValue, Location, is_empty
+from shared.formfields.fields import LIST_TYPES, Field
+from shared.formfields.values import CLEANERS, BadValue, Location, is_empty
 
 DEFAULT_MAX_LENGTH = {"text": 200, "long_text": 5000}
 
