@@ -346,3 +346,34 @@ class ProcessChanged(Schema):
 
 
 CONTRACTS.update({c.type: c for c in (Contract("ticket.process_changed", "workflow", ProcessChanged()),)})
+
+
+# --- Tenants and their API keys, for every service to check callers (workflow, issue #11) -----------
+# The envelope's subject is the tenant's access record, not a ticket.
+
+
+class TenantCreated(Schema):
+    name = fields.String(**_text)
+    by = fields.String(**_text)
+
+
+class ApiKeyIssued(Schema):
+    """A key of the tenant's: only its SHA-256 travels (the key is shown once, to whoever asked for it)."""
+
+    key_id = fields.String(**_text)
+    name = fields.String(**_text)
+    scope = fields.String(required=True, validate=validate.OneOf(["read", "write", "admin"]))
+    digest = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    by = fields.String(**_text)
+
+
+class ApiKeyRevoked(Schema):
+    key_id = fields.String(**_text)
+    by = fields.String(**_text)
+
+
+CONTRACTS.update({c.type: c for c in (
+    Contract("tenant.created", "workflow", TenantCreated()),
+    Contract("api_key.issued", "workflow", ApiKeyIssued()),
+    Contract("api_key.revoked", "workflow", ApiKeyRevoked()),
+)})

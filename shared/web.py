@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 
 from shared.errors import DomainError
+from shared.identity.guard import public
 from shared.metrics import HTTP_REQUESTS, HTTP_SECONDS
 
 MAX_BODY = 256 * 1024
@@ -71,15 +72,18 @@ def create_app(name: str, title: str, health: Callable[[], bool] = lambda: True)
         return response
 
     @app.get("/healthz")
+    @public
     def healthz():
         ok = health()
         return jsonify(status="ok" if ok else "unhealthy", service=name), 200 if ok else 503
 
     @app.get("/metrics")
+    @public
     def metrics():
         return Response(generate_latest(), content_type=CONTENT_TYPE_LATEST)
 
     @app.get("/openapi.json")
+    @public  # the API's shape, no data
     def openapi():
         return jsonify(openapi_spec(app, title))
 

@@ -17,7 +17,7 @@ from shared.transport import subscribe
 from services.intake.api import create_app
 from services.intake.application import IntakeApplication
 from services.intake.forms.policy import form_policy
-from services.intake.forms.ratelimit import RateLimiter
+from shared.ratelimit import RateLimiter
 from services.intake.forms.uploads import Uploads
 from services.intake.forms.web import FormChannel
 from services.intake.policies import customer_policy

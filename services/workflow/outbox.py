@@ -1,5 +1,7 @@
-"""What workflow publishes on its topic: the ticket lifecycle, and templates as they are published."""
+"""What workflow publishes on its topic: the ticket lifecycle, templates as they are published, and
+which tenants exist with their API keys (for every service to check its callers)."""
 
+from shared.identity.access import TenantAccess
 from shared.outbox import Outbox
 
 from services.workflow.assignment import Assignment
@@ -53,5 +55,9 @@ OUTBOX = Outbox(
         Ticket.SlaBreached: ("ticket.sla_breached", _timer),
         Ticket.Escalated: ("ticket.escalated", lambda e: _timer(e) | {
             "step": e.step, "action": e.action, "to": e.to, "reason": e.reason, "vip": e.vip}),
+        TenantAccess.Created: ("tenant.created", lambda e: {"name": e.name, "by": e.created_by}),
+        TenantAccess.KeyIssued: ("api_key.issued", lambda e: {
+            "key_id": e.key_id, "name": e.name, "scope": e.scope, "digest": e.digest, "by": e.by}),
+        TenantAccess.KeyRevoked: ("api_key.revoked", lambda e: {"key_id": e.key_id, "by": e.by}),
     },
 )

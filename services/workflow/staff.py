@@ -97,6 +97,11 @@ class StaffDirectory(Aggregate):
         self._member_saved(user=user, name=name, roles=sorted(set(roles)), departments=sorted(set(departments)),
                            supervisor=supervisor, by=by, profile=profile.to_dict())
 
+    def grant(self, user: str, role: str, by: str) -> None:
+        """Give `user` a role, adding them to the directory if they are not in it yet."""
+        m = self.members.get(user) or Member(user)
+        self.save_member(user, by, m.name, (*m.roles, role), m.departments, m.supervisor, m.profile)
+
     def _check_supervisor(self, user: str, supervisor: str) -> None:
         if supervisor not in self.members:
             raise Invalid(f"the supervisor {supervisor!r} is not in the directory yet")

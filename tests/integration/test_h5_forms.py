@@ -17,7 +17,7 @@ from services.intake import bootstrap as intake_boot
 from services.intake.api import create_app
 from services.intake.domain import ticket_id
 from services.intake.forms.domain import form_id
-from services.intake.forms.ratelimit import RateLimiter
+from shared.ratelimit import RateLimiter
 from services.intake.forms.uploads import Uploads
 from services.intake.forms.web import FormChannel
 from services.workflow import bootstrap as workflow_boot

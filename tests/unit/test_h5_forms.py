@@ -12,7 +12,7 @@ from shared.eventstore import UnitOfWork
 
 from services.intake.forms.domain import Form, form_id, parse_slug
 from services.intake.forms.policy import form_policy
-from services.intake.forms.ratelimit import RateLimiter, TooManyRequests
+from shared.ratelimit import RateLimiter, TooManyRequests
 from services.intake.forms.submission import describe
 from services.intake.forms.uploads import TooLarge, Uploads, UnsupportedType, sniff
 from tests.support.h5 import FIELDS, png

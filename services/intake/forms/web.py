@@ -20,7 +20,7 @@ from shared.errors import DomainError, Invalid, NotFound
 
 from services.intake.application import IntakeApplication
 from services.intake.forms.domain import Form, form_id, parse_slug
-from services.intake.forms.ratelimit import RateLimiter, TooManyRequests
+from shared.ratelimit import RateLimiter, TooManyRequests
 from services.intake.forms.submission import FormSubmission, check, describe
 from services.intake.forms.uploads import KINDS, REF, Uploads
 from services.intake.tenant import TENANT

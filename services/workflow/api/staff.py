@@ -100,7 +100,7 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
 
     @app.put(base + "/<user>")
     def save_member(tenant: str, user: str):
-        by, body = administrator(workflow.staff(tenant)), web.json_body(MemberBody())
+        by, body = administrator(), web.json_body(MemberBody())
         profile = _profile(body)
         workflow.change_staff(tenant, lambda d: d.save_member(
             user, by, body["name"], tuple(body["roles"]), tuple(body["departments"]), body["supervisor"], profile))
@@ -113,7 +113,7 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
 
     @app.delete(base + "/<user>")
     def remove_member(tenant: str, user: str):
-        by = administrator(workflow.staff(tenant))
+        by = administrator()
         workflow.change_staff(tenant, lambda d: d.remove_member(user, by))
         return "", 204
 
@@ -131,7 +131,7 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
 
     @app.put(sites + "/<site>")
     def save_site(tenant: str, site: str):
-        by, body = administrator(workflow.staff(tenant)), web.json_body(SiteBody())
+        by, body = administrator(), web.json_body(SiteBody())
         saved = Site.from_dict({"key": site, **body})
         workflow.change_staff(tenant, lambda d: d.save_site(saved, by))
         return jsonify(workflow.staff(tenant).sites[site].to_dict())
@@ -141,7 +141,7 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
 
     @app.put("/v1/tenants/<tenant>/time-zone")
     def set_time_zone(tenant: str):
-        by, body = administrator(workflow.staff(tenant)), web.json_body(TimeZoneBody())
+        by, body = administrator(), web.json_body(TimeZoneBody())
         workflow.change_staff(tenant, lambda d: d.set_time_zone(body["time_zone"], by))
         return jsonify(time_zone=workflow.staff(tenant).time_zone)
 

@@ -1,4 +1,4 @@
-"""Per-client token buckets for form submissions and uploads.
+"""Per-client token buckets: H5 form submissions and uploads, sign-in attempts.
 
 In-process: each web process (gunicorn worker) keeps its own buckets, so N processes let a
 client through up to N times the rate. That is enough to stop a script hammering one form from
