@@ -19,6 +19,8 @@ from services.supervisor import WORKERS
 from services.workflow.commands import rebuild_views as workflow_rebuild_views
 from services.workflow.commands import templates as workflow_templates
 from services.workflow.commands import timers as workflow_timers
+from services.workflow.tenant_commands import keys as token_keys
+from services.workflow.tenant_commands import tenant
 
 
 def web_ports(base: int = 8001) -> dict[str, int]:
@@ -142,6 +144,8 @@ cli.commands["intake"].add_command(intake_region)  # place names -> regions
 cli.commands["workflow"].add_command(workflow_templates)  # publish the example templates
 cli.commands["workflow"].add_command(workflow_timers)  # SLA timers on their own (the worker runs them too)
 cli.commands["workflow"].add_command(workflow_rebuild_views)
+cli.add_command(tenant)  # tenants and their API keys (workflow owns them)
+cli.add_command(token_keys)  # the keys that sign staff tokens
 
 
 @cli.command()
@@ -189,7 +193,12 @@ def db() -> None:
 def db_init() -> None:
     """Create every service's tables once, before workers start (they then skip creation), and
     fill the outbox of a store written before it had one."""
+    from shared.identity.tokens import KeySet
+
     settings = Settings.from_env()
+    if not settings.token_keys_file.exists():  # the keys that sign staff tokens, made once
+        KeySet.generate().save(settings.token_keys_file)
+        click.echo(f"token keys: {settings.token_keys_file}")
     for service in SERVICES:
         app = _bootstrap(service).application(settings)  # its tables, read models included
         try:
