@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 
 from bench.gunicorn_servers import serve  # noqa: E402
+from bench.tenant import tenant_with_key  # noqa: E402
 from tests.support.platform import free_port_block  # noqa: E402
 from tests.support.servers import DURABLE, Postgres  # noqa: E402
 
@@ -42,13 +43,22 @@ WARM_UP = 4  # seconds of load before measuring
 
 
 def bare_app():
-    """The baseline: the same app shell and validation, no recording."""
+    """The baseline: the same app shell, the same check of the API key (against a copy in memory) and
+    the same validation, no recording."""
     from flask import jsonify
 
     from services.intake.api import H5Submission
     from shared import web
+    from shared.identity import apikeys
+    from shared.identity.access import TenantAccess
+    from shared.identity.guard import Identity
+    from shared.identity.tokens import KeySet
 
-    app = web.create_app("bare", "bare")
+    access = TenantAccess(tenant="acme", name="Acme", created_by="bench")
+    key = os.environ.get("SCRM_BENCH_KEY")
+    if key:
+        access.issue_key(apikeys.key_id_of(key), "bench", "write", apikeys.digest(key), "bench")
+    app = web.create_app("bare", "bare", Identity(KeySet.generate(), {"acme": access}.get))
 
     @app.post("/v1/tenants/<tenant>/h5/submissions")
     def submit(tenant):
@@ -58,9 +68,9 @@ def bare_app():
     return app
 
 
-def load(port: int, connections: int, seconds: int, run_id: str) -> dict:
+def load(port: int, connections: int, seconds: int, run_id: str, key: str) -> dict:
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", "bench/submit.lua",
-                          f"http://127.0.0.1:{port}{PATH}", "--", run_id],
+                          f"http://127.0.0.1:{port}{PATH}", "--", run_id, key],
                          capture_output=True, text=True, cwd=ROOT, check=True).stdout
     result = json.loads(out.strip().splitlines()[-1])
     result["rate"] = result["requests"] / result["seconds"]
@@ -92,16 +102,18 @@ def main() -> None:
         env["SCRM_DATABASE_URL"] = url
         subprocess.run([sys.executable, "-m", "services", "db", "init"], env={**env, "SCRM_CREATE_TABLES": "y"},
                        check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        env["SCRM_BENCH_KEY"] = tenant_with_key(env)
         processes = [serve(command, port, args, env) for port, command in servers.values()]
         try:
             results: dict[int, dict[str, list[dict]]] = {}
             for connections in levels:
                 rounds = results[connections] = {name: [] for name in servers}
                 for name, (port, _) in servers.items():  # both answer their first seconds slower
-                    answered += _answered(load(port, connections, WARM_UP, f"warm{time.time_ns()}"), name)
+                    answered += _answered(load(port, connections, WARM_UP, f"warm{time.time_ns()}",
+                                               env["SCRM_BENCH_KEY"]), name)
                 for _ in range(args.rounds):
                     for name, (port, _) in servers.items():
-                        result = load(port, connections, args.seconds, f"run{time.time_ns()}")
+                        result = load(port, connections, args.seconds, f"run{time.time_ns()}", env["SCRM_BENCH_KEY"])
                         answered += _answered(result, name)
                         rounds[name].append(result)
         finally:

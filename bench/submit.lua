@@ -1,4 +1,4 @@
--- wrk script: POST an H5 submission with a unique submission id per request,
+-- wrk script: POST an H5 submission with a unique submission id per request (with an API key),
 -- and print the result as one JSON line for bench/intake_submissions.py.
 local counter = 0
 local thread_id = 0
@@ -14,6 +14,7 @@ function init(args)
   run_id = args[1] or "run"
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Authorization"] = "Bearer " .. (args[2] or "")
 end
 
 function request()

@@ -33,6 +33,7 @@ import xmltodict  # noqa: E402
 from wechatpy.enterprise.crypto import WeChatCrypto  # noqa: E402
 
 from bench.gunicorn_servers import serve  # noqa: E402
+from bench.tenant import tenant_with_key  # noqa: E402
 from tests.support.platform import free_port_block  # noqa: E402
 from tests.support.servers import DURABLE, Postgres  # noqa: E402
 
@@ -47,6 +48,8 @@ def bare_app():
     """The baseline: intake's own callback flow (verify, decrypt, parse, route, seal the reply) with
     the tenant's settings in memory and a submission that is not recorded."""
     from services.intake.api import create_app
+    from shared.identity.guard import Identity
+    from shared.identity.tokens import KeySet
     from services.intake.application import Accepted
     from services.intake.domain import ticket_id
     from services.intake.tenant import ChannelSettings
@@ -61,10 +64,13 @@ def bare_app():
         def channel_settings(self, tenant):
             return self.settings if tenant == "acme" else None
 
+        def tenant_exists(self, tenant):
+            return tenant == "acme"
+
         def submit(self, tenant, channel, submission_id, *args, **kwargs):
             return Accepted(ticket_id(tenant, channel, submission_id), created=True)
 
-    return create_app(Unrecorded())
+    return create_app(Unrecorded(), Identity(KeySet.generate(), lambda tenant: None))  # callbacks are public
 
 
 def messages(count: int, run_id: str, out: Path) -> Path:
@@ -117,6 +123,7 @@ def main() -> None:
         env["SCRM_DATABASE_URL"] = url
         subprocess.run([sys.executable, "-m", "services", "db", "init"], env={**env, "SCRM_CREATE_TABLES": "y"},
                        check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        tenant_with_key(env)  # callbacks are for tenants that exist
         subprocess.run([sys.executable, "-m", "services", "intake", "tenant", "wecom", "acme", "--token", TOKEN,
                         "--aes-key", AES_KEY, "--corp-id", CORP_ID, "--agent-id", AGENT_ID], env=env, check=True,
                        cwd=ROOT, stdout=subprocess.DEVNULL)

@@ -11,7 +11,6 @@ import click
 from shared import logs
 from shared.settings import SERVICES, TRANSPORTS, Settings
 
-from services.intake.admin_commands import api_key as intake_api_key
 from services.intake.admin_commands import region as intake_region
 from services.intake.commands import tenant as intake_tenant
 from services.intake.forms.commands import form_link
@@ -139,7 +138,6 @@ for _service in SERVICES:
     cli.add_command(group)
 cli.commands["intake"].add_command(intake_tenant)  # channel credentials and routes
 cli.commands["intake"].add_command(form_link)  # the link of a published template's H5 page
-cli.commands["intake"].add_command(intake_api_key)  # REST API keys
 cli.commands["intake"].add_command(intake_region)  # place names -> regions
 cli.commands["workflow"].add_command(workflow_templates)  # publish the example templates
 cli.commands["workflow"].add_command(workflow_timers)  # SLA timers on their own (the worker runs them too)

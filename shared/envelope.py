@@ -11,12 +11,13 @@ value, every attribute a `ce_` header, and the key is the subject (the ticket id
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from hashlib import sha1
 from typing import Any
 from uuid import UUID
+
+import orjson
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -79,10 +80,10 @@ class Envelope:
         return {**self.attributes(), "data": self.data}
 
     def to_json(self) -> bytes:
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
+        return orjson.dumps(self.to_dict())
 
     def data_json(self) -> bytes:
-        return json.dumps(self.data, ensure_ascii=False, separators=(",", ":")).encode()
+        return orjson.dumps(self.data)
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Envelope:
@@ -90,7 +91,7 @@ class Envelope:
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> Envelope:
-        return cls.from_dict(json.loads(raw))
+        return cls.from_dict(orjson.loads(raw))
 
     @classmethod
     def from_attributes(cls, attributes: dict[str, Any], data: dict[str, Any]) -> Envelope:
@@ -122,4 +123,4 @@ class Envelope:
     def from_kafka(cls, headers: list[tuple[str, bytes]], value: bytes) -> Envelope:
         attributes = {k[3:]: v.decode() for k, v in headers if k.startswith("ce_")}
         attributes.setdefault("specversion", None)
-        return cls.from_attributes(attributes, json.loads(value))
+        return cls.from_attributes(attributes, orjson.loads(value))

@@ -37,6 +37,7 @@ class UnitOfWork:
         self._app = app
         self._optimistic = optimistic
         self._aggregates: dict[UUID, Aggregate] = {}
+        self._touched: dict[UUID, Aggregate] = {}  # since the last `collect`
         self._events: list[Any] = []
         self.correlations: dict[tuple[UUID, int], str] = {}
 
@@ -46,7 +47,8 @@ class UnitOfWork:
                 self._aggregates[aggregate_id] = self._app.repository.get(aggregate_id)
             except AggregateNotFoundError:
                 return None
-        return self._aggregates[aggregate_id]
+        found = self._touched[aggregate_id] = self._aggregates[aggregate_id]
+        return found
 
     def exists(self, aggregate_id: UUID) -> bool:
         if aggregate_id in self._aggregates:
@@ -54,19 +56,24 @@ class UnitOfWork:
         return not self._optimistic and self.get(aggregate_id) is not None
 
     def add(self, aggregate: Aggregate) -> None:
-        self._aggregates[aggregate.id] = aggregate
+        self._aggregates[aggregate.id] = self._touched[aggregate.id] = aggregate
 
     def collect(self, correlation_id: str | None = None) -> None:
-        """Take the events triggered so far, caused under `correlation_id` (the upstream event's)."""
-        for aggregate in self._aggregates.values():
+        """Take the events of the aggregates touched since the last time, caused under `correlation_id`
+        (the upstream event's)."""
+        self._take(self._touched.values(), correlation_id)
+        self._touched = {}
+
+    def pending_events(self) -> list[Any]:
+        self._take(self._aggregates.values(), None)
+        return self._events
+
+    def _take(self, aggregates: Any, correlation_id: str | None) -> None:
+        for aggregate in aggregates:
             for e in aggregate.collect_events():
                 self._events.append(e)
                 if correlation_id:
                     self.correlations[e.originator_id, e.originator_version] = correlation_id
-
-    def pending_events(self) -> list[Any]:
-        self.collect()
-        return self._events
 
 
 class PublishingEventStore(EventStore):

@@ -31,6 +31,14 @@ CONFLICT_RETRIES = 5
 STORE_FAILURES = (PersistenceError, OSError)  # the database, not the event
 
 
+def combined(*policies: Policy) -> Policy:
+    """One policy of several, each minding its own event types."""
+    def policy(envelope: Envelope, uow: UnitOfWork) -> None:
+        for each in policies:
+            each(envelope, uow)
+    return policy
+
+
 class Follower:
     def __init__(self, name: str, app: ServiceApplication, policy: Policy, subscription: Subscription):
         self.name = name

@@ -10,10 +10,11 @@ events never holds up a public one behind it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 from uuid import UUID
+
+import orjson
 
 from shared import correlation
 from shared.contracts import contract
@@ -75,13 +76,13 @@ class Outbox:
                 body = envelope.to_dict()
                 del body["sequence"]
                 rows.append(OutboxRow(event.originator_id, event.originator_version, slot(envelope.subject),
-                                      json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()))
+                                      orjson.dumps(body)))
         return rows
 
 
 def read_envelope(position: int, stored: bytes) -> Envelope:
     """An outbox row's envelope, with its position as its sequence."""
-    raw = json.loads(stored)
+    raw = orjson.loads(stored)
     raw["sequence"] = position
     return Envelope.from_dict(raw)
 

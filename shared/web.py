@@ -17,7 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 
 from shared.errors import DomainError
-from shared.identity.guard import public
+from shared.identity.guard import Identity, protect, public
 from shared.metrics import HTTP_REQUESTS, HTTP_SECONDS
 
 MAX_BODY = 256 * 1024
@@ -30,7 +30,8 @@ def error_body(status: int, code: str, message: str, **details: Any) -> tuple[Re
     return jsonify(error=body), status
 
 
-def create_app(name: str, title: str, health: Callable[[], bool] = lambda: True) -> Flask:
+def create_app(name: str, title: str, identity: Identity, health: Callable[[], bool] = lambda: True) -> Flask:
+    """An app of the platform's: every route closed unless marked public (shared/identity/guard.py)."""
     app = Flask(name)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.json.ensure_ascii = False  # Chinese text stays readable
@@ -87,6 +88,7 @@ def create_app(name: str, title: str, health: Callable[[], bool] = lambda: True)
     def openapi():
         return jsonify(openapi_spec(app, title))
 
+    protect(app, identity)
     return app
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from shared.eventstore import ServiceApplication
 from shared.settings import Settings
+from tests.support.identity import KEYS_FILE
 from tests.support.servers import KafkaBroker, Postgres
 
 
@@ -32,7 +33,7 @@ def kafka():
 def settings(request, tmp_path):
     """Settings for one isolated platform: SQLite files in a temp dir, or a fresh PostgreSQL database."""
     url = request.getfixturevalue("database_url") if request.param == "postgres" else None
-    return Settings(data_dir=tmp_path, database_url=url)
+    return Settings(data_dir=tmp_path, database_url=url, token_keys=KEYS_FILE)
 
 
 @pytest.fixture(autouse=True)

@@ -13,12 +13,12 @@ from shared.contracts import DEFAULT_TEMPLATE
 from shared.errors import Conflict, NotFound
 from shared.eventstore import IntegrityError, ServiceApplication
 from shared.groupcommit import GroupCommitter
+from shared.identity.access import access_id
 from shared.metrics import COMMIT_BATCH, COMMIT_SECONDS
 from shared.outbox import OutboxRow
 
 from services.intake.directory import CustomerDirectory, retrying
 from services.intake.domain import Submission, ticket_id
-from services.intake.keys import KeyRing, key_ring_id
 from services.intake.tenant import ChannelSettings, settings_id
 from services.intake.outbox import OUTBOX
 
@@ -89,6 +89,14 @@ class IntakeApplication(ServiceApplication):
             raise NotFound("no such ticket")
         return found
 
+    def tenant_exists(self, tenant: str) -> bool:
+        """Whether workflow created `tenant` (intake's copy of its record says so). Tenants are never
+        removed: once seen, remembered."""
+        known = self.__dict__.setdefault("_tenants", set())
+        if tenant not in known and self.current(access_id(tenant), tenant) is not None:
+            known.add(tenant)
+        return tenant in known
+
     def channel_settings(self, tenant: str) -> ChannelSettings | None:
         """The tenant's settings, on every callback: a cached copy while its version is still
         the stored one (one indexed read of the last event), so a change made by an operator
@@ -117,7 +125,3 @@ class IntakeApplication(ServiceApplication):
         except IntegrityError:
             raise Conflict("it changed meanwhile; run the command again") from None
         return aggregate
-
-    def key_ring(self, tenant: str) -> KeyRing | None:
-        """Read on every REST request: a cached copy while it is current (see `current`)."""
-        return self.current(key_ring_id(tenant), tenant)

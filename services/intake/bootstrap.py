@@ -6,10 +6,11 @@ import os
 
 from flask import Flask
 
-from shared.envelope import Envelope
-from shared.eventstore import UnitOfWork
-from shared.follower import Follower
+from shared.follower import Follower, combined
+from shared.identity.access import access_policy, lookup_in
+from shared.identity.guard import identity_for
 from shared.persistence import store_env
+from shared.ratelimit import RateLimiter
 from shared.settings import Settings
 from shared.slices import WHOLE, Slice
 from shared.transport import subscribe
@@ -17,7 +18,6 @@ from shared.transport import subscribe
 from services.intake.api import create_app
 from services.intake.application import IntakeApplication
 from services.intake.forms.policy import form_policy
-from shared.ratelimit import RateLimiter
 from services.intake.forms.uploads import Uploads
 from services.intake.forms.web import FormChannel
 from services.intake.policies import customer_policy
@@ -31,7 +31,9 @@ def web_app(settings: Settings | None = None) -> Flask:
     # How old a signed callback may be before it counts as a replay (seconds).
     replay_window = float(os.environ.get("SCRM_INTAKE_REPLAY_WINDOW", "300"))
     settings = settings or Settings.from_env()
-    return create_app(application(settings), replay_window=replay_window, forms=form_channel(settings))
+    app = application(settings)
+    return create_app(app, identity_for(settings, lookup_in(app)), replay_window=replay_window,
+                      forms=form_channel(settings))
 
 
 def form_channel(settings: Settings) -> FormChannel:
@@ -43,12 +45,8 @@ def form_channel(settings: Settings) -> FormChannel:
 
 
 def follower(settings: Settings, slice_: Slice = WHOLE) -> Follower:
-    """Intake learns the forms of the templates workflow publishes, and customers follow their
-    tickets (intake's own ticket.created, workflow's opened / closed)."""
-    learn_forms = form_policy()
-
-    def policy(envelope: Envelope, uow: UnitOfWork) -> None:  # each minds its own event types
-        learn_forms(envelope, uow)
-        customer_policy(envelope, uow)
-
-    return Follower("intake", application(settings), policy, subscribe("intake", ["intake", "workflow"], settings, slice_))
+    """Intake learns the forms of the templates workflow publishes, customers follow their tickets
+    (intake's own ticket.created, workflow's opened / closed), and it keeps its copy of which tenants
+    exist and their API keys."""
+    return Follower("intake", application(settings), combined(access_policy, form_policy(), customer_policy),
+                    subscribe("intake", ["intake", "workflow"], settings, slice_))

@@ -8,6 +8,7 @@ from flask import Flask, jsonify
 from marshmallow import Schema, fields
 
 from shared import web
+from shared.identity.guard import Identity
 from shared.views import plain
 
 from services.notify.application import NotifyApplication
@@ -22,8 +23,8 @@ class DeliveryView(Schema):
     made_at = fields.DateTime(allow_none=True)
 
 
-def create_app(notify: NotifyApplication) -> Flask:
-    app = web.create_app("notify", "SCRM notify API")
+def create_app(notify: NotifyApplication, identity: Identity) -> Flask:
+    app = web.create_app("notify", "SCRM notify API", identity)
 
     @app.get("/v1/tenants/<tenant>/tickets/<uuid:ticket_id>/deliveries")
     def deliveries(tenant: str, ticket_id: UUID):

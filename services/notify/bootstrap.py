@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from shared.follower import Follower
+from shared.follower import Follower, combined
+from shared.identity.access import access_policy, lookup_in
+from shared.identity.guard import identity_for
 from shared.persistence import store_env
 from shared.settings import Settings
 from shared.ownlog import OwnLogSubscription
@@ -24,11 +26,14 @@ def application(settings: Settings) -> NotifyApplication:
 
 
 def web_app(settings: Settings | None = None) -> Flask:
-    return create_app(application(settings or Settings.from_env()))
+    settings = settings or Settings.from_env()
+    app = application(settings)
+    return create_app(app, identity_for(settings, lookup_in(app)))
 
 
 def follower(settings: Settings, slice_: Slice = WHOLE) -> Follower:
-    return Follower("notify", application(settings), notify_policy, subscribe("notify", ["workflow"], settings, slice_))
+    return Follower("notify", application(settings), combined(access_policy, notify_policy),
+                    subscribe("notify", ["workflow"], settings, slice_))
 
 
 def dispatcher(settings: Settings, slice_: Slice = WHOLE) -> Follower:

@@ -8,6 +8,7 @@ from flask import Flask, jsonify
 from marshmallow import Schema, fields
 
 from shared import web
+from shared.identity.guard import Identity
 from shared.contracts import StatementLine
 from shared.views import plain
 
@@ -25,8 +26,8 @@ class StatementView(Schema):
     payout = fields.Decimal(as_string=True)
 
 
-def create_app(settlement: SettlementApplication) -> Flask:
-    app = web.create_app("settlement", "SCRM settlement API")
+def create_app(settlement: SettlementApplication, identity: Identity) -> Flask:
+    app = web.create_app("settlement", "SCRM settlement API", identity)
 
     @app.get("/v1/tenants/<tenant>/tickets/<uuid:ticket_id>/statement")
     def statement(tenant: str, ticket_id: UUID):

@@ -7,6 +7,8 @@ import os
 from flask import Flask
 
 from shared.follower import Follower
+from shared.identity.access import lookup_in
+from shared.identity.guard import identity_for
 from shared.persistence import store_env
 from shared.settings import Settings
 from shared.slices import WHOLE, Slice
@@ -42,7 +44,9 @@ def projector(settings: Settings, slice_: Slice = WHOLE) -> Projector | None:
 
 
 def web_app(settings: Settings | None = None) -> Flask:
-    return create_app(application(settings or Settings.from_env()))
+    settings = settings or Settings.from_env()
+    app = application(settings)
+    return create_app(app, identity_for(settings, lookup_in(app)))
 
 
 def follower(settings: Settings, slice_: Slice = WHOLE) -> Follower:

@@ -9,7 +9,7 @@ answers a key or a tenant the way workflow does, as soon as it has read the even
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Callable
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -100,3 +100,8 @@ def access_policy(envelope: Envelope, uow: Any) -> None:
         access.issue_key(data["key_id"], data["name"], data["scope"], data["digest"], data["by"])
     elif access is not None and data["key_id"] in access.keys:
         access.revoke_key(data["key_id"], data["by"])
+
+
+def lookup_in(app: Any) -> Callable[[str], TenantAccess | None]:
+    """A tenant's access record in a service's own store (a copy, refreshed when it changed)."""
+    return lambda tenant: app.current(access_id(tenant), tenant)

@@ -18,9 +18,11 @@ import hmac
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Flask, g, request
+from flask import Flask, g, jsonify, request
 
-from shared.errors import DomainError, NotAllowed, NotFound
+from eventsourcing.persistence import PersistenceError
+
+from shared.errors import DomainError, NotAllowed, NotFound, Unavailable
 from shared.identity import apikeys
 from shared.identity.access import TenantAccess
 from shared.identity.principal import Principal, scopes_of_roles
@@ -30,6 +32,7 @@ SESSION_COOKIE = "scrm_session"
 CSRF_HEADER = "X-CSRF-Token"
 PROXY_SECRET_HEADER = "X-Proxy-Secret"
 READS = ("GET", "HEAD", "OPTIONS")
+STORE_FAILURES = (PersistenceError, OSError)  # the store, not the caller
 
 Lookup = Callable[[str], TenantAccess | None]  # tenant -> its access record, None if it does not exist
 
@@ -53,7 +56,8 @@ class Identity:
 
 def public(view: Callable) -> Callable:
     """Open to anyone: health, metrics, documents, and routes with a check of their own (a channel's
-    signature, an H5 form's token)."""
+    signature, an H5 form's token), which must answer a tenant that does not exist as it answers any
+    other failure."""
     view.public = True  # type: ignore[attr-defined]
     return view
 
@@ -76,7 +80,7 @@ def protect(app: Flask, identity: Identity) -> None:
     known: set[str] = set()  # tenants seen to exist: they never stop existing
 
     def tenant_exists(tenant: str) -> bool:
-        if tenant not in known and identity.lookup(tenant) is not None:
+        if tenant not in known and _look_up(identity, tenant) is not None:
             known.add(tenant)
         return tenant in known
 
@@ -87,9 +91,7 @@ def protect(app: Flask, identity: Identity) -> None:
         if view is None:
             return  # no such route: Flask answers 404
         if getattr(view, "public", False):
-            if tenant is not None and not tenant_exists(tenant):
-                raise NotFound("not found")
-            return
+            return  # its own check answers an unknown tenant like any other failure (no tenant is revealed)
         principal = _authenticate(identity, tenant)
         if tenant is not None and (principal.tenant != tenant or not tenant_exists(tenant)):
             raise NotFound("not found")
@@ -97,6 +99,12 @@ def protect(app: Flask, identity: Identity) -> None:
         if not principal.may(needed):
             raise NotAllowed(f"this needs the {needed!r} scope", rule="scope")
         g.principal = principal
+
+    @app.get("/v1/tenants/<tenant>/whoami")
+    def whoami(tenant: str):
+        """Who this service takes the caller to be (to check a credential)."""
+        p = caller()
+        return jsonify(tenant=p.tenant, subject=p.subject, kind=p.kind, roles=list(p.roles), scopes=list(p.scopes))
 
     @app.errorhandler(Unauthenticated)
     def unauthenticated(e: Unauthenticated):
@@ -107,12 +115,19 @@ def protect(app: Flask, identity: Identity) -> None:
         return response, status
 
 
+def _look_up(identity: Identity, tenant: str) -> TenantAccess | None:
+    try:
+        return identity.lookup(tenant)
+    except STORE_FAILURES:
+        raise Unavailable("credentials cannot be checked right now; try again shortly") from None
+
+
 def _authenticate(identity: Identity, tenant: str | None) -> Principal:
     scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
     credential = credential.strip()
     if scheme.lower() == "bearer" and credential:
         if apikeys.looks_like_key(credential):
-            access = identity.lookup(tenant) if tenant else None
+            access = _look_up(identity, tenant) if tenant else None
             admitted = access.admit(credential) if access is not None else None
             if admitted is None:
                 raise Unauthenticated("this API key is not valid here (revoked, or another tenant's)")

@@ -3,8 +3,9 @@
 from decimal import Decimal
 
 from tests.support.servers import wait_for
+from tests.support.identity import staff as as_staff
 
-STAFF = {"X-Staff-Id": "technician-1"}
+STAFF = as_staff("technician-1")
 PARTS = [{"code": "P-FILTER", "quantity": "2"}]
 LABOUR = [{"code": "L-REPAIR", "quantity": "1"}]
 EXPECTED_TOTAL = Decimal("286.20")  # (70.00 + 200.00) * 1.06

@@ -17,6 +17,7 @@ import requests
 from tests.support.h5 import TEMPLATE, png
 from tests.support.platform import Platform
 from tests.support.servers import wait_for
+from tests.support.identity import staff as as_staff
 
 pytestmark = pytest.mark.e2e
 
@@ -58,7 +59,7 @@ def test_a_form_page_filled_in_chromium_opens_the_ticket_with_its_values(tmp_pat
     photo.write_bytes(png(32, 24))
     with Platform(tmp_path / "data") as platform:
         base = f"{platform.urls['workflow']}/v1/tenants/acme/templates/aircon"
-        staff = {"X-Staff-Id": "designer"}
+        staff = as_staff("designer", "admin")
         assert requests.put(base + "/draft", json=TEMPLATE, headers=staff, timeout=10).status_code == 200
         assert requests.post(base + "/publish", headers=staff, timeout=10).status_code == 201
         path = wait_for(lambda: form_link(platform), 60, interval=0.5, message="intake never learned the form")

@@ -11,6 +11,7 @@ import requests
 from tests.support.platform import Platform
 from tests.support.servers import wait_for
 from tests.support.wecom import scrm, send_text, set_up
+from tests.support.identity import admin as admin_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -40,7 +41,7 @@ def restart_worker(platform) -> None:
 
 def test_a_pending_timer_fires_exactly_once_after_the_worker_is_killed(tmp_path):
     with Platform(tmp_path / "data") as platform:
-        admin = {"X-Staff-Id": "admin"}
+        admin = admin_headers()
         for user, member in {"boss": {}, "cs-1": {"supervisor": "boss"}}.items():
             assert requests.put(f"{platform.urls['workflow']}/v1/tenants/acme/staff/{user}", json=member,
                                 headers=admin, timeout=10).status_code == 200

@@ -13,6 +13,7 @@ from tests.integration import test_workflow_templates as flows
 from tests.integration.test_workflow_templates import Desk
 from tests.support.platform import Platform
 from tests.support.wecom import scrm, send_text, set_up
+from tests.support.identity import admin as admin_headers, staff as as_staff
 
 pytestmark = pytest.mark.e2e
 
@@ -25,7 +26,7 @@ def race(platform, path: str, bodies: list[dict], staff: str) -> list[int]:
 
     def post(body):
         start.wait()
-        codes.append(platform.post("workflow", path, json=body, headers={"X-Staff-Id": staff}).status_code)
+        codes.append(platform.post("workflow", path, json=body, headers=as_staff(staff)).status_code)
     threads = [threading.Thread(target=post, args=(body,)) for body in bodies]
     for t in threads:
         t.start()
@@ -43,7 +44,7 @@ def test_a_refund_routed_from_chat_runs_on_the_published_template(tmp_path):
         scrm(platform, "route", "acme", "--channel", "wecom", "--keyword", "退款", "--template", "refund")
         for user, member in STAFF.items():
             answer = requests.put(f"{platform.urls['workflow']}/v1/tenants/acme/staff/{user}", json=member,
-                                  headers={"X-Staff-Id": "admin"}, timeout=10)
+                                  headers=admin_headers(), timeout=10)
             assert answer.status_code == 200, answer.text
 
         send_text(platform, "我要退款，订单 JD12345678", "990001")
@@ -52,7 +53,7 @@ def test_a_refund_routed_from_chat_runs_on_the_published_template(tmp_path):
         assert (ticket["template"], ticket["node"], ticket["handler"]) == ("refund", "apply", "role:customer_service")
 
         actions = f"/v1/tenants/acme/tickets/{ticket_id}/actions"
-        advanced = platform.post("workflow", actions, headers={"X-Staff-Id": "cs-1"}, json={
+        advanced = platform.post("workflow", actions, headers=as_staff("cs-1"), json={
             "action": "advance", "values": {"refund_reason": "破损", "refund_amount": "88"}})
         assert advanced.status_code == 200 and advanced.json()["handler"] == "boss", advanced.text
         version = advanced.json()["version"]

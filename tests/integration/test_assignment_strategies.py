@@ -10,6 +10,7 @@ import pytest
 from services.workflow import bootstrap as workflow
 from tests.integration.dispatch_desk import DispatchDesk, flow
 from tests.integration.test_workflow_templates import ADMIN
+from tests.support.identity import staff as as_staff
 
 HOME = {"lat": 31.2304, "lng": 121.4737, "address": "人民广场"}  # a ticket in central Shanghai
 
@@ -94,7 +95,7 @@ def test_round_robin_takes_turns_within_a_batch_and_carries_on_after_a_restart(s
     api = workflow.web_app(settings).test_client()  # a staff action's assignment sees the same turn
     desk.publish(flow("rr2", "round_robin_installer"))
     ticket = restarted.created("rr2")[0]
-    assert api.post(f"{ticket}/actions", json={"action": "advance"}, headers={"X-Staff-Id": "d-1"}).status_code == 200
+    assert api.post(f"{ticket}/actions", json={"action": "advance"}, headers=as_staff("d-1")).status_code == 200
     assert restarted.handler(ticket)[0] == "i-2"
 
 

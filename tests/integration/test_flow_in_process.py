@@ -8,9 +8,10 @@ from services.intake import bootstrap as intake
 from services.notify import bootstrap as notify
 from services.settlement import bootstrap as settlement
 from services.workflow import bootstrap as workflow
+from tests.support.identity import SignedIn, admin, bearer, issue_key, open_tenant, replicate, staff
 
 CUSTOMER = {"name": "张三", "phone": "13800138000", "address": "上海市浦东新区"}
-STAFF = {"X-Staff-Id": "technician-1"}
+STAFF = staff("technician-1")
 
 
 def submit(client, submission_id="s-1", tenant="acme"):
@@ -30,8 +31,13 @@ def platform(settings):
             drain(*self.followers)
 
     p = Platform()
-    p.intake, p.workflow = intake.web_app(settings).test_client(), workflow.web_app(settings).test_client()
-    p.settlement, p.notify = settlement.web_app(settings).test_client(), notify.web_app(settings).test_client()
+    open_tenant(settings)
+    key = issue_key(settings, "write")  # a system of the tenant's posts forms
+    replicate(settings, intake, settlement, notify)
+    p.intake = SignedIn(intake.web_app(settings).test_client(), bearer(key))
+    p.workflow = SignedIn(workflow.web_app(settings).test_client(), STAFF)
+    p.settlement = SignedIn(settlement.web_app(settings).test_client(), admin())
+    p.notify = SignedIn(notify.web_app(settings).test_client(), admin())
     p.followers = [workflow.follower(settings), notify.follower(settings), notify.dispatcher(settings),
                    settlement.follower(settings)]
     return p
@@ -73,8 +79,8 @@ def test_staff_actions_are_checked(platform):
     assert platform.workflow.get(base).status_code == 404  # not folded in yet
     platform.drain()
     items = {"items": [{"code": "P-VALVE", "quantity": "1"}]}
-    assert platform.workflow.post(base + "/parts", json=items).json["error"]["code"] == "unauthenticated"
-    denied = platform.workflow.post(base + "/parts", json=items, headers={"X-Staff-Id": "intruder"})
+    assert platform.workflow.post(base + "/parts", json=items, headers={}).json["error"]["code"] == "unauthenticated"
+    denied = platform.workflow.post(base + "/parts", json=items, headers=staff("intruder"))
     assert denied.status_code == 403 and denied.json["error"]["code"] == "not_allowed"
     bad = platform.workflow.post(base + "/parts", json={"items": [{"code": "P", "quantity": "-2"}]}, headers=STAFF)
     assert bad.status_code == 400 and "items" in bad.json["error"]["details"]["fields"]

@@ -22,8 +22,9 @@ from services.intake.forms.uploads import Uploads
 from services.intake.forms.web import FormChannel
 from services.workflow import bootstrap as workflow_boot
 from tests.support.h5 import FIELDS, TEMPLATE, png
+from tests.support.identity import identity_of, open_tenant, staff
 
-STAFF = {"X-Staff-Id": "designer"}
+STAFF = staff("designer", "admin")
 
 
 def publish(workflow_web, template: dict) -> None:
@@ -36,14 +37,15 @@ def publish(workflow_web, template: dict) -> None:
 @pytest.fixture
 def platform(settings, tmp_path):
     """Workflow's API and worker, intake's worker and web app with a small rate limit, one store each."""
+    open_tenant(settings)
     workflow = workflow_boot.application(settings)
-    workflow_web = workflow_boot.create_app(workflow).test_client()
+    workflow_web = workflow_boot.create_app(workflow, identity_of(workflow)).test_client()
     publish(workflow_web, TEMPLATE)
     learner = intake_boot.follower(settings)
     learner.run_once()
     intake = learner.app
     limiter = RateLimiter(per_minute=60, burst=100)
-    web = create_app(intake, forms=FormChannel(Uploads(tmp_path / "uploads", max_bytes=64 * 1024), limiter))
+    web = create_app(intake, identity_of(intake), forms=FormChannel(Uploads(tmp_path / "uploads", max_bytes=64 * 1024), limiter))
     yield {"workflow": workflow, "workflow_web": workflow_web, "learner": learner, "intake": intake,
            "web": web.test_client(), "limiter": limiter}
     learner.subscription.close()

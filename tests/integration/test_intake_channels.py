@@ -20,7 +20,7 @@ from shared.persistence import outbox_reader
 from services.intake import bootstrap
 from services.intake.api import create_app
 from services.intake.domain import ticket_id
-from services.intake.keys import KeyRing, compose
+from tests.support.identity import bearer, identity_of, issue_key, open_tenant, replicate, staff
 
 # Tencent's WeCom sample (github.com/sbzhu/weworkapi_python, callback/Sample.py): the
 # settings a corp entered and the requests WeCom sent with them.
@@ -74,6 +74,8 @@ MP_PATH = "/v1/tenants/acme/mp/callback"
 
 @pytest.fixture
 def intake(settings):
+    open_tenant(settings)
+    replicate(settings, bootstrap)
     app = bootstrap.application(settings)
     app.configure("acme", lambda s: (s.configure_wecom(**WECOM), s.configure_official_account(mode="safe", **MP),
                                      s.set_route("wecom", "keyword", "报修", "repair"),
@@ -82,7 +84,7 @@ def intake(settings):
 
 
 def client(intake, now: float | str | None = None):
-    return create_app(intake, clock=(lambda: float(now)) if now else time.time).test_client()
+    return create_app(intake, identity_of(intake), clock=(lambda: float(now)) if now else time.time).test_client()
 
 
 def published(settings) -> list:
@@ -148,12 +150,15 @@ def test_wecom_message_from_tencents_sample_becomes_a_ticket_and_the_reply_names
     assert validate_envelope(envelope) is envelope
     look_up = "/v1/tenants/acme/channels/wecom/messages/1456453720"
     assert c.get(look_up).status_code == 401  # it shows the customer: for holders of the tenant's keys
-    intake.administer(KeyRing, "acme", lambda ring: ring.issue("k1", "ops", compose("k1", "ops-secret")))
-    view = c.get(look_up, headers={"Authorization": f"Bearer {compose('k1', 'ops-secret')}"}).json
+    key = issue_key(settings, "read")
+    replicate(settings, bootstrap)
+    view = c.get(look_up, headers=bearer(key)).json
     assert (view["ticket_id"], view["number"]) == (str(expected), ticket_number(expected))
 
 
 def test_the_earlier_wecom_sample_vectors_verify_too(settings):
+    open_tenant(settings, "old-corp")
+    replicate(settings, bootstrap)
     intake = bootstrap.application(settings)
     intake.configure("old-corp", lambda s: s.configure_wecom(**WECOM_OLD))
     path = "/v1/tenants/old-corp/wecom/callback"
@@ -228,6 +233,8 @@ def plain_query(token: str = "mptoken1") -> dict:
 
 
 def test_official_account_plain_mode_menu_clicks_texts_and_subscribes(settings):
+    open_tenant(settings, "shop")
+    replicate(settings, bootstrap)
     intake = bootstrap.application(settings)
     intake.configure("shop", lambda s: (s.configure_official_account("wxshop", "mptoken1", None, "plain", "gh_acme"),
                                         s.set_route("mp", "menu", "V1001_INSTALL", "install")))
@@ -378,6 +385,6 @@ def test_workflow_opens_a_chat_ticket_and_one_stored_as_v1(intake, settings):
         pass
     web = workflow.web_app(settings).test_client()
     for envelope, customer in ((chat, {"wecom_userid": "zhangsan"}), (v1, old.customer)):
-        ticket = web.get(f"/v1/tenants/acme/tickets/{envelope.subject}").json
+        ticket = web.get(f"/v1/tenants/acme/tickets/{envelope.subject}", headers=staff("cs-1")).json
         assert (ticket["node"], ticket["customer"], ticket["channel"]) == ("处理中", customer, envelope.data["channel"])
     assert UUID(str(chat.subject)) == ticket_id("acme", "wecom", "8001")

@@ -17,25 +17,33 @@ from services.intake import bootstrap
 from services.intake.api import create_app
 from services.intake.customers import Customer, IdentityClaim
 from services.intake.domain import ticket_id
-from services.intake.keys import KeyRing, compose
 from services.intake.regions import RegionNames
 from services.workflow import bootstrap as workflow
 from tests.integration.test_intake_channels import (WECOM, WECOM_PATH, intake, opened, post, published,  # noqa: F401
                                                     sealed, wecom_message)
+from shared.identity.apikeys import key_id_of
+from services.workflow.tenancy import Tenancy
+from tests.support.identity import KEYS, bearer, identity_of, issue_key, open_tenant, replicate, staff
 
-KEY = compose("k1", "right-secret")
-STAFF = {"X-Staff-Id": "technician-1"}
+STAFF = staff("technician-1")
 
 
 @pytest.fixture
-def api(intake):  # noqa: F811 - the fixture imported above
-    intake.administer(KeyRing, "acme", lambda ring: ring.issue("k1", "console", KEY))
+def key(settings, intake):  # noqa: F811 - the fixture imported above
+    issued = issue_key(settings, "write")
+    replicate(settings, bootstrap)
+    return issued
+
+
+@pytest.fixture
+def api(intake, key):  # noqa: F811
     intake.administer(RegionNames, "acme", lambda names: names.add("南山", "广东/深圳/南山"))
-    return create_app(intake).test_client()
+    return create_app(intake, identity_of(intake)).test_client()
 
 
-def auth(key: str = KEY) -> dict:
-    return {"Authorization": f"Bearer {key}"}
+@pytest.fixture
+def auth(key):
+    return lambda credential=key: bearer(credential)
 
 
 def recorded(intake, event_class) -> int:
@@ -67,7 +75,7 @@ def location(msg_id: str, label: str = "广东省深圳市南山区科技园") -
 
 # --- who the customer is ------------------------------------------------------------------
 
-def test_a_first_contact_creates_the_customer_and_the_ticket_is_linked_to_it(intake, api, settings):
+def test_a_first_contact_creates_the_customer_and_the_ticket_is_linked_to_it(intake, api, settings, auth):
     send(api, wecom_message("空调报修", msg_id="7001", sender="zhangsan"))
     customer = intake.customers.by_identity("acme", "wecom_userid", "zhangsan")
     [created] = published(settings)
@@ -79,7 +87,7 @@ def test_a_first_contact_creates_the_customer_and_the_ticket_is_linked_to_it(int
     assert [(t["ticket_id"], t["status"]) for t in view["tickets"]] == [(str(created.subject), "received")]
 
 
-def test_a_second_channel_attaches_to_the_same_customer_by_unionid(intake, api):
+def test_a_second_channel_attaches_to_the_same_customer_by_unionid(intake, api, auth):
     first = api.post("/v1/tenants/acme/customers", headers=auth(),
                      json={"wecom_external_userid": "wm-1", "unionid": "u-1", "name": "王五"})
     assert first.status_code == 201
@@ -91,8 +99,8 @@ def test_a_second_channel_attaches_to_the_same_customer_by_unionid(intake, api):
     assert api.post("/v1/tenants/acme/customers", headers=auth(), json={"unionid": "u-1"}).status_code == 200
 
 
-def test_a_second_channel_attaches_by_phone_and_the_region_comes_from_the_address(intake, api, settings):
-    h5 = api.post("/v1/tenants/acme/h5/submissions", json={
+def test_a_second_channel_attaches_by_phone_and_the_region_comes_from_the_address(intake, api, settings, auth):
+    h5 = api.post("/v1/tenants/acme/h5/submissions", headers=auth(), json={
         "submission_id": "h-1", "description": "洗衣机漏水",
         "customer": {"name": "赵六", "phone": "136 0000 0000", "address": "广东省深圳市南山区粤海街道"}})
     sidebar = api.post("/v1/tenants/acme/sidebar/tickets", headers=auth(), json={
@@ -119,7 +127,7 @@ def test_concurrent_first_contacts_of_one_person_make_one_customer(intake):
 
 # --- what they send about an open ticket ------------------------------------------------------
 
-def test_images_and_locations_go_to_the_open_ticket_and_not_to_a_closed_one(intake, api, settings):
+def test_images_and_locations_go_to_the_open_ticket_and_not_to_a_closed_one(intake, api, settings, auth):
     staff = workflow.web_app(settings).test_client()
     followers = [bootstrap.follower(settings), workflow.follower(settings)]
     send(api, wecom_message("空调报修", msg_id="7001"))
@@ -155,7 +163,7 @@ def test_with_no_ticket_a_location_is_kept_and_gives_the_next_ticket_its_region(
 
 # --- the chat sidebar and opportunities ----------------------------------------------------------
 
-def test_the_sidebar_raises_a_ticket_for_an_external_contact_once(intake, api, settings):
+def test_the_sidebar_raises_a_ticket_for_an_external_contact_once(intake, api, settings, auth):
     body = {"request_id": "r-7", "external_userid": "wm-7", "description": "空调报修：不制冷", "staff": "lisi"}
     first = api.post("/v1/tenants/acme/sidebar/tickets", headers=auth(), json=body)
     again = api.post("/v1/tenants/acme/sidebar/tickets", headers=auth(), json=body)
@@ -169,7 +177,7 @@ def test_the_sidebar_raises_a_ticket_for_an_external_contact_once(intake, api, s
     assert {"external_userid", "description", "staff"} <= set(bad.json["error"]["details"]["fields"])
 
 
-def test_opportunities_are_opened_moved_won_and_lost(intake, api, settings):
+def test_opportunities_are_opened_moved_won_and_lost(intake, api, settings, auth):
     ticket = UUID(api.post("/v1/tenants/acme/sidebar/tickets", headers=auth(), json={
         "request_id": "r-1", "external_userid": "wm-1", "description": "安装", "staff": "lisi"}).json["ticket_id"])
     customer = intake.get(ticket, "acme").customer_id
@@ -192,21 +200,28 @@ def test_opportunities_are_opened_moved_won_and_lost(intake, api, settings):
 
 # --- API keys -------------------------------------------------------------------------------
 
-def test_the_rest_api_needs_a_current_key_of_the_tenant(intake, api):
-    intake.administer(KeyRing, "other", lambda ring: ring.issue("k2", "console", compose("k2", "theirs")))
-    intake.administer(KeyRing, "acme", lambda ring: (ring.issue("k3", "old", compose("k3", "old")), ring.revoke("k3")))
+def test_the_rest_api_needs_a_current_key_of_the_tenant(intake, api, settings, auth, key):
+    open_tenant(settings, "other")
+    theirs = issue_key(settings, "admin", tenant="other")
+    old = issue_key(settings, "write")
+    replicate(settings, bootstrap)
+    workflow_app = workflow.application(settings)
+    tenancy = Tenancy(workflow_app, KEYS)
+    tenancy.revoke_key("acme", key_id_of(old), "tests")
+    replicate(settings, bootstrap)
+    wrong = key[:-4] + ("AAAA" if not key.endswith("AAAA") else "BBBB")
     refused = [
         api.get("/v1/tenants/acme/customers?kind=phone&value=1"),  # no key
-        api.get("/v1/tenants/acme/customers?kind=phone&value=1", headers=auth(compose("k1", "wrong-secret"))),
-        api.get("/v1/tenants/acme/customers?kind=phone&value=1", headers=auth(compose("k3", "old"))),  # revoked
-        api.get("/v1/tenants/acme/customers?kind=phone&value=1", headers=auth(compose("k2", "theirs"))),  # other tenant
+        api.get("/v1/tenants/acme/customers?kind=phone&value=1", headers=auth(wrong)),
+        api.get("/v1/tenants/acme/customers?kind=phone&value=1", headers=auth(old)),  # revoked
+        api.get("/v1/tenants/acme/customers?kind=phone&value=1", headers=auth(theirs)),  # other tenant
         api.get("/v1/tenants/nobody/customers?kind=phone&value=1", headers=auth()),  # no such tenant
-        api.get("/v1/tenants/NO!/customers?kind=phone&value=1", headers=auth()),
-        api.get("/v1/tenants/acme/customers?kind=phone&value=1", headers={"Authorization": f"Basic {KEY}"}),
+        api.get("/v1/tenants/acme/customers?kind=phone&value=1", headers={"Authorization": f"Basic {key}"}),
     ]
     assert {(r.status_code, r.json["error"]["code"], r.headers["WWW-Authenticate"]) for r in refused} == {
-        (401, "unauthorized", 'Bearer realm="scrm"')}
-    assert len({r.data for r in refused}) == 1  # nothing tells a missing tenant from a wrong key
+        (401, "unauthenticated", 'Bearer realm="scrm"')}
+    assert all("customers" not in r.text for r in refused)
     assert api.get("/v1/tenants/acme/customers?kind=phone&value=1", headers=auth()).status_code == 404
-    intake.administer(KeyRing, "acme", lambda ring: ring.revoke("k1"))
+    tenancy.revoke_key("acme", key_id_of(key), "tests")
+    replicate(settings, bootstrap)
     assert api.get("/v1/tenants/acme/customers?kind=phone&value=1", headers=auth()).status_code == 401

@@ -16,9 +16,10 @@ from services.workflow.readmodels.projector import Projector
 from services.workflow.readmodels.store import SCHEMA_KEY, ViewStore
 from services.workflow.templates.model import Template
 from tests.integration.test_sla_timers import TEMPLATE, Platform
+from tests.support.identity import staff as as_staff
 
 BASE = "/v1/tenants/acme"
-CS = {"X-Staff-Id": "cs-1"}
+CS = as_staff("cs-1")
 
 
 class Desk(Platform):

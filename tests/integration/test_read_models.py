@@ -11,6 +11,7 @@ from services.cli import cli
 from services.workflow import bootstrap as workflow
 from services.workflow.readmodels.projector import Projector
 from tests.integration.dispatch_desk import DispatchDesk, flow
+from tests.support.identity import staff as as_staff
 
 BASE = "/v1/tenants/acme"
 
@@ -34,7 +35,7 @@ def known(settings):
 
 
 def listed(desk, known_ids, path=f"{BASE}/tickets", staff=None, **query):
-    answer = desk.http.get(path, query_string=query, headers={"X-Staff-Id": staff} if staff else {})
+    answer = desk.http.get(path, query_string=query, headers=as_staff(staff or "someone-else"))
     assert answer.status_code == 200, answer.json
     names = {v: k for k, v in known_ids.items()}
     return sorted(names[t["id"]] for t in answer.json["tickets"]), answer
@@ -62,13 +63,13 @@ def test_the_list_filters_by_status_node_handler_region_template_and_customer(kn
 def test_hidden_fields_never_appear_in_lists(known):
     desk, ids = known
     for staff in (None, "t-2", "t-1", "d-1"):  # a card shows what the ticket's own view shows that viewer
-        answer = desk.http.get(f"{BASE}/tickets", headers={"X-Staff-Id": staff} if staff else {})
+        answer = desk.http.get(f"{BASE}/tickets", headers=as_staff(staff or "someone-else"))
         for card in answer.json["tickets"]:
             assert card["values"] == desk.see(f"{BASE}/tickets/{card['id']}", staff)["values"]
         assert "机密-2" not in answer.get_data(as_text=True)  # hidden at work, where a2 is
-    mine = desk.http.get(f"{BASE}/my-tickets", headers={"X-Staff-Id": "t-2"}).json["tickets"]
+    mine = desk.http.get(f"{BASE}/my-tickets", headers=as_staff("t-2")).json["tickets"]
     assert mine[0]["values"] == {"address": None, "skill": "空调"} and mine[0]["handlers"] == {"work": "t-2"}
-    triage = desk.http.get(f"{BASE}/tickets", query_string={"node": "triage"}, headers={"X-Staff-Id": "d-1"})
+    triage = desk.http.get(f"{BASE}/tickets", query_string={"node": "triage"}, headers=as_staff("d-1"))
     assert "secret" in triage.json["tickets"][0]["values"]  # the dispatcher handles triage, which shows it
 
 
@@ -83,7 +84,7 @@ def test_kanban_and_my_tickets(known):
     assert listed(desk, ids, f"{BASE}/my-tickets", staff="d-1")[0] == ["b1"]  # through the dispatcher pool
     assert listed(desk, ids, f"{BASE}/my-tickets", staff="t-1")[0] == ["c1"]  # a1 is closed
     assert listed(desk, ids, f"{BASE}/my-tickets", staff="t-2", region="北京")[0] == []
-    assert desk.http.get(f"{BASE}/my-tickets").status_code == 401
+    assert desk.http.get(f"{BASE}/my-tickets", headers={}).status_code == 401
 
 
 def test_dashboard_figures_per_region_and_template(known):

@@ -18,8 +18,9 @@ from services.workflow import bootstrap as workflow
 from services.workflow.api import create_app
 from services.workflow.sla.timers import TimerWorker
 from services.workflow.templates.model import Template
+from tests.support.identity import SignedIn, admin, identity_of, open_tenant, staff
 
-ADMIN = {"X-Staff-Id": "admin"}
+ADMIN = admin()
 SLA = {"response": "1h", "resolution": "4h", "warn_before": "15m", "pausable": True,
        "escalation": [{"after": "0m", "do": "remind"}, {"after": "30m", "do": "notify_supervisor"},
                       {"after": "1h", "do": "reassign", "to": {"kind": "user", "value": "backup-1"}}]}
@@ -49,9 +50,10 @@ class Clock:
 class Platform:
     def __init__(self, settings):
         self.settings, self.clock = settings, Clock()
+        open_tenant(settings)
         self.intake = intake.application(settings)
         self.app = workflow.application(settings, self.clock)
-        self.http = create_app(self.app).test_client()
+        self.http = SignedIn(create_app(self.app, identity_of(self.app)).test_client(), ADMIN)
         self.worker = workflow.follower(settings)
         self.opened = 0
         self.app.change_staff("acme", lambda d: (d.save_member("boss", "admin"),
@@ -183,12 +185,12 @@ def test_a_pause_while_waiting_for_the_customer_shifts_the_deadline(platform):
     timers = platform.timers()
     started = platform.app.repository.get(ticket_id).sla.clocks[0].started
     platform.clock.at = started + timedelta(minutes=10)
-    paused = platform.http.post(path, json={"action": "pause"}, headers={"X-Staff-Id": "cs-1"})
+    paused = platform.http.post(path, json={"action": "pause"}, headers=staff("cs-1"))
     assert paused.status_code == 200, paused.json
     assert paused.json["nodes"][0]["actions"][-1] == "resume"
     platform.clock.at = started + timedelta(hours=5)  # the customer took their time
     assert timers.run_once() == 0
-    resumed = platform.http.post(path, json={"action": "resume"}, headers={"X-Staff-Id": "cs-1"})
+    resumed = platform.http.post(path, json={"action": "resume"}, headers=staff("cs-1"))
     assert resumed.status_code == 200, resumed.json
     (clock,) = resumed.json["nodes"][0]["sla"]  # the response target was met by pausing
     deadline = platform.app.repository.get(ticket_id).sla.clock("triage", "resolution").deadline
@@ -198,7 +200,7 @@ def test_a_pause_while_waiting_for_the_customer_shifts_the_deadline(platform):
     assert timers.run_once() == 0
     platform.clock.at = deadline - timedelta(minutes=15)
     assert timers.run_once() == 1 and platform.sla_events(ticket_id) == [("SlaWarned", "warn")]
-    advanced = platform.http.post(path, json={"action": "advance"}, headers={"X-Staff-Id": "cs-1"})
+    advanced = platform.http.post(path, json={"action": "advance"}, headers=staff("cs-1"))
     assert advanced.status_code == 200 and advanced.json["status"] == "closed"
     platform.clock.at = deadline + timedelta(days=1)
     assert timers.run_once() == 0  # leaving the node cancelled its timers

@@ -4,8 +4,9 @@ ticket's process; that ticket runs on it, every other ticket and the template st
 import pytest
 
 from tests.integration.test_workflow_templates import ADMIN, STAFF, Desk, at
+from tests.support.identity import staff as as_staff
 
-LEAD = {"X-Staff-Id": "lead"}
+LEAD = as_staff("lead")
 VISIT = {"key": "visit", "name": "上门复核", "handler": {"kind": "user", "value": "lead"}}
 
 
@@ -78,7 +79,7 @@ def test_a_handler_override_assigns_the_new_handler_now_or_when_the_ticket_gets_
 
 def test_only_a_supervisor_changes_a_process_and_a_broken_change_lists_its_problems(desk):
     ticket = desk.open("repair")
-    denied = change(desk, ticket, 403, headers={"X-Staff-Id": "cs-1"}, op="skip", node="quotation")["error"]
+    denied = change(desk, ticket, 403, headers=as_staff("cs-1"), op="skip", node="quotation")["error"]
     assert denied["details"]["rule"] == "sandbox" and "supervisor" in denied["message"]
     change(desk, ticket, 401, headers={}, op="skip", node="quotation")
     broken = change(desk, ticket, 400, op="insert", after="triage", inserted=VISIT | {"key": "review"})["error"]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import requests
 
+from tests.support.identity import ADMIN_PASSWORD
 from tests.support.servers import _preexec_for_child, wait_for
 
 SERVICES = ("intake", "workflow", "settlement", "notify")
@@ -69,6 +70,7 @@ class Platform:
                                         preexec_fn=_preexec_for_child())
         try:
             wait_for(self._healthy, timeout, interval=0.2, message=f"platform not healthy; see {self.log_path}")
+            self.api_key("acme")  # the tests' tenant, created as an operator would, known to every service
         except BaseException:
             self.stop()  # `with` does not call __exit__ when __enter__ fails
             raise
@@ -112,31 +114,44 @@ class Platform:
     # --- talking to it ----------------------------------------------------------------
 
     def submit(self, submission_id: str, tenant: str = "acme", timeout: float = 10) -> requests.Response:
+        """A form posted by a system of the tenant's (with its API key)."""
         body = {"submission_id": submission_id, "description": "热水器不出热水",
                 "customer": {"name": "赵六", "phone": "13600000000", "address": "深圳市南山区"}}
-        return requests.post(f"{self.urls['intake']}/v1/tenants/{tenant}/h5/submissions", json=body, timeout=timeout)
+        return requests.post(f"{self.urls['intake']}/v1/tenants/{tenant}/h5/submissions", json=body, timeout=timeout,
+                             headers={"Authorization": f"Bearer {self.api_key(tenant)}"})
 
-    def get(self, service: str, path: str) -> requests.Response:
-        return requests.get(self.urls[service] + path, timeout=10)
+    def get(self, service: str, path: str, tenant: str = "acme", **kwargs) -> requests.Response:
+        """A read as the tenant's own systems (a console, ops) make it: with its API key."""
+        kwargs.setdefault("headers", {"Authorization": f"Bearer {self.api_key(tenant)}"})
+        return requests.get(self.urls[service] + path, timeout=10, **kwargs)
+
+    def cli(self, *args: str, check: bool = True) -> dict:
+        """`scrm ARGS` against the platform's stores, as an operator runs it; what it printed, as JSON."""
+        done = subprocess.run([sys.executable, "-m", "services", *args], env=self.env,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 or not check, done.stderr
+        return json.loads(done.stdout) if done.returncode == 0 else {}
 
     def intake_cli(self, group: str, *args: str) -> dict:
-        """`scrm intake GROUP ARGS` against the platform's stores, as an operator runs it; what it
-        printed, as JSON."""
-        done = subprocess.run([sys.executable, "-m", "services", "intake", group, *args], env=self.env,
-                              capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout)
+        return self.cli("intake", group, *args)
 
     def api_key(self, tenant: str = "acme") -> str:
-        """A REST API key of `tenant`, made once: `scrm intake api-key create`."""
+        """An API key of `tenant` with the admin scope (the tenant is created the first time, with its
+        administrator `admin`), once every service has learned of it."""
         if tenant not in self._keys:
-            self._keys[tenant] = self.intake_cli("api-key", "create", tenant, "--name", "tests")["key"]
+            self.cli("tenant", "create", tenant, "--name", tenant.title(), "--admin", "admin", "--password",
+                     ADMIN_PASSWORD, check=False)  # a restarted platform has it already
+            key = self.cli("tenant", "api-key", "create", tenant, "--name", "tests", "--scope", "admin")["key"]
+            for service in SERVICES:  # each reads workflow's events to learn the key
+                wait_for(lambda: requests.get(f"{self.urls[service]}/v1/tenants/{tenant}/whoami",
+                                              headers={"Authorization": f"Bearer {key}"}, timeout=5).ok,
+                         30, interval=0.1, message=f"{service} never learned {tenant}'s key")
+            self._keys[tenant] = key
         return self._keys[tenant]
 
     def look_up(self, path: str, tenant: str = "acme") -> requests.Response:
         """GET from intake's REST API (ticket and customer look-ups), with the tenant's key."""
-        return requests.get(self.urls["intake"] + path, headers={"Authorization": f"Bearer {self.api_key(tenant)}"},
-                            timeout=10)
+        return self.get("intake", path, tenant)
 
     def post(self, service: str, path: str, **kwargs) -> requests.Response:
         return requests.post(self.urls[service] + path, timeout=10, **kwargs)

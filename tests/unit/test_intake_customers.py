@@ -13,7 +13,6 @@ from shared.errors import Conflict, Invalid, NotFound
 
 from services.intake.customers import Customer, claim_id, identities_of, profile_of
 from services.intake.domain import Submission
-from services.intake.keys import KeyRing, compose, key_id_of
 from services.intake.policies import customer_policy
 from services.intake.regions import RegionNames, locate
 
@@ -41,23 +40,6 @@ def test_a_tenants_own_place_names_come_on_top_of_the_built_in_ones():
             names.add("福田", bad)
     names.remove("南山")
     assert names.names == {}
-
-
-def test_an_api_key_is_admitted_by_its_digest_until_it_is_revoked():
-    ring = KeyRing(tenant="acme")
-    key = compose("a1b2", "s3cret_with_underscores")
-    ring.issue("a1b2", "console", key)
-    assert key_id_of(key) == "a1b2" and key not in repr(ring.keys)  # only the digest is kept
-    assert ring.admits(key)
-    assert not ring.admits(compose("a1b2", "other"))
-    assert not ring.admits(compose("zzzz", "s3cret_with_underscores"))
-    assert not ring.admits("Bearer nonsense") and not ring.admits("")
-    with pytest.raises(Invalid):
-        ring.issue("a1b2", "again", key)  # ids are never reused
-    ring.revoke("a1b2")
-    assert not ring.admits(key) and ring.keys["a1b2"].revoked
-    with pytest.raises(NotFound):
-        ring.revoke("nope")
 
 
 def test_identities_are_read_in_match_order_and_phones_are_normalised():

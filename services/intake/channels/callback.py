@@ -14,6 +14,7 @@ from typing import Any, Callable, Protocol
 from flask import Flask, Response, request
 
 from shared import web
+from shared.identity.guard import public
 
 from services.intake.application import IntakeApplication
 from services.intake.channels import media, xml
@@ -47,17 +48,19 @@ def register(app: Flask, intake: IntakeApplication, channel: Channel, clock: Cal
 
     def configured(tenant: str) -> tuple[ChannelSettings, Any]:
         """Looked up last: every answer before this one is the same whoever the tenant is."""
-        settings = intake.channel_settings(tenant) if TENANT.match(tenant) else None
+        settings = intake.channel_settings(tenant) if TENANT.match(tenant) and intake.tenant_exists(tenant) else None
         credentials = channel.credentials(settings) if settings is not None else None
         if credentials is None:
             raise Unverified()
         return settings, credentials
 
+    @public  # the channel's signature is the check
     def verify_url(tenant: str) -> Response:
         query = Query(request.args, clock(), replay_window)
         _, credentials = configured(tenant)
         return Response(channel.echo(credentials, query), mimetype="text/plain")
 
+    @public
     def receive(tenant: str) -> Response:
         query = Query(request.args, clock(), replay_window)
         body = xml.parse(xml.read_body())

@@ -17,6 +17,7 @@ from flask import Blueprint, Flask, jsonify, render_template, request, send_file
 from shared import web
 from shared.contracts import ticket_number
 from shared.errors import DomainError, Invalid, NotFound
+from shared.identity.guard import public
 
 from services.intake.application import IntakeApplication
 from services.intake.forms.domain import Form, form_id, parse_slug
@@ -63,13 +64,16 @@ def _blueprint(intake: IntakeApplication, channel: FormChannel) -> Blueprint:
         # Behind a reverse proxy, configure it (or werkzeug's ProxyFix) so remote_addr is the client's.
         channel.limiter.take((request.remote_addr, form.tenant, form.key))
 
+    # Public: a form's link holds its token, and every client address is rate-limited.
     @pages.get("/h5/<tenant>/<slug>")
+    @public
     def page(tenant: str, slug: str):
         form = _form(intake, tenant, slug)
         return render_template("form.html", form=form, version=form.latest, kinds=",".join(KINDS.values()),
                                max_mib=channel.uploads.max_bytes // (1024 * 1024))
 
     @pages.post("/h5/<tenant>/<slug>/submissions")
+    @public
     def submit(tenant: str, slug: str):
         form = _form(intake, tenant, slug)
         limit(form)
@@ -82,6 +86,7 @@ def _blueprint(intake: IntakeApplication, channel: FormChannel) -> Blueprint:
                         created=accepted.created), 201 if accepted.created else 200)
 
     @pages.post("/h5/<tenant>/<slug>/uploads")
+    @public
     def upload(tenant: str, slug: str):
         form = _form(intake, tenant, slug)
         limit(form)
@@ -94,6 +99,7 @@ def _blueprint(intake: IntakeApplication, channel: FormChannel) -> Blueprint:
         return jsonify(ref=ref, url=f"/h5/{tenant}/uploads/{ref}"), 201
 
     @pages.get("/h5/<tenant>/uploads/<ref>")
+    @public  # named by its content's SHA-256: only who saw the reference can ask for it
     def uploaded(tenant: str, ref: str):
         if not TENANT.match(tenant) or not channel.uploads.exists(tenant, ref):
             raise NotFound("no such upload")

@@ -1,5 +1,5 @@
-"""Workflow's HTTP adapter: tickets and the staff actions on them, templates, the staff directory, and the
-read models (lists, kanban, my tickets, dashboard)."""
+"""Workflow's HTTP adapter: tickets and the staff actions on them, templates, the staff directory, the
+read models (lists, kanban, my tickets, dashboard), and signing in and API keys."""
 
 from __future__ import annotations
 
@@ -7,12 +7,19 @@ from flask import Flask
 
 from shared import web
 
-from services.workflow.api import staff, templates, tickets, views
+from shared.identity.guard import Identity
+from shared.ratelimit import RateLimiter
+
+from services.workflow.api import sessions, staff, templates, tickets, views
 from services.workflow.application import WorkflowApplication
+from services.workflow.tenancy import Tenancy
+
+SIGN_IN_ATTEMPTS = RateLimiter(per_minute=5, burst=10)  # per tenant, staff id and address
 
 
-def create_app(workflow: WorkflowApplication) -> Flask:
-    app = web.create_app("workflow", "SCRM workflow API")
+def create_app(workflow: WorkflowApplication, identity: Identity, attempts: RateLimiter = SIGN_IN_ATTEMPTS) -> Flask:
+    app = web.create_app("workflow", "SCRM workflow API", identity)
     for routes in (tickets, templates, staff, views):
         routes.register(app, workflow)
+    sessions.register(app, Tenancy(workflow, identity.keys), attempts)
     return app
