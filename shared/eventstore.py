@@ -7,7 +7,7 @@ upstream events is committed in one transaction together with the upstream posit
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -15,6 +15,8 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, ProcessRecorder, Tracking
 
 __all__ = ["ServiceApplication", "UnitOfWork", "IntegrityError", "Tracking"]
+
+A = TypeVar("A", bound=Aggregate)
 
 
 class UnitOfWork:
@@ -67,15 +69,17 @@ class ServiceApplication(Application[UUID]):
         """The last upstream position recorded for `stream` (0 when none)."""
         return self.process_recorder.max_tracking_id(stream) or 0
 
-    def find(self, aggregate_id: UUID, tenant: str) -> Any | None:
-        """The aggregate if it exists and belongs to `tenant`; another tenant's is not there."""
+    def find(self, aggregate_id: UUID, tenant: str, kind: type[A] | None = None) -> A | None:
+        """The aggregate if it exists, belongs to `tenant` and is a `kind`; another tenant's, or another
+        type's, is not there. Ids come from URLs: a route passes the one type it serves, so the id of a
+        staff directory or a customer used as a ticket id finds nothing."""
         try:
             found = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
-        return found if found.tenant == tenant else None
+        return found if _belongs(found, tenant, kind) else None
 
-    def current(self, aggregate_id: UUID, tenant: str) -> Any | None:
+    def current(self, aggregate_id: UUID, tenant: str, kind: type[A] | None = None) -> A | None:
         """Like `find`, for aggregates read on every request and rarely changed (a tenant's settings):
         a cached copy while its version is still the stored one, for one indexed read of the last
         event. Other processes' changes are seen at once. Read the copy, never change it: it is shared."""
@@ -86,11 +90,15 @@ class ServiceApplication(Application[UUID]):
         cached = cache.get(aggregate_id)
         if cached is None or cached.version != last[0].originator_version:
             cached = cache[aggregate_id] = self.repository.get(aggregate_id)
-        return cached if cached.tenant == tenant else None
+        return cached if _belongs(cached, tenant, kind) else None
 
     def record(self, events: Iterable[Any], tracking: Tracking | None = None) -> None:
         """Commit new events and the upstream position in one transaction."""
         self.events.put(list(events), tracking=tracking)
+
+
+def _belongs(aggregate: Aggregate, tenant: str, kind: type[Aggregate] | None) -> bool:
+    return (kind is None or isinstance(aggregate, kind)) and getattr(aggregate, "tenant", None) == tenant
 
 
 def open_store(service: str, env: dict[str, str]) -> ServiceApplication:

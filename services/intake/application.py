@@ -80,7 +80,7 @@ class IntakeApplication(ServiceApplication):
         return self.get(ticket_id(tenant, channel, submission_id), tenant)
 
     def get(self, id_: UUID, tenant: str) -> Submission:
-        found = self.find(id_, tenant)
+        found = self.find(id_, tenant, Submission)
         if found is None:
             raise NotFound("no such ticket")
         return found
@@ -105,7 +105,7 @@ class IntakeApplication(ServiceApplication):
     def administer(self, kind: type[A], tenant: str, change: Callable[[A], None]) -> A:
         """Apply an operator's change to one of the tenant's own aggregates (settings, API keys,
         place names: one of each per tenant, its id derived from the tenant), created on first use."""
-        found = self.find(kind.create_id(tenant), tenant)
+        found = self.find(kind.create_id(tenant), tenant, kind)
         aggregate = found if found is not None else kind(tenant=tenant)
         change(aggregate)
         try:
@@ -116,4 +116,4 @@ class IntakeApplication(ServiceApplication):
 
     def key_ring(self, tenant: str) -> KeyRing | None:
         """Read on every REST request: a cached copy while it is current (see `current`)."""
-        return self.current(key_ring_id(tenant), tenant)
+        return self.current(key_ring_id(tenant), tenant, KeyRing)
