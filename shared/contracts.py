@@ -108,9 +108,9 @@ def _bounded_quantity(quantity: Decimal) -> None:
 
 class Item(Schema):
     code = fields.String(**_text)
-    quantity = fields.Decimal(required=True, as_string=True, validate=_bounded_quantity,
-                              metadata={"description": f"More than 0, at most {MAX_QUANTITY:,}, at most "
-                                                       f"{QUANTITY_PLACES} decimal places"})
+    quantity = fields.Decimal(required=True, as_string=True, validate=_bounded_quantity, metadata={
+        "pattern": rf"^[0-9]{{1,7}}(\.[0-9]{{1,{QUANTITY_PLACES}}})?$",
+        "description": f"More than 0, at most {MAX_QUANTITY:,}, at most {QUANTITY_PLACES} decimal places"})
 
 
 class ItemsRecorded(Schema):

@@ -13,7 +13,7 @@ from typing import Any, Callable
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, Response, g, jsonify, request
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 
@@ -148,7 +148,9 @@ def document(app: Flask, method: str, path: str, summary: str, *, body: type[Sch
 
 
 def openapi_spec(app: Flask, title: str) -> dict[str, Any]:
-    spec = APISpec(title=title, version="1.0.0", openapi_version="3.0.3", plugins=[MarshmallowPlugin()])
+    marshmallow = MarshmallowPlugin()
+    spec = APISpec(title=title, version="1.0.0", openapi_version="3.0.3", plugins=[marshmallow])
+    marshmallow.converter.add_attribute_function(decimal_as_text)
     paths: dict[str, dict[str, Any]] = {}
     for path, method, operation in app.extensions["openapi"]:
         parameters = path_parameters(app, path) + operation.get("parameters", [])
@@ -156,6 +158,13 @@ def openapi_spec(app: Flask, title: str) -> dict[str, Any]:
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
+
+
+def decimal_as_text(converter: Any, field: fields.Field, **_: Any) -> dict[str, Any]:
+    """Money and quantities are Decimals written as JSON strings ("120.00"): say so, not "number"."""
+    if isinstance(field, fields.Decimal) and field.as_string:
+        return {"type": "string", "format": "decimal"}
+    return {}
 
 
 _VARIABLE = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>[^)]*)\))?:)?(?P<name>\w+)>")
