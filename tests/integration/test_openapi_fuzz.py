@@ -18,24 +18,11 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings as hypothesis_settings, strategies as st
 from schemathesis import GenerationMode
 
-from shared.settings import SERVICES, Settings
-from tests.support.tenant import credentials as service_credentials
-from tests.support.tenant import set_up
+from shared.settings import SERVICES
+from tests.support.tenant import credentials, tenant  # noqa: F401 - fixtures
 
 EXAMPLES = 15  # per operation and generation mode: a service takes 10-35 s on a busy 2-core machine
 CHECKS = [schemathesis.checks.not_a_server_error, schemathesis.checks.response_schema_conformance]
-
-
-@pytest.fixture
-def tenant(tmp_path, monkeypatch):
-    monkeypatch.setenv("SCRM_H5_BURST", "1000000")  # the H5 forms' rate limit would answer most with 429
-    return set_up(Settings(data_dir=tmp_path))
-
-
-@pytest.fixture
-def credentials():
-    """Headers that say who calls, per service. An authentication layer supplies its tokens here."""
-    return service_credentials()
 
 
 @pytest.fixture
@@ -48,19 +35,21 @@ def quiet_errors():
 
 def path_values(operation, known: dict[str, list], foreign: list[str]) -> st.SearchStrategy[dict]:
     """Values for the operation's path parameters: mostly all real ones, so requests reach past the 404s;
-    else each a real one, another aggregate's id (for an id), or left to schemathesis to generate."""
+    else real ones with every id another aggregate's; else each a real one, another aggregate's id, or left
+    to schemathesis to generate."""
     parameters = operation.path_parameters
+    ids = {p.name for p in parameters if p.definition.get("schema", {}).get("format") == "uuid"}
 
-    def mixed(parameter) -> st.SearchStrategy:
-        choices = [st.sampled_from(known[parameter.name])] if parameter.name in known else []
-        if parameter.definition.get("schema", {}).get("format") == "uuid":
-            choices.append(st.sampled_from(foreign))
-        return st.one_of(*choices, st.none())
+    def mixed(name: str) -> st.SearchStrategy:
+        choices = [st.sampled_from(known[name])] if name in known else []
+        return st.one_of(*choices, *([st.sampled_from(foreign)] if name in ids else []), st.none())
 
     real = st.fixed_dictionaries({p.name: st.sampled_from(known[p.name]) for p in parameters if p.name in known})
-    some = st.fixed_dictionaries({p.name: mixed(p) for p in parameters}).map(
+    misused = st.fixed_dictionaries({p.name: st.sampled_from(foreign if p.name in ids else known[p.name])
+                                     for p in parameters if p.name in ids or p.name in known})
+    some = st.fixed_dictionaries({p.name: mixed(p.name) for p in parameters}).map(
         lambda drawn: {k: v for k, v in drawn.items() if v is not None})
-    return st.sampled_from([real, real, real, some]).flatmap(lambda chosen: chosen)
+    return st.sampled_from([real, real, misused, some]).flatmap(lambda chosen: chosen)
 
 
 def fuzz(operation, mode: GenerationMode, known: dict[str, list], foreign: list[str], headers: dict[str, str]) -> None:
@@ -85,7 +74,7 @@ def described(failure: BaseException) -> str:
 @pytest.mark.parametrize("service", SERVICES)
 def test_no_operation_answers_a_5xx_or_off_its_schema(service, tenant, credentials, quiet_errors):
     schema = schemathesis.openapi.from_wsgi("/openapi.json", tenant.apps[service])
-    foreign = [str(id_) for id_ in tenant.foreign_ids()]  # every aggregate's id, used as any id
+    foreign = [str(id_) for id_ in tenant.foreign_ids(service)]  # the id of every aggregate it keeps, as any id
     # Reads first and removals last, so what the set-up made is still there for most requests.
     operations = sorted((result.ok() for result in schema.get_all_operations()),
                         key=lambda operation: {"get": 0, "delete": 2}.get(operation.method.lower(), 1))
