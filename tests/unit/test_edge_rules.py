@@ -116,3 +116,14 @@ def test_the_public_contract_of_recorded_items_carries_only_quantities_within_bo
     else:
         with pytest.raises(ContractError, match="at most 1,000,000"):
             validate_envelope(envelope)
+
+
+@pytest.mark.parametrize("command", [["workflow", "templates", "load-examples"], ["intake", "api-key", "list"]])
+def test_the_shell_takes_only_tenant_ids_of_the_one_shape(command, tmp_path):
+    from click.testing import CliRunner
+
+    from services.cli import cli
+
+    refused = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), *command, "acme\n"])
+    assert refused.exit_code == 2 and "2 to 63 of a-z" in refused.output
+    assert not any(tmp_path.iterdir())  # no store was opened

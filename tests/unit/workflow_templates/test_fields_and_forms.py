@@ -94,3 +94,9 @@ def test_presets_are_valid_and_can_be_changed():
     assert PRESETS["contact_phone"].required is True
     with pytest.raises(NotFound):
         preset("shoe_size")
+
+
+@pytest.mark.parametrize("bound", ["NaN", "Infinity", "-inf", "sNaN"])
+def test_a_bound_nothing_compares_with_is_refused_when_the_field_is_read(bound):
+    with pytest.raises(Invalid, match="is not a finite number"):
+        Field.from_dict({"key": "count", "label": "数量", "type": "number", "minimum": bound})
