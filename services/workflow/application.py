@@ -63,7 +63,8 @@ class WorkflowApplication(ServiceApplication):
         return catalogue.latest(key) if version is None else catalogue.get(key, version)
 
     def change_library(self, tenant: str, change: Callable[[TemplateLibrary], T]) -> T:
-        return self._change(self.find(library_id(tenant), tenant, TemplateLibrary) or TemplateLibrary(tenant=tenant), change)
+        library = self.find(library_id(tenant), tenant, TemplateLibrary) or TemplateLibrary(tenant=tenant)
+        return self._change(library, change)
 
     def load_examples(self, tenant: str, by: str) -> list[Template]:
         """Publish the shipped example templates (installation, repair, refund) as the tenant's own."""
@@ -82,7 +83,8 @@ class WorkflowApplication(ServiceApplication):
         return found.directory if found else Directory()
 
     def change_staff(self, tenant: str, change: Callable[[StaffDirectory], T]) -> T:
-        return self._change(self.find(directory_id(tenant), tenant, StaffDirectory) or StaffDirectory(tenant=tenant), change)
+        directory = self.find(directory_id(tenant), tenant, StaffDirectory) or StaffDirectory(tenant=tenant)
+        return self._change(directory, change)
 
     # --- tickets --------------------------------------------------------------------
 

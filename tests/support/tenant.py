@@ -127,7 +127,8 @@ def set_up(settings: Settings) -> Tenant:
     tenant.drain()  # settled, and everyone told
 
     tenant.known = {
-        "tenant": [TENANT], "ticket_id": tickets, "customer_id": [customer, sidebar["customer_id"]], "opportunity_id": ["opp-1"],
+        "tenant": [TENANT], "ticket_id": tickets, "customer_id": [customer, sidebar["customer_id"]],
+        "opportunity_id": ["opp-1"],
         "key": ["repair", "installation", "refund", "default", "repair-2"], "version": [1], "user": [ADMIN, TECHNICIAN],
         "site": ["nanshan"], "slug": [slug], "ref": [ref], "channel": ["h5", "wecom_sidebar"],
         "message_id": submissions + ["r-1"],
