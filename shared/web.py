@@ -2,6 +2,10 @@
 
 Errors are values at the edge: every 4xx/5xx body is
 `{"error": {"code": "...", "message": "...", "details": {...}}}`.
+
+Closed by default, for every route of every app: request JSON is read within bounds
+(shared/jsonbody.py, MAX_BODY here), a <tenant> in the path must have the one shape of a tenant id
+(shared/tenants.py) or the answer is a 404, and no answer may be sniffed into another type.
 """
 
 from __future__ import annotations

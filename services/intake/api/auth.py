@@ -1,6 +1,7 @@
 """Who may call intake's REST API: the holder of one of the tenant's API keys, sent as
 `Authorization: Bearer <key>`. A missing, wrong, revoked or other tenant's key, and a tenant
-that does not exist, all get the same 401: the answer never tells which."""
+that does not exist, all get the same 401: the answer never tells which. (An id no tenant can have
+is a 404 before this, as on every route: shared/web.py.)"""
 
 from __future__ import annotations
 
