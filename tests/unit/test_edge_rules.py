@@ -51,6 +51,11 @@ def test_a_lone_surrogate_is_refused(raw):
         loads(raw)
 
 
+def test_bytes_that_are_no_character_are_refused():
+    with pytest.raises(Unreadable, match="not text"):
+        loads(b'{"name": "\xff\xfe"}')
+
+
 def test_a_surrogate_pair_is_a_character_like_any_other():
     assert loads('{"name": "\\ud83d\\ude00张三"}') == {"name": "😀张三"}
 
