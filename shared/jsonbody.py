@@ -24,6 +24,7 @@ from shared.errors import DomainError
 MAX_DEPTH = 32  # the deepest body any API takes (a template with its nodes and rules) is under 8
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")  # how JSON writes one (pairs too)
+TOO_DEEP = f"the JSON is nested deeper than {MAX_DEPTH} levels"
 
 
 class Unreadable(DomainError):
@@ -50,7 +51,7 @@ def _check(value: Any) -> None:
             texts: Any = (item,)
         elif isinstance(item, (dict, list)):
             if depth >= MAX_DEPTH:
-                raise Unreadable(f"the JSON is nested deeper than {MAX_DEPTH} levels")
+                raise Unreadable(TOO_DEEP)
             inner = item.values() if isinstance(item, dict) else item
             pending.extend((v, depth + 1) for v in inner if isinstance(v, (str, dict, list)))
             texts = item.keys() if isinstance(item, dict) else ()
@@ -87,7 +88,7 @@ def loads(data: str | bytes) -> Any:
     try:
         value = _DECODER.decode(text)
     except RecursionError:
-        raise Unreadable(f"the JSON is nested deeper than {MAX_DEPTH} levels") from None
+        raise Unreadable(TOO_DEEP) from None
     if _may_be_out_of_bounds(text):
         _check(value)
     return value
