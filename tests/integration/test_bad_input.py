@@ -19,7 +19,7 @@ import pytest
 from shared.jsonbody import MAX_DEPTH
 from shared.settings import SERVICES
 from tests.support.h5 import png
-from tests.support.tenant import CUSTOMER, TECHNICIAN, credentials, tenant  # noqa: F401 - fixtures
+from tests.support.tenant import CUSTOMER, TECHNICIAN, credentials, signed_in, tenant  # noqa: F401 - fixtures
 
 SURROGATE = '"\\ud800"'  # a lone surrogate, as JSON writes it
 
@@ -121,13 +121,16 @@ def test_a_form_money_value_out_of_bounds_is_a_400_naming_the_bounds(tenant, quo
 @pytest.mark.parametrize("quantity", ["1E+40", "1E+999999999", "1000001", "0.0001", "0", "-2", 1e40])
 def test_an_item_quantity_out_of_bounds_is_a_400_naming_the_bounds(tenant, what, quantity):  # noqa: F811
     before, open_ticket = tenant.recorded(), tenant.known["ticket_id"][1]
-    answer = tenant.client("workflow").post(f"/v1/tenants/acme/tickets/{open_ticket}/{what}", headers={
-        "X-Staff-Id": TECHNICIAN}, json={"items": [{"code": "P-VALVE", "quantity": quantity}]})
+    answer = tenant.client("workflow").post(f"/v1/tenants/acme/tickets/{open_ticket}/{what}",
+                                            headers=signed_in("workflow", TECHNICIAN),
+                                            json={"items": [{"code": "P-VALVE", "quantity": quantity}]})
     assert answer.status_code == 400, answer.get_data(as_text=True)
     assert "more than 0 and at most 1,000,000, with at most 3 decimal places" in answer.get_data(as_text=True)
     assert tenant.recorded() == before
-    assert tenant.client("workflow").post(f"/v1/tenants/acme/tickets/{open_ticket}/{what}", headers={
-        "X-Staff-Id": TECHNICIAN}, json={"items": [{"code": "P-VALVE", "quantity": "1000000"}]}).status_code == 201
+    at_the_bound = tenant.client("workflow").post(f"/v1/tenants/acme/tickets/{open_ticket}/{what}",
+                                                  headers=signed_in("workflow", TECHNICIAN),
+                                                  json={"items": [{"code": "P-VALVE", "quantity": "1000000"}]})
+    assert at_the_bound.status_code == 201
 
 
 @pytest.mark.parametrize("amount", ["1E+999999999", "1e30", "0.001"])

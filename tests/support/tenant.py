@@ -80,11 +80,16 @@ def tenant(tmp_path, monkeypatch) -> Tenant:
     return set_up(Settings(data_dir=tmp_path))
 
 
+def signed_in(service: str, staff: str = ADMIN) -> dict[str, str]:
+    """The headers that say who calls `service`: the one place an authentication layer supplies its
+    credentials (tokens, keys) for the set-up and for every test that calls as the tenant."""
+    return {"intake": {"Authorization": f"Bearer {API_KEY}"}, "workflow": {"X-Staff-Id": staff}}.get(service, {})
+
+
 @pytest.fixture
 def credentials() -> dict[str, dict[str, str]]:
-    """Headers that say who calls, per service. An authentication layer supplies its tokens here."""
-    return {"intake": {"Authorization": f"Bearer {API_KEY}"}, "workflow": {"X-Staff-Id": ADMIN},
-            "settlement": {}, "notify": {}}
+    """Per service, the headers of the tenant's administrator."""
+    return {service: signed_in(service) for service in SERVICES}
 
 
 def set_up(settings: Settings) -> Tenant:
@@ -92,7 +97,7 @@ def set_up(settings: Settings) -> Tenant:
     intake.application(settings).administer(KeyRing, TENANT, lambda ring: ring.issue("k1", "fuzz", API_KEY))
     tenant.apps = {"intake": intake.web_app(settings), "workflow": workflow.web_app(settings),
                    "settlement": settlement.web_app(settings), "notify": notify.web_app(settings)}
-    staff, key = {"X-Staff-Id": ADMIN}, {"Authorization": f"Bearer {API_KEY}"}
+    staff, key = signed_in("workflow"), signed_in("intake")
     flow, desk = tenant.client("workflow"), tenant.client("intake")
     base = f"/v1/tenants/{TENANT}"
 
@@ -121,7 +126,7 @@ def set_up(settings: Settings) -> Tenant:
     tenant.drain()  # the tickets open in workflow
 
     closed = f"{base}/tickets/{tickets[0]}"
-    tech = {"X-Staff-Id": TECHNICIAN}
+    tech = signed_in("workflow", TECHNICIAN)
     _ok(flow.post(f"{closed}/parts", json={"items": [{"code": "P-VALVE", "quantity": "1"}]}, headers=tech))
     _ok(flow.post(f"{closed}/close", headers=tech))
     tenant.drain()  # settled, and everyone told
@@ -129,7 +134,8 @@ def set_up(settings: Settings) -> Tenant:
     tenant.known = {
         "tenant": [TENANT], "ticket_id": tickets, "customer_id": [customer, sidebar["customer_id"]],
         "opportunity_id": ["opp-1"],
-        "key": ["repair", "installation", "refund", "default", "repair-2"], "version": [1], "user": [ADMIN, TECHNICIAN],
+        "key": ["repair", "installation", "refund", "default", "repair-2"], "version": [1],
+        "user": [ADMIN, TECHNICIAN],
         "site": ["nanshan"], "slug": [slug], "ref": [ref], "channel": ["h5", "wecom_sidebar"],
         "message_id": submissions + ["r-1"],
     }
