@@ -17,8 +17,9 @@ def decimal_as_string(self: Any, field: fields.Field, ret: dict[str, Any], **_: 
     if isinstance(field, fields.Decimal) and field.as_string:
         for bound in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
             ret.pop(bound, None)
-        return {"type": ["string", "null"] if field.allow_none else "string", "pattern": DECIMAL,
-                "format": "decimal"}
+        # OpenAPI 3.1 and JSON Schema say null in the type (3.0 has `nullable`, which is kept).
+        null = isinstance(ret.get("type"), list) and "null" in ret["type"]
+        return {"type": ["string", "null"] if null else "string", "pattern": DECIMAL, "format": "decimal"}
     return {}
 
 

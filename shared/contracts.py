@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from base64 import b32encode
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Callable
 from uuid import UUID
 
@@ -16,6 +17,7 @@ from marshmallow import EXCLUDE, ValidationError, fields, validate, validates_sc
 from marshmallow import Schema as _Schema
 
 from shared.envelope import Envelope
+from shared.numbers import MAX_QUANTITY, QUANTITY_PLACES, quantity_problem
 
 
 class Schema(_Schema):
@@ -98,9 +100,17 @@ class TicketOpened(Schema):
     reason = fields.String(**_text)
 
 
+def _bounded_quantity(quantity: Decimal) -> None:
+    problem = quantity_problem(quantity)
+    if problem:
+        raise ValidationError(problem)
+
+
 class Item(Schema):
     code = fields.String(**_text)
-    quantity = fields.Decimal(required=True, as_string=True, validate=validate.Range(min=0, min_inclusive=False))
+    quantity = fields.Decimal(required=True, as_string=True, validate=_bounded_quantity, metadata={
+        "pattern": rf"^[0-9]{{1,7}}(\.[0-9]{{1,{QUANTITY_PLACES}}})?$",
+        "description": f"More than 0, at most {MAX_QUANTITY:,}, at most {QUANTITY_PLACES} decimal places"})
 
 
 class ItemsRecorded(Schema):

@@ -8,7 +8,7 @@ processing a batch twice records nothing twice.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -21,6 +21,8 @@ from shared.outbox import Correlations, Outbox, OutboxRow
 __all__ = ["ServiceApplication", "UnitOfWork", "IntegrityError", "Tracking", "open_store"]
 
 _BACKFILLED = "outbox-backfilled"  # a tracking record: its presence says the upgrade is done
+
+A = TypeVar("A", bound=Aggregate)
 
 
 class UnitOfWork:
@@ -116,15 +118,17 @@ class ServiceApplication(Application[UUID]):
         """The last upstream position recorded for `stream` (0 when none)."""
         return self.process_recorder.max_tracking_id(stream) or 0
 
-    def find(self, aggregate_id: UUID, tenant: str) -> Any | None:
-        """The aggregate if it exists and belongs to `tenant`; another tenant's is not there."""
+    def find(self, aggregate_id: UUID, tenant: str, kind: type[A] | None = None) -> A | None:
+        """The aggregate if it exists, belongs to `tenant` and is a `kind`; another tenant's, or another
+        type's, is not there. Ids come from URLs: a route passes the one type it serves, so the id of a
+        staff directory or a customer used as a ticket id finds nothing."""
         try:
             found = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
-        return found if found.tenant == tenant else None
+        return found if _belongs(found, tenant, kind) else None
 
-    def current(self, aggregate_id: UUID, tenant: str) -> Any | None:
+    def current(self, aggregate_id: UUID, tenant: str, kind: type[A] | None = None) -> A | None:
         """Like `find`, for aggregates read on every request and rarely changed (a tenant's settings):
         a cached copy while its version is still the stored one, for one indexed read of the last
         event. Other processes' changes are seen at once. Read the copy, never change it: it is shared."""
@@ -135,7 +139,7 @@ class ServiceApplication(Application[UUID]):
         cached = cache.get(aggregate_id)
         if cached is None or cached.version != last[0].originator_version:
             cached = cache[aggregate_id] = self.repository.get(aggregate_id)
-        return cached if cached.tenant == tenant else None
+        return cached if _belongs(cached, tenant, kind) else None
 
     def backfill_outbox(self, page_size: int = 1000) -> int:
         """Write the outbox rows of public events recorded before the outbox existed, once (an
@@ -156,6 +160,10 @@ class ServiceApplication(Application[UUID]):
         """Commit new events and the upstream position in one transaction (with the correlation
         id each event was caused under, for the public ones)."""
         self.events.put(list(events), tracking=tracking, correlations=correlations)
+
+
+def _belongs(aggregate: Aggregate, tenant: str, kind: type[Aggregate] | None) -> bool:
+    return (kind is None or isinstance(aggregate, kind)) and getattr(aggregate, "tenant", None) == tenant
 
 
 def open_store(service: str, env: dict[str, str]) -> ServiceApplication:

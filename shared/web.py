@@ -2,10 +2,15 @@
 
 Errors are values at the edge: every 4xx/5xx body is
 `{"error": {"code": "...", "message": "...", "details": {...}}}`.
+
+Closed by default, for every route of every app: request JSON is read within bounds
+(shared/jsonbody.py, MAX_BODY here), a <tenant> in the path must have the one shape of a tenant id
+(shared/tenants.py) or the answer is a 404, and no answer may be sniffed into another type.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any, Callable
 
@@ -16,9 +21,12 @@ from marshmallow import Schema, ValidationError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 
-from shared.errors import DomainError
+from shared.apidoc import marshmallow_plugin
+from shared.errors import DomainError, NotFound
 from shared.identity.guard import Identity, protect, public
+from shared.jsonbody import BoundedJSONProvider
 from shared.metrics import HTTP_REQUESTS, HTTP_SECONDS
+from shared.tenants import TENANT_ID, is_tenant_id
 
 MAX_BODY = 256 * 1024
 
@@ -34,7 +42,7 @@ def create_app(name: str, title: str, identity: Identity, health: Callable[[], b
     """An app of the platform's: every route closed unless marked public (shared/identity/guard.py)."""
     app = Flask(name)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
-    app.json.ensure_ascii = False  # Chinese text stays readable
+    app.json = BoundedJSONProvider(app)  # request JSON is read within bounds (shared/jsonbody.py)
     app.extensions["openapi"] = []
 
     @app.errorhandler(DomainError)
@@ -64,6 +72,20 @@ def create_app(name: str, title: str, identity: Identity, health: Callable[[], b
     @app.before_request
     def start_timer():
         g.started = time.perf_counter()
+
+    @app.before_request
+    def tenant_shaped():
+        # Every route under a <tenant> serves only tenant ids of the one shape: anything else is
+        # not there, before a handler (or the store) sees it.
+        tenant = (request.view_args or {}).get("tenant")
+        if tenant is not None and not is_tenant_id(tenant):
+            raise NotFound("no such tenant")
+
+    @app.after_request
+    def no_sniffing(response: Response):
+        # Browsers take the declared type: an upload or a JSON answer is never run as HTML or script.
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
 
     @app.after_request
     def observe(response: Response):
@@ -138,9 +160,42 @@ def document(app: Flask, method: str, path: str, summary: str, *, body: type[Sch
 
 def openapi_spec(app: Flask, title: str) -> dict[str, Any]:
     spec = APISpec(title=title, version="1.0.0", openapi_version="3.0.3", plugins=[MarshmallowPlugin()])
+    marshmallow_plugin(spec)
     paths: dict[str, dict[str, Any]] = {}
     for path, method, operation in app.extensions["openapi"]:
-        paths.setdefault(path, {})[method] = operation
+        parameters = path_parameters(app, path) + operation.get("parameters", [])
+        paths.setdefault(path, {})[method] = {**operation, "parameters": parameters} if parameters else operation
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
+
+
+_VARIABLE = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>[^)]*)\))?:)?(?P<name>\w+)>")
+_CONVERTED = {"uuid": {"type": "string", "format": "uuid"}, "int": {"type": "integer", "minimum": 0},
+              "float": {"type": "number", "minimum": 0}}
+
+
+def path_parameters(app: Flask, path: str) -> list[dict[str, Any]]:
+    """The variables of a documented path ("/v1/tenants/{tenant}/…"), typed as the Flask rule that
+    serves it converts them, so the document says what the routes take."""
+    for rule in app.url_map.iter_rules():
+        pattern, converters, end = "", {}, 0
+        for variable in _VARIABLE.finditer(rule.rule):
+            pattern += re.escape(rule.rule[end:variable.start()])
+            if variable["converter"] == "any":  # documented once per choice, as literal paths
+                choices = (choice.strip(" '\"") for choice in variable["args"].split(","))
+                pattern += f"(?:{'|'.join(map(re.escape, choices))})"
+            else:
+                pattern += re.escape(f"{{{variable['name']}}}")
+                converters[variable["name"]] = variable["converter"]
+            end = variable.end()
+        if re.fullmatch(pattern + re.escape(rule.rule[end:]), path):
+            return [{"in": "path", "name": name, "required": True, "schema": _parameter_schema(name, converter)}
+                    for name, converter in converters.items()]
+    return []
+
+
+def _parameter_schema(name: str, converter: str | None) -> dict[str, Any]:
+    if name == "tenant":
+        return {"type": "string", "pattern": f"^{TENANT_ID.pattern}$"}
+    return _CONVERTED.get(converter or "", {"type": "string", "minLength": 1})

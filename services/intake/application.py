@@ -84,7 +84,7 @@ class IntakeApplication(ServiceApplication):
         return self.get(ticket_id(tenant, channel, submission_id), tenant)
 
     def get(self, id_: UUID, tenant: str) -> Submission:
-        found = self.find(id_, tenant)
+        found = self.find(id_, tenant, Submission)
         if found is None:
             raise NotFound("no such ticket")
         return found
@@ -117,7 +117,7 @@ class IntakeApplication(ServiceApplication):
     def administer(self, kind: type[A], tenant: str, change: Callable[[A], None]) -> A:
         """Apply an operator's change to one of the tenant's own aggregates (settings, API keys,
         place names: one of each per tenant, its id derived from the tenant), created on first use."""
-        found = self.find(kind.create_id(tenant), tenant)
+        found = self.find(kind.create_id(tenant), tenant, kind)
         aggregate = found if found is not None else kind(tenant=tenant)
         change(aggregate)
         try:

@@ -28,10 +28,10 @@ def operate(tenant_name: str, action: Callable):
     from shared.settings import Settings
 
     from services.intake.bootstrap import application
-    from services.intake.tenant import TENANT as SHAPE
+    from shared.tenants import SHAPE, is_tenant_id
 
-    if not SHAPE.match(tenant_name):
-        raise click.BadParameter("2 to 63 of a-z, 0-9, '-', '_'", param_hint="TENANT")
+    if not is_tenant_id(tenant_name):
+        raise click.BadParameter(SHAPE, param_hint="TENANT")
     intake = application(Settings.from_env())
     try:
         return action(intake)

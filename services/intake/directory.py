@@ -18,7 +18,7 @@ from shared.errors import Invalid, NotFound, Unavailable
 from shared.eventstore import IntegrityError, ServiceApplication
 
 from services.intake.customers import Customer, IdentityClaim, claim_id, identities_of, normalised, profile_of
-from services.intake.regions import locate, region_names_id
+from services.intake.regions import RegionNames, locate, region_names_id
 
 RETRIES = 8  # attempts after a race before answering 503
 MAX_CACHED = 100_000  # identities whose owner a process remembers
@@ -85,7 +85,7 @@ class CustomerDirectory:
     def _owner(self, tenant: str, kind: str, value: str) -> UUID | None:
         key = (tenant, kind, value)
         if key not in self._owners:
-            claim = self._app.find(claim_id(tenant, kind, value), tenant)
+            claim = self._app.find(claim_id(tenant, kind, value), tenant, IdentityClaim)
             if claim is None:
                 return None
             self._learned(key, claim.customer_id)
@@ -106,7 +106,7 @@ class CustomerDirectory:
         applies within that time, and a submission with an address reads nothing in between."""
         read_at, names = self._names.get(tenant, (None, {}))
         if read_at is None or self._clock() - read_at > NAMES_FRESH:
-            found = self._app.current(region_names_id(tenant), tenant)
+            found = self._app.current(region_names_id(tenant), tenant, RegionNames)
             names = dict(found.names) if found is not None else {}
             self._names[tenant] = (self._clock(), names)
         return names
@@ -132,8 +132,8 @@ class CustomerDirectory:
     # --- reading ---------------------------------------------------------------------
 
     def get(self, tenant: str, customer_id: UUID) -> Customer:
-        found = self._app.find(customer_id, tenant)
-        if not isinstance(found, Customer):
+        found = self._app.find(customer_id, tenant, Customer)
+        if found is None:
             raise NotFound("no such customer")
         return found
 

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from shared.errors import Conflict, Invalid, NotFound
+from shared.numbers import DEFAULT_CURRENCY, amount_problem
 
 STAGES = ("lead", "qualified", "proposal", "negotiation")  # 线索, 已确认, 方案, 谈判: still open
 OUTCOMES = ("won", "lost")
@@ -44,7 +45,10 @@ def check_amount(amount: str | None) -> str | None:
         value = Decimal(str(amount))
     except InvalidOperation:
         raise Invalid("the amount is a decimal number", amount=amount) from None
-    if not value.is_finite() or value < 0:
+    problem = amount_problem(value, DEFAULT_CURRENCY)
+    if problem:
+        raise Invalid(f"the amount {problem}", amount=amount)
+    if value < 0:
         raise Invalid("the amount is a number of at least 0", amount=amount)
     return str(value)
 

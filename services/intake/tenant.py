@@ -19,7 +19,6 @@ from shared.contracts import DEFAULT_TEMPLATE
 from shared.errors import Invalid
 
 _SETTINGS_IDS = UUID("5d0f8e43-2b1c-4c7e-9a55-6a1f3d2e9b70")
-TENANT = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")  # what a tenant name looks like, in URLs too
 CHANNELS = ("wecom", "mp")  # the WeCom self-built app, the official account (公众号)
 TRIGGERS = ("keyword", "menu")
 MODES = ("plain", "safe")  # official-account message encryption: none, or AES (安全模式)

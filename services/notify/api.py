@@ -23,6 +23,10 @@ class DeliveryView(Schema):
     made_at = fields.DateTime(allow_none=True)
 
 
+class Deliveries(Schema):
+    deliveries = fields.List(fields.Nested(DeliveryView))
+
+
 def create_app(notify: NotifyApplication, identity: Identity) -> Flask:
     app = web.create_app("notify", "SCRM notify API", identity)
 
@@ -31,5 +35,5 @@ def create_app(notify: NotifyApplication, identity: Identity) -> Flask:
         return jsonify(deliveries=plain(notify.deliveries(tenant, ticket_id)))
 
     web.document(app, "get", "/v1/tenants/{tenant}/tickets/{ticket_id}/deliveries",
-                 "Deliveries owed and made for a ticket", responses={200: DeliveryView})
+                 "Deliveries owed and made for a ticket", responses={200: Deliveries})
     return app

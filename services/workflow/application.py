@@ -53,7 +53,7 @@ class WorkflowApplication(ServiceApplication):
 
     def library(self, tenant: str) -> TemplateLibrary:
         """To read: a shared copy, only read again from the store when it changed."""
-        return self.current(library_id(tenant), tenant) or TemplateLibrary(tenant=tenant)
+        return self.current(library_id(tenant), tenant, TemplateLibrary) or TemplateLibrary(tenant=tenant)
 
     def template(self, tenant: str, key: str, version: int | None = None) -> Template:
         """A published version (the latest when `version` is None); the built-in default is always there."""
@@ -65,7 +65,8 @@ class WorkflowApplication(ServiceApplication):
         return catalogue.latest(key) if version is None else catalogue.get(key, version)
 
     def change_library(self, tenant: str, change: Callable[[TemplateLibrary], T]) -> T:
-        return self._change(self.find(library_id(tenant), tenant) or TemplateLibrary(tenant=tenant), change)
+        library = self.find(library_id(tenant), tenant, TemplateLibrary) or TemplateLibrary(tenant=tenant)
+        return self._change(library, change)
 
     def load_examples(self, tenant: str, by: str) -> list[Template]:
         """Publish the shipped example templates (installation, repair, refund) as the tenant's own."""
@@ -80,16 +81,17 @@ class WorkflowApplication(ServiceApplication):
     # --- staff directory ------------------------------------------------------------
 
     def staff(self, tenant: str) -> Directory:
-        found = self.current(directory_id(tenant), tenant)
+        found = self.current(directory_id(tenant), tenant, StaffDirectory)
         return found.directory if found else Directory()
 
     def change_staff(self, tenant: str, change: Callable[[StaffDirectory], T]) -> T:
-        return self._change(self.find(directory_id(tenant), tenant) or StaffDirectory(tenant=tenant), change)
+        directory = self.find(directory_id(tenant), tenant, StaffDirectory) or StaffDirectory(tenant=tenant)
+        return self._change(directory, change)
 
     # --- tickets --------------------------------------------------------------------
 
     def ticket(self, ticket_id: UUID, tenant: str) -> Ticket:
-        ticket = self.find(ticket_id, tenant)
+        ticket = self.find(ticket_id, tenant, Ticket)
         if ticket is None:
             raise NotFound("no such ticket (it may still be on its way from intake)")
         return ticket

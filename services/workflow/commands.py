@@ -18,9 +18,12 @@ def load_examples(tenant: str, by: str) -> None:
     """Publish the example templates (installation, repair, refund) for TENANT."""
     from shared.errors import DomainError
     from shared.settings import Settings
+    from shared.tenants import SHAPE, is_tenant_id
 
     from services.workflow.bootstrap import application
 
+    if not is_tenant_id(tenant):  # what no route would ever serve
+        raise click.BadParameter(SHAPE, param_hint="TENANT")
     workflow = application(Settings.from_env())
     try:
         for template in workflow.load_examples(tenant, by):

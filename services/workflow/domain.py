@@ -19,13 +19,14 @@ in as `now`: nothing here reads the clock.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from shared.errors import Conflict, Invalid, NotAllowed
+from shared.numbers import quantity_problem
 
 from services.workflow import sandbox
 from services.workflow.assignment import POOLS, Assigner, Assignment, Need
@@ -42,14 +43,18 @@ SANDBOX_ROLES = ("supervisor", "admin")  # who may change one ticket's process (
 
 
 def items(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Normalise recorded items: a code and a positive Decimal quantity each."""
+    """Normalise recorded items: a code and a Decimal quantity within bounds each (shared/numbers.py)."""
     if not raw:
         raise Invalid("record at least one item")
     out = []
     for item in raw:
-        quantity = Decimal(str(item["quantity"]))
-        if quantity <= 0:
-            raise Invalid("quantities must be positive", code=item["code"])
+        try:
+            quantity = Decimal(str(item["quantity"]))
+        except InvalidOperation:
+            raise Invalid("a quantity is a decimal number", code=item["code"]) from None
+        problem = quantity_problem(quantity)
+        if problem:
+            raise Invalid(f"the quantity of {item['code']} {problem}", code=item["code"])
         out.append({"code": str(item["code"]), "quantity": quantity})
     return out
 

@@ -13,7 +13,15 @@ import click
 
 from shared.identity.principal import SCOPES
 
-TENANT = click.argument("tenant")
+def _tenant_id(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from shared.tenants import SHAPE, is_tenant_id
+
+    if not is_tenant_id(value):
+        raise click.BadParameter(SHAPE, ctx, param)
+    return value
+
+
+TENANT = click.argument("tenant", callback=_tenant_id)
 
 
 @contextmanager

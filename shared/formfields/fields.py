@@ -65,9 +65,12 @@ def _decimal(raw: Any) -> Decimal | None:
     if raw is None:
         return None
     try:
-        return Decimal(str(raw))
+        number = Decimal(str(raw))
     except InvalidOperation:
         raise Invalid(f"{raw!r} is not a number") from None
+    if not number.is_finite():  # NaN cannot be compared with: every value checked against it was a 500
+        raise Invalid(f"{raw!r} is not a finite number")
+    return number
 
 
 def field_problems(f: Field) -> list[str]:

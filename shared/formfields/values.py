@@ -14,7 +14,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Mapping
 
 from shared.formfields.fields import Field
+from shared.numbers import amount_problem, places, to_minor_unit
 
+MAX_NUMBER = Decimal(10) ** 15  # a number field's bounds
+NUMBER_PLACES = 10
 PHONE = re.compile(r"\+?\d{5,20}")  # after spaces, dashes and brackets are dropped
 SERIAL = re.compile(r"[A-Z0-9][A-Z0-9-]{3,63}")
 
@@ -43,7 +46,7 @@ def _text(f: Field, raw: Any) -> str:
     return raw.strip()
 
 
-def _number(f: Field, raw: Any) -> Decimal:
+def _decimal(raw: Any) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
         raise BadValue("must be a number")
     try:
@@ -55,11 +58,19 @@ def _number(f: Field, raw: Any) -> Decimal:
     return number
 
 
+def _number(f: Field, raw: Any) -> Decimal:
+    number = _decimal(raw)
+    if number.copy_abs() > MAX_NUMBER or places(number) > NUMBER_PLACES:  # sums and comparisons stay exact
+        raise BadValue(f"must lie within ±{MAX_NUMBER:,}, with at most {NUMBER_PLACES} decimal places")
+    return number
+
+
 def _money(f: Field, raw: Any) -> Decimal:
-    amount = _number(f, raw)
-    if amount.as_tuple().exponent < -2:  # rounding money silently would lose cents someone typed
-        raise BadValue("has more than 2 decimal places")
-    return amount.quantize(Decimal("0.01"))
+    amount = _decimal(raw)
+    problem = amount_problem(amount, f.currency)  # rounding silently would lose fen someone typed
+    if problem:
+        raise BadValue(problem)
+    return to_minor_unit(amount, f.currency)
 
 
 def _single(f: Field, raw: Any) -> str:
@@ -124,7 +135,7 @@ def _location(f: Field, raw: Any) -> Location:
         raw = raw.to_dict()
     if not isinstance(raw, Mapping) or not {"lat", "lng"} <= set(raw):
         raise BadValue("must have lat and lng")
-    lat, lng = (_number(f, raw[axis]) for axis in ("lat", "lng"))
+    lat, lng = (_decimal(raw[axis]) for axis in ("lat", "lng"))
     if not (-90 <= lat <= 90 and -180 <= lng <= 180):
         raise BadValue("lat must lie in [-90, 90] and lng in [-180, 180]")
     address = raw.get("address") or ""

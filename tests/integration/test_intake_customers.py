@@ -221,6 +221,9 @@ def test_the_rest_api_needs_a_current_key_of_the_tenant(intake, api, settings, a
     assert {(r.status_code, r.json["error"]["code"], r.headers["WWW-Authenticate"]) for r in refused} == {
         (401, "unauthenticated", 'Bearer realm="scrm"')}
     assert all("customers" not in r.text for r in refused)
+    assert len({r.data for r in refused[1:5]}) == 1  # nothing tells a missing tenant from a wrong key
+    # An id no tenant can have (shared/tenants.py) is not there, as on every route of every service.
+    assert api.get("/v1/tenants/NO!/customers?kind=phone&value=1", headers=auth()).status_code == 404
     assert api.get("/v1/tenants/acme/customers?kind=phone&value=1", headers=auth()).status_code == 404
     tenancy.revoke_key("acme", key_id_of(key), "tests")
     replicate(settings, bootstrap)

@@ -17,11 +17,11 @@ def form_link(tenant: str, key: str, base_url: str) -> None:
     from shared.settings import Settings
 
     from services.intake.bootstrap import application
-    from services.intake.forms.domain import form_id
+    from services.intake.forms.domain import Form, form_id
 
     intake = application(Settings.from_env())
     try:
-        form = intake.find(form_id(tenant, key), tenant)
+        form = intake.find(form_id(tenant, key), tenant, Form)
     finally:
         intake.close()
     if form is None:

@@ -56,6 +56,10 @@ class KeyView(Schema):
     key = fields.String(metadata={"description": "Only in the answer that issued it: keep it, it is shown once"})
 
 
+class KeyList(Schema):
+    keys = fields.List(fields.Nested(KeyView))
+
+
 def register(app: Flask, tenancy: Tenancy, attempts: RateLimiter) -> None:
     base, doc = "/v1/tenants/<tenant>", "/v1/tenants/{tenant}"
 
@@ -130,7 +134,7 @@ def register(app: Flask, tenancy: Tenancy, attempts: RateLimiter) -> None:
                  responses={204: "Signed out"})
     web.document(app, "put", f"{doc}/staff/{{user}}/password", "Set a member's password (administrators), or "
                  "change your own (with your current one)", body=PasswordBody, responses={204: "Set"})
-    web.document(app, "get", f"{doc}/api-keys", "The tenant's API keys (administrators)", responses={200: KeyView})
+    web.document(app, "get", f"{doc}/api-keys", "The tenant's API keys (administrators)", responses={200: KeyList})
     web.document(app, "post", f"{doc}/api-keys", "Issue an API key (shown once)", body=KeyBody,
                  responses={201: KeyView})
     web.document(app, "delete", f"{doc}/api-keys/{{key_id}}", "Revoke an API key, at once",

@@ -51,6 +51,10 @@ class MemberView(MemberBody):
     user = fields.String()
 
 
+class StaffView(Schema):
+    staff = fields.List(fields.Nested(MemberView))
+
+
 class SiteBody(Schema):
     name = fields.String(load_default="", validate=validate.Length(max=100))
     location = fields.Nested(Location, load_default=None, allow_none=True)
@@ -63,6 +67,11 @@ class SiteView(SiteBody):
     key = fields.String()
 
 
+class SitesView(Schema):
+    sites = fields.List(fields.Nested(SiteView))
+    time_zone = fields.String()
+
+
 class TimeZoneBody(Schema):
     time_zone = fields.String(required=True, metadata={"description": "IANA name, e.g. Asia/Shanghai"})
 
@@ -72,6 +81,10 @@ class LoadView(Schema):
     open = fields.Integer(metadata={"description": "Open tickets they handle"})
     capacity = fields.Integer()
     last_assigned = fields.String(allow_none=True)
+
+
+class WorkloadView(Schema):
+    workload = fields.List(fields.Nested(LoadView))
 
 
 def _profile(body: dict) -> Profile:
@@ -87,7 +100,7 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
         directory = workflow.staff(tenant)
         return jsonify(staff=[m.to_dict() for _, m in sorted(directory.members.items())])
 
-    web.document(app, "get", doc, "The staff directory", responses={200: MemberView})
+    web.document(app, "get", doc, "The staff directory", responses={200: StaffView})
 
     @app.get(base + "/<user>")
     def member(tenant: str, user: str):
@@ -127,7 +140,7 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
         directory = workflow.staff(tenant)
         return jsonify(sites=[s.to_dict() for _, s in sorted(directory.sites.items())], time_zone=directory.time_zone)
 
-    web.document(app, "get", sites_doc, "The sites (服务网点) and the tenant's time zone", responses={200: SiteView})
+    web.document(app, "get", sites_doc, "The sites (服务网点) and the tenant's time zone", responses={200: SitesView})
 
     @app.put(sites + "/<site>")
     def save_site(tenant: str, site: str):
@@ -159,4 +172,4 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
 
     web.document(app, "get", "/v1/tenants/{tenant}/workload",
                  "Live load per handler (folded from ticket events): what assignment strategies see",
-                 responses={200: LoadView})
+                 responses={200: WorkloadView})

@@ -44,11 +44,15 @@ class CopyBody(Schema):
 class TemplateSummary(Schema):
     key = fields.String()
     name = fields.String()
-    latest_version = fields.Integer()
+    latest_version = fields.Integer(allow_none=True, metadata={"description": "None: only a draft so far"})
     built_in = fields.Boolean()
     draft = fields.Boolean()
-    variant_of = fields.String()
+    variant_of = fields.String(allow_none=True)
     regions = fields.List(fields.String())
+
+
+class TemplateList(Schema):
+    templates = fields.List(fields.Nested(TemplateSummary))
 
 
 def _summaries(library: TemplateLibrary, default: Template) -> list[dict]:
@@ -71,7 +75,7 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
         return jsonify(templates=_summaries(workflow.library(tenant), workflow.default))
 
     web.document(app, "get", doc, "The tenant's templates: the built-in default, published ones and drafts",
-                 responses={200: TemplateSummary})
+                 responses={200: TemplateList})
 
     @app.put(base + "/<key>/draft")
     def save_draft(tenant: str, key: str):

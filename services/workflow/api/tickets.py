@@ -73,8 +73,9 @@ class NodeView(Schema):
     key = fields.String()
     name = fields.String()
     kind = fields.String()
-    handler = fields.String(metadata={"description": "A user id, or role:<role> / department:<department>"})
-    reason = fields.String()
+    handler = fields.String(allow_none=True, metadata={"description": "A user id, or role:<role> / "
+                                                                      "department:<department>"})
+    reason = fields.String(allow_none=True)
     actions = fields.List(fields.String(), metadata={"description": "What the viewer may do here"})
     sla = fields.List(fields.Dict(), metadata={"description": "The running SLA clocks here: target, deadline, "
                                                             "paused, breached, the next timer"})
@@ -88,6 +89,10 @@ class TimelineEntry(Schema):
     data = fields.Dict()
 
 
+class Timeline(Schema):
+    timeline = fields.List(fields.Nested(TimelineEntry))
+
+
 class TicketView(Schema):
     id = fields.UUID()
     tenant = fields.String()
@@ -95,10 +100,14 @@ class TicketView(Schema):
     template_version = fields.Integer()
     status = fields.String()
     closed = fields.Boolean()
-    node = fields.String(metadata={"description": "The first current node (see nodes)"})
-    handler = fields.String()
+    node = fields.String(allow_none=True, metadata={"description": "The first current node (see nodes)"})
+    handler = fields.String(allow_none=True)
     nodes = fields.List(fields.Nested(NodeView))
     values = fields.Dict(metadata={"description": "The field values the viewer may see"})
+    region = fields.String(allow_none=True)
+    channel = fields.String()
+    customer = fields.Dict()
+    description = fields.String()
     version = fields.Integer()
     history = fields.List(fields.Nested(TimelineEntry))
     sandbox = fields.List(fields.Dict(), metadata={"description": "This ticket's own process changes, in order"})
@@ -127,7 +136,7 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
         return jsonify(timeline=timeline(workflow.history(ticket_id, tenant)))
 
     web.document(app, "get", f"{doc}/timeline", "Every event of the ticket with its actor and a millisecond time",
-                 responses={200: "The timeline, oldest first", 404: "Not found"})
+                 responses={200: Timeline, 404: "Not found"})
 
     @app.post(base + "/actions")
     def act(tenant: str, ticket_id: UUID):

@@ -31,7 +31,9 @@ def test_values_are_cleaned_to_their_types(field_key, raw, cleaned):
 
 
 @pytest.mark.parametrize("field_key, raw, message", [
-    ("amount", "1.005", "more than 2 decimal places"), ("amount", "-1", "at least 0"), ("amount", "abc", "not a number"),
+    ("amount", "1.005", "at most 2 decimal places"), ("amount", "1e30", "within ±1,000,000,000,000 CNY"),
+    ("amount", "1E+999999999", "within ±1,000,000,000,000 CNY"), ("amount", "1" * 27, "within ±1,000,000,000,000 CNY"),
+    ("count", "1E+40", "within ±1,000,000,000,000,000"), ("count", "1E-40", "at most 10 decimal places"), ("amount", "-1", "at least 0"), ("amount", "abc", "not a number"),
     ("count", True, "must be a number"), ("count", "NaN", "finite"), ("color", "green", "not one of the options"),
     ("tags", ["a", "x"], "'x' not among the options"), ("tags", ["a", "b", "c"], "at most 2 items"),
     ("tags", ["a", "a"], "repeat"), ("tags", "a", "must be a list"), ("day", "30/06/2024", "not a date"),
@@ -92,3 +94,9 @@ def test_presets_are_valid_and_can_be_changed():
     assert PRESETS["contact_phone"].required is True
     with pytest.raises(NotFound):
         preset("shoe_size")
+
+
+@pytest.mark.parametrize("bound", ["NaN", "Infinity", "-inf", "sNaN"])
+def test_a_bound_nothing_compares_with_is_refused_when_the_field_is_read(bound):
+    with pytest.raises(Invalid, match="is not a finite number"):
+        Field.from_dict({"key": "count", "label": "数量", "type": "number", "minimum": bound})
