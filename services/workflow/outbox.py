@@ -5,6 +5,7 @@ from shared.outbox import Outbox
 from services.workflow.assignment import Assignment
 from services.workflow.domain import Ticket
 from services.workflow.library import TemplateLibrary
+from services.workflow.staff import StaffDirectory
 
 
 def _items(e):
@@ -26,6 +27,11 @@ def _published(e):
 def _timer(e):
     return {"node": e.node, "visit": e.visit, "clock": e.clock, "target": e.target, "due": e.due.isoformat(),
             "deadline": e.deadline.isoformat() if e.deadline else None, "handler": e.handler}
+
+
+def _staff_saved(e):
+    return {"user": e.user, "removed": False, "name": e.name, "roles": e.roles, "departments": e.departments,
+            "supervisor": e.supervisor, **(e.contact or {})}
 
 
 def _changed(e, op: str, **what):
@@ -53,5 +59,8 @@ OUTBOX = Outbox(
         Ticket.SlaBreached: lambda e: ("ticket.sla_breached", _timer(e)),
         Ticket.Escalated: lambda e: ("ticket.escalated", _timer(e) | {
             "step": e.step, "action": e.action, "to": e.to, "reason": e.reason, "vip": e.vip}),
+        # The staff directory, for notify (issue 13); the subject is the tenant's directory.
+        StaffDirectory.MemberSaved: lambda e: ("staff.changed", _staff_saved(e)),
+        StaffDirectory.MemberRemoved: lambda e: ("staff.changed", {"user": e.user, "removed": True}),
     },
 )
