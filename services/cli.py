@@ -86,8 +86,8 @@ def _worker_command(service: str) -> click.Command:
         module = _bootstrap(service)
         views = module.projector(settings, share) if hasattr(module, "projector") else None  # read models
         loops = [module.follower(settings, share).run]
-        if hasattr(module, "dispatcher"):
-            loops.append(module.dispatcher(settings, share).run)
+        if hasattr(module, "sender"):  # notify's: sends the deliveries its follower requested
+            loops.append(module.sender(settings, share).run)
         if hasattr(module, "timers"):  # workflow's SLA timers: durable, so any worker may fire them
             loops.append(module.timers(settings, share).run)
         if views is not None:

@@ -1,23 +1,17 @@
-"""What notify publishes (deliveries made) and what its own dispatcher reads (requests)."""
+"""What notify publishes: each delivery requested and each one made (for a console's timeline and
+for other systems)."""
 
 from shared.outbox import Outbox
 
-from services.notify.domain import TicketDeliveries
+from services.notify.delivery import Delivery
 
 OUTBOX = Outbox(
     service="notify",
     translations={
-        TicketDeliveries.Made: lambda e: ("notify.delivery_made", {
-            "delivery_id": str(e.delivery_id), "channel": e.channel, "recipient": e.recipient}),
-    },
-)
-
-# Read only by notify's dispatcher, from notify's own store.
-REQUESTS = Outbox(
-    service="notify",
-    translations={
-        TicketDeliveries.Requested: lambda e: ("notify.delivery_requested", {
-            "delivery_id": str(e.delivery_id), "channel": e.channel, "recipient": e.recipient,
-            "message": e.message}),
+        Delivery.Requested: lambda e: ("notify.delivery_requested", {
+            "delivery_id": str(e.originator_id), "channel": e.channel, "recipient": e.recipient,
+            "message": f"{e.message['title']}：{e.message['body']}"[:2000]}),
+        Delivery.Sent: lambda e: ("notify.delivery_made", {
+            "delivery_id": str(e.originator_id), "channel": e.channel, "recipient": e.recipient}),
     },
 )
