@@ -66,7 +66,15 @@ class TicketAudience(Aggregate):
     @event("Noticed")
     def _noticed(self, envelope: str, deliveries: list[UUID]) -> None:
         self.noticed.setdefault(envelope, []).extend(deliveries)
-        self.held = [h for h in self.held if h["cause"] != envelope]
+
+    def release(self, held: dict[str, Any], deliveries: list[UUID]) -> None:
+        """A held customer notice was requested, now that the customer is known."""
+        self._released(envelope=held["cause"], kind=held["kind"], deliveries=deliveries)
+
+    @event("Released")
+    def _released(self, envelope: str, kind: str, deliveries: list[UUID]) -> None:
+        self.noticed.setdefault(envelope, []).extend(deliveries)
+        self.held = [h for h in self.held if (h["cause"], h["kind"]) != (envelope, kind)]
 
     def hold(self, notice: dict[str, Any]) -> None:
         self._held(notice=notice)

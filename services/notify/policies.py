@@ -91,7 +91,7 @@ class Notifying:
         if self.audience.customer is not None:
             for held in list(self.audience.held):  # customer notices that came before the customer
                 notice = Notice(held["kind"], (CUSTOMER,), held["context"], held["node"])
-                self.audience.noticed_by(UUID(held["cause"]), self.request(notice, UUID(held["cause"])))
+                self.audience.release(held, self.request(notice, UUID(held["cause"])))
 
     def request(self, notice: Notice, cause: UUID) -> list[UUID]:
         template = self.audience.template

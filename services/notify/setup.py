@@ -25,7 +25,7 @@ from services.notify.messages import MessageTemplate
 _IDS = UUID("7a4e0c3b-1f52-4d8e-a6b9-3c2d1e0f9a84")
 ANY = "*"
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-_SCOPE = re.compile(r"^[A-Za-z0-9_.@:-]{1,64}$")
+_SCOPE = re.compile(r"^(\*|[A-Za-z0-9_.@:\u4e00-\u9fff-]{1,64})$")
 DEFAULT_ZONE = "Asia/Shanghai"
 
 
