@@ -32,6 +32,10 @@ def utc_now() -> datetime:
 class NotifyApplication(ServiceApplication):
     name = "notify"
 
+    def __init__(self, env: dict[str, str] | None = None, clock: Callable[[], datetime] = utc_now):
+        super().__init__(env)
+        self.clock = clock
+
     def deliveries(self, tenant: str, ticket_id: UUID) -> list[dict[str, Any]]:
         """Every delivery a ticket caused (with those that took over on another channel), each with
         its events."""
@@ -53,11 +57,9 @@ class NotifyApplication(ServiceApplication):
         found = {id_: self.repository.get(id_) for id_ in dict.fromkeys(ids)}
         return [d for d in found.values() if d.tenant == tenant and d.status == DEAD]
 
-    def redrive(self, tenant: str, delivery_id: UUID, by: str, now: datetime | None = None) -> Delivery:
-        delivery = self.find(delivery_id, tenant)
-        if not isinstance(delivery, Delivery):
-            raise NotFound("no such delivery")
-        delivery.redrive(by, now or utc_now())
+    def redrive(self, tenant: str, delivery_id: UUID, by: str) -> Delivery:
+        delivery = self.get_delivery(tenant, delivery_id)
+        delivery.redrive(by, self.clock())
         self._save(delivery)
         return delivery
 

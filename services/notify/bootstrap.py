@@ -32,12 +32,12 @@ from services.settlement.outbox import OUTBOX as SETTLEMENT
 from services.workflow.outbox import OUTBOX as WORKFLOW
 
 
-def application(settings: Settings) -> NotifyApplication:
-    return NotifyApplication(env=store_env("notify", settings))
+def application(settings: Settings, clock: Callable[[], datetime] = utc_now) -> NotifyApplication:
+    return NotifyApplication(env=store_env("notify", settings), clock=clock)
 
 
-def web_app(settings: Settings | None = None) -> Flask:
-    return create_app(application(settings or Settings.from_env()), SecretBox.from_env())
+def web_app(settings: Settings | None = None, clock: Callable[[], datetime] = utc_now) -> Flask:
+    return create_app(application(settings or Settings.from_env(), clock), SecretBox.from_env())
 
 
 def follower(settings: Settings, part: Slice = WHOLE, config: NotifyConfig | None = None) -> Follower:
@@ -78,5 +78,5 @@ def sender(settings: Settings, part: Slice = WHOLE, clock: Callable[[], datetime
            config: NotifyConfig | None = None) -> Sender:
     """Sends due deliveries (the worker runs it beside the follower; each slice sends its own)."""
     config = config or NotifyConfig.from_env()
-    app = application(settings)
+    app = application(settings, clock)
     return Sender(app, own_log(app), channels(config, clock), config, clock, SecretBox.from_env(), part)
