@@ -15,6 +15,8 @@ from services.intake.admin_commands import api_key as intake_api_key
 from services.intake.admin_commands import region as intake_region
 from services.intake.commands import tenant as intake_tenant
 from services.intake.forms.commands import form_link
+from services.notify.commands import dead_letters as notify_dead_letters
+from services.notify.commands import setup as notify_setup
 from services.supervisor import WORKERS
 from services.workflow.commands import rebuild_views as workflow_rebuild_views
 from services.workflow.commands import templates as workflow_templates
@@ -142,6 +144,8 @@ cli.commands["intake"].add_command(intake_region)  # place names -> regions
 cli.commands["workflow"].add_command(workflow_templates)  # publish the example templates
 cli.commands["workflow"].add_command(workflow_timers)  # SLA timers on their own (the worker runs them too)
 cli.commands["workflow"].add_command(workflow_rebuild_views)
+cli.commands["notify"].add_command(notify_dead_letters)  # list and re-drive deliveries that failed for good
+cli.commands["notify"].add_command(notify_setup)  # rules, message templates, quiet hours, links, accounts
 
 
 @cli.command()

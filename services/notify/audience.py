@@ -31,11 +31,11 @@ class TicketAudience(Aggregate):
         self.template: str | None = None
         self.handlers: dict[str, str] = {}  # node -> handler ("user", "role:x", "department:y")
         self.entering: dict[str, str] = {}  # node -> the action that entered it, until it is assigned
-        self.noticed: dict[str, list[UUID]] = {}  # envelope id -> the deliveries it caused
+        self.noticed: dict[str, list[UUID]] = {}  # cause (policies.cause_of) -> the deliveries it caused
         self.held: list[dict[str, Any]] = []  # customer notices waiting for the customer
 
-    def seen(self, envelope_id: UUID) -> bool:
-        return str(envelope_id) in self.noticed
+    def seen(self, cause: UUID) -> bool:
+        return str(cause) in self.noticed
 
     def know_customer(self, customer: dict[str, Any]) -> None:
         if self.customer != customer:
@@ -60,8 +60,8 @@ class TicketAudience(Aggregate):
             self.entering.pop(node, None)
         self.entering.update(entering)
 
-    def noticed_by(self, envelope_id: UUID, deliveries: list[UUID]) -> None:
-        self._noticed(envelope=str(envelope_id), deliveries=deliveries)
+    def noticed_by(self, cause: UUID, deliveries: list[UUID]) -> None:
+        self._noticed(envelope=str(cause), deliveries=deliveries)
 
     @event("Noticed")
     def _noticed(self, envelope: str, deliveries: list[UUID]) -> None:

@@ -5,7 +5,7 @@ the upstream position). Sending is the sender's job (sending/), outside this tra
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from shared.contracts import Customer as CustomerContract
 from shared.envelope import Envelope
@@ -25,6 +25,13 @@ from services.notify.roster import Roster, roster_id
 from services.notify.setup import DEFAULT_ZONE, NotifySetup, Rule, setup_id
 
 NOWHERE = "none"  # the channel of a delivery to someone notify has no address for: dead-lettered at once
+_CAUSES = UUID("0f6a2d93-5c1e-4b87-a3d4-9e2c7b1f6a58")
+
+
+def cause_of(envelope: Envelope) -> UUID:
+    """What caused a delivery: an envelope id is unique within its source only (intake's submission and
+    workflow's ticket share the ticket's id, so their first events share an envelope id)."""
+    return uuid5(_CAUSES, f"{envelope.source}\x1f{envelope.id}")
 
 
 def notify_policy(config: NotifyConfig):
@@ -70,6 +77,7 @@ class Notifying:
 
     def __init__(self, config: NotifyConfig, envelope: Envelope, uow: UnitOfWork):
         self.config, self.envelope, self.uow = config, envelope, uow
+        self.cause = cause_of(envelope)
         self.tenant = envelope.tenant
         self.audience: TicketAudience = _own(uow, TicketAudience, audience_id(envelope.subject), tenant=self.tenant,
                                              ticket_id=envelope.subject)
@@ -77,7 +85,7 @@ class Notifying:
         self.setup: NotifySetup | None = uow.get(setup_id(self.tenant))
 
     def run(self) -> None:
-        if self.audience.seen(self.envelope.id):
+        if self.audience.seen(self.cause):
             return  # redelivered or replayed: noticed before
         if self.envelope.type == "ticket.created":
             self.audience.know_customer(customer_of(self.envelope.data))
@@ -85,9 +93,9 @@ class Notifying:
         reading = read(self.envelope, self.audience, self.roster, quiet.zone if quiet else DEFAULT_ZONE)
         if reading.template:
             self.audience.follow(reading.template, {}, {})
-        requested = [d for notice in reading.notices for d in self.request(notice, self.envelope.id)]
+        requested = [d for notice in reading.notices for d in self.request(notice, self.cause)]
         self.audience.follow(reading.template, reading.handlers, reading.entering)
-        self.audience.noticed_by(self.envelope.id, requested)
+        self.audience.noticed_by(self.cause, requested)
         if self.audience.customer is not None:
             for held in list(self.audience.held):  # customer notices that came before the customer
                 notice = Notice(held["kind"], (CUSTOMER,), held["context"], held["node"])

@@ -11,12 +11,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+from typing import Any
+
 import requests
 
+from tests.support.providers import FakeSmsGateway, FakeWeCom
 from tests.support.servers import _preexec_for_child, wait_for
 
 SERVICES = ("intake", "workflow", "settlement", "notify")
 _platforms = itertools.count()
+
+
+def _secret_key() -> str:
+    from shared.secrets import SecretBox
+
+    return SecretBox.new_key()
 
 
 def free_port_block(size: int = 4) -> int:
@@ -54,6 +63,10 @@ class Platform:
             self.env["SCRM_DATABASE_URL"] = database_url
         if kafka_bootstrap:
             self.env["SCRM_KAFKA_BOOTSTRAP"] = kafka_bootstrap
+        # Notify sends to local stand-ins for WeCom and an SMS gateway (tenant acme's accounts, set up at start).
+        self.wecom, self.sms = FakeWeCom(), FakeSmsGateway()
+        self.env.update(SCRM_NOTIFY_WECOM_URL=self.wecom.url, SCRM_NOTIFY_SMS_URL=f"{self.sms.url}/sms/send",
+                        SCRM_SECRET_KEYS=self.env.get("SCRM_SECRET_KEYS") or _secret_key())
         self.process: subprocess.Popen | None = None
         self._keys: dict[str, str] = {}
         self.urls: dict[str, str] = {}
@@ -63,12 +76,19 @@ class Platform:
         base = free_port_block()
         self.urls = {s: f"http://127.0.0.1:{base + i}" for i, s in enumerate(SERVICES)}
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        for fake in (self.wecom, self.sms):
+            if not fake._thread.is_alive():
+                fake.start()
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen([sys.executable, "-m", "services", "run", "--base-port", str(base)],
                                         env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                         preexec_fn=_preexec_for_child())
         try:
             wait_for(self._healthy, timeout, interval=0.2, message=f"platform not healthy; see {self.log_path}")
+            self.notify_cli("setup", "account", "acme", "wecom", "--set", "corp_id=ww-corp", "--set",
+                            "agent_id=1000002", "--secret", self.wecom.secret)
+            self.notify_cli("setup", "account", "acme", "sms", "--set", f"app_key={self.sms.app_key}", "--set",
+                            "sign_name=维修", "--secret", self.sms.secret)
         except BaseException:
             self.stop()  # `with` does not call __exit__ when __enter__ fails
             raise
@@ -116,8 +136,15 @@ class Platform:
                 "customer": {"name": "赵六", "phone": "13600000000", "address": "深圳市南山区"}}
         return requests.post(f"{self.urls['intake']}/v1/tenants/{tenant}/h5/submissions", json=body, timeout=timeout)
 
-    def get(self, service: str, path: str) -> requests.Response:
-        return requests.get(self.urls[service] + path, timeout=10)
+    def get(self, service: str, path: str, **kwargs) -> requests.Response:
+        return requests.get(self.urls[service] + path, timeout=10, **kwargs)
+
+    def notify_cli(self, *args: str) -> Any:
+        """`scrm notify ARGS` against the platform's stores; what it printed, as JSON."""
+        done = subprocess.run([sys.executable, "-m", "services", "notify", *args], env=self.env, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
 
     def intake_cli(self, group: str, *args: str) -> dict:
         """`scrm intake GROUP ARGS` against the platform's stores, as an operator runs it; what it

@@ -16,7 +16,7 @@ from services.notify.config import NotifyConfig
 from services.notify.delivery import DEAD, PENDING, Delivery, Retries, delivery_id
 from services.notify.messages import MessageTemplate, render
 from services.notify.optouts import OptOut, opt_out_id
-from services.notify.policies import notify_policy
+from services.notify.policies import cause_of, notify_policy
 from services.notify.setup import NotifySetup, QuietHours, Rule, setup_id
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
@@ -71,7 +71,16 @@ def test_the_handler_is_told_once_however_often_the_event_arrives(desk):
     (told,) = desk.deliveries()
     assert (told.kind, told.recipient, told.channel, told.address) == ("assigned", "staff:d-1", "wecom", "d-1")
     assert ticket_number(desk.ticket) in told.message["body"] and str(desk.ticket) in told.message["link"]
-    assert told.id == delivery_id(opened.id, "staff:d-1", "wecom")
+    assert told.id == delivery_id(cause_of(opened), "staff:d-1", "wecom")
+
+
+def test_intakes_and_workflows_first_events_of_a_ticket_are_different_causes(desk):
+    created = desk.created(openid="o-1")
+    opened = Envelope(id=created.id, source="scrm/workflow", type="ticket.opened", subject=desk.ticket, time=T0,
+                      tenant="acme", data={"template": "repair", "template_version": 1, "node": "n", "handler": "t-1",
+                                           "reason": "rule"})  # the same envelope id: the same aggregate id and version
+    desk.feed(opened)
+    assert sorted(d.kind for d in desk.deliveries()) == ["accepted", "assigned", "technician_assigned"]
 
 
 def test_a_role_pool_tells_each_of_its_three_members(desk):
