@@ -15,7 +15,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from shared.errors import Invalid
-from shared.secrets import masked
+from shared.secrets import SecretsUnavailable, masked
 
 from services.notify.kinds import EMAIL, OFFICIAL_ACCOUNT, SMS, WECOM
 
@@ -89,6 +89,12 @@ class ProviderAccounts(Aggregate):
         return self.accounts.get(ACCOUNT_OF.get(channel, channel))
 
     def shown(self, open_: Callable[[str], str]) -> dict[str, dict[str, Any]]:
-        """What an administrator may see: secrets masked, never whole."""
-        return {channel: {k: masked(open_(v)) if k in ACCOUNTS[channel].secrets else v for k, v in account.items()}
+        """What an administrator may see: secrets masked, never whole (or said to be unreadable, when no
+        configured key opens them)."""
+        def show(sealed: str) -> str:
+            try:
+                return masked(open_(sealed))
+            except SecretsUnavailable:
+                return "(no key opens it)"
+        return {channel: {k: show(v) if k in ACCOUNTS[channel].secrets else v for k, v in account.items()}
                 for channel, account in self.accounts.items()}

@@ -22,10 +22,16 @@ SERVICES = ("intake", "workflow", "settlement", "notify")
 _platforms = itertools.count()
 
 
+_KEY: list[str] = []
+
+
 def _secret_key() -> str:
+    """One key per test process: a platform restarted on the same data opens what it sealed."""
     from shared.secrets import SecretBox
 
-    return SecretBox.new_key()
+    if not _KEY:
+        _KEY.append(SecretBox.new_key())
+    return _KEY[0]
 
 
 def free_port_block(size: int = 4) -> int:

@@ -95,7 +95,11 @@ class FakeServer:
             if self.down:
                 return 503, {"error": "down"}
             route = self.routes().get((call.method, call.path))
-            return (404, {"error": "no such path"}) if route is None else route(call, raw)
+            if route is None:
+                return 404, {"error": "no such path"}
+            if call.method == "POST" and not isinstance(call.body, dict):
+                return 400, {"errcode": 44002, "errmsg": "empty post data"}  # a client killed mid-request
+            return route(call, raw)
 
     def routes(self) -> dict[tuple[str, str], Callable[[Call, bytes], tuple[int, Any]]]:
         return {}
