@@ -78,6 +78,13 @@ class Delivery(Aggregate):
         self.receipt: str | None = None
         self.error: str | None = None
 
+    @classmethod
+    def request(cls, **requested: Any) -> Delivery:
+        """As calling the class, without eventsourcing matching the arguments against __init__ (a backlog
+        requests thousands)."""
+        return cls._create(cls.Requested, id=delivery_id(requested["cause"], requested["recipient"],
+                                                         requested["channel"]), **requested)
+
     @property
     def finished(self) -> bool:
         return self.status != PENDING

@@ -11,6 +11,7 @@ how its fields are filled.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Mapping
 
 from jinja2 import TemplateError
@@ -68,6 +69,7 @@ class MessageTemplate:
                    dict(data.get("fields") or {}))
 
 
+@lru_cache(maxsize=1024)  # compiling is most of rendering; a tenant has a few dozen texts
 def _compile(name: str, text: str):
     if len(text) > MAX_TEXT:
         raise Invalid(f"{name}: at most {MAX_TEXT} characters")

@@ -5,6 +5,7 @@ the upstream position). Sending is the sender's job (sending/), outside this tra
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 from uuid import UUID, uuid5
 
 from shared.contracts import Customer as CustomerContract
@@ -47,11 +48,24 @@ def notify_policy(config: NotifyConfig):
     return policy
 
 
+_READ: "WeakKeyDictionary[UnitOfWork, dict[UUID, Any]]" = WeakKeyDictionary()
+
+
+def _read(uow: UnitOfWork, id_: UUID) -> Any | None:
+    """A tenant-wide aggregate (roster, set-up), read once per batch even when there is none: a
+    backlog's every event asks for them."""
+    seen = _READ.setdefault(uow, {})
+    if id_ not in seen:
+        seen[id_] = uow.get(id_)
+    return seen[id_]
+
+
 def _own(uow: UnitOfWork, cls: type, id_: UUID, **created: Any) -> Any:
     found = uow.get(id_)
     if found is None:
         found = cls(**created)
         uow.add(found)
+    _READ.setdefault(uow, {})[id_] = found
     return found
 
 
@@ -81,8 +95,8 @@ class Notifying:
         self.tenant = envelope.tenant
         self.audience: TicketAudience = _own(uow, TicketAudience, audience_id(envelope.subject), tenant=self.tenant,
                                              ticket_id=envelope.subject)
-        self.roster: Roster | None = uow.get(roster_id(self.tenant))
-        self.setup: NotifySetup | None = uow.get(setup_id(self.tenant))
+        self.roster: Roster | None = _read(uow, roster_id(self.tenant))
+        self.setup: NotifySetup | None = _read(uow, setup_id(self.tenant))
 
     def run(self) -> None:
         if self.audience.seen(self.cause):
@@ -131,7 +145,7 @@ class Notifying:
             return id_
         template, audience = self.audience.template, KINDS[notice.kind].audience
         context = {**notice.context, "name": recipient.name}
-        delivery = Delivery(
+        delivery = Delivery.request(
             tenant=self.tenant, ticket_id=self.envelope.subject, cause=cause, kind=notice.kind,
             recipient=recipient.key, name=recipient.name, channel=channel, address=address,
             message=self.render(notice.kind, channel, template, notice.node, context, audience),

@@ -184,7 +184,7 @@ class Round:
         config, kind = self.sender.config, KINDS[delivery.kind]
         message = message_for(config, self.setup(delivery.tenant), delivery.tenant, delivery.ticket_id, delivery.kind,
                               channel, delivery.template, delivery.node, delivery.context, kind.audience)
-        next_ = Delivery(tenant=delivery.tenant, ticket_id=delivery.ticket_id, cause=delivery.cause, kind=delivery.kind,
+        next_ = Delivery.request(tenant=delivery.tenant, ticket_id=delivery.ticket_id, cause=delivery.cause, kind=delivery.kind,
                          recipient=delivery.recipient, name=delivery.name, channel=channel, address=address,
                          message=message, context=delivery.context, template=delivery.template, node=delivery.node,
                          urgent=delivery.urgent, fallback=delivery.fallback[1:], fallback_of=delivery.id, due=self.now)
