@@ -293,3 +293,44 @@ def test_provider_secrets_are_sealed_at_rest_and_shown_masked(desk, settings):
     assert all(b"corp-secret-0001" not in e.state for e in stored)
     refused = desk.http.put("/v1/tenants/acme/notify/providers/wecom", json={"corp_id": "x"}, headers=ADMIN)
     assert refused.status_code == 400 and "secret" in refused.json["error"]["message"]
+
+
+def test_a_wecom_external_contact_is_told_through_the_corps_customer_contact_api(desk, wecom):
+    desk.provider("wecom", **WECOM, external_sender="lisi")
+    ticket = desk.created(wecom_external_userid="wm-ext-1")
+    wecom.invalid.add("wm-ext-2")
+    stranger = desk.created(wecom_external_userid="wm-ext-2", phone="13600136000")
+    desk.send()
+    first = next(c for c in wecom.to("/cgi-bin/externalcontact/add_msg_template")
+                 if c.body["external_userid"] == ["wm-ext-1"])
+    (delivery,) = desk.deliveries(ticket)
+    assert first.query == {"access_token": "token-1"}
+    assert first.body == {"chat_type": "single", "external_userid": ["wm-ext-1"], "sender": "lisi",
+                          "text": {"content": f"{delivery['title']}\n{delivery['body']}\n{delivery['link']}"}}
+    assert (delivery["channel"], delivery["status"], delivery["receipt"]) == ("wecom_external", "sent", "ext-1")
+    assert [(d["channel"], d["status"]) for d in desk.deliveries(stranger)] == [("wecom_external", "fell_back"),
+                                                                              ("sms", "sent")]
+
+
+def test_dead_letters_are_listed_and_redriven_from_the_command_line(desk, wecom, settings):
+    import json
+    from datetime import datetime, timedelta, timezone
+
+    from click.testing import CliRunner
+
+    from services.cli import cli
+
+    desk.provider("wecom", **{**WECOM, "secret": "wrong-secret-00"})
+    desk.opened("t-1")
+    desk.send()
+    env = {"SCRM_DATA_DIR": str(settings.data_dir), "SCRM_DATABASE_URL": settings.database_url or ""}
+    listed = CliRunner().invoke(cli, ["notify", "dead-letters", "list", "acme"], env=env)
+    assert listed.exit_code == 0, listed.output
+    (letter,) = json.loads(listed.output)
+    assert letter["recipient"] == "staff:t-1" and "40001" in letter["error"]
+    desk.provider("wecom", **WECOM)
+    retried = CliRunner().invoke(cli, ["notify", "dead-letters", "retry", "acme"], env=env)
+    assert json.loads(retried.output) == {"redriven": [letter["delivery_id"]]}
+    desk.clock.now = datetime.now(timezone.utc) + timedelta(seconds=1)  # the command re-drove it as of now
+    desk.send()
+    assert len(wecom.texts_to("t-1")) == 1

@@ -11,7 +11,7 @@ from typing import Any, Mapping
 from uuid import UUID
 
 from services.notify.channels import Outcome
-from services.notify.channels.tencent import TokenedCall, fetch_token, outcome
+from services.notify.channels.tencent import TokenedCall, fetch_token
 from services.notify.channels.tokens import TokenCache
 
 
@@ -33,6 +33,4 @@ class OfficialAccount:
                                                                "appid": account["app_id"],
                                                                "secret": account["secret"]}, self.timeout)
         answer = self.calls.post(key, fetch, f"{self.base_url}/cgi-bin/message/template/send", body)
-        if isinstance(answer, Outcome):
-            return answer
-        return outcome(answer) or Outcome.ok(answer.get("msgid"))
+        return answer if isinstance(answer, Outcome) else Outcome.ok(answer.get("msgid"))

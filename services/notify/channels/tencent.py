@@ -34,7 +34,8 @@ def outcome(answer: Mapping[str, Any]) -> Outcome | None:
 
 class TokenedCall:
     """POST a JSON body with an access token in the query; a token refused as expired or invalid is
-    replaced and the call made once more, within the same attempt."""
+    replaced and the call made once more, within the same attempt. The answer when it succeeded (errcode
+    0), else the Outcome its failure means."""
 
     def __init__(self, tokens: TokenCache, timeout: float):
         self.tokens = tokens
@@ -53,7 +54,7 @@ class TokenedCall:
             except Refused as e:
                 return Outcome.refused(str(e))
             if answer.get("errcode") not in EXPIRED:
-                return answer
+                return outcome(answer) or answer
             stale = token
         return Outcome.transient("the access token was refused twice")
 

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from uuid import UUID
 
 from services.notify.channels import Outcome, marked, with_link
-from services.notify.channels.tencent import TokenedCall, fetch_token, outcome
+from services.notify.channels.tencent import TokenedCall, fetch_token
 from services.notify.channels.tokens import TokenCache
 
 DUPLICATE_CHECK_SECONDS = 4 * 3600
@@ -51,9 +51,6 @@ class WeComApp:
         answer = self.api.post(account, "message/send", body)
         if isinstance(answer, Outcome):
             return answer
-        failed = outcome(answer)
-        if failed is not None:
-            return failed
         invalid = {"touser": "invaliduser", "toparty": "invalidparty", "totag": "invalidtag"}[to]
         refused = {v.lower() for v in str(answer.get(invalid, "")).split("|") if v}
         refused |= {v.lower() for v in str(answer.get("unlicenseduser", "")).split("|") if v and to == "touser"}
@@ -87,9 +84,6 @@ class WeComExternal:
         answer = self.api.post(account, "externalcontact/add_msg_template", body)
         if isinstance(answer, Outcome):
             return answer
-        failed = outcome(answer)
-        if failed is not None:
-            return failed
         if address in (answer.get("fail_list") or []):
             return Outcome.cannot_reach(f"WeCom: {address} is not an external contact of the sender")
         return Outcome.ok(answer.get("msgid"))
