@@ -130,6 +130,7 @@ class Round:
         self.touched: dict[UUID, Delivery] = {}
         self._setups: dict[str, NotifySetup | None] = {}
         self._accounts: dict[str, ProviderAccounts | None] = {}
+        self._opened: dict[tuple[str, str], dict[str, str] | None] = {}
 
     def setup(self, tenant: str) -> NotifySetup | None:
         if tenant not in self._setups:
@@ -137,6 +138,12 @@ class Round:
         return self._setups[tenant]
 
     def account(self, tenant: str, channel: str) -> dict[str, str] | None:
+        """The tenant's account for `channel`, opened once per round."""
+        if (tenant, channel) not in self._opened:
+            self._opened[(tenant, channel)] = self._open(tenant, channel)
+        return self._opened[(tenant, channel)]
+
+    def _open(self, tenant: str, channel: str) -> dict[str, str] | None:
         if tenant not in self._accounts:
             self._accounts[tenant] = self.sender.app.current(providers_id(tenant), tenant)
         sealed = self._accounts[tenant].account(channel) if self._accounts[tenant] else None
