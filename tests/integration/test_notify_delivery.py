@@ -334,3 +334,27 @@ def test_dead_letters_are_listed_and_redriven_from_the_command_line(desk, wecom,
     desk.clock.now = datetime.now(timezone.utc) + timedelta(seconds=1)  # the command re-drove it as of now
     desk.send()
     assert len(wecom.texts_to("t-1")) == 1
+
+
+def test_a_pool_with_a_wecom_department_gets_one_textcard_and_an_unknown_department_is_not_retried(desk, wecom):
+    for pool, party in (("role:dispatcher", "3"), ("role:ghosts", "404")):
+        assert desk.http.put(f"/v1/tenants/acme/notify/pool-groups/{pool}", json={"party": party},
+                             headers=ADMIN).status_code == 200
+    desk.http.put("/v1/tenants/acme/notify/message-templates/pool/wecom", headers=ADMIN, json={"msgtype": "textcard"})
+    ticket = desk.opened("role:dispatcher")
+    desk.send()
+    (sent,) = wecom.to("/cgi-bin/message/send")
+    (delivery,) = desk.deliveries(ticket)
+    link = f"{delivery['link']}?n={delivery['delivery_id'].replace('-', '')[:16]}"
+    assert sent.body == {"toparty": "3", "msgtype": "textcard", "agentid": 1000002,
+                         "textcard": {"title": delivery["title"], "description": delivery["body"], "url": link,
+                                      "btntxt": "详情"},
+                         "enable_duplicate_check": 1, "duplicate_check_interval": 14400}
+    wecom.invalid_parties.add("404")
+    ghosts = desk.opened("role:ghosts")
+    desk.send()
+    desk.clock.advance(hours=1)
+    desk.send()
+    (refused,) = desk.deliveries(ghosts)
+    assert refused["status"] == "dead" and "81013" in refused["error"]
+    assert len(wecom.to("/cgi-bin/message/send")) == 2

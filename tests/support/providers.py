@@ -118,6 +118,7 @@ class FakeWeCom(FakeServer):
         self.tokens: set[str] = set()
         self.issued = 0
         self.invalid: set[str] = set()
+        self.invalid_parties: set[str] = set()
         self.expire_once = self.busy_once = False
         self.recent: dict[str, float] = {}  # duplicate check: the request's JSON -> when taken
 
@@ -156,12 +157,15 @@ class FakeWeCom(FakeServer):
             return 200, {"errcode": 0, "errmsg": "ok", "invaliduser": "", "msgid": "duplicate"}
         users = [u for u in body.get("touser", "").split("|") if u]
         invalid = [u.lower() for u in users if u in self.invalid]
-        if users and len(invalid) == len(users):
+        parties = [p for p in body.get("toparty", "").split("|") if p]
+        invalid_parties = [p for p in parties if p in self.invalid_parties]
+        if (users or parties) and len(invalid) + len(invalid_parties) == len(users) + len(parties):  # every one invalid
             return 200, {"errcode": 81013, "errmsg": "user & party & tag all invalid"}
         self.recent[key] = time.monotonic()
         msgid = f"msg-{len(self.shown) + 1}"
         self.shown.append(body)
-        return 200, {"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(invalid), "invalidparty": "",
+        return 200, {"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(invalid),
+                     "invalidparty": "|".join(invalid_parties),
                      "invalidtag": "", "unlicenseduser": "", "msgid": msgid}
 
     def add_msg_template(self, call: Call, raw: bytes):
