@@ -14,6 +14,8 @@ from shared.settings import SERVICES, TRANSPORTS, Settings
 from services.intake.admin_commands import region as intake_region
 from services.intake.commands import tenant as intake_tenant
 from services.intake.forms.commands import form_link
+from services.notify.commands import dead_letters as notify_dead_letters
+from services.notify.commands import setup as notify_setup
 from services.supervisor import WORKERS
 from services.workflow.commands import rebuild_views as workflow_rebuild_views
 from services.workflow.commands import templates as workflow_templates
@@ -87,8 +89,8 @@ def _worker_command(service: str) -> click.Command:
         module = _bootstrap(service)
         views = module.projector(settings, slice_) if hasattr(module, "projector") else None  # read models
         loops = [module.follower(settings, slice_).run]
-        if hasattr(module, "dispatcher"):
-            loops.append(module.dispatcher(settings, slice_).run)
+        if hasattr(module, "sender"):  # notify's: sends the deliveries its follower requested
+            loops.append(module.sender(settings, slice_).run)
         if hasattr(module, "timers"):  # workflow's SLA timers: durable, so any worker may fire them
             loops.append(module.timers(settings, slice_).run)
         if views is not None:
@@ -144,6 +146,8 @@ cli.commands["workflow"].add_command(workflow_timers)  # SLA timers on their own
 cli.commands["workflow"].add_command(workflow_rebuild_views)
 cli.add_command(tenant)  # tenants and their API keys (workflow owns them)
 cli.add_command(token_keys)  # the keys that sign staff tokens
+cli.commands["notify"].add_command(notify_dead_letters)  # list and re-drive deliveries that failed for good
+cli.commands["notify"].add_command(notify_setup)  # rules, message templates, quiet hours, links, accounts
 
 
 @cli.command()

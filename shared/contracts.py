@@ -143,6 +143,13 @@ class StatementIssued(Schema):
     payout = fields.Decimal(required=True, as_string=True)
 
 
+class DeliveryRequested(Schema):
+    delivery_id = fields.UUID(required=True)
+    channel = fields.String(**_text)
+    recipient = fields.String(**_text)
+    message = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
 class DeliveryMade(Schema):
     delivery_id = fields.UUID(required=True)
     channel = fields.String(**_text)
@@ -178,6 +185,7 @@ CONTRACTS: dict[str, Contract] = {
         Contract("ticket.labour_recorded", "workflow", ItemsRecorded()),
         Contract("ticket.closed", "workflow", TicketTransitioned()),
         Contract("settlement.statement_issued", "settlement", StatementIssued()),
+        Contract("notify.delivery_requested", "notify", DeliveryRequested()),
         Contract("notify.delivery_made", "notify", DeliveryMade()),
     )
 }
@@ -386,4 +394,40 @@ CONTRACTS.update({c.type: c for c in (
     Contract("tenant.created", "workflow", TenantCreated()),
     Contract("api_key.issued", "workflow", ApiKeyIssued()),
     Contract("api_key.revoked", "workflow", ApiKeyRevoked()),
+)})
+
+
+# --- Notify (issue 13): who staff are and how to reach them (workflow), customers who opt out (intake) --
+
+
+class StaffChanged(Schema):
+    """A member of a tenant's staff directory was saved (their whole record now) or removed. The subject
+    is the tenant's directory; members saved before this event went public have no tenant and are not
+    announced (save them again)."""
+
+    user = fields.String(**_text)
+    removed = fields.Boolean(required=True)
+    name = fields.String(validate=validate.Length(max=100))
+    roles = fields.List(fields.String())
+    departments = fields.List(fields.String())
+    supervisor = fields.String(allow_none=True)
+    wecom_userid = fields.String(allow_none=True)  # default: the user id
+    email = fields.String(allow_none=True)
+    notify_by = fields.String(allow_none=True)  # the channel they prefer: wecom, email
+
+
+class CustomerOptedOut(Schema):
+    """A customer asked to be told nothing more on a channel (e.g. replied TD / 退订 to the official
+    account). The subject is the customer."""
+
+    customer_id = fields.UUID(required=True)
+    channel = fields.String(**_text)  # the channel they asked on (intake's name: mp, wecom)
+    identity = fields.String(required=True, validate=validate.OneOf(Customer.IDENTITIES))  # which of theirs
+    value = fields.String(**_text)  # e.g. their openid
+    message_id = fields.String(**_text)  # the channel's id for the message that asked
+
+
+CONTRACTS.update({c.type: c for c in (
+    Contract("staff.changed", "workflow", StaffChanged()),
+    Contract("customer.opted_out", "intake", CustomerOptedOut()),
 )})

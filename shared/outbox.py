@@ -70,7 +70,7 @@ class Outbox:
         under: from `correlations`, else the current one (a request's)."""
         rows, current = [], correlation.current()
         for event in events:
-            if type(event) in self.translations:
+            if type(event) in self.translations and event.tenant:  # an event of no tenant's is nobody's news
                 key = (event.originator_id, event.originator_version)
                 envelope = self.envelope(event, correlations.get(key, current) if correlations else current)
                 body = envelope.to_dict()

@@ -138,6 +138,15 @@ class Customer(Aggregate):
         kind: str
         media: dict[str, Any]
 
+    class OptedOut(Aggregate.Event):
+        """They asked to be told nothing more on `channel` (replied TD / 退订): public as customer.opted_out."""
+
+        tenant: str
+        channel: str
+        identity: str
+        value: str
+        message_id: str
+
     class OpportunityCreated(Aggregate.Event):
         tenant: str
         opportunity_id: str
@@ -174,6 +183,7 @@ class Customer(Aggregate):
         self.tickets: dict[UUID, LinkedTicket] = {}  # in the order they were linked
         self.media: list[dict[str, Any]] = []  # images and locations, with the ticket they went to
         self.opportunities: dict[str, Opportunity] = {}
+        self.opt_outs: list[dict[str, str]] = []  # each time they asked, on which channel and as whom
 
     @classmethod
     def register(cls, tenant: str, channel: str, identities: Iterable[tuple[str, str]],
@@ -291,6 +301,17 @@ class Customer(Aggregate):
 
     def media_of(self, ticket_id: UUID) -> list[dict[str, Any]]:
         return [m for m in self.media if m["ticket_id"] == ticket_id]
+
+    # --- what they do not want ---------------------------------------------------------
+
+    def opt_out(self, channel: str, identity: str, value: str, message_id: str) -> None:
+        """Once per message: the channel retries it with the same id."""
+        if not any(o["channel"] == channel and o["message_id"] == message_id for o in self.opt_outs):
+            self._opted_out(tenant=self.tenant, channel=channel, identity=identity, value=value, message_id=message_id)
+
+    @event(OptedOut)
+    def _opted_out(self, tenant: str, channel: str, identity: str, value: str, message_id: str) -> None:
+        self.opt_outs.append({"channel": channel, "identity": identity, "value": value, "message_id": message_id})
 
     # --- opportunities (商机) ----------------------------------------------------------
 

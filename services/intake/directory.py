@@ -157,6 +157,16 @@ class CustomerDirectory:
             return ticket_id
         return retrying(attempt)
 
+    def opt_out(self, tenant: str, channel: str, identity: str, value: str, message_id: str) -> Contact:
+        """They asked to be told nothing more on `channel` (created in the directory if new)."""
+        def attempt() -> Contact:
+            contact = self.contact(tenant, channel, {identity: value}, read=True)
+            contact.customer.opt_out(channel, identity, normalised(identity, value), message_id)
+            self._app.save(*contact.aggregates())
+            self.remember(contact)
+            return contact
+        return retrying(attempt)
+
     def change(self, tenant: str, customer_id: UUID, change: Callable[[Customer], T]) -> tuple[Customer, T]:
         def attempt() -> tuple[Customer, T]:
             customer = self.get(tenant, customer_id)

@@ -1,19 +1,17 @@
-"""What notify publishes (deliveries made) and what its own dispatcher reads (requests)."""
+"""What notify publishes: each delivery requested and each one made (for a console's timeline and
+for other systems)."""
 
 from shared.outbox import Outbox
 
-from services.notify.domain import TicketDeliveries
+from services.notify.delivery import Delivery
 
 OUTBOX = Outbox(
     service="notify",
     translations={
-        TicketDeliveries.Made: ("notify.delivery_made", lambda e: {
-            "delivery_id": str(e.delivery_id), "channel": e.channel, "recipient": e.recipient}),
+        Delivery.Requested: ("notify.delivery_requested", lambda e: {
+            "delivery_id": str(e.originator_id), "channel": e.channel, "recipient": e.recipient,
+            "message": f"{e.message['title']}：{e.message['body']}"[:2000]}),
+        Delivery.Sent: ("notify.delivery_made", lambda e: {
+            "delivery_id": str(e.originator_id), "channel": e.channel, "recipient": e.recipient}),
     },
 )
-
-# Read only by notify's dispatcher, from notify's own store: never published.
-REQUESTS = {
-    TicketDeliveries.Requested: ("notify.delivery_requested", lambda e: {
-        "delivery_id": str(e.delivery_id), "channel": e.channel, "recipient": e.recipient, "message": e.message}),
-}

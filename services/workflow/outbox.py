@@ -7,6 +7,7 @@ from shared.outbox import Outbox
 from services.workflow.assignment import Assignment
 from services.workflow.domain import Ticket
 from services.workflow.library import TemplateLibrary
+from services.workflow.staff import StaffDirectory
 
 
 def _items(e):
@@ -28,6 +29,11 @@ def _published(e):
 def _timer(e):
     return {"node": e.node, "visit": e.visit, "clock": e.clock, "target": e.target, "due": e.due.isoformat(),
             "deadline": e.deadline.isoformat() if e.deadline else None, "handler": e.handler}
+
+
+def _staff_saved(e):
+    return {"user": e.user, "removed": False, "name": e.name, "roles": e.roles, "departments": e.departments,
+            "supervisor": e.supervisor, **(e.contact or {})}
 
 
 def _changed(e, op: str, **what):
@@ -59,5 +65,8 @@ OUTBOX = Outbox(
         TenantAccess.KeyIssued: ("api_key.issued", lambda e: {
             "key_id": e.key_id, "name": e.name, "scope": e.scope, "digest": e.digest, "by": e.by}),
         TenantAccess.KeyRevoked: ("api_key.revoked", lambda e: {"key_id": e.key_id, "by": e.by}),
+        # The staff directory, for notify (issue 13); the subject is the tenant's directory.
+        StaffDirectory.MemberSaved: ("staff.changed", _staff_saved),
+        StaffDirectory.MemberRemoved: ("staff.changed", lambda e: {"user": e.user, "removed": True}),
     },
 )

@@ -1,6 +1,7 @@
 """A tenant's staff directory: who works there, their roles, departments and supervisor, and what
 assignment (派单) needs to know of them: their site (服务网点), skills, regions, capacity, location,
-on-duty shifts, backup and whether they are absent; and the tenant's sites and time zone.
+on-duty shifts, backup and whether they are absent; how to reach them (notify reads that from the
+public staff.changed events); and the tenant's sites and time zone.
 
 Handler rules resolve against it (a role's or department's pool, the supervisor of the previous
 handler), and an acting staff member's roles come from it, never from the caller.
@@ -25,6 +26,37 @@ _DIRECTORY_IDS = UUID("2f6c1a9e-8d4b-4e5f-b3a7-91c0d2e4f608")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")  # user ids, roles and departments
 
 
+NOTIFY_BY = ("wecom", "email")  # the channels a staff member may prefer to be told on
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How notify reaches a member: their WeCom userid (their user id when not given), an e-mail
+    address, and the channel they prefer (WeCom when not given)."""
+
+    wecom_userid: str | None = None
+    email: str | None = None
+    notify_by: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.email is not None and not _EMAIL.match(self.email):
+            raise Invalid(f"not an e-mail address: {self.email!r}")
+        if self.wecom_userid is not None and not NAME.match(self.wecom_userid):
+            raise Invalid(f"not a WeCom userid: {self.wecom_userid!r}")
+        if self.notify_by is not None and self.notify_by not in NOTIFY_BY:
+            raise Invalid(f"notify_by is one of {', '.join(NOTIFY_BY)}, not {self.notify_by!r}")
+        if self.notify_by == "email" and self.email is None:
+            raise Invalid("to be told by e-mail, give an e-mail address")
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"wecom_userid": self.wecom_userid, "email": self.email, "notify_by": self.notify_by}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Contact:
+        return cls(*(data.get(k) or None for k in ("wecom_userid", "email", "notify_by")))
+
+
 @dataclass(frozen=True)
 class Member:
     user: str
@@ -33,10 +65,12 @@ class Member:
     departments: tuple[str, ...] = ()
     supervisor: str | None = None
     profile: Profile = Profile()  # for assignment strategies
+    contact: Contact = Contact()  # for notify
 
     def to_dict(self) -> dict[str, Any]:
         return {"user": self.user, "name": self.name, "roles": list(self.roles),
-                "departments": list(self.departments), "supervisor": self.supervisor, **self.profile.to_dict()}
+                "departments": list(self.departments), "supervisor": self.supervisor, **self.profile.to_dict(),
+                **self.contact.to_dict()}
 
 
 @dataclass(frozen=True)
@@ -85,7 +119,7 @@ class StaffDirectory(Aggregate):
 
     def save_member(self, user: str, by: str, name: str = "", roles: tuple[str, ...] = (),
                     departments: tuple[str, ...] = (), supervisor: str | None = None,
-                    profile: Profile = Profile()) -> None:
+                    profile: Profile = Profile(), contact: Contact = Contact()) -> None:
         bad = [n for n in (user, *roles, *departments, *([supervisor] if supervisor else []),
                            *([profile.backup] if profile.backup else [])) if not NAME.match(n)]
         if bad:
@@ -94,8 +128,9 @@ class StaffDirectory(Aggregate):
             self._check_supervisor(user, supervisor)
         if profile.backup == user:
             raise Invalid(f"{user!r} cannot be their own backup")
-        self._member_saved(user=user, name=name, roles=sorted(set(roles)), departments=sorted(set(departments)),
-                           supervisor=supervisor, by=by, profile=profile.to_dict())
+        self._member_saved(tenant=self.tenant, user=user, name=name, roles=sorted(set(roles)),
+                           departments=sorted(set(departments)), supervisor=supervisor, by=by,
+                           profile=profile.to_dict(), contact=contact.to_dict())
 
     def grant(self, user: str, role: str, by: str) -> None:
         """Give `user` a role, adding them to the directory if they are not in it yet."""
@@ -112,12 +147,32 @@ class StaffDirectory(Aggregate):
             chain.append(boss)
             boss = self.members[boss].supervisor if boss in self.members else None
 
-    @event("MemberSaved")
-    def _member_saved(self, user: str, name: str, roles: list[str], departments: list[str],
-                      supervisor: str | None, by: str, profile: dict[str, Any] | None = None) -> None:
-        # Members saved before assignment strategies have no profile: the defaults.
+    class MemberSaved(Aggregate.Event):
+        """v2 names the tenant (the event is public: staff.changed) and how notify reaches the member."""
+
+        class_version = 2
+        tenant: str | None
+        user: str
+        name: str
+        roles: list[str]
+        departments: list[str]
+        supervisor: str | None
+        by: str
+        profile: dict[str, Any] | None
+        contact: dict[str, Any] | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Not knowable from the event alone (the directory id is a hash of it): not published.
+            state.update(tenant=None, contact=None)
+            state.setdefault("profile", None)  # saved before assignment strategies
+
+    @event(MemberSaved)
+    def _member_saved(self, tenant: str | None, user: str, name: str, roles: list[str], departments: list[str],
+                      supervisor: str | None, by: str, profile: dict[str, Any] | None = None,
+                      contact: dict[str, Any] | None = None) -> None:
         self.members[user] = Member(user, name, tuple(roles), tuple(departments), supervisor,
-                                    Profile.from_dict(profile or {}))
+                                    Profile.from_dict(profile or {}), Contact.from_dict(contact or {}))
 
     def save_site(self, site: Site, by: str) -> None:
         """A site (服务网点): where technicians work from, the regions it serves, its neighbours."""
@@ -148,8 +203,20 @@ class StaffDirectory(Aggregate):
         if reports:
             raise Conflict(f"{user!r} still supervises {', '.join(reports)}; give them another supervisor first",
                            reports=reports)
-        self._member_removed(user=user, by=by)
+        self._member_removed(tenant=self.tenant, user=user, by=by)
 
-    @event("MemberRemoved")
-    def _member_removed(self, user: str, by: str) -> None:
+    class MemberRemoved(Aggregate.Event):
+        """v2 names the tenant: the event is public (staff.changed)."""
+
+        class_version = 2
+        tenant: str | None
+        user: str
+        by: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["tenant"] = None
+
+    @event(MemberRemoved)
+    def _member_removed(self, tenant: str | None, user: str, by: str) -> None:
         del self.members[user]

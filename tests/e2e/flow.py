@@ -28,8 +28,15 @@ def statement(platform, ticket_id: str, timeout: float = 30, tenant: str = "acme
     return wait_for(issued, timeout, interval=0.1, message=f"no statement for {ticket_id}")
 
 
-def deliveries(platform, ticket_id: str, tenant: str = "acme") -> list:
-    return platform.get("notify", f"/v1/tenants/{tenant}/tickets/{ticket_id}/deliveries").json()["deliveries"]
+def deliveries(platform, ticket_id: str, tenant: str = "acme", kind: str = "assigned") -> list:
+    """The ticket's deliveries of one kind (by default: its handler told of the assignment)."""
+    answer = platform.get("notify", f"/v1/tenants/{tenant}/tickets/{ticket_id}/deliveries", headers=STAFF)
+    return [d for d in answer.json()["deliveries"] if d["kind"] == kind]
+
+
+def told(platform, ticket_id: str, kind: str = "assigned") -> bool:
+    """Whether that delivery was sent."""
+    return any(d["status"] == "sent" for d in deliveries(platform, ticket_id, kind=kind))
 
 
 def check_one_ticket_end_to_end(platform, submission_id: str) -> str:
@@ -41,12 +48,13 @@ def check_one_ticket_end_to_end(platform, submission_id: str) -> str:
 
     ticket = platform.wait_for_ticket(ticket_id)
     assert (ticket["node"], ticket["handler"]) == ("处理中", "technician-1")
-    wait_for(lambda: [d for d in deliveries(platform, ticket_id) if d["made_at"]], 30,
-             message="the handler was never notified")
+    wait_for(lambda: told(platform, ticket_id), 30, message="the handler was never notified")
 
     work_and_close(platform, ticket_id)
     issued = statement(platform, ticket_id)
     assert Decimal(issued["total"]) == EXPECTED_TOTAL
     assert Decimal(issued["payout"]) == EXPECTED_PAYOUT
+    wait_for(lambda: told(platform, ticket_id, "statement") and told(platform, ticket_id, "completed"), 30,
+             message="the technician was not told of the statement, or the customer of the completion")
     assert len(deliveries(platform, ticket_id)) == 1
     return ticket_id

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 import requests
 
-from tests.e2e.flow import deliveries
+from tests.e2e.flow import told
 from tests.support.platform import Platform
 from tests.support.servers import wait_for
 
@@ -39,7 +39,7 @@ def test_a_paused_broker_refuses_nothing_and_loses_nothing(tmp_path, database_ur
         ticket_ids = [a.json()["ticket_id"] for a in answers]
         for ticket_id in ticket_ids:
             platform.wait_for_ticket(ticket_id, timeout=120)
-        wait_for(lambda: all(len(deliveries(platform, t)) == 1 for t in ticket_ids), 60,
+        wait_for(lambda: all(told(platform, t) for t in ticket_ids), 60,
                  message="not every handler was notified after the broker came back")
 
 

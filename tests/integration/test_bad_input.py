@@ -32,10 +32,14 @@ def quiet_errors():
     logging.disable(logging.NOTSET)
 
 
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
 def operations(tenant, service: str):  # noqa: F811
     """(method, path template, operation) of every operation the app documents."""
     paths = tenant.client(service).get("/openapi.json").get_json()["paths"]
-    return [(method, path, operation) for path, methods in paths.items() for method, operation in methods.items()]
+    return [(method, path, operation) for path, methods in paths.items() for method, operation in methods.items()
+            if method in METHODS]  # a path item also holds the parameters its operations share
 
 
 def takes_json(operation: dict) -> bool:

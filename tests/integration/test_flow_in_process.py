@@ -38,8 +38,7 @@ def platform(settings):
     p.workflow = SignedIn(workflow.web_app(settings).test_client(), STAFF)
     p.settlement = SignedIn(settlement.web_app(settings).test_client(), admin())
     p.notify = SignedIn(notify.web_app(settings).test_client(), admin())
-    p.followers = [workflow.follower(settings), notify.follower(settings), notify.dispatcher(settings),
-                   settlement.follower(settings)]
+    p.followers = [workflow.follower(settings), notify.follower(settings), settlement.follower(settings)]
     return p
 
 
@@ -53,9 +52,10 @@ def test_a_submission_flows_to_a_statement(platform, settings):
     platform.drain()
     ticket = platform.workflow.get(f"/v1/tenants/acme/tickets/{ticket_id}").json
     assert (ticket["node"], ticket["handler"]) == ("处理中", "technician-1")
-    deliveries = platform.notify.get(f"/v1/tenants/acme/tickets/{ticket_id}/deliveries").json["deliveries"]
-    assert len(deliveries) == 1 and deliveries[0]["recipient"] == "technician-1" and deliveries[0]["made_at"]
-    assert len(list((settings.data_dir / "outbox").glob("*.json"))) == 1
+    deliveries = platform.notify.get(f"/v1/tenants/acme/tickets/{ticket_id}/deliveries", headers=STAFF).json
+    assert sorted((d["kind"], d["recipient"].split(":")[0], d["channel"]) for d in deliveries["deliveries"]) == [
+        ("accepted", "customer", "sms"), ("assigned", "staff", "wecom"), ("technician_assigned", "customer", "sms")]
+    assert {d["address"] for d in deliveries["deliveries"]} == {"technician-1", "13800138000"}
 
     base = f"/v1/tenants/acme/tickets/{ticket_id}"
     assert platform.workflow.post(base + "/parts", json={"items": [{"code": "P-VALVE", "quantity": "1"}]},

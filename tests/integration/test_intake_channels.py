@@ -263,6 +263,27 @@ def test_official_account_plain_mode_menu_clicks_texts_and_subscribes(settings):
     assert (text_envelope.data["template"], text_envelope.data["customer"]) == ("default", {"openid": "openid-1"})
 
 
+def test_td_or_退订_opts_the_follower_out_once_and_raises_no_ticket(settings):
+    open_tenant(settings, "shop")
+    replicate(settings, bootstrap)
+    intake = bootstrap.application(settings)
+    intake.configure("shop", lambda s: s.configure_official_account("wxshop", "mptoken1", None, "plain", "gh_acme"))
+    c, path = client(intake), "/v1/tenants/shop/mp/callback"
+    td = official_account_message("<MsgType>text</MsgType><Content> td </Content><MsgId>90</MsgId>")
+    replies = [xmltodict.parse(post(c, path, plain_query(), td).data)["xml"]["Content"] for _ in range(2)]  # a retry
+    assert replies[0] == replies[1] and "退订" in replies[0]
+    chinese = official_account_message("<MsgType>text</MsgType><Content>退订</Content><MsgId>91</MsgId>")
+    assert post(c, path, plain_query(), chinese).status_code == 200
+
+    envelopes = published(settings)
+    assert [e.type for e in envelopes] == ["customer.opted_out", "customer.opted_out"]  # no ticket.created
+    for envelope in envelopes:
+        validate_envelope(envelope)
+    assert envelopes[0].data | {"customer_id": None} == {
+        "customer_id": None, "channel": "mp", "identity": "openid", "value": "openid-1", "message_id": "90"}
+    assert envelopes[0].subject == UUID(envelopes[0].data["customer_id"]) == envelopes[1].subject
+
+
 # --- refused: 4xx, the project's error body, nothing recorded ------------------------------
 
 def forged_signature():

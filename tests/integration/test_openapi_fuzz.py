@@ -81,7 +81,9 @@ def test_no_operation_answers_a_5xx_or_off_its_schema(service, tenant, credentia
     assert operations, "the document lists no operation"
     failures = []
     for operation in operations:
-        breakable = any(operation.iter_parameters()) or len(operation.body)  # else nothing can break the schema
+        # Path parameters are drawn from real values: only other parameters and a body can break the schema.
+        breakable = any(p.location != "path" or p.name not in tenant.known for p in operation.iter_parameters()) \
+            or len(operation.body)
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE) if breakable else (GenerationMode.POSITIVE,):
             try:
                 fuzz(operation, mode, tenant.known, foreign, credentials[service])

@@ -199,6 +199,51 @@ def test_the_staff_directory_is_managed_over_http(desk):
     assert "cashier-01" not in {m["user"] for m in http.get(base).json["staff"]}
 
 
+def test_the_staff_directory_goes_public_with_how_notify_reaches_each_member(desk, settings):
+    from shared.contracts import validate_envelope
+    from shared.persistence import outbox_reader
+    from services.workflow.staff import directory_id
+
+    http, base = desk.http, "/v1/tenants/acme/staff"
+    saved = http.put(f"{base}/d-1", json={"roles": ["dispatcher"], "wecom_userid": "ZhangSan", "email": "d1@acme.cn",
+                                          "notify_by": "email"}, headers=ADMIN)
+    assert saved.status_code == 200 and (saved.json["wecom_userid"], saved.json["notify_by"]) == ("ZhangSan", "email")
+    for bad in ({"email": "nope"}, {"notify_by": "pigeon"}, {"notify_by": "email"}, {"wecom_userid": "两 个"}):
+        assert http.put(f"{base}/d-1", json=bad, headers=ADMIN).status_code == 400, bad
+    assert http.delete(f"{base}/cashier-01", headers=ADMIN).status_code == 204
+
+    staff = [e for e in outbox_reader("workflow", settings).read(0) if e.type == "staff.changed"]
+    for envelope in staff:
+        validate_envelope(envelope)
+    assert {(e.tenant, e.subject) for e in staff} == {("acme", directory_id("acme"))}
+    assert staff[-2].data == {"user": "d-1", "removed": False, "name": "", "roles": ["dispatcher"], "departments": [],
+                              "supervisor": None, "wecom_userid": "ZhangSan", "email": "d1@acme.cn",
+                              "notify_by": "email"}
+    assert staff[-1].data == {"user": "cashier-01", "removed": True}
+    assert staff[0].data["wecom_userid"] is None  # saved without: notify uses the user id
+
+
+def test_a_member_saved_before_the_directory_went_public_reads_back_and_is_not_published(settings):
+    from eventsourcing.utils import get_topic
+
+    from shared.persistence import outbox_reader
+    from services.workflow.staff import StaffDirectory
+
+    app = workflow.application(settings)
+    directory = StaffDirectory(tenant="acme")
+    directory.save_member("old-1", "admin", roles=("technician",))
+    stored = [app.mapper.to_stored_event(e) for e in directory.collect_events()]
+    v1 = stored[1]  # as version 1 stored it: no tenant, no contact
+    state = app.mapper.transcoder.decode(v1.state)
+    state.pop("tenant"), state.pop("contact"), state.pop("profile"), state.pop("class_version", None)
+    stored[1] = type(v1)(v1.originator_id, v1.originator_version, get_topic(StaffDirectory.MemberSaved),
+                         app.mapper.transcoder.encode(state))
+    app.recorder.insert_events(stored)
+    assert app.staff("acme").member("old-1").roles == ("technician",)
+    assert app.backfill_outbox() == 0  # of no tenant's: an upgrade does not publish it
+    assert outbox_reader("workflow", settings).read(0) == []
+
+
 def test_every_public_event_fits_its_contract(desk, settings):
     from shared.contracts import validate_envelope
     from shared.persistence import outbox_reader

@@ -11,13 +11,28 @@ import subprocess
 import sys
 from pathlib import Path
 
+from typing import Any
+
 import requests
 
 from tests.support.identity import ADMIN_PASSWORD
+from tests.support.providers import FakeSmsGateway, FakeWeCom
 from tests.support.servers import _preexec_for_child, wait_for
 
 SERVICES = ("intake", "workflow", "settlement", "notify")
 _platforms = itertools.count()
+
+
+_KEY: list[str] = []
+
+
+def _secret_key() -> str:
+    """One key per test process: a platform restarted on the same data opens what it sealed."""
+    from shared.secrets import SecretBox
+
+    if not _KEY:
+        _KEY.append(SecretBox.new_key())
+    return _KEY[0]
 
 
 def free_port_block(size: int = 4) -> int:
@@ -55,6 +70,10 @@ class Platform:
             self.env["SCRM_DATABASE_URL"] = database_url
         if kafka_bootstrap:
             self.env["SCRM_KAFKA_BOOTSTRAP"] = kafka_bootstrap
+        # Notify sends to local stand-ins for WeCom and an SMS gateway (tenant acme's accounts, set up at start).
+        self.wecom, self.sms = FakeWeCom(), FakeSmsGateway()
+        self.env.update(SCRM_NOTIFY_WECOM_URL=self.wecom.url, SCRM_NOTIFY_SMS_URL=f"{self.sms.url}/sms/send",
+                        SCRM_SECRET_KEYS=self.env.get("SCRM_SECRET_KEYS") or _secret_key())
         self.process: subprocess.Popen | None = None
         self._keys: dict[str, str] = {}
         self.urls: dict[str, str] = {}
@@ -64,6 +83,9 @@ class Platform:
         base = free_port_block()
         self.urls = {s: f"http://127.0.0.1:{base + i}" for i, s in enumerate(SERVICES)}
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        for fake in (self.wecom, self.sms):
+            if not fake._thread.is_alive():
+                fake.start()
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen([sys.executable, "-m", "services", "run", "--base-port", str(base)],
                                         env=self.env, stdout=log, stderr=subprocess.STDOUT,
@@ -71,6 +93,10 @@ class Platform:
         try:
             wait_for(self._healthy, timeout, interval=0.2, message=f"platform not healthy; see {self.log_path}")
             self.api_key("acme")  # the tests' tenant, created as an operator would, known to every service
+            self.notify_cli("setup", "account", "acme", "wecom", "--set", "corp_id=ww-corp", "--set",
+                            "agent_id=1000002", "--secret", self.wecom.secret)
+            self.notify_cli("setup", "account", "acme", "sms", "--set", f"app_key={self.sms.app_key}", "--set",
+                            "sign_name=维修", "--secret", self.sms.secret)
         except BaseException:
             self.stop()  # `with` does not call __exit__ when __enter__ fails
             raise
@@ -131,6 +157,10 @@ class Platform:
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 0 or not check, done.stderr
         return json.loads(done.stdout) if done.returncode == 0 else {}
+
+    def notify_cli(self, *args: str) -> Any:
+        """`scrm notify ARGS` against the platform's stores; what it printed, as JSON."""
+        return self.cli("notify", *args)
 
     def intake_cli(self, group: str, *args: str) -> dict:
         return self.cli("intake", group, *args)

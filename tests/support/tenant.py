@@ -47,7 +47,7 @@ class Tenant:
     def drain(self) -> None:
         """Every worker until none has anything left: the embedded transport, in this process."""
         followers = [intake.follower(self.settings), workflow.follower(self.settings), notify.follower(self.settings),
-                     notify.dispatcher(self.settings), settlement.follower(self.settings)]
+                     settlement.follower(self.settings)]
         try:
             while sum(f.run_once() for f in followers):
                 pass
@@ -143,6 +143,8 @@ def set_up(settings: Settings) -> Tenant:
         "opportunity_id": ["opp-1"],
         "key": ["repair", "installation", "refund", "default", "repair-2"], "version": [1],
         "user": [ADMIN, TECHNICIAN], "key_id": [key_id_of(_API_KEYS[TENANT])],
+        "kind": ["assigned", "sla_breached"], "pool": ["role:technician"], "address": ["13800138000"],
+        "delivery_id": [UUID(int=1)],  # notify's; none is dead yet
         "site": ["nanshan"], "slug": [slug], "ref": [ref], "channel": ["h5", "wecom_sidebar"],
         "message_id": submissions + ["r-1"],
     }

@@ -11,6 +11,8 @@ from services.intake.tenant import ChannelSettings
 
 MAX_DESCRIPTION = 4000
 MAX_ID = 128
+UNSUBSCRIBE = ("TD", "退订")  # what a customer replies to be told nothing more (as SMS has taught them)
+OPTED_OUT = "您已退订本渠道的消息通知。如需报修，发送文字描述问题即可提交工单。"
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,10 @@ class Message:
 def accept(intake: IntakeApplication, settings: ChannelSettings, channel: str, identity: str,
            message: Message) -> str:
     """Record the message as a submission (a retry finds the one already recorded) and say
-    which ticket it became."""
+    which ticket it became; or, for TD / 退订, that they are told nothing more on this channel."""
+    if message.text is not None and message.text.strip().upper() in UNSUBSCRIBE:
+        intake.customers.opt_out(settings.tenant, channel, identity, message.sender, message.submission_id)
+        return OPTED_OUT
     routed = settings.route(channel, text=message.text, menu_key=message.menu_key)
     accepted = intake.submit(settings.tenant, channel, message.submission_id, {identity: message.sender},
                              message.description, routed.template, routed.as_dict())

@@ -12,6 +12,7 @@ from shared.errors import NotFound
 from services.workflow.api.identity import administrator, staff_id
 from services.workflow.application import WorkflowApplication
 from services.workflow.dispatch.profile import Profile, Site
+from services.workflow.staff import NOTIFY_BY, Contact
 
 _names = {"load_default": list, "validate": validate.Length(max=50)}
 
@@ -45,6 +46,12 @@ class MemberBody(Schema):
     backup = fields.String(load_default=None, allow_none=True,
                            metadata={"description": "Takes their tickets when they are absent or full"})
     absent = fields.Boolean(load_default=False)
+    wecom_userid = fields.String(load_default=None, allow_none=True,
+                                 metadata={"description": "Their WeCom userid, for notify; default: their user id"})
+    email = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=320),
+                          metadata={"description": "For notify's e-mail channel"})
+    notify_by = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(NOTIFY_BY),
+                              metadata={"description": "The channel they prefer; default: wecom"})
 
 
 class MemberView(MemberBody):
@@ -114,13 +121,14 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
     @app.put(base + "/<user>")
     def save_member(tenant: str, user: str):
         by, body = administrator(), web.json_body(MemberBody())
-        profile = _profile(body)
+        profile, contact = _profile(body), Contact.from_dict(body)
         workflow.change_staff(tenant, lambda d: d.save_member(
-            user, by, body["name"], tuple(body["roles"]), tuple(body["departments"]), body["supervisor"], profile))
+            user, by, body["name"], tuple(body["roles"]), tuple(body["departments"]), body["supervisor"], profile,
+            contact))
         return jsonify(workflow.staff(tenant).members[user].to_dict())
 
     web.document(app, "put", f"{doc}/{{user}}", "Add a member or change their roles, departments, supervisor, "
-                 "site, skills, regions, capacity, location, shifts, backup, absence",
+                 "site, skills, regions, capacity, location, shifts, backup, absence, how notify reaches them",
                  body=MemberBody, responses={200: MemberView, 400: "Invalid names or a supervisor cycle",
                                              401: "No staff id", 403: "Not an administrator", 409: "Changed meanwhile"})
 
