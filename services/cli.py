@@ -90,6 +90,8 @@ def _worker_command(service: str) -> click.Command:
             loops.append(module.dispatcher(settings, share).run)
         if hasattr(module, "timers"):  # workflow's SLA timers: durable, so any worker may fire them
             loops.append(module.timers(settings, share).run)
+        if hasattr(module, "stock_keeper") and (keeper := module.stock_keeper(settings, share)):  # slice 0 only
+            loops.append(keeper.run)
         if views is not None:
             loops.append(views.run)
         run_until_stopped(*loops)

@@ -1,19 +1,30 @@
-"""What settlement publishes: one statement per closed ticket."""
+"""What settlement publishes (statements, reversals, stock low, catalogue changes) and what its own
+stock keeper reads (parts lines)."""
 
 from shared.outbox import Outbox
-from shared.views import plain
 
-from services.settlement.domain import Settlement
+from services.settlement.domain.catalogue import Catalogue
+from services.settlement.domain.ledger import Ledger
+from services.settlement.domain.stock import Stock
 
 OUTBOX = Outbox(
     service="settlement",
     translations={
-        Settlement.StatementIssued: lambda e: ("settlement.statement_issued", plain({
-            "currency": e.currency,
-            "lines": [{k: line[k] for k in ("kind", "code", "quantity", "unit_price", "amount", "priced")}
-                      for line in e.lines],
-            "subtotal": e.subtotal, "tax": e.tax, "total": e.total,
-            "technician": e.technician, "payout": e.payout,
-        })),
+        Ledger.StatementIssued: lambda e: ("settlement.statement_issued", e.statement),
+        Ledger.StatementReversed: lambda e: ("settlement.statement_reversed", e.statement),
+        Stock.Low: lambda e: ("settlement.stock_low", {
+            "warehouse": e.warehouse, "code": e.code, "level": e.level, "threshold": e.threshold, "cause": e.cause}),
+        Catalogue.Changed: lambda e: ("settlement.catalogue_changed", {"changes": [
+            {"kind": e.section, "code": code, "known": value is not None} for code, value in e.values.items()]}),
+    },
+)
+
+# Read only by settlement's stock keeper, from settlement's own store.
+PARTS = Outbox(
+    service="settlement",
+    translations={
+        Ledger.PartsRecorded: lambda e: ("settlement.parts_recorded", {"lines": [
+            {"id": x["id"], "code": x["code"], "quantity": x["quantity"], "warehouse": x["warehouse"]}
+            for x in e.lines]}),
     },
 )

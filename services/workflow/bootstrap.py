@@ -6,15 +6,19 @@ import os
 
 from flask import Flask
 
+from shared.envelope import Envelope
+from shared.eventstore import UnitOfWork
 from shared.follower import Follower
 from shared.persistence import store_env
 from shared.settings import Settings
 from shared.transport import WHOLE, Slice, subscribe
 
 from services.intake.outbox import OUTBOX as INTAKE
+from services.settlement.outbox import OUTBOX as SETTLEMENT
 from services.workflow.api import create_app
 from services.workflow.application import Clock, WorkflowApplication, utc_now
 from services.workflow.assignment import Assigner
+from services.workflow.codes import codes_policy
 from services.workflow.dispatch.catalogue import strategies
 from services.workflow.policies import ticket_policy
 from services.workflow.readmodels.projector import Projector
@@ -51,9 +55,15 @@ def web_app(settings: Settings | None = None) -> Flask:
 
 
 def follower(settings: Settings, part: Slice = WHOLE) -> Follower:
+    """Opens intake's tickets; learns the codes of settlement's catalogue."""
     app = application(settings)
-    return Follower("workflow", app, ticket_policy(app.assigner, app.load),
-                    subscribe("workflow", [INTAKE], settings, part))
+    open_tickets = ticket_policy(app.assigner, app.load)
+
+    def policy(envelope: Envelope, uow: UnitOfWork) -> None:  # each minds its own event types
+        open_tickets(envelope, uow)
+        codes_policy(envelope, uow)
+
+    return Follower("workflow", app, policy, subscribe("workflow", [INTAKE, SETTLEMENT], settings, part))
 
 
 def timers(settings: Settings, part: Slice = WHOLE, clock: Clock = utc_now) -> TimerWorker:

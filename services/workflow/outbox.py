@@ -37,8 +37,9 @@ OUTBOX = Outbox(
     translations={
         Ticket.Opened: lambda e: ("ticket.opened", {
             "template": e.template, "template_version": e.template_version, "node": e.node,
-            "handler": e.handler, "reason": e.reason}),
+            "handler": e.handler, "reason": e.reason, **({"region": e.region} if e.region else {})}),
         Ticket.PartsConsumed: lambda e: ("ticket.parts_consumed", _items(e)),
+        Ticket.PartsReturned: lambda e: ("ticket.parts_returned", _items(e)),
         Ticket.LabourRecorded: lambda e: ("ticket.labour_recorded", _items(e)),
         Ticket.Transitioned: lambda e: ("ticket.transitioned", _transitioned(e)),
         Ticket.NodeInserted: lambda e: ("ticket.process_changed", _changed(e, "insert", after=e.after)),
@@ -53,5 +54,8 @@ OUTBOX = Outbox(
         Ticket.SlaBreached: lambda e: ("ticket.sla_breached", _timer(e)),
         Ticket.Escalated: lambda e: ("ticket.escalated", _timer(e) | {
             "step": e.step, "action": e.action, "to": e.to, "reason": e.reason, "vip": e.vip}),
+        Ticket.SlaMet: lambda e: ("ticket.sla_met", {
+            "node": e.node, "visit": e.visit, "clock": e.clock, "how": e.how, "at": e.at.isoformat(),
+            "deadline": e.deadline.isoformat() if e.deadline else None, "on_time": e.on_time}),
     },
 )

@@ -11,6 +11,7 @@ from services.workflow import bootstrap as workflow
 
 CUSTOMER = {"name": "张三", "phone": "13800138000", "address": "上海市浦东新区"}
 STAFF = {"X-Staff-Id": "technician-1"}
+FINANCE = {"X-Staff-Id": "finance-1", "X-Staff-Roles": "finance"}
 
 
 def submit(client, submission_id="s-1", tenant="acme"):
@@ -33,7 +34,8 @@ def platform(settings):
     p.intake, p.workflow = intake.web_app(settings).test_client(), workflow.web_app(settings).test_client()
     p.settlement, p.notify = settlement.web_app(settings).test_client(), notify.web_app(settings).test_client()
     p.followers = [workflow.follower(settings), notify.follower(settings), notify.dispatcher(settings),
-                   settlement.follower(settings)]
+                   settlement.follower(settings), settlement.stock_keeper(settings)]
+    assert p.settlement.post("/v1/tenants/acme/examples", headers=FINANCE).status_code == 200
     return p
 
 
@@ -59,9 +61,10 @@ def test_a_submission_flows_to_a_statement(platform, settings):
     assert platform.workflow.post(base + "/close", headers=STAFF).status_code == 200
     platform.drain()
 
-    statement = platform.settlement.get(base + "/statement").json
-    assert Decimal(statement["subtotal"]) == Decimal("420.00")
-    assert Decimal(statement["total"]) == Decimal("445.20")
+    statement = platform.settlement.get(base + "/statement", headers=FINANCE).json
+    # the example terms: P-VALVE 120.00 + 13 %, 2 × L-INSTALL 150.00 + 6 %; 5 % and 60 % to the technician
+    assert Decimal(statement["net"]) == Decimal("420.00")
+    assert Decimal(statement["gross"]) == Decimal("453.60")
     assert Decimal(statement["payout"]) == Decimal("186.00")
     history = [e["type"] for e in platform.workflow.get(base).json["history"]]
     assert history == ["Opened", "PartsConsumed", "LabourRecorded", "Closed"]
@@ -81,7 +84,7 @@ def test_staff_actions_are_checked(platform):
     assert platform.workflow.post(base + "/close", headers=STAFF).status_code == 200
     assert platform.workflow.post(base + "/close", headers=STAFF).status_code == 409
     assert platform.workflow.get(f"/v1/tenants/other/tickets/{ticket_id}").status_code == 404
-    assert platform.settlement.get(f"/v1/tenants/acme/tickets/{ticket_id}/statement").status_code == 404
+    assert platform.settlement.get(f"/v1/tenants/acme/tickets/{ticket_id}/statement", headers=FINANCE).status_code == 404
 
 
 @pytest.mark.parametrize("body, status, code", [
