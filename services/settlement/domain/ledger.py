@@ -164,7 +164,7 @@ class Ledger(Aggregate):
         extra = statements.adjustments(terms.prices, region, self.lines, self.sla[True], self.sla[False], at,
                                        cause or "provisional")
         return statements.statement(kind, statement_id, number, str(self.ticket_id), at, cause, self.region,
-                                    self.lines, extra)
+                                    list(self.lines), extra)  # a copy: later lines are not this statement's
 
     def _region_at(self, terms: Terms, at: datetime) -> str | None:
         found = terms.regions.region_of(self.region_path, at)
