@@ -15,6 +15,7 @@ from services.intake.admin_commands import api_key as intake_api_key
 from services.intake.admin_commands import region as intake_region
 from services.intake.commands import tenant as intake_tenant
 from services.intake.forms.commands import form_link
+from services.settlement.commands import COMMANDS as SETTLEMENT_COMMANDS
 from services.supervisor import WORKERS
 from services.workflow.commands import rebuild_views as workflow_rebuild_views
 from services.workflow.commands import templates as workflow_templates
@@ -144,6 +145,8 @@ cli.commands["intake"].add_command(intake_region)  # place names -> regions
 cli.commands["workflow"].add_command(workflow_templates)  # publish the example templates
 cli.commands["workflow"].add_command(workflow_timers)  # SLA timers on their own (the worker runs them too)
 cli.commands["workflow"].add_command(workflow_rebuild_views)
+for _command in SETTLEMENT_COMMANDS:  # terms set-up, price book import, period statements to files
+    cli.commands["settlement"].add_command(_command)
 
 
 @cli.command()
