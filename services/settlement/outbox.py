@@ -5,6 +5,7 @@ from shared.outbox import Outbox
 
 from services.settlement.domain.catalogue import Catalogue
 from services.settlement.domain.ledger import Ledger
+from services.settlement.domain.pricing import work_line_id
 from services.settlement.domain.stock import Stock
 
 OUTBOX = Outbox(
@@ -24,7 +25,7 @@ PARTS = Outbox(
     service="settlement",
     translations={
         Ledger.PartsRecorded: lambda e: ("settlement.parts_recorded", {"lines": [
-            {"id": x["id"], "code": x["code"], "quantity": x["quantity"], "warehouse": x["warehouse"]}
-            for x in e.lines]}),
+            {"id": work_line_id(e.source, i), "code": x["code"], "quantity": x["quantity"], "warehouse": x["warehouse"]}
+            for i, x in enumerate(e.items)]}),
     },
 )

@@ -8,7 +8,7 @@ fine): an entry's answer for an instant is then fixed once that instant has pass
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_right, insort
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -60,10 +60,15 @@ class DatedSettings(PerTenant):
             read, table = settings.SECTIONS[self.section], settings.entries[self.section]
             for key, value in self.values.items():
                 table[key] = table.get(key, NEVER).then(self.since, None if value is None else read(value))
+            if self.since not in settings.instants:
+                insort(settings.instants, self.since)
+            settings.views.clear()
 
     def __init__(self, tenant: str):
         super().__init__(tenant)
         self.entries: dict[str, dict[str, Dated[Any]]] = {section: {} for section in self.SECTIONS}
+        self.instants: list[datetime] = []  # every instant a change took effect, in order
+        self.views: dict[tuple[str, int], dict[str, Any]] = {}  # (section, epoch) -> entries in force
 
     def change(self, section: str, since: datetime, values: dict[str, Any], by: str) -> None:
         if values:
@@ -77,6 +82,14 @@ class DatedSettings(PerTenant):
         """The entries as they stand after every change recorded, future ones included."""
         return {key: entry.latest for key, entry in sorted(self.entries[section].items()) if entry.latest is not None}
 
+    def epoch(self, when: datetime) -> int:
+        """How many changes had taken effect at `when`: between two changes nothing differs."""
+        return bisect_right(self.instants, when)
+
     def in_force(self, section: str, when: datetime) -> dict[str, Any]:
-        found = {key: entry.at(when) for key, entry in sorted(self.entries[section].items())}
-        return {key: value for key, value in found.items() if value is not None}
+        """The section's entries in force at `when` (kept per epoch: read it, never change it)."""
+        key = (section, self.epoch(when))
+        if key not in self.views:
+            found = {k: entry.at(when) for k, entry in sorted(self.entries[section].items())}
+            self.views[key] = {k: value for k, value in found.items() if value is not None}
+        return self.views[key]

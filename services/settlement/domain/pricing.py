@@ -10,7 +10,8 @@ The rules (README, "Settlement"):
 - the payout: the tier's rule for the line's code, else its category, else its kind: a fixed
   amount per unit, a per cent of net, or an hourly rate × the item's standard hours × quantity,
   rounded the same way;
-- a return is credited exactly as the ticket's latest consumption of that part was charged.
+- a return is credited exactly as the ticket's latest consumption of that part was charged;
+- a part comes from the technician's warehouse, else the main warehouse of the ticket's region.
 
 A line is kept in its JSON form (amounts as decimal strings): that is how it is stored and
 published, and encoding it needs no walk through its values.
@@ -22,12 +23,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from services.settlement.domain.catalogue import Item
+from services.settlement.domain.ids import derived
 from services.settlement.domain.money import rounded, zero
 from services.settlement.domain.parties import Technician
-from services.settlement.domain.pricebook import PayoutRule, PriceBook, Tier
+from services.settlement.domain.pricebook import PriceBook, Tier
 from services.settlement.domain.regions import Region
 from services.settlement.domain.terms import Terms
 
@@ -46,10 +48,16 @@ class Work:
     quantity: Decimal  # negative for parts returned
     by: str  # who recorded it: the technician who did the work
     region: str | None  # the code of the region the ticket settles in
+    warehouse: str | None = None  # a part: where it came from (or went back to)
 
     @property
     def line_id(self) -> str:
-        return str(uuid5(_LINE_IDS, f"{self.source}:{self.index}"))
+        return work_line_id(self.source, self.index)
+
+
+def work_line_id(source: str, index: int) -> str:
+    """The id of the line for the `index`-th item of the event `source`."""
+    return derived(_LINE_IDS, f"{source}:{index}")
 
 
 @dataclass(frozen=True)
@@ -60,30 +68,35 @@ class Choice:
 
 
 def price(terms: Terms, work: Work) -> dict[str, Any]:
-    """The priced line for `work` under `terms` as of `work.at`."""
+    """The priced line for `work` under `terms` as of `work.at`. What depends on neither the quantity nor
+    the event is worked out once for all the work the same terms price alike (Terms.memo)."""
+    key = (terms.epoch(work.at), work.kind, work.code, work.by, work.region, work.warehouse)
+    terms_of_line = terms.memo.get(key)
+    if terms_of_line is None:
+        terms_of_line = terms.memo[key] = _terms_of_line(terms, work)
+    line = {"id": work.line_id, "source": work.source, "at": work.at.isoformat(), **terms_of_line}
+    return charged(line, work.quantity)
+
+
+def _terms_of_line(terms: Terms, work: Work) -> dict[str, Any]:
     when = work.at
     item = terms.catalogue.item(work.kind, work.code, when)
     region = terms.regions.region(work.region, when) if work.region else None
     technician = terms.parties.technician(work.by, when)
     choice = choose_tier(terms.prices, region, technician, work.code, when)
-    currency = region.currency if region else None
-    rule = _payout_rule(terms.prices, choice.tier, item, work, when)
-    warehouse = _warehouse(terms, work.kind, region, technician, when)
-    line = {
-        "id": work.line_id, "source": work.source, "at": when.isoformat(), "kind": work.kind, "code": work.code,
-        "name": item.name if item else None, "unit": item.unit if item else None,
-        "category": item.category if item else None, "quantity": str(work.quantity),
-        "technician": work.by, "party": technician.party, "mode": technician.mode,
-        "region": region.code if region else None, "currency": currency,
-        "tier": choice.tier.name if choice.tier else None, "why": choice.why,
-        "priced": choice.unit_price is not None,
+    warehouse = work.warehouse
+    return {
+        "kind": work.kind, "code": work.code, "name": item.name if item else None, "unit": item.unit if item else None,
+        "category": item.category if item else None, "technician": work.by, "party": technician.party,
+        "mode": technician.mode, "region": region.code if region else None,
+        "currency": region.currency if region else None, "tier": choice.tier.name if choice.tier else None,
+        "why": choice.why, "priced": choice.unit_price is not None,
         "unit_price": None if choice.unit_price is None else str(choice.unit_price),
         "tax_rate": str(region.tax_rate(item.category if item else None)) if region else None,
         "tax_inclusive": region.tax_inclusive if region else None,
-        "payout_rule": rule, "warehouse": warehouse,
+        "payout_rule": _payout_rule(terms.prices, choice.tier, item, work, when), "warehouse": warehouse,
         "cost_region": _cost_region(terms, work.kind, region, technician, warehouse, when),
     }
-    return charged(line, work.quantity)
 
 
 def returned(consumed: dict[str, Any], work: Work, terms: Terms) -> dict[str, Any]:
@@ -157,7 +170,7 @@ def _payout_rule(prices: PriceBook, tier: Tier | None, item: Item | None, work: 
 def _pay(rule: dict[str, str] | None, net: Decimal, quantity: Decimal, currency: str) -> Decimal:
     if rule is None:
         return zero(currency)
-    value = PayoutRule.from_dict(rule).value
+    value = Decimal(rule["value"])
     if rule["basis"] == "fixed":
         return rounded(value * quantity, currency)
     if rule["basis"] == "percent":
@@ -166,12 +179,10 @@ def _pay(rule: dict[str, str] | None, net: Decimal, quantity: Decimal, currency:
     return rounded(value * Decimal(hours) * quantity, currency) if hours is not None else zero(currency)
 
 
-def _warehouse(terms: Terms, kind: str, region: Region | None, technician: Technician, when: datetime) -> str | None:
-    """Where a part comes from: the technician's own warehouse, else the main one of the ticket's region."""
-    if kind != "part":
-        return None
-    main = terms.regions.main_warehouse(region.code, when) if region else None
-    return technician.warehouse or (main.code if main else None)
+def warehouse_for(terms: Terms, region: str | None, by: str, when: datetime) -> str | None:
+    """Where the parts `by` uses come from: their own warehouse, else the main one of the ticket's region."""
+    main = terms.regions.main_warehouse(region, when) if region else None
+    return terms.parties.technician(by, when).warehouse or (main.code if main else None)
 
 
 def _cost_region(terms: Terms, kind: str, region: Region | None, technician: Technician, warehouse: str | None,

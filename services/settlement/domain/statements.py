@@ -9,13 +9,13 @@ amount negated, so the two sum to zero line by line.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Iterable
-from uuid import UUID, uuid5
+from uuid import UUID
 
-from services.settlement.domain.money import negated, total
+from services.settlement.domain.ids import derived
+from services.settlement.domain.money import negated, zero
 from services.settlement.domain.pricebook import PriceBook
 from services.settlement.domain.regions import Region
 
@@ -27,36 +27,50 @@ def statement(kind: str, statement_id: str, number: int, ticket_id: str, issued_
               region: str | None, lines: list[dict[str, Any]], adjustments: list[dict[str, Any]]) -> dict[str, Any]:
     """`kind` is "statement" (issued at close) or "provisional" (the ticket is still open)."""
     currency = next((x["currency"] for x in [*lines, *adjustments] if x["currency"]), None)
-
-    def sums(name: str, chosen: Iterable[dict[str, Any]]) -> str:
-        return str(total((Decimal(x[name]) for x in chosen), currency))
-
-    technicians: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    parties: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
-    regions: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+    nothing = zero(currency)
+    totals = Sums(nothing, 4)  # net, tax, gross, payout
+    technicians: dict[str, Sums] = {}  # their lines' payouts, their adjustments
+    parties: dict[str | None, Sums] = {}  # net, tax, gross
+    regions: dict[str | None, Sums] = {}  # net
+    party_of: dict[str, str | None] = {}
     for line in lines:
-        technicians[line["technician"]].append(line)
-        parties[line["party"]].append(line)
-        regions[line["cost_region"]].append(line)
-    earned = {a["technician"] for a in adjustments} | set(technicians)
-    payouts = [{"technician": t, "party": _party_of(t, lines, adjustments),
-                "lines": sums("payout", technicians[t]),
-                "adjustments": sums("amount", (a for a in adjustments if a["technician"] == t)),
-                "total": str(Decimal(sums("payout", technicians[t]))
-                             + Decimal(sums("amount", (a for a in adjustments if a["technician"] == t))))}
-               for t in sorted(earned)]
+        net, tax, gross, payout = (Decimal(line[n]) for n in AMOUNTS)
+        totals.add(net, tax, gross, payout)
+        technicians.setdefault(line["technician"], Sums(nothing, 2)).add(payout, 0)
+        parties.setdefault(line["party"], Sums(nothing, 3)).add(net, tax, gross)
+        regions.setdefault(line["cost_region"], Sums(nothing, 1)).add(net)
+        party_of[line["technician"]] = line["party"]
+    for a in adjustments:
+        amount = Decimal(a["amount"])
+        totals.add(0, 0, 0, amount)
+        technicians.setdefault(a["technician"], Sums(nothing, 2)).add(0, amount)
+        party_of[a["technician"]] = a["party"]
+    net, tax, gross, payout = totals.text()
     return {
         "id": statement_id, "number": number, "kind": kind, "reverses": None, "ticket_id": ticket_id,
         "issued_at": issued_at.isoformat(), "cause": cause, "region": region, "currency": currency,
-        "lines": lines, "adjustments": adjustments,
-        "net": sums("net", lines), "tax": sums("tax", lines), "gross": sums("gross", lines),
-        "payout": str(total((Decimal(p["total"]) for p in payouts), currency)),
-        "payouts": payouts,
-        "parties": [{"party": p, "net": sums("net", ls), "tax": sums("tax", ls), "gross": sums("gross", ls)}
-                    for p, ls in sorted(parties.items(), key=lambda kv: kv[0] or "")],
-        "cost_split": [{"region": r, "net": sums("net", ls)} for r, ls in sorted(regions.items(), key=lambda kv: kv[0] or "")],
+        "lines": lines, "adjustments": adjustments, "net": net, "tax": tax, "gross": gross, "payout": payout,
+        "payouts": [{"technician": t, "party": party_of[t], "lines": earned.text()[0],
+                     "adjustments": earned.text()[1], "total": str(sum(earned.values))}
+                    for t, earned in sorted(technicians.items())],
+        "parties": [dict(zip(("party", "net", "tax", "gross"), (p, *sums.text())))
+                    for p, sums in sorted(parties.items(), key=lambda kv: kv[0] or "")],
+        "cost_split": [{"region": r, "net": sums.text()[0]} for r, sums in sorted(regions.items(), key=lambda kv: kv[0] or "")],
         "unpriced": sum(1 for line in lines if not line["priced"]),
     }
+
+
+class Sums:
+    """Running sums of a few amounts, from a zero in the statement's currency (so "0.00", not "0")."""
+
+    def __init__(self, start: Decimal, count: int):
+        self.values = [start] * count
+
+    def add(self, *amounts: Decimal | int) -> None:
+        self.values = [v + a for v, a in zip(self.values, amounts)]
+
+    def text(self) -> list[str]:
+        return [str(v) for v in self.values]
 
 
 def reversal(issued: dict[str, Any], reversal_id: str, number: int, at: datetime, cause: str) -> dict[str, Any]:
@@ -91,12 +105,7 @@ def adjustments(prices: PriceBook, region: Region | None, lines: list[dict[str, 
         found.append(("sla_met_bonus", rules.sla_met_bonus, f"时效奖励：{sla_met} 项时效全部按时达成"))
     if sla_missed and rules.sla_missed_penalty:
         found.append(("sla_missed_penalty", negated(rules.sla_missed_penalty), f"时效扣款：{sla_missed} 项时效超时"))
-    return [{"id": str(uuid5(_ADJUSTMENT_IDS, f"{cause}:{kind}")), "kind": kind, "technician": lead["technician"],
+    return [{"id": derived(_ADJUSTMENT_IDS, f"{cause}:{kind}"), "kind": kind, "technician": lead["technician"],
              "party": lead["party"], "tier": priced["tier"], "currency": region.currency, "amount": str(amount),
              "why": f"{why}（档位 {priced['tier']} 的规则）"}
             for kind, amount, why in found]
-
-
-def _party_of(technician: str, lines: list[dict[str, Any]], adjustments: list[dict[str, Any]]) -> str | None:
-    mine = [x for x in [*lines, *adjustments] if x["technician"] == technician]
-    return mine[-1]["party"] if mine else None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from services.settlement.domain.catalogue import Catalogue
 from services.settlement.domain.parties import Parties
@@ -16,6 +18,12 @@ class Terms:
     prices: PriceBook
     regions: Regions
     parties: Parties
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)  # see pricing.price
+
+    def epoch(self, when: datetime) -> tuple[int, ...]:
+        """Which stretch of time between changes `when` falls in: the terms are the same all through one."""
+        return (self.catalogue.epoch(when), self.prices.epoch(when), self.regions.epoch(when),
+                self.parties.epoch(when))
 
     @classmethod
     def of(cls, tenant: str, catalogue: Catalogue | None = None, prices: PriceBook | None = None,

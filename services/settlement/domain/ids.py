@@ -1,0 +1,25 @@
+"""Ids derived from what caused them: uuid5, the same cause always giving the same id. Computed here
+from the hash directly (uuid.uuid5 builds the UUID twice over): a backlog derives several per ticket."""
+
+from __future__ import annotations
+
+from hashlib import sha1
+from uuid import UUID
+
+
+def _hashed(namespace: UUID, name: str) -> bytearray:
+    digest = bytearray(sha1(namespace.bytes + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return digest
+
+
+def derived_uuid(namespace: UUID, name: str) -> UUID:
+    """uuid5(namespace, name)."""
+    return UUID(bytes=bytes(_hashed(namespace, name)))
+
+
+def derived(namespace: UUID, name: str) -> str:
+    """str(uuid5(namespace, name))."""
+    h = _hashed(namespace, name).hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
