@@ -25,7 +25,6 @@ import tempfile
 import time
 from dataclasses import replace
 from datetime import datetime, timezone
-from multiprocessing import Event, Process, Queue
 from pathlib import Path
 from uuid import UUID, uuid5
 
@@ -34,14 +33,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg  # noqa: E402
 from eventsourcing.utils import get_topic  # noqa: E402
 
+from bench import slices  # noqa: E402
 from services.settlement import bootstrap as settlement  # noqa: E402
 from services.settlement import examples  # noqa: E402
 from services.settlement.domain.ledger import Ledger  # noqa: E402
 from services.workflow import bootstrap as workflow  # noqa: E402
 from services.workflow.domain import Ticket  # noqa: E402
-from shared.serve import tune_gc_for_batches  # noqa: E402
 from shared.settings import Settings  # noqa: E402
-from shared.transport import Slice  # noqa: E402
 from tests.support.servers import DURABLE, Postgres  # noqa: E402
 
 TERMS_FROM = datetime(2020, 1, 1, tzinfo=timezone.utc)  # the example terms, in force before any ticket
@@ -67,16 +65,6 @@ def fill_backlog(settings: Settings, tickets: int) -> None:
     app.close()
 
 
-def run_slice(settings: Settings, part: Slice, start: Event, elapsed: Queue) -> None:
-    tune_gc_for_batches()  # as `scrm settlement worker` does
-    follower = settlement.follower(settings, part)
-    start.wait()
-    started = time.perf_counter()
-    while follower.run_once():
-        pass
-    elapsed.put(time.perf_counter() - started)
-
-
 def settle(settings: Settings, processes: int) -> tuple[float, int]:
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         conn.execute("DROP SCHEMA IF EXISTS settlement CASCADE")
@@ -84,16 +72,7 @@ def settle(settings: Settings, processes: int) -> tuple[float, int]:
     examples.load(app, "acme", "bench")
     app.close()
     settings = replace(settings, create_tables=False)
-    start, elapsed = Event(), Queue()
-    workers = [Process(target=run_slice, args=(settings, Slice(k, processes), start, elapsed))
-               for k in range(processes)]
-    for w in workers:
-        w.start()
-    time.sleep(2)  # let every process import and connect before the clock starts
-    start.set()
-    took = max(elapsed.get(timeout=1200) for _ in workers)
-    for w in workers:
-        w.join()
+    took = slices.catch_up(settings, processes, settlement.follower)
     with psycopg.connect(settings.database_url) as conn:
         issued = conn.execute("SELECT count(*) FROM settlement.settlement_events WHERE topic = %s", (ISSUED,)).fetchone()
     return took, issued[0]
