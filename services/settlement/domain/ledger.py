@@ -23,12 +23,12 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from services.settlement.domain import statements
-from services.settlement.domain.ids import derived, derived_uuid
+from services.settlement.domain.ids import derived, derived_uuid, namespace
 from services.settlement.domain.pricing import Work, price, returned, warehouse_for
 from services.settlement.domain.terms import Terms
 
-_LEDGER_IDS = UUID("5c1d9b7e-3a2f-4d6b-8e9c-0f1a2b3c4d5e")
-_STATEMENT_IDS = UUID("8d2e0c9f-4b3a-4e7c-9f0d-1a2b3c4d5e6f")
+_LEDGER_IDS = namespace("5c1d9b7e-3a2f-4d6b-8e9c-0f1a2b3c4d5e")
+_STATEMENT_IDS = namespace("8d2e0c9f-4b3a-4e7c-9f0d-1a2b3c4d5e6f")
 
 
 class Ledger(Aggregate):

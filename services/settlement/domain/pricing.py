@@ -23,17 +23,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 from services.settlement.domain.catalogue import Item
-from services.settlement.domain.ids import derived
+from services.settlement.domain.ids import derived, namespace
 from services.settlement.domain.money import rounded, zero
 from services.settlement.domain.parties import Technician
 from services.settlement.domain.pricebook import PriceBook, Tier
 from services.settlement.domain.regions import Region
 from services.settlement.domain.terms import Terms
 
-_LINE_IDS = UUID("7f3e9a1c-4b2d-4e8f-a6c5-1d0b9e8f7a63")
+_LINE_IDS = namespace("7f3e9a1c-4b2d-4e8f-a6c5-1d0b9e8f7a63")
 
 
 @dataclass(frozen=True)
@@ -132,7 +131,8 @@ def choose_tier(prices: PriceBook, region: Region | None, technician: Technician
     if region is None:
         return Choice(None, None, "没有结算区域覆盖工单所在地区，也没有覆盖 * 的区域")
     mode = technician.mode
-    who = f"合作模式 {mode}" + ("" if technician.known else f"（{technician.staff} 未登记，按直营计）")
+    unknown = "" if technician.known else f"；{technician.staff} 未登记，按直营计"
+    who = f"合作模式 {mode}"
     matching = sorted((t for t in prices.tiers(when)
                        if t.currency == region.currency and t.matches(region.code, region.tier, mode)),
                       key=lambda t: (tuple(not s for s in t.specificity), t.name))
@@ -140,8 +140,7 @@ def choose_tier(prices: PriceBook, region: Region | None, technician: Technician
         unit = prices.price(tier.name, code, when)
         if unit is not None:
             passed = "" if i == 0 else f"；更具体的 {'、'.join(t.name for t in matching[:i])} 没有 {code} 的价格"
-            return Choice(tier, unit, f"档位 {tier.name}（{tier.selectors()}）与区域 {region.code}（区域档位 "
-                                      f"{region.tier}）、{who} 相符{passed}")
+            return Choice(tier, unit, f"按档位 {tier.name}（{tier.selectors()}）{passed}{unknown}")
     tried = [t.name for t in matching]
     missing = f"相符的档位 {'、'.join(tried)} 都没有 {code} 的价格" if tried else f"没有与区域 {region.code}（区域档位 " \
               f"{region.tier}，{region.currency}）、{who} 相符的档位"
@@ -151,9 +150,9 @@ def choose_tier(prices: PriceBook, region: Region | None, technician: Technician
             continue
         unit = prices.price(name, code, when)
         if unit is not None:
-            return Choice(tier, unit, f"回退：{missing}，按回退顺序用档位 {name}")
+            return Choice(tier, unit, f"回退：{missing}，按回退顺序用档位 {name}{unknown}")
     order = "、".join(prices.fallback(when)) or "未设置"
-    return Choice(None, None, f"未定价：{missing}，回退顺序（{order}）中也没有 {region.currency} 的 {code} 价格")
+    return Choice(None, None, f"未定价：{missing}，回退顺序（{order}）中也没有 {region.currency} 的 {code} 价格{unknown}")
 
 
 def _payout_rule(prices: PriceBook, tier: Tier | None, item: Item | None, work: Work,

@@ -12,14 +12,13 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Iterable
-from uuid import UUID
 
-from services.settlement.domain.ids import derived
+from services.settlement.domain.ids import derived, namespace
 from services.settlement.domain.money import negated, zero
 from services.settlement.domain.pricebook import PriceBook
 from services.settlement.domain.regions import Region
 
-_ADJUSTMENT_IDS = UUID("2b8e6d4c-9a1f-4c3e-b7d5-6e4f3a2b1c90")
+_ADJUSTMENT_IDS = namespace("2b8e6d4c-9a1f-4c3e-b7d5-6e4f3a2b1c90")
 AMOUNTS = ("net", "tax", "gross", "payout")  # of a line; an adjustment has "amount"
 
 
