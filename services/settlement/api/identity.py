@@ -2,11 +2,12 @@
 
 `caller()` is the one place that reads the caller from the request: today the X-Staff-Id and
 X-Staff-Roles headers, set by whatever authenticated the staff member upstream (as workflow trusts
-X-Staff-Id). When the platform's token kernel lands, only this function changes.
+X-Staff-Id, and as the identity kernel's trusted proxy names them). When the kernel's guard is on
+every request, only this function changes: it turns the guard's principal into a Caller.
 
-The rules: finance and admin (FINANCE_ROLES) change the terms and see every ticket's settlement,
-statements and stock; any staff member reads the catalogue (to know the codes) and their own
-earnings, on a ticket and over a period; nobody else's.
+The rules: finance and admin (FINANCE_ROLES), and machine clients with the `admin` scope, change the
+terms and see every ticket's settlement, statements and stock; any staff member reads the catalogue
+(to know the codes) and their own earnings, on a ticket and over a period; nobody else's.
 """
 
 from __future__ import annotations
@@ -28,12 +29,13 @@ class Unauthenticated(DomainError):
 
 @dataclass(frozen=True)
 class Caller:
-    staff: str
+    staff: str  # the staff member, or the machine client ("api-key:<id>")
     roles: frozenset[str] = frozenset()
+    scopes: frozenset[str] = frozenset()  # a machine client's (read, write, admin)
 
     @property
     def sees_all(self) -> bool:
-        return bool(self.roles & FINANCE_ROLES)
+        return bool(self.roles & FINANCE_ROLES) or "admin" in self.scopes
 
 
 def caller() -> Caller:
