@@ -83,7 +83,6 @@ def _terms_of_line(terms: Terms, work: Work) -> dict[str, Any]:
     region = terms.regions.region(work.region, when) if work.region else None
     technician = terms.parties.technician(work.by, when)
     choice = choose_tier(terms.prices, region, technician, work.code, when)
-    warehouse = work.warehouse
     return {
         "kind": work.kind, "code": work.code, "name": item.name if item else None, "unit": item.unit if item else None,
         "category": item.category if item else None, "technician": work.by, "party": technician.party,
@@ -93,8 +92,8 @@ def _terms_of_line(terms: Terms, work: Work) -> dict[str, Any]:
         "unit_price": None if choice.unit_price is None else str(choice.unit_price),
         "tax_rate": str(region.tax_rate(item.category if item else None)) if region else None,
         "tax_inclusive": region.tax_inclusive if region else None,
-        "payout_rule": _payout_rule(terms.prices, choice.tier, item, work, when), "warehouse": warehouse,
-        "cost_region": _cost_region(terms, work.kind, region, technician, warehouse, when),
+        "payout_rule": _payout_rule(terms.prices, choice.tier, item, work, when), "warehouse": work.warehouse,
+        "cost_region": _cost_region(terms, work.kind, region, technician, work.warehouse, when),
     }
 
 
@@ -102,7 +101,7 @@ def returned(consumed: dict[str, Any], work: Work, terms: Terms) -> dict[str, An
     """A return credited as `consumed` (the ticket's latest consumption of the part) was charged."""
     technician = terms.parties.technician(work.by, work.at)
     line = {**consumed, "id": work.line_id, "source": work.source, "at": work.at.isoformat(),
-            "technician": work.by, "party": technician.party, "mode": technician.mode,
+            "technician": work.by, "party": technician.party, "mode": technician.mode, "warehouse": work.warehouse,
             "why": f"退回：按本工单 {consumed['at'][:19]} 领用时的价格冲减（{consumed['why']}）"}
     return charged(line, work.quantity)
 
