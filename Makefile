@@ -43,6 +43,7 @@ bench: install          ## prints numbers against a baseline measured in the sam
 	$(BIN)/python bench/wecom_callbacks.py
 	$(BIN)/python bench/commit_under_gil.py
 	$(BIN)/python bench/notify.py
+	$(BIN)/python bench/settlement.py
 
 clean:
 	rm -rf $(VENV) var *.egg-info

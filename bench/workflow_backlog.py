@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import replace
-from multiprocessing import Event, Process, Queue
 import sys
 import tempfile
 import time
@@ -26,12 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg  # noqa: E402
 
+from bench import slices  # noqa: E402
 from services.intake import bootstrap as intake  # noqa: E402
 from services.intake.domain import Submission  # noqa: E402
 from services.workflow import bootstrap as workflow  # noqa: E402
-from shared.serve import tune_gc_for_batches  # noqa: E402
+from shared.eventstore import open_store  # noqa: E402
+from shared.persistence import store_env  # noqa: E402
 from shared.settings import Settings  # noqa: E402
-from shared.slices import Slice  # noqa: E402
 from tests.support.servers import DURABLE, Postgres  # noqa: E402
 
 CUSTOMER = {"name": "张三", "phone": "13800138000", "address": "上海市浦东新区世纪大道 100 号"}
@@ -50,29 +50,11 @@ def fill_backlog(settings: Settings, n: int) -> None:
     app.close()
 
 
-def run_slice(settings: Settings, slice_: Slice, start: Event, elapsed: Queue) -> None:
-    tune_gc_for_batches()  # as `scrm workflow worker` does
-    follower = workflow.follower(settings, slice_)
-    start.wait()
-    started = time.perf_counter()
-    while follower.run_once():
-        pass
-    elapsed.put(time.perf_counter() - started)
-
-
 def catch_up(settings: Settings, processes: int) -> tuple[float, int]:
     workflow.application(settings).close()  # tables first, as `scrm db init` does
+    open_store("settlement", store_env("settlement", settings)).close()  # workflow follows its catalogue too
     settings = replace(settings, create_tables=False)
-    start, elapsed = Event(), Queue()
-    workers = [Process(target=run_slice, args=(settings, Slice(k, processes), start, elapsed))
-               for k in range(processes)]
-    for w in workers:
-        w.start()
-    time.sleep(2)  # let every process import and connect before the clock starts
-    start.set()
-    took = max(elapsed.get(timeout=600) for _ in workers)
-    for w in workers:
-        w.join()
+    took = slices.catch_up(settings, processes, workflow.follower, timeout=600)
     app = workflow.application(settings)
     return took, app.recorder.max_notification_id()
 

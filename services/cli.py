@@ -16,6 +16,7 @@ from services.intake.commands import tenant as intake_tenant
 from services.intake.forms.commands import form_link
 from services.notify.commands import dead_letters as notify_dead_letters
 from services.notify.commands import setup as notify_setup
+from services.settlement.commands import COMMANDS as SETTLEMENT_COMMANDS
 from services.supervisor import WORKERS
 from services.workflow.commands import rebuild_views as workflow_rebuild_views
 from services.workflow.commands import templates as workflow_templates
@@ -93,6 +94,8 @@ def _worker_command(service: str) -> click.Command:
             loops.append(module.sender(settings, slice_).run)
         if hasattr(module, "timers"):  # workflow's SLA timers: durable, so any worker may fire them
             loops.append(module.timers(settings, slice_).run)
+        if hasattr(module, "stock_keeper") and (keeper := module.stock_keeper(settings, slice_)):  # slice 0 only
+            loops.append(keeper.run)
         if views is not None:
             loops.append(views.run)
         run_until_stopped(*loops)
@@ -148,6 +151,8 @@ cli.add_command(tenant)  # tenants and their API keys (workflow owns them)
 cli.add_command(token_keys)  # the keys that sign staff tokens
 cli.commands["notify"].add_command(notify_dead_letters)  # list and re-drive deliveries that failed for good
 cli.commands["notify"].add_command(notify_setup)  # rules, message templates, quiet hours, links, accounts
+for _command in SETTLEMENT_COMMANDS:  # terms set-up, price book import, period statements to files
+    cli.commands["settlement"].add_command(_command)
 
 
 @cli.command()

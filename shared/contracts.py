@@ -431,3 +431,175 @@ CONTRACTS.update({c.type: c for c in (
     Contract("staff.changed", "workflow", StaffChanged()),
     Contract("customer.opted_out", "intake", CustomerOptedOut()),
 )})
+
+
+# --- Settlement: price books, ledgers, statements, stock (issue #12) ----------------------------
+# What settlement needs from workflow (the ticket's region, parts returned, SLA targets met) and
+# what it publishes.
+
+_money = {"required": True, "as_string": True}
+
+
+class Instant(fields.DateTime):
+    """An ISO 8601 instant that documents carry as text: dumped as the text it is."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        return value if isinstance(value, str) else super()._serialize(value, attr, obj, **kwargs)
+
+
+class TicketOpenedWithRegion(TicketOpened):
+    """ticket.opened, with a field added within v1 (optional, so v1 readers and older events still fit)."""
+
+    region = fields.String(**_optional_text)  # where the ticket is ("广东/深圳"), when the channel said
+
+
+class SlaMet(Schema):
+    """An SLA clock of a node stopped: its target met on time, or not (`on_time` false)."""
+
+    node = fields.String(**_text)
+    visit = fields.Integer(required=True)
+    clock = fields.String(required=True, validate=validate.OneOf(["response", "resolution"]))
+    how = fields.String(required=True, validate=validate.OneOf(["responded", "left", "closed", "cancelled"]))
+    at = fields.DateTime(required=True)
+    deadline = fields.DateTime(required=True, allow_none=True)
+    on_time = fields.Boolean(required=True)
+
+
+class SettledLine(Schema):
+    """A line of a statement: the work, the tier used and why, the amounts, the payout, where the cost falls."""
+
+    id = fields.UUID(required=True, allow_none=True)  # null in statements upcast from v1
+    source = fields.String(required=True, allow_none=True)  # the id of the workflow event that recorded it
+    at = Instant(required=True, allow_none=True)  # when it was recorded: the terms in force then applied
+    kind = fields.String(required=True, validate=validate.OneOf(["part", "labour"]))
+    code = fields.String(**_text)
+    name = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+    quantity = fields.Decimal(**_money)  # negative for parts returned
+    technician = fields.String(required=True, allow_none=True)  # who recorded it: who is paid for it
+    party = fields.String(allow_none=True)  # their dealer or partner; null: the tenant's own staff
+    mode = fields.String(allow_none=True)  # their cooperation mode
+    region = fields.String(allow_none=True)
+    currency = fields.String(allow_none=True, validate=validate.Length(equal=3))
+    tier = fields.String(allow_none=True)
+    why = fields.String(allow_none=True)
+    priced = fields.Boolean(required=True)
+    unit_price = fields.Decimal(as_string=True, allow_none=True)
+    tax_rate = fields.Decimal(as_string=True, allow_none=True)
+    tax_inclusive = fields.Boolean(allow_none=True)
+    net = fields.Decimal(**_money)
+    tax = fields.Decimal(as_string=True, allow_none=True)  # null in statements upcast from v1 (tax was on the total)
+    gross = fields.Decimal(as_string=True, allow_none=True)
+    payout = fields.Decimal(as_string=True, allow_none=True)
+    payout_rule = fields.Dict(allow_none=True)  # {key, basis, value[, standard_hours]}
+    warehouse = fields.String(allow_none=True)
+    cost_region = fields.String(allow_none=True)
+
+
+class Adjustment(Schema):
+    id = fields.UUID(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["remote_surcharge", "sla_met_bonus",
+                                                                 "sla_missed_penalty"]))
+    technician = fields.String(**_text)
+    party = fields.String(allow_none=True)
+    tier = fields.String(allow_none=True)
+    currency = fields.String(allow_none=True)
+    amount = fields.Decimal(**_money)
+    why = fields.String(required=True)
+
+
+class Payout(Schema):
+    technician = fields.String(**_text)
+    party = fields.String(allow_none=True)
+    lines = fields.Decimal(**_money)
+    adjustments = fields.Decimal(**_money)
+    total = fields.Decimal(**_money)
+
+
+class PartyTotal(Schema):
+    party = fields.String(allow_none=True)
+    net = fields.Decimal(**_money)
+    tax = fields.Decimal(**_money)
+    gross = fields.Decimal(**_money)
+
+
+class RegionCost(Schema):
+    region = fields.String(allow_none=True)
+    net = fields.Decimal(**_money)
+
+
+class SettlementDocument(Schema):
+    """v2 of settlement.statement_issued, and settlement.statement_reversed: a ticket's statement
+    (or its reversal, every amount negated). Totals are sums of the lines."""
+
+    id = fields.UUID(required=True, allow_none=True)
+    number = fields.Integer(required=True)  # its place among the ticket's statements and reversals
+    kind = fields.String(required=True, validate=validate.OneOf(["statement", "reversal"]))
+    reverses = fields.UUID(required=True, allow_none=True)  # a reversal: the statement it reverses
+    ticket_id = fields.UUID(required=True, allow_none=True)
+    issued_at = Instant(required=True, allow_none=True)  # the closing (reopening) event's time
+    cause = fields.String(required=True, allow_none=True)  # that event's id
+    region = fields.String(required=True, allow_none=True)
+    currency = fields.String(required=True, allow_none=True, validate=validate.Length(equal=3))
+    lines = fields.List(fields.Nested(SettledLine), required=True)
+    adjustments = fields.List(fields.Nested(Adjustment), required=True)
+    net = fields.Decimal(**_money)
+    tax = fields.Decimal(**_money)
+    gross = fields.Decimal(**_money)
+    payout = fields.Decimal(**_money)
+    payouts = fields.List(fields.Nested(Payout), required=True)
+    parties = fields.List(fields.Nested(PartyTotal), required=True)
+    cost_split = fields.List(fields.Nested(RegionCost), required=True)
+    unpriced = fields.Integer(required=True)  # lines no tier prices (amount 0, flagged, never silent)
+
+
+def statement_issued_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """The walking skeleton's statements: one flat price book, tax on the subtotal, one technician
+    (whoever closed the ticket). What v1 did not say is null."""
+    technician = data["technician"]
+    lines = [{"id": None, "source": None, "at": None, "kind": x["kind"], "code": x["code"], "quantity": x["quantity"],
+              "technician": technician, "currency": data["currency"], "priced": x["priced"],
+              "unit_price": x["unit_price"], "net": x["amount"], "tax": None, "gross": None, "payout": None}
+             for x in data["lines"]]
+    return {"id": None, "number": 1, "kind": "statement", "reverses": None, "ticket_id": None, "issued_at": None,
+            "cause": None, "region": None, "currency": data["currency"], "lines": lines, "adjustments": [],
+            "net": data["subtotal"], "tax": data["tax"], "gross": data["total"], "payout": data["payout"],
+            "payouts": [{"technician": technician, "party": None, "lines": data["payout"], "adjustments": "0.00",
+                         "total": data["payout"]}],
+            "parties": [{"party": None, "net": data["subtotal"], "tax": data["tax"], "gross": data["total"]}],
+            "cost_split": [], "unpriced": sum(1 for x in data["lines"] if not x["priced"])}
+
+
+class StockLow(Schema):
+    """A part fell below its threshold in a warehouse: a procurement request (采购申请), once per crossing."""
+
+    warehouse = fields.String(**_text)
+    code = fields.String(**_text)
+    level = fields.Decimal(**_money)
+    threshold = fields.Decimal(**_money)
+    cause = fields.String(required=True, allow_none=True)  # the ledger line that crossed it; null: a threshold raised
+
+
+class CatalogueChange(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(["part", "labour"]))
+    code = fields.String(**_text)
+    known = fields.Boolean(required=True)  # false: retired, refused from now on
+
+
+class CatalogueChanged(Schema):
+    """Codes added to or retired from a tenant's catalogue (workflow refuses codes it does not know)."""
+
+    changes = fields.List(fields.Nested(CatalogueChange), required=True, validate=validate.Length(min=1))
+
+
+CONTRACTS.update({c.type: c for c in (
+    Contract("ticket.opened", "workflow", TicketOpenedWithRegion()),
+    Contract("ticket.parts_returned", "workflow", ItemsRecorded()),
+    Contract("ticket.sla_met", "workflow", SlaMet()),
+    Contract("settlement.statement_issued", "settlement", SettlementDocument(), version=2,
+             upcasters={1: statement_issued_v1_v2}),
+    Contract("settlement.statement_reversed", "settlement", SettlementDocument()),
+    Contract("settlement.stock_low", "settlement", StockLow()),
+    Contract("settlement.catalogue_changed", "settlement", CatalogueChanged()),
+)})

@@ -31,7 +31,7 @@ from shared.tenants import TENANT_ID, is_tenant_id
 MAX_BODY = 256 * 1024
 
 
-def error_body(status: int, code: str, message: str, **details: Any) -> tuple[Response, int]:
+def error_body(status: int, code: str, message: str, /, **details: Any) -> tuple[Response, int]:
     body: dict[str, Any] = {"code": code, "message": message}
     if details:
         body["details"] = details

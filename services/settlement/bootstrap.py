@@ -9,17 +9,22 @@ from shared.identity.access import access_policy, lookup_in
 from shared.identity.guard import identity_for
 from shared.persistence import store_env
 from shared.settings import Settings
+from shared.ownlog import OwnLogSubscription
 from shared.slices import WHOLE, Slice
 from shared.transport import subscribe
 
 from services.settlement.api import create_app
-from services.settlement.application import SettlementApplication
-from services.settlement.domain import BUILT_IN
-from services.settlement.policies import settlement_policy
+from services.settlement.application import Clock, SettlementApplication, utc_now
+from services.settlement.outbox import PARTS
+from services.settlement.policies import ledger_policy, stock_policy
+
+# Warehouses' stock is read on every batch of the stock keeper, and grows an event per batch: a cache
+# (kept current by reading only the newer events) spares replaying it. Ledgers are small.
+CACHE = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
 
 
-def application(settings: Settings) -> SettlementApplication:
-    return SettlementApplication(BUILT_IN, env=store_env("settlement", settings))
+def application(settings: Settings, clock: Clock = utc_now) -> SettlementApplication:
+    return SettlementApplication(env={**store_env("settlement", settings), **CACHE}, clock=clock)
 
 
 def web_app(settings: Settings | None = None) -> Flask:
@@ -30,5 +35,14 @@ def web_app(settings: Settings | None = None) -> Flask:
 
 def follower(settings: Settings, slice_: Slice = WHOLE) -> Follower:
     app = application(settings)
-    return Follower("settlement", app, combined(access_policy, settlement_policy(app.book)),
+    return Follower("settlement", app, combined(access_policy, ledger_policy(app.terms)),
                     subscribe("settlement", ["workflow"], settings, slice_))
+
+
+def stock_keeper(settings: Settings, slice_: Slice = WHOLE) -> Follower | None:
+    """Moves the stock as ledgers record parts: one process does it (slice 0), so each warehouse's
+    movements stay in order; it reads settlement's own store whatever the transport."""
+    if slice_.index != 0:
+        return None
+    app = application(settings)
+    return Follower("settlement-stock", app, stock_policy, OwnLogSubscription(app, PARTS))

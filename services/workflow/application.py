@@ -14,6 +14,7 @@ from shared.eventstore import IntegrityError, ServiceApplication
 
 from services.workflow import sandbox
 from services.workflow.assignment import Assigner
+from services.workflow.codes import KnownCodes
 from services.workflow.dispatch.load import Load
 from services.workflow.domain import Ticket
 from services.workflow.library import TemplateLibrary, default_template, library_id
@@ -126,10 +127,22 @@ class WorkflowApplication(ServiceApplication):
         return self._on_ticket(tenant, ticket_id, act)
 
     def consume_parts(self, tenant: str, ticket_id: UUID, by: str, items: list[dict]) -> Ticket:
+        self.check_codes(tenant, "part", items)
         return self._on_ticket(tenant, ticket_id, lambda t: t.consume_parts(by, items, self.staff(tenant), self.clock()))
 
+    def return_parts(self, tenant: str, ticket_id: UUID, by: str, items: list[dict]) -> Ticket:
+        self.check_codes(tenant, "part", items)
+        return self._on_ticket(tenant, ticket_id, lambda t: t.return_parts(by, items, self.staff(tenant)))
+
     def record_labour(self, tenant: str, ticket_id: UUID, by: str, items: list[dict]) -> Ticket:
+        self.check_codes(tenant, "labour", items)
         return self._on_ticket(tenant, ticket_id, lambda t: t.record_labour(by, items, self.staff(tenant), self.clock()))
+
+    def check_codes(self, tenant: str, kind: str, items: list[dict]) -> None:
+        """UnknownCodes (422) naming the codes the tenant's catalogue (in settlement) does not have."""
+        known = self.current(KnownCodes.create_id(tenant), tenant)
+        if known is not None:
+            known.check(kind, [str(item["code"]) for item in items])
 
     def fire_timers(self, ticket_id: UUID) -> tuple[int, datetime | None]:
         """Record the ticket's SLA timers due now, exactly once: a concurrent change (another timer

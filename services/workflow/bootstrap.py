@@ -6,7 +6,7 @@ import os
 
 from flask import Flask
 
-from shared.follower import Follower
+from shared.follower import Follower, combined
 from shared.identity.access import lookup_in
 from shared.identity.guard import identity_for
 from shared.persistence import store_env
@@ -17,6 +17,7 @@ from shared.transport import subscribe
 from services.workflow.api import create_app
 from services.workflow.application import Clock, WorkflowApplication, utc_now
 from services.workflow.assignment import Assigner
+from services.workflow.codes import codes_policy
 from services.workflow.dispatch.catalogue import strategies
 from services.workflow.policies import ticket_policy
 from services.workflow.readmodels.projector import Projector
@@ -50,9 +51,10 @@ def web_app(settings: Settings | None = None) -> Flask:
 
 
 def follower(settings: Settings, slice_: Slice = WHOLE) -> Follower:
+    """Opens intake's tickets; learns the codes of settlement's catalogue."""
     app = application(settings)
-    return Follower("workflow", app, ticket_policy(app.assigner, app.load),
-                    subscribe("workflow", ["intake"], settings, slice_))
+    return Follower("workflow", app, combined(ticket_policy(app.assigner, app.load), codes_policy),
+                    subscribe("workflow", ["intake", "settlement"], settings, slice_))
 
 
 def timers(settings: Settings, slice_: Slice = WHOLE, clock: Clock = utc_now) -> TimerWorker:

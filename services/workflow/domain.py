@@ -275,6 +275,7 @@ class Ticket(Aggregate):
         self.handled_by: dict[str, str] = {}  # node -> the last staff member who acted there
         self.sla = NO_CLOCKS
         self.sandbox: list[sandbox.Change] = []  # this ticket's own changes to its template, in order
+        self.parts: dict[str, Decimal] = {}  # code -> quantity consumed and not returned
 
     @classmethod
     def open(cls, ticket_id: UUID, tenant: str, template: Template, customer: dict[str, Any], description: str,
@@ -580,7 +581,26 @@ class Ticket(Aggregate):
 
     @event("PartsConsumed")
     def _parts_consumed(self, tenant: str, by: str, items: list[dict[str, Any]]) -> None:
-        pass
+        for item in items:
+            self.parts[item["code"]] = self.parts.get(item["code"], 0) + item["quantity"]
+
+    def return_parts(self, by: str, raw_items: list[dict[str, Any]], staff: Directory = NOBODY) -> None:
+        """Parts consumed on this ticket and not used, back to the warehouse: at most what it consumed."""
+        self._check_may_record(staff.member(by))
+        returned = items(raw_items)
+        totals: dict[str, Decimal] = {}
+        for item in returned:
+            totals[item["code"]] = totals.get(item["code"], 0) + item["quantity"]
+        over = {code: str(self.parts.get(code, 0)) for code, quantity in totals.items() if quantity > self.parts.get(code, 0)}
+        if over:
+            raise Invalid("return at most what this ticket consumed: "
+                          + ", ".join(f"{code} ({left} left)" for code, left in over.items()), consumed=over)
+        self._parts_returned(tenant=self.tenant, by=by, items=returned)
+
+    @event("PartsReturned")
+    def _parts_returned(self, tenant: str, by: str, items: list[dict[str, Any]]) -> None:
+        for item in items:
+            self.parts[item["code"]] -= item["quantity"]
 
     def record_labour(self, by: str, raw_items: list[dict[str, Any]], staff: Directory = NOBODY,
                       now: datetime | None = None) -> None:

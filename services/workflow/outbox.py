@@ -45,8 +45,9 @@ OUTBOX = Outbox(
     translations={
         Ticket.Opened: ("ticket.opened", lambda e: {
             "template": e.template, "template_version": e.template_version, "node": e.node,
-            "handler": e.handler, "reason": e.reason}),
+            "handler": e.handler, "reason": e.reason, **({"region": e.region} if e.region else {})}),
         Ticket.PartsConsumed: ("ticket.parts_consumed", _items),
+        Ticket.PartsReturned: ("ticket.parts_returned", _items),
         Ticket.LabourRecorded: ("ticket.labour_recorded", _items),
         Ticket.Transitioned: ("ticket.transitioned", _transitioned),
         Ticket.NodeInserted: ("ticket.process_changed", lambda e: _changed(e, "insert", after=e.after)),
@@ -68,5 +69,8 @@ OUTBOX = Outbox(
         # The staff directory, for notify (issue 13); the subject is the tenant's directory.
         StaffDirectory.MemberSaved: ("staff.changed", _staff_saved),
         StaffDirectory.MemberRemoved: ("staff.changed", lambda e: {"user": e.user, "removed": True}),
+        Ticket.SlaMet: ("ticket.sla_met", lambda e: {
+            "node": e.node, "visit": e.visit, "clock": e.clock, "how": e.how, "at": e.at.isoformat(),
+            "deadline": e.deadline.isoformat() if e.deadline else None, "on_time": e.on_time}),
     },
 )

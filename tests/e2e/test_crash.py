@@ -10,7 +10,7 @@ import psycopg
 import pytest
 import requests
 
-from tests.e2e.flow import EXPECTED_PAYOUT, EXPECTED_TOTAL, statement, work_and_close
+from tests.e2e.flow import EXPECTED_PAYOUT, EXPECTED_TOTAL, load_settlement_examples, statement, work_and_close
 from tests.support.platform import Platform
 from tests.support.servers import wait_for
 
@@ -42,6 +42,7 @@ def submit_until_accepted(platform, submission_id: str) -> str:
 
 def test_killing_workers_and_relays_loses_and_doubles_nothing(tmp_path, database_url, kafka):
     with Platform(tmp_path, "kafka", database_url, kafka.bootstrap) as platform:
+        load_settlement_examples(platform)
         done = threading.Event()
         kills = {v: 0 for v in VICTIMS}
 
@@ -70,7 +71,7 @@ def test_killing_workers_and_relays_loses_and_doubles_nothing(tmp_path, database
             killing.join()
 
         statements = [statement(platform, t, timeout=120) for t in ticket_ids]
-        assert all(Decimal(s["total"]) == EXPECTED_TOTAL for s in statements)
+        assert all(Decimal(s["gross"]) == EXPECTED_TOTAL for s in statements)
         assert all(Decimal(s["payout"]) == EXPECTED_PAYOUT for s in statements)
         # Per ticket: the handler's assignment and statement (WeCom), the customer's accepted, assigned and
         # completed (SMS): five deliveries, each sent once.

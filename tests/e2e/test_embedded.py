@@ -6,7 +6,7 @@ import pytest
 
 from shared.contracts import ticket_number
 
-from tests.e2e.flow import check_one_ticket_end_to_end, deliveries
+from tests.e2e.flow import FINANCE, check_one_ticket_end_to_end, deliveries, settlement_get
 from tests.support.platform import Platform
 
 pytestmark = pytest.mark.e2e
@@ -21,7 +21,7 @@ def test_the_flow_runs_through_four_services_and_survives_a_restart(tmp_path):
 
     with Platform(tmp_path / "data") as restarted:
         for t in (ticket_id, second):
-            assert restarted.get("settlement", f"/v1/tenants/acme/tickets/{t}/statement").status_code == 200
+            assert settlement_get(restarted, f"/v1/tenants/acme/tickets/{t}/statement", FINANCE).status_code == 200
             assert [d["status"] for d in deliveries(restarted, t)] == ["sent"]
         assert restarted.submit("h5-0001").status_code == 200  # still a duplicate after restart
 

@@ -1,5 +1,6 @@
 """A platform whose stores were written before services had an outbox keeps working: what was
-published before the upgrade stays readable, and what no follower had read yet still arrives."""
+published before the upgrade stays readable, and what no follower had read yet still arrives.
+(Settlement's and notify's skeletons were rewritten since: their old records are kept, never read.)"""
 
 import json
 import shutil
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.flow import deliveries, statement
+from tests.e2e.flow import deliveries, told
 from tests.support.platform import Platform
 from tests.support.servers import wait_for
 
@@ -25,11 +26,11 @@ def test_stores_written_before_the_outbox_are_upgraded_and_nothing_waiting_is_lo
     with Platform(data) as platform:  # `scrm run` initialises the stores first (scrm db init)
         waiting = platform.wait_for_ticket(tickets["unfollowed"])
         assert waiting["status"] == "open" and waiting["template"] == "default"
-        wait_for(lambda: [d for d in deliveries(platform, tickets["unfollowed"]) if d["made_at"]], 30,
+        wait_for(lambda: told(platform, tickets["unfollowed"]), 30,
                  message="the handler of the ticket accepted before the upgrade was never told")
-        assert statement(platform, tickets["closed"])["technician"] == "technician-1"
+        assert platform.wait_for_ticket(tickets["closed"])["status"] == "closed"
         assert platform.wait_for_ticket(tickets["open"])["status"] == "open"
-        assert len(deliveries(platform, tickets["closed"])) == 1  # told once, before the upgrade: not again
+        assert deliveries(platform, tickets["closed"]) == []  # told before the upgrade: not again
         forms = platform.intake_cli("form-link", "acme", "repair", "--base-url", "http://h5.example")
         assert forms["url"].startswith("http://h5.example/")  # intake had learned the published templates
         again = platform.submit("h5-old-1")

@@ -46,9 +46,10 @@ def takes_json(operation: dict) -> bool:
     return "application/json" in operation.get("requestBody", {}).get("content", {})
 
 
-def filled(tenant, path: str, replaced: dict[str, str] | None = None) -> str:  # noqa: F811
-    """The path with a real value for each of its parameters, or the one `replaced` gives."""
-    real = {name: quote(str(known[0]), safe="") for name, known in tenant.known.items()}
+def filled(tenant, service: str, path: str, replaced: dict[str, str] | None = None) -> str:  # noqa: F811
+    """The path with a real value for each of its parameters (as `service` takes them), or the one
+    `replaced` gives."""
+    real = {name: quote(str(known[0]), safe="") for name, known in tenant.known_for(service).items()}
     return path.format(**real | (replaced or {}))
 
 
@@ -74,7 +75,7 @@ def assert_refused(answers: dict, status: int, code: str) -> None:
 ], ids=["3000-levels", "one-level-too-deep", "lone-surrogate", "surrogate-key", "infinite-number", "nan"])
 def test_unreadable_json_is_a_400_on_every_json_endpoint_and_records_nothing(tenant, credentials, body):  # noqa: F811
     before = tenant.recorded()
-    answers = {f"{service} {method.upper()} {path}": call(tenant, service, method, filled(tenant, path), credentials,
+    answers = {f"{service} {method.upper()} {path}": call(tenant, service, method, filled(tenant, service, path), credentials,
                                                           data=body, content_type="application/json")
                for service in SERVICES for method, path, operation in operations(tenant, service)
                if takes_json(operation)}
@@ -160,7 +161,7 @@ def test_a_tenant_id_of_another_shape_is_a_404_on_every_route_and_records_nothin
                 body = {"json": {"submission_id": "s-1", "customer": CUSTOMER, "description": "漏水"}} \
                     if takes_json(operation) else {}
                 answers[f"{service} {method.upper()} {path}"] = call(
-                    tenant, service, method, filled(tenant, path, {"tenant": quote(bad, safe="")}), credentials, **body)
+                    tenant, service, method, filled(tenant, service, path, {"tenant": quote(bad, safe="")}), credentials, **body)
     assert len(answers) >= 45  # every documented route under a tenant
     assert_refused(answers, 404, "not_found")
     assert tenant.recorded() == before

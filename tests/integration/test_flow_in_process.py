@@ -12,6 +12,7 @@ from tests.support.identity import SignedIn, admin, bearer, issue_key, open_tena
 
 CUSTOMER = {"name": "张三", "phone": "13800138000", "address": "上海市浦东新区"}
 STAFF = staff("technician-1")
+FINANCE = staff("finance-1", "finance")
 
 
 def submit(client, submission_id="s-1", tenant="acme"):
@@ -38,7 +39,9 @@ def platform(settings):
     p.workflow = SignedIn(workflow.web_app(settings).test_client(), STAFF)
     p.settlement = SignedIn(settlement.web_app(settings).test_client(), admin())
     p.notify = SignedIn(notify.web_app(settings).test_client(), admin())
-    p.followers = [workflow.follower(settings), notify.follower(settings), settlement.follower(settings)]
+    p.followers = [workflow.follower(settings), notify.follower(settings), settlement.follower(settings),
+                   settlement.stock_keeper(settings)]
+    assert p.settlement.post("/v1/tenants/acme/examples", headers=FINANCE).status_code == 200
     return p
 
 
@@ -65,9 +68,10 @@ def test_a_submission_flows_to_a_statement(platform, settings):
     assert platform.workflow.post(base + "/close", headers=STAFF).status_code == 200
     platform.drain()
 
-    statement = platform.settlement.get(base + "/statement").json
-    assert Decimal(statement["subtotal"]) == Decimal("420.00")
-    assert Decimal(statement["total"]) == Decimal("445.20")
+    statement = platform.settlement.get(base + "/statement", headers=FINANCE).json
+    # the example terms: P-VALVE 120.00 + 13 %, 2 × L-INSTALL 150.00 + 6 %; 5 % and 60 % to the technician
+    assert Decimal(statement["net"]) == Decimal("420.00")
+    assert Decimal(statement["gross"]) == Decimal("453.60")
     assert Decimal(statement["payout"]) == Decimal("186.00")
     history = [e["type"] for e in platform.workflow.get(base).json["history"]]
     assert history == ["Opened", "PartsConsumed", "LabourRecorded", "Closed"]
@@ -87,7 +91,7 @@ def test_staff_actions_are_checked(platform):
     assert platform.workflow.post(base + "/close", headers=STAFF).status_code == 200
     assert platform.workflow.post(base + "/close", headers=STAFF).status_code == 409
     assert platform.workflow.get(f"/v1/tenants/other/tickets/{ticket_id}").status_code == 404
-    assert platform.settlement.get(f"/v1/tenants/acme/tickets/{ticket_id}/statement").status_code == 404
+    assert platform.settlement.get(f"/v1/tenants/acme/tickets/{ticket_id}/statement", headers=FINANCE).status_code == 404
 
 
 @pytest.mark.parametrize("body, status, code", [

@@ -10,5 +10,5 @@ def test_the_backlog_metric_says_how_far_behind_a_follower_is(settings):
     assert behind >= 5 and FOLLOWER_BACKLOG.labels("workflow", "intake")._value.get() == behind
     while follower.run_once():
         pass
-    assert follower.measure_backlog() == {"intake": 0}
+    assert follower.measure_backlog() == {"intake": 0, "settlement": 0}  # it follows settlement's catalogue too
     assert FOLLOWER_BACKLOG.labels("workflow", "intake")._value.get() == 0

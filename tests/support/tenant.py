@@ -40,6 +40,10 @@ class Tenant:
     settings: Settings
     apps: dict[str, Flask] = field(default_factory=dict)
     known: dict[str, list[Any]] = field(default_factory=dict)
+    known_per_service: dict[str, dict[str, list[Any]]] = field(default_factory=dict)  # where a name means more
+
+    def known_for(self, service: str) -> dict[str, list[Any]]:
+        return {**self.known, **self.known_per_service.get(service, {})}
 
     def client(self, service: str):
         return self.apps[service].test_client()
@@ -143,11 +147,15 @@ def set_up(settings: Settings) -> Tenant:
         "opportunity_id": ["opp-1"],
         "key": ["repair", "installation", "refund", "default", "repair-2"], "version": [1],
         "user": [ADMIN, TECHNICIAN], "key_id": [key_id_of(_API_KEYS[TENANT])],
-        "kind": ["assigned", "sla_breached"], "pool": ["role:technician"], "address": ["13800138000"],
+        "pool": ["role:technician"], "address": ["13800138000"],
         "delivery_id": [UUID(int=1)],  # notify's; none is dead yet
+        "code": ["P-FILTER", "L-REPAIR"], "warehouse": ["WH-BJ"], "staff": [TECHNICIAN], "name": ["tier-1"],
+        "tier": ["tier-1"], "view": ["technician"], "who": [TECHNICIAN],  # settlement's
         "site": ["nanshan"], "slug": [slug], "ref": [ref], "channel": ["h5", "wecom_sidebar"],
         "message_id": submissions + ["r-1"],
     }
+    tenant.known_per_service = {"notify": {"kind": ["assigned", "sla_breached"]},
+                                "settlement": {"kind": ["part", "labour"]}}
     return tenant
 
 

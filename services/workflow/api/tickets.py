@@ -161,7 +161,19 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
     for what, summary in (("parts", "Record spare parts consumed"), ("labour", "Record labour / service items")):
         web.document(app, "post", f"{doc}/{what}", summary, body=ItemsBody,
                      responses={201: TicketView, 400: "Invalid items", 401: "No staff id",
-                                403: "Not a handler of a current node", 409: "Closed or changed meanwhile"})
+                                403: "Not a handler of a current node", 409: "Closed or changed meanwhile",
+                                422: "A code the tenant's catalogue (settlement) does not have: details.codes"})
+
+    @app.post(base + "/parts/returns")
+    def return_parts(tenant: str, ticket_id: UUID):
+        by, body = staff_id(), web.json_body(ItemsBody())
+        return jsonify(view(workflow.return_parts(tenant, ticket_id, by, body["items"]), by)), 201
+
+    web.document(app, "post", f"{doc}/parts/returns", "Return spare parts this ticket consumed and did not use",
+                 body=ItemsBody,
+                 responses={201: TicketView, 400: "Invalid items, or more than the ticket consumed", 401: "No staff id",
+                            403: "Not a handler of a current node", 409: "Closed or changed meanwhile",
+                            422: "A code the tenant's catalogue (settlement) does not have: details.codes"})
 
     @app.post(base + "/close")
     def close(tenant: str, ticket_id: UUID):

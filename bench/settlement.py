@@ -1,0 +1,134 @@
+"""How fast settlement settles a backlog of closed tickets, on PostgreSQL (durable).
+
+Fills workflow's store once with N tickets on the default template, each opened, given three spare
+parts and two service items (two events: five lines) and closed: the ticket.opened, parts_consumed,
+labour_recorded and closed events settlement follows. Then, in alternating rounds:
+
+- settle: a fresh settlement schema with the example terms, then P worker processes (the follower
+  `scrm settlement worker --slice K/P` runs) until every slice has caught up with workflow's log.
+  Tickets per second: N / the time the slowest slice took; every ticket must have its statement.
+- raw: the same statements (the bytes settlement stored for its StatementIssued events) inserted
+  with psycopg into a bare table, in batches of 1000, one transaction each.
+
+Prints every round, the medians and their ratio; the targets: N under 10 s, and at least 0.3 x raw.
+
+    python bench/settlement.py [--tickets 100000] [--processes CORES+1] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from uuid import UUID, uuid5
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import psycopg  # noqa: E402
+from eventsourcing.utils import get_topic  # noqa: E402
+
+from bench import slices  # noqa: E402
+from services.settlement import bootstrap as settlement  # noqa: E402
+from services.settlement import examples  # noqa: E402
+from services.settlement.domain.ledger import Ledger  # noqa: E402
+from services.workflow import bootstrap as workflow  # noqa: E402
+from services.workflow.domain import Ticket  # noqa: E402
+from shared.settings import Settings  # noqa: E402
+from tests.support.servers import DURABLE, Postgres  # noqa: E402
+
+TERMS_FROM = datetime(2020, 1, 1, tzinfo=timezone.utc)  # the example terms, in force before any ticket
+PARTS = [{"code": "P-FILTER", "quantity": "2"}, {"code": "P-VALVE", "quantity": "1"}, {"code": "P-HOSE", "quantity": "3"}]
+LABOUR = [{"code": "L-VISIT", "quantity": "1"}, {"code": "L-REPAIR", "quantity": "1"}]
+ISSUED = get_topic(Ledger.StatementIssued)
+_IDS = UUID("6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d")
+
+
+def fill_backlog(settings: Settings, tickets: int) -> None:
+    app = workflow.application(settings)
+    template, assigner = app.default, app.assigner
+    for start in range(0, tickets, 1000):
+        events = []
+        for i in range(start, min(tickets, start + 1000)):
+            ticket = Ticket.open(uuid5(_IDS, str(i)), "acme", template, customer={"name": "张三"},
+                                 description="空调不制冷", channel="h5", assigner=assigner)
+            ticket.consume_parts(ticket.handler, PARTS)
+            ticket.record_labour(ticket.handler, LABOUR)
+            ticket.act(template, "advance", ticket.handler, assigner)
+            events += ticket.collect_events()
+        app.record(events)
+    app.close()
+
+
+def settle(settings: Settings, processes: int) -> tuple[float, int]:
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS settlement CASCADE")
+    app = settlement.application(settings, clock=lambda: TERMS_FROM)  # tables first, as `scrm db init` does
+    examples.load(app, "acme", "bench")
+    app.close()
+    settings = replace(settings, create_tables=False)
+    took = slices.catch_up(settings, processes, settlement.follower)
+    with psycopg.connect(settings.database_url) as conn:
+        issued = conn.execute("SELECT count(*) FROM settlement.settlement_events WHERE topic = %s", (ISSUED,)).fetchone()
+    return took, issued[0]
+
+
+def statements(url: str) -> list[tuple[UUID, bytes]]:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT originator_id, state FROM settlement.settlement_events WHERE topic = %s",
+                            (ISSUED,)).fetchall()
+
+
+def raw_inserts(url: str, rows: list[tuple[UUID, bytes]], batch: int = 1000) -> float:
+    with psycopg.connect(url) as conn:
+        conn.execute("DROP TABLE IF EXISTS raw_statements")
+        conn.execute("CREATE TABLE raw_statements (ledger_id uuid PRIMARY KEY, statement bytea NOT NULL)")
+        conn.commit()
+        started = time.perf_counter()
+        with conn.cursor() as cur:
+            for at in range(0, len(rows), batch):
+                cur.executemany("INSERT INTO raw_statements (ledger_id, statement) VALUES (%s, %s)",
+                                rows[at:at + batch])
+                conn.commit()
+        return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--processes", type=int, default=(os.cpu_count() or 1) + 1,
+                        help="worker processes, each a slice  [default: cores + 1]")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with Postgres(settings=DURABLE) as pg:  # fsync and synchronous commit on
+        url = pg.create_database("bench_settlement")
+        settings = Settings(data_dir=Path(tempfile.mkdtemp()), database_url=url)
+        t = time.perf_counter()
+        fill_backlog(settings, args.tickets)
+        print(f"backlog: {args.tickets} closed tickets (4 events each) in workflow's store in "
+              f"{time.perf_counter() - t:.0f} s")
+        raw_url, settled, raw = pg.create_database("bench_raw"), [], []
+        for round_ in range(1, args.rounds + 1):
+            took, issued = settle(settings, args.processes)
+            assert issued == args.tickets, f"{issued} statements for {args.tickets} tickets"
+            rows = statements(url)
+            raw_took = raw_inserts(raw_url, rows)
+            settled.append(args.tickets / took)
+            raw.append(len(rows) / raw_took)
+            size = sum(len(state) for _, state in rows) // len(rows)
+            print(f"round {round_}: settlement {settled[-1]:,.0f} tickets/s ({took:.2f} s), "
+                  f"raw insert {raw[-1]:,.0f} statements/s ({raw_took:.2f} s, ~{size} B each)")
+    rate, baseline = statistics.median(settled), statistics.median(raw)
+    print(f"median over {args.rounds} rounds, {args.processes} process(es): settlement {rate:,.0f} tickets/s, "
+          f"raw insert {baseline:,.0f} statements/s, ratio {rate / baseline:.2f}")
+    print(f"target: {args.tickets} tickets in under 10 s -> {'MET' if args.tickets / rate < 10 else 'NOT MET'} "
+          f"({args.tickets / rate:.1f} s); >= 0.3 x raw -> {'MET' if rate / baseline >= 0.3 else 'NOT MET'}")
+
+
+if __name__ == "__main__":
+    main()
