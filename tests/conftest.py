@@ -8,7 +8,7 @@ import pytest
 
 from shared.eventstore import ServiceApplication
 from shared.settings import Settings
-from tests.support.servers import KafkaBroker, Postgres
+from deploy.devservers import KafkaBroker, Postgres
 
 
 @pytest.fixture(scope="session")

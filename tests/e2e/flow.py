@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from tests.support.servers import wait_for
+from deploy.devservers import wait_for
 
 STAFF = {"X-Staff-Id": "technician-1"}
 PARTS = [{"code": "P-FILTER", "quantity": "2"}]

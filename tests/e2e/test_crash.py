@@ -12,7 +12,7 @@ import requests
 
 from tests.e2e.flow import EXPECTED_PAYOUT, EXPECTED_TOTAL, statement, work_and_close
 from tests.support.platform import Platform
-from tests.support.servers import wait_for
+from deploy.devservers import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.postgres]
 

@@ -6,39 +6,16 @@ import itertools
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import requests
 
-from tests.support.servers import _preexec_for_child, wait_for
+from deploy.devservers import free_port_block, preexec_for_child, wait_for
 
 SERVICES = ("intake", "workflow", "settlement", "notify")
 _platforms = itertools.count()
-
-
-def free_port_block(size: int = 4) -> int:
-    """Consecutive free ports below the kernel's ephemeral range, so that no outgoing
-    connection (to PostgreSQL, to the broker) can take one between this check and the bind."""
-    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    span = low - 20000
-    start = 20000 + (os.getpid() * 37) % span
-    for offset in range(0, span, 10):
-        base = 20000 + (start - 20000 + offset) % span
-        if base + size < low and all(_free(base + i) for i in range(size)):
-            return base
-    raise RuntimeError("no free port block")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 class Platform:
@@ -66,7 +43,7 @@ class Platform:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen([sys.executable, "-m", "services", "run", "--base-port", str(base)],
                                         env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                        preexec_fn=_preexec_for_child())
+                                        preexec_fn=preexec_for_child())
         try:
             wait_for(self._healthy, timeout, interval=0.2, message=f"platform not healthy; see {self.log_path}")
         except BaseException:
