@@ -207,11 +207,12 @@ def contracts() -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1")
 @click.option("--base-port", type=int, default=8001, help="intake's port; workflow, settlement, notify follow.")
-def run(host: str, base_port: int) -> None:
+@click.pass_context
+def run(ctx: click.Context, host: str, base_port: int) -> None:
     """Start the whole platform on this machine (embedded by default) until Ctrl-C."""
     from services.supervisor import Supervisor
 
-    Supervisor(Settings.from_env(), host, web_ports(base_port)).run()
+    Supervisor(Settings.from_env(), host, web_ports(base_port)).run(prepare=lambda: ctx.invoke(db_init))
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import click
 
@@ -57,10 +58,9 @@ class Supervisor:
         self.pids = settings.data_dir / "pids"
         self._stopping = False
 
-    def run(self) -> None:
-        from services.cli import db_init
-
-        click.get_current_context().invoke(db_init)  # once, before any process starts
+    def run(self, prepare: Callable[[], None]) -> None:
+        """`prepare` the stores (`scrm db init`) once, before any process starts, then start them all."""
+        prepare()
         self.pids.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "SCRM_CREATE_TABLES": "n"}
         for child in self.children:

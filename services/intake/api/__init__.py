@@ -11,7 +11,7 @@ from flask import Flask, jsonify
 from marshmallow import Schema, fields, validate
 
 from shared import web
-from shared.contracts import PHONE, Customer, ticket_number
+from shared.contracts import Customer, ticket_number
 from shared.errors import NotFound
 
 from services.intake.api import customers as customer_api
@@ -21,20 +21,11 @@ from services.intake.application import IntakeApplication
 from services.intake.channels import callback
 from services.intake.channels.official_account import OfficialAccountServer
 from services.intake.channels.wecom import WeCom
+from services.intake.forms.customer import H5Customer
 from services.intake.tenant import TENANT
 
 if TYPE_CHECKING:
     from services.intake.forms.web import FormChannel
-
-_text = {"required": True, "validate": validate.Length(min=1, max=500)}
-
-
-class H5Customer(Schema):
-    """The H5 form asks for all three, although a ticket needs only one identity."""
-
-    name = fields.String(**_text)
-    phone = fields.String(required=True, validate=PHONE)
-    address = fields.String(**_text)
 
 
 class H5Submission(Schema):
