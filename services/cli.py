@@ -9,6 +9,7 @@ from importlib import import_module
 import click
 
 from shared import logs
+from shared.serve import DEFAULTS, expose_metrics, run_until_stopped, serve_http, tune_gc_for_batches
 from shared.settings import SERVICES, TRANSPORTS, Settings
 
 from services.intake.admin_commands import api_key as intake_api_key
@@ -53,14 +54,13 @@ METRICS_PORT = click.option("--metrics-port", type=int, default=0,
 def _web_command(service: str) -> click.Command:
     @click.command("web", help=f"Serve {service}'s HTTP API under gunicorn.")
     @click.option("--bind", default=f"127.0.0.1:{web_ports()[service]}")
-    @click.option("--workers", type=int, default=None, help="gunicorn worker processes  [default: 2]")
+    @click.option("--workers", type=int, default=None,
+                  help=f"gunicorn worker processes  [default: {DEFAULTS['workers']}]")
     @click.option("--connections", type=int, default=None,
-                  help="clients one worker serves at once (gevent)  [default: 1000]")
+                  help=f"clients one worker serves at once (gevent)  [default: {DEFAULTS['worker_connections']}]")
     @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), default=None,
                   envvar="SCRM_GUNICORN_CONFIG", help="A gunicorn configuration file (deploy/gunicorn.conf.py).")
     def web(bind: str, workers: int, connections: int, config_file: str | None) -> None:
-        from shared.serve import serve_http
-
         logs.configure(f"{service}-web")
         # The service is imported in each worker, after gevent has patched it: psycopg chooses how
         # to wait when it is first imported.
@@ -76,7 +76,6 @@ def _worker_command(service: str) -> click.Command:
                   help="Be slice K of N processes sharing the work (embedded transport; with Kafka, "
                        "start more processes and partitions are shared).")
     def worker(metrics_port: int, part: str) -> None:
-        from shared.serve import expose_metrics, run_until_stopped, tune_gc_for_batches
         from shared.transport import Slice
 
         logs.configure(f"{service}-worker")
@@ -149,7 +148,6 @@ cli.commands["workflow"].add_command(workflow_rebuild_views)
 @METRICS_PORT
 def relay(service: str, metrics_port: int) -> None:
     """Publish SERVICE's outbox (its notification log) to Kafka, after commit."""
-    from shared.serve import expose_metrics, run_until_stopped
     from shared.transport.kafka import KafkaRelay
 
     logs.configure(f"{service}-relay")

@@ -30,6 +30,14 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
+def _web_workers(settings: Settings) -> list[str]:
+    """The distributed topology runs gunicorn's default worker count (shared/serve.py, two at least),
+    so one worker dying never refuses a request. The embedded one (SQLite files, one developer's
+    machine) keeps one per app: SQLite lets one process write at a time, so a second would add lock
+    waits rather than capacity."""
+    return [] if settings.transport == "kafka" else ["--workers", "1"]
+
+
 @dataclass
 class Child:
     name: str
@@ -50,7 +58,7 @@ class Supervisor:
     def __init__(self, settings: Settings, host: str, ports: dict[str, int]):
         self.settings = settings
         self.urls = {s: f"http://{host}:{ports[s]}" for s in SERVICES}
-        self.children = [Child(f"{s}-web", [s, "web", "--bind", f"{host}:{ports[s]}", "--workers", "1"])
+        self.children = [Child(f"{s}-web", [s, "web", "--bind", f"{host}:{ports[s]}", *_web_workers(settings)])
                          for s in SERVICES]
         self.children += [Child(f"{s}-worker", [s, "worker"]) for s in WORKERS]
         if settings.transport == "kafka":

@@ -20,6 +20,10 @@ from typing import Any, Callable
 from gunicorn.app.base import BaseApplication
 
 
+# The web apps' gunicorn settings, the one source of them (deploy/gunicorn.conf.py only lets the
+# environment override these). Two workers at least: when one dies, the other answers while gunicorn
+# starts its replacement, which takes seconds. A request waits on the store no longer than its
+# deadline (shared/deadline.py), so ten seconds let the ones in flight finish on a graceful stop.
 DEFAULTS = {"workers": 2, "worker_class": "gevent", "worker_connections": 1000, "timeout": 30,
             "graceful_timeout": 10, "keepalive": 5, "control_socket_disable": True}
 

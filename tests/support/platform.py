@@ -13,6 +13,7 @@ from pathlib import Path
 import requests
 
 from deploy.devservers import free_port_block, preexec_for_child, wait_for
+from deploy.devservers.processes import alive, descendants
 
 SERVICES = ("intake", "workflow", "settlement", "notify")
 _platforms = itertools.count()
@@ -61,6 +62,10 @@ class Platform:
 
     def pid(self, child: str) -> int:
         return int((self.data_dir / "pids" / f"{child}.pid").read_text())
+
+    def web_workers(self, service: str) -> list[int]:
+        """The live gunicorn workers of `service`'s web app: its master's children."""
+        return [pid for pid in descendants(self.pid(f"{service}-web")) if alive(pid)]
 
     def kill(self, child: str) -> int:
         """SIGKILL one child (e.g. "workflow-worker"); the supervisor starts it again."""
