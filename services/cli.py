@@ -9,6 +9,7 @@ from importlib import import_module
 import click
 
 from shared import logs
+from shared.deadline import bound_database_waits
 from shared.serve import DEFAULTS, expose_metrics, run_until_stopped, serve_http, tune_gc_for_batches
 from shared.settings import SERVICES, TRANSPORTS, Settings
 
@@ -62,6 +63,7 @@ def _web_command(service: str) -> click.Command:
                   envvar="SCRM_GUNICORN_CONFIG", help="A gunicorn configuration file (deploy/gunicorn.conf.py).")
     def web(bind: str, workers: int, connections: int, config_file: str | None) -> None:
         logs.configure(f"{service}-web")
+        bound_database_waits(Settings.from_env().request_deadline)  # inherited by every gunicorn worker
         # The service is imported in each worker, after gevent has patched it: psycopg chooses how
         # to wait when it is first imported.
         serve_http(lambda: _bootstrap(service).web_app(), bind, workers, connections, config_file)

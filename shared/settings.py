@@ -20,6 +20,7 @@ class Settings:
     kafka_prefix: str = "scrm"  # topics are <prefix>.<service>, consumer groups <prefix>-<follower>
     kafka_session_timeout_ms: int = 10_000  # tests use 2 s: Tansu's group joins wait about half of it
     create_tables: bool = True
+    request_deadline: float = 5.0  # seconds a write request waits for the store before answering 503 (WeCom retries at 5 s)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -36,4 +37,5 @@ class Settings:
             kafka_prefix=env.get("SCRM_KAFKA_PREFIX", "scrm"),
             kafka_session_timeout_ms=int(env.get("SCRM_KAFKA_SESSION_TIMEOUT_MS", "10000")),
             create_tables=env.get("SCRM_CREATE_TABLES", "y").lower() in ("y", "yes", "1", "true"),
+            request_deadline=float(env.get("SCRM_REQUEST_DEADLINE", "5")),
         )

@@ -32,7 +32,8 @@ def web_app(settings: Settings | None = None) -> Flask:
     # How old a signed callback may be before it counts as a replay (seconds).
     replay_window = float(os.environ.get("SCRM_INTAKE_REPLAY_WINDOW", "300"))
     settings = settings or Settings.from_env()
-    return create_app(application(settings), replay_window=replay_window, forms=form_channel(settings))
+    return create_app(application(settings), replay_window=replay_window, forms=form_channel(settings),
+                      deadline=settings.request_deadline)
 
 
 def form_channel(settings: Settings) -> FormChannel:

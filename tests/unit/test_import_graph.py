@@ -67,10 +67,9 @@ def circles(edges: dict[str, set[str]]) -> list[set[str]]:
             elif target in stack:
                 low[node] = min(low[node], index[target])
         if low[node] == index[node]:
-            group = set()
-            while not group or member != node:
-                member = stack.pop()
-                group.add(member)
+            group = {stack.pop()}
+            while node not in group:
+                group.add(stack.pop())
             if len(group) > 1:
                 found.append(group)
 

@@ -12,7 +12,9 @@ from marshmallow import Schema, fields, validate
 
 from shared import web
 from shared.contracts import Customer, ticket_number
+from shared.deadline import OUTCOME_UNKNOWN, Deadline, bounded
 from shared.errors import NotFound
+from shared.settings import Settings
 
 from services.intake.api import customers as customer_api
 from services.intake.api import tickets as ticket_api
@@ -60,8 +62,11 @@ def _tenant(tenant: str) -> str:
 
 
 def create_app(intake: IntakeApplication, clock: Callable[[], float] = time.time,
-               replay_window: float = callback.REPLAY_WINDOW, forms: FormChannel | None = None) -> Flask:
+               replay_window: float = callback.REPLAY_WINDOW, forms: FormChannel | None = None,
+               deadline: float = Settings.request_deadline) -> Flask:
+    """`deadline`: seconds a submission waits for the store before it is answered 503."""
     app = web.create_app("intake", "SCRM intake API")
+    Deadline(deadline).install(app)
     for channel in (WeCom(), OfficialAccountServer()):
         callback.register(app, intake, channel, clock, replay_window)
     if forms is not None:  # the pages of published templates (services/intake/forms)
@@ -70,6 +75,7 @@ def create_app(intake: IntakeApplication, clock: Callable[[], float] = time.time
     ticket_api.register(app, intake)
 
     @app.post("/v1/tenants/<tenant>/h5/submissions")
+    @bounded
     def submit_h5(tenant: str):
         tenant = _tenant(tenant)
         body = web.json_body(H5Submission())
@@ -79,7 +85,7 @@ def create_app(intake: IntakeApplication, clock: Callable[[], float] = time.time
 
     web.document(app, "post", "/v1/tenants/{tenant}/h5/submissions", "Submit an H5 form; returns the ticket id",
                  body=H5Submission, responses={201: TicketAccepted, 200: "Already accepted: same ticket",
-                                               400: "Invalid fields", 415: "Not JSON", 503: "Retry later"})
+                                               400: "Invalid fields", 415: "Not JSON", 503: OUTCOME_UNKNOWN})
 
     # Look-ups show the customer: for the console and ops, with one of the tenant's API keys.
     @app.get("/v1/tenants/<tenant>/tickets/<uuid:ticket_id>")

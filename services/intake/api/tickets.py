@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 
 from shared import web
 from shared.contracts import DEFAULT_TEMPLATE, PHONE, ticket_number
+from shared.deadline import OUTCOME_UNKNOWN, bounded
 
 from services.intake.application import IntakeApplication
 from services.intake.api.auth import guard
@@ -59,6 +60,7 @@ def register(app: Flask, intake: IntakeApplication) -> None:
     keyed = guard(app, intake)
 
     @app.post("/v1/tenants/<tenant>/sidebar/tickets")
+    @bounded
     @keyed
     def sidebar_ticket(tenant: str):
         body = web.json_body(SidebarTicket())
@@ -76,7 +78,7 @@ def register(app: Flask, intake: IntakeApplication) -> None:
     web.document(app, "post", "/v1/tenants/{tenant}/sidebar/tickets",
                  "Raise a ticket from the chat sidebar for an external contact, linked to their customer",
                  body=SidebarTicket, responses={201: SidebarAccepted, 200: "Already accepted: same ticket",
-                                                400: "Invalid fields", 415: "Not JSON", 503: "Retry later", **DENIED})
+                                                400: "Invalid fields", 415: "Not JSON", 503: OUTCOME_UNKNOWN, **DENIED})
 
     @app.get("/v1/tenants/<tenant>/tickets/<uuid:ticket_id>/customer")
     @keyed
