@@ -14,6 +14,7 @@ import requests
 
 from deploy.devservers import free_port_block, preexec_for_child, wait_for
 from deploy.devservers.processes import alive, descendants
+from tests.support.progress import Progress
 
 SERVICES = ("intake", "workflow", "settlement", "notify")
 _platforms = itertools.count()
@@ -37,7 +38,7 @@ class Platform:
         self.urls: dict[str, str] = {}
         self.log_path = data_dir / "platform.log"
 
-    def start(self, timeout: float = 60) -> Platform:
+    def start(self) -> Platform:
         base = free_port_block()
         self.urls = {s: f"http://127.0.0.1:{base + i}" for i, s in enumerate(SERVICES)}
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -46,11 +47,24 @@ class Platform:
                                         env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                         preexec_fn=preexec_for_child())
         try:
-            wait_for(self._healthy, timeout, interval=0.2, message=f"platform not healthy; see {self.log_path}")
+            # Some 20 processes start at once, slowly on a busy machine: wait as long as they work.
+            with Progress(self._cpu_ticks, stall=30) as progress:
+                progress.wait_for(self._healthy, f"platform not healthy; see {self.log_path}")
         except BaseException:
             self.stop()  # `with` does not call __exit__ when __enter__ fails
             raise
         return self
+
+    def _cpu_ticks(self) -> int:
+        """The CPU time the platform's processes have used (how far their start-up has got)."""
+        total = 0
+        for pid in (self.process.pid, *descendants(self.process.pid)):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue  # gone meanwhile
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total
 
     def _healthy(self) -> bool:
         if self.process.poll() is not None:
@@ -67,13 +81,14 @@ class Platform:
         """The live gunicorn workers of `service`'s web app: its master's children."""
         return [pid for pid in descendants(self.pid(f"{service}-web")) if alive(pid)]
 
-    def kill(self, child: str) -> int:
-        """SIGKILL one child (e.g. "workflow-worker"); the supervisor starts it again."""
+    def kill(self, child: str) -> int | None:
+        """SIGKILL one child (e.g. "workflow-worker"), which the supervisor starts again: its pid, or
+        None when it was not running (killed before and not started again yet)."""
         pid = self.pid(child)
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
-            pass
+            return None
         return pid
 
     def stop(self) -> None:
