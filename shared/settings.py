@@ -20,7 +20,7 @@ class Settings:
     kafka_prefix: str = "scrm"  # topics are <prefix>.<service>, consumer groups <prefix>-<follower>
     kafka_session_timeout_ms: int = 10_000  # tests use 2 s: Tansu's group joins wait about half of it
     create_tables: bool = True
-    request_deadline: float = 5.0  # seconds a write request waits for the store before answering 503 (WeCom retries at 5 s)
+    request_deadline: float = 5.0  # seconds a submission waits for the store before a 503 (WeCom retries at 5 s)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

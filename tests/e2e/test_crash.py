@@ -15,7 +15,7 @@ import requests
 
 from tests.e2e.flow import EXPECTED_PAYOUT, EXPECTED_TOTAL, work_and_close
 from tests.support.platform import SERVICES, Platform
-from tests.support.progress import Progress, relay_lag, work_done
+from tests.support.progress import Progress, where_work_stands, work_done
 
 # Every wait below fails after tests/support/progress.py's STALL without progress; this only
 # guards against a hang nothing else would catch.
@@ -52,7 +52,7 @@ def found(platform, service: str, path: str) -> dict | None:
 
 def test_killing_workers_and_relays_loses_and_doubles_nothing(tmp_path, database_url, kafka):
     with (Platform(tmp_path, "kafka", database_url, kafka.bootstrap) as platform,
-          Progress(work_done(database_url, SERVICES), describe=relay_lag(database_url, SERVICES)) as progress):
+          Progress(work_done(database_url, SERVICES), describe=where_work_stands(database_url, SERVICES)) as progress):
         flowed, done = threading.Event(), threading.Event()  # every ticket went through; stop killing
         kills = {v: 0 for v in VICTIMS}
 
@@ -88,8 +88,11 @@ def test_killing_workers_and_relays_loses_and_doubles_nothing(tmp_path, database
             done.set()
             killing.join()
 
-        statements = [progress.wait_for(lambda: found(platform, "settlement", f"/v1/tenants/acme/tickets/{t}/statement"),
-                                        f"no statement for {t}") for t in ticket_ids]
+        def statement(ticket_id: str) -> dict:
+            path = f"/v1/tenants/acme/tickets/{ticket_id}/statement"
+            return progress.wait_for(lambda: found(platform, "settlement", path), f"no statement for {ticket_id}")
+
+        statements = [statement(t) for t in ticket_ids]
         assert all(Decimal(s["total"]) == EXPECTED_TOTAL for s in statements)
         assert all(Decimal(s["payout"]) == EXPECTED_PAYOUT for s in statements)
         progress.wait_for(lambda: event_counts(database_url, "notify").get("Made") == TICKETS,

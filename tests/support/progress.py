@@ -69,16 +69,20 @@ class Progress:
         self.wait_for(lambda: self.still_for() >= quiet, "the platform never went quiet", interval=0.1)
 
 
-def relay_lag(database_url: str, services: tuple[str, ...], relay: str = "kafka-relay") -> Callable[[], str]:
-    """Each log's last notification id and how far its relay has published it: a relay behind its
-    log while nothing moves is stuck; one at the end points at a consumer."""
+def where_work_stands(database_url: str, services: tuple[str, ...], relay: str = "kafka-relay") -> Callable[[], str]:
+    """Each log's last notification id, how far its relay has published it and the positions its
+    worker has recorded (per upstream stream): a relay behind its log while nothing moves is
+    stuck; a worker whose positions stop short of what was published points at the consumer."""
     def describe() -> str:
+        parts = []
         with psycopg.connect(database_url, connect_timeout=5) as conn:
-            rows = [(s, *conn.execute(
-                f"SELECT (SELECT coalesce(max(notification_id), 0) FROM {s}.{s}_events), "
-                f"(SELECT max(notification_id) FROM {s}.{s}_tracking WHERE application_name = %s)",
-                (relay,)).fetchone()) for s in services]
-        return "; ".join(f"{s}: log at {end}, relayed to {relayed}" for s, end, relayed in rows)
+            for s in services:
+                end = conn.execute(f"SELECT coalesce(max(notification_id), 0) FROM {s}.{s}_events").fetchone()[0]
+                tracked = dict(conn.execute(f"SELECT application_name, notification_id FROM {s}.{s}_tracking"
+                                            " ORDER BY application_name").fetchall())
+                relayed = tracked.pop(relay, None)
+                parts.append(f"{s}: log at {end}, relayed to {relayed}, consumed {tracked}")
+        return "; ".join(parts)
     return describe
 
 
