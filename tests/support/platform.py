@@ -20,6 +20,18 @@ SERVICES = ("intake", "workflow", "settlement", "notify")
 _platforms = itertools.count()
 
 
+def cpu_ticks(pid: int) -> int:
+    """The CPU time a process and its descendants have used: how far their start-up has got."""
+    total = 0
+    for member in (pid, *descendants(pid)):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total
+
+
 class Platform:
     def __init__(self, data_dir: Path, transport: str = "embedded", database_url: str | None = None,
                  kafka_bootstrap: str | None = None, extra_env: dict[str, str] | None = None):
@@ -48,23 +60,12 @@ class Platform:
                                         preexec_fn=preexec_for_child())
         try:
             # Some 20 processes start at once, slowly on a busy machine: wait as long as they work.
-            with Progress(self._cpu_ticks, stall=30) as progress:
+            with Progress(lambda: cpu_ticks(self.process.pid), stall=30) as progress:
                 progress.wait_for(self._healthy, f"platform not healthy; see {self.log_path}")
         except BaseException:
             self.stop()  # `with` does not call __exit__ when __enter__ fails
             raise
         return self
-
-    def _cpu_ticks(self) -> int:
-        """The CPU time the platform's processes have used (how far their start-up has got)."""
-        total = 0
-        for pid in (self.process.pid, *descendants(self.process.pid)):
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-            except OSError:
-                continue  # gone meanwhile
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total
 
     def _healthy(self) -> bool:
         if self.process.poll() is not None:
