@@ -22,7 +22,7 @@ run: install            ## the whole platform, embedded: SQLite stores in ./var,
 	$(BIN)/scrm run
 
 run-distributed: install  ## PostgreSQL + Kafka-protocol broker + every service as its own process
-	$(BIN)/python deploy/local_cluster.py
+	$(BIN)/python -m deploy.local_cluster
 
 test: install browser   ## everything: unit, integration (SQLite, PostgreSQL), end-to-end, crash
 	$(BIN)/pytest

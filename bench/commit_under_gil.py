@@ -27,7 +27,7 @@ from eventsourcing.persistence import StoredEvent  # noqa: E402
 from services.intake import bootstrap as intake  # noqa: E402
 from shared.postgres import RecordCall  # noqa: E402
 from shared.settings import Settings  # noqa: E402
-from tests.support.servers import DURABLE, Postgres  # noqa: E402
+from deploy.devservers import DURABLE, Postgres  # noqa: E402
 
 CALL = "SELECT intake.intake_events_record({}::uuid[], {}::int8[], {}::text[], {}::bytea[], {}::text, {}::int8)"
 

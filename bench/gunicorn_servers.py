@@ -8,7 +8,7 @@ from pathlib import Path
 
 import requests
 
-from tests.support.servers import wait_for
+from deploy.devservers import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -34,8 +34,7 @@ import psycopg  # noqa: E402
 
 from bench.gunicorn_servers import serve  # noqa: E402
 from bench.tenant import tenant_with_key  # noqa: E402
-from tests.support.platform import free_port_block  # noqa: E402
-from tests.support.servers import DURABLE, Postgres  # noqa: E402
+from deploy.devservers import DURABLE, Postgres, free_port_block  # noqa: E402
 
 PATH = "/v1/tenants/acme/h5/submissions"
 RATIO_TARGET, P99_TARGET_MS = 0.5, 50

@@ -40,7 +40,7 @@ from services.settlement.domain.ledger import Ledger  # noqa: E402
 from services.workflow import bootstrap as workflow  # noqa: E402
 from services.workflow.domain import Ticket  # noqa: E402
 from shared.settings import Settings  # noqa: E402
-from tests.support.servers import DURABLE, Postgres  # noqa: E402
+from deploy.devservers import DURABLE, Postgres  # noqa: E402
 
 TERMS_FROM = datetime(2020, 1, 1, tzinfo=timezone.utc)  # the example terms, in force before any ticket
 PARTS = [{"code": "P-FILTER", "quantity": "2"}, {"code": "P-VALVE", "quantity": "1"}, {"code": "P-HOSE", "quantity": "3"}]

@@ -34,8 +34,7 @@ from wechatpy.enterprise.crypto import WeChatCrypto  # noqa: E402
 
 from bench.gunicorn_servers import serve  # noqa: E402
 from bench.tenant import tenant_with_key  # noqa: E402
-from tests.support.platform import free_port_block  # noqa: E402
-from tests.support.servers import DURABLE, Postgres  # noqa: E402
+from deploy.devservers import DURABLE, Postgres, free_port_block  # noqa: E402
 
 TOKEN, AES_KEY, CORP_ID, AGENT_ID = "benchToken42", "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt", "ww-bench", "1000002"
 PATH = "/v1/tenants/acme/wecom/callback"

@@ -32,7 +32,7 @@ from services.workflow import bootstrap as workflow  # noqa: E402
 from shared.eventstore import open_store  # noqa: E402
 from shared.persistence import store_env  # noqa: E402
 from shared.settings import Settings  # noqa: E402
-from tests.support.servers import DURABLE, Postgres  # noqa: E402
+from deploy.devservers import DURABLE, Postgres  # noqa: E402
 
 CUSTOMER = {"name": "张三", "phone": "13800138000", "address": "上海市浦东新区世纪大道 100 号"}
 

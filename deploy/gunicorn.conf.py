@@ -1,17 +1,19 @@
-"""Gunicorn settings for the scrm web apps (intake, workflow, settlement, notify).
+"""Gunicorn settings for the scrm web apps (intake, workflow, settlement, notify) in containers.
 
-Plain gunicorn configuration: module-level names are gunicorn settings.  It is
-loaded by the ``scrm <service> web`` commands (and works with ``gunicorn -c``).
-It imports nothing from the project, only the standard library.
-
-Every value can be overridden by an environment variable:
+Plain gunicorn configuration: module-level names are gunicorn settings. It is loaded by the
+``scrm <service> web`` commands when ``SCRM_GUNICORN_CONFIG`` names it (the image does), and
+works with ``gunicorn -c`` where the project is installed. The defaults are the project's own,
+``DEFAULTS`` in shared/serve.py (the one source: ``scrm <service> web`` without this file uses
+them too); this file lets environment variables override them and adds what a container wants
+(bind address from PORT, JSON access log, heartbeat files in memory):
 
     GUNICORN_BIND              default 0.0.0.0:$PORT, or 0.0.0.0:8000 without PORT
-    GUNICORN_WORKERS           default 2
-    GUNICORN_WORKER_CONNECTIONS  default 1000 (clients one worker serves at once; gevent)
-    GUNICORN_TIMEOUT           default 30 seconds
-    GUNICORN_GRACEFUL_TIMEOUT  default 30 seconds
-    GUNICORN_KEEPALIVE         default 5 seconds
+    GUNICORN_WORKERS           default DEFAULTS["workers"] (2: one dying never refuses a request)
+    GUNICORN_WORKER_CONNECTIONS  default DEFAULTS["worker_connections"] (clients one worker serves at once)
+    GUNICORN_TIMEOUT           default DEFAULTS["timeout"] (seconds)
+    GUNICORN_GRACEFUL_TIMEOUT  default DEFAULTS["graceful_timeout"] (seconds)
+    GUNICORN_KEEPALIVE         default DEFAULTS["keepalive"] (seconds)
+    GUNICORN_BACKLOG           default 2048
     GUNICORN_MAX_REQUESTS      default 0 (never recycle workers)
     GUNICORN_MAX_REQUESTS_JITTER  default 0
     GUNICORN_LOGLEVEL          default info
@@ -20,11 +22,12 @@ Every value can be overridden by an environment variable:
     GUNICORN_PRELOAD           default false
     GUNICORN_PROC_NAME         default scrm
 
-The ``--bind`` option of ``scrm <service> web`` takes precedence over
-GUNICORN_BIND / PORT.
+The ``--bind`` and ``--workers`` options of ``scrm <service> web`` take precedence.
 """
 
 import os
+
+from shared.serve import DEFAULTS
 
 
 def _env_str(name, default):
@@ -51,14 +54,12 @@ bind = [_env_str("GUNICORN_BIND", "0.0.0.0:" + _env_str("PORT", "8000"))]
 backlog = _env_int("GUNICORN_BACKLOG", 2048)
 
 # --- workers -----------------------------------------------------------------
-# Greenlets in a few processes: a request mostly waits on the database, and on threads every
-# wait ended in a fight for the GIL (shared/serve.py).
-worker_class = "gevent"
-workers = _env_int("GUNICORN_WORKERS", 2)
-worker_connections = _env_int("GUNICORN_WORKER_CONNECTIONS", 1000)
-timeout = _env_int("GUNICORN_TIMEOUT", 30)
-graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
-keepalive = _env_int("GUNICORN_KEEPALIVE", 5)
+worker_class = DEFAULTS["worker_class"]
+workers = _env_int("GUNICORN_WORKERS", DEFAULTS["workers"])
+worker_connections = _env_int("GUNICORN_WORKER_CONNECTIONS", DEFAULTS["worker_connections"])
+timeout = _env_int("GUNICORN_TIMEOUT", DEFAULTS["timeout"])
+graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", DEFAULTS["graceful_timeout"])
+keepalive = _env_int("GUNICORN_KEEPALIVE", DEFAULTS["keepalive"])
 max_requests = _env_int("GUNICORN_MAX_REQUESTS", 0)
 max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 0)
 preload_app = _env_bool("GUNICORN_PRELOAD", False)

@@ -9,6 +9,8 @@ from importlib import import_module
 import click
 
 from shared import logs
+from shared.deadline import bound_database_waits
+from shared.serve import DEFAULTS, expose_metrics, run_until_stopped, serve_http, tune_gc_for_batches
 from shared.settings import SERVICES, TRANSPORTS, Settings
 
 from services.intake.admin_commands import region as intake_region
@@ -57,15 +59,15 @@ METRICS_PORT = click.option("--metrics-port", type=int, default=0,
 def _web_command(service: str) -> click.Command:
     @click.command("web", help=f"Serve {service}'s HTTP API under gunicorn.")
     @click.option("--bind", default=f"127.0.0.1:{web_ports()[service]}")
-    @click.option("--workers", type=int, default=None, help="gunicorn worker processes  [default: 2]")
+    @click.option("--workers", type=int, default=None,
+                  help=f"gunicorn worker processes  [default: {DEFAULTS['workers']}]")
     @click.option("--connections", type=int, default=None,
-                  help="clients one worker serves at once (gevent)  [default: 1000]")
+                  help=f"clients one worker serves at once (gevent)  [default: {DEFAULTS['worker_connections']}]")
     @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), default=None,
                   envvar="SCRM_GUNICORN_CONFIG", help="A gunicorn configuration file (deploy/gunicorn.conf.py).")
     def web(bind: str, workers: int, connections: int, config_file: str | None) -> None:
-        from shared.serve import serve_http
-
         logs.configure(f"{service}-web")
+        bound_database_waits(Settings.from_env().request_deadline)  # inherited by every gunicorn worker
         # The service is imported in each worker, after gevent has patched it: psycopg chooses how
         # to wait when it is first imported.
         serve_http(lambda: _bootstrap(service).web_app(), bind, workers, connections, config_file)
@@ -80,7 +82,6 @@ def _worker_command(service: str) -> click.Command:
                   help="Be slice K of N processes sharing the work (embedded transport; with Kafka, "
                        "start more processes and partitions are shared).")
     def worker(metrics_port: int, slice_text: str) -> None:
-        from shared.serve import expose_metrics, run_until_stopped, tune_gc_for_batches
         from shared.slices import Slice
 
         logs.configure(f"{service}-worker")
@@ -160,7 +161,6 @@ for _command in SETTLEMENT_COMMANDS:  # terms set-up, price book import, period 
 @METRICS_PORT
 def relay(service: str, metrics_port: int) -> None:
     """Publish SERVICE's outbox (its public events, in the order it recorded them) to Kafka."""
-    from shared.serve import expose_metrics, run_until_stopped
     from shared.transport.kafka import KafkaRelay
 
     logs.configure(f"{service}-relay")
@@ -228,11 +228,12 @@ def contracts() -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1")
 @click.option("--base-port", type=int, default=8001, help="intake's port; workflow, settlement, notify follow.")
-def run(host: str, base_port: int) -> None:
+@click.pass_context
+def run(ctx: click.Context, host: str, base_port: int) -> None:
     """Start the whole platform on this machine (embedded by default) until Ctrl-C."""
     from services.supervisor import Supervisor
 
-    Supervisor(Settings.from_env(), host, web_ports(base_port)).run()
+    Supervisor(Settings.from_env(), host, web_ports(base_port)).run(prepare=lambda: ctx.invoke(db_init))
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import click
 
@@ -27,6 +28,14 @@ def _die_with_parent() -> None:
     """If the supervisor dies, however it dies, its children get SIGTERM: no orphans."""
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+def _web_workers(settings: Settings) -> list[str]:
+    """The distributed topology runs gunicorn's default worker count (shared/serve.py, two at least),
+    so one worker dying never refuses a request. The embedded one (SQLite files, one developer's
+    machine) keeps one per app: SQLite lets one process write at a time, so a second would add lock
+    waits rather than capacity."""
+    return [] if settings.transport == "kafka" else ["--workers", "1"]
 
 
 @dataclass
@@ -49,7 +58,7 @@ class Supervisor:
     def __init__(self, settings: Settings, host: str, ports: dict[str, int]):
         self.settings = settings
         self.urls = {s: f"http://{host}:{ports[s]}" for s in SERVICES}
-        self.children = [Child(f"{s}-web", [s, "web", "--bind", f"{host}:{ports[s]}", "--workers", "1"])
+        self.children = [Child(f"{s}-web", [s, "web", "--bind", f"{host}:{ports[s]}", *_web_workers(settings)])
                          for s in SERVICES]
         self.children += [Child(f"{s}-worker", [s, "worker"]) for s in WORKERS]
         if settings.transport == "kafka":
@@ -57,10 +66,9 @@ class Supervisor:
         self.pids = settings.data_dir / "pids"
         self._stopping = False
 
-    def run(self) -> None:
-        from services.cli import db_init
-
-        click.get_current_context().invoke(db_init)  # once, before any process starts
+    def run(self, prepare: Callable[[], None]) -> None:
+        """`prepare` the stores (`scrm db init`) once, before any process starts, then start them all."""
+        prepare()
         self.pids.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "SCRM_CREATE_TABLES": "n"}
         for child in self.children:

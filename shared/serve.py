@@ -15,11 +15,19 @@ import gc
 import runpy
 import signal
 import threading
+import time
 from typing import Any, Callable
 
+import structlog
 from gunicorn.app.base import BaseApplication
 
+log = structlog.get_logger()
 
+
+# The web apps' gunicorn settings, the one source of them (deploy/gunicorn.conf.py only lets the
+# environment override these). Two workers at least: when one dies, the other answers while gunicorn
+# starts its replacement, which takes seconds. A request waits on the store no longer than its
+# deadline (shared/deadline.py), so ten seconds let the ones in flight finish on a graceful stop.
 DEFAULTS = {"workers": 2, "worker_class": "gevent", "worker_connections": 1000, "timeout": 30,
             "graceful_timeout": 10, "keepalive": 5, "control_socket_disable": True}
 
@@ -48,12 +56,26 @@ class Gunicorn(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self) -> Any:
-        app = self._factory()
+        app = _built_once_the_store_answers(self._factory)
         # What start-up built lives as long as the worker: out of the collector's sight, a full
         # collection no longer walks it (one took ~60 ms, stalling every request of the worker).
         gc.collect()
         gc.freeze()
         return app
+
+
+def _built_once_the_store_answers(factory: Callable[[], Any], pause: float = 1.0) -> Any:
+    """Building an app opens its store. A worker that starts while the database is away (it
+    replaces one that died, or the second is still starting when an outage begins) waits for it:
+    gunicorn takes a worker that fails to start for a broken app and stops all the others."""
+    from eventsourcing.persistence import InterfaceError, OperationalError
+
+    while True:
+        try:
+            return factory()
+        except (OperationalError, InterfaceError) as error:
+            log.warning("web.store_unreachable", error=str(error), retry_in=pause)
+            time.sleep(pause)
 
 
 def serve_http(factory: Callable[[], Any], bind: str, workers: int | None = None, connections: int | None = None,

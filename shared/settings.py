@@ -21,6 +21,7 @@ class Settings:
     kafka_prefix: str = "scrm"  # topics are <prefix>.<service>, consumer groups <prefix>-<follower>
     kafka_session_timeout_ms: int = 10_000  # tests use 2 s: Tansu's group joins wait about half of it
     create_tables: bool = True
+    request_deadline: float = 5.0  # seconds a submission waits for the store before a 503 (WeCom retries at 5 s)
     token_keys: Path | None = None  # the JWK set that signs (workflow) and verifies staff tokens
     trusted_proxy_secret: str | None = None  # a proxy presenting it may name the staff member; off if None
 
@@ -44,6 +45,7 @@ class Settings:
             kafka_prefix=env.get("SCRM_KAFKA_PREFIX", "scrm"),
             kafka_session_timeout_ms=int(env.get("SCRM_KAFKA_SESSION_TIMEOUT_MS", "10000")),
             create_tables=env.get("SCRM_CREATE_TABLES", "y").lower() in ("y", "yes", "1", "true"),
+            request_deadline=float(env.get("SCRM_REQUEST_DEADLINE", "5")),
             token_keys=Path(env["SCRM_TOKEN_KEYS"]).absolute() if env.get("SCRM_TOKEN_KEYS") else None,
             trusted_proxy_secret=env.get("SCRM_TRUSTED_PROXY_SECRET") or None,
         )

@@ -50,6 +50,8 @@ def create_app(name: str, title: str, identity: Identity, health: Callable[[], b
         response, status = error_body(e.status, e.code, e.message, **e.details)
         if status == 503:
             response.headers["Retry-After"] = "5"
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="scrm"'
         return response, status
 
     @app.errorhandler(HTTPException)

@@ -8,8 +8,8 @@ import pytest
 
 from shared.eventstore import ServiceApplication
 from shared.settings import Settings
+from deploy.devservers import KafkaBroker, Postgres
 from tests.support.identity import KEYS_FILE
-from tests.support.servers import KafkaBroker, Postgres
 
 
 @pytest.fixture(scope="session")

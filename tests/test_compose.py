@@ -437,3 +437,21 @@ def test_gunicorn_conf_uses_only_known_valid_settings(clean_gunicorn_env):
     for key, value in settings.items():
         cfg.set(key, value)  # runs gunicorn's own validators
     assert cfg.worker_class_str == "gevent"
+
+
+def test_gunicorn_conf_takes_its_defaults_from_the_one_source(clean_gunicorn_env):
+    from shared.serve import DEFAULTS
+
+    conf = _exec_gunicorn_conf()
+    assert {k: conf[k] for k in DEFAULTS if k in conf} == {k: v for k, v in DEFAULTS.items() if k in conf}
+
+
+@pytest.mark.parametrize("name", WEB_SERVICES)
+def test_each_web_service_runs_two_workers_at_least(name, clean_gunicorn_env):
+    """One worker dying must never refuse a request: another answers while it is replaced."""
+    command = COMPOSE_SERVICES[name]["command"]
+    assert "--workers" not in command or int(command[command.index("--workers") + 1]) >= 2
+    for key, value in _env(COMPOSE_SERVICES[name]).items():
+        if key.startswith("GUNICORN_") and value is not None:
+            clean_gunicorn_env.setenv(key, str(value))
+    assert _exec_gunicorn_conf()["workers"] >= 2

@@ -13,7 +13,7 @@ from shared.persistence import store_env
 from shared.ratelimit import RateLimiter
 from shared.settings import Settings
 from shared.slices import WHOLE, Slice
-from shared.transport import subscribe
+from shared.transport.configured import subscribe
 
 from services.intake.api import create_app
 from services.intake.application import IntakeApplication
@@ -33,7 +33,7 @@ def web_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = application(settings)
     return create_app(app, identity_for(settings, lookup_in(app)), replay_window=replay_window,
-                      forms=form_channel(settings))
+                      forms=form_channel(settings), deadline=settings.request_deadline)
 
 
 def form_channel(settings: Settings) -> FormChannel:

@@ -15,7 +15,7 @@ from shared.persistence import store_env
 from shared.secrets import SecretBox
 from shared.settings import Settings
 from shared.slices import WHOLE, Slice
-from shared.transport import subscribe
+from shared.transport.configured import subscribe
 
 from services.notify.api import create_app
 from services.notify.application import NotifyApplication, utc_now

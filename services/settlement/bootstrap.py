@@ -11,7 +11,7 @@ from shared.persistence import store_env
 from shared.settings import Settings
 from shared.ownlog import OwnLogSubscription
 from shared.slices import WHOLE, Slice
-from shared.transport import subscribe
+from shared.transport.configured import subscribe
 
 from services.settlement.api import create_app
 from services.settlement.application import Clock, SettlementApplication, utc_now

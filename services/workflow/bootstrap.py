@@ -12,7 +12,7 @@ from shared.identity.guard import identity_for
 from shared.persistence import store_env
 from shared.settings import Settings
 from shared.slices import WHOLE, Slice
-from shared.transport import subscribe
+from shared.transport.configured import subscribe
 
 from services.workflow.api import create_app
 from services.workflow.application import Clock, WorkflowApplication, utc_now

@@ -106,14 +106,6 @@ def protect(app: Flask, identity: Identity) -> None:
         p = caller()
         return jsonify(tenant=p.tenant, subject=p.subject, kind=p.kind, roles=list(p.roles), scopes=list(p.scopes))
 
-    @app.errorhandler(Unauthenticated)
-    def unauthenticated(e: Unauthenticated):
-        from shared.web import error_body
-
-        response, status = error_body(e.status, e.code, e.message)
-        response.headers["WWW-Authenticate"] = 'Bearer realm="scrm"'
-        return response, status
-
 
 def _look_up(identity: Identity, tenant: str) -> TenantAccess | None:
     try:

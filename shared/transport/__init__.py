@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
 from shared.envelope import Envelope
-from shared.settings import Settings
-from shared.slices import WHOLE, Slice
 
 
 @dataclass
@@ -32,14 +30,3 @@ class Subscription(Protocol):
         """How many events each stream holds after the recorded position (for the lag metric)."""
 
     def close(self) -> None: ...
-
-
-def subscribe(follower: str, leaders: list[str], settings: Settings, slice_: Slice = WHOLE) -> Subscription:
-    """The subscription for `follower` to its leaders' public events, by the configured transport."""
-    if settings.transport == "kafka":
-        from shared.transport.kafka import KafkaSubscription
-
-        return KafkaSubscription(follower, leaders, settings)
-    from shared.transport.embedded import EmbeddedSubscription
-
-    return EmbeddedSubscription(leaders, settings, slice_)

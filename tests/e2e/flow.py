@@ -3,8 +3,9 @@
 from decimal import Decimal
 
 import requests
+from deploy.devservers import wait_for
 
-from tests.support.servers import wait_for
+from deploy.devservers import wait_for
 from tests.support.identity import staff as as_staff
 
 STAFF = as_staff("technician-1")

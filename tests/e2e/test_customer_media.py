@@ -9,7 +9,7 @@ import requests
 
 from shared.contracts import ticket_number
 from tests.support.platform import Platform
-from tests.support.servers import wait_for
+from deploy.devservers import wait_for
 from tests.support.wecom import send, send_text, set_up
 
 pytestmark = pytest.mark.e2e

@@ -40,8 +40,7 @@ def test_a_worker_serves_its_metrics_and_stops_cleanly_on_sigterm(tmp_path):
 
     import requests
 
-    from tests.support.platform import free_port_block
-    from tests.support.servers import wait_for
+    from deploy.devservers import free_port_block, wait_for
 
     port = free_port_block(1)
     env = {**os.environ, "SCRM_DATA_DIR": str(tmp_path), "SCRM_TRANSPORT": "embedded"}

@@ -16,7 +16,7 @@ import requests
 
 from tests.support.h5 import TEMPLATE, png
 from tests.support.platform import Platform
-from tests.support.servers import wait_for
+from deploy.devservers import wait_for
 from tests.support.identity import staff as as_staff
 
 pytestmark = pytest.mark.e2e

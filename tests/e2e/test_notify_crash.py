@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.support.platform import Platform
-from tests.support.servers import wait_for
+from deploy.devservers import wait_for
 
 pytestmark = pytest.mark.e2e
 

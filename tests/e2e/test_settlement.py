@@ -9,7 +9,7 @@ from tests.e2e.flow import FINANCE, load_settlement_examples, settlement_get
 from tests.e2e.test_workflow_templates import ChatDesk
 from tests.integration import test_workflow_templates as flows
 from tests.support.platform import Platform
-from tests.support.servers import wait_for
+from deploy.devservers import wait_for
 from tests.support.identity import staff as as_staff
 from tests.support.wecom import scrm, set_up
 

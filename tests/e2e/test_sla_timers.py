@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from tests.support.platform import Platform
-from tests.support.servers import wait_for
+from deploy.devservers import wait_for
 from tests.support.wecom import scrm, send_text, set_up
 from tests.support.identity import admin as admin_headers
 

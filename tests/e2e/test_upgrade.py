@@ -10,7 +10,7 @@ import pytest
 
 from tests.e2e.flow import deliveries, told
 from tests.support.platform import Platform
-from tests.support.servers import wait_for
+from deploy.devservers import wait_for
 
 pytestmark = pytest.mark.e2e
 BEFORE = Path(__file__).parents[1] / "fixtures" / "stores_before_outbox"

@@ -6,18 +6,18 @@ import itertools
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
-
 from typing import Any
 
 import requests
 
+from deploy.devservers import free_port_block, preexec_for_child, wait_for
+from deploy.devservers.processes import alive, descendants
 from tests.support.identity import ADMIN_PASSWORD
+from tests.support.progress import Progress
 from tests.support.providers import FakeSmsGateway, FakeWeCom
-from tests.support.servers import _preexec_for_child, wait_for
 
 SERVICES = ("intake", "workflow", "settlement", "notify")
 _platforms = itertools.count()
@@ -35,26 +35,16 @@ def _secret_key() -> str:
     return _KEY[0]
 
 
-def free_port_block(size: int = 4) -> int:
-    """Consecutive free ports below the kernel's ephemeral range, so that no outgoing
-    connection (to PostgreSQL, to the broker) can take one between this check and the bind."""
-    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    span = low - 20000
-    start = 20000 + (os.getpid() * 37) % span
-    for offset in range(0, span, 10):
-        base = 20000 + (start - 20000 + offset) % span
-        if base + size < low and all(_free(base + i) for i in range(size)):
-            return base
-    raise RuntimeError("no free port block")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as s:
+def cpu_ticks(pid: int) -> int:
+    """The CPU time a process and its descendants have used: how far their start-up has got."""
+    total = 0
+    for member in (pid, *descendants(pid)):
         try:
-            s.bind(("127.0.0.1", port))
+            fields = Path(f"/proc/{member}/stat").read_text().rpartition(")")[2].split()
         except OSError:
-            return False
-    return True
+            continue  # gone meanwhile
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total
 
 
 class Platform:
@@ -79,7 +69,7 @@ class Platform:
         self.urls: dict[str, str] = {}
         self.log_path = data_dir / "platform.log"
 
-    def start(self, timeout: float = 60) -> Platform:
+    def start(self) -> Platform:
         base = free_port_block()
         self.urls = {s: f"http://127.0.0.1:{base + i}" for i, s in enumerate(SERVICES)}
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -89,9 +79,11 @@ class Platform:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen([sys.executable, "-m", "services", "run", "--base-port", str(base)],
                                         env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                        preexec_fn=_preexec_for_child())
+                                        preexec_fn=preexec_for_child())
         try:
-            wait_for(self._healthy, timeout, interval=0.2, message=f"platform not healthy; see {self.log_path}")
+            # Some 20 processes start at once, slowly on a busy machine: wait as long as they work.
+            with Progress(lambda: cpu_ticks(self.process.pid), stall=30) as progress:
+                progress.wait_for(self._healthy, f"platform not healthy; see {self.log_path}")
             self.api_key("acme")  # the tests' tenant, created as an operator would, known to every service
             self.notify_cli("setup", "account", "acme", "wecom", "--set", "corp_id=ww-corp", "--set",
                             "agent_id=1000002", "--secret", self.wecom.secret)
@@ -113,13 +105,18 @@ class Platform:
     def pid(self, child: str) -> int:
         return int((self.data_dir / "pids" / f"{child}.pid").read_text())
 
-    def kill(self, child: str) -> int:
-        """SIGKILL one child (e.g. "workflow-worker"); the supervisor starts it again."""
+    def web_workers(self, service: str) -> list[int]:
+        """The live gunicorn workers of `service`'s web app: its master's children."""
+        return [pid for pid in descendants(self.pid(f"{service}-web")) if alive(pid)]
+
+    def kill(self, child: str) -> int | None:
+        """SIGKILL one child (e.g. "workflow-worker"), which the supervisor starts again: its pid, or
+        None when it was not running (killed before and not started again yet)."""
         pid = self.pid(child)
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
-            pass
+            return None
         return pid
 
     def stop(self) -> None:

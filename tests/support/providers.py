@@ -270,7 +270,7 @@ class FakeSmtp:
         kwargs: dict[str, Any] = {}
         if starttls:
             kwargs = {"tls_context": self._tls(), "require_starttls": True}
-        from tests.support.servers import free_port
+        from deploy.devservers import free_port
 
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=free_port(), **kwargs)
 

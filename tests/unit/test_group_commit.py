@@ -7,7 +7,7 @@ import pytest
 from shared.errors import Unavailable
 from shared.eventstore import IntegrityError
 from shared.groupcommit import GroupCommitter
-from tests.support.servers import wait_for
+from deploy.devservers import wait_for
 
 
 class Store:

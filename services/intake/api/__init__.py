@@ -11,8 +11,10 @@ from flask import Flask, jsonify
 from marshmallow import Schema, fields, validate
 
 from shared import web
-from shared.contracts import PHONE, Customer, ticket_number
+from shared.contracts import Customer, ticket_number
+from shared.deadline import OUTCOME_UNKNOWN, Deadline, bounded
 from shared.identity.guard import Identity
+from shared.settings import Settings
 
 from services.intake.api import customers as customer_api
 from services.intake.api import tickets as ticket_api
@@ -20,19 +22,10 @@ from services.intake.application import IntakeApplication
 from services.intake.channels import callback
 from services.intake.channels.official_account import OfficialAccountServer
 from services.intake.channels.wecom import WeCom
+from services.intake.forms.customer import H5Customer
 
 if TYPE_CHECKING:
     from services.intake.forms.web import FormChannel
-
-_text = {"required": True, "validate": validate.Length(min=1, max=500)}
-
-
-class H5Customer(Schema):
-    """The H5 form asks for all three, although a ticket needs only one identity."""
-
-    name = fields.String(**_text)
-    phone = fields.String(required=True, validate=PHONE)
-    address = fields.String(**_text)
 
 
 class H5Submission(Schema):
@@ -61,8 +54,11 @@ class SubmissionView(Schema):
 
 
 def create_app(intake: IntakeApplication, identity: Identity, clock: Callable[[], float] = time.time,
-               replay_window: float = callback.REPLAY_WINDOW, forms: FormChannel | None = None) -> Flask:
+               replay_window: float = callback.REPLAY_WINDOW, forms: FormChannel | None = None,
+               deadline: float = Settings.request_deadline) -> Flask:
+    """`deadline`: seconds a submission waits for the store before it is answered 503."""
     app = web.create_app("intake", "SCRM intake API", identity)
+    Deadline(deadline).install(app)
     for channel in (WeCom(), OfficialAccountServer()):
         callback.register(app, intake, channel, clock, replay_window)
     if forms is not None:  # the pages of published templates (services/intake/forms)
@@ -73,6 +69,7 @@ def create_app(intake: IntakeApplication, identity: Identity, clock: Callable[[]
     # A form posted by a system of the tenant's own (an API key with the write scope); a customer's
     # phone fills in the published templates' pages instead (services/intake/forms).
     @app.post("/v1/tenants/<tenant>/h5/submissions")
+    @bounded
     def submit_h5(tenant: str):
         body = web.json_body(H5Submission())
         accepted = intake.submit(tenant, "h5", body["submission_id"], body["customer"], body["description"])
@@ -81,7 +78,7 @@ def create_app(intake: IntakeApplication, identity: Identity, clock: Callable[[]
 
     web.document(app, "post", "/v1/tenants/{tenant}/h5/submissions", "Submit an H5 form; returns the ticket id",
                  body=H5Submission, responses={201: TicketAccepted, 200: "Already accepted: same ticket",
-                                               400: "Invalid fields", 415: "Not JSON", 503: "Retry later"})
+                                               400: "Invalid fields", 415: "Not JSON", 503: OUTCOME_UNKNOWN})
 
     # Look-ups show the customer: for the console and ops, with one of the tenant's API keys.
     @app.get("/v1/tenants/<tenant>/tickets/<uuid:ticket_id>")

@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 
 from shared import web
 from shared.contracts import DEFAULT_TEMPLATE, PHONE, ticket_number
+from shared.deadline import OUTCOME_UNKNOWN, bounded
 
 from services.intake.application import IntakeApplication
 from services.intake.api.customers import DENIED, CustomerView, OpportunityView, customer_view, media_view
@@ -57,6 +58,7 @@ class TicketWithCustomer(Schema):
 def register(app: Flask, intake: IntakeApplication) -> None:
 
     @app.post("/v1/tenants/<tenant>/sidebar/tickets")
+    @bounded
     def sidebar_ticket(tenant: str):
         body = web.json_body(SidebarTicket())
         customer = {**body["customer"], "wecom_external_userid": body["external_userid"]}
@@ -73,7 +75,7 @@ def register(app: Flask, intake: IntakeApplication) -> None:
     web.document(app, "post", "/v1/tenants/{tenant}/sidebar/tickets",
                  "Raise a ticket from the chat sidebar for an external contact, linked to their customer",
                  body=SidebarTicket, responses={201: SidebarAccepted, 200: "Already accepted: same ticket",
-                                                400: "Invalid fields", 415: "Not JSON", 503: "Retry later", **DENIED})
+                                                400: "Invalid fields", 415: "Not JSON", 503: OUTCOME_UNKNOWN, **DENIED})
 
     @app.get("/v1/tenants/<tenant>/tickets/<uuid:ticket_id>/customer")
     def ticket_with_customer(tenant: str, ticket_id: UUID):

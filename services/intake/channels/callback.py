@@ -15,6 +15,7 @@ from flask import Flask, Response, request
 
 from shared import web
 from shared.identity.guard import public
+from shared.deadline import OUTCOME_UNKNOWN, bounded
 
 from services.intake.application import IntakeApplication
 from services.intake.channels import media, xml
@@ -76,7 +77,7 @@ def register(app: Flask, intake: IntakeApplication, channel: Channel, clock: Cal
         return Response(channel.seal(credentials, query, reply), mimetype="application/xml")
 
     app.add_url_rule(path, f"{channel.name}_verify_url", verify_url, methods=["GET"])
-    app.add_url_rule(path, f"{channel.name}_receive", receive, methods=["POST"])
+    app.add_url_rule(path, f"{channel.name}_receive", bounded(receive), methods=["POST"])
     doc_path = f"/v1/tenants/{{tenant}}/{channel.name}/callback"
     refused = {403: "Not verified (signature, tenant, recipient) or timestamp outside the replay window"}
     web.document(app, "get", doc_path, f"{channel.name} URL verification: answers the echostr once verified",
@@ -88,4 +89,4 @@ def register(app: Flask, intake: IntakeApplication, channel: Channel, clock: Cal
                  "a subscribe registers the customer; retries of a message reach the same ticket",
                  responses={200: f"A passive reply (XML), or {nothing} when there is nothing to say",
                             400: "Malformed XML or missing timestamp/nonce", **refused, 413: "Body too large",
-                            415: "Not text/xml", 503: "Retry later"})
+                            415: "Not text/xml", 503: OUTCOME_UNKNOWN})

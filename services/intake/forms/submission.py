@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from shared.errors import Invalid
 
-from services.intake.api import H5Customer
+from services.intake.forms.customer import H5Customer
 from services.intake.forms.domain import Form, FormVersion
 from services.intake.forms.uploads import Uploads
 from shared.formfields.fields import LIST_TYPES

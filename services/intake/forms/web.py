@@ -16,6 +16,7 @@ from flask import Blueprint, Flask, jsonify, render_template, request, send_file
 
 from shared import web
 from shared.contracts import ticket_number
+from shared.deadline import OUTCOME_UNKNOWN, bounded
 from shared.errors import DomainError, Invalid, NotFound
 from shared.identity.guard import public
 
@@ -73,6 +74,7 @@ def _blueprint(intake: IntakeApplication, channel: FormChannel) -> Blueprint:
 
     @pages.post("/h5/<tenant>/<slug>/submissions")
     @public
+    @bounded
     def submit(tenant: str, slug: str):
         form = _form(intake, tenant, slug)
         limit(form)
@@ -121,7 +123,8 @@ def _document(app: Flask, max_bytes: int) -> None:
                  body=FormSubmission, responses={201: "Accepted: ticket_id, number", 200: "Already accepted: same ticket",
                                                  400: "Invalid fields: details.errors maps each to its message",
                                                  415: "Not JSON",
-                                                 404: "No such form", 429: "Too many requests (Retry-After)"})
+                                                 404: "No such form", 429: "Too many requests (Retry-After)",
+                                                 503: OUTCOME_UNKNOWN})
     web.document(app, "post", base + "/uploads", f"Upload an image (multipart `file`; JPEG, PNG or WebP, at most "
                  f"{max_bytes // (1024 * 1024)} MiB); returns `ref` for an image field's value",
                  responses={201: "ref, url", 400: "No file part", 404: "No such form", 413: "Too large",

