@@ -198,19 +198,26 @@ def contract(type_: str) -> Contract:
         raise ContractError(type_, "unknown event type") from None
 
 
-def validate_envelope(envelope: Envelope) -> Envelope:
-    """Raise ContractError unless the envelope's data fits its contract (after upcasting)."""
+def upcast(envelope: Envelope) -> Envelope:
+    """The envelope at its contract's current version: what every follower reads, whatever the
+    version its leader wrote (an outbox keeps what was written, never rewrites it)."""
     c = contract(envelope.type)
     data, version = envelope.data, envelope.schema_version
     while version < c.version:
         data, version = c.upcasters[version](data), version + 1
-    try:
-        c.schema.load(data)
-    except ValidationError as e:
-        raise ContractError(envelope.type, e.messages) from None
     if data is envelope.data:
         return envelope
     return Envelope(**{**envelope.__dict__, "data": data, "schema_version": version})
+
+
+def validate_envelope(envelope: Envelope) -> Envelope:
+    """The envelope upcast; raise ContractError unless its data fits its contract."""
+    current = upcast(envelope)
+    try:
+        contract(current.type).schema.load(current.data)
+    except ValidationError as e:
+        raise ContractError(current.type, e.messages) from None
+    return current
 
 
 # --- Transitions of tickets through their templates' nodes (workflow, issue #3) -----------

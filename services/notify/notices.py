@@ -75,9 +75,10 @@ def read(envelope: Envelope, audience: TicketAudience, roster: Roster | None, zo
         return Reading([Notice("escalated", tuple(dict.fromkeys(data["to"])), context, data["node"])])
     if t == "ticket.closed":
         return Reading([Notice("completed", (CUSTOMER,), base, data["to_node"])])
-    if t == "settlement.statement_issued":
-        context = {**base, "total": data["total"], "currency": data["currency"], "payout": data["payout"]}
-        return Reading([Notice("statement", (data["technician"],), context)])
+    if t == "settlement.statement_issued":  # each technician on it told of their own earnings
+        return Reading([Notice("statement", (p["technician"],),
+                               {**base, "total": data["gross"], "currency": data["currency"], "payout": p["total"]})
+                        for p in data["payouts"]])
     return Reading([])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from shared.contracts import upcast
 from shared.persistence import outbox_reader
 from shared.settings import Settings
 from shared.slices import WHOLE, Slice
@@ -21,7 +22,7 @@ class EmbeddedSubscription:
         batches = []
         for reader in self._readers:
             stream = self._slice.stream(reader.service)
-            envelopes = reader.read(position(stream), self._page_size, self._slice)
+            envelopes = [upcast(e) for e in reader.read(position(stream), self._page_size, self._slice)]
             if envelopes:
                 batches.append(Batch(stream, envelopes[-1].sequence, envelopes))
         if not batches:

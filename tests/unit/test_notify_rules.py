@@ -154,10 +154,13 @@ def test_sla_breaches_go_to_the_handler_and_their_supervisor_and_are_urgent(desk
 
 
 def test_a_statement_tells_the_technician_their_earnings(desk):
-    desk.event("settlement.statement_issued", currency="CNY", lines=[], subtotal="270.00", tax="16.20",
-               total="286.20", technician="t-1", payout="123.50")
-    (told,) = desk.deliveries()
-    assert told.kind == "statement" and "123.50" in told.message["body"]
+    payout = {"party": None, "lines": "100.00", "adjustments": "0.00"}
+    desk.event("settlement.statement_issued", currency="CNY", gross="286.20",
+               payouts=[{**payout, "technician": "t-1", "total": "123.50"},
+                        {**payout, "technician": "t-2", "total": "45.00"}])
+    told = {d.recipient: d for d in desk.deliveries()}
+    assert set(told) == {"staff:t-1", "staff:t-2"} and {d.kind for d in told.values()} == {"statement"}
+    assert "123.50" in told["staff:t-1"].message["body"] and "45.00" in told["staff:t-2"].message["body"]
 
 
 def _setup(change):
