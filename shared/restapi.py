@@ -112,7 +112,8 @@ def _platform_refusals(doc: dict[str, Any], method: str, rule: str, closed: bool
     """The 4xx/5xx the platform gives an operation, whatever its view does."""
     refusals: dict[int, str] = {}
     if "<tenant>" in rule:
-        refusals[404] = "No such tenant, or not the credential's (the same answer as a missing record)"
+        refusals[404] = ("No such tenant, or not the credential's (the same answer as a missing record)" if closed
+                         else "Not the shape of a tenant id")
     if closed:
         refusals[401] = "No credential, or one that is not valid (expired, revoked, another tenant's key)"
         refusals[403] = f"The credential lacks the {scope!r} scope, or a session's write lacks {CSRF_HEADER}"
