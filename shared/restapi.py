@@ -116,7 +116,8 @@ def _platform_refusals(doc: dict[str, Any], method: str, rule: str, closed: bool
                          else "Not the shape of a tenant id")
     if closed:
         refusals[401] = "No credential, or one that is not valid (expired, revoked, another tenant's key)"
-        refusals[403] = f"The credential lacks the {scope!r} scope, or a session's write lacks {CSRF_HEADER}"
+        refusals[403] = f"The credential lacks the {scope!r} scope" + (
+            "" if method.upper() in READS else f", or a session's write lacks {CSRF_HEADER}")
         refusals[503] = "Credentials cannot be checked right now (Retry-After)"
     if any(p.get("in") == "query" for p in doc.get("parameters", []) if isinstance(p, dict)):
         refusals[400] = "Invalid query parameters: details.fields names them"
