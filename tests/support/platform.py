@@ -148,7 +148,8 @@ class Platform:
     def get(self, service: str, path: str, tenant: str = "acme", **kwargs) -> requests.Response:
         """A read as the tenant's own systems (a console, ops) make it: with its API key."""
         kwargs.setdefault("headers", {"Authorization": f"Bearer {self.api_key(tenant)}"})
-        return requests.get(self.urls[service] + path, timeout=10, **kwargs)
+        kwargs.setdefault("timeout", 10)
+        return requests.get(self.urls[service] + path, **kwargs)
 
     def cli(self, *args: str, check: bool = True, json_out: bool = True) -> dict:
         """`scrm ARGS` against the platform's stores, as an operator runs it; what it printed, as JSON."""
@@ -183,7 +184,8 @@ class Platform:
         return self.get("intake", path, tenant)
 
     def post(self, service: str, path: str, **kwargs) -> requests.Response:
-        return requests.post(self.urls[service] + path, timeout=10, **kwargs)
+        kwargs.setdefault("timeout", 10)
+        return requests.post(self.urls[service] + path, **kwargs)
 
     def wait_for_ticket(self, ticket_id: str, timeout: float = 30, tenant: str = "acme") -> dict:
         def assigned():
