@@ -104,7 +104,8 @@ def test_the_policy_links_the_ticket_and_follows_its_status_whichever_stream_com
     customer_policy(envelope("ticket.opened", submission.id), uow)  # before intake's own ticket.created
     assert customer.tickets[submission.id].status == "open"
     customer_policy(envelope("ticket.created", submission.id), uow)
-    assert customer.profile == {"name": "新名"}
+    assert customer.profile == {"name": "旧名"}  # a submission proposes, never overwrites
+    assert customer.pending_proposals == [{"ticket_id": submission.id, "channel": "h5", "profile": {"name": "新名"}}]
     customer_policy(envelope("ticket.transitioned", submission.id, status="cancelled"), uow)
     customer_policy(envelope("ticket.assigned", submission.id), uow)  # not about being open
     customer_policy(envelope("ticket.opened", uuid4()), uow)  # not intake's: ignored
