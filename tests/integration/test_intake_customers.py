@@ -210,6 +210,17 @@ def test_images_and_locations_go_to_the_open_ticket_and_not_to_a_closed_one(inta
     assert [k["media_id"] for k in seen["customer"]["kept"]] == ["media-3"]
 
 
+def test_an_image_sent_right_after_the_text_that_opened_a_ticket_goes_to_that_ticket(intake, api, settings):
+    """Issue 14 item 8: the sender was given a ticket number, then told they had no open ticket."""
+    assert ticket_number(ticket_id("acme", "wecom", "7201")) in send(api, wecom_message("空调报修", msg_id="7201"))
+    assert ticket_number(ticket_id("acme", "wecom", "7201")) in send(api, image("8201"))  # no worker ran between
+    attached = published(settings)[-1]
+    assert (attached.type, attached.subject) == ("ticket.attachment_added", ticket_id("acme", "wecom", "7201"))
+    drain(bootstrap.follower(settings))  # the worker links the same ticket again: nothing changes
+    customer = intake.customers.by_identity("acme", "wecom_userid", "zhangsan")
+    assert list(customer.tickets) == [ticket_id("acme", "wecom", "7201")]
+
+
 def test_with_no_ticket_a_location_is_kept_and_gives_the_next_ticket_its_region(intake, api, settings):
     assert "没有处理中的工单" in send(api, location("8101", label="浙江省杭州市西湖区"))
     send(api, wecom_message("热水器报修", msg_id="7101"))

@@ -53,5 +53,5 @@ def accept(intake: IntakeApplication, settings: ChannelSettings, channel: str, i
         return OPTED_OUT
     routed = settings.route(channel, text=message.text, menu_key=message.menu_key)
     accepted = intake.submit(settings.tenant, channel, message.submission_id, {identity: message.sender},
-                             message.description, routed.template, routed.as_dict())
+                             message.description, routed.template, routed.as_dict(), link_now=True)
     return f"已受理，工单号 {ticket_number(accepted.ticket_id)}。我们会尽快联系您。"
