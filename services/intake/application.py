@@ -85,6 +85,10 @@ class IntakeApplication(ServiceApplication):
             return Accepted(id_, created=True)
         return retrying(attempt)
 
+    def accepted_before(self, tenant: str, channel: str, submission_id: str) -> bool:
+        """Whether this channel's message was recorded as a submission already (the channel retries)."""
+        return bool(self.recorder.select_events(ticket_id(tenant, channel, submission_id), limit=1))
+
     def submission(self, tenant: str, channel: str, submission_id: str) -> Submission:
         return self.get(ticket_id(tenant, channel, submission_id), tenant)
 

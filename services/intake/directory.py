@@ -167,8 +167,8 @@ class CustomerDirectory:
 
     def receive(self, tenant: str, channel: str, sender: dict[str, str],
                 record: Callable[[Customer], UUID | None]) -> UUID | None:
-        """Record an image or a location from `sender` on their customer (created if new);
-        the ticket it went to, None when they have no open ticket and it was kept."""
+        """Record an image, a location or a text from `sender` on their customer (created if new);
+        the ticket it went to, None when they have no open ticket (an image or location is kept)."""
         def attempt() -> UUID | None:
             contact = self.contact(tenant, channel, sender, read=True)
             ticket_id = record(contact.customer)

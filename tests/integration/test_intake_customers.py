@@ -221,6 +221,35 @@ def test_an_image_sent_right_after_the_text_that_opened_a_ticket_goes_to_that_ti
     assert list(customer.tickets) == [ticket_id("acme", "wecom", "7201")]
 
 
+def test_follow_up_text_goes_to_the_open_tickets_conversation_and_its_timeline(intake, api, settings):
+    """Issue 14 item 12: what a customer writes while their ticket is open is kept beside it."""
+    staff = workflow.web_app(settings).test_client()
+    followers = [bootstrap.follower(settings), workflow.follower(settings)]
+    ticket = ticket_id("acme", "wecom", "7301")
+    assert ticket_number(ticket) in send(api, wecom_message("空调报修", msg_id="7301"))
+    for _ in range(2):  # WeCom retries: the same message once
+        answer = send(api, wecom_message("师傅明天下午几点到？", msg_id="7302"))
+        assert ticket_number(ticket) in answer and "沟通记录" in answer
+    assert ticket_number(ticket) in send(api, wecom_message("空调报修", msg_id="7301"))  # a retry of the first
+    assert ticket_number(ticket) in send(api, image("7303"))
+    said = [e for e in published(settings) if e.type == "ticket.message_received"]
+    assert [(e.subject, e.data["text"]) for e in said] == [(ticket, "师傅明天下午几点到？")]
+    assert validate_envelope(said[0]) is said[0] and len(published(settings)) == 3  # no second ticket
+
+    drain(*followers)
+    timeline = staff.get(f"/v1/tenants/acme/tickets/{ticket}/timeline", headers=STAFF).json["timeline"]
+    sent = [(e["data"]["kind"], e["data"]["content"], e["actor"]) for e in timeline if e["type"] == "CustomerSent"]
+    assert sent == [("text", {"text": "师傅明天下午几点到？"}, "customer"),
+                    ("image", {"media_id": "media-1", "url": "http://127.0.0.1/media-1.jpg"}, "customer")]
+    assert timeline[0]["type"] == "Opened"
+
+    assert staff.post(f"/v1/tenants/acme/tickets/{ticket}/close", headers=STAFF).status_code == 200
+    drain(*followers)
+    send(api, wecom_message("又不制冷了", msg_id="7304"))  # no ticket open: the text raises one
+    assert published(settings)[-1].type == "ticket.created"
+    assert published(settings)[-1].subject == ticket_id("acme", "wecom", "7304")
+
+
 def test_with_no_ticket_a_location_is_kept_and_gives_the_next_ticket_its_region(intake, api, settings):
     assert "没有处理中的工单" in send(api, location("8101", label="浙江省杭州市西湖区"))
     send(api, wecom_message("热水器报修", msg_id="7101"))
