@@ -6,17 +6,7 @@ from uuid import uuid4
 from shared.envelope import Envelope
 
 from services.workflow.conversation import Conversation, conversation_id, conversation_policy
-
-
-class FakeUnitOfWork:
-    def __init__(self):
-        self.aggregates = {}
-
-    def get(self, id_):
-        return self.aggregates.get(id_)
-
-    def add(self, aggregate):
-        self.aggregates[aggregate.id] = aggregate
+from tests.support.policies import Store
 
 
 def sent(type_: str, ticket, tenant: str | None = "acme", **data) -> Envelope:
@@ -25,7 +15,7 @@ def sent(type_: str, ticket, tenant: str | None = "acme", **data) -> Envelope:
 
 
 def test_texts_images_and_locations_join_the_tickets_conversation_once_each():
-    ticket, uow = uuid4(), FakeUnitOfWork()
+    ticket, uow = uuid4(), Store()
     for envelope in (sent("ticket.message_received", ticket, message_id="m1", text="几点到？"),
                      sent("ticket.message_received", ticket, message_id="m1", text="几点到？"),  # redelivered
                      sent("ticket.attachment_added", ticket, message_id="m2", media_id="media-1"),
