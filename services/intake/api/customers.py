@@ -60,6 +60,10 @@ class CustomerView(Schema):
     tickets = fields.List(fields.Dict(), metadata={"description": "Linked tickets, oldest first, with their status"})
     opportunities = fields.List(fields.Nested(OpportunityView))
     kept = fields.List(fields.Dict(), metadata={"description": "Images and locations sent with no ticket open"})
+    proposed = fields.List(fields.Dict(), metadata={
+        "description": "Details a submission gave that differ from the profile (ticket_id, channel, profile): never "
+                       "applied by themselves; staff accept one by registering the customer with those details"})
+    merged_from = fields.List(fields.UUID(), metadata={"description": "Customers found to be this one, merged in"})
 
 
 def customer_view(customer: Customer) -> dict:
@@ -67,7 +71,9 @@ def customer_view(customer: Customer) -> dict:
             "first_channel": customer.channel,
             "tickets": [{**t.to_dict(), "number": ticket_number(t.ticket_id)} for t in customer.tickets.values()],
             "opportunities": [o.to_dict() for o in customer.opportunities.values()],
-            "kept": [media_view(m) for m in customer.media if m["ticket_id"] is None]}
+            "kept": [media_view(m) for m in customer.media if m["ticket_id"] is None],
+            "proposed": [media_view(p) for p in customer.pending_proposals],
+            "merged_from": [str(c) for c in customer.merged_from]}
 
 
 def media_view(media: dict) -> dict:
@@ -89,9 +95,11 @@ def blueprint(intake: IntakeApplication) -> Blueprint:
     @blp.route(BASE, methods=["POST"])
     @blp.arguments(CustomerData)
     @blp.response(201, CustomerView, description="A customer was registered")
-    @blp.alt_response(200, schema=CustomerView, description="Already known: that customer, with what was added")
+    @blp.alt_response(200, schema=CustomerView, description="Already known: that customer (merged, if it was two)")
     def register_customer(body: dict, tenant: str):
-        """Register a customer, or add identities and details to the one they already are"""
+        """Register a customer, or add identities and details to the one they already are
+
+        Identities of two customers merge them into the one the unionid (else the phone) names."""
         contact = directory.register(tenant, "api", body)
         return customer_view(contact.customer), 201 if contact.first else 200
 

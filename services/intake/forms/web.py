@@ -23,6 +23,7 @@ from shared.restapi import Blueprint
 
 from services.intake.api.accepted import answer, submits
 from services.intake.application import IntakeApplication
+from services.intake.forms.page import CONTACT_RULES, rules
 from services.intake.forms.domain import Form, form_id, parse_slug
 from shared.ratelimit import RateLimiter, TooManyRequests
 from services.intake.forms.submission import FormSubmission, check, describe
@@ -88,8 +89,8 @@ def _blueprint(intake: IntakeApplication, channel: FormChannel) -> Blueprint:
         Public: the link (`scrm intake form-link TENANT KEY`) holds the form's token; a wrong one is a 404,
         like an unknown tenant or form."""
         form = _form(intake, tenant, slug)
-        return render_template("form.html", form=form, version=form.latest, kinds=",".join(KINDS.values()),
-                               max_mib=max_mib)
+        return render_template("form.html", form=form, version=form.latest, rules=rules,
+                               contact_rules=CONTACT_RULES, kinds=",".join(KINDS.values()), max_mib=max_mib)
 
     @pages.route("/h5/<tenant>/<slug>/submissions", methods=["POST"])
     @submits(pages)
