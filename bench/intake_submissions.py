@@ -44,10 +44,8 @@ WARM_UP = 4  # seconds of load before measuring
 def bare_app():
     """The baseline: the same app shell, the same check of the API key (against a copy in memory) and
     the same validation, no recording."""
-    from flask import jsonify
-
-    from services.intake.api import H5Submission
-    from shared import web
+    from services.intake.api.submissions import H5Submission
+    from shared import restapi, web
     from shared.identity import apikeys
     from shared.identity.access import TenantAccess
     from shared.identity.guard import Identity
@@ -58,12 +56,15 @@ def bare_app():
     if key:
         access.issue_key(apikeys.key_id_of(key), "bench", "write", apikeys.digest(key), "bench")
     app = web.create_app("bare", "bare", Identity(KeySet.generate(), {"acme": access}.get))
+    blp = restapi.Blueprint("bare", __name__)
 
-    @app.post("/v1/tenants/<tenant>/h5/submissions")
-    def submit(tenant):
-        web.json_body(H5Submission())
-        return jsonify(ticket_id="00000000-0000-0000-0000-000000000000", created=True), 201
+    @blp.route("/v1/tenants/<tenant>/h5/submissions", methods=["POST"])
+    @blp.arguments(H5Submission)
+    @blp.response(201)
+    def submit(body, tenant):
+        return {"ticket_id": "00000000-0000-0000-0000-000000000000", "created": True}
 
+    restapi.attach(app, "bare").register_blueprint(blp)
     return app
 
 

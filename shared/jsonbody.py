@@ -1,5 +1,5 @@
 """Request JSON within bounds, for every service: shared/web.py makes this every app's JSON provider,
-so `request.get_json` (and `web.json_body` on it) reads nothing else.
+so `request.get_json` (and the bodies shared/restapi.py parses with it) reads nothing else.
 
 Each of these made a 500 somewhere past the edge, so it is refused here with a 400:
 - nesting deeper than MAX_DEPTH: json's parser, and whatever walks the value after it (marshmallow,

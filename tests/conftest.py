@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 
+import marshmallow
 import pytest
 
 from shared.eventstore import ServiceApplication
 from shared.settings import Settings
 from deploy.devservers import KafkaBroker, Postgres
+from tests.support.documented import strict_dump
 from tests.support.identity import KEYS_FILE
 
 
@@ -51,3 +53,9 @@ def close_applications(monkeypatch):
     yield
     for app in opened:
         app.close()
+
+
+@pytest.fixture(autouse=True)
+def answers_as_documented(monkeypatch):
+    """An answer holding a key its schema does not document fails (tests/support/documented.py)."""
+    monkeypatch.setattr(marshmallow.Schema, "dump", strict_dump(marshmallow.Schema.dump))

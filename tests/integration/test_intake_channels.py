@@ -383,7 +383,7 @@ def test_the_callbacks_are_documented(intake):
     paths = client(intake).get("/openapi.json").json["paths"]
     for channel in ("wecom", "mp"):
         operations = paths[f"/v1/tenants/{{tenant}}/{channel}/callback"]
-        assert set(operations) == {"get", "post"} and "403" in operations["post"]["responses"]
+        assert set(operations) - {"parameters"} == {"get", "post"} and "403" in operations["post"]["responses"]
 
 
 # --- workflow takes in chat tickets and tickets stored before v2 -------------------------

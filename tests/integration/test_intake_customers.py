@@ -293,6 +293,15 @@ def test_opportunities_are_opened_moved_won_and_lost(intake, api, settings, auth
     assert [o["id"] for o in seen["open_opportunities"]] == [other] and seen["past_tickets"] == []
 
 
+def test_a_look_up_names_what_is_wrong_with_its_query(api, auth):
+    for query, wrong in (("kind=fax&value=1", {"kind"}), ("kind=phone", {"value"}), ("", {"kind", "value"}),
+                         (f"kind=phone&value={'1' * 501}", {"value"})):
+        answer = api.get(f"/v1/tenants/acme/customers?{query}", headers=auth())
+        assert answer.status_code == 400, query
+        assert answer.json["error"]["code"] == "validation_failed" and set(answer.json["error"]["details"]["fields"]) == wrong
+    assert api.get("/v1/tenants/acme/customers?kind=phone&value=13900000000", headers=auth()).status_code == 404
+
+
 # --- API keys -------------------------------------------------------------------------------
 
 def test_the_rest_api_needs_a_current_key_of_the_tenant(intake, api, settings, auth, key):

@@ -55,9 +55,10 @@ def test_the_list_filters_by_status_node_handler_region_template_and_customer(kn
     assert answer.json["total"] == 4 and len(answer.json["tickets"]) == 2
     assert listed(desk, ids, created_from="2000-01-01T00:00:00+08:00")[0] == ["a1", "a2", "b1", "c1"]
     assert listed(desk, ids, created_to="2000-01-01T00:00:00Z")[0] == []
-    for bad in ({"status": "lost"}, {"limit": 0}, {"created_from": "yesterday"}):
+    for bad in ({"status": "lost"}, {"limit": 0}, {"created_from": "yesterday"}, {"colour": "red"}):
         answer = desk.http.get(f"{BASE}/tickets", query_string=bad)
         assert answer.status_code == 400 and answer.json["error"]["code"] == "validation_failed"
+        assert set(answer.json["error"]["details"]["fields"]) == set(bad)  # a filter that is not one too
 
 
 def test_hidden_fields_never_appear_in_lists(known):

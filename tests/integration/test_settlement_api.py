@@ -121,6 +121,7 @@ def test_period_statements_as_json_csv_and_xlsx(desk):
     days = {"from": str(today - timedelta(days=1)), "to": str(today + timedelta(days=2))}
 
     mine = desk.get("/statements/technician/tech-a", as_("tech-a"), **days).json
+    assert (mine["from"][:10], mine["to"][:10]) == (days["from"], days["to"])  # the period it covers, as asked
     assert mine["totals"] == [{"currency": "CNY", "rows": 2, "net": "300.00", "tax": "18.00", "gross": "318.00",
                                "payout": "180.00"}]
     assert all(r["ticket_id"] and r["source"] and r["line"] for r in mine["rows"])

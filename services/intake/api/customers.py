@@ -1,17 +1,15 @@
 """The REST API for customers (客户) and their opportunities (商机), for the console and other
-systems; every call needs one of the tenant's API keys (see auth.py)."""
+systems."""
 
 from __future__ import annotations
 
 from uuid import UUID, uuid4
 
-from flask import Flask, jsonify, request
 from marshmallow import Schema, fields, validate
 
-from shared import web
 from shared.contracts import Customer as CustomerData
 from shared.contracts import ticket_number
-from shared.errors import Invalid
+from shared.restapi import Blueprint
 
 from services.intake.application import IntakeApplication
 from services.intake.customers import IDENTITIES, Customer
@@ -19,8 +17,7 @@ from services.intake.opportunities import STAGES
 
 _who = {"required": True, "validate": validate.Length(min=1, max=64),
         "metadata": {"description": "The staff member (or system) doing it"}}
-BASE = "/v1/tenants/{tenant}/customers"
-DENIED = {401: "No valid API key of this tenant"}
+BASE = "/v1/tenants/<tenant>/customers"
 
 
 class OpportunityIn(Schema):
@@ -83,76 +80,84 @@ def media_view(media: dict) -> dict:
     return {k: (str(v) if isinstance(v, UUID) else v) for k, v in media.items() if v is not None}
 
 
-def register(app: Flask, intake: IntakeApplication) -> None:
+class Lookup(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(IDENTITIES))
+    value = fields.String(required=True, validate=validate.Length(min=1, max=500), metadata={
+        "description": "The identity: a phone number, a WeCom userid, an openid, …"})
+
+
+def blueprint(intake: IntakeApplication) -> Blueprint:
+    blp = Blueprint("customers", __name__, description="Customers (客户) and their opportunities (商机)")
     directory = intake.customers
+    one, opportunity = f"{BASE}/<uuid:customer_id>", f"{BASE}/<uuid:customer_id>/opportunities/<opportunity_id>"
+    settled = {404: "No such customer or opportunity", 409: "Already won or lost"}
 
-    @app.post("/v1/tenants/<tenant>/customers")
-    def register_customer(tenant: str):
-        contact = directory.register(tenant, "api", web.json_body(CustomerData()))
-        return jsonify(customer_view(contact.customer)), 201 if contact.first else 200
+    @blp.route(BASE, methods=["POST"])
+    @blp.arguments(CustomerData)
+    @blp.response(201, CustomerView, description="A customer was registered")
+    @blp.alt_response(200, schema=CustomerView, description="Already known: that customer (merged, if it was two)")
+    def register_customer(body: dict, tenant: str):
+        """Register a customer, or add identities and details to the one they already are
 
-    @app.get("/v1/tenants/<tenant>/customers")
-    def find_customer(tenant: str):
-        kind, value = request.args.get("kind", ""), request.args.get("value", "")
-        if kind not in IDENTITIES or not 0 < len(value) <= 500:
-            raise Invalid(f"look up by ?kind=<{'|'.join(IDENTITIES)}>&value=<the identity>")
-        return jsonify(customer_view(directory.by_identity(tenant, kind, value)))
+        Identities of two customers merge them into the one the unionid (else the phone) names."""
+        contact = directory.register(tenant, "api", body)
+        return customer_view(contact.customer), 201 if contact.first else 200
 
-    @app.get("/v1/tenants/<tenant>/customers/<uuid:customer_id>")
+    @blp.route(BASE, methods=["GET"])
+    @blp.arguments(Lookup, location="query")
+    @blp.response(200, CustomerView)
+    @blp.refuses({404: "No customer has it"})
+    def find_customer(query: dict, tenant: str):
+        """Look a customer up by one identity: ?kind=phone&value=..."""
+        return customer_view(directory.by_identity(tenant, query["kind"], query["value"]))
+
+    @blp.route(one, methods=["GET"])
+    @blp.response(200, CustomerView)
+    @blp.refuses({404: "No such customer"})
     def show_customer(tenant: str, customer_id: UUID):
-        return jsonify(customer_view(directory.get(tenant, customer_id)))
+        """A customer: identities, details, tickets, opportunities"""
+        return customer_view(directory.get(tenant, customer_id))
 
-    @app.post("/v1/tenants/<tenant>/customers/<uuid:customer_id>/opportunities")
-    def create_opportunity(tenant: str, customer_id: UUID):
-        body = web.json_body(OpportunityIn())
+    @blp.route(f"{one}/opportunities", methods=["POST"])
+    @blp.arguments(OpportunityIn)
+    @blp.response(201, OpportunityView)
+    @blp.refuses({404: "No such customer"})
+    def create_opportunity(body: dict, tenant: str, customer_id: UUID):
+        """Open an opportunity (商机) for the customer"""
         opportunity_id = body.get("opportunity_id") or str(uuid4())
         amount = body.get("amount")
         customer, _ = directory.change(tenant, customer_id, lambda c: c.create_opportunity(
             opportunity_id, body["title"], None if amount is None else str(amount), body["stage"], body["by"]))
-        return jsonify(customer.opportunities[opportunity_id].to_dict()), 201
+        return customer.opportunities[opportunity_id].to_dict()
 
-    def _moved(tenant: str, customer_id: UUID, opportunity_id: str, move) -> tuple:
+    def _moved(tenant: str, customer_id: UUID, opportunity_id: str, move) -> dict:
         customer, _ = directory.change(tenant, customer_id, move)
-        return jsonify(customer.opportunities[opportunity_id].to_dict()), 200
+        return customer.opportunities[opportunity_id].to_dict()
 
-    @app.patch("/v1/tenants/<tenant>/customers/<uuid:customer_id>/opportunities/<opportunity_id>")
-    def move_opportunity(tenant: str, customer_id: UUID, opportunity_id: str):
-        body = web.json_body(StageIn())
+    @blp.route(opportunity, methods=["PATCH"])
+    @blp.arguments(StageIn)
+    @blp.response(200, OpportunityView)
+    @blp.refuses(settled)
+    def move_opportunity(body: dict, tenant: str, customer_id: UUID, opportunity_id: str):
+        """Move an open opportunity to another stage"""
         return _moved(tenant, customer_id, opportunity_id,
                       lambda c: c.move_opportunity(opportunity_id, body["stage"], body["by"]))
 
-    @app.post("/v1/tenants/<tenant>/customers/<uuid:customer_id>/opportunities/<opportunity_id>/win")
-    def win_opportunity(tenant: str, customer_id: UUID, opportunity_id: str):
-        body = web.json_body(WonIn())
+    @blp.route(f"{opportunity}/win", methods=["POST"])
+    @blp.arguments(WonIn)
+    @blp.response(200, OpportunityView)
+    @blp.refuses(settled)
+    def win_opportunity(body: dict, tenant: str, customer_id: UUID, opportunity_id: str):
+        """The opportunity was won"""
         return _moved(tenant, customer_id, opportunity_id, lambda c: c.win_opportunity(opportunity_id, body["by"]))
 
-    @app.post("/v1/tenants/<tenant>/customers/<uuid:customer_id>/opportunities/<opportunity_id>/lose")
-    def lose_opportunity(tenant: str, customer_id: UUID, opportunity_id: str):
-        body = web.json_body(LostIn())
+    @blp.route(f"{opportunity}/lose", methods=["POST"])
+    @blp.arguments(LostIn)
+    @blp.response(200, OpportunityView)
+    @blp.refuses(settled)
+    def lose_opportunity(body: dict, tenant: str, customer_id: UUID, opportunity_id: str):
+        """The opportunity was lost, and why"""
         return _moved(tenant, customer_id, opportunity_id,
                       lambda c: c.lose_opportunity(opportunity_id, body["reason"], body["by"]))
 
-    _document(app)
-
-
-def _document(app: Flask) -> None:
-    one, opportunity = f"{BASE}/{{customer_id}}", f"{BASE}/{{customer_id}}/opportunities/{{opportunity_id}}"
-    for method, path, summary, body, responses in (
-        ("post", BASE, "Register a customer, or add identities and details to the one they already are; "
-         "identities of two customers merge them into the one the unionid (else the phone) names",
-         CustomerData, {201: CustomerView, 200: "Already known: that customer (merged, if it was two)",
-                        400: "Invalid fields"}),
-        ("get", BASE, "Look a customer up by one identity: ?kind=phone&value=...", None,
-         {200: CustomerView, 400: "No kind or value", 404: "No customer has it"}),
-        ("get", one, "A customer: identities, details, tickets, opportunities", None,
-         {200: CustomerView, 404: "Not found"}),
-        ("post", f"{one}/opportunities", "Open an opportunity (商机) for the customer", OpportunityIn,
-         {201: OpportunityView, 400: "Invalid fields", 404: "No such customer"}),
-        ("patch", opportunity, "Move an open opportunity to another stage", StageIn,
-         {200: OpportunityView, 404: "Not found", 409: "Already won or lost"}),
-        ("post", f"{opportunity}/win", "The opportunity was won", WonIn,
-         {200: OpportunityView, 404: "Not found", 409: "Already won or lost"}),
-        ("post", f"{opportunity}/lose", "The opportunity was lost, and why", LostIn,
-         {200: OpportunityView, 404: "Not found", 409: "Already won or lost"}),
-    ):
-        web.document(app, method, path, summary, body=body, responses={**responses, **DENIED})
+    return blp

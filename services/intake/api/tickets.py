@@ -1,20 +1,19 @@
 """The REST API for tickets: one raised from the WeCom chat sidebar (聊天侧边栏) by a staff member
-for the external contact they are talking to, and a ticket seen with its customer. Every call
-needs one of the tenant's API keys (see auth.py)."""
+for the external contact they are talking to, and a ticket seen with its customer."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from flask import Flask, jsonify
 from marshmallow import Schema, fields, validate
 
-from shared import web
 from shared.contracts import DEFAULT_TEMPLATE, PHONE, ticket_number
-from shared.deadline import OUTCOME_UNKNOWN, bounded
+from shared.deadline import bounded
+from shared.restapi import Blueprint
 
+from services.intake.api.accepted import TicketAccepted, answer, submits
 from services.intake.application import IntakeApplication
-from services.intake.api.customers import DENIED, CustomerView, OpportunityView, customer_view, media_view
+from services.intake.api.customers import CustomerView, OpportunityView, customer_view, media_view
 from services.intake.tenant import Routed
 
 SIDEBAR = "wecom_sidebar"  # the channel in ticket ids and in ticket.created
@@ -41,26 +40,26 @@ class SidebarTicket(Schema):
     customer = fields.Nested(SidebarCustomer, load_default=dict)
 
 
-class SidebarAccepted(Schema):
-    ticket_id = fields.UUID()
-    number = fields.String()
-    created = fields.Boolean()
+class SidebarAccepted(TicketAccepted):
     customer_id = fields.UUID()
 
 
 class TicketWithCustomer(Schema):
     ticket = fields.Dict(metadata={"description": "The submission, its status, images and location"})
-    customer = fields.Nested(CustomerView)
+    customer = fields.Nested(CustomerView, allow_none=True)
     open_opportunities = fields.List(fields.Nested(OpportunityView))
     past_tickets = fields.List(fields.Dict(), metadata={"description": "The customer's other tickets"})
 
 
-def register(app: Flask, intake: IntakeApplication) -> None:
+def blueprint(intake: IntakeApplication) -> Blueprint:
+    blp = Blueprint("tickets", __name__, description="Tickets raised from the chat sidebar, and seen with their customer")
 
-    @app.post("/v1/tenants/<tenant>/sidebar/tickets")
+    @blp.route("/v1/tenants/<tenant>/sidebar/tickets", methods=["POST"])
+    @blp.arguments(SidebarTicket)
+    @submits(blp, SidebarAccepted)
     @bounded
-    def sidebar_ticket(tenant: str):
-        body = web.json_body(SidebarTicket())
+    def sidebar_ticket(body: dict, tenant: str):
+        """Raise a ticket from the chat sidebar for an external contact, linked to their customer"""
         customer = {**body["customer"], "wecom_external_userid": body["external_userid"]}
         settings = intake.channel_settings(tenant)
         # The sidebar belongs to the WeCom app: its keywords route the description.
@@ -68,17 +67,14 @@ def register(app: Flask, intake: IntakeApplication) -> None:
         accepted = intake.submit(tenant, SIDEBAR, body["request_id"], customer, body["description"],
                                  routed.template, routed.as_dict())
         submission = intake.get(accepted.ticket_id, tenant)
-        return (jsonify(ticket_id=str(accepted.ticket_id), number=ticket_number(accepted.ticket_id),
-                        created=accepted.created, customer_id=str(submission.customer_id)),
-                201 if accepted.created else 200)
+        return answer(accepted, customer_id=submission.customer_id)
 
-    web.document(app, "post", "/v1/tenants/{tenant}/sidebar/tickets",
-                 "Raise a ticket from the chat sidebar for an external contact, linked to their customer",
-                 body=SidebarTicket, responses={201: SidebarAccepted, 200: "Already accepted: same ticket",
-                                                400: "Invalid fields", 415: "Not JSON", 503: OUTCOME_UNKNOWN, **DENIED})
-
-    @app.get("/v1/tenants/<tenant>/tickets/<uuid:ticket_id>/customer")
+    @blp.route("/v1/tenants/<tenant>/tickets/<uuid:ticket_id>/customer", methods=["GET"])
+    @blp.response(200, TicketWithCustomer)
+    @blp.refuses({404: "No such ticket"})
     def ticket_with_customer(tenant: str, ticket_id: UUID):
+        """A ticket with its customer, their open opportunities and their other tickets, and the images and
+        location they sent for it"""
         submission = intake.get(ticket_id, tenant)
         customer = intake.customers.get(tenant, submission.customer_id) if submission.customer_id else None
         linked = customer.tickets.get(ticket_id) if customer else None
@@ -90,12 +86,10 @@ def register(app: Flask, intake: IntakeApplication) -> None:
                   "attachments": [m for m in media if m["kind"] == "image"],
                   "location": locations[-1] if locations else None}
         if customer is None:
-            return jsonify(ticket=ticket, customer=None, open_opportunities=[], past_tickets=[])
+            return {"ticket": ticket, "customer": None, "open_opportunities": [], "past_tickets": []}
         view = customer_view(customer)
-        return jsonify(ticket=ticket, customer=view,
-                       open_opportunities=[o for o in view["opportunities"] if o["open"]],
-                       past_tickets=[t for t in view["tickets"] if t["ticket_id"] != str(ticket_id)])
+        return {"ticket": ticket, "customer": view,
+                "open_opportunities": [o for o in view["opportunities"] if o["open"]],
+                "past_tickets": [t for t in view["tickets"] if t["ticket_id"] != str(ticket_id)]}
 
-    web.document(app, "get", "/v1/tenants/{tenant}/tickets/{ticket_id}/customer",
-                 "A ticket with its customer, their open opportunities and their other tickets, and the images "
-                 "and location they sent for it", responses={200: TicketWithCustomer, 404: "Not found", **DENIED})
+    return blp

@@ -11,11 +11,12 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Protocol
 
-from flask import Flask, Response, request
+from flask import Response, request
+from marshmallow import Schema, fields, validate
 
-from shared import web
-from shared.identity.guard import public
 from shared.deadline import OUTCOME_UNKNOWN, bounded
+from shared.identity.guard import public
+from shared.restapi import Blueprint
 
 from services.intake.application import IntakeApplication
 from services.intake.channels import media, xml
@@ -43,9 +44,30 @@ class Channel(Protocol):
         """The reply as the channel expects it (encrypted when the channel encrypts)."""
 
 
-def register(app: Flask, intake: IntakeApplication, channel: Channel, clock: Callable[[], float] = time.time,
-             replay_window: float = REPLAY_WINDOW) -> None:
+class CallbackQuery(Schema):
+    """The query Tencent signs a callback with (checked by the view: security.py)."""
+
+    timestamp = fields.String(required=True, metadata={"description": "Seconds since the epoch, within the "
+                                                                      "replay window of now"})
+    nonce = fields.String(required=True, validate=validate.Length(max=64))
+    signature = fields.String(metadata={"description": "SHA-1 of the sorted Token, timestamp and nonce"})
+    msg_signature = fields.String(metadata={"description": "Encrypted mode: SHA-1 over the ciphertext too"})
+    echostr = fields.String(metadata={"description": "URL verification: what to answer, once verified"})
+
+
+XML = {"type": "string", "description": "<xml><ToUserName>…</ToUserName>…</xml>"}
+SIGNED = ("Public: the channel's signature over the tenant's Token (and, encrypted, the AES key) is the check; "
+          "an unknown tenant fails it like a wrong signature.")
+REFUSED = {403: "Not verified (signature, tenant, recipient), or a timestamp outside the replay window",
+           400: "No timestamp or nonce"}
+
+
+def blueprint(intake: IntakeApplication, channel: Channel, clock: Callable[[], float] = time.time,
+              replay_window: float = REPLAY_WINDOW) -> Blueprint:
+    blp = Blueprint(channel.name, __name__, description=f"The {channel.name} callback (signed by Tencent)")
     path = f"/v1/tenants/<tenant>/{channel.name}/callback"
+    nothing = repr(channel.ack) if channel.ack else "an empty body"
+    signed_by = [{"in": "query", "schema": CallbackQuery}]
 
     def configured(tenant: str) -> tuple[ChannelSettings, Any]:
         """Looked up last: every answer before this one is the same whoever the tenant is."""
@@ -55,14 +77,31 @@ def register(app: Flask, intake: IntakeApplication, channel: Channel, clock: Cal
             raise Unverified()
         return settings, credentials
 
+    @blp.route(path, methods=["GET"], endpoint="verify_url")
+    @blp.doc(parameters=signed_by, description=SIGNED)
+    @blp.answers(200, {"text/plain": {"type": "string"}}, "The echostr, once verified")
+    @blp.refuses(REFUSED)
     @public  # the channel's signature is the check
     def verify_url(tenant: str) -> Response:
+        """URL verification: answers the echostr once verified"""
         query = Query(request.args, clock(), replay_window)
         _, credentials = configured(tenant)
         return Response(channel.echo(credentials, query), mimetype="text/plain")
 
+    @blp.route(path, methods=["POST"], endpoint="receive")
+    @blp.doc(parameters=signed_by, description=SIGNED + " A text or menu click becomes a ticket, the reply names its "
+             "number; an image or a location goes to the sender's open ticket; a subscribe registers the customer; "
+             "retries of a message reach the same ticket.")
+    @blp.takes({kind: XML for kind in xml.CONTENT_TYPES if kind}, "The message or event (encrypted: <Encrypt>)")
+    @blp.answers(200, {"application/xml": XML, "text/plain": {"type": "string"}},
+                 f"A passive reply (XML, encrypted when the channel encrypts), or {nothing} when there is nothing "
+                 "to say")
+    @blp.refuses({**REFUSED, 400: "Malformed XML, or no timestamp or nonce", 413: "Larger than 64 KiB",
+                  415: "Not text/xml", 503: OUTCOME_UNKNOWN})
     @public
+    @bounded
     def receive(tenant: str) -> Response:
+        """The message callback"""
         query = Query(request.args, clock(), replay_window)
         body = xml.parse(xml.read_body())
         settings, credentials = configured(tenant)
@@ -76,17 +115,4 @@ def register(app: Flask, intake: IntakeApplication, channel: Channel, clock: Cal
                             "CreateTime": int(clock()), "MsgType": "text", "Content": text})
         return Response(channel.seal(credentials, query, reply), mimetype="application/xml")
 
-    app.add_url_rule(path, f"{channel.name}_verify_url", verify_url, methods=["GET"])
-    app.add_url_rule(path, f"{channel.name}_receive", bounded(receive), methods=["POST"])
-    doc_path = f"/v1/tenants/{{tenant}}/{channel.name}/callback"
-    refused = {403: "Not verified (signature, tenant, recipient) or timestamp outside the replay window"}
-    web.document(app, "get", doc_path, f"{channel.name} URL verification: answers the echostr once verified",
-                 responses={200: "The echostr, as text/plain", 400: "Missing timestamp or nonce", **refused})
-    nothing = repr(channel.ack) if channel.ack else "an empty body"
-    web.document(app, "post", doc_path,
-                 f"{channel.name} message callback (text/xml): a text or menu click becomes a ticket, "
-                 "the reply names its number; an image or a location goes to the sender's open ticket; "
-                 "a subscribe registers the customer; retries of a message reach the same ticket",
-                 responses={200: f"A passive reply (XML), or {nothing} when there is nothing to say",
-                            400: "Malformed XML or missing timestamp/nonce", **refused, 413: "Body too large",
-                            415: "Not text/xml", 503: OUTCOME_UNKNOWN})
+    return blp

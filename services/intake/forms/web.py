@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, Flask, jsonify, render_template, request, send_file
+from flask import render_template, request, send_file
+from marshmallow import Schema, fields
 
 from shared import web
-from shared.contracts import ticket_number
-from shared.deadline import OUTCOME_UNKNOWN, bounded
+from shared.deadline import bounded
 from shared.errors import DomainError, Invalid, NotFound
 from shared.identity.guard import public
+from shared.restapi import Blueprint
 
+from services.intake.api.accepted import answer, submits
 from services.intake.application import IntakeApplication
 from services.intake.forms.page import CONTACT_RULES, rules
 from services.intake.forms.domain import Form, form_id, parse_slug
@@ -34,14 +36,23 @@ class NotJson(DomainError):
     status, code = 415, "unsupported_media_type"
 
 
+class Uploaded(Schema):
+    ref = fields.String(metadata={"description": "The value for an image field: `<sha256>.<ext>`"})
+    url = fields.String(metadata={"description": "Where the image is served"})
+
+
+TEXT = {"type": "string"}
+IMAGE = {"type": "string", "format": "binary"}
+LIMITED = {429: "Too many requests from this address for this form (Retry-After)"}
+
+
 @dataclass(frozen=True)
 class FormChannel:
     uploads: Uploads
     limiter: RateLimiter
 
-    def register(self, app: Flask, intake: IntakeApplication) -> None:
-        app.register_blueprint(_blueprint(intake, self))
-        _document(app, self.uploads.max_bytes)
+    def blueprint(self, intake: IntakeApplication) -> Blueprint:
+        return _blueprint(intake, self)
 
 
 def _form(intake: IntakeApplication, tenant: str, slug: str) -> Form:
@@ -53,7 +64,9 @@ def _form(intake: IntakeApplication, tenant: str, slug: str) -> Form:
 
 
 def _blueprint(intake: IntakeApplication, channel: FormChannel) -> Blueprint:
-    pages = Blueprint("h5_forms", __name__, template_folder="templates")
+    pages = Blueprint("h5_forms", __name__, template_folder="templates",
+                      description="H5 form pages of published templates, their submissions and image uploads")
+    max_mib = channel.uploads.max_bytes // (1024 * 1024)
 
     @pages.errorhandler(TooManyRequests)
     def too_many(e: TooManyRequests):
@@ -66,31 +79,54 @@ def _blueprint(intake: IntakeApplication, channel: FormChannel) -> Blueprint:
         channel.limiter.take((request.remote_addr, form.tenant, form.key))
 
     # Public: a form's link holds its token, and every client address is rate-limited.
-    @pages.get("/h5/<tenant>/<slug>")
+    @pages.route("/h5/<tenant>/<slug>", methods=["GET"])
+    @pages.answers(200, {"text/html": TEXT}, "The page")
+    @pages.refuses({404: "No such form"})
     @public
     def page(tenant: str, slug: str):
+        """An H5 form page (HTML) for a published template
+
+        Public: the link (`scrm intake form-link TENANT KEY`) holds the form's token; a wrong one is a 404,
+        like an unknown tenant or form."""
         form = _form(intake, tenant, slug)
         return render_template("form.html", form=form, version=form.latest, rules=rules,
-                               contact_rules=CONTACT_RULES, kinds=",".join(KINDS.values()),
-                               max_mib=channel.uploads.max_bytes // (1024 * 1024))
+                               contact_rules=CONTACT_RULES, kinds=",".join(KINDS.values()), max_mib=max_mib)
 
-    @pages.post("/h5/<tenant>/<slug>/submissions")
+    @pages.route("/h5/<tenant>/<slug>/submissions", methods=["POST"])
+    @submits(pages)
+    @pages.takes({"application/json": FormSubmission}, "Checked against the version the page showed: the "
+                 "customer, and the values of that version's fields")
+    @pages.refuses({400: "Invalid fields: details.errors maps each (a field key, customer.phone, …) to its "
+                         "message", 404: "No such form", 415: "Not application/json", **LIMITED})
     @public
     @bounded
     def submit(tenant: str, slug: str):
+        """Submit a form page
+
+        Public: the form's link holds its token (a wrong one is a 404, like an unknown tenant or form), and
+        each address is rate-limited per form."""
         form = _form(intake, tenant, slug)
         limit(form)
         if not request.is_json:
             raise NotJson("send the body as application/json")
         body, version, values = check(request.get_json(silent=True), form, channel.uploads)
-        accepted = intake.submit(tenant, CHANNEL, body["submission_id"], body["customer"], describe(version, values),
-                                 template=form.key, route={"by": "form", "key": form.key}, values=values)
-        return (jsonify(ticket_id=str(accepted.ticket_id), number=ticket_number(accepted.ticket_id),
-                        created=accepted.created), 201 if accepted.created else 200)
+        return answer(intake.submit(tenant, CHANNEL, body["submission_id"], body["customer"],
+                                    describe(version, values), template=form.key,
+                                    route={"by": "form", "key": form.key}, values=values))
 
-    @pages.post("/h5/<tenant>/<slug>/uploads")
+    @pages.route("/h5/<tenant>/<slug>/uploads", methods=["POST"])
+    @pages.response(201, Uploaded)
+    @pages.takes({"multipart/form-data": {"type": "object", "required": ["file"],
+                                          "properties": {"file": IMAGE}}},
+                 f"The image as the part `file`: JPEG, PNG or WebP (read from its first bytes), at most {max_mib} MiB")
+    @pages.refuses({400: "No part `file`", 404: "No such form", 413: f"Larger than {max_mib} MiB",
+                    415: "Not a JPEG, PNG or WebP image", **LIMITED})
     @public
     def upload(tenant: str, slug: str):
+        """Upload an image for an image field; answers its `ref`
+
+        Public: the form's link holds its token (a wrong one is a 404, like an unknown tenant or form), and
+        each address is rate-limited per form."""
         form = _form(intake, tenant, slug)
         limit(form)
         request.max_content_length = channel.uploads.max_bytes + 64 * 1024  # the multipart framing around it
@@ -99,11 +135,16 @@ def _blueprint(intake: IntakeApplication, channel: FormChannel) -> Blueprint:
             raise Invalid("send the image as the multipart/form-data part `file`")
         data = sent.stream.read(channel.uploads.max_bytes + 1)
         ref = channel.uploads.save(tenant, data)
-        return jsonify(ref=ref, url=f"/h5/{tenant}/uploads/{ref}"), 201
+        return {"ref": ref, "url": f"/h5/{tenant}/uploads/{ref}"}
 
-    @pages.get("/h5/<tenant>/uploads/<ref>")
+    @pages.route("/h5/<tenant>/uploads/<ref>", methods=["GET"])
+    @pages.answers(200, {kind: IMAGE for kind in KINDS.values()}, "The image")
+    @pages.refuses({404: "No such upload"})
     @public  # named by its content's SHA-256: only who saw the reference can ask for it
     def uploaded(tenant: str, ref: str):
+        """An uploaded image
+
+        Public: named by its content's SHA-256, known only to who uploaded it or saw the reference."""
         if not channel.uploads.exists(tenant, ref):
             raise NotFound("no such upload")
         served = send_file(channel.uploads.path(tenant, ref), mimetype=KINDS[REF.fullmatch(ref)["ext"]],
@@ -115,21 +156,3 @@ def _blueprint(intake: IntakeApplication, channel: FormChannel) -> Blueprint:
         return served
 
     return pages
-
-
-def _document(app: Flask, max_bytes: int) -> None:
-    base = "/h5/{tenant}/{slug}"
-    web.document(app, "get", base, "An H5 form page (HTML) for a published template; the link is `scrm intake "
-                 "form-link TENANT KEY`", responses={200: "text/html", 404: "No such form"})
-    web.document(app, "post", base + "/submissions", "Submit a form page; checked against the version it showed",
-                 body=FormSubmission, responses={201: "Accepted: ticket_id, number", 200: "Already accepted: same ticket",
-                                                 400: "Invalid fields: details.errors maps each to its message",
-                                                 415: "Not JSON",
-                                                 404: "No such form", 429: "Too many requests (Retry-After)",
-                                                 503: OUTCOME_UNKNOWN})
-    web.document(app, "post", base + "/uploads", f"Upload an image (multipart `file`; JPEG, PNG or WebP, at most "
-                 f"{max_bytes // (1024 * 1024)} MiB); returns `ref` for an image field's value",
-                 responses={201: "ref, url", 400: "No file part", 404: "No such form", 413: "Too large",
-                            415: "Not a JPEG, PNG or WebP image", 429: "Too many requests (Retry-After)"})
-    web.document(app, "get", "/h5/{tenant}/uploads/{ref}", "An uploaded image", responses={200: "The image",
-                                                                                        404: "No such upload"})

@@ -239,7 +239,7 @@ class PeriodTotal(Schema):
 class PeriodView(Schema):
     view = fields.String()
     who = fields.String()
-    from_ = fields.String(data_key="from")
+    from_ = fields.String(data_key="from", attribute="from")
     to = fields.String()
     currency = fields.String(allow_none=True)
     rows = fields.List(fields.Dict())

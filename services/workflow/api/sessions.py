@@ -3,15 +3,15 @@ of the keys that sign tokens, for anyone verifying them."""
 
 from __future__ import annotations
 
-from flask import Flask, g, jsonify, make_response, request
+from flask import Response, after_this_request, g, request
 from marshmallow import Schema, fields, validate
 
-from shared import web
 from shared.errors import DomainError, NotAllowed
 from shared.identity.guard import SESSION_COOKIE, caller, public, requires
 from shared.identity.principal import SCOPES
 from shared.identity.tokens import LIFETIME
 from shared.ratelimit import RateLimiter
+from shared.restapi import Blueprint
 
 from services.workflow.api.identity import administrator
 from services.workflow.tenancy import Session, SignInFailed, Tenancy
@@ -60,18 +60,41 @@ class KeyList(Schema):
     keys = fields.List(fields.Nested(KeyView))
 
 
-def register(app: Flask, tenancy: Tenancy, attempts: RateLimiter) -> None:
-    base, doc = "/v1/tenants/<tenant>", "/v1/tenants/{tenant}"
+class KeySet(Schema):
+    keys = fields.List(fields.Dict(), metadata={"description": "JSON Web Keys (OKP, Ed25519)"})
 
-    @app.get("/.well-known/jwks.json")
+
+COOKIES = {"Set-Cookie": {"description": f"{SESSION_COOKIE} (HttpOnly: the token) and {CSRF_COOKIE} (for the "
+                                         "page to read and send back in X-CSRF-Token)",
+                          "schema": {"type": "string"}}}
+
+
+def blueprints(tenancy: Tenancy, attempts: RateLimiter) -> list[Blueprint]:
+    return [_sessions(tenancy, attempts), _api_keys(tenancy)]
+
+
+def _sessions(tenancy: Tenancy, attempts: RateLimiter) -> Blueprint:
+    blp = Blueprint("sessions", __name__, description="Signing in, refreshing and ending a session; passwords")
+    base = "/v1/tenants/<tenant>"
+
+    @blp.route("/.well-known/jwks.json", methods=["GET"])
+    @blp.response(200, KeySet)
     @public
     def jwks():
-        return jsonify(keys=list(tenancy.keys.public().keys))
+        """The public keys that verify staff tokens
 
-    @app.post(f"{base}/sessions")
+        Public: public keys, for anyone verifying a token."""
+        return {"keys": list(tenancy.keys.public().keys)}
+
+    @blp.route(f"{base}/sessions", methods=["POST"])
+    @blp.arguments(SignInBody)
+    @blp.response(201, SessionView, headers=COOKIES)
+    @blp.refuses({401: "Wrong staff id or password", 429: "Too many attempts (Retry-After)"})
     @public
-    def sign_in(tenant: str):
-        body = web.json_body(SignInBody())
+    def sign_in(body: dict, tenant: str):
+        """Sign in with a password (sets the session cookie)
+
+        Public: the password is the check; attempts are limited per tenant, staff id and address."""
         attempts.take((tenant, body["staff"], request.remote_addr))  # guessing passwords takes forever
         try:
             session = tenancy.sign_in(tenant, body["staff"], body["password"])
@@ -79,23 +102,33 @@ def register(app: Flask, tenancy: Tenancy, attempts: RateLimiter) -> None:
             raise WrongCredentials("wrong staff id or password") from None
         return _answer(session, 201)
 
-    @app.post(f"{base}/sessions/refresh")
+    @blp.route(f"{base}/sessions/refresh", methods=["POST"])
+    @blp.response(200, SessionView, headers=COOKIES)
+    @blp.refuses({401: "Sign in again (the member is gone or their sessions were ended)"})
     def refresh(tenant: str):
+        """A new token for a signed-in member"""
         try:
             return _answer(tenancy.refresh(caller(), g.get("claims") or {}), 200)
         except SignInFailed:
             raise WrongCredentials("sign in again") from None
 
-    @app.delete(f"{base}/sessions/current")
+    @blp.route(f"{base}/sessions/current", methods=["DELETE"])
+    @blp.response(204, description="Signed out: the cookies are dropped")
     def sign_out(tenant: str):
-        response = make_response("", 204)
-        for name in (SESSION_COOKIE, CSRF_COOKIE):
-            response.delete_cookie(name, path="/")
-        return response
+        """Sign out (drops the session cookie)"""
+        @after_this_request
+        def drop_cookies(response: Response) -> Response:
+            for name in (SESSION_COOKIE, CSRF_COOKIE):
+                response.delete_cookie(name, path="/")
+            return response
 
-    @app.put(f"{base}/staff/<user>/password")
-    def set_password(tenant: str, user: str):
-        body = web.json_body(PasswordBody())
+    @blp.route(f"{base}/staff/<user>/password", methods=["PUT"])
+    @blp.arguments(PasswordBody)
+    @blp.response(204, description="Set")
+    @blp.refuses({403: "Not an administrator, or your own without your current password",
+                  404: "Not in the staff directory", 409: "Changed meanwhile; try again"})
+    def set_password(body: dict, tenant: str, user: str):
+        """Set a member's password (administrators), or change your own (with your current one)"""
         if caller().staff == user:  # one's own: only with the current one (a token left on a screen is not enough)
             if not tenancy.check_password(tenant, user, body.get("current_password", "")):
                 raise NotAllowed("give your current password to change it", rule="current_password")
@@ -103,51 +136,53 @@ def register(app: Flask, tenancy: Tenancy, attempts: RateLimiter) -> None:
         else:
             by = administrator()
         tenancy.set_password(tenant, user, body["password"], by)
-        return "", 204
 
-    @app.get(f"{base}/api-keys")
+    return blp
+
+
+def _api_keys(tenancy: Tenancy) -> Blueprint:
+    blp = Blueprint("api-keys", __name__, url_prefix="/v1/tenants/<tenant>/api-keys",
+                    description="The tenant's API keys, for its own systems (administrators)")
+
+    @blp.route("", methods=["GET"])
+    @blp.response(200, KeyList)
     @requires("admin")
     def list_keys(tenant: str):
+        """The tenant's API keys (administrators)"""
         access = tenancy.access(tenant)
-        return jsonify(keys=[k.to_dict() for k in access.keys.values()])
+        return {"keys": [k.to_dict() for k in access.keys.values()]}
 
-    @app.post(f"{base}/api-keys")
+    @blp.route("", methods=["POST"])
+    @blp.arguments(KeyBody)
+    @blp.response(201, KeyView)
+    @blp.refuses({409: "Changed meanwhile; try again"})
     @requires("admin")
-    def issue_key(tenant: str):
-        body = web.json_body(KeyBody())
+    def issue_key(body: dict, tenant: str):
+        """Issue an API key (shown once)"""
         issued, key = tenancy.issue_key(tenant, body["name"], body["scope"], caller().subject)
-        return jsonify({**issued.to_dict(), "key": key}), 201
+        return {**issued.to_dict(), "key": key}
 
-    @app.delete(f"{base}/api-keys/<key_id>")
+    @blp.route("/<key_id>", methods=["DELETE"])
+    @blp.response(200, KeyView)
+    @blp.refuses({404: "No such key", 409: "Changed meanwhile; try again"})
     @requires("admin")
     def revoke_key(tenant: str, key_id: str):
-        return jsonify(tenancy.revoke_key(tenant, key_id, caller().subject).to_dict())
+        """Revoke an API key, at once"""
+        return tenancy.revoke_key(tenant, key_id, caller().subject).to_dict()
 
-    web.document(app, "get", "/.well-known/jwks.json", "The public keys that verify staff tokens",
-                 responses={200: "JSON Web Key Set"})
-    web.document(app, "post", f"{doc}/sessions", "Sign in with a password (sets the session cookie)",
-                 body=SignInBody, responses={201: SessionView, 401: "Wrong staff id or password",
-                                             429: "Too many attempts"})
-    web.document(app, "post", f"{doc}/sessions/refresh", "A new token for a signed-in member",
-                 responses={200: SessionView, 401: "Sign in again"})
-    web.document(app, "delete", f"{doc}/sessions/current", "Sign out (drops the session cookie)",
-                 responses={204: "Signed out"})
-    web.document(app, "put", f"{doc}/staff/{{user}}/password", "Set a member's password (administrators), or "
-                 "change your own (with your current one)", body=PasswordBody, responses={204: "Set"})
-    web.document(app, "get", f"{doc}/api-keys", "The tenant's API keys (administrators)", responses={200: KeyList})
-    web.document(app, "post", f"{doc}/api-keys", "Issue an API key (shown once)", body=KeyBody,
-                 responses={201: KeyView})
-    web.document(app, "delete", f"{doc}/api-keys/{{key_id}}", "Revoke an API key, at once",
-                 responses={200: KeyView, 404: "No such key"})
+    return blp
 
 
-def _answer(session: Session, status: int):
-    response = jsonify(token=session.token, csrf=session.csrf, expires_at=session.expires_at.isoformat(),
-                       staff=session.principal.subject, roles=list(session.principal.roles))
-    secure = request.is_secure
-    response.status_code = status
-    response.set_cookie(SESSION_COOKIE, session.token, max_age=LIFETIME, httponly=True, secure=secure,
-                        samesite="Strict", path="/")
-    response.set_cookie(CSRF_COOKIE, session.csrf, max_age=LIFETIME, httponly=False, secure=secure,
-                        samesite="Strict", path="/")
-    return response
+def _answer(session: Session, status: int) -> tuple[dict, int]:
+    """The session, with its cookies set on the answer."""
+    @after_this_request
+    def set_cookies(response: Response) -> Response:
+        secure = request.is_secure
+        response.set_cookie(SESSION_COOKIE, session.token, max_age=LIFETIME, httponly=True, secure=secure,
+                            samesite="Strict", path="/")
+        response.set_cookie(CSRF_COOKIE, session.csrf, max_age=LIFETIME, httponly=False, secure=secure,
+                            samesite="Strict", path="/")
+        return response
+
+    return {"token": session.token, "csrf": session.csrf, "expires_at": session.expires_at,
+            "staff": session.principal.subject, "roles": list(session.principal.roles)}, status

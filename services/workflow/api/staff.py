@@ -3,13 +3,12 @@ needs to know of them; the tenant's sites (服务网点) and time zone; and its 
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
 from marshmallow import Schema, fields, validate
 
-from shared import web
 from shared.errors import NotFound
+from shared.restapi import Blueprint
 
-from services.workflow.api.identity import administrator, staff_id
+from services.workflow.api.identity import administrator
 from services.workflow.application import WorkflowApplication
 from services.workflow.dispatch.profile import Profile, Site
 from services.workflow.staff import NOTIFY_BY, Contact
@@ -99,85 +98,106 @@ def _profile(body: dict) -> Profile:
                                                     "shifts", "backup", "absent")})
 
 
-def register(app: Flask, workflow: WorkflowApplication) -> None:
-    base, doc = "/v1/tenants/<tenant>/staff", "/v1/tenants/{tenant}/staff"
+ADMINISTRATORS = {403: "Not an administrator", 409: "Changed meanwhile; try again"}
 
-    @app.get(base)
+
+def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
+    return [_staff(workflow), _sites(workflow), _workload(workflow)]
+
+
+def _staff(workflow: WorkflowApplication) -> Blueprint:
+    blp = Blueprint("staff", __name__, url_prefix="/v1/tenants/<tenant>/staff",
+                    description="The staff directory: roles, departments, supervisors, how assignment sees them")
+
+    @blp.route("", methods=["GET"])
+    @blp.response(200, StaffView)
     def members(tenant: str):
+        """The staff directory"""
         directory = workflow.staff(tenant)
-        return jsonify(staff=[m.to_dict() for _, m in sorted(directory.members.items())])
+        return {"staff": [m.to_dict() for _, m in sorted(directory.members.items())]}
 
-    web.document(app, "get", doc, "The staff directory", responses={200: StaffView})
-
-    @app.get(base + "/<user>")
+    @blp.route("/<user>", methods=["GET"])
+    @blp.response(200, MemberView)
+    @blp.refuses({404: "Not in the directory"})
     def member(tenant: str, user: str):
+        """One member"""
         directory = workflow.staff(tenant)
         if user not in directory.members:
             raise NotFound(f"{user!r} is not in the directory")
-        return jsonify(directory.members[user].to_dict())
+        return directory.members[user].to_dict()
 
-    web.document(app, "get", f"{doc}/{{user}}", "One member", responses={200: MemberView, 404: "Not found"})
-
-    @app.put(base + "/<user>")
-    def save_member(tenant: str, user: str):
-        by, body = administrator(), web.json_body(MemberBody())
+    @blp.route("/<user>", methods=["PUT"])
+    @blp.arguments(MemberBody)
+    @blp.response(200, MemberView)
+    @blp.refuses({400: "Invalid fields, names or a supervisor cycle", **ADMINISTRATORS})
+    def save_member(body: dict, tenant: str, user: str):
+        """Add a member or change their roles, departments, supervisor, site, skills, regions, capacity, location,
+        shifts, backup, absence, how notify reaches them"""
+        by = administrator()
         profile, contact = _profile(body), Contact.from_dict(body)
         workflow.change_staff(tenant, lambda d: d.save_member(
             user, by, body["name"], tuple(body["roles"]), tuple(body["departments"]), body["supervisor"], profile,
             contact))
-        return jsonify(workflow.staff(tenant).members[user].to_dict())
+        return workflow.staff(tenant).members[user].to_dict()
 
-    web.document(app, "put", f"{doc}/{{user}}", "Add a member or change their roles, departments, supervisor, "
-                 "site, skills, regions, capacity, location, shifts, backup, absence, how notify reaches them",
-                 body=MemberBody, responses={200: MemberView, 400: "Invalid names or a supervisor cycle",
-                                             401: "No staff id", 403: "Not an administrator", 409: "Changed meanwhile"})
-
-    @app.delete(base + "/<user>")
+    @blp.route("/<user>", methods=["DELETE"])
+    @blp.response(204, description="Removed")
+    @blp.refuses({404: "Not in the directory", **ADMINISTRATORS, 409: "Still supervises others, or changed meanwhile"})
     def remove_member(tenant: str, user: str):
+        """Remove a member"""
         by = administrator()
         workflow.change_staff(tenant, lambda d: d.remove_member(user, by))
-        return "", 204
 
-    web.document(app, "delete", f"{doc}/{{user}}", "Remove a member",
-                 responses={204: "Removed", 401: "No staff id", 403: "Not an administrator", 404: "Not found", 409: "Still supervises others"})
+    return blp
 
-    sites, sites_doc = "/v1/tenants/<tenant>/sites", "/v1/tenants/{tenant}/sites"
 
-    @app.get(sites)
+def _sites(workflow: WorkflowApplication) -> Blueprint:
+    blp = Blueprint("sites", __name__, url_prefix="/v1/tenants/<tenant>",
+                    description="Sites (服务网点) and the time zone on-duty shifts are read in")
+
+    @blp.route("/sites", methods=["GET"])
+    @blp.response(200, SitesView)
     def list_sites(tenant: str):
+        """The sites (服务网点) and the tenant's time zone"""
         directory = workflow.staff(tenant)
-        return jsonify(sites=[s.to_dict() for _, s in sorted(directory.sites.items())], time_zone=directory.time_zone)
+        return {"sites": [s.to_dict() for _, s in sorted(directory.sites.items())], "time_zone": directory.time_zone}
 
-    web.document(app, "get", sites_doc, "The sites (服务网点) and the tenant's time zone", responses={200: SitesView})
-
-    @app.put(sites + "/<site>")
-    def save_site(tenant: str, site: str):
-        by, body = administrator(), web.json_body(SiteBody())
+    @blp.route("/sites/<site>", methods=["PUT"])
+    @blp.arguments(SiteBody)
+    @blp.response(200, SiteView)
+    @blp.refuses({400: "Invalid fields, or an unknown neighbour", **ADMINISTRATORS})
+    def save_site(body: dict, tenant: str, site: str):
+        """Add or change a site: location, regions served, neighbours"""
+        by = administrator()
         saved = Site.from_dict({"key": site, **body})
         workflow.change_staff(tenant, lambda d: d.save_site(saved, by))
-        return jsonify(workflow.staff(tenant).sites[site].to_dict())
+        return workflow.staff(tenant).sites[site].to_dict()
 
-    web.document(app, "put", f"{sites_doc}/{{site}}", "Add or change a site: location, regions served, neighbours",
-                 body=SiteBody, responses={200: SiteView, 400: "Invalid", 401: "No staff id", 403: "Not an administrator", 409: "Changed meanwhile"})
-
-    @app.put("/v1/tenants/<tenant>/time-zone")
-    def set_time_zone(tenant: str):
-        by, body = administrator(), web.json_body(TimeZoneBody())
+    @blp.route("/time-zone", methods=["PUT"])
+    @blp.arguments(TimeZoneBody)
+    @blp.response(200, TimeZoneBody)
+    @blp.refuses({400: "Not a time zone", **ADMINISTRATORS})
+    def set_time_zone(body: dict, tenant: str):
+        """The time zone on-duty shifts are read in"""
+        by = administrator()
         workflow.change_staff(tenant, lambda d: d.set_time_zone(body["time_zone"], by))
-        return jsonify(time_zone=workflow.staff(tenant).time_zone)
+        return {"time_zone": workflow.staff(tenant).time_zone}
 
-    web.document(app, "put", "/v1/tenants/{tenant}/time-zone", "The time zone on-duty shifts are read in",
-                 body=TimeZoneBody, responses={200: TimeZoneBody, 400: "Not a time zone", 401: "No staff id", 403: "Not an administrator"})
+    return blp
 
-    @app.get("/v1/tenants/<tenant>/workload")
+
+def _workload(workflow: WorkflowApplication) -> Blueprint:
+    blp = Blueprint("workload", __name__, description="Live load per handler")
+
+    @blp.route("/v1/tenants/<tenant>/workload", methods=["GET"])
+    @blp.response(200, WorkloadView)
     def workload(tenant: str):
+        """Live load per handler (folded from ticket events): what assignment strategies see"""
         load, directory = workflow.load(tenant), workflow.staff(tenant)
         users = sorted(set(load.open) | set(load.last) | set(directory.members))
-        return jsonify(workload=[{
+        return {"workload": [{
             "user": u, "open": load.of(u), "capacity": directory.member(u).profile.capacity,
             "last_assigned": load.last[u].isoformat(timespec="milliseconds") if u in load.last else None}
-            for u in users])
+            for u in users]}
 
-    web.document(app, "get", "/v1/tenants/{tenant}/workload",
-                 "Live load per handler (folded from ticket events): what assignment strategies see",
-                 responses={200: WorkloadView})
+    return blp

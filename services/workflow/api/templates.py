@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
 from marshmallow import Schema, fields, validate
 
-from shared import web
 from shared.contracts import DEFAULT_TEMPLATE
 from shared.errors import Invalid
+from shared.restapi import Blueprint
 
-from services.workflow.api.identity import administrator, staff_id
+from services.workflow.api.identity import administrator
 from services.workflow.application import WorkflowApplication
 from services.workflow.library import TemplateLibrary
 from services.workflow.templates.model import Template
@@ -67,76 +66,89 @@ def _summaries(library: TemplateLibrary, default: Template) -> list[dict]:
     return rows
 
 
-def register(app: Flask, workflow: WorkflowApplication) -> None:
-    base, doc = "/v1/tenants/<tenant>/templates", "/v1/tenants/{tenant}/templates"
+class Published(Schema):
+    key = fields.String()
+    version = fields.Integer()
 
-    @app.get(base)
+
+class PublishedList(Schema):
+    templates = fields.List(fields.Nested(Published))
+
+
+ADMINISTRATORS = {403: "Not an administrator"}
+
+
+def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
+    blp = Blueprint("templates", __name__, url_prefix="/v1/tenants/<tenant>/templates",
+                    description="Templates (工单模板): drafts, publication, versions, copies")
+
+    @blp.route("", methods=["GET"])
+    @blp.response(200, TemplateList)
     def list_templates(tenant: str):
-        return jsonify(templates=_summaries(workflow.library(tenant), workflow.default))
+        """The tenant's templates: the built-in default, published ones and drafts"""
+        return {"templates": _summaries(workflow.library(tenant), workflow.default)}
 
-    web.document(app, "get", doc, "The tenant's templates: the built-in default, published ones and drafts",
-                 responses={200: TemplateList})
-
-    @app.put(base + "/<key>/draft")
-    def save_draft(tenant: str, key: str):
-        by, body = administrator(), web.json_body(TemplateBody())
+    @blp.route("/<key>/draft", methods=["PUT"])
+    @blp.arguments(TemplateBody)
+    @blp.response(200, TemplateBody)
+    @blp.refuses({400: "Malformed, or the body's key is not the path's", **ADMINISTRATORS,
+                  409: "The built-in default, or changed meanwhile"})
+    def save_draft(body: dict, tenant: str, key: str):
+        """Create or update a draft (checked in full when published)"""
+        by = administrator()
         if body["key"] != key:
             raise Invalid(f"the body's key {body['key']!r} is not {key!r}, the one in the path")
         template = Template.from_dict(body)
         workflow.change_library(tenant, lambda library: library.save_draft(template, by))
-        return jsonify(template.to_dict())
+        return template.to_dict()
 
-    web.document(app, "put", f"{doc}/{{key}}/draft", "Create or update a draft (checked in full when published)",
-                 body=TemplateBody, responses={200: TemplateBody, 400: "Malformed", 401: "No staff id", 403: "Not an administrator",
-                                               409: "The built-in default, or changed meanwhile"})
-
-    @app.get(base + "/<key>/draft")
+    @blp.route("/<key>/draft", methods=["GET"])
+    @blp.response(200, TemplateBody)
+    @blp.refuses({404: "No draft"})
     def draft(tenant: str, key: str):
-        return jsonify(workflow.library(tenant).draft(key).to_dict())
+        """The draft of a template"""
+        return workflow.library(tenant).draft(key).to_dict()
 
-    web.document(app, "get", f"{doc}/{{key}}/draft", "The draft of a template",
-                 responses={200: TemplateBody, 404: "No draft"})
-
-    @app.post(base + "/<key>/publish")
+    @blp.route("/<key>/publish", methods=["POST"])
+    @blp.response(201, TemplateBody)
+    @blp.refuses({400: "Not publishable: details.problems lists every problem", **ADMINISTRATORS,
+                  404: "No draft", 409: "A regional variant overlaps, or changed meanwhile"})
     def publish(tenant: str, key: str):
+        """Publish the draft as the next version"""
         by = administrator()
-        return jsonify(workflow.change_library(tenant, lambda library: library.publish(key, by)).to_dict()), 201
+        return workflow.change_library(tenant, lambda library: library.publish(key, by)).to_dict()
 
-    web.document(app, "post", f"{doc}/{{key}}/publish", "Publish the draft as the next version",
-                 responses={201: TemplateBody, 400: "Not publishable: details.problems lists every problem",
-                            401: "No staff id", 403: "Not an administrator", 404: "No draft", 409: "A regional variant overlaps, or changed meanwhile"})
-
-    @app.get(base + "/<key>")
+    @blp.route("/<key>", methods=["GET"])
+    @blp.response(200, TemplateBody)
+    @blp.refuses({404: "No such template"})
     def latest(tenant: str, key: str):
-        return jsonify(workflow.template(tenant, key).to_dict())
+        """The latest published version"""
+        return workflow.template(tenant, key).to_dict()
 
-    @app.get(base + "/<key>/versions/<int:version>")
+    @blp.route("/<key>/versions/<int:version>", methods=["GET"])
+    @blp.response(200, TemplateBody)
+    @blp.refuses({404: "No such template or version"})
     def version(tenant: str, key: str, version: int):
-        return jsonify(workflow.template(tenant, key, version).to_dict())
+        """A published version (kept forever)"""
+        return workflow.template(tenant, key, version).to_dict()
 
-    web.document(app, "get", f"{doc}/{{key}}", "The latest published version",
-                 responses={200: TemplateBody, 404: "Not found"})
-    web.document(app, "get", f"{doc}/{{key}}/versions/{{version}}", "A published version (kept forever)",
-                 responses={200: TemplateBody, 404: "Not found"})
-
-    @app.post(base + "/<key>/copy")
-    def copy(tenant: str, key: str):
-        by, body = administrator(), web.json_body(CopyBody())
+    @blp.route("/<key>/copy", methods=["POST"])
+    @blp.arguments(CopyBody)
+    @blp.response(201, TemplateBody)
+    @blp.refuses({**ADMINISTRATORS, 404: "No such template or version", 409: "A draft of that key exists"})
+    def copy(body: dict, tenant: str, key: str):
+        """Copy a published version (or the built-in default) to a new draft, or to a regional variant"""
+        by = administrator()
         source = workflow.template(tenant, key, body.get("version"))
-        copied = workflow.change_library(tenant, lambda library: library.copy(
-            source, body["key"], body["name"], by, tuple(body.get("regions", ()))))
-        return jsonify(copied.to_dict()), 201
+        return workflow.change_library(tenant, lambda library: library.copy(
+            source, body["key"], body["name"], by, tuple(body.get("regions", ())))).to_dict()
 
-    web.document(app, "post", f"{doc}/{{key}}/copy",
-                 "Copy a published version (or the built-in default) to a new draft, or to a regional variant",
-                 body=CopyBody, responses={201: TemplateBody, 401: "No staff id", 403: "Not an administrator", 404: "Not found",
-                                           409: "A draft of that key exists"})
-
-    @app.post(base + "/examples")
+    @blp.route("/examples", methods=["POST"])
+    @blp.response(201, PublishedList)
+    @blp.refuses({**ADMINISTRATORS, 409: "Changed meanwhile; try again"})
     def load_examples(tenant: str):
+        """Publish the shipped examples (installation, repair, refund) as the tenant's templates"""
         published = workflow.load_examples(tenant, administrator())
-        return jsonify(templates=[{"key": t.key, "version": t.version} for t in published]), 201
+        return {"templates": [{"key": t.key, "version": t.version} for t in published]}
 
-    web.document(app, "post", f"{doc}/examples",
-                 "Publish the shipped examples (installation, repair, refund) as the tenant's templates",
-                 responses={201: "Their keys and new versions", 401: "No staff id", 403: "Not an administrator"})
+    return [blp]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Callable
 from uuid import UUID
 
-from flask import Flask, jsonify
 from marshmallow import Schema, fields, post_load, validate
 
-from shared import web
 from shared.contracts import Item
+from shared.restapi import Blueprint
 
 from services.workflow.api.identity import staff_id, viewer_id
 from services.workflow.application import WorkflowApplication
@@ -113,9 +113,13 @@ class TicketView(Schema):
     sandbox = fields.List(fields.Dict(), metadata={"description": "This ticket's own process changes, in order"})
 
 
-def register(app: Flask, workflow: WorkflowApplication) -> None:
-    base = "/v1/tenants/<tenant>/tickets/<uuid:ticket_id>"
-    doc = "/v1/tenants/{tenant}/tickets/{ticket_id}"
+HANDLERS = {403: "Not a handler of a current node", 409: "Closed or changed meanwhile",
+            422: "A code the tenant's catalogue (settlement) does not have: details.codes"}
+
+
+def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
+    blp = Blueprint("tickets", __name__, url_prefix="/v1/tenants/<tenant>/tickets/<uuid:ticket_id>",
+                    description="A ticket as a viewer sees it, its timeline, and the staff actions on it")
 
     def view(ticket: Ticket, viewer: str | None, with_history: bool = False) -> dict:
         member = workflow.staff(ticket.tenant).member(viewer) if viewer else None
@@ -124,78 +128,77 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
             shown["history"] = timeline(workflow.history(ticket.id, ticket.tenant))
         return shown
 
-    @app.get(base)
+    @blp.route("", methods=["GET"])
+    @blp.response(200, TicketView)
+    @blp.refuses({404: "No such ticket"})
     def ticket(tenant: str, ticket_id: UUID):
-        return jsonify(view(workflow.ticket(ticket_id, tenant), viewer_id(), with_history=True))
+        """A ticket as the caller may see it, with its history"""
+        return view(workflow.ticket(ticket_id, tenant), viewer_id(), with_history=True)
 
-    web.document(app, "get", doc, "A ticket as the viewer (X-Staff-Id, optional) may see it, with its history",
-                 responses={200: TicketView, 404: "Not found"})
-
-    @app.get(base + "/timeline")
+    @blp.route("/timeline", methods=["GET"])
+    @blp.response(200, Timeline)
+    @blp.refuses({404: "No such ticket"})
     def ticket_timeline(tenant: str, ticket_id: UUID):
-        return jsonify(timeline=timeline(workflow.history(ticket_id, tenant)))
+        """Every event of the ticket with its actor and a millisecond time"""
+        return {"timeline": timeline(workflow.history(ticket_id, tenant))}
 
-    web.document(app, "get", f"{doc}/timeline", "Every event of the ticket with its actor and a millisecond time",
-                 responses={200: Timeline, 404: "Not found"})
-
-    @app.post(base + "/actions")
-    def act(tenant: str, ticket_id: UUID):
-        by, body = staff_id(), web.json_body(ActionBody())
-        return jsonify(view(workflow.act(tenant, ticket_id, by, **body), by))
-
-    web.document(app, "post", f"{doc}/actions",
-                 "Act on the ticket as a staff member: edit, advance, return, transfer, approve, reject, close, "
-                 "cancel, reopen, claim it from a pool, or pause / resume its SLA while waiting for the customer",
-                 body=ActionBody,
-                 responses={200: TicketView, 400: "Invalid values or action (details list them)", 401: "No staff id",
-                            403: "Denied: details.rule names the rule (handler, node_actions, field_rules)",
-                            404: "Not found", 409: "The ticket changed meanwhile or is not in that state"})
-
-    recorders = {"parts": workflow.consume_parts, "labour": workflow.record_labour}
-
-    @app.post(base + "/<any(parts, labour):what>")
-    def record_items(tenant: str, ticket_id: UUID, what: str):
-        by, body = staff_id(), web.json_body(ItemsBody())
-        return jsonify(view(recorders[what](tenant, ticket_id, by, body["items"]), by)), 201
-
-    for what, summary in (("parts", "Record spare parts consumed"), ("labour", "Record labour / service items")):
-        web.document(app, "post", f"{doc}/{what}", summary, body=ItemsBody,
-                     responses={201: TicketView, 400: "Invalid items", 401: "No staff id",
-                                403: "Not a handler of a current node", 409: "Closed or changed meanwhile",
-                                422: "A code the tenant's catalogue (settlement) does not have: details.codes"})
-
-    @app.post(base + "/parts/returns")
-    def return_parts(tenant: str, ticket_id: UUID):
-        by, body = staff_id(), web.json_body(ItemsBody())
-        return jsonify(view(workflow.return_parts(tenant, ticket_id, by, body["items"]), by)), 201
-
-    web.document(app, "post", f"{doc}/parts/returns", "Return spare parts this ticket consumed and did not use",
-                 body=ItemsBody,
-                 responses={201: TicketView, 400: "Invalid items, or more than the ticket consumed", 401: "No staff id",
-                            403: "Not a handler of a current node", 409: "Closed or changed meanwhile",
-                            422: "A code the tenant's catalogue (settlement) does not have: details.codes"})
-
-    @app.post(base + "/close")
-    def close(tenant: str, ticket_id: UUID):
+    @blp.route("/actions", methods=["POST"])
+    @blp.arguments(ActionBody)
+    @blp.response(200, TicketView)
+    @blp.refuses({400: "Invalid values or action (details list them)",
+                  403: "Denied: details.rule names the rule (handler, node_actions, field_rules)",
+                  404: "No such ticket", 409: "The ticket changed meanwhile or is not in that state"})
+    def act(body: dict, tenant: str, ticket_id: UUID):
+        """Act on the ticket as a staff member: edit, advance, return, transfer, approve, reject, close, cancel,
+        reopen, claim it from a pool, or pause / resume its SLA while waiting for the customer"""
         by = staff_id()
-        return jsonify(view(workflow.close_ticket(tenant, ticket_id, by), by))
+        return view(workflow.act(tenant, ticket_id, by, **body), by)
 
-    web.document(app, "post", f"{doc}/close", "Close the ticket (move to the last node)",
-                 responses={200: TicketView, 401: "No staff id", 403: "Not the handler", 409: "Already closed"})
+    def recorder(what: str, record: Callable, summary: str) -> None:
+        @blp.route(f"/{what}", methods=["POST"], endpoint=f"record_{what}")
+        @blp.arguments(ItemsBody)
+        @blp.response(201, TicketView)
+        @blp.refuses({404: "No such ticket", **HANDLERS})
+        @blp.doc(summary=summary)
+        def record_items(body: dict, tenant: str, ticket_id: UUID):
+            by = staff_id()
+            return view(record(tenant, ticket_id, by, body["items"]), by)
 
-    @app.post(base + "/sandbox")
-    def change_process(tenant: str, ticket_id: UUID):
-        by, body = staff_id(), web.json_body(SandboxBody())
+    recorder("parts", workflow.consume_parts, "Record spare parts consumed")
+    recorder("labour", workflow.record_labour, "Record labour / service items")
+
+    @blp.route("/parts/returns", methods=["POST"])
+    @blp.arguments(ItemsBody)
+    @blp.response(201, TicketView)
+    @blp.refuses({400: "Invalid items, or more than the ticket consumed", 404: "No such ticket", **HANDLERS})
+    def return_parts(body: dict, tenant: str, ticket_id: UUID):
+        """Return spare parts this ticket consumed and did not use"""
+        by = staff_id()
+        return view(workflow.return_parts(tenant, ticket_id, by, body["items"]), by)
+
+    @blp.route("/close", methods=["POST"])
+    @blp.response(200, TicketView)
+    @blp.refuses({403: "Not the handler", 404: "No such ticket", 409: "Already closed"})
+    def close(tenant: str, ticket_id: UUID):
+        """Close the ticket (move to the last node)"""
+        by = staff_id()
+        return view(workflow.close_ticket(tenant, ticket_id, by), by)
+
+    @blp.route("/sandbox", methods=["POST"])
+    @blp.arguments(SandboxBody)
+    @blp.response(200, TicketView)
+    @blp.refuses({400: "The change would break the process (details.problems list why)",
+                  403: f"Denied (rule sandbox): only roles {', '.join(SANDBOX_ROLES)}", 404: "No such ticket",
+                  409: "Closed, at or may return to the skipped node, or changed meanwhile"})
+    def change_process(body: dict, tenant: str, ticket_id: UUID):
+        """Process sandbox (流程沙箱): change this ticket's process only
+
+        Insert a task node after another (op insert: after, inserted), skip a node (op skip: node) or change a
+        node's handler rule (op handler: node, handler; the ticket is assigned again if it is there). Recorded as
+        NodeInserted, NodeSkipped, HandlerOverridden in the ticket's history; the published template never
+        changes."""
+        by = staff_id()
         why = body.pop("why")
-        return jsonify(view(workflow.change_process(tenant, ticket_id, by, sandbox.requested(**body), why), by))
+        return view(workflow.change_process(tenant, ticket_id, by, sandbox.requested(**body), why), by)
 
-    web.document(app, "post", f"{doc}/sandbox",
-                 "Process sandbox (流程沙箱): for this ticket only, insert a task node after another (op insert: "
-                 "after, inserted), skip a node (op skip: node) or change a node's handler rule (op handler: node, "
-                 "handler; the ticket is assigned again if it is there). Recorded as NodeInserted, NodeSkipped, "
-                 "HandlerOverridden in the ticket's history; the published template never changes",
-                 body=SandboxBody,
-                 responses={200: TicketView, 400: "The change would break the process (details.problems list why)",
-                            401: "No staff id", 403: f"Denied (rule sandbox): only roles {', '.join(SANDBOX_ROLES)}",
-                            404: "Not found",
-                            409: "Closed, at or may return to the skipped node, or changed meanwhile"})
+    return [blp]

@@ -9,10 +9,9 @@ from __future__ import annotations
 from datetime import timezone
 from uuid import UUID
 
-from flask import Flask, jsonify
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
-from shared import web
+from shared.restapi import Blueprint
 
 from services.workflow.api.identity import staff_id, viewer_id
 from services.workflow.application import WorkflowApplication
@@ -83,6 +82,20 @@ class Figures(Schema):
     sla_compliance = fields.Float(allow_none=True, metadata={"description": "on_time / (on_time + missed)"})
 
 
+class Column(Schema):
+    node = fields.String()
+    name = fields.String()
+    count = fields.Integer(metadata={"description": "Open tickets there (tickets holds at most `limit`)"})
+    sandbox = fields.Boolean(metadata={"description": "A node single tickets' sandboxes inserted"})
+    tickets = fields.List(fields.Nested(Card))
+
+
+class Kanban(Schema):
+    template = fields.String()
+    version = fields.Integer()
+    columns = fields.List(fields.Nested(Column))
+
+
 class Dashboard(Schema):
     total = fields.Nested(Figures)
     by_region = fields.Dict(values=fields.Nested(Figures))
@@ -96,11 +109,15 @@ def _filters(args: dict) -> Filters:
                           else v) for k, v in args.items() if k in names})
 
 
-def register(app: Flask, workflow: WorkflowApplication) -> None:
+FILTERS = {"unknown": RAISE}  # a filter that is not one is refused, not ignored
+
+
+def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
+    blp = Blueprint("views", __name__, url_prefix="/v1/tenants/<tenant>",
+                    description="Read models: ticket lists, kanban, my tickets, overdue, dashboard")
     projector = Projector(workflow)
     reader = Reader(projector.store, workflow.template, workflow.clock,
                     sandboxed=lambda row: workflow.template_of(workflow.ticket(UUID(row["id"]), row["tenant"])))
-    base, doc = "/v1/tenants/<tenant>", "/v1/tenants/{tenant}"
 
     def viewer(tenant: str, user: str | None):
         return workflow.staff(tenant).member(user) if user else None
@@ -112,53 +129,50 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
         else:
             total, rows = reader.rows(tenant, _filters(args), handlers, args["limit"], args["offset"])
         member = viewer(tenant, user)
-        return jsonify(total=total, tickets=[reader.card(r, member) for r in rows])
+        return {"total": total, "tickets": [reader.card(r, member) for r in rows]}
 
-    @app.get(base + "/tickets")
-    def list_tickets(tenant: str):
-        return page(tenant, web.query_args(ListQuery()), None, viewer_id())
+    @blp.route("/tickets", methods=["GET"])
+    @blp.arguments(ListQuery, location="query", **FILTERS)
+    @blp.response(200, Page)
+    def list_tickets(args: dict, tenant: str):
+        """Tickets, newest first, filtered; values as the viewer may see them"""
+        return page(tenant, args, None, viewer_id())
 
-    web.document(app, "get", f"{doc}/tickets", "Tickets, newest first, filtered; values as the viewer may see them",
-                 query=ListQuery, responses={200: Page, 400: "Invalid filters"})
-
-    @app.get(base + "/my-tickets")
-    def my_tickets(tenant: str):
-        user, args = staff_id(), web.query_args(ListQuery())
+    @blp.route("/my-tickets", methods=["GET"])
+    @blp.arguments(ListQuery, location="query", **FILTERS)
+    @blp.response(200, Page)
+    def my_tickets(args: dict, tenant: str):
+        """The open tickets the caller handles, by name or through a role or department pool"""
+        user = staff_id()
         member = workflow.staff(tenant).member(user)
         mine = [user] + [f"role:{r}" for r in member.roles] + [f"department:{d}" for d in member.departments]
         return page(tenant, args, mine, user)
 
-    web.document(app, "get", f"{doc}/my-tickets",
-                 "The open tickets the caller (X-Staff-Id) handles, by name or through a role or department pool",
-                 query=ListQuery, responses={200: Page, 400: "Invalid filters", 401: "No staff id"})
+    @blp.route("/overdue", methods=["GET"])
+    @blp.arguments(ListQuery, location="query", **FILTERS)
+    @blp.response(200, Page)
+    def overdue(args: dict, tenant: str):
+        """Open tickets with a breached or passed SLA deadline, the oldest deadline first, filtered"""
+        return page(tenant, args, None, viewer_id(), overdue_list=True)
 
-    @app.get(base + "/overdue")
-    def overdue(tenant: str):
-        return page(tenant, web.query_args(ListQuery()), None, viewer_id(), overdue_list=True)
-
-    web.document(app, "get", f"{doc}/overdue",
-                 "Open tickets with a breached or passed SLA deadline, the oldest deadline first, filtered",
-                 query=ListQuery, responses={200: Page, 400: "Invalid filters"})
-
-    @app.get(base + "/kanban")
-    def kanban(tenant: str):
-        args = web.query_args(KanbanQuery())
+    @blp.route("/kanban", methods=["GET"])
+    @blp.arguments(KanbanQuery, location="query", **FILTERS)
+    @blp.response(200, Kanban)
+    @blp.refuses({404: "No such template or version"})
+    def kanban(args: dict, tenant: str):
+        """Open tickets of a template by node (one column per task node)"""
         template = workflow.template(tenant, args["template"], args.get("version"))
         projector.catch_up()
         columns = reader.kanban(tenant, template, _filters(args), viewer(tenant, viewer_id()), args["limit"])
-        return jsonify(template=template.key, version=template.version, columns=columns)
+        return {"template": template.key, "version": template.version, "columns": columns}
 
-    web.document(app, "get", f"{doc}/kanban", "Open tickets of a template by node (one column per task node)",
-                 query=KanbanQuery, responses={200: "columns: node, name, count, tickets", 400: "Invalid filters",
-                                               404: "No such template"})
-
-    @app.get(base + "/dashboard")
-    def dashboard(tenant: str):
-        args = web.query_args(Period())
+    @blp.route("/dashboard", methods=["GET"])
+    @blp.arguments(Period, location="query", **FILTERS)
+    @blp.response(200, Dashboard)
+    def dashboard(args: dict, tenant: str):
+        """Created, completed, completion rate, duration percentiles and SLA compliance, in all, per region and
+        per template"""
         projector.catch_up()
-        return jsonify(reader.dashboard(tenant, _filters(args)))
+        return reader.dashboard(tenant, _filters(args))
 
-    web.document(app, "get", f"{doc}/dashboard",
-                 "Created, completed, completion rate, duration percentiles and SLA compliance, in all, per region "
-                 "and per template",
-                 query=Period, responses={200: Dashboard, 400: "Invalid period"})
+    return [blp]
