@@ -41,7 +41,7 @@ class WorkflowApplication(ServiceApplication):
     def __init__(self, assigner: Assigner, env: dict[str, str] | None = None, clock: Clock = utc_now):
         super().__init__(env)
         self.assigner = assigner
-        self.default = default_template(assigner.default_handler)
+        self.default = default_template()
         self.clock = clock  # the only place workflow learns the time (tests pass a controllable one)
         self._workload = WorkloadView(self)
 

@@ -46,7 +46,7 @@ def test_round_robin_takes_turns_in_user_order_and_skips_who_is_full():
 
 
 def test_a_bound_assigner_sees_its_own_assignments_in_a_batch():
-    assigner = Assigner("nobody", strategies()).seeing(Load(), NOW)
+    assigner = Assigner(strategies()).seeing(Load(), NOW)
     rr = Node("fix", "维修", handler=HandlerRule("assignment_rule", "round_robin_technician"))
     directory = Directory({u: tech(u) for u in ("t1", "t2", "t3")})
     picks = [assigner(Need("acme", rr, directory)).value for _ in range(4)]
@@ -153,20 +153,21 @@ def test_an_absent_or_full_handler_falls_back_to_their_backup():
     named = Node("fix", "维修", handler=HandlerRule("user", "a"))
     directory = Directory({"a": tech("a", absent=True, backup="b"), "b": tech("b", capacity=1, backup="c"),
                            "c": tech("c", backup="a")})
-    chosen = Assigner("d").seeing(Load(), NOW)(Need("acme", named, directory))
-    assert (chosen.value, chosen.reason) == ("b", "the node names a; but a is absent: their backup b")
-    chosen = Assigner("d").seeing(Load(open={"b": 1}), NOW)(Need("acme", named, directory))
-    assert chosen.value == "c" and chosen.reason.endswith("b is full (1/1 open): their backup c")
+    chosen = Assigner().seeing(Load(), NOW)(Need("acme", named, directory))
+    assert (chosen.value, chosen.reason) == ("b", "节点指定处理人 a；但a请假中，由其备岗 b 接手")
+    chosen = Assigner().seeing(Load(open={"b": 1}), NOW)(Need("acme", named, directory))
+    assert chosen.value == "c" and chosen.reason.endswith("b已满负荷（1/1 单处理中），由其备岗 c 接手")
 
 
 def test_the_load_is_folded_from_ticket_events_and_follows_closing():
-    template, assigner = default_template("t1"), Assigner("t1")
+    template, assigner = default_template("t1"), Assigner()
     tickets = [Ticket.open(uuid4(), "acme", template, {}, "d", "wecom", assigner) for _ in range(3)]
     workload = Workload()
     for event in (e for t in tickets for e in t.collect_events()):
         workload.apply(event)
     assert workload.load("acme").open == {"t1": 3}
-    tickets[0].act(template, "transfer", "t1", assigner, handler={"kind": "user", "value": "t2"})
+    staff = Directory({"t1": Member("t1"), "t2": Member("t2")})
+    tickets[0].act(template, "transfer", "t1", assigner, staff, handler={"kind": "user", "value": "t2"})
     tickets[1].act(template, "close", "t1", assigner)
     for event in (e for t in tickets for e in t.collect_events()):
         workload.apply(event)
