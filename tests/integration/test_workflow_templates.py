@@ -104,7 +104,7 @@ def test_repair_branches_on_warranty_status(desk):
     covered, paid = desk.open("repair"), desk.open("repair")
     view = desk.act(covered, "cs-1", "advance", values={"warranty": "in_warranty"})
     assert at(view) == {"warranty_repair": "technician-1"}
-    assert desk.see(covered, "technician-1")["nodes"][0]["reason"] == "least loaded among technician: technician-1 0/10 open"
+    assert desk.see(covered, "technician-1")["nodes"][0]["reason"] == "technician 中负载最低：technician-1 0/10 单处理中"
 
     desk.act(paid, "cs-1", "advance", values={"warranty": "out_of_warranty"})
     view = desk.act(paid, "technician-1", "advance", values={"quote": "300", "quote_accepted": "yes"})

@@ -40,9 +40,9 @@ def test_round_robin_takes_turns_in_user_order_and_skips_who_is_full():
     members = [tech("t1"), tech("t2", capacity=1), tech("t3")]
     load = Load(open={"t2": 1}, turn={"t1": 5})
     chosen = round_robin(need(*members, load=load))
-    assert chosen.value == "t3" and "after t1, who had the last turn" in chosen.reason  # t2 is full
+    assert chosen.value == "t3" and "接在上一位 t1 之后" in chosen.reason  # t2 is full
     assert round_robin(need(*members, load=Load(turn={"t3": 1}))).value == "t1"  # wraps round
-    assert round_robin(need(*members)).reason.startswith("round robin among technician: t1 (first in turn")
+    assert round_robin(need(*members)).reason.startswith("technician 轮流派单：t1（第一位")
 
 
 def test_a_bound_assigner_sees_its_own_assignments_in_a_batch():
@@ -82,19 +82,19 @@ def test_overflow_to_the_neighbouring_site_only_at_or_above_the_threshold(home_l
     if chosen is None:
         assert all(n >= 5 for n in home_loads + next_loads)
     elif chosen.value.startswith("n"):
-        assert saturated and "浦东站 is saturated" in chosen.reason
+        assert saturated and "浦东站 已饱和" in chosen.reason
     elif not saturated:
-        assert chosen.reason.startswith("least loaded at 浦东站: h")
+        assert chosen.reason.startswith("浦东站 负载最低：h")
 
 
 def test_least_loaded_says_where_and_how_full():
     sites = [Site("pudong", "浦东站", regions=("上海/浦东",), neighbours=("puxi",)), Site("puxi", "浦西站")]
     members = [tech("a", site="pudong", capacity=5), tech("b", site="puxi", capacity=5)]
     assert LeastLoaded()(need(*members, load=Load(open={"a": 2}), sites=sites, region="上海/浦东")).reason == \
-        "least loaded at 浦东站: a 2/5 open"
+        "浦东站 负载最低：a 2/5 单处理中"
     over = LeastLoaded()(need(*members, load=Load(open={"a": 4}), sites=sites, region="上海/浦东"))
     assert over.value == "b" and over.reason == \
-        "least loaded at 浦西站, overflow from 浦东站 is saturated (80%) (threshold 80%): b 0/5 open"
+        "浦西站 负载最低，由 浦东站 已饱和（80%） 溢出（阈值 80%）：b 0/5 单处理中"
 
 
 points = st.tuples(st.floats(-60, 60), st.floats(-179, 179))
@@ -116,7 +116,7 @@ def test_distances_and_the_nearest_service_point():
     members = [tech("s1", site="sh", capacity=3), tech("s2", site="sh"), tech("b1", site="bj")]
     chosen = nearest_site(need(*members, sites=sites, load=Load(open={"s1": 1}),
                                values={"addr": {"lat": 31.3, "lng": 121.5, "address": "宝山"}}))
-    assert chosen.value == "s2" and chosen.reason.startswith("nearest service point to addr 宝山: 上海站 at 8.")
+    assert chosen.value == "s2" and chosen.reason.startswith("距 addr 宝山 最近的服务网点：上海站，8.")
     assert nearest(need(*members, values={})) is None  # no location on the ticket: the rule finds nobody
 
 
@@ -126,7 +126,7 @@ def test_on_duty_follows_night_shifts_in_the_tenant_time_zone():
     shanghai = lambda text: datetime.fromisoformat(text + "+08:00")  # noqa: E731
     assert on_duty(need(night, day, now=shanghai("2025-03-07T12:00"))).value == "day"
     late = on_duty(need(night, day, now=shanghai("2025-03-07T23:30")))
-    assert late.value == "night" and late.reason.startswith("on duty at Fri 23:30 (Asia/Shanghai): night (shift 22:00–06:00)")
+    assert late.value == "night" and late.reason.startswith("周五 23:30（Asia/Shanghai）值班：night（班次 22:00–06:00）")
     assert on_duty(need(night, day, now=shanghai("2025-03-08T03:00"))).value == "night"  # Friday's shift, Saturday
     assert on_duty(need(night, day, now=shanghai("2025-03-07T03:00"))) is None  # Thursday night: not theirs
     assert Shift.from_dict({"from": "22:00", "to": "06:00"}).covers(datetime(2025, 1, 1, 5, 59))
@@ -137,14 +137,14 @@ def test_longest_idle_prefers_never_assigned_then_the_earliest():
     load = Load(last={"a": NOW - timedelta(hours=1), "b": NOW - timedelta(hours=3)})
     assert longest_idle(need(*members, load=load)).value == "c"
     chosen = longest_idle(need(*members[:2], load=load))
-    assert chosen.value == "b" and "last assigned 2025-03-07T01:00:00+00:00" in chosen.reason
+    assert chosen.value == "b" and "上次派单 2025-03-07T01:00:00+00:00" in chosen.reason
 
 
 def test_by_skill_and_region():
     members = [tech("a", skills=["空调"], regions=["上海"]), tech("b", skills=["空调", "冰箱"], regions=["北京"]),
                tech("c", skills=["冰箱"])]
     chosen = BySkill()(need(*members, values={"skill": "空调"}, region="上海"))
-    assert chosen.value == "a" and chosen.reason.startswith("skill 空调 in 上海: a qualifies")
+    assert chosen.value == "a" and chosen.reason.startswith("技能 空调，区域 上海：a 符合条件")
     assert BySkill()(need(*members, values={"skill": ["冰箱"]}, region="上海")).value == "c"
     assert BySkill()(need(*members, values={"skill": "洗衣机"}, region="上海")) is None
 
