@@ -24,6 +24,7 @@ from tests.integration.test_intake_channels import (WECOM, WECOM_PATH, intake, o
 from shared.identity.apikeys import key_id_of
 from services.workflow.tenancy import Tenancy
 from tests.support.identity import KEYS, bearer, identity_of, issue_key, open_tenant, replicate, staff
+from tests.support.staffing import hire
 
 STAFF = staff("technician-1")
 
@@ -128,6 +129,7 @@ def test_concurrent_first_contacts_of_one_person_make_one_customer(intake):
 # --- what they send about an open ticket ------------------------------------------------------
 
 def test_images_and_locations_go_to_the_open_ticket_and_not_to_a_closed_one(intake, api, settings, auth):
+    hire(settings, "acme", "technician-1")  # the default template's pool
     staff = workflow.web_app(settings).test_client()
     followers = [bootstrap.follower(settings), workflow.follower(settings)]
     send(api, wecom_message("空调报修", msg_id="7001"))
