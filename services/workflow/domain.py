@@ -379,6 +379,8 @@ class Ticket(Aggregate):
         member = staff.member(by)
         before = Progress.from_dict(self.progress, template)
         if action == "reopen" and set(member.roles) & set(template.reopen.roles):  # anywhere it ended
+            if values or to or handler:
+                raise Invalid("a reopen takes no field values, node to go to or handler: the template names where")
             node = self._current(node)
             after, happened = engine.reopen(template, before, node)
         else:

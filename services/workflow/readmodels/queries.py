@@ -12,7 +12,7 @@ from datetime import datetime
 from statistics import quantiles
 from typing import Any, Callable
 
-from services.workflow.assignment import Assignment
+from services.workflow.assignment import QUEUE, Assignment
 from services.workflow.readmodels import deadlines
 from services.workflow.readmodels.rows import Row, current_handlers
 from services.workflow.readmodels.store import ViewStore
@@ -96,8 +96,8 @@ class Reader:
     def queues(self, tenant: str) -> dict[str, int]:
         """Every unassigned queue ("queue:<role>[@<site>]") with open tickets waiting, and how many."""
         found = self._store.query("SELECT k.value, COUNT(DISTINCT k.ticket_id) AS n FROM {p}ticket_row_keys k "
-                                  "WHERE k.tenant = ? AND k.kind = 'handler' AND k.value LIKE 'queue:%' "
-                                  "GROUP BY k.value ORDER BY k.value", [tenant])
+                                  "WHERE k.tenant = ? AND k.kind = 'handler' AND k.value LIKE ? "
+                                  "GROUP BY k.value ORDER BY k.value", [tenant, f"{QUEUE}:%"])
         return {r["value"]: int(r["n"]) for r in found}
 
     def unassigned(self, tenant: str, queues: list[str], limit: int = 100, offset: int = 0) -> tuple[int, list[Row]]:
