@@ -148,3 +148,18 @@ def test_an_urgent_ticket_is_prioritized_and_its_sla_tightened_by_rule():
     plain.act(template, "edit", "tech-1", ASSIGNER, STAFF, values={"priority": "vip"}, now=MONDAY_10)
     (changed,) = [e for e in plain.collect_events() if isinstance(e, Ticket.Prioritized)]
     assert (plain.priority, changed.by, changed.why) == ("vip", "tech-1", "字段「priority」为 VIP")
+
+
+def test_a_template_with_a_wrong_priority_rule_or_reopen_node_is_not_published():
+    from services.workflow.sla.calendar import Calendar
+    from services.workflow.templates.validation import problems
+
+    sla = NodeSla.from_dict({"response": "4h", "priorities": {"rush": {"response": "1h"}, "vip": {"response": "soon"},
+                                                               "urgent": {}}})
+    assert sla.problems(set(), Calendar()) == [
+        "priorities: 'rush' is not one of urgent, vip",
+        "priorities: 'vip' response 'soon' is not a positive duration",
+        "priorities: 'urgent' changes neither response nor resolution"]
+    broken = Template.from_dict(default_template().to_dict() | {"reopen": {"roles": [], "to": "已完成"}})
+    assert problems(broken) == ["reopen: name the roles that may reopen a ticket",
+                                "reopen: '已完成' is not a task node of the template"]

@@ -258,7 +258,7 @@ class NodeSla:
                 found.append(f"priorities: {rule.priority!r} is not one of {', '.join(PRIORITIES)}")
             if not (rule.response or rule.resolution):
                 found.append(f"priorities: {rule.priority!r} changes neither response nor resolution")
-            found += [f"priorities: {rule.priority} {kind} {getattr(rule, kind)!r} is not a positive duration"
+            found += [f"priorities: {rule.priority!r} {kind} {getattr(rule, kind)!r} is not a positive duration"
                       for kind in CLOCKS if getattr(rule, kind) is not None and not is_target(getattr(rule, kind))]
         if self.vip:
             if not is_target(self.vip.remind_every):
