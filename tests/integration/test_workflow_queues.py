@@ -57,6 +57,17 @@ def test_nobody_fits_the_ticket_waits_in_the_queue_dispatchers_see_and_claim_fro
     assert at(desk.see(calm)) == {"处理中": "queue:technician"}
 
 
+def test_nobody_found_goes_public_as_ticket_unassigned(desk, settings):
+    from shared.contracts import validate_envelope
+    from shared.persistence import outbox_reader
+
+    ticket = raise_ticket(desk, "热水器不出热水")
+    (public,) = [e for e in outbox_reader("workflow", settings).read(0) if e.type == "ticket.unassigned"]
+    assert validate_envelope(public) is public and str(public.subject) in ticket
+    assert {k: public.data[k] for k in ("node", "queue", "role", "site", "by")} == {
+        "node": "处理中", "queue": "queue:technician", "role": "technician", "site": None, "by": "system"}
+
+
 def test_the_unassigned_queue_needs_a_signed_in_caller(desk):
     assert desk.http.get("/v1/tenants/acme/unassigned", headers={}).status_code == 401
     assert desk.http.get("/v1/tenants/acme/unassigned", query_string={"limit": 0},
