@@ -23,7 +23,7 @@ DEFAULTS: Mapping[str, str] = MappingProxyType({
     "assign.absent": "请假中",
     "assign.full": "已满负荷（{load}/{capacity} 单处理中）",
     "assign.transferred": "{by} 转派（原处理人 {was}）",
-    "assign.claimed": "{by} 从{pool}领取",
+    "assign.claimed": "{by} 领取自{pool}",
     "assign.sandbox": "流程沙箱：{by} 修改了处理规则{why}；{reason}",
     # assignment strategies (dispatch/)
     "dispatch.load": "{load}/{capacity} 单处理中",

@@ -87,7 +87,7 @@ def test_a_role_pool_lets_any_member_act_or_claim_and_others_are_told_the_rule()
         ticket.act(refund, "advance", "fin-1", ASSIGNER, directory)
     assert denied.value.details["rule"] == "handler"
     ticket.act(refund, "claim", "cs-1", ASSIGNER, directory)
-    assert ticket.handler == "cs-1" and ticket.assignments["apply"].reason == "cs-1 从角色 customer_service 的处理池领取"
+    assert ticket.handler == "cs-1" and ticket.assignments["apply"].reason == "cs-1 领取自角色 customer_service 的处理池"
     with pytest.raises(NotAllowed) as denied:
         ticket.act(refund, "approve", "cs-1", ASSIGNER, directory)
     assert denied.value.details["rule"] == "node_actions"

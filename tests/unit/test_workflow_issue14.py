@@ -79,7 +79,7 @@ def test_nobody_in_the_pool_the_ticket_waits_in_the_queue_with_an_event_saying_w
     with pytest.raises(NotAllowed):  # not a dispatcher, not a technician
         ticket.act(template, "claim", "cs-1", ASSIGNER, nobody)
     ticket.act(template, "claim", "d-1", ASSIGNER, nobody)
-    assert ticket.handler == "d-1" and ticket.assignments["处理中"].reason == "d-1 从待派单队列 technician领取"
+    assert ticket.handler == "d-1" and ticket.assignments["处理中"].reason == "d-1 领取自待派单队列 technician"
 
 
 def test_after_a_review_reject_with_no_supervisor_on_record_the_paid_repair_waits_for_a_supervisor():
