@@ -225,6 +225,7 @@ def test_an_image_sent_right_after_the_text_that_opened_a_ticket_goes_to_that_ti
 
 def test_follow_up_text_goes_to_the_open_tickets_conversation_and_its_timeline(intake, api, settings):
     """Issue 14 item 12: what a customer writes while their ticket is open is kept beside it."""
+    hire(settings, "acme", "technician-1")  # the default template's pool
     staff = workflow.web_app(settings).test_client()
     followers = [bootstrap.follower(settings), workflow.follower(settings)]
     ticket = ticket_id("acme", "wecom", "7301")
