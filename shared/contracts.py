@@ -622,3 +622,22 @@ CONTRACTS.update({c.type: c for c in (
     Contract("settlement.stock_low", "settlement", StockLow()),
     Contract("settlement.catalogue_changed", "settlement", CatalogueChanged()),
 )})
+
+
+# --- Nobody fits: the unassigned queue (workflow, issue #14) ------------------------------------
+
+
+class TicketUnassigned(Schema):
+    """Nobody fitted a node's handler rule when the ticket entered it: the node waits in the
+    unassigned queue of `role` (at `site`) for a dispatcher, and `reason` says why nobody was found.
+    Who takes it on later is a ticket.assigned."""
+
+    node = fields.String(**_text)
+    queue = fields.String(**_text)  # "queue:<role>" or "queue:<role>@<site>", as handlers are named
+    role = fields.String(**_text)
+    site = fields.String(allow_none=True, **_optional_text)
+    reason = fields.String(**_text)
+    by = fields.String(**_text)  # whose action led to it ("system" when the ticket opened)
+
+
+CONTRACTS.update({c.type: c for c in (Contract("ticket.unassigned", "workflow", TicketUnassigned()),)})

@@ -42,7 +42,7 @@ class WorkflowApplication(ServiceApplication):
     def __init__(self, assigner: Assigner, env: dict[str, str] | None = None, clock: Clock = utc_now):
         super().__init__(env)
         self.assigner = assigner
-        self.default = default_template(assigner.default_handler)
+        self.default = default_template()
         self.clock = clock  # the only place workflow learns the time (tests pass a controllable one)
         self._workload = WorkloadView(self)
 
@@ -163,15 +163,12 @@ class WorkflowApplication(ServiceApplication):
         raise Conflict(f"ticket {ticket_id} kept changing while its SLA timers fired")
 
     def close_ticket(self, tenant: str, ticket_id: UUID, by: str) -> Ticket:
-        """Before templates, closing moved the ticket to the last node: advance where that leads to an
-        end node (the default template's 处理中 → 已完成), else the engine's close."""
+        """The close action where `by` handles the ticket: only where the template allows it, with the
+        node's required fields filled in, to the end its advance leads to (engine.act)."""
         ticket = self.ticket(ticket_id, tenant)
         if ticket.status != "open":
             raise Conflict(f"the ticket is {ticket.status} already")
-        template = self.template_of(ticket)
-        ends = [t for t in template.outgoing(ticket.node, "advance")
-                if t.condition is None and template.node(t.target).kind == "end"]
-        return self.act(tenant, ticket_id, by, "advance" if ends else "close")
+        return self.act(tenant, ticket_id, by, "close")
 
     def _on_ticket(self, tenant: str, ticket_id: UUID, action: Callable[[Ticket], None]) -> Ticket:
         ticket = self.ticket(ticket_id, tenant)

@@ -4,9 +4,11 @@ A node's handler rule names a user, a role or a department (a pool: any member m
 the ticket), the supervisor of the previous handler, or an assignment rule. Assignment rules
 (round robin, least loaded, nearest …) are strategies plugged into the Assigner by name: a rule
 `<strategy>_<role>` (e.g. `least_loaded_technician`) picks among the members holding the role
-(services/workflow/dispatch/). A rule with no strategy, or one that finds nobody, falls back to the
-default handler. A chosen person who is absent or full falls back to their backup. Every
-Assignment says why it was made: the reason is recorded with it.
+(services/workflow/dispatch/). When nobody fits (a rule with no strategy or one that finds nobody,
+a pool nobody belongs to, a previous handler with no supervisor) the node waits in the unassigned
+queue (待派单队列) of the role it needed, at the ticket's site: dispatchers see it and claim or hand it
+on. A chosen person who is absent or full falls back to their backup. Every Assignment says why it
+was made (texts.py words it): the reason is recorded with it.
 """
 
 from __future__ import annotations
@@ -18,25 +20,42 @@ from typing import Any, Callable, Mapping
 from services.workflow.dispatch.load import Load
 from services.workflow.staff import Directory, Member
 from services.workflow.templates.model import Node
+from services.workflow.texts import say
 
 POOLS = ("role", "department")
+QUEUE = "queue"  # the unassigned queue: nobody fitted the node's rule
+CLAIMABLE = POOLS + (QUEUE,)
+DISPATCHERS = ("dispatcher", "supervisor", "admin")  # who sees every unassigned queue and claims from it
+
+
+def queue_of(role: str, site: str | None) -> str:
+    """An unassigned queue's name: the role it waits for, at a site when the ticket has one."""
+    return f"{role}@{site}" if site else role
+
+
+def pool_name(kind: str, value: str) -> str:
+    """A pool or queue as a person reads it."""
+    return say(f"pool.{kind}", value=value)
 
 
 @dataclass(frozen=True)
 class Assignment:
     node: str
-    kind: str  # "user", or a pool: "role" / "department"
-    value: str
+    kind: str  # "user", a pool ("role" / "department"), or the unassigned "queue"
+    value: str  # the user, role or department; a queue: "<role>" or "<role>@<site>"
     reason: str
 
     @property
     def handler(self) -> str:
-        """As public events name it: a user id, or "role:<role>" / "department:<department>"."""
+        """As public events name it: a user id, or "role:<role>" / "department:<department>" /
+        "queue:<role>[@<site>]"."""
         return self.value if self.kind == "user" else f"{self.kind}:{self.value}"
 
     def admits(self, member: Member) -> bool:
         if self.kind == "user":
             return member.user == self.value
+        if self.kind == QUEUE:  # dispatchers, and whoever holds the role it waits for
+            return bool(set(member.roles) & {*DISPATCHERS, self.value.partition("@")[0]})
         return self.value in (member.roles if self.kind == "role" else member.departments)
 
     def to_dict(self) -> dict[str, str]:
@@ -69,8 +88,8 @@ Strategy = Callable[[Need], "Assignment | None"]  # None: the strategy found nob
 
 @dataclass(frozen=True)
 class Assigner:
-    default_handler: str  # SCRM_WORKFLOW_DEFAULT_HANDLER: when no rule finds anyone
     strategies: Mapping[str, Strategy] = field(default_factory=dict)  # strategy name -> strategy
+    site_of: Callable[[Need], str | None] | None = None  # the site a ticket belongs to (its unassigned queue's)
     load: Load | None = None  # None: no load known (see `seeing`)
     now: datetime = datetime.min.replace(tzinfo=timezone.utc)
 
@@ -102,41 +121,48 @@ class Assigner:
         while current.kind == "user" and current.value in need.directory.members:
             member = need.directory.members[current.value]
             load = self.load or Load()
-            trouble = "absent" if member.profile.absent else (
-                f"full ({load.of(member.user)}/{member.profile.capacity} open)"
+            trouble = say("assign.absent") if member.profile.absent else (
+                say("assign.full", load=load.of(member.user), capacity=member.profile.capacity)
                 if load.of(member.user) >= member.profile.capacity else None)
             backup = member.profile.backup
             if trouble is None or backup is None or backup in seen:
                 break
-            why.append(f"{member.user} is {trouble}: their backup {backup}")
+            why.append(say("assign.backup_step", user=member.user, backup=backup, trouble=trouble))
             seen.add(backup)
             current = replace(current, value=backup)
-        return current if current is chosen else replace(current, reason=f"{chosen.reason}; but " + "; ".join(why))
+        return current if current is chosen else replace(current, reason=say("assign.backup", reason=chosen.reason,
+                                                                               why="；".join(why)))
 
     def _choose(self, need: Need) -> Assignment:
         node, rule = need.node.key, need.node.handler
         if need.handled_before:
-            return Assignment(node, "user", need.handled_before, f"back to {need.handled_before}, who handled it before")
-        if rule is None:  # the built-in default template names its handler; others are validated
-            return self.fallback(node, "the node has no handler rule")
+            return Assignment(node, "user", need.handled_before, say("assign.back", user=need.handled_before))
+        if rule is None:  # every task of a validated template has a rule
+            return self.nobody(need, "any", say("nobody.no_rule"))
         if rule.kind == "user":
-            return Assignment(node, "user", rule.value, f"the node names {rule.value}")
+            return Assignment(node, "user", rule.value, say("assign.named", user=rule.value))
         if rule.kind in POOLS:
             held = len(need.directory.pool(rule.kind, rule.value))
+            if not held:
+                return self.nobody(need, rule.value, say("nobody.empty_pool", pool=pool_name(rule.kind, rule.value)))
             return Assignment(node, rule.kind, rule.value,
-                              f"the pool of {rule.kind} {rule.value} ({held} member(s)): any of them may act or claim it")
+                              say("assign.pool", pool=pool_name(rule.kind, rule.value), count=held))
         if rule.kind == "previous_supervisor":
             boss = need.directory.supervisor_of(need.previous)
             if boss:
-                return Assignment(node, "user", boss, f"the supervisor of {need.previous}, the previous handler")
-            return self.fallback(node, f"{need.previous or 'nobody'} handled it before and has no supervisor on record")
+                return Assignment(node, "user", boss, say("assign.supervisor", previous=need.previous, boss=boss))
+            why = say("nobody.no_supervisor", previous=need.previous) if need.previous else say("nobody.no_previous")
+            return self.nobody(need, "supervisor", why)
         strategy, role = self.rule(rule.value or "")
         # Only strategies look at the load (the need is copied for them alone: this runs per ticket).
         chosen = strategy(replace(need, role=role, load=self.load or Load(), now=self.now)) if strategy else None
         if chosen is not None:
             return chosen
-        why = f"assignment rule {rule.value!r} " + ("found nobody" if strategy else "is not available yet")
-        return self.fallback(node, why)
+        why = say("nobody.rule_found_nobody" if strategy else "nobody.rule_unavailable", rule=rule.value)
+        return self.nobody(need, role or "any", why)
 
-    def fallback(self, node: str, why: str) -> Assignment:
-        return Assignment(node, "user", self.default_handler, f"{why}: the default handler")
+    def nobody(self, need: Need, role: str, why: str) -> Assignment:
+        """Nobody fits: the unassigned queue of `role` at the ticket's site, and why."""
+        site = self.site_of(need) if self.site_of else None
+        name = say("queue.name", role=role, site=say("queue.site", site=site) if site else "")
+        return Assignment(need.node.key, QUEUE, queue_of(role, site), say("nobody.queued", why=why, queue=name))

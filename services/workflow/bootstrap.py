@@ -20,6 +20,7 @@ from services.workflow.assignment import Assigner
 from services.workflow.codes import codes_policy
 from services.workflow.conversation import conversation_policy
 from services.workflow.dispatch.catalogue import strategies
+from services.workflow.dispatch.sites import home_site_key
 from services.workflow.policies import ticket_policy
 from services.workflow.readmodels.projector import Projector
 from services.workflow.readmodels.store import ViewStore
@@ -28,9 +29,9 @@ from services.workflow.sla.timers import TimerWorker
 
 def assigner() -> Assigner:
     """Assignment strategies (round robin, least loaded, nearest …) plug in here by rule name."""
-    return Assigner(default_handler=os.environ.get("SCRM_WORKFLOW_DEFAULT_HANDLER", "technician-1"),
-                    strategies=strategies(saturation=float(os.environ.get("SCRM_WORKFLOW_SATURATION", "0.8")),
-                                          skill_field=os.environ.get("SCRM_WORKFLOW_SKILL_FIELD", "skill")))
+    return Assigner(strategies=strategies(saturation=float(os.environ.get("SCRM_WORKFLOW_SATURATION", "0.8")),
+                                          skill_field=os.environ.get("SCRM_WORKFLOW_SKILL_FIELD", "skill")),
+                    site_of=home_site_key)
 
 
 def application(settings: Settings, clock: Clock = utc_now) -> WorkflowApplication:

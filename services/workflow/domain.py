@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from dataclasses import replace
 from typing import Any, Mapping
 from uuid import UUID
 
@@ -29,16 +30,18 @@ from shared.errors import Conflict, Invalid, NotAllowed
 from shared.numbers import quantity_problem
 
 from services.workflow import sandbox
-from services.workflow.assignment import POOLS, Assigner, Assignment, Need
+from services.workflow.assignment import CLAIMABLE, POOLS, QUEUE, Assigner, Assignment, Need, pool_name
 from services.workflow.sla import clocks
 from services.workflow.sla.clocks import NO_CLOCKS, Clock, Timer
 from services.workflow.staff import Directory, Member
 from services.workflow.templates import engine
 from services.workflow.templates.model import Template
 from services.workflow.templates.progress import Progress, Step
+from services.workflow.texts import say
 
 NOBODY = Directory()  # a directory that knows no one: only named users may act
 SLA_ACTOR = "sla"  # who escalations are by, in the timeline and on Assigned
+SYSTEM = "system"  # who what happens when a ticket opens is by
 SANDBOX_ROLES = ("supervisor", "admin")  # who may change one ticket's process (rule `sandbox`)
 
 
@@ -141,6 +144,31 @@ class Ticket(Aggregate):
 
         def apply(self, ticket: Ticket) -> None:
             ticket.assignments[self.node] = Assignment(self.node, self.kind, self.value, self.reason)
+
+    class Unassigned(Aggregate.Event):
+        """Nobody fitted `node`'s handler rule (`reason` says why): it waits in the unassigned queue
+        `queue` ("<role>" or "<role>@<site>") for a dispatcher to claim or hand on."""
+
+        tenant: str
+        node: str
+        queue: str
+        reason: str
+        by: str
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket.assignments[self.node] = Assignment(self.node, QUEUE, self.queue, self.reason)
+
+    class Prioritized(Aggregate.Event):
+        """The ticket's priority (normal, urgent, vip; priority.py) from now on, and why. Recorded when
+        a ticket opens with more than normal, and whenever a step changes it."""
+
+        tenant: str
+        priority: str
+        why: str
+        by: str
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket.priority = self.priority
 
     class SandboxChanged(Aggregate.Event):
         """A change to this ticket's own process (see sandbox.py), `why` in the words of who made it."""
@@ -276,6 +304,7 @@ class Ticket(Aggregate):
         self.sla = NO_CLOCKS
         self.sandbox: list[sandbox.Change] = []  # this ticket's own changes to its template, in order
         self.parts: dict[str, Decimal] = {}  # code -> quantity consumed and not returned
+        self.priority = "normal"  # Prioritized
 
     @classmethod
     def open(cls, ticket_id: UUID, tenant: str, template: Template, customer: dict[str, Any], description: str,
@@ -295,6 +324,10 @@ class Ticket(Aggregate):
                              reason=first.reason, customer=customer, description=description, channel=channel,
                              region=region, progress=progress.to_dict(), happened=[h.to_dict() for h in happened],
                              assignments=[a.to_dict() for a in assignments])
+        for assignment in assignments:
+            if assignment.kind == QUEUE:
+                ticket._assign(assignment, SYSTEM)
+        ticket._prioritize(template, progress.values, SYSTEM)
         ticket._start_clocks(template, [a.node for a in assignments], now)
         return ticket
 
@@ -344,28 +377,56 @@ class Ticket(Aggregate):
         """Do an engine action (or `claim`, `pause`, `resume`) at `node` (by default the one node `by`
         handles). `now` is when: it meets, starts and pauses SLA clocks."""
         member = staff.member(by)
-        node = self._node_for(member, node)
-        if action == "claim":
-            self._claim(member, node)
-            return self._responded(node, now)
-        if action in ("pause", "resume"):
-            return self._pause_or_resume(template, action, member, node, now)
-        if (handler is not None) != (action == "transfer"):
-            raise Invalid("a transfer, and only a transfer, names the new handler")
         before = Progress.from_dict(self.progress, template)
-        after, happened = engine.act(template, before, action, node, values, to)  # refuses what the node does not allow
-        if action == "transfer":  # the engine moves nothing: the new handler is the fact
-            return self._transfer(member, node, handler)
+        if action == "reopen" and set(member.roles) & set(template.reopen.roles):  # anywhere it ended
+            if values or to or handler:
+                raise Invalid("a reopen takes no field values, node to go to or handler: the template names where")
+            node = self._current(node)
+            after, happened = engine.reopen(template, before, node)
+        else:
+            node = self._node_for(member, node)
+            if action == "claim":
+                self._claim(member, node)
+                return self._responded(node, now)
+            if action in ("pause", "resume"):
+                return self._pause_or_resume(template, action, member, node, now)
+            if (handler is not None) != (action == "transfer"):
+                raise Invalid("a transfer, and only a transfer, names the new handler")
+            after, happened = engine.act(template, before, action, node, values, to)  # refuses what the node does not allow
+            if action == "transfer":  # the engine moves nothing: the new handler is the fact
+                return self._transfer(member, node, handler, staff)
         self._record(template, before, Step(after, happened), action, member, node)
         if action == "edit":
             self._responded(node, now)
         entered = _entered_tasks(template, before, after)
         for task in entered:
             back = self.handled_by.get(task) if action in ("return", "reopen") else None
-            chosen = assigner(Need(self.tenant, template.node(task), staff, previous=by, handled_before=back,
-                                   values=after.values, region=self.region))
-            self._assigned(tenant=self.tenant, **chosen.to_dict(), by=by)
+            self._assign(assigner(Need(self.tenant, template.node(task), staff, previous=by, handled_before=back,
+                                       values=after.values, region=self.region)), by)
+        if after.values != before.values:
+            self._prioritize(template, after.values, by)
         self._sync_clocks(template, before, entered, now)
+
+    def _current(self, node: str | None) -> str:
+        """`node`, one of the ticket's current nodes (by default its first)."""
+        node = node or self.node
+        if node not in self.nodes:
+            raise Conflict(f"the ticket is not at node {node!r} (it is at {', '.join(self.nodes) or 'no node'})")
+        return node
+
+    def _assign(self, chosen: Assignment, by: str) -> None:
+        """Who handles a node the ticket entered: a person or a pool (Assigned), or nobody fitted and it
+        waits in an unassigned queue (Unassigned, saying why)."""
+        if chosen.kind == QUEUE:
+            self.trigger_event(self.Unassigned, tenant=self.tenant, node=chosen.node, queue=chosen.value,
+                               reason=chosen.reason, by=by)
+        else:
+            self._assigned(tenant=self.tenant, **chosen.to_dict(), by=by)
+
+    def _prioritize(self, template: Template, values: Mapping[str, Any], by: str) -> None:
+        priority, why = template.priority.decide(self.customer, values, self.description)
+        if priority != self.priority:
+            self.trigger_event(self.Prioritized, tenant=self.tenant, priority=priority, why=why, by=by)
 
     def _node_for(self, member: Member, node: str | None) -> str:
         if node is None:
@@ -396,20 +457,22 @@ class Ticket(Aggregate):
         else:
             self.trigger_event(self.Transitioned, from_nodes=left, to_nodes=entered, **common)
 
-    def _transfer(self, member: Member, node: str, handler: Mapping[str, str]) -> None:
+    def _transfer(self, member: Member, node: str, handler: Mapping[str, str], staff: Directory) -> None:
         kind, value = handler.get("kind"), handler.get("value")
         if kind not in ("user",) + POOLS or not value:
             raise Invalid("transfer to a user, a role or a department: {kind, value}")
+        staff.check_handler(kind, value)  # never to someone who is not there
         was = self.assignments[node].handler
         self._assigned(tenant=self.tenant, node=node, kind=kind, value=value,
-                       reason=f"transferred by {member.user} (was {was})", by=member.user)
+                       reason=say("assign.transferred", by=member.user, was=was), by=member.user)
 
     def _claim(self, member: Member, node: str) -> None:
         pool = self.assignment_at(node)
-        if self.status != "open" or pool.kind not in POOLS:
-            raise Conflict(f"node {node!r} is not waiting in a pool (it is handled by {pool.handler})")
+        if self.status != "open" or pool.kind not in CLAIMABLE:
+            raise Conflict(f"node {node!r} is not waiting in a pool or queue (it is handled by {pool.handler})")
         self._assigned(tenant=self.tenant, node=node, kind="user", value=member.user,
-                       reason=f"claimed by {member.user} from the pool of {pool.kind} {pool.value}", by=member.user)
+                       reason=say("assign.claimed", by=member.user, pool=pool_name(pool.kind, pool.value)),
+                       by=member.user)
 
     @event(Assigned)
     def _assigned(self, tenant: str, node: str, kind: str, value: str, reason: str, by: str) -> None:
@@ -445,6 +508,8 @@ class Ticket(Aggregate):
             self.trigger_event(self.NodeSkipped, to=sandbox.successor_of(template, change.node), dropped=dropped,
                                **common)
         else:
+            if change.handler.kind in ("user",) + POOLS:
+                staff.check_handler(change.handler.kind, change.handler.value)
             was = template.node(change.node).handler
             self.trigger_event(self.HandlerOverridden, handler=change.handler.to_dict(),
                                was=was.to_dict() if was else None, **common)
@@ -459,8 +524,8 @@ class Ticket(Aggregate):
         previous = self.handled_by.get(path[-2]) if len(path) > 1 else None
         chosen = assigner(Need(self.tenant, template.node(node), staff, previous=previous,
                                values=Progress.from_dict(self.progress, template).values, region=self.region))
-        reason = f"sandbox: {by} changed the handler rule{f' ({why})' if why else ''}; {chosen.reason}"
-        self._assigned(tenant=self.tenant, **{**chosen.to_dict(), "reason": reason}, by=by)
+        reason = say("assign.sandbox", by=by, why=f"（{why}）" if why else "", reason=chosen.reason)
+        self._assign(replace(chosen, reason=reason), by)
 
     # --- SLA clocks ----------------------------------------------------------------------
 
@@ -478,7 +543,8 @@ class Ticket(Aggregate):
                 raise ValueError(f"node {node!r} has an SLA: say when (now) the ticket entered it")
             vip = bool(sla.vip and sla.vip.applies(self.customer, Progress.from_dict(self.progress, template).values))
             self._sla_event(self.SlaStarted, **clocks.start(sla, template.business_calendar, node,
-                                                            self.sla.visits.get(node, 0) + 1, now, self.region, vip))
+                                                            self.sla.visits.get(node, 0) + 1, now, self.region, vip,
+                                                            self.priority))
 
     def _sync_clocks(self, template: Template, before: Progress, entered: list[str], now: datetime | None) -> None:
         """After a step: stop the clocks of nodes the ticket left (or re-entered, or of every node when
@@ -545,30 +611,31 @@ class Ticket(Aggregate):
         if timer.key == "breach":
             return self._sla_event(self.SlaBreached, **common)
         sla = template.node(clock.node).sla
-        missed = f"the {clock.kind} target ({clock.target}) at node {clock.node!r} was missed"
+        missed = say("sla.missed", node=template.node(clock.node).name, clock=say(f"sla.{clock.kind}"),
+                     target=clock.target)
         if timer.key.startswith("vip."):
             k = int(timer.key.split(".")[1])
             return self._sla_event(self.Escalated, **common, step=None, action="remind", to=[handler] if handler else [],
-                                   reason=f"{missed}; VIP customer: reminder {k} of {sla.vip.times} to {handler}",
-                                   vip=True)
+                                   reason=say("sla.vip_reminder", missed=missed, k=k, times=sla.vip.times,
+                                              handler=handler), vip=True)
         index = int(timer.key.split(".")[1])
         step = sla.escalation[index]
         if step.do == "remind":
-            to, reason = [handler] if handler else [], f"{missed}: reminding {handler} again"
+            to, reason = [handler] if handler else [], say("sla.remind", missed=missed, handler=handler)
         elif step.do == "notify_supervisor":
             boss = staff.supervisor_of(assignment.value) if assignment and assignment.kind == "user" else None
             fallback = Assignment(clock.node, step.to["kind"], step.to["value"], "").handler if step.to else None
             to = [boss or fallback] if boss or fallback else []
-            reason = (f"{missed}: telling {boss}, the supervisor of {handler}" if boss else
-                      f"{missed}: {handler} has no supervisor on record; telling {fallback}" if fallback else
-                      f"{missed}: {handler} has no supervisor on record; nobody else to tell")
+            reason = (say("sla.tell_supervisor", missed=missed, boss=boss, handler=handler) if boss else
+                      say("sla.no_supervisor_fallback", missed=missed, handler=handler, fallback=fallback) if fallback
+                      else say("sla.no_supervisor", missed=missed, handler=handler))
         else:  # reassign to the backup handler
             backup = Assignment(clock.node, step.to["kind"], step.to["value"], "")
-            to, reason = [backup.handler], f"{missed}: reassigned from {handler} to the backup {backup.handler}"
+            to, reason = [backup.handler], say("sla.reassigned", missed=missed, handler=handler, backup=backup.handler)
         self._sla_event(self.Escalated, **common, step=index, action=step.do, to=to, reason=reason, vip=False)
         if step.do == "reassign" and self.status == "open":
             self._assigned(tenant=self.tenant, node=clock.node, kind=step.to["kind"], value=step.to["value"],
-                           reason=f"SLA escalation: {reason}", by=SLA_ACTOR)
+                           reason=say("sla.escalation", reason=reason), by=SLA_ACTOR)
 
     # --- parts and labour (备件, 项目), at a node one handles ---------------------------
 

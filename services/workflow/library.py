@@ -23,12 +23,17 @@ _LIBRARY_IDS = UUID("9a3e4b27-51c8-4f0d-8e6a-0c7d2b1f5e93")
 TASK = ("view", "edit", "advance", "transfer", "cancel")
 
 
-def default_template(handler: str) -> Template:
-    """处理中 → 已完成, handled by the configured default handler: the flow every ticket had before
-    templates (parts and labour recorded at 处理中, then closed). Node keys are the names, as before."""
+DEFAULT_HANDLER = HandlerRule("role", "technician")  # nobody named: the technicians' pool (else the queue)
+
+
+def default_template(handler: HandlerRule | str = DEFAULT_HANDLER) -> Template:
+    """处理中 → 已完成, handled by the technicians' pool (a user, when named: tests): the flow every ticket
+    had before templates (parts and labour recorded at 处理中, then closed). Node keys are the names, as
+    before."""
+    rule = HandlerRule("user", handler) if isinstance(handler, str) else handler
     return Template(
         DEFAULT_TEMPLATE, "默认工单", version=1,
-        nodes=(Node("处理中", "处理中", handler=HandlerRule("user", handler), actions=TASK + ("close",),
+        nodes=(Node("处理中", "处理中", handler=rule, actions=TASK + ("close",),
                     fields=FieldRules()),
                Node("已完成", "已完成", kind="end", actions=("view", "reopen"))),
         transitions=(Transition("处理中", "已完成"),))

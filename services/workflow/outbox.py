@@ -4,7 +4,7 @@ which tenants exist with their API keys (for every service to check its callers)
 from shared.identity.access import TenantAccess
 from shared.outbox import Outbox
 
-from services.workflow.assignment import Assignment
+from services.workflow.assignment import QUEUE, Assignment
 from services.workflow.domain import Ticket
 from services.workflow.library import TemplateLibrary
 from services.workflow.staff import StaffDirectory
@@ -56,6 +56,10 @@ OUTBOX = Outbox(
         Ticket.Assigned: ("ticket.assigned", lambda e: {
             "node": e.node, "handler": Assignment(e.node, e.kind, e.value, e.reason).handler, "kind": e.kind,
             "value": e.value, "reason": e.reason, "by": e.by}),
+        Ticket.Unassigned: ("ticket.unassigned", lambda e: {
+            "node": e.node, "queue": Assignment(e.node, QUEUE, e.queue, e.reason).handler,
+            "role": e.queue.partition("@")[0], "site": e.queue.partition("@")[2] or None, "reason": e.reason,
+            "by": e.by}),
         Ticket.Closed: ("ticket.closed", lambda e: {"from_node": e.from_node, "to_node": e.to_node, "by": e.by}),
         TemplateLibrary.Published: ("template.published", _published),
         Ticket.SlaWarned: ("ticket.sla_warned", _timer),

@@ -21,7 +21,7 @@ from services.workflow.staff import directory_id
 def ticket_policy(assigner: Assigner, load: Callable[[str], Load]):
     """`load` gives a tenant's committed load; tickets opened earlier in the same batch are not
     committed yet, so each batch (unit of work) keeps one assigner per tenant that counts them too."""
-    default = default_template(assigner.default_handler)
+    default = default_template()
     batches: WeakKeyDictionary[UnitOfWork, dict[str, Assigner]] = WeakKeyDictionary()
 
     def assigner_for(uow: UnitOfWork, envelope: Envelope) -> Assigner:
@@ -38,11 +38,11 @@ def ticket_policy(assigner: Assigner, load: Callable[[str], Load]):
             return
         data, tenant = envelope.data, envelope.tenant
         key, region = data.get("template", DEFAULT_TEMPLATE), data.get("region")
-        # The default template needs no look-ups (its handler is named: no staff, no load either),
-        # so a backlog of them opens at full speed.
+        # The default template needs no template look-up nor load (its handler is a pool); the staff
+        # directory says whether anyone is in the pool (once per batch: the unit of work keeps it).
         custom = key != DEFAULT_TEMPLATE
         template = choose(uow.get(library_id(tenant)) if custom else None, key, region, default)
-        staff = uow.get(directory_id(tenant)) if template is not default else None
+        staff = uow.get(directory_id(tenant))
         chosen = assigner if template is default else assigner_for(uow, envelope)
 
         def open_(values: dict[str, Any]) -> Ticket:

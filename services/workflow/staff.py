@@ -92,6 +92,20 @@ class Directory:
     def supervisor_of(self, user: str | None) -> str | None:
         return self.members[user].supervisor if user in self.members else None
 
+    def check_handler(self, kind: str, value: str) -> None:
+        """Invalid unless a hand-off to this handler reaches someone now: a user in the directory and
+        not absent, or a role or department someone holds."""
+        if kind == "user":
+            member = self.members.get(value)
+            if member is None:
+                raise Invalid(f"{value!r} is not in the staff directory", handler=value, rule="handler_exists")
+            if member.profile.absent:
+                raise Invalid(f"{value!r} is absent; hand the ticket to someone at work", handler=value,
+                              rule="handler_active")
+        elif not self.pool(kind, value):
+            raise Invalid(f"nobody in the staff directory holds the {kind} {value!r}", handler=f"{kind}:{value}",
+                          rule="handler_exists")
+
     def pool(self, kind: str, value: str) -> list[str]:
         """The members who hold a role or belong to a department."""
         return sorted(m.user for m in self.members.values() if value in (m.roles if kind == "role" else m.departments))

@@ -38,7 +38,8 @@ def ticket_view(ticket: Ticket, template: Template, viewer: Member | None) -> di
             "node": ticket.node, "handler": ticket.handler, "nodes": nodes, "region": ticket.region,
             "values": dump_values(visible_values(template, progress.values, mine or ticket.nodes, union=bool(mine))),
             "channel": ticket.channel, "customer": plain(ticket.customer), "description": ticket.description,
-            "sandbox": [change.to_dict() for change in ticket.sandbox], "version": ticket.version}
+            "sandbox": [change.to_dict() for change in ticket.sandbox], "version": ticket.version,
+            "priority": ticket.priority}
 
 
 def visible_values(template: Template, values: Mapping[str, Any], nodes: list[str], union: bool) -> dict[str, Any]:

@@ -29,7 +29,7 @@ def _stepped(cls: type) -> list[type]:
 
 def ticket_topics() -> list[str]:
     """The Ticket events that say where a ticket stands and who handles it."""
-    return [get_topic(cls) for cls in (Ticket.Opened, Ticket.Assigned, *_stepped(Ticket.Stepped))]
+    return [get_topic(cls) for cls in (Ticket.Opened, Ticket.Assigned, Ticket.Unassigned, *_stepped(Ticket.Stepped))]
 
 
 def _active(progress: dict[str, Any]) -> set[str]:
@@ -57,6 +57,8 @@ class Workload:
                 changed[event.node] = event.value
                 self._touch(tenant, event.timestamp, [event.value])
             self._set(tenant, ticket, changed)
+        elif isinstance(event, Ticket.Unassigned):  # waiting in a queue: nobody's load
+            self._set(tenant, ticket, {n: u for n, u in nodes.items() if n != event.node})
         elif isinstance(event, Ticket.Stepped):
             active = _active(event.progress)
             self._set(tenant, ticket, {n: u for n, u in nodes.items() if n in active})

@@ -8,7 +8,8 @@ from deploy.devservers import wait_for
 from deploy.devservers import wait_for
 from tests.support.identity import staff as as_staff
 
-STAFF = as_staff("technician-1")
+STAFF = as_staff("technician-1")  # the technicians' pool (tests/support/platform.py hires them)
+ASSIGNED = "pool"  # what the default template's handler is told: each member of the technicians' pool
 FINANCE = as_staff("finance-1", "finance")
 PARTS = [{"code": "P-FILTER", "quantity": "2"}]
 LABOUR = [{"code": "L-REPAIR", "quantity": "1"}]
@@ -44,13 +45,13 @@ def settlement_get(platform, path: str, headers: dict, **query) -> requests.Resp
     return requests.get(platform.urls["settlement"] + path, headers=headers, params=query, timeout=10)
 
 
-def deliveries(platform, ticket_id: str, tenant: str = "acme", kind: str = "assigned") -> list:
-    """The ticket's deliveries of one kind (by default: its handler told of the assignment)."""
+def deliveries(platform, ticket_id: str, tenant: str = "acme", kind: str = ASSIGNED) -> list:
+    """The ticket's deliveries of one kind (by default: its handlers told of the ticket)."""
     answer = platform.get("notify", f"/v1/tenants/{tenant}/tickets/{ticket_id}/deliveries", headers=STAFF)
     return [d for d in answer.json()["deliveries"] if d["kind"] == kind]
 
 
-def told(platform, ticket_id: str, kind: str = "assigned") -> bool:
+def told(platform, ticket_id: str, kind: str = ASSIGNED) -> bool:
     """Whether that delivery was sent."""
     return any(d["status"] == "sent" for d in deliveries(platform, ticket_id, kind=kind))
 
@@ -64,7 +65,7 @@ def check_one_ticket_end_to_end(platform, submission_id: str) -> str:
     assert (again.status_code, again.json()["ticket_id"]) == (200, ticket_id)
 
     ticket = platform.wait_for_ticket(ticket_id)
-    assert (ticket["node"], ticket["handler"]) == ("处理中", "technician-1")
+    assert (ticket["node"], ticket["handler"]) == ("处理中", "role:technician")
     wait_for(lambda: told(platform, ticket_id), 30, message="the handler was never notified")
 
     work_and_close(platform, ticket_id)

@@ -27,7 +27,7 @@ def desk(settings):
     desk = DispatchDesk(settings)
     now = datetime.now(timezone.utc)
     away = now + timedelta(hours=12)  # a shift on the other side of the clock
-    desk.staff(**{"d-1": {"roles": ["dispatcher"]}, "technician-1": {},
+    desk.staff(**{"d-1": {"roles": ["dispatcher"]},
                   "near": {"roles": ["technician"], "location": {"lat": 31.24, "lng": 121.50}, "site": "pudong",
                            "skills": ["空调"], "shifts": [shift_around(away, 3)]},
                   "far": {"roles": ["technician"], "location": {"lat": 39.90, "lng": 116.40}, "site": "beijing",
@@ -47,37 +47,38 @@ def dispatched(desk, rule: str, **values) -> tuple[str, str]:
 
 def test_each_strategy_assigns_as_expected_and_says_why(desk):
     handler, reason = dispatched(desk, "nearest_technician")
-    assert handler == "near" and reason.startswith("nearest technician to address 人民广场: near at 2.")
+    assert handler == "near" and reason.startswith("距 address 人民广场 最近的 technician：near，2.")
     handler, reason = dispatched(desk, "nearest_site_technician")
-    assert handler == "near" and "nearest service point to address 人民广场: pudong at" in reason
+    assert handler == "near" and "距 address 人民广场 最近的服务网点：pudong，" in reason
     assert dispatched(desk, "by_skill_technician", skill="冰箱") == (
-        "far", "skill 冰箱: far qualifies and is least loaded, 0/10 open")
+        "far", "技能 冰箱：far 符合条件且负载最低，0/10 单处理中")
     handler, reason = dispatched(desk, "on_duty_technician")
-    assert handler == "far" and "(Asia/Shanghai): far (shift" in reason  # near's shift is 12 hours away
+    assert handler == "far" and "（Asia/Shanghai）值班：far（班次" in reason  # near's shift is 12 hours away
     handler, reason = dispatched(desk, "longest_idle_technician")
-    assert handler == "near" and reason.startswith("longest idle among technician: near (last assigned ")  # far since
-    assert dispatched(desk, "least_loaded_technician") == ("near", "least loaded at pudong: near 3/10 open")
+    assert handler == "near" and reason.startswith("technician 中空闲最久：near（上次派单 ")  # far since
+    assert dispatched(desk, "least_loaded_technician") == ("near", "pudong 负载最低：near 3/10 单处理中")
     handler, reason = dispatched(desk, "no_such_rule")
-    assert (handler, reason) == ("technician-1", "assignment rule 'no_such_rule' is not available yet: the default handler")
+    assert (handler, reason) == ("queue:any@pudong", "派单规则「no_such_rule」暂不可用：进入待派单队列（any，网点 pudong），"
+                                                     "等待派单员领取")
 
 
 def test_the_load_follows_tickets_closing_and_an_absent_handler_falls_back_to_the_backup(desk):
     desk.staff(**{"a": {"roles": ["fitter"], "capacity": 1}, "b": {"roles": ["fitter"], "capacity": 1, "backup": "a"}})
     desk.publish(flow("fit", "least_loaded_fitter", first=True))
     one, two, three = (desk.created("fit")[0] for _ in range(3))
-    assert [desk.handler(t)[0] for t in (one, two, three)] == ["a", "b", "technician-1"]
-    assert desk.handler(three)[1] == "assignment rule 'least_loaded_fitter' found nobody: the default handler"
+    assert [desk.handler(t)[0] for t in (one, two, three)] == ["a", "b", "queue:fitter"]
+    assert desk.handler(three)[1] == "派单规则「least_loaded_fitter」没有找到合适的人：进入待派单队列（fitter），等待派单员领取"
     load = {row["user"]: row for row in desk.http.get("/v1/tenants/acme/workload").json["workload"]}
     assert (load["a"]["open"], load["b"]["open"], load["a"]["capacity"]) == (1, 1, 1)
 
     desk.act(one, "a", "close")
-    assert desk.handler(desk.created("fit")[0]) == ("a", "least loaded among fitter: a 0/1 open")
+    assert desk.handler(desk.created("fit")[0]) == ("a", "fitter 中负载最低：a 0/1 单处理中")
     desk.act(two, "b", "close")
     desk.staff(b={"roles": ["fitter"], "absent": True, "backup": "a"}, a={"roles": ["fitter"], "capacity": 5})
     desk.publish(flow("fit-b", "b_only", first=True) | {"nodes": [
         {"key": "work", "name": "上门", "handler": {"kind": "user", "value": "b"}, "actions": ["view", "advance"]},
         {"key": "done", "name": "完成", "kind": "end"}]})
-    assert desk.handler(desk.created("fit-b")[0]) == ("a", "the node names b; but b is absent: their backup a")
+    assert desk.handler(desk.created("fit-b")[0]) == ("a", "节点指定处理人 b；但b请假中，由其备岗 a 接手")
 
 
 def test_round_robin_takes_turns_within_a_batch_and_carries_on_after_a_restart(settings, desk):
@@ -90,7 +91,7 @@ def test_round_robin_takes_turns_within_a_batch_and_carries_on_after_a_restart(s
     restarted.position = desk.position
     later = restarted.created("rr", count=2)
     assert [restarted.handler(t)[0] for t in later] == ["i-3", "i-1"]
-    assert restarted.handler(later[0])[1] == "round robin among installer: i-3 (after i-2, who had the last turn; 0/10 open)"
+    assert restarted.handler(later[0])[1] == "installer 轮流派单：i-3（接在上一位 i-2 之后；0/10 单处理中）"
 
     api = workflow.web_app(settings).test_client()  # a staff action's assignment sees the same turn
     desk.publish(flow("rr2", "round_robin_installer"))

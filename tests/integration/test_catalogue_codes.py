@@ -6,12 +6,14 @@ from services.settlement import bootstrap as settlement
 from services.workflow import bootstrap as workflow
 from tests.integration.test_flow_in_process import CUSTOMER, FINANCE, STAFF, drain
 from tests.support.identity import bearer, issue_key, open_tenant, replicate, staff
+from tests.support.staffing import hire
 
 
 def test_unknown_codes_are_refused_with_a_422_naming_them(settings):
     keys = {}
     for tenant in ("acme", "other"):
         open_tenant(settings, tenant)
+        hire(settings, tenant, "technician-1")
         keys[tenant] = bearer(issue_key(settings, "write", tenant))
     replicate(settings, intake, settlement)
     submit, flow = intake.web_app(settings).test_client(), workflow.web_app(settings).test_client()

@@ -42,6 +42,8 @@ def platform(settings):
     p.followers = [workflow.follower(settings), notify.follower(settings), settlement.follower(settings),
                    settlement.stock_keeper(settings)]
     assert p.settlement.post("/v1/tenants/acme/examples", headers=FINANCE).status_code == 200
+    assert p.workflow.put("/v1/tenants/acme/staff/technician-1", json={"roles": ["technician"]},
+                          headers=admin()).status_code == 200  # the default template's pool
     return p
 
 
@@ -54,10 +56,10 @@ def test_a_submission_flows_to_a_statement(platform, settings):
 
     platform.drain()
     ticket = platform.workflow.get(f"/v1/tenants/acme/tickets/{ticket_id}").json
-    assert (ticket["node"], ticket["handler"]) == ("处理中", "technician-1")
+    assert (ticket["node"], ticket["handler"]) == ("处理中", "role:technician")
     deliveries = platform.notify.get(f"/v1/tenants/acme/tickets/{ticket_id}/deliveries", headers=STAFF).json
     assert sorted((d["kind"], d["recipient"].split(":")[0], d["channel"]) for d in deliveries["deliveries"]) == [
-        ("accepted", "customer", "sms"), ("assigned", "staff", "wecom"), ("technician_assigned", "customer", "sms")]
+        ("accepted", "customer", "sms"), ("pool", "staff", "wecom")]
     assert {d["address"] for d in deliveries["deliveries"]} == {"technician-1", "13800138000"}
 
     base = f"/v1/tenants/acme/tickets/{ticket_id}"

@@ -24,6 +24,7 @@ from tests.integration.test_intake_channels import (WECOM, WECOM_PATH, intake, o
 from shared.identity.apikeys import key_id_of
 from services.workflow.tenancy import Tenancy
 from tests.support.identity import KEYS, bearer, identity_of, issue_key, open_tenant, replicate, staff
+from tests.support.staffing import hire
 
 STAFF = staff("technician-1")
 
@@ -183,6 +184,7 @@ def test_concurrent_first_contacts_of_one_person_make_one_customer(intake):
 # --- what they send about an open ticket ------------------------------------------------------
 
 def test_images_and_locations_go_to_the_open_ticket_and_not_to_a_closed_one(intake, api, settings, auth):
+    hire(settings, "acme", "technician-1")  # the default template's pool
     staff = workflow.web_app(settings).test_client()
     followers = [bootstrap.follower(settings), workflow.follower(settings)]
     send(api, wecom_message("空调报修", msg_id="7001"))
@@ -223,6 +225,7 @@ def test_an_image_sent_right_after_the_text_that_opened_a_ticket_goes_to_that_ti
 
 def test_follow_up_text_goes_to_the_open_tickets_conversation_and_its_timeline(intake, api, settings):
     """Issue 14 item 12: what a customer writes while their ticket is open is kept beside it."""
+    hire(settings, "acme", "technician-1")  # the default template's pool
     staff = workflow.web_app(settings).test_client()
     followers = [bootstrap.follower(settings), workflow.follower(settings)]
     ticket = ticket_id("acme", "wecom", "7301")

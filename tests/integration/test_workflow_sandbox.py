@@ -67,7 +67,15 @@ def test_a_handler_override_assigns_the_new_handler_now_or_when_the_ticket_gets_
     ticket = desk.open("repair")
     view = change(desk, ticket, op="handler", node="triage", handler={"kind": "user", "value": "lead"}, why="VIP")
     assert view["handler"] == "lead"
-    assert view["nodes"][0]["reason"].startswith("sandbox: lead changed the handler rule (VIP)")
+    assert view["nodes"][0]["reason"].startswith("流程沙箱：lead 修改了处理规则（VIP）")
+    ghost = change(desk, ticket, 400, op="handler", node="triage", handler={"kind": "user", "value": "ghost-999"})
+    assert ghost["error"]["details"] == {"handler": "ghost-999", "rule": "handler_exists"}
+    transfer = desk.http.post(f"{ticket}/actions", headers=LEAD, json={"action": "transfer",
+                                                                     "handler": {"kind": "user", "value": "nobody-xyz"}})
+    assert transfer.status_code == 400 and "not in the staff directory" in transfer.json["error"]["message"]
+    nobody = change(desk, ticket, 400, op="handler", node="review", handler={"kind": "role", "value": "astronaut"})
+    assert nobody["error"]["details"]["rule"] == "handler_exists"
+    assert [e["type"] for e in history(desk, ticket)].count("HandlerOverridden") == 1  # the refused changed nothing
     change(desk, ticket, op="handler", node="warranty_repair", handler={"kind": "role", "value": "supervisor"})
     assert at(desk.act(ticket, "lead", "advance", values={"warranty": "in_warranty"})) == {
         "warranty_repair": "role:supervisor"}

@@ -15,8 +15,9 @@ STAFF = {
     "d-1": {"roles": ["dispatcher"]},
     "w-1": {"roles": ["warehouse"]},
     "fin-1": {"departments": ["finance"]},
-    "technician-1": {"roles": ["technician"], "supervisor": "boss"},  # also the default handler
+    "technician-1": {"roles": ["technician"], "supervisor": "boss"},  # the default template's pool
     "cashier-01": {},
+    "lead": {"roles": ["supervisor"]},
 }
 
 
@@ -67,32 +68,43 @@ def test_installation_splits_into_parts_check_and_scheduling_and_joins_before_in
     ticket = desk.open("installation")
     assert at(desk.see(ticket)) == {"dispatch": "role:dispatcher"}
     view = desk.act(ticket, "d-1", "advance", values={"product_model": "KFR-35"})
-    assert at(view) == {"parts_check": "role:warehouse", "schedule": "technician-1"}
+    # Nobody has a location: nearest_technician finds nobody, and the node waits in the technicians' queue.
+    assert at(view) == {"parts_check": "role:warehouse", "schedule": "queue:technician"}
     assert desk.see(ticket, "w-1")["nodes"][0]["actions"] == ["view", "edit", "advance", "transfer", "claim"]
+    desk.act(ticket, "technician-1", "claim", node="schedule")
     view = desk.act(ticket, "technician-1", "advance", values={"appointment": "2025-03-01T09:00+08:00"})
     assert at(view) == {"parts_check": "role:warehouse"}  # the join waits for both branches
     view = desk.act(ticket, "w-1", "advance", values={"parts_status": "ordered"})
-    assert at(view) == {"install": "technician-1"}
+    assert at(view) == {"install": "queue:technician"}
+    desk.act(ticket, "d-1", "transfer", handler={"kind": "user", "value": "technician-1"})  # a dispatcher hands it on
+    closing = desk.http.post(f"{ticket}/close", headers=as_staff("technician-1"))  # not here: 回访 is still ahead
+    assert closing.status_code == 403 and closing.json["error"]["details"]["rule"] == "node_actions"
     missing = desk.act(ticket, "technician-1", "advance", 400, values={"serial_number": "SN-0001"})
     assert missing["error"]["details"]["missing"] == ["finish_photos", "signature"]
     desk.act(ticket, "technician-1", "advance",  # the refused step wrote nothing: all again
              values={"serial_number": "SN-0001", "finish_photos": ["att-1"], "signature": ["att-2"]})
-    view = desk.act(ticket, "cs-1", "advance", values={"satisfaction": 5})
+    assert desk.act(ticket, "cs-1", "close", 400)["error"]["details"]["missing"] == ["satisfaction"]
+    view = desk.act(ticket, "cs-1", "close", values={"satisfaction": 5})
     assert (view["status"], view["node"], view["values"]["serial_number"]) == ("closed", "done", "SN-0001")
 
     timeline = desk.http.get(f"{ticket}/timeline", headers=ADMIN).json["timeline"]
     kinds = [entry["type"] for entry in timeline]
     assert kinds[0] == "Opened" and kinds[-1] == "Closed" and kinds.count("Assigned") == 4
+    assert kinds.count("Unassigned") == 2
     assert all(entry["actor"] and len(entry["at"].split(".")[1]) >= 3 for entry in timeline)
     assert [e["actor"] for e in timeline if e["type"] == "Transitioned"] == ["d-1", "technician-1", "w-1", "technician-1"]
     assert all("progress" not in entry["data"] for entry in timeline)
+
+    assert desk.act(ticket, "technician-1", "reopen", 403)["error"]["details"]["rule"] == "handler"
+    view = desk.act(ticket, "lead", "reopen")  # a supervisor, to the node the template names, and who did it
+    assert (view["status"], at(view)) == ("open", {"install": "technician-1"})
 
 
 def test_repair_branches_on_warranty_status(desk):
     covered, paid = desk.open("repair"), desk.open("repair")
     view = desk.act(covered, "cs-1", "advance", values={"warranty": "in_warranty"})
     assert at(view) == {"warranty_repair": "technician-1"}
-    assert desk.see(covered, "technician-1")["nodes"][0]["reason"] == "least loaded among technician: technician-1 0/10 open"
+    assert desk.see(covered, "technician-1")["nodes"][0]["reason"] == "technician 中负载最低：technician-1 0/10 单处理中"
 
     desk.act(paid, "cs-1", "advance", values={"warranty": "out_of_warranty"})
     view = desk.act(paid, "technician-1", "advance", values={"quote": "300", "quote_accepted": "yes"})
@@ -176,7 +188,7 @@ def test_templates_are_drafted_published_with_every_problem_listed_copied_and_li
     assert http.put(f"{base}/default/draft", json=broken | {"key": "default"}, headers=ADMIN).status_code == 409
 
     copied = http.post(f"{base}/default/copy", json={"key": "quick", "name": "快修"}, headers=ADMIN)
-    assert copied.status_code == 201 and copied.json["nodes"][0]["handler"] == {"kind": "user", "value": "technician-1"}
+    assert copied.status_code == 201 and copied.json["nodes"][0]["handler"] == {"kind": "role", "value": "technician"}
     assert http.post(f"{base}/quick/publish", headers=ADMIN).json["version"] == 1
     variant = http.post(f"{base}/repair/copy", json={"key": "repair-gd", "name": "广东维修", "regions": ["广东"]},
                         headers=ADMIN)
@@ -187,7 +199,7 @@ def test_templates_are_drafted_published_with_every_problem_listed_copied_and_li
     assert http.get(f"{base}/nothing").status_code == 404
 
     unknown = desk.open("no-such-template")  # an unknown key falls back to the default, never nowhere
-    assert (desk.see(unknown)["template"], desk.see(unknown)["handler"]) == ("default", "technician-1")
+    assert (desk.see(unknown)["template"], desk.see(unknown)["handler"]) == ("default", "role:technician")
 
 
 def test_the_staff_directory_is_managed_over_http(desk):

@@ -20,6 +20,7 @@ from tests.support.progress import Progress
 from tests.support.providers import FakeSmsGateway, FakeWeCom
 
 SERVICES = ("intake", "workflow", "settlement", "notify")
+TECHNICIAN = "technician-1"  # every tenant's one technician: the default template's pool
 _platforms = itertools.count()
 
 
@@ -176,6 +177,10 @@ class Platform:
                 wait_for(lambda: requests.get(f"{self.urls[service]}/v1/tenants/{tenant}/whoami",
                                               headers={"Authorization": f"Bearer {key}"}, timeout=5).ok,
                          30, interval=0.1, message=f"{service} never learned {tenant}'s key")
+            # The default template's tickets go to the technicians' pool: the tests' technician is in it.
+            hired = requests.put(f"{self.urls['workflow']}/v1/tenants/{tenant}/staff/{TECHNICIAN}", timeout=10,
+                                 json={"roles": ["technician"]}, headers={"Authorization": f"Bearer {key}"})
+            assert hired.status_code == 200, hired.text
             self._keys[tenant] = key
         return self._keys[tenant]
 

@@ -31,7 +31,7 @@ from tests.support.identity import KEYS_FILE, bearer, issue_key, open_tenant, re
 
 TENANT = "acme"
 ADMIN = "admin"
-TECHNICIAN = "technician-1"  # workflow's default handler
+TECHNICIAN = "technician-1"  # in the technicians' pool: the default template's handler
 CUSTOMER = {"name": "张三", "phone": "13800138000", "address": "上海市浦东新区"}
 
 

@@ -40,13 +40,13 @@ def test_round_robin_takes_turns_in_user_order_and_skips_who_is_full():
     members = [tech("t1"), tech("t2", capacity=1), tech("t3")]
     load = Load(open={"t2": 1}, turn={"t1": 5})
     chosen = round_robin(need(*members, load=load))
-    assert chosen.value == "t3" and "after t1, who had the last turn" in chosen.reason  # t2 is full
+    assert chosen.value == "t3" and "接在上一位 t1 之后" in chosen.reason  # t2 is full
     assert round_robin(need(*members, load=Load(turn={"t3": 1}))).value == "t1"  # wraps round
-    assert round_robin(need(*members)).reason.startswith("round robin among technician: t1 (first in turn")
+    assert round_robin(need(*members)).reason.startswith("technician 轮流派单：t1（第一位")
 
 
 def test_a_bound_assigner_sees_its_own_assignments_in_a_batch():
-    assigner = Assigner("nobody", strategies()).seeing(Load(), NOW)
+    assigner = Assigner(strategies()).seeing(Load(), NOW)
     rr = Node("fix", "维修", handler=HandlerRule("assignment_rule", "round_robin_technician"))
     directory = Directory({u: tech(u) for u in ("t1", "t2", "t3")})
     picks = [assigner(Need("acme", rr, directory)).value for _ in range(4)]
@@ -82,19 +82,19 @@ def test_overflow_to_the_neighbouring_site_only_at_or_above_the_threshold(home_l
     if chosen is None:
         assert all(n >= 5 for n in home_loads + next_loads)
     elif chosen.value.startswith("n"):
-        assert saturated and "浦东站 is saturated" in chosen.reason
+        assert saturated and "浦东站 已饱和" in chosen.reason
     elif not saturated:
-        assert chosen.reason.startswith("least loaded at 浦东站: h")
+        assert chosen.reason.startswith("浦东站 负载最低：h")
 
 
 def test_least_loaded_says_where_and_how_full():
     sites = [Site("pudong", "浦东站", regions=("上海/浦东",), neighbours=("puxi",)), Site("puxi", "浦西站")]
     members = [tech("a", site="pudong", capacity=5), tech("b", site="puxi", capacity=5)]
     assert LeastLoaded()(need(*members, load=Load(open={"a": 2}), sites=sites, region="上海/浦东")).reason == \
-        "least loaded at 浦东站: a 2/5 open"
+        "浦东站 负载最低：a 2/5 单处理中"
     over = LeastLoaded()(need(*members, load=Load(open={"a": 4}), sites=sites, region="上海/浦东"))
     assert over.value == "b" and over.reason == \
-        "least loaded at 浦西站, overflow from 浦东站 is saturated (80%) (threshold 80%): b 0/5 open"
+        "浦西站 负载最低，由 浦东站 已饱和（80%） 溢出（阈值 80%）：b 0/5 单处理中"
 
 
 points = st.tuples(st.floats(-60, 60), st.floats(-179, 179))
@@ -116,7 +116,7 @@ def test_distances_and_the_nearest_service_point():
     members = [tech("s1", site="sh", capacity=3), tech("s2", site="sh"), tech("b1", site="bj")]
     chosen = nearest_site(need(*members, sites=sites, load=Load(open={"s1": 1}),
                                values={"addr": {"lat": 31.3, "lng": 121.5, "address": "宝山"}}))
-    assert chosen.value == "s2" and chosen.reason.startswith("nearest service point to addr 宝山: 上海站 at 8.")
+    assert chosen.value == "s2" and chosen.reason.startswith("距 addr 宝山 最近的服务网点：上海站，8.")
     assert nearest(need(*members, values={})) is None  # no location on the ticket: the rule finds nobody
 
 
@@ -126,7 +126,7 @@ def test_on_duty_follows_night_shifts_in_the_tenant_time_zone():
     shanghai = lambda text: datetime.fromisoformat(text + "+08:00")  # noqa: E731
     assert on_duty(need(night, day, now=shanghai("2025-03-07T12:00"))).value == "day"
     late = on_duty(need(night, day, now=shanghai("2025-03-07T23:30")))
-    assert late.value == "night" and late.reason.startswith("on duty at Fri 23:30 (Asia/Shanghai): night (shift 22:00–06:00)")
+    assert late.value == "night" and late.reason.startswith("周五 23:30（Asia/Shanghai）值班：night（班次 22:00–06:00）")
     assert on_duty(need(night, day, now=shanghai("2025-03-08T03:00"))).value == "night"  # Friday's shift, Saturday
     assert on_duty(need(night, day, now=shanghai("2025-03-07T03:00"))) is None  # Thursday night: not theirs
     assert Shift.from_dict({"from": "22:00", "to": "06:00"}).covers(datetime(2025, 1, 1, 5, 59))
@@ -137,14 +137,14 @@ def test_longest_idle_prefers_never_assigned_then_the_earliest():
     load = Load(last={"a": NOW - timedelta(hours=1), "b": NOW - timedelta(hours=3)})
     assert longest_idle(need(*members, load=load)).value == "c"
     chosen = longest_idle(need(*members[:2], load=load))
-    assert chosen.value == "b" and "last assigned 2025-03-07T01:00:00+00:00" in chosen.reason
+    assert chosen.value == "b" and "上次派单 2025-03-07T01:00:00+00:00" in chosen.reason
 
 
 def test_by_skill_and_region():
     members = [tech("a", skills=["空调"], regions=["上海"]), tech("b", skills=["空调", "冰箱"], regions=["北京"]),
                tech("c", skills=["冰箱"])]
     chosen = BySkill()(need(*members, values={"skill": "空调"}, region="上海"))
-    assert chosen.value == "a" and chosen.reason.startswith("skill 空调 in 上海: a qualifies")
+    assert chosen.value == "a" and chosen.reason.startswith("技能 空调，区域 上海：a 符合条件")
     assert BySkill()(need(*members, values={"skill": ["冰箱"]}, region="上海")).value == "c"
     assert BySkill()(need(*members, values={"skill": "洗衣机"}, region="上海")) is None
 
@@ -153,20 +153,21 @@ def test_an_absent_or_full_handler_falls_back_to_their_backup():
     named = Node("fix", "维修", handler=HandlerRule("user", "a"))
     directory = Directory({"a": tech("a", absent=True, backup="b"), "b": tech("b", capacity=1, backup="c"),
                            "c": tech("c", backup="a")})
-    chosen = Assigner("d").seeing(Load(), NOW)(Need("acme", named, directory))
-    assert (chosen.value, chosen.reason) == ("b", "the node names a; but a is absent: their backup b")
-    chosen = Assigner("d").seeing(Load(open={"b": 1}), NOW)(Need("acme", named, directory))
-    assert chosen.value == "c" and chosen.reason.endswith("b is full (1/1 open): their backup c")
+    chosen = Assigner().seeing(Load(), NOW)(Need("acme", named, directory))
+    assert (chosen.value, chosen.reason) == ("b", "节点指定处理人 a；但a请假中，由其备岗 b 接手")
+    chosen = Assigner().seeing(Load(open={"b": 1}), NOW)(Need("acme", named, directory))
+    assert chosen.value == "c" and chosen.reason.endswith("b已满负荷（1/1 单处理中），由其备岗 c 接手")
 
 
 def test_the_load_is_folded_from_ticket_events_and_follows_closing():
-    template, assigner = default_template("t1"), Assigner("t1")
+    template, assigner = default_template("t1"), Assigner()
     tickets = [Ticket.open(uuid4(), "acme", template, {}, "d", "wecom", assigner) for _ in range(3)]
     workload = Workload()
     for event in (e for t in tickets for e in t.collect_events()):
         workload.apply(event)
     assert workload.load("acme").open == {"t1": 3}
-    tickets[0].act(template, "transfer", "t1", assigner, handler={"kind": "user", "value": "t2"})
+    staff = Directory({"t1": Member("t1"), "t2": Member("t2")})
+    tickets[0].act(template, "transfer", "t1", assigner, staff, handler={"kind": "user", "value": "t2"})
     tickets[1].act(template, "close", "t1", assigner)
     for event in (e for t in tickets for e in t.collect_events()):
         workload.apply(event)

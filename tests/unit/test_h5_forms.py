@@ -118,7 +118,7 @@ def test_workflow_opens_the_ticket_with_the_forms_values_and_drops_those_its_ver
     from services.workflow.templates.model import Template
     from tests.support.h5 import TEMPLATE
 
-    workflow = WorkflowApplication(Assigner("tech-1"), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    workflow = WorkflowApplication(Assigner(), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     workflow.change_library("acme", lambda lib: (lib.save_draft(Template.from_dict(TEMPLATE), "d"),
                                                  lib.publish("aircon", "d")))
     policy, opened = ticket_policy(workflow.assigner, workflow.load), []

@@ -13,7 +13,7 @@ from services.workflow.staff import Directory, Member, StaffDirectory
 from services.workflow.templates.examples import load
 
 TEMPLATE = default_template("tech-1")
-ASSIGNER = Assigner("tech-1")
+ASSIGNER = Assigner()
 
 
 def staff() -> Directory:
@@ -70,7 +70,7 @@ def test_a_closed_ticket_takes_no_more_actions_but_may_be_reopened():
         ticket.record_labour("tech-1", [{"code": "L-VISIT", "quantity": 1}])
     ticket.act(TEMPLATE, "reopen", "tech-1", ASSIGNER)
     assert (ticket.status, ticket.node, ticket.handler) == ("open", "处理中", "tech-1")
-    assert ticket.assignments["处理中"].reason == "back to tech-1, who handled it before"
+    assert ticket.assignments["处理中"].reason == "退回/重开：交还之前处理过的 tech-1"
 
 
 @pytest.mark.parametrize("items", [[], [{"code": "P-FILTER", "quantity": 0}], [{"code": "P-FILTER", "quantity": "-1"}]])
@@ -87,40 +87,47 @@ def test_a_role_pool_lets_any_member_act_or_claim_and_others_are_told_the_rule()
         ticket.act(refund, "advance", "fin-1", ASSIGNER, directory)
     assert denied.value.details["rule"] == "handler"
     ticket.act(refund, "claim", "cs-1", ASSIGNER, directory)
-    assert ticket.handler == "cs-1" and "claimed by cs-1" in ticket.assignments["apply"].reason
+    assert ticket.handler == "cs-1" and ticket.assignments["apply"].reason == "cs-1 领取自角色 customer_service 的处理池"
     with pytest.raises(NotAllowed) as denied:
         ticket.act(refund, "approve", "cs-1", ASSIGNER, directory)
     assert denied.value.details["rule"] == "node_actions"
     ticket.act(refund, "advance", "cs-1", ASSIGNER, directory, values={"refund_reason": "破损", "refund_amount": "20"})
     assert (ticket.node, ticket.handler) == ("review", "boss")  # the supervisor of the previous handler
-    assert ticket.assignments["review"].reason == "the supervisor of cs-1, the previous handler"
+    assert ticket.assignments["review"].reason == "上一处理人 cs-1 的主管 boss"
 
 
 def test_a_transfer_names_the_new_handler_and_why():
     refund, directory = load("refund"), staff()
     ticket = open_ticket(refund, staff=directory)
-    ticket.act(refund, "transfer", "cs-1", ASSIGNER, directory, handler={"kind": "user", "value": "cs-2"})
-    assert ticket.handler == "cs-2"
-    assert ticket.assignments["apply"].reason == "transferred by cs-1 (was role:customer_service)"
+    ticket.act(refund, "transfer", "cs-1", ASSIGNER, directory, handler={"kind": "user", "value": "fin-1"})
+    assert ticket.handler == "fin-1"
+    assert ticket.assignments["apply"].reason == "cs-1 转派（原处理人 role:customer_service）"
     assert names(ticket) == ["Opened", "Assigned"]
 
 
 def test_parallel_branches_each_get_a_handler_and_a_return_goes_back_to_who_handled_it():
     installation = load("installation")
-    directory = Directory({"d-1": Member("d-1", roles=("dispatcher",)), "w-1": Member("w-1", roles=("warehouse",))})
+    directory = Directory({"d-1": Member("d-1", roles=("dispatcher",)), "w-1": Member("w-1", roles=("warehouse",)),
+                           "tech-1": Member("tech-1", roles=("technician",))})
     ticket = open_ticket(installation, staff=directory)
     ticket.act(installation, "advance", "d-1", ASSIGNER, directory)
     assert ticket.nodes == ["parts_check", "schedule"]
     assert {n: ticket.assignment_at(n).handler for n in ticket.nodes} == {"parts_check": "role:warehouse",
-                                                                            "schedule": "tech-1"}
-    assert "'nearest_technician' is not available yet" in ticket.assignment_at("schedule").reason
+                                                                            "schedule": "queue:any"}
+    assert ticket.assignment_at("schedule").reason == ("派单规则「nearest_technician」暂不可用：进入待派单队列（any），"
+                                                       "等待派单员领取")
+    ticket.act(installation, "claim", "d-1", ASSIGNER, directory, node="schedule")  # a dispatcher takes it on
     ticket.act(installation, "advance", "w-1", ASSIGNER, directory, values={"parts_status": "complete"})
+    ticket.act(installation, "transfer", "d-1", ASSIGNER, directory, handler={"kind": "user", "value": "tech-1"})
     ticket.act(installation, "advance", "tech-1", ASSIGNER, directory, values={"appointment": "2025-03-01T09:00+08:00"})
-    assert ticket.nodes == ["install"]
+    assert (ticket.nodes, ticket.handler) == (["install"], "queue:any")
+    with pytest.raises(NotAllowed):  # a technician sees only the queues of their role
+        ticket.act(installation, "claim", "tech-1", ASSIGNER, directory)
+    ticket.act(installation, "transfer", "d-1", ASSIGNER, directory, handler={"kind": "user", "value": "tech-1"})
     ticket.act(installation, "return", "tech-1", ASSIGNER, directory, to="dispatch")
     assert (ticket.node, ticket.handler) == ("dispatch", "d-1")
     kinds = names(ticket)
-    assert kinds.count("Transitioned") == 4 and kinds.count("Assigned") == 4
+    assert kinds.count("Transitioned") == 4 and kinds.count("Assigned") == 5 and kinds.count("Unassigned") == 2
 
 
 def test_the_default_template_is_chosen_for_unknown_keys_and_variants_by_region():
@@ -139,11 +146,11 @@ def test_the_default_template_is_chosen_for_unknown_keys_and_variants_by_region(
 def test_an_assignment_rule_strategy_plugs_in_by_name():
     def nearest(need: Need):
         return Assignment(need.node.key, "user", "tech-near", "nearest to the address")
-    ticket = Ticket.open(uuid4(), "acme", load("repair"), {}, "d", "wecom", Assigner("tech-1", {"least_loaded_technician": nearest}))
+    ticket = Ticket.open(uuid4(), "acme", load("repair"), {}, "d", "wecom", Assigner({"least_loaded_technician": nearest}))
     assert ticket.node == "triage"
     repair = load("repair")
-    ticket.act(repair, "claim", "cs", Assigner("tech-1"), Directory({"cs": Member("cs", roles=("customer_service",))}))
-    ticket.act(repair, "advance", "cs", Assigner("tech-1", {"least_loaded_technician": nearest}),
+    ticket.act(repair, "claim", "cs", Assigner(), Directory({"cs": Member("cs", roles=("customer_service",))}))
+    ticket.act(repair, "advance", "cs", Assigner({"least_loaded_technician": nearest}),
                values={"warranty": "in_warranty"})
     assert (ticket.node, ticket.handler) == ("warranty_repair", "tech-near")
 

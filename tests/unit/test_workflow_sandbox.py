@@ -85,8 +85,8 @@ def directory():
 
 def opened():
     ticket = Ticket.open(uuid4(), "acme", REPAIR, customer={}, description="漏水", channel="h5",
-                         assigner=Assigner("tech-1"), staff=directory())
-    return ticket, directory(), Assigner("tech-1")
+                         assigner=Assigner(), staff=directory())
+    return ticket, directory(), Assigner()
 
 
 def test_only_a_supervisor_or_admin_changes_a_tickets_process():
@@ -113,7 +113,7 @@ def test_a_handler_override_at_the_current_node_assigns_it_again_and_says_why():
     ticket.change_process(REPAIR, Change("handler", "triage", handler=HandlerRule("user", "lead")), "lead",
                           assigner, staff, why="VIP")
     assert ticket.handler == "lead"
-    assert ticket.assignments["triage"].reason == "sandbox: lead changed the handler rule (VIP); the node names lead"
+    assert ticket.assignments["triage"].reason == "流程沙箱：lead 修改了处理规则（VIP）；节点指定处理人 lead"
     assert [type(e).__name__ for e in ticket.collect_events()][-2:] == ["HandlerOverridden", "Assigned"]
 
 

@@ -10,7 +10,7 @@ from shared import restapi, web
 from shared.identity.guard import Identity
 from shared.ratelimit import RateLimiter
 
-from services.workflow.api import sessions, staff, templates, tickets, views
+from services.workflow.api import queues, sessions, staff, templates, tickets, views
 from services.workflow.application import WorkflowApplication
 from services.workflow.tenancy import Tenancy
 
@@ -21,7 +21,7 @@ SIGN_IN_ATTEMPTS = RateLimiter(per_minute=5, burst=10)  # per tenant, staff id a
 def create_app(workflow: WorkflowApplication, identity: Identity, attempts: RateLimiter = SIGN_IN_ATTEMPTS) -> Flask:
     app = web.create_app("workflow", TITLE, identity)
     api = restapi.attach(app, TITLE)
-    for resource in (tickets, templates, staff, views):
+    for resource in (tickets, templates, staff, views, queues):
         for blp in resource.blueprints(workflow):
             api.register_blueprint(blp)
     for blp in sessions.blueprints(Tenancy(workflow, identity.keys), attempts):

@@ -30,6 +30,10 @@ class TemplateBody(Schema):
     calendar = fields.Raw(metadata={"description": "The business calendar SLA targets count: {timezone, weekdays, "
                                                    "hours, holidays, workdays} or \"24x7\"; default: 09:00–12:00, "
                                                    "13:00–18:00 Monday to Friday in Asia/Shanghai"})
+    reopen = fields.Dict(metadata={"description": "Who may reopen a closed ticket and where it goes back to: "
+                                                  "{roles (default supervisor, admin), to (a task node)}"})
+    priority = fields.Dict(metadata={"description": "Where a ticket's priority (normal, urgent, vip) comes from: "
+                                                    "{field, keywords, vip_flag}; defaults priority, 紧急/加急, vip"})
 
 
 class CopyBody(Schema):

@@ -111,6 +111,7 @@ class TicketView(Schema):
     version = fields.Integer()
     history = fields.List(fields.Nested(TimelineEntry))
     sandbox = fields.List(fields.Dict(), metadata={"description": "This ticket's own process changes, in order"})
+    priority = fields.String(metadata={"description": "normal, urgent or vip: lists and queues put vip first"})
 
 
 HANDLERS = {403: "Not a handler of a current node", 409: "Closed or changed meanwhile",

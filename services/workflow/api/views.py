@@ -60,6 +60,7 @@ class Card(Schema):
     updated_at = fields.String()
     closed_at = fields.String(allow_none=True)
     current_handlers = fields.List(fields.String(), metadata={"description": "Who handles it now"})
+    priority = fields.String(metadata={"description": "normal, urgent or vip: every list puts vip first, then urgent"})
     values = fields.Dict(metadata={"description": "The field values the viewer may see"})
     sla = fields.Dict(metadata={"description": "deadline (the earliest running one), overdue, and the running "
                                                "clocks: node, clock, deadline (none while paused), breached"})

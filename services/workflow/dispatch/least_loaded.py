@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from services.workflow.assignment import Assignment, Need
 from services.workflow.dispatch.pool import candidates, least_loaded, load_of
 from services.workflow.dispatch.sites import home_site, saturation
+from services.workflow.texts import say
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class LeastLoaded:
         home = home_site(need)
         if home is None:
             chosen = least_loaded(need, [m for m in members if m.user in _with_room(need)])
-            return chosen and self._assign(need, chosen, f"least loaded among {need.role}")
+            return chosen and self._assign(need, chosen, say("dispatch.least_loaded_among", role=need.role))
         full: list[str] = []
         order = [home.key, *home.neighbours]
         for key in order:
@@ -32,17 +33,20 @@ class LeastLoaded:
             chosen = least_loaded(need, [m for m in people if m.user in _with_room(need)])
             if share < self.threshold and chosen:
                 return self._assign(need, chosen, self._where(need, key, home.key, full))
-            full.append(f"{self._label(need, key)} is saturated ({share:.0%})")
+            full.append(say("dispatch.saturated", site=self._label(need, key), share=f"{share:.0%}"))
         for key in order:  # everyone there is busy: anyone with room, home first
             chosen = least_loaded(need, [m for m in members if m.profile.site == key and m.user in _with_room(need)])
             if chosen:
-                return self._assign(need, chosen, f"least loaded at {self._label(need, key)}; " + ", ".join(full))
+                return self._assign(need, chosen, say("dispatch.also", full="、".join(full), where=say(
+                    "dispatch.least_loaded_at", site=self._label(need, key))))
         chosen = least_loaded(need, [m for m in members if m.user in _with_room(need)])
-        return chosen and self._assign(need, chosen, f"least loaded among {need.role}; " + ", ".join(full))
+        return chosen and self._assign(need, chosen, say("dispatch.also", full="、".join(full), where=say(
+            "dispatch.least_loaded_among", role=need.role)))
 
     def _where(self, need: Need, key: str, home: str, full: list[str]) -> str:
-        where = f"least loaded at {self._label(need, key)}"
-        return where if key == home else f"{where}, overflow from {', '.join(full)} (threshold {self.threshold:.0%})"
+        where = say("dispatch.least_loaded_at", site=self._label(need, key))
+        return where if key == home else say("dispatch.overflow", where=where, full="、".join(full),
+                                             threshold=f"{self.threshold:.0%}")
 
     @staticmethod
     def _label(need: Need, key: str) -> str:
@@ -51,7 +55,8 @@ class LeastLoaded:
 
     @staticmethod
     def _assign(need: Need, chosen, where: str) -> Assignment:
-        return Assignment(need.node.key, "user", chosen.user, f"{where}: {chosen.user} {load_of(need, chosen)}")
+        return Assignment(need.node.key, "user", chosen.user,
+                          say("dispatch.chosen", where=where, user=chosen.user, load=load_of(need, chosen)))
 
 
 def _with_room(need: Need) -> set[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from services.workflow.assignment import Assignment, Need
 from services.workflow.dispatch.pool import candidates, idle_key, load_of
+from services.workflow.texts import say
 
 
 def longest_idle(need: Need) -> Assignment | None:
@@ -13,6 +14,7 @@ def longest_idle(need: Need) -> Assignment | None:
         return None
     chosen = min(members, key=lambda m: idle_key(need, m))
     last = need.load.last.get(chosen.user)
-    since = f"last assigned {last.isoformat(timespec='seconds')}" if last else "never assigned yet"
+    since = say("dispatch.last_assigned", at=last.isoformat(timespec="seconds")) if last else say("dispatch.never")
     return Assignment(need.node.key, "user", chosen.user,
-                      f"longest idle among {need.role}: {chosen.user} ({since}; {load_of(need, chosen)})")
+                      say("dispatch.longest_idle", role=need.role, user=chosen.user, since=since,
+                          load=load_of(need, chosen)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from services.workflow.assignment import Assignment, Need
 from services.workflow.dispatch.geo import distance_km, ticket_location
 from services.workflow.dispatch.pool import candidates, least_loaded, load_of
+from services.workflow.texts import say
 
 
 def nearest(need: Need) -> Assignment | None:
@@ -17,8 +18,8 @@ def nearest(need: Need) -> Assignment | None:
     key, where = found
     chosen = min(located, key=lambda m: (distance_km(where, m.profile.location), m.user))
     return Assignment(need.node.key, "user", chosen.user,
-                      f"nearest {need.role} to {_place(need, key)}: {chosen.user} at "
-                      f"{distance_km(where, chosen.profile.location):.1f} km, {load_of(need, chosen)}")
+                      say("dispatch.nearest", place=_place(need, key), role=need.role, user=chosen.user,
+                          km=f"{distance_km(where, chosen.profile.location):.1f}", load=load_of(need, chosen)))
 
 
 def nearest_site(need: Need) -> Assignment | None:
@@ -33,8 +34,8 @@ def nearest_site(need: Need) -> Assignment | None:
     site = min(staffed, key=lambda s: (distance_km(where, s.location), s.key))
     chosen = least_loaded(need, [m for m in members if m.profile.site == site.key])
     return Assignment(need.node.key, "user", chosen.user,
-                      f"nearest service point to {_place(need, key)}: {site.label} at "
-                      f"{distance_km(where, site.location):.1f} km; least loaded there: {chosen.user} {load_of(need, chosen)}")
+                      say("dispatch.nearest_site", place=_place(need, key), site=site.label,
+                          km=f"{distance_km(where, site.location):.1f}", user=chosen.user, load=load_of(need, chosen)))
 
 
 def _place(need: Need, key: str) -> str:

@@ -7,6 +7,9 @@ from zoneinfo import ZoneInfo
 
 from services.workflow.assignment import Assignment, Need
 from services.workflow.dispatch.pool import candidates, least_loaded, load_of
+from services.workflow.texts import say
+
+WEEKDAYS = "一二三四五六日"
 
 
 def on_duty(need: Need) -> Assignment | None:
@@ -15,6 +18,7 @@ def on_duty(need: Need) -> Assignment | None:
     chosen = least_loaded(need, [m for m in candidates(need) if m.profile.on_duty(local)])
     if chosen is None:
         return None
-    shifts = ", ".join(f"{s.start:%H:%M}–{s.end:%H:%M}" for s in chosen.profile.shifts) or "always"
+    shifts = "、".join(f"{s.start:%H:%M}–{s.end:%H:%M}" for s in chosen.profile.shifts) or say("dispatch.always")
     return Assignment(need.node.key, "user", chosen.user,
-                      f"on duty at {local:%a %H:%M} ({zone}): {chosen.user} (shift {shifts}), {load_of(need, chosen)}")
+                      say("dispatch.on_duty", weekday=WEEKDAYS[local.weekday()], time=f"{local:%H:%M}", zone=zone,
+                          user=chosen.user, shifts=shifts, load=load_of(need, chosen)))

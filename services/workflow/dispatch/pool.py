@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from services.workflow.assignment import Need
 from services.workflow.staff import Member
+from services.workflow.texts import say
 
 
 def candidates(need: Need, *, with_room: bool = True, by_region: bool = True) -> list[Member]:
@@ -20,7 +21,7 @@ def has_room(need: Need, member: Member) -> bool:
 
 
 def load_of(need: Need, member: Member) -> str:
-    return f"{need.load.of(member.user)}/{member.profile.capacity} open"
+    return say("dispatch.load", load=need.load.of(member.user), capacity=member.profile.capacity)
 
 
 def least_loaded(need: Need, members: list[Member]) -> Member | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from services.workflow.assignment import Assignment, Need
 from services.workflow.dispatch.pool import candidates, load_of
+from services.workflow.texts import say
 
 
 def round_robin(need: Need) -> Assignment | None:
@@ -20,6 +21,7 @@ def round_robin(need: Need) -> Assignment | None:
     last = max(served, key=lambda m: need.load.turn[m.user]) if served else None
     start = ring.index(last) + 1 if last else 0
     chosen = next(m for m in ring[start:] + ring[:start] if m.user in able)
-    after = f"after {last.user}, who had the last turn" if last else "first in turn"
+    after = say("dispatch.after", user=last.user) if last else say("dispatch.first")
     return Assignment(need.node.key, "user", chosen.user,
-                      f"round robin among {need.role}: {chosen.user} ({after}; {load_of(need, chosen)})")
+                      say("dispatch.round_robin", role=need.role, user=chosen.user, after=after,
+                          load=load_of(need, chosen)))

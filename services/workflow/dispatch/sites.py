@@ -21,6 +21,12 @@ def home_site(need: Need) -> Site | None:
     return min(located, key=lambda s: distance_km(where[1], s.location))
 
 
+def home_site_key(need: Need) -> str | None:
+    """The key of the ticket's home site (its unassigned queue's site), if it has one."""
+    site = home_site(need)
+    return site.key if site else None
+
+
 def saturation(need: Need, people: list[Member]) -> float:
     """The share of the people's total capacity in use (1.0 when they have none)."""
     capacity = sum(m.profile.capacity for m in people)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from services.workflow.assignment import Assignment, Need
 from services.workflow.dispatch.pool import candidates, least_loaded, load_of
+from services.workflow.texts import say
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,8 @@ class BySkill:
         chosen = least_loaded(need, [m for m in candidates(need) if wanted <= set(m.profile.skills)])
         if chosen is None:
             return None
-        skill = f"skill {', '.join(sorted(wanted))}" if wanted else "no particular skill"
-        region = f" in {need.region}" if need.region else ""
+        skill = say("dispatch.skill", skills="、".join(sorted(wanted))) if wanted else say("dispatch.no_skill")
+        region = say("dispatch.region", region=need.region) if need.region else ""
         return Assignment(need.node.key, "user", chosen.user,
-                          f"{skill}{region}: {chosen.user} qualifies and is least loaded, {load_of(need, chosen)}")
+                          say("dispatch.by_skill", skill=skill, region=region, user=chosen.user,
+                              load=load_of(need, chosen)))

@@ -36,7 +36,7 @@ class Projector:
     def __init__(self, app: ServiceApplication):
         self.app = app
         self.store = ViewStore(app.recorder.datastore)
-        self._topics = ticket_topics() + sla_topics()
+        self._topics = ticket_topics() + [get_topic(Ticket.Prioritized)] + sla_topics()
 
     def step(self) -> int:
         """Fold the next page of the log; how many events it held (0: the view is up to date)."""

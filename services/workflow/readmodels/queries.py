@@ -12,6 +12,7 @@ from datetime import datetime
 from statistics import quantiles
 from typing import Any, Callable
 
+from services.workflow.assignment import QUEUE, Assignment
 from services.workflow.readmodels import deadlines
 from services.workflow.readmodels.rows import Row, current_handlers
 from services.workflow.readmodels.store import ViewStore
@@ -25,7 +26,9 @@ COLUMNS = {"status": "status", "template": "template", "region": "region"}  # fi
 KEYS = ("node", "handler", "customer")  # filters through ticket_row_keys
 # Open, with a recorded breach or a running deadline at or before now (deadlines.py says why both).
 OVERDUE = "(r.status = 'open' AND (r.sla_breached > 0 OR (r.sla_deadline IS NOT NULL AND r.sla_deadline <= ?)))"
-NEWEST, OLDEST_DEADLINE = "r.created_at DESC, r.ticket_id", "r.sla_deadline, r.ticket_id"
+# Every list and queue puts VIP tickets first, then urgent ones, then the rest (priority.py).
+NEWEST, OLDEST_DEADLINE = "r.priority_rank, r.created_at DESC, r.ticket_id", "r.priority_rank, r.sla_deadline, r.ticket_id"
+OLDEST = "r.priority_rank, r.created_at, r.ticket_id"  # a queue: the longest waiting first
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ def handles(handler: str, member: Member) -> bool:
     kind, _, value = handler.partition(":")
     if not value:
         return handler == member.user
-    return value in (member.roles if kind == "role" else member.departments if kind == "department" else ())
+    return Assignment("", kind, value, "").admits(member)
 
 
 class Reader:
@@ -90,6 +93,17 @@ class Reader:
                                   f"ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset])
         return int(total), [json.loads(r["row"]) for r in found]
 
+    def queues(self, tenant: str) -> dict[str, int]:
+        """Every unassigned queue ("queue:<role>[@<site>]") with open tickets waiting, and how many."""
+        found = self._store.query("SELECT k.value, COUNT(DISTINCT k.ticket_id) AS n FROM {p}ticket_row_keys k "
+                                  "WHERE k.tenant = ? AND k.kind = 'handler' AND k.value LIKE ? "
+                                  "GROUP BY k.value ORDER BY k.value", [tenant, f"{QUEUE}:%"])
+        return {r["value"]: int(r["n"]) for r in found}
+
+    def unassigned(self, tenant: str, queues: list[str], limit: int = 100, offset: int = 0) -> tuple[int, list[Row]]:
+        """The open tickets waiting in any of `queues`: the highest priority first, then the longest waiting."""
+        return self.rows(tenant, Filters(status="open"), queues, limit=limit, offset=offset, order=OLDEST)
+
     def overdue(self, tenant: str, filters: Filters, limit: int = 100, offset: int = 0) -> tuple[int, list[Row]]:
         """The overdue tickets, the oldest deadline first."""
         return self.rows(tenant, Filters(**{**vars(filters), "overdue": True}), limit=limit, offset=offset,
@@ -105,6 +119,7 @@ class Reader:
         return {key: row[key] for key in ("id", "template", "template_version", "status", "nodes", "region",
                                           "channel", "customer", "description", "created_at", "updated_at",
                                           "closed_at")} | {
+            "priority": row.get("priority", "normal"),
             "handlers": {n: row["handlers"][n] for n in row["nodes"] if n in row["handlers"]},
             "current_handlers": current_handlers(row), "values": values, "sla": self._sla(row)}
 

@@ -10,8 +10,9 @@ from typing import Any
 
 from shared.views import plain
 
-from services.workflow.assignment import Assignment
+from services.workflow.assignment import QUEUE, Assignment
 from services.workflow.domain import Ticket
+from services.workflow.priority import RANK
 from services.workflow.readmodels import deadlines
 
 Row = dict[str, Any]
@@ -27,7 +28,7 @@ def fold(row: Row | None, event: Any) -> Row | None:
                 "handlers": {a["node"]: Assignment.from_dict(a).handler for a in event.assignments},
                 "region": event.region, "channel": event.channel, "customer": plain(event.customer),
                 "description": event.description, "created_at": at, "updated_at": at, "closed_at": None,
-                "sla": deadlines.fresh()}
+                "sla": deadlines.fresh(), "priority": "normal"}
     if row is None:
         return None
     if isinstance(event, Ticket.SlaEvent):
@@ -36,6 +37,10 @@ def fold(row: Row | None, event: Any) -> Row | None:
     row = {**row, "updated_at": at}
     if isinstance(event, Ticket.Assigned):
         row["handlers"] = {**row["handlers"], event.node: Assignment(event.node, event.kind, event.value, "").handler}
+    elif isinstance(event, Ticket.Unassigned):
+        row["handlers"] = {**row["handlers"], event.node: Assignment(event.node, QUEUE, event.queue, "").handler}
+    elif isinstance(event, Ticket.Prioritized):
+        row["priority"] = event.priority
     elif isinstance(event, Ticket.Stepped):
         status = event.progress["status"]
         row.update(status=status, nodes=_nodes(event.progress), progress=plain(event.progress),
@@ -45,6 +50,11 @@ def fold(row: Row | None, event: Any) -> Row | None:
 
 def _nodes(progress: dict[str, Any]) -> list[str]:
     return [token["node"] for token in progress["tokens"]]
+
+
+def priority_rank(row: Row) -> int:
+    """Where the row sorts in every list: VIP first, then urgent, then normal."""
+    return RANK.get(row.get("priority", "normal"), RANK["normal"])
 
 
 def current_handlers(row: Row) -> list[str]:

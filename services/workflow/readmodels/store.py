@@ -8,17 +8,18 @@ from contextlib import contextmanager
 from typing import Any, Iterable, Iterator
 
 from services.workflow.readmodels import deadlines
-from services.workflow.readmodels.rows import Row, current_handlers, customer_keys
+from services.workflow.readmodels.rows import Row, current_handlers, customer_keys, priority_rank
 
 VIEW = "ticket_rows"  # the position's name
-SCHEMA, SCHEMA_KEY = 2, "ticket_rows.schema"  # 2: SLA columns. Another number: drop the rows, fold again
+SCHEMA, SCHEMA_KEY = 3, "ticket_rows.schema"  # 2: SLA columns, 3: priority. Another: drop the rows, fold again
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS {p}ticket_rows (ticket_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, status TEXT NOT NULL,
     template TEXT NOT NULL, region TEXT, created_at TEXT NOT NULL, closed_at TEXT,
     sla_deadline TEXT, sla_breached INTEGER NOT NULL, sla_on_time INTEGER NOT NULL, sla_missed INTEGER NOT NULL,
-    row TEXT NOT NULL);
+    priority_rank INTEGER NOT NULL, row TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS ticket_rows_tenant ON {p}ticket_rows (tenant, created_at);
+CREATE INDEX IF NOT EXISTS ticket_rows_priority ON {p}ticket_rows (tenant, priority_rank, created_at);
 CREATE INDEX IF NOT EXISTS ticket_rows_deadline ON {p}ticket_rows (tenant, sla_deadline);
 CREATE TABLE IF NOT EXISTS {p}ticket_row_keys (tenant TEXT NOT NULL, ticket_id TEXT NOT NULL, kind TEXT NOT NULL,
     value TEXT NOT NULL);
@@ -94,10 +95,10 @@ class ViewStore:
                 marks = ", ".join("?" * len(chunk))
                 cursor.execute(self._sql(f"DELETE FROM {{p}}ticket_rows WHERE ticket_id IN ({marks})"), chunk)
                 cursor.execute(self._sql(f"DELETE FROM {{p}}ticket_row_keys WHERE ticket_id IN ({marks})"), chunk)
-            cursor.executemany(self._sql(f"INSERT INTO {{p}}ticket_rows VALUES ({', '.join('?' * 12)})"), [
+            cursor.executemany(self._sql(f"INSERT INTO {{p}}ticket_rows VALUES ({', '.join('?' * 13)})"), [
                 (r["id"], r["tenant"], r["status"], r["template"], r["region"], r["created_at"], r["closed_at"],
                  deadlines.earliest(r["sla"]), deadlines.breached(r["sla"]), r["sla"]["on_time"], r["sla"]["missed"],
-                 json.dumps(r, ensure_ascii=False, sort_keys=True)) for r in rows])
+                 priority_rank(r), json.dumps(r, ensure_ascii=False, sort_keys=True)) for r in rows])
             keys = [(r["tenant"], r["id"], kind, value) for r in rows for kind, values in _keys(r) for value in values]
             if keys:
                 cursor.executemany(self._sql("INSERT INTO {p}ticket_row_keys VALUES (?, ?, ?, ?)"), keys)

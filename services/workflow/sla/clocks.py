@@ -120,9 +120,10 @@ NO_CLOCKS = SlaBook()  # a new ticket's book; immutable, so every new ticket sha
 
 
 def start(sla: NodeSla, calendar: Calendar, node: str, visit: int, now: datetime, region: str | None,
-          vip: bool) -> dict[str, Any]:
-    """SlaStarted's data: which rule applies to the ticket's region, and every timer's due instant."""
-    targets = sla.targets(region)
+          vip: bool, priority: str = "normal") -> dict[str, Any]:
+    """SlaStarted's data: which rule applies to the ticket's region and priority, and every timer's due
+    instant."""
+    targets = sla.targets(region, priority)
     clocks = []
     for kind in CLOCKS:
         target = getattr(targets, kind)

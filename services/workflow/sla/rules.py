@@ -12,7 +12,9 @@
         {"after": "1h", "do": "notify_supervisor"},
         {"after": "4h", "do": "reassign", "to": {"kind": "user", "value": "backup-1"}}],
       "vip": {"flag": "vip", "remind_every": "30m", "times": 4},   # repeated reminders after a breach
-      "pausable": true                                # pause / resume while waiting for the customer
+      "pausable": true,                               # pause / resume while waiting for the customer
+      "priorities": {"urgent": {"response": "1h"},    # tighter targets for the ticket's priority
+                     "vip": {"response": "30m", "resolution": "4h"}}
     }
 
 A target starts when the ticket enters the node: `response` is met by the handler's first action
@@ -32,6 +34,7 @@ CLOCKS = ("response", "resolution")
 ESCALATIONS = ("remind", "notify_supervisor", "reassign")
 REASSIGN_KINDS = ("user", "role", "department")
 MAX_VIP_REMINDERS = 50
+PRIORITIES = ("urgent", "vip")  # the priorities a node's SLA may tighten its targets for (priority.py)
 
 
 def region_matches(rule_region: str, region: str | None) -> bool:
@@ -60,6 +63,23 @@ class RegionRule:
     def specificity(self, region: str | None) -> int:
         """How many path segments of the best matching region (0: it does not apply)."""
         return max((len(r.strip("/").split("/")) for r in self.regions if region_matches(r, region)), default=0)
+
+
+@dataclass(frozen=True)
+class PriorityTargets:
+    """The targets of a ticket with `priority` (urgent, vip: priority.py), over the regional ones."""
+
+    priority: str
+    response: str | None = None
+    resolution: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in (("response", self.response), ("resolution", self.resolution)) if v}
+
+    @classmethod
+    def from_dict(cls, priority: str, data: Mapping[str, Any]) -> PriorityTargets:
+        _known(data, {"response", "resolution"}, f"the targets of priority {priority!r}")
+        return cls(priority, data.get("response"), data.get("resolution"))
 
 
 @dataclass(frozen=True)
@@ -124,6 +144,7 @@ class NodeSla:
     escalation: tuple[Escalation, ...] = ()
     vip: Vip | None = None
     pausable: bool = False
+    priorities: tuple[PriorityTargets, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {k: v for k, v in (("response", self.response), ("resolution", self.resolution),
@@ -136,17 +157,31 @@ class NodeSla:
             data["vip"] = self.vip.to_dict()
         if self.pausable:
             data["pausable"] = True
+        if self.priorities:
+            data["priorities"] = {p.priority: p.to_dict() for p in self.priorities}
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> NodeSla:
-        _known(data, {"response", "resolution", "regions", "warn_before", "escalation", "vip", "pausable"}, "an sla")
+        _known(data, {"response", "resolution", "regions", "warn_before", "escalation", "vip", "pausable",
+                      "priorities"}, "an sla")
         return cls(data.get("response"), data.get("resolution"),
                    tuple(RegionRule.from_dict(r) for r in data.get("regions", ())), data.get("warn_before"),
                    tuple(Escalation.from_dict(e) for e in data.get("escalation", ())),
-                   Vip.from_dict(data["vip"]) if data.get("vip") else None, bool(data.get("pausable", False)))
+                   Vip.from_dict(data["vip"]) if data.get("vip") else None, bool(data.get("pausable", False)),
+                   tuple(PriorityTargets.from_dict(k, v) for k, v in (data.get("priorities") or {}).items()))
 
-    def targets(self, region: str | None) -> Targets:
+    def targets(self, region: str | None, priority: str = "normal") -> Targets:
+        """The regional targets (`regional`), tightened by the rule for the ticket's `priority`: what
+        that rule names replaces them."""
+        base = self.regional(region)
+        rule = next((p for p in self.priorities if p.priority == priority), None)
+        if rule is None:
+            return base
+        named = f"priority {priority}" if base.rule == "default" else f"{base.rule}, priority {priority}"
+        return Targets(rule.response or base.response, rule.resolution or base.resolution, named)
+
+    def regional(self, region: str | None) -> Targets:
         """The base targets, overridden by the most specific regional rule for `region` (the first
         listed among equally specific ones); what that rule leaves out stays the base's."""
         best, depth = None, 0
@@ -218,6 +253,13 @@ class NodeSla:
                 found.append(f"{name}: only reassign (or notify_supervisor, as a fallback) takes 'to'")
             if step.do == "notify_supervisor" and step.to is not None and not _handler_ok(step.to):
                 found.append(f"{name}: the fallback 'to' is {{kind: user|role|department, value}}")
+        for rule in self.priorities:
+            if rule.priority not in PRIORITIES:
+                found.append(f"priorities: {rule.priority!r} is not one of {', '.join(PRIORITIES)}")
+            if not (rule.response or rule.resolution):
+                found.append(f"priorities: {rule.priority!r} changes neither response nor resolution")
+            found += [f"priorities: {rule.priority!r} {kind} {getattr(rule, kind)!r} is not a positive duration"
+                      for kind in CLOCKS if getattr(rule, kind) is not None and not is_target(getattr(rule, kind))]
         if self.vip:
             if not is_target(self.vip.remind_every):
                 found.append(f"vip: remind_every {self.vip.remind_every!r} is not a positive duration")

@@ -25,7 +25,7 @@ from services.workflow.templates.validation import validated_once
 from shared.formfields.forms import validate_values
 from shared.formfields.values import is_empty
 
-WRITING_ACTIONS = ("edit",) + LEAVING_ACTIONS  # the actions that may bring field values
+WRITING_ACTIONS = ("edit", "close") + LEAVING_ACTIONS  # the actions that may bring field values
 PAST_TENSE = {"approve": "approved", "reject": "rejected", "transfer": "transferred", "edit": "edited",
               "close": "closed", "cancel": "cancelled", "reopen": "reopened"}
 
@@ -95,17 +95,67 @@ def act(template: Template, progress: Progress, action: str, at: str,
         _leave(flow, node, token, action)
     elif action == "return":
         _return(flow, node, token, to)
-    elif action in ("close", "cancel", "reopen"):
-        flow.status = {"close": "closed", "cancel": "cancelled", "reopen": "open"}[action]
-        flow.note(PAST_TENSE[action], at, token.id)
-        if action == "reopen" and node.kind == "end":  # back to the last task this token passed
-            if not token.path:
-                raise Conflict("the ticket passed no task to reopen at")
-            flow.leave(token, "left")
-            flow.enter(replace(token, path=token.path[:-1]), token.path[-1])
+    elif action == "close":
+        _close(flow, node, token)
+    elif action == "cancel":
+        flow.status = "cancelled"
+        flow.note("cancelled", at, token.id)
+    elif action == "reopen":
+        return reopen(template, progress, at)
     elif action == "transfer":
         flow.note("transferred", at, token.id)
     return flow.done()
+
+
+def reopen(template: Template, progress: Progress, at: str) -> Step:
+    """A closed or cancelled ticket open again, at node `at`: to the template's reopen node if it names
+    one, else an end node goes back to the last task the ticket passed, and a task stays where it is.
+    Who may reopen is the caller's business (the node's actions, or the template's reopen roles)."""
+    token = progress.at(at)
+    if token is None:
+        raise Conflict(f"the ticket is not at node {at!r} (it is at {', '.join(t.node for t in progress.tokens) or 'no node'})")
+    if progress.status == "open":
+        raise Conflict("the ticket is open: there is nothing to reopen", rule="node_actions", node=at, action="reopen")
+    flow = Flow(template, progress)
+    flow.status = "open"
+    flow.note("reopened", at, token.id)
+    target = template.reopen.to
+    if target is None and template.node(at).kind == "end":
+        if not token.path:
+            raise Conflict("the ticket passed no task to reopen at")
+        target = token.path[-1]
+    if target is not None:
+        flow.leave(token, "left")
+        path = token.path
+        if target in path:  # back to its latest visit of that task, as a return goes
+            path = path[:len(path) - 1 - path[::-1].index(target)]
+        flow.enter(replace(token, path=path), target)
+    return flow.done()
+
+
+def _close(flow: Flow, node: Node, token: Token) -> None:
+    """Close where the template allows it (the node's actions), with the node's required fields filled
+    in, to the end node its advance leads to: never past a task still ahead (a follow-up, a review)."""
+    _check_required(flow, node)
+    candidates = flow.template.outgoing(node.key, "advance")
+    chosen = next((t for t in candidates if t.expression and t.expression.evaluate(flow.values)), None)
+    chosen = chosen or next((t for t in candidates if t.condition is None), None)
+    if chosen is not None and flow.template.node(chosen.target).kind != "end":
+        raise NotAllowed(f"closing at {node.name!r} would skip {flow.template.node(chosen.target).name!r}: advance "
+                         "instead", rule="node_actions", node=node.key, action="close", next=chosen.target)
+    if chosen is not None:
+        flow.leave(token, "left")
+        flow.enter(token, chosen.target)  # the end node: closed there, when no other branch is open
+    if flow.status != "closed":
+        flow.status = "closed"
+        flow.note("closed", node.key, token.id)
+
+
+def _check_required(flow: Flow, node: Node) -> None:
+    missing = [f for f in flow.template.fields if f.key in node.fields.required and is_empty(flow.values.get(f.key))]
+    if missing:
+        raise Invalid(f"fill in {', '.join(f.label for f in missing)} before leaving {node.name!r}",
+                      missing=[f.key for f in missing])
 
 
 def _write(flow: Flow, node: Node, token: Token, values: Mapping[str, Any]) -> None:
@@ -120,10 +170,7 @@ def _write(flow: Flow, node: Node, token: Token, values: Mapping[str, Any]) -> N
 
 
 def _leave(flow: Flow, node: Node, token: Token, action: str) -> None:
-    missing = [f for f in flow.template.fields if f.key in node.fields.required and is_empty(flow.values.get(f.key))]
-    if missing:
-        raise Invalid(f"fill in {', '.join(f.label for f in missing)} before leaving {node.name!r}",
-                      missing=[f.key for f in missing])
+    _check_required(flow, node)
     candidates = flow.template.outgoing(node.key, action)
     chosen = next((t for t in candidates if t.expression and t.expression.evaluate(flow.values)), None)
     chosen = chosen or next((t for t in candidates if t.condition is None), None)

@@ -12,6 +12,7 @@ from typing import Any, Callable, TypeVar
 
 from shared.errors import Invalid, NotFound
 
+from services.workflow.priority import PriorityRule
 from services.workflow.sla.calendar import Calendar
 from services.workflow.sla.rules import NodeSla
 from services.workflow.templates.expressions import Expression, parse
@@ -25,6 +26,27 @@ JOIN_MODES = ("all", "any")
 HANDLER_KINDS = ("user", "role", "department", "previous_supervisor", "assignment_rule")
 T = TypeVar("T")
 DEFAULT_CALENDAR = Calendar()
+REOPEN_ROLES = ("supervisor", "admin")  # who may reopen a closed or cancelled ticket, unless the template says
+
+
+@dataclass(frozen=True)
+class Reopening:
+    """Who may reopen a closed (or cancelled) ticket wherever it ended, and the task it goes back to
+    (None: the last task it passed, or the task it was closed at). A node's handler may also reopen
+    where the node's actions allow it."""
+
+    roles: tuple[str, ...] = REOPEN_ROLES
+    to: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"roles": list(self.roles)} | ({"to": self.to} if self.to else {})
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reopening:
+        unknown = set(data) - {"roles", "to"}
+        if unknown:
+            raise TypeError(f"unknown keys {', '.join(sorted(unknown))} in reopen")
+        return cls(tuple(data.get("roles", REOPEN_ROLES)), data.get("to"))
 
 
 @dataclass(frozen=True)
@@ -132,6 +154,8 @@ class Template:
     variant_of: str | None = None  # a regional variant of that template key …
     regions: tuple[str, ...] = ()  # … used for tickets in these regions (see catalogue.select)
     calendar: Calendar | None = None  # the business calendar SLA targets count; None: office hours in Asia/Shanghai
+    reopen: Reopening = Reopening()
+    priority: PriorityRule = PriorityRule()
 
     @property
     def business_calendar(self) -> Calendar:
@@ -161,6 +185,10 @@ class Template:
             data |= {"variant_of": self.variant_of, "regions": list(self.regions)}
         if self.calendar:
             data["calendar"] = self.calendar.to_dict()
+        if self.reopen != Reopening():
+            data["reopen"] = self.reopen.to_dict()
+        if self.priority != PriorityRule():
+            data["priority"] = self.priority.to_dict()
         return data
 
     @classmethod
@@ -171,7 +199,9 @@ class Template:
                        fields=_each(data, "fields", Field.from_dict), nodes=_each(data, "nodes", Node.from_dict),
                        transitions=_each(data, "transitions", Transition.from_dict),
                        variant_of=data.get("variant_of"), regions=tuple(data.get("regions", ())),
-                       calendar=Calendar.from_dict(data["calendar"]) if data.get("calendar") else None)
+                       calendar=Calendar.from_dict(data["calendar"]) if data.get("calendar") else None,
+                       reopen=Reopening.from_dict(data.get("reopen") or {}),
+                       priority=PriorityRule.from_dict(data.get("priority") or {}))
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise Invalid(f"not a template: {error!r} is missing or malformed") from None
 

@@ -55,6 +55,7 @@ def problems(template: Template) -> list[str]:
         found += _node_problems(node, fields)
     found += _sla_problems(template, fields)
     found += _transition_problems(template, fields)
+    found += _reopen_problems(template)
     return found + graph_problems(template)
 
 
@@ -84,6 +85,15 @@ def _node_problems(node: Node, fields: dict[str, Field]) -> list[str]:
     found += [f"{name}: field rules name unknown field {key!r}" for key in sorted(rules.mentioned() - set(fields))]
     found += [f"{name}: field {key!r} is required to leave but hidden here" for key in rules.required if key in rules.hidden]
     found += [f"{name}: field {key!r} is both hidden and editable" for key in rules.editable if key in rules.hidden]
+    return found
+
+
+def _reopen_problems(template: Template) -> list[str]:
+    rule = template.reopen
+    found = [] if rule.roles and all(isinstance(r, str) and r for r in rule.roles) else [
+        "reopen: name the roles that may reopen a ticket"]
+    if rule.to is not None and rule.to not in {n.key for n in template.nodes if n.kind == "task"}:
+        found.append(f"reopen: {rule.to!r} is not a task node of the template")
     return found
 
 

@@ -4,8 +4,9 @@ from decimal import Decimal
 import pytest
 
 from shared.errors import Conflict, Invalid, NotAllowed
-from services.workflow.templates.engine import act, allowed_actions, start, visible_values
+from services.workflow.templates.engine import act, allowed_actions, reopen, start, visible_values
 from services.workflow.templates.examples import load
+from services.workflow.templates.model import Reopening
 from services.workflow.templates.progress import Progress
 from tests.unit.workflow_templates.builders import auto, straight, task, template
 
@@ -55,9 +56,46 @@ def test_installation_needs_its_photos_and_signature_to_leave_install_then_close
     p, happened = act(t, p, "advance", "visit", values={"satisfaction": 5})
     assert p.status == "closed" and what(happened)[-2:] == [("ended", "done"), ("closed", "done")]
     assert allowed_actions(t, p, "done") == ("view", "reopen")
-    p, happened = act(t, p, "reopen", "done")
-    assert (p.status, nodes(p)) == ("open", ["visit"])
-    assert what(happened) == [("reopened", "done"), ("left", "done"), ("entered", "visit")]
+    p, happened = act(t, p, "reopen", "done")  # the template names where a reopen goes: install again
+    assert (p.status, nodes(p)) == ("open", ["install"])
+    assert what(happened) == [("reopened", "done"), ("left", "done"), ("entered", "install")]
+    assert p.tokens[0].path == ("dispatch", "install")  # its latest visit of install, as a return goes
+
+
+def test_a_close_obeys_the_nodes_field_rules_and_never_skips_the_follow_up():
+    shipped, p = installation_at_install()
+    with pytest.raises(NotAllowed, match="'close' is not allowed") as refused:  # the template allows no close here
+        act(shipped, p, "close", "install")
+    assert refused.value.details["rule"] == "node_actions"
+    nodes_ = [replace(n, actions=n.actions + ("close",)) if n.key == "install" else n for n in shipped.nodes]
+    lenient = replace(shipped, nodes=tuple(nodes_))  # a template that does allow it, at a node before 回访
+    with pytest.raises(Invalid) as missing:
+        act(lenient, p, "close", "install")
+    assert missing.value.details["missing"] == ["serial_number", "finish_photos", "signature"]
+    with pytest.raises(NotAllowed, match="would skip '回访'"):
+        act(lenient, p, "close", "install", values={"serial_number": "sn-1", "finish_photos": ["a"], "signature": ["b"]})
+    p, _ = act(shipped, p, "advance", "install", values={"serial_number": "sn-1", "finish_photos": ["a"],
+                                                          "signature": ["b"]})
+    with pytest.raises(Invalid, match="满意度"):
+        act(shipped, p, "close", "visit")
+    closed, happened = act(shipped, p, "close", "visit", values={"satisfaction": 4})
+    assert (closed.status, nodes(closed)) == ("closed", ["done"]) and closed.values["satisfaction"] == 4
+    assert what(happened)[-2:] == [("ended", "done"), ("closed", "done")]
+
+
+def test_a_ticket_closed_at_a_task_reopens_there_or_where_the_template_names():
+    t = straight("a", "b")
+    p = act(t, start(t).progress, "advance", "a").progress
+    closed = act(t, p, "close", "b").progress
+    assert (closed.status, nodes(closed)) == ("closed", ["end"])
+    at_task = replace(closed, tokens=(replace(closed.tokens[0], node="b"),))  # closed at a task (before issue 14)
+    assert nodes(reopen(t, at_task, "b").progress) == ["b"]
+    named = replace(t, reopen=Reopening(to="a"))
+    back, happened = reopen(named, at_task, "b")
+    assert (back.status, nodes(back), back.tokens[0].path) == ("open", ["a"], ("a",))
+    assert what(happened) == [("reopened", "b"), ("left", "b"), ("entered", "a")]
+    with pytest.raises(Conflict, match="nothing to reopen"):
+        reopen(t, p, "b")
 
 
 def test_a_return_goes_back_only_to_a_node_this_ticket_passed():
@@ -137,15 +175,16 @@ def test_a_stale_action_at_a_node_the_ticket_left_is_a_conflict():
 
 def test_closed_and_cancelled_tickets_only_view_and_reopen():
     t = straight("a", "b")
-    p = start(t).progress
-    for action, status in (("close", "closed"), ("cancel", "cancelled")):
-        ended = act(t, p, action, "a").progress
-        assert (ended.status, nodes(ended)) == (status, ["a"])
-        with pytest.raises(Conflict, match=f"while the ticket is {status}"):
-            act(t, ended, "advance", "a")
-        assert act(t, ended, "reopen", "a").progress.status == "open"
+    p = act(t, start(t).progress, "advance", "a").progress
+    for action, status, at in (("close", "closed", "end"), ("cancel", "cancelled", "b")):
+        ended = act(t, p, action, "b").progress
+        assert (ended.status, nodes(ended)) == (status, [at])
+        with pytest.raises((Conflict, NotAllowed), match=f"while the ticket is {status}"):
+            act(t, ended, "advance", at)
+        reopened = act(t, ended, "reopen", at).progress
+        assert (reopened.status, nodes(reopened)) == ("open", ["b"])
     with pytest.raises(Conflict):
-        act(t, p, "reopen", "a")
+        act(t, p, "reopen", "b")
 
 
 def test_edit_and_transfer_keep_the_ticket_where_it_is():
