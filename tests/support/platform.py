@@ -13,6 +13,10 @@ from typing import Any
 
 import requests
 
+from shared.persistence import open_service_store
+from shared.settings import Settings
+
+from services.notify.roster import Roster
 from deploy.devservers import free_port_block, preexec_for_child, wait_for
 from deploy.devservers.processes import alive, descendants
 from tests.support.identity import ADMIN_PASSWORD
@@ -181,8 +185,21 @@ class Platform:
             hired = requests.put(f"{self.urls['workflow']}/v1/tenants/{tenant}/staff/{TECHNICIAN}", timeout=10,
                                  json={"roles": ["technician"]}, headers={"Authorization": f"Bearer {key}"})
             assert hired.status_code == 200, hired.text
+            # Notify tells a pool's members as it knows them when a ticket arrives: on Kafka the hire and
+            # the tickets may sit on different partitions, so the tickets wait until notify has it.
+            wait_for(lambda: self._notify_knows(tenant, TECHNICIAN), 60, interval=0.1,
+                     message=f"notify never learned that {TECHNICIAN} works for {tenant}")
             self._keys[tenant] = key
         return self._keys[tenant]
+
+    def _notify_knows(self, tenant: str, user: str) -> bool:
+        store = open_service_store("notify", Settings(data_dir=self.data_dir,
+                                                      database_url=self.env.get("SCRM_DATABASE_URL")))
+        try:
+            return any(e.topic.endswith("Roster.MemberSaved") and user.encode() in e.state
+                       for e in store.recorder.select_events(Roster.create_id(tenant)))
+        finally:
+            store.close()
 
     def look_up(self, path: str, tenant: str = "acme") -> requests.Response:
         """GET from intake's REST API (ticket and customer look-ups), with the tenant's key."""
