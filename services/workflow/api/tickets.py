@@ -16,7 +16,7 @@ from services.workflow.assignment import POOLS
 from services.workflow import sandbox
 from services.workflow.domain import SANDBOX_ROLES, Ticket
 from services.workflow.templates.model import ACTIONS, HANDLER_KINDS
-from services.workflow.views import ticket_view, timeline
+from services.workflow.views import seen_by, ticket_view, timeline
 
 STAFF_ACTIONS = [a for a in ACTIONS if a != "view"] + ["claim", "pause", "resume"]
 
@@ -117,11 +117,17 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
     base = "/v1/tenants/<tenant>/tickets/<uuid:ticket_id>"
     doc = "/v1/tenants/{tenant}/tickets/{ticket_id}"
 
+    def member(tenant: str, viewer: str | None):
+        return workflow.staff(tenant).member(viewer) if viewer else None
+
+    def history(ticket: Ticket, viewer: str | None) -> list[dict]:
+        seen = seen_by(ticket, workflow.template_of(ticket), member(ticket.tenant, viewer))
+        return timeline(workflow.history(ticket.id, ticket.tenant), seen)
+
     def view(ticket: Ticket, viewer: str | None, with_history: bool = False) -> dict:
-        member = workflow.staff(ticket.tenant).member(viewer) if viewer else None
-        shown = ticket_view(ticket, workflow.template_of(ticket), member)
+        shown = ticket_view(ticket, workflow.template_of(ticket), member(ticket.tenant, viewer))
         if with_history:
-            shown["history"] = timeline(workflow.history(ticket.id, ticket.tenant))
+            shown["history"] = history(ticket, viewer)
         return shown
 
     @app.get(base)
@@ -133,9 +139,10 @@ def register(app: Flask, workflow: WorkflowApplication) -> None:
 
     @app.get(base + "/timeline")
     def ticket_timeline(tenant: str, ticket_id: UUID):
-        return jsonify(timeline=timeline(workflow.history(ticket_id, tenant)))
+        return jsonify(timeline=history(workflow.ticket(ticket_id, tenant), viewer_id()))
 
-    web.document(app, "get", f"{doc}/timeline", "Every event of the ticket with its actor and a millisecond time",
+    web.document(app, "get", f"{doc}/timeline", "Every event of the ticket with its actor and a millisecond time; "
+                 "what the viewer may not see of the ticket masked",
                  responses={200: Timeline, 404: "Not found"})
 
     @app.post(base + "/actions")
