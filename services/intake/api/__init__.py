@@ -16,6 +16,7 @@ from shared.deadline import OUTCOME_UNKNOWN, Deadline, bounded
 from shared.identity.guard import Identity
 from shared.settings import Settings
 
+from services.intake.api import audit
 from services.intake.api import customers as customer_api
 from services.intake.api import tickets as ticket_api
 from services.intake.application import IntakeApplication
@@ -65,6 +66,7 @@ def create_app(intake: IntakeApplication, identity: Identity, clock: Callable[[]
         forms.register(app, intake)
     customer_api.register(app, intake)  # REST for the console and other systems
     ticket_api.register(app, intake)
+    audit.register(app, intake)
 
     # A form posted by a system of the tenant's own (an API key with the write scope); a customer's
     # phone fills in the published templates' pages instead (services/intake/forms).
