@@ -77,12 +77,12 @@ def register(app: Flask, tenancy: Tenancy, attempts: RateLimiter) -> None:
             session = tenancy.sign_in(tenant, body["staff"], body["password"])
         except SignInFailed:
             raise WrongCredentials("wrong staff id or password") from None
-        return _answer(session, 201)
+        return answer(session, 201)
 
     @app.post(f"{base}/sessions/refresh")
     def refresh(tenant: str):
         try:
-            return _answer(tenancy.refresh(caller(), g.get("claims") or {}), 200)
+            return answer(tenancy.refresh(caller(), g.get("claims") or {}), 200)
         except SignInFailed:
             raise WrongCredentials("sign in again") from None
 
@@ -141,7 +141,7 @@ def register(app: Flask, tenancy: Tenancy, attempts: RateLimiter) -> None:
                  responses={200: KeyView, 404: "No such key"})
 
 
-def _answer(session: Session, status: int):
+def answer(session: Session, status: int):
     response = jsonify(token=session.token, csrf=session.csrf, expires_at=session.expires_at.isoformat(),
                        staff=session.principal.subject, roles=list(session.principal.roles))
     secure = request.is_secure
