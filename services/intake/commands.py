@@ -92,7 +92,8 @@ def wecom(tenant: str, token: str, aes_key: str, corp_id: str, agent_id: str) ->
 @click.option("--account", default=None, help="The 原始ID (gh_...): messages to another account are refused.")
 def mp(tenant: str, app_id: str, token: str, aes_key: str | None, mode: str, account: str | None) -> None:
     """Set the official account server's credentials."""
-    _configure(tenant, lambda s, box: s.configure_official_account(app_id, token, aes_key, mode, account, seal=box.seal))
+    _configure(tenant, lambda s, box: s.configure_official_account(app_id, token, aes_key, mode, account,
+                                                                   seal=box.seal))
 
 
 def _trigger(keyword: str | None, menu: str | None) -> tuple[str, str]:

@@ -82,7 +82,7 @@ def secret_keys(monkeypatch):
 
 
 @pytest.fixture
-def intake(settings):
+def intake(settings, secret_keys):
     open_tenant(settings)
     replicate(settings, bootstrap)
     app = bootstrap.application(settings)
