@@ -67,7 +67,7 @@ def opened(credentials: C | None, open_: Seal) -> C | None:
     return replace(credentials, sealed=False, **{k: open_(v) for k in SECRETS if (v := getattr(credentials, k))})
 
 
-def sealed(credentials: C, seal: Seal, reseal: Seal) -> dict[str, object]:
+def sealed_fields(credentials: C, seal: Seal, reseal: Seal) -> dict[str, object]:
     """The credentials' fields with their secrets sealed (again, with `reseal`, when they are)."""
     again = reseal if credentials.sealed else seal
     fields = {k: v for k, v in vars(credentials).items() if k != "sealed"}
@@ -131,9 +131,9 @@ class ChannelSettings(Aggregate):
     def rotate_secrets(self, seal: Seal, reseal: Seal, by: str = OPERATOR) -> int:
         """Seal every secret with the newest key (those recorded in the clear too); how many channels."""
         if self.wecom:
-            self._wecom_configured(**sealed(self.wecom, seal, reseal), sealed=True, by=by)
+            self._wecom_configured(**sealed_fields(self.wecom, seal, reseal), sealed=True, by=by)
         if self.official_account:
-            self._official_account_configured(**sealed(self.official_account, seal, reseal), sealed=True, by=by)
+            self._official_account_configured(**sealed_fields(self.official_account, seal, reseal), sealed=True, by=by)
         return bool(self.wecom) + bool(self.official_account)
 
     def opened(self, open_: Seal) -> ChannelSettings:

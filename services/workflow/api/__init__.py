@@ -31,5 +31,5 @@ def create_app(workflow: WorkflowApplication, identity: Identity, attempts: Rate
     sessions.register(app, tenancy, attempts)
     box = secrets or SecretBox.from_env()
     wecom = WeComSignIn(tenancy, WeComOAuth(wecom_url, TokenCache(utc_now)), box.open)
-    wecom_sessions.register(app, wecom, box, attempts)
+    wecom_sessions.register(app, wecom, box)
     return app

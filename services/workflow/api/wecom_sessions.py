@@ -18,6 +18,10 @@ from services.workflow.api.sessions import SessionView, WrongCredentials, answer
 from services.workflow.tenancy import SignInFailed
 from services.workflow.wecom_sign_in import WeComSignIn
 
+# Per tenant and address: a code is one use and unguessable, so this only spares WeCom a flood; an
+# office behind one address signs its staff in at nine o'clock.
+WECOM_ATTEMPTS = RateLimiter(per_minute=60, burst=60)
+
 
 class CodeBody(Schema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=512),
@@ -31,11 +35,11 @@ class WeComCorpBody(Schema):
 
 
 class WeComCorpView(Schema):
-    corp_id = fields.String()
-    secret = fields.String(metadata={"description": "Masked"})
+    corp_id = fields.String(allow_none=True, metadata={"description": "None: no WeCom sign-in"})
+    secret = fields.String(allow_none=True, metadata={"description": "Masked"})
 
 
-def register(app: Flask, sign_in: WeComSignIn, box: SecretBox, attempts: RateLimiter) -> None:
+def register(app: Flask, sign_in: WeComSignIn, box: SecretBox, attempts: RateLimiter = WECOM_ATTEMPTS) -> None:
     base, doc = "/v1/tenants/<tenant>", "/v1/tenants/{tenant}"
     workflow = sign_in.tenancy.workflow
 
