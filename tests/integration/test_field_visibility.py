@@ -89,3 +89,24 @@ def test_anyone_not_handling_it_sees_only_what_no_current_node_hides(desk, ticke
         assert not leaks(desk.http.get(ticket, headers=who).get_data(as_text=True))
     desk.act(ticket, "w-1", "advance", values={"parts_status": "complete"})  # parts_check left: nothing hides it
     assert desk.http.get(ticket, headers=as_staff("cs-1")).json["customer"]["phone"] == PHONE
+
+
+def test_intake_shows_the_customer_to_the_tenants_systems_and_administrators_only(settings):
+    """Intake cannot apply a template's field rules: staff read tickets through workflow, which does."""
+    from services.intake import bootstrap as intake
+    from services.intake.api import create_app
+    from tests.support.identity import bearer, identity_of, issue_key, open_tenant, replicate
+
+    open_tenant(settings)
+    key = issue_key(settings, "read")
+    replicate(settings, intake)
+    app = intake.application(settings)
+    accepted = app.submit("acme", "h5", "visible-2", CUSTOMER, DESCRIPTION)
+    http = create_app(app, identity_of(app)).test_client()
+    ticket = f"/v1/tenants/acme/tickets/{accepted.ticket_id}"
+    for path in (ticket, f"{ticket}/customer", "/v1/tenants/acme/customers?kind=phone&value=" + PHONE):
+        refused = http.get(path, headers=WAREHOUSE)
+        assert refused.status_code == 403 and not leaks(refused.get_data(as_text=True)), path
+        assert http.get(path, headers=bearer(key)).status_code == 200
+        assert http.get(path, headers=ADMIN).status_code == 200
+    assert http.get("/v1/tenants/acme/whoami", headers=WAREHOUSE).json["subject"] == "w-1"

@@ -18,6 +18,7 @@ from shared.settings import Settings
 
 from services.intake.api import audit
 from services.intake.api import customers as customer_api
+from services.intake.api import readers
 from services.intake.api import tickets as ticket_api
 from services.intake.application import IntakeApplication
 from services.intake.channels import callback
@@ -59,6 +60,7 @@ def create_app(intake: IntakeApplication, identity: Identity, clock: Callable[[]
                deadline: float = Settings.request_deadline) -> Flask:
     """`deadline`: seconds a submission waits for the store before it is answered 503."""
     app = web.create_app("intake", "SCRM intake API", identity)
+    readers.only_systems_and_administrators_read(app)
     Deadline(deadline).install(app)
     for channel in (WeCom(), OfficialAccountServer()):
         callback.register(app, intake, channel, clock, replay_window)
