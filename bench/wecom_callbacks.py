@@ -35,6 +35,7 @@ from wechatpy.enterprise.crypto import WeChatCrypto  # noqa: E402
 from bench.gunicorn_servers import serve  # noqa: E402
 from bench.tenant import tenant_with_key  # noqa: E402
 from deploy.devservers import DURABLE, Postgres, free_port_block  # noqa: E402
+from shared.secrets import SecretBox  # noqa: E402
 
 TOKEN, AES_KEY, CORP_ID, AGENT_ID = "benchToken42", "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt", "ww-bench", "1000002"
 PATH = "/v1/tenants/acme/wecom/callback"
@@ -58,9 +59,11 @@ def bare_app():
         customers = None  # the customer REST routes are registered, never called here
 
         def __init__(self):
-            self.settings = ChannelSettings(tenant="acme")
-            self.settings.configure_wecom(token=TOKEN, aes_key=AES_KEY, corp_id=CORP_ID, agent_id=AGENT_ID)
-            self.settings.set_route("wecom", "keyword", KEYWORD, "repair")  # each message raises a ticket
+            box = SecretBox([SecretBox.new_key()])  # sealed and opened as intake does (the opening is cached)
+            settings = ChannelSettings(tenant="acme")
+            settings.configure_wecom(token=TOKEN, aes_key=AES_KEY, corp_id=CORP_ID, agent_id=AGENT_ID, seal=box.seal)
+            settings.set_route("wecom", "keyword", KEYWORD, "repair")  # each message raises a ticket
+            self.settings = settings.opened(box.open)
 
         def channel_settings(self, tenant):
             return self.settings if tenant == "acme" else None
@@ -115,6 +118,7 @@ def main() -> None:
         sys.exit("needs wrk (apt-get install wrk; `make bench` does it)")
     base = free_port_block(2)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SCRM_CREATE_TABLES": "n"}
+    env.setdefault("SCRM_SECRET_KEYS", SecretBox.new_key())  # seals the channel's credentials
     servers = {"bare (same flow, no store)": (base, ["bench/wecom_callbacks.py", "--serve-bare"]),
                "intake (durable, PostgreSQL)": (base + 1, ["-m", "services", "intake", "web"])}
     steps: list[tuple[int, dict[str, dict]]] = []

@@ -24,6 +24,7 @@ class Settings:
     request_deadline: float = 5.0  # seconds a submission waits for the store before a 503 (WeCom retries at 5 s)
     token_keys: Path | None = None  # the JWK set that signs (workflow) and verifies staff tokens
     trusted_proxy_secret: str | None = None  # a proxy presenting it may name the staff member; off if None
+    wecom_url: str = "https://qyapi.weixin.qq.com"  # where staff's WeCom sign-in codes are exchanged
 
     @property
     def token_keys_file(self) -> Path:
@@ -48,4 +49,5 @@ class Settings:
             request_deadline=float(env.get("SCRM_REQUEST_DEADLINE", "5")),
             token_keys=Path(env["SCRM_TOKEN_KEYS"]).absolute() if env.get("SCRM_TOKEN_KEYS") else None,
             trusted_proxy_secret=env.get("SCRM_TRUSTED_PROXY_SECRET") or None,
+            wecom_url=(env.get("SCRM_WECOM_URL") or cls.wecom_url).rstrip("/"),
         )

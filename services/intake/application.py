@@ -10,12 +10,13 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 
 from shared.contracts import DEFAULT_TEMPLATE
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, NotFound, Unavailable
 from shared.eventstore import IntegrityError, ServiceApplication
 from shared.groupcommit import GroupCommitter
 from shared.identity.access import access_id
 from shared.metrics import COMMIT_BATCH, COMMIT_SECONDS
 from shared.outbox import OutboxRow
+from shared.secrets import SecretBox, SecretsUnavailable
 
 from services.intake.directory import CustomerDirectory, retrying
 from services.intake.domain import Submission, ticket_id
@@ -41,6 +42,7 @@ class IntakeApplication(ServiceApplication):
         self._committer = GroupCommitter(self._save_group, on_group=self._observe_group)
         self._settings: dict[str, ChannelSettings] = {}  # tenant -> last read, see channel_settings()
         self.customers = CustomerDirectory(self)
+        self.secrets = SecretBox.from_env()  # seals and opens the channels' credentials
 
     @staticmethod
     def _observe_group(size: int, seconds: float) -> None:
@@ -107,8 +109,8 @@ class IntakeApplication(ServiceApplication):
         return tenant in known
 
     def channel_settings(self, tenant: str) -> ChannelSettings | None:
-        """The tenant's settings, on every callback: a cached copy while its version is still
-        the stored one (one indexed read of the last event), so a change made by an operator
+        """The tenant's settings, on every callback, their secrets opened: a cached copy while its version
+        is still the stored one (one indexed read of the last event), so a change made by an operator
         from another process applies to the next request."""
         id_ = settings_id(tenant)
         last = self.recorder.select_events(id_, desc=True, limit=1)
@@ -116,7 +118,10 @@ class IntakeApplication(ServiceApplication):
             return None
         cached = self._settings.get(tenant)
         if cached is None or cached.version != last[0].originator_version:
-            cached = self._settings[tenant] = self.repository.get(id_)
+            try:
+                cached = self._settings[tenant] = self.repository.get(id_).opened(self.secrets.open)
+            except SecretsUnavailable as e:  # a key dropped too soon, or none configured
+                raise Unavailable(f"the tenant's channel credentials cannot be opened: {e}") from None
         return cached
 
     def configure(self, tenant: str, change: Callable[[ChannelSettings], None]) -> ChannelSettings:

@@ -25,6 +25,7 @@ def tenant() -> None:
 def operate(tenant_name: str, action: Callable):
     """Run `action(intake)` on intake's store for an operator; a refusal is a clean CLI error."""
     from shared.errors import DomainError
+    from shared.secrets import SecretsUnavailable
     from shared.settings import Settings
 
     from services.intake.bootstrap import application
@@ -37,25 +38,34 @@ def operate(tenant_name: str, action: Callable):
         return action(intake)
     except DomainError as e:
         raise click.ClickException(e.message) from None
+    except SecretsUnavailable as e:
+        raise click.ClickException(str(e)) from None
     finally:
         intake.close()
 
 
 def _configure(tenant_name: str, change: Callable | None) -> None:
-    """Apply `change` to the tenant's settings (None: only show them) and print them."""
-    settings = operate(tenant_name, lambda intake: intake.configure(tenant_name, change) if change
-                       else intake.channel_settings(tenant_name))
+    """Apply `change(settings, box)` to the tenant's settings (None: only show them) and print them; `box`
+    seals secrets (shared/secrets.py)."""
+    def act(intake):
+        if change:
+            intake.configure(tenant_name, lambda s: change(s, intake.secrets))
+        return intake.channel_settings(tenant_name)
+    settings = operate(tenant_name, act)
     if settings is None:
         raise click.ClickException(f"{tenant_name} has no channel settings yet")
     click.echo(json.dumps(_shown(settings), ensure_ascii=False, indent=2))
 
 
 def _shown(settings) -> dict:
-    """What an operator may see: secrets only as whether they are set."""
+    """What an operator may see: secrets masked, never whole."""
+    from shared.secrets import masked as masked_secret
+    from services.intake.tenant import SECRETS
+
     def masked(creds) -> dict | None:
         if creds is None:
             return None
-        return {k: ("(set)" if k in ("token", "aes_key") and v else v) for k, v in asdict(creds).items()}
+        return {k: (masked_secret(v) if k in SECRETS and v else v) for k, v in asdict(creds).items() if k != "sealed"}
     return {"tenant": settings.tenant, "version": settings.version, "wecom": masked(settings.wecom),
             "mp": masked(settings.official_account), "default_template": settings.default_template,
             "routes": [{"channel": c, trigger: key, "template": t} for (c, trigger, key), t in settings.routes.items()]}
@@ -69,7 +79,7 @@ def _shown(settings) -> dict:
 @click.option("--agent-id", required=True, help="The app's AgentID.")
 def wecom(tenant: str, token: str, aes_key: str, corp_id: str, agent_id: str) -> None:
     """Set the WeCom self-built app's callback credentials."""
-    _configure(tenant, lambda s: s.configure_wecom(token, aes_key, corp_id, agent_id))
+    _configure(tenant, lambda s, box: s.configure_wecom(token, aes_key, corp_id, agent_id, seal=box.seal))
 
 
 @tenant.command("mp")
@@ -82,7 +92,8 @@ def wecom(tenant: str, token: str, aes_key: str, corp_id: str, agent_id: str) ->
 @click.option("--account", default=None, help="The 原始ID (gh_...): messages to another account are refused.")
 def mp(tenant: str, app_id: str, token: str, aes_key: str | None, mode: str, account: str | None) -> None:
     """Set the official account server's credentials."""
-    _configure(tenant, lambda s: s.configure_official_account(app_id, token, aes_key, mode, account))
+    _configure(tenant, lambda s, box: s.configure_official_account(app_id, token, aes_key, mode, account,
+                                                                   seal=box.seal))
 
 
 def _trigger(keyword: str | None, menu: str | None) -> tuple[str, str]:
@@ -100,7 +111,7 @@ def _trigger(keyword: str | None, menu: str | None) -> tuple[str, str]:
 def route(tenant: str, channel: str, keyword: str | None, menu: str | None, template: str) -> None:
     """Route a keyword or a menu key of a channel to a template (the longest keyword wins)."""
     trigger, key = _trigger(keyword, menu)
-    _configure(tenant, lambda s: s.set_route(channel, trigger, key, template))
+    _configure(tenant, lambda s, _: s.set_route(channel, trigger, key, template))
 
 
 @tenant.command("unroute")
@@ -111,7 +122,7 @@ def route(tenant: str, channel: str, keyword: str | None, menu: str | None, temp
 def unroute(tenant: str, channel: str, keyword: str | None, menu: str | None) -> None:
     """Remove a route; its messages go to the default template again."""
     trigger, key = _trigger(keyword, menu)
-    _configure(tenant, lambda s: s.remove_route(channel, trigger, key))
+    _configure(tenant, lambda s, _: s.remove_route(channel, trigger, key))
 
 
 @tenant.command("default-template")
@@ -119,7 +130,7 @@ def unroute(tenant: str, channel: str, keyword: str | None, menu: str | None) ->
 @click.argument("template")
 def default_template(tenant: str, template: str) -> None:
     """The template for messages no route matches (initially "default")."""
-    _configure(tenant, lambda s: s.set_default_template(template))
+    _configure(tenant, lambda s, _: s.set_default_template(template))
 
 
 @tenant.command("show")
@@ -127,3 +138,11 @@ def default_template(tenant: str, template: str) -> None:
 def show(tenant: str) -> None:
     """Print the tenant's settings (secrets masked)."""
     _configure(tenant, None)
+
+
+@tenant.command("rotate-secrets")
+@TENANT
+def rotate_secrets(tenant: str) -> None:
+    """Seal the tenant's channel secrets again with the newest key (the first in SCRM_SECRET_KEYS),
+    those recorded in the clear before sealing too."""
+    _configure(tenant, lambda s, box: s.rotate_secrets(box.seal, box.rotate))

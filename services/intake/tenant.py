@@ -1,16 +1,23 @@
 """A tenant's channel settings: the credentials its WeCom app and official account sign and
 encrypt with, and the routes from a keyword or menu key to a template. No I/O here.
 
+The Token and EncodingAESKey are sealed (shared/secrets.py) before they become events: the store,
+its backups and the log never hold them in the clear. Callbacks read a copy with them opened, in
+memory (`opened`). Settings recorded before sealing hold them in the clear (`sealed` False) and
+still load; `rotate_secrets` seals them.
+
 One aggregate per tenant, its id derived from the tenant name: configuring a tenant twice
 from two terminals cannot create two of them.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from base64 import b64decode
 from binascii import Error as Base64Error
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Callable, TypeVar
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -24,6 +31,10 @@ TRIGGERS = ("keyword", "menu")
 MODES = ("plain", "safe")  # official-account message encryption: none, or AES (安全模式)
 _TOKEN = re.compile(r"^[A-Za-z0-9]{3,32}$")  # what both admin consoles accept
 _KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # template keys
+SECRETS = ("token", "aes_key")  # of either channel's credentials
+OPERATOR = "operator"  # who changed the settings, when not told (the CLI's operator)
+Seal = Callable[[str], str]  # clear text -> sealed, or sealed -> clear (SecretBox.seal / open)
+C = TypeVar("C", "WeComApp", "OfficialAccount")
 
 
 def settings_id(tenant: str) -> UUID:
@@ -36,6 +47,7 @@ class WeComApp:
     aes_key: str
     corp_id: str
     agent_id: str
+    sealed: bool = False  # token and aes_key: sealed, or in the clear (opened, or recorded before sealing)
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,21 @@ class OfficialAccount:
     aes_key: str | None  # only safe mode needs it
     mode: str
     account: str | None  # the 原始ID (gh_...) messages are addressed to, when known
+    sealed: bool = False
+
+
+def opened(credentials: C | None, open_: Seal) -> C | None:
+    """The credentials with their secrets in the clear."""
+    if credentials is None or not credentials.sealed:
+        return credentials
+    return replace(credentials, sealed=False, **{k: open_(v) for k in SECRETS if (v := getattr(credentials, k))})
+
+
+def sealed_fields(credentials: C, seal: Seal, reseal: Seal) -> dict[str, object]:
+    """The credentials' fields with their secrets sealed (again, with `reseal`, when they are)."""
+    again = reseal if credentials.sealed else seal
+    fields = {k: v for k, v in vars(credentials).items() if k != "sealed"}
+    return fields | {k: again(v) for k in SECRETS if (v := fields[k])}
 
 
 @dataclass(frozen=True)
@@ -70,19 +97,22 @@ class ChannelSettings(Aggregate):
         self.routes: dict[tuple[str, str, str], str] = {}  # (channel, trigger, key) -> template
         self.default_template = DEFAULT_TEMPLATE
 
-    def configure_wecom(self, token: str, aes_key: str, corp_id: str, agent_id: str) -> None:
+    def configure_wecom(self, token: str, aes_key: str, corp_id: str, agent_id: str, *, seal: Seal,
+                        by: str = OPERATOR) -> None:
         _check_token(token)
         _check_aes_key(aes_key)
         if not corp_id or not str(agent_id).isdigit():
             raise Invalid("give the CorpID and the app's numeric AgentID")
-        self._wecom_configured(token=token, aes_key=aes_key, corp_id=corp_id, agent_id=str(agent_id))
+        self._wecom_configured(token=seal(token), aes_key=seal(aes_key), corp_id=corp_id, agent_id=str(agent_id),
+                               sealed=True, by=by)
 
     @event("WeComConfigured")
-    def _wecom_configured(self, token: str, aes_key: str, corp_id: str, agent_id: str) -> None:
-        self.wecom = WeComApp(token, aes_key, corp_id, agent_id)
+    def _wecom_configured(self, token: str, aes_key: str, corp_id: str, agent_id: str, sealed: bool = False,
+                          by: str | None = None) -> None:
+        self.wecom = WeComApp(token, aes_key, corp_id, agent_id, sealed)
 
     def configure_official_account(self, app_id: str, token: str, aes_key: str | None, mode: str,
-                                   account: str | None = None) -> None:
+                                   account: str | None = None, *, seal: Seal, by: str = OPERATOR) -> None:
         _check_token(token)
         if mode not in MODES:
             raise Invalid(f"mode is one of {', '.join(MODES)}")
@@ -90,38 +120,52 @@ class ChannelSettings(Aggregate):
             _check_aes_key(aes_key or "")
         if not app_id:
             raise Invalid("give the official account's AppID")
-        self._official_account_configured(app_id=app_id, token=token, aes_key=aes_key or None, mode=mode,
-                                          account=account or None)
+        self._official_account_configured(app_id=app_id, token=seal(token), aes_key=seal(aes_key) if aes_key else None,
+                                          mode=mode, account=account or None, sealed=True, by=by)
 
     @event("OfficialAccountConfigured")
     def _official_account_configured(self, app_id: str, token: str, aes_key: str | None, mode: str,
-                                     account: str | None) -> None:
-        self.official_account = OfficialAccount(app_id, token, aes_key, mode, account)
+                                     account: str | None, sealed: bool = False, by: str | None = None) -> None:
+        self.official_account = OfficialAccount(app_id, token, aes_key, mode, account, sealed)
 
-    def set_route(self, channel: str, trigger: str, key: str, template: str) -> None:
+    def rotate_secrets(self, seal: Seal, reseal: Seal, by: str = OPERATOR) -> int:
+        """Seal every secret with the newest key (those recorded in the clear too); how many channels."""
+        if self.wecom:
+            self._wecom_configured(**sealed_fields(self.wecom, seal, reseal), sealed=True, by=by)
+        if self.official_account:
+            self._official_account_configured(**sealed_fields(self.official_account, seal, reseal), sealed=True, by=by)
+        return bool(self.wecom) + bool(self.official_account)
+
+    def opened(self, open_: Seal) -> ChannelSettings:
+        """A copy to read, with the credentials' secrets in the clear: never saved, never logged."""
+        copied = copy.copy(self)
+        copied.wecom, copied.official_account = opened(self.wecom, open_), opened(self.official_account, open_)
+        return copied
+
+    def set_route(self, channel: str, trigger: str, key: str, template: str, by: str = OPERATOR) -> None:
         _check_route(channel, trigger, key)
         _check_template(template)
-        self._route_set(channel=channel, trigger=trigger, key=key, template=template)
+        self._route_set(channel=channel, trigger=trigger, key=key, template=template, by=by)
 
     @event("RouteSet")
-    def _route_set(self, channel: str, trigger: str, key: str, template: str) -> None:
+    def _route_set(self, channel: str, trigger: str, key: str, template: str, by: str | None = None) -> None:
         self.routes[(channel, trigger, key)] = template
 
-    def remove_route(self, channel: str, trigger: str, key: str) -> None:
+    def remove_route(self, channel: str, trigger: str, key: str, by: str = OPERATOR) -> None:
         if (channel, trigger, key) not in self.routes:
             raise Invalid("no such route")
-        self._route_removed(channel=channel, trigger=trigger, key=key)
+        self._route_removed(channel=channel, trigger=trigger, key=key, by=by)
 
     @event("RouteRemoved")
-    def _route_removed(self, channel: str, trigger: str, key: str) -> None:
+    def _route_removed(self, channel: str, trigger: str, key: str, by: str | None = None) -> None:
         del self.routes[(channel, trigger, key)]
 
-    def set_default_template(self, template: str) -> None:
+    def set_default_template(self, template: str, by: str = OPERATOR) -> None:
         _check_template(template)
-        self._default_template_set(template=template)
+        self._default_template_set(template=template, by=by)
 
     @event("DefaultTemplateSet")
-    def _default_template_set(self, template: str) -> None:
+    def _default_template_set(self, template: str, by: str | None = None) -> None:
         self.default_template = template
 
     def route(self, channel: str, text: str | None = None, menu_key: str | None = None) -> Routed:

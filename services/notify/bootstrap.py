@@ -23,7 +23,7 @@ from services.notify.channels import Channel
 from services.notify.channels.email import Email
 from services.notify.channels.official_account import OfficialAccount
 from services.notify.channels.sms import Sms
-from services.notify.channels.tokens import TokenCache
+from shared.accesstokens import TokenCache
 from services.notify.channels.wecom import WeComApi, WeComApp, WeComExternal
 from services.notify.config import NotifyConfig
 from services.notify.kinds import EMAIL, OFFICIAL_ACCOUNT, SMS, WECOM, WECOM_EXTERNAL

@@ -6,11 +6,15 @@ new handler and the one it was taken from; on a return the handler it comes back
 breached SLAs to the handler and their supervisor; escalations to whom they name; a statement and the
 earnings on it to the technician. Customers: accepted (with the ticket number), someone assigned to
 handle it, completed (with an invitation to rate the service).
+
+A staff message renders the ticket number, nodes, names, reasons and times, never a field value nor the
+customer's own data (a template's field rules may hide those from its handler, and notify does not know
+them): only messages to the customer have the customer's name.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -47,9 +51,16 @@ class Reading:
 
 
 def read(envelope: Envelope, audience: TicketAudience, roster: Roster | None, zone: str) -> Reading:
+    reading = _read(envelope, audience, roster, zone)
+    name = {"customer_name": (audience.customer or {}).get("name", "")}
+    reading.notices[:] = [replace(n, context={**n.context, **name}) if CUSTOMER in n.recipients else n
+                          for n in reading.notices]
+    return reading
+
+
+def _read(envelope: Envelope, audience: TicketAudience, roster: Roster | None, zone: str) -> Reading:
     data, t = envelope.data, envelope.type
-    base = {"number": ticket_number(envelope.subject), "ticket_id": str(envelope.subject), "tenant": envelope.tenant,
-            "customer_name": (audience.customer or {}).get("name", "")}
+    base = {"number": ticket_number(envelope.subject), "ticket_id": str(envelope.subject), "tenant": envelope.tenant}
     name = roster.name_of if roster else (lambda user: user)
     if t == "ticket.created":
         return Reading([Notice("accepted", (CUSTOMER,), base)], template=data.get("template"))

@@ -1,4 +1,6 @@
-"""How a tenant's staff sign in: argon2id hashes of their passwords, never the passwords. No I/O here.
+"""How a tenant's staff sign in: argon2id hashes of their passwords, never the passwords; and the WeCom
+corp whose members sign in with WeCom (its corp id and app secret, the secret sealed: shared/secrets.py).
+No I/O here.
 
 One aggregate per tenant, its id derived from the tenant name. It is never published: the hashes
 stay in workflow's store.
@@ -6,6 +8,7 @@ stay in workflow's store.
 
 from __future__ import annotations
 
+from typing import Callable, NamedTuple
 from uuid import UUID, uuid5
 
 from argon2 import PasswordHasher
@@ -18,6 +21,11 @@ _IDS = UUID("47a0c2de-5b19-4f83-a6e2-0d8c3b1f9e54")
 HASHER = PasswordHasher()  # argon2id with the library's current recommended cost
 PASSWORD_LENGTH = (10, 128)
 _NOBODY = HASHER.hash("no such staff member")  # verified against when there is no hash, to take as long
+
+
+class WeComCorp(NamedTuple):
+    corp_id: str
+    secret: str  # sealed
 
 
 def credentials_id(tenant: str) -> UUID:
@@ -33,6 +41,7 @@ class Credentials(Aggregate):
     def __init__(self, tenant: str):
         self.tenant = tenant
         self.hashes: dict[str, str] = {}
+        self.wecom: WeComCorp | None = None
 
     def set_password(self, staff: str, password: str, by: str) -> None:
         low, high = PASSWORD_LENGTH
@@ -43,6 +52,16 @@ class Credentials(Aggregate):
     @event("PasswordSet")
     def _password_set(self, staff: str, hash: str, by: str) -> None:
         self.hashes[staff] = hash
+
+    def set_wecom(self, corp_id: str, secret: str, seal: Callable[[str], str], by: str) -> None:
+        """The corp whose members sign in with WeCom, and the secret of its app that exchanges their codes."""
+        if not (0 < len(corp_id) <= 64 and corp_id.isascii() and corp_id.isalnum()) or not 0 < len(secret) <= 256:
+            raise Invalid("give the corp id (letters and digits) and the app's secret")
+        self._wecom_set(corp_id=corp_id, secret=seal(secret), by=by)
+
+    @event("WeComSet")
+    def _wecom_set(self, corp_id: str, secret: str, by: str) -> None:
+        self.wecom = WeComCorp(corp_id, secret)
 
     def check(self, staff: str, password: str) -> bool:
         """Whether `password` is `staff`'s; as slow for someone without a password as for a wrong one."""

@@ -49,7 +49,7 @@ def projector(settings: Settings, slice_: Slice = WHOLE) -> Projector | None:
 def web_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = application(settings)
-    return create_app(app, identity_for(settings, lookup_in(app)))
+    return create_app(app, identity_for(settings, lookup_in(app)), wecom_url=settings.wecom_url)
 
 
 def follower(settings: Settings, slice_: Slice = WHOLE) -> Follower:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Callable
 from datetime import datetime, timezone
 
 from shared.errors import Conflict, NotFound
@@ -66,6 +67,12 @@ class Tenancy:
         credentials.set_password(staff, password, by)
         self._save(credentials)
 
+    def set_wecom(self, tenant: str, corp_id: str, secret: str, seal: Callable[[str], str], by: str) -> None:
+        """The WeCom corp whose members sign in with WeCom (wecom_sign_in.py)."""
+        credentials = self.workflow.find(credentials_id(tenant), tenant) or Credentials(tenant=tenant)
+        credentials.set_wecom(corp_id, secret, seal, by)
+        self._save(credentials)
+
     def check_password(self, tenant: str, staff: str, password: str) -> bool:
         credentials = self.workflow.find(credentials_id(tenant), tenant)
         return credentials.check(staff, password) if credentials else Credentials.check_nobody(password)
@@ -74,20 +81,20 @@ class Tenancy:
         member = self.workflow.staff(tenant).members.get(staff)
         if not self.check_password(tenant, staff, password) or member is None or self.access(tenant) is None:
             raise SignInFailed()
-        return self.session(Principal(tenant, staff, "staff", member.roles), signed_in=_now())
+        return self.session(Principal(tenant, staff, "staff", member.roles), signed_in=now())
 
     def session(self, principal: Principal, signed_in: int, csrf: str | None = None) -> Session:
         """A token for `principal` (with the roles the directory gives them now)."""
         csrf = csrf or secrets.token_urlsafe(16)
-        lifetime = max(0, min(LIFETIME, signed_in + SESSION_MAX_AGE - _now()))
+        lifetime = max(0, min(LIFETIME, signed_in + SESSION_MAX_AGE - now()))
         token = self.keys.sign(principal, lifetime, csrf=csrf, auth_time=signed_in)
-        return Session(token, csrf, datetime.fromtimestamp(_now() + lifetime, timezone.utc), principal)
+        return Session(token, csrf, datetime.fromtimestamp(now() + lifetime, timezone.utc), principal)
 
     def refresh(self, principal: Principal, claims: dict) -> Session:
         """A new token for a signed-in member still in the directory, with their roles as they are now."""
         member = self.workflow.staff(principal.tenant).members.get(principal.subject)
         signed_in = int(claims.get("auth_time", 0))
-        if principal.kind != "staff" or member is None or _now() >= signed_in + SESSION_MAX_AGE:
+        if principal.kind != "staff" or member is None or now() >= signed_in + SESSION_MAX_AGE:
             raise SignInFailed()
         return self.session(Principal(principal.tenant, member.user, "staff", member.roles), signed_in,
                             csrf=claims.get("csrf"))
@@ -119,5 +126,5 @@ class Tenancy:
             raise Conflict("it changed meanwhile; try again") from None
 
 
-def _now() -> int:
+def now() -> int:
     return int(datetime.now(timezone.utc).timestamp())

@@ -57,10 +57,13 @@ def test_a_submission_flows_to_a_statement(platform, settings):
     platform.drain()
     ticket = platform.workflow.get(f"/v1/tenants/acme/tickets/{ticket_id}").json
     assert (ticket["node"], ticket["handler"]) == ("处理中", "role:technician")
-    deliveries = platform.notify.get(f"/v1/tenants/acme/tickets/{ticket_id}/deliveries", headers=STAFF).json
+    deliveries = platform.notify.get(f"/v1/tenants/acme/tickets/{ticket_id}/deliveries", headers=admin()).json
     assert sorted((d["kind"], d["recipient"].split(":")[0], d["channel"]) for d in deliveries["deliveries"]) == [
         ("accepted", "customer", "sms"), ("pool", "staff", "wecom")]
     assert {d["address"] for d in deliveries["deliveries"]} == {"technician-1", "13800138000"}
+    theirs = platform.notify.get(f"/v1/tenants/acme/tickets/{ticket_id}/deliveries", headers=STAFF)
+    assert [d["recipient"] for d in theirs.json["deliveries"]] == ["staff:technician-1"]  # the customer's: not theirs
+    assert CUSTOMER["phone"] not in theirs.text
 
     base = f"/v1/tenants/acme/tickets/{ticket_id}"
     assert platform.workflow.post(base + "/parts", json={"items": [{"code": "P-VALVE", "quantity": "1"}]},

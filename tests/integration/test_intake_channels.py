@@ -16,10 +16,12 @@ from wechatpy.enterprise.crypto import WeChatCrypto as WeComCrypto
 
 from shared.contracts import ticket_number, validate_envelope
 from shared.persistence import outbox_reader
+from shared.secrets import KEYS_VARIABLE, SecretBox
 
 from services.intake import bootstrap
 from services.intake.api import create_app
 from services.intake.domain import ticket_id
+from services.intake.tenant import settings_id
 from tests.support.identity import bearer, identity_of, issue_key, open_tenant, replicate, staff
 
 # Tencent's WeCom sample (github.com/sbzhu/weworkapi_python, callback/Sample.py): the
@@ -70,14 +72,23 @@ MP_MESSAGE = (  # a text abcdteT from oyORnuP8q7ou2gfYjqLzSIWZf0rs to gh_10f6c3c
 
 WECOM_PATH = "/v1/tenants/acme/wecom/callback"
 MP_PATH = "/v1/tenants/acme/mp/callback"
+SECRET_KEY = SecretBox.new_key()
+
+
+@pytest.fixture(autouse=True)
+def secret_keys(monkeypatch):
+    """The key the channels' credentials are sealed with (shared/secrets.py)."""
+    monkeypatch.setenv(KEYS_VARIABLE, SECRET_KEY)
 
 
 @pytest.fixture
-def intake(settings):
+def intake(settings, secret_keys):
     open_tenant(settings)
     replicate(settings, bootstrap)
     app = bootstrap.application(settings)
-    app.configure("acme", lambda s: (s.configure_wecom(**WECOM), s.configure_official_account(mode="safe", **MP),
+    seal = app.secrets.seal
+    app.configure("acme", lambda s: (s.configure_wecom(**WECOM, seal=seal),
+                                     s.configure_official_account(mode="safe", **MP, seal=seal),
                                      s.set_route("wecom", "keyword", "报修", "repair"),
                                      s.set_route("mp", "menu", "V1001_INSTALL", "install")))
     return app
@@ -131,6 +142,21 @@ def test_wecom_url_verification_with_tencents_sample(intake):
     assert (answer.status_code, answer.text) == (200, "1288432023552776189")
 
 
+def test_channel_secrets_are_sealed_in_the_store_and_the_callbacks_still_verify(intake, settings, monkeypatch):
+    stored = b"".join(e.state for e in intake.recorder.select_events(settings_id("acme")))  # the table's bytes
+    for secret in (WECOM["token"], WECOM["aes_key"], MP["token"], MP["aes_key"]):
+        assert secret.encode() not in stored
+    assert WECOM["corp_id"].encode() in stored and MP["app_id"].encode() in stored  # no secrets: as they were
+    answer = client(intake, WECOM_VERIFY["timestamp"]).get(WECOM_PATH, query_string=WECOM_VERIFY)
+    assert (answer.status_code, answer.text) == (200, "1288432023552776189")
+
+    monkeypatch.setenv(KEYS_VARIABLE, SecretBox.new_key())  # the key that sealed them dropped too soon
+    keyless = bootstrap.application(settings)
+    refused = client(keyless, WECOM_VERIFY["timestamp"]).get(WECOM_PATH, query_string=WECOM_VERIFY)
+    assert refused.status_code == 503 and refused.json["error"]["code"] == "unavailable"
+    assert WECOM["token"] not in refused.text
+
+
 def test_wecom_message_from_tencents_sample_becomes_a_ticket_and_the_reply_names_it(intake, settings):
     c = client(intake, WECOM_MESSAGE_QUERY["timestamp"])
     answer = post(c, WECOM_PATH, WECOM_MESSAGE_QUERY, WECOM_MESSAGE)
@@ -160,7 +186,7 @@ def test_the_earlier_wecom_sample_vectors_verify_too(settings):
     open_tenant(settings, "old-corp")
     replicate(settings, bootstrap)
     intake = bootstrap.application(settings)
-    intake.configure("old-corp", lambda s: s.configure_wecom(**WECOM_OLD))
+    intake.configure("old-corp", lambda s: s.configure_wecom(**WECOM_OLD, seal=intake.secrets.seal))
     path = "/v1/tenants/old-corp/wecom/callback"
     verify = client(intake, WECOM_OLD_VERIFY["timestamp"]).get(path, query_string=WECOM_OLD_VERIFY)
     assert (verify.status_code, verify.text) == (200, "1616140317555161061")
@@ -236,7 +262,8 @@ def test_official_account_plain_mode_menu_clicks_texts_and_subscribes(settings):
     open_tenant(settings, "shop")
     replicate(settings, bootstrap)
     intake = bootstrap.application(settings)
-    intake.configure("shop", lambda s: (s.configure_official_account("wxshop", "mptoken1", None, "plain", "gh_acme"),
+    intake.configure("shop", lambda s: (s.configure_official_account("wxshop", "mptoken1", None, "plain", "gh_acme",
+                                                                     seal=intake.secrets.seal),
                                         s.set_route("mp", "menu", "V1001_INSTALL", "install")))
     c, path = client(intake), "/v1/tenants/shop/mp/callback"
     verify = c.get(path, query_string={**plain_query(), "echostr": "echo-42"})
@@ -270,7 +297,8 @@ def test_td_or_退订_opts_the_follower_out_once_and_raises_no_ticket(settings):
     open_tenant(settings, "shop")
     replicate(settings, bootstrap)
     intake = bootstrap.application(settings)
-    intake.configure("shop", lambda s: s.configure_official_account("wxshop", "mptoken1", None, "plain", "gh_acme"))
+    intake.configure("shop", lambda s: s.configure_official_account("wxshop", "mptoken1", None, "plain", "gh_acme",
+                                                                    seal=intake.secrets.seal))
     c, path = client(intake), "/v1/tenants/shop/mp/callback"
     td = official_account_message("<MsgType>text</MsgType><Content> td </Content><MsgId>90</MsgId>")
     replies = [xmltodict.parse(post(c, path, plain_query(), td).data)["xml"]["Content"] for _ in range(2)]  # a retry
@@ -374,7 +402,7 @@ def test_settings_changed_by_an_operator_apply_to_the_next_request(intake, setti
     other = bootstrap.application(settings)  # another process, e.g. `scrm intake tenant route`
     other.configure("acme", lambda s: s.set_route("wecom", "keyword", "安装", "install"))
     assert post(c, WECOM_PATH, *sealed(wecom_message("我要安装", msg_id="501"))).status_code == 200
-    other.configure("acme", lambda s: s.configure_wecom(**{**WECOM, "token": "rotated1"}))
+    other.configure("acme", lambda s: s.configure_wecom(**{**WECOM, "token": "rotated1"}, seal=other.secrets.seal))
     assert post(c, WECOM_PATH, *sealed(wecom_message("我要安装", msg_id="502"))).status_code == 403
     assert [e.data["template"] for e in published(settings)] == ["default", "install"]
 

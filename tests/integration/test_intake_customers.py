@@ -20,7 +20,7 @@ from services.intake.domain import ticket_id
 from services.intake.regions import RegionNames
 from services.workflow import bootstrap as workflow
 from tests.integration.test_intake_channels import (WECOM, WECOM_PATH, intake, opened, post, published,  # noqa: F401
-                                                    sealed, wecom_message)
+                                                    sealed, secret_keys, wecom_message)
 from shared.identity.apikeys import key_id_of
 from services.workflow.tenancy import Tenancy
 from tests.support.identity import KEYS, bearer, identity_of, issue_key, open_tenant, replicate, staff

@@ -10,6 +10,7 @@ import pytest
 from shared.contracts import ticket_number
 
 from tests.integration.notify_desk import ADMIN, NIGHT, NotifyDesk
+from tests.support.identity import staff
 from tests.support.providers import FakeOfficialAccount, FakeSmsGateway, FakeSmtp, FakeWeCom
 
 WECOM = {"corp_id": "ww-corp", "agent_id": "1000002", "secret": "corp-secret-0001"}
@@ -247,6 +248,8 @@ def test_a_dead_letter_is_listed_and_redriven_once_its_cause_is_fixed(desk, weco
     letters = desk.http.get("/v1/tenants/acme/notify/dead-letters", headers=ADMIN).json["deliveries"]
     assert [(d["recipient"], d["status"]) for d in letters] == [("staff:t-1", "dead")]
     assert "40001" in letters[0]["error"] and "wrong-secret" not in letters[0]["error"]
+    for who, seen in ((staff("t-1"), 1), (staff("t-2"), 0)):  # a staff member sees the letters to them
+        assert len(desk.http.get("/v1/tenants/acme/notify/dead-letters", headers=who).json["deliveries"]) == seen
     desk.provider("wecom", **WECOM)
     retried = desk.http.post(f"/v1/tenants/acme/notify/dead-letters/{letters[0]['delivery_id']}/retry", headers=ADMIN)
     assert retried.status_code == 200 and retried.json["status"] == "pending"

@@ -17,7 +17,8 @@ SCHEMES = {"staffToken", "apiKey", "sessionCookie", "csrfToken", "trustedProxy"}
 PUBLIC = {("intake", "/v1/tenants/{tenant}/wecom/callback"), ("intake", "/v1/tenants/{tenant}/mp/callback"),
           ("intake", "/h5/{tenant}/{slug}"), ("intake", "/h5/{tenant}/{slug}/submissions"),
           ("intake", "/h5/{tenant}/{slug}/uploads"), ("intake", "/h5/{tenant}/uploads/{ref}"),
-          ("workflow", "/v1/tenants/{tenant}/sessions"), ("workflow", "/.well-known/jwks.json")}
+          ("workflow", "/v1/tenants/{tenant}/sessions"), ("workflow", "/v1/tenants/{tenant}/sessions/wecom"),
+          ("workflow", "/.well-known/jwks.json")}
 PLATFORM = ("/healthz", "/readyz", "/metrics", "/openapi.json")
 
 

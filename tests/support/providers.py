@@ -110,7 +110,9 @@ class FakeServer:
 
 
 class FakeWeCom(FakeServer):
-    """WeCom's server API: a corp with one app; access tokens last `token_lives` seconds."""
+    """WeCom's server API: a corp with one app; access tokens last `token_lives` seconds. Sign-in
+    (auth/getuserinfo): `codes` maps each code WeCom's authorize page gave out to who it was given to
+    ({"userid": …} for a member of the corp, {"openid": …} for anyone else); a code is used once."""
 
     def __init__(self, corp_id: str = "ww-corp", secret: str = "corp-secret-0001", token_lives: int = 7200):
         super().__init__()
@@ -121,10 +123,12 @@ class FakeWeCom(FakeServer):
         self.invalid_parties: set[str] = set()
         self.expire_once = self.busy_once = False
         self.recent: dict[str, float] = {}  # duplicate check: the request's JSON -> when taken
+        self.codes: dict[str, dict[str, str]] = {}
 
     def routes(self):
         return {("GET", "/cgi-bin/gettoken"): self.gettoken, ("POST", "/cgi-bin/message/send"): self.send,
-                ("POST", "/cgi-bin/externalcontact/add_msg_template"): self.add_msg_template}
+                ("POST", "/cgi-bin/externalcontact/add_msg_template"): self.add_msg_template,
+                ("GET", "/cgi-bin/auth/getuserinfo"): self.getuserinfo}
 
     def gettoken(self, call: Call, raw: bytes):
         if (call.query.get("corpid"), call.query.get("corpsecret")) != (self.corp_id, self.secret):
@@ -176,6 +180,15 @@ class FakeWeCom(FakeServer):
         if not failed:
             self.shown.append(call.body)
         return 200, {"errcode": 0, "errmsg": "ok", "fail_list": failed, "msgid": f"ext-{len(self.shown)}"}
+
+    def getuserinfo(self, call: Call, raw: bytes):
+        refused = self._token_refused(call)
+        if refused:
+            return 200, refused
+        given = self.codes.pop(call.query.get("code", ""), None)
+        if given is None:
+            return 200, {"errcode": 40029, "errmsg": "invalid code"}
+        return 200, {"errcode": 0, "errmsg": "ok", **given}
 
     def texts_to(self, user: str) -> list[str]:
         with self.lock:

@@ -2,11 +2,16 @@
 
 import pytest
 
+from eventsourcing.application import Application
+
 from shared.errors import Invalid
+from shared.secrets import SecretBox, SecretsUnavailable
 
 from services.intake.tenant import ChannelSettings, settings_id
 
 KEY = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"
+BOX = SecretBox([SecretBox.new_key()])
+SEAL = {"seal": BOX.seal}
 
 
 def routed_settings() -> ChannelSettings:
@@ -36,12 +41,12 @@ def test_the_longest_keyword_in_the_text_picks_the_template_and_nothing_is_left_
 
 
 @pytest.mark.parametrize("change", [
-    lambda s: s.configure_wecom("ab", KEY, "ww1", "1000002"),  # token too short
-    lambda s: s.configure_wecom("token123", KEY[:-1], "ww1", "1000002"),
-    lambda s: s.configure_wecom("token123", "!" * 43, "ww1", "1000002"),
-    lambda s: s.configure_wecom("token123", KEY, "ww1", "agent"),
-    lambda s: s.configure_official_account("wx1", "token123", None, "safe"),  # safe mode needs a key
-    lambda s: s.configure_official_account("wx1", "token123", None, "loud"),
+    lambda s: s.configure_wecom("ab", KEY, "ww1", "1000002", **SEAL),  # token too short
+    lambda s: s.configure_wecom("token123", KEY[:-1], "ww1", "1000002", **SEAL),
+    lambda s: s.configure_wecom("token123", "!" * 43, "ww1", "1000002", **SEAL),
+    lambda s: s.configure_wecom("token123", KEY, "ww1", "agent", **SEAL),
+    lambda s: s.configure_official_account("wx1", "token123", None, "safe", **SEAL),  # safe mode needs a key
+    lambda s: s.configure_official_account("wx1", "token123", None, "loud", **SEAL),
     lambda s: s.set_route("sms", "keyword", "报修", "repair"),
     lambda s: s.set_route("wecom", "keyword", "报修", "no spaces"),
 ])
@@ -50,3 +55,33 @@ def test_bad_settings_are_refused_before_anything_is_recorded(change):
     with pytest.raises(Invalid):
         change(s)
     assert len(s.collect_events()) == 1  # only Created
+
+
+def test_channel_secrets_are_sealed_in_the_events_and_opened_only_in_a_copy_to_read():
+    s = ChannelSettings(tenant="acme")
+    s.configure_wecom("token123", KEY, "ww1", "1000002", seal=BOX.seal, by="ops")
+    s.configure_official_account("wx1", "mptoken9", KEY, "safe", seal=BOX.seal)
+    recorded = repr([vars(e) for e in s.collect_events()])
+    assert "token123" not in recorded and "mptoken9" not in recorded and KEY not in recorded
+    assert "ops" in recorded and "ww1" in recorded  # who, and what is no secret
+    seen = s.opened(BOX.open)
+    assert (seen.wecom.token, seen.wecom.aes_key, seen.official_account.token) == ("token123", KEY, "mptoken9")
+    assert s.wecom.sealed and s.wecom.token != "token123"  # the aggregate itself keeps them sealed
+    with pytest.raises(SecretsUnavailable):
+        s.opened(SecretBox([SecretBox.new_key()]).open)  # a key that did not seal them
+
+
+def test_settings_recorded_in_the_clear_before_sealing_still_load_and_rotating_seals_them():
+    app = Application(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    legacy = ChannelSettings(tenant="acme")
+    legacy._wecom_configured(token="token123", aes_key=KEY, corp_id="ww1", agent_id="1000002")  # as recorded then
+    for event in legacy.pending_events:  # the event as stored before it had `sealed` and `by`
+        vars(event).pop("sealed", None), vars(event).pop("by", None)
+    app.save(legacy)
+    loaded = app.repository.get(legacy.id)
+    assert not loaded.wecom.sealed and loaded.opened(BOX.open).wecom.token == "token123"
+    assert loaded.rotate_secrets(BOX.seal, BOX.rotate) == 1
+    app.save(loaded)
+    again = app.repository.get(legacy.id)
+    assert again.wecom.sealed and "token123" not in repr(vars(again.wecom))
+    assert again.opened(BOX.open).wecom == loaded.opened(BOX.open).wecom

@@ -182,6 +182,16 @@ def test_rules_per_template_and_node_and_the_tenants_own_words(desk):
                                               "link": None, "msgtype": "textcard"}
 
 
+def test_a_staff_message_cannot_render_the_customers_data_however_the_tenant_words_it(desk):
+    desk.app.save(_setup(lambda s: s.set_message_template(
+        "assigned", "wecom", "*", "*", MessageTemplate("派单", "{{ number }} 客户[{{ customer_name }}]"), "admin")))
+    desk.created(openid="o-1", phone="13800138000")  # the customer first: notify knows their name
+    desk.opened(node="work")
+    staff = next(d for d in desk.deliveries() if d.kind == "assigned")
+    assert staff.message["body"] == f"{ticket_number(desk.ticket)} 客户[]"
+    assert "张三" in next(d for d in desk.deliveries() if d.kind == "accepted").message["body"]
+
+
 def test_a_message_template_cannot_reach_outside_its_sandbox_or_be_malformed():
     escape = MessageTemplate("{{ ''.__class__.__mro__[1].__subclasses__() }}")  # it compiles, but …
     with pytest.raises(Invalid, match="unsafe|access"):

@@ -14,7 +14,7 @@ from shared.deadline import Deadline
 from shared.identity.guard import Identity
 from shared.settings import Settings
 
-from services.intake.api import customers, submissions, tickets
+from services.intake.api import audit, customers, readers, submissions, tickets
 from services.intake.application import IntakeApplication
 from services.intake.channels import callback
 from services.intake.channels.official_account import OfficialAccountServer
@@ -31,6 +31,7 @@ def create_app(intake: IntakeApplication, identity: Identity, clock: Callable[[]
                deadline: float = Settings.request_deadline) -> Flask:
     """`deadline`: seconds a submission waits for the store before it is answered 503."""
     app = web.create_app("intake", TITLE, identity)
+    readers.only_systems_and_administrators_read(app)
     Deadline(deadline).install(app)
     api = restapi.attach(app, TITLE)
     for channel in (WeCom(), OfficialAccountServer()):
@@ -39,4 +40,5 @@ def create_app(intake: IntakeApplication, identity: Identity, clock: Callable[[]
         api.register_blueprint(forms.blueprint(intake))
     for resource in (submissions, customers, tickets):  # REST for the console and other systems
         api.register_blueprint(resource.blueprint(intake))
+    api.register_blueprint(audit.blueprint(intake))
     return app

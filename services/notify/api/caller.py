@@ -28,3 +28,13 @@ def administrator(tenant: str) -> str:
     if not principal.may("admin"):
         raise NotAllowed("only the tenant's administrators (role admin) may change notify's set-up", rule="admin")
     return principal.subject
+
+
+def theirs(deliveries: list[dict]) -> list[dict]:
+    """The deliveries the caller may see: administrators and the tenant's systems (API keys) every one, a
+    staff member those to them. A customer's address and messages may hold what a template's field rules
+    hide from them (a phone, a name)."""
+    principal = authenticated()
+    if principal.may("admin") or principal.staff is None:
+        return deliveries
+    return [d for d in deliveries if d["recipient"] == f"staff:{principal.staff}"]

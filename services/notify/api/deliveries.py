@@ -4,7 +4,7 @@ from uuid import UUID
 
 from shared.restapi import Blueprint
 
-from services.notify.api.caller import caller, notify
+from services.notify.api.caller import caller, notify, theirs
 from services.notify.api.views import DeliveriesView
 
 blp = Blueprint("deliveries", __name__, url_prefix="/v1/tenants/<tenant>", description="Deliveries per ticket")
@@ -13,6 +13,7 @@ blp = Blueprint("deliveries", __name__, url_prefix="/v1/tenants/<tenant>", descr
 @blp.route("/tickets/<uuid:ticket_id>/deliveries")
 @blp.response(200, DeliveriesView)
 def deliveries(tenant: str, ticket_id: UUID):
-    """The deliveries a ticket caused, with their events (requested, deferred, sent, failed, …)"""
+    """The deliveries a ticket caused, with their events (requested, deferred, sent, failed, …); a staff
+    member who is no administrator sees those to them"""
     caller(tenant)
-    return {"deliveries": notify().deliveries(tenant, ticket_id)}
+    return {"deliveries": theirs(notify().deliveries(tenant, ticket_id))}

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from services.notify.channels import Outcome
 from services.notify.channels.tencent import TokenedCall, fetch_token
-from services.notify.channels.tokens import TokenCache
+from shared.accesstokens import TokenCache
 
 
 class OfficialAccount:

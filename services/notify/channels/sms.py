@@ -22,7 +22,7 @@ from typing import Any, Mapping
 from uuid import UUID
 
 from services.notify.channels import Outcome, with_link
-from services.notify.channels.http import CallFailed, Refused, call
+from shared.providercalls import CallFailed, Refused, call
 
 UNREACHABLE = frozenset({"INVALID_NUMBER", "BLACKLISTED", "UNSUBSCRIBED"})
 BUSY = frozenset({"BUSY", "RATE_LIMITED"})

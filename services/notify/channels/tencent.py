@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from services.notify.channels import Outcome
-from services.notify.channels.http import CallFailed, Refused, call
-from services.notify.channels.tokens import EXPIRED, TokenCache
+from shared.providercalls import CallFailed, Refused, call
+from shared.accesstokens import EXPIRED, TokenCache
 
 BUSY = frozenset({-1, 45009, 45011, 45033, 50002})  # system busy, frequency and concurrency limits: try later
 UNREACHABLE = frozenset({

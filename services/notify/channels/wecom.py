@@ -16,7 +16,7 @@ from uuid import UUID
 
 from services.notify.channels import Outcome, marked, with_link
 from services.notify.channels.tencent import TokenedCall, fetch_token
-from services.notify.channels.tokens import TokenCache
+from shared.accesstokens import TokenCache
 
 DUPLICATE_CHECK_SECONDS = 4 * 3600
 

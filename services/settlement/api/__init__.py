@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from shared import restapi, web
+from shared import audit, restapi, web
 from shared.identity.guard import Identity
 
 from services.settlement.api import catalogue, examples, parties, pricebook, regions, statements, stock, tickets
 from services.settlement.application import SettlementApplication
+from services.settlement.domain.terms import Terms
 
 TITLE = "SCRM settlement API"
 
@@ -18,4 +19,6 @@ def create_app(settlement: SettlementApplication, identity: Identity) -> Flask:
     api = restapi.attach(app, TITLE)
     for resource in (tickets, statements, catalogue, pricebook, regions, parties, stock, examples):
         api.register_blueprint(resource.blueprint(settlement))
+    api.register_blueprint(audit.blueprint(settlement, lambda tenant: {  # the terms: catalogue, price book …
+        kind.__name__.lower(): kind.create_id(tenant) for kind in Terms.AGGREGATES}))
     return app

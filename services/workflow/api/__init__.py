@@ -7,23 +7,34 @@ from __future__ import annotations
 from flask import Flask
 
 from shared import restapi, web
+from shared.accesstokens import TokenCache
 from shared.identity.guard import Identity
 from shared.ratelimit import RateLimiter
+from shared.secrets import SecretBox
+from shared.settings import Settings
 
-from services.workflow.api import queues, sessions, staff, templates, tickets, views
-from services.workflow.application import WorkflowApplication
+from services.workflow.api import audit, queues, sessions, staff, templates, tickets, views, wecom_sessions
+from services.workflow.application import WorkflowApplication, utc_now
 from services.workflow.tenancy import Tenancy
+from services.workflow.wecom_sign_in import WeComOAuth, WeComSignIn
 
 TITLE = "SCRM workflow API"
 SIGN_IN_ATTEMPTS = RateLimiter(per_minute=5, burst=10)  # per tenant, staff id and address
 
 
-def create_app(workflow: WorkflowApplication, identity: Identity, attempts: RateLimiter = SIGN_IN_ATTEMPTS) -> Flask:
+def create_app(workflow: WorkflowApplication, identity: Identity, attempts: RateLimiter = SIGN_IN_ATTEMPTS,
+               wecom_url: str = Settings.wecom_url, secrets: SecretBox | None = None) -> Flask:
+    """`wecom_url`: where WeCom sign-in codes are exchanged; `secrets` seal the tenants' WeCom app secrets."""
     app = web.create_app("workflow", TITLE, identity)
     api = restapi.attach(app, TITLE)
     for resource in (tickets, templates, staff, views, queues):
         for blp in resource.blueprints(workflow):
             api.register_blueprint(blp)
-    for blp in sessions.blueprints(Tenancy(workflow, identity.keys), attempts):
+    tenancy = Tenancy(workflow, identity.keys)
+    for blp in sessions.blueprints(tenancy, attempts):
         api.register_blueprint(blp)
+    box = secrets or SecretBox.from_env()
+    api.register_blueprint(wecom_sessions.blueprint(WeComSignIn(tenancy, WeComOAuth(wecom_url, TokenCache(utc_now)),
+                                                                box.open), box))
+    api.register_blueprint(audit.blueprint(workflow))
     return app

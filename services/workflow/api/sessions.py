@@ -100,7 +100,7 @@ def _sessions(tenancy: Tenancy, attempts: RateLimiter) -> Blueprint:
             session = tenancy.sign_in(tenant, body["staff"], body["password"])
         except SignInFailed:
             raise WrongCredentials("wrong staff id or password") from None
-        return _answer(session, 201)
+        return answer(session, 201)
 
     @blp.route(f"{base}/sessions/refresh", methods=["POST"])
     @blp.response(200, SessionView, headers=COOKIES)
@@ -108,7 +108,7 @@ def _sessions(tenancy: Tenancy, attempts: RateLimiter) -> Blueprint:
     def refresh(tenant: str):
         """A new token for a signed-in member"""
         try:
-            return _answer(tenancy.refresh(caller(), g.get("claims") or {}), 200)
+            return answer(tenancy.refresh(caller(), g.get("claims") or {}), 200)
         except SignInFailed:
             raise WrongCredentials("sign in again") from None
 
@@ -173,7 +173,7 @@ def _api_keys(tenancy: Tenancy) -> Blueprint:
     return blp
 
 
-def _answer(session: Session, status: int) -> tuple[dict, int]:
+def answer(session: Session, status: int) -> tuple[dict, int]:
     """The session, with its cookies set on the answer."""
     @after_this_request
     def set_cookies(response: Response) -> Response:

@@ -16,7 +16,7 @@ from services.workflow.assignment import POOLS
 from services.workflow import sandbox
 from services.workflow.domain import SANDBOX_ROLES, Ticket
 from services.workflow.templates.model import ACTIONS, HANDLER_KINDS
-from services.workflow.views import ticket_view, timeline
+from services.workflow.views import seen_by, ticket_view, timeline
 
 STAFF_ACTIONS = [a for a in ACTIONS if a != "view"] + ["claim", "pause", "resume"]
 
@@ -122,11 +122,17 @@ def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
     blp = Blueprint("tickets", __name__, url_prefix="/v1/tenants/<tenant>/tickets/<uuid:ticket_id>",
                     description="A ticket as a viewer sees it, its timeline, and the staff actions on it")
 
+    def member(tenant: str, viewer: str | None):
+        return workflow.staff(tenant).member(viewer) if viewer else None
+
+    def history(ticket: Ticket, viewer: str | None) -> list[dict]:
+        seen = seen_by(ticket, workflow.template_of(ticket), member(ticket.tenant, viewer))
+        return timeline(workflow.history(ticket.id, ticket.tenant), seen)
+
     def view(ticket: Ticket, viewer: str | None, with_history: bool = False) -> dict:
-        member = workflow.staff(ticket.tenant).member(viewer) if viewer else None
-        shown = ticket_view(ticket, workflow.template_of(ticket), member)
+        shown = ticket_view(ticket, workflow.template_of(ticket), member(ticket.tenant, viewer))
         if with_history:
-            shown["history"] = timeline(workflow.history(ticket.id, ticket.tenant))
+            shown["history"] = history(ticket, viewer)
         return shown
 
     @blp.route("", methods=["GET"])
@@ -140,8 +146,9 @@ def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
     @blp.response(200, Timeline)
     @blp.refuses({404: "No such ticket"})
     def ticket_timeline(tenant: str, ticket_id: UUID):
-        """Every event of the ticket with its actor and a millisecond time"""
-        return {"timeline": timeline(workflow.history(ticket_id, tenant))}
+        """Every event of the ticket with its actor and a millisecond time; what the viewer may not see of the
+        ticket masked"""
+        return {"timeline": history(workflow.ticket(ticket_id, tenant), viewer_id())}
 
     @blp.route("/actions", methods=["POST"])
     @blp.arguments(ActionBody)

@@ -125,12 +125,9 @@ def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
 
     def page(tenant: str, args: dict, handlers: list[str] | None, user: str | None, overdue_list: bool = False):
         projector.catch_up()
-        if overdue_list:
-            total, rows = reader.overdue(tenant, _filters(args), args["limit"], args["offset"])
-        else:
-            total, rows = reader.rows(tenant, _filters(args), handlers, args["limit"], args["offset"])
-        member = viewer(tenant, user)
-        return {"total": total, "tickets": [reader.card(r, member) for r in rows]}
+        total, cards = reader.page(tenant, _filters(args), viewer(tenant, user), handlers, args["limit"],
+                                   args["offset"], overdue=overdue_list)
+        return {"total": total, "tickets": cards}
 
     @blp.route("/tickets", methods=["GET"])
     @blp.arguments(ListQuery, location="query", **FILTERS)

@@ -1,7 +1,8 @@
 """Reading the ticket rows: a filtered list, kanban by node, my tickets, overdue, dashboard figures.
 
-What a viewer sees of a row is decided here, by the same rule as a ticket's own view: field values
-hidden at the nodes they look through never leave (views.visible_values).
+What a viewer sees of a row is decided by the same rule as a ticket's own view (sight.py): a value
+hidden at the nodes they look through never leaves, in no part of a card; and a search by an
+identifier the viewer may not see finds nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from services.workflow.readmodels.rows import Row, current_handlers
 from services.workflow.readmodels.store import ViewStore
 from services.workflow.staff import Member
 from services.workflow.templates.model import Template
-from services.workflow.views import visible_values
+from services.workflow.sight import Sight, sight
 
 Templates = Callable[[str, str, int], Template]  # (tenant, key, version) -> that version
 Sandboxed = Callable[[Row], Template]  # a row's ticket -> its process with its own sandbox changes
@@ -29,6 +30,7 @@ OVERDUE = "(r.status = 'open' AND (r.sla_breached > 0 OR (r.sla_deadline IS NOT 
 # Every list and queue puts VIP tickets first, then urgent ones, then the rest (priority.py).
 NEWEST, OLDEST_DEADLINE = "r.priority_rank, r.created_at DESC, r.ticket_id", "r.priority_rank, r.sla_deadline, r.ticket_id"
 OLDEST = "r.priority_rank, r.created_at, r.ticket_id"  # a queue: the longest waiting first
+SEARCHED = 1000  # a search by customer looks at this many of their tickets at most
 
 
 @dataclass(frozen=True)
@@ -104,24 +106,39 @@ class Reader:
         """The open tickets waiting in any of `queues`: the highest priority first, then the longest waiting."""
         return self.rows(tenant, Filters(status="open"), queues, limit=limit, offset=offset, order=OLDEST)
 
-    def overdue(self, tenant: str, filters: Filters, limit: int = 100, offset: int = 0) -> tuple[int, list[Row]]:
-        """The overdue tickets, the oldest deadline first."""
-        return self.rows(tenant, Filters(**{**vars(filters), "overdue": True}), limit=limit, offset=offset,
-                         order=OLDEST_DEADLINE)
+    def page(self, tenant: str, filters: Filters, viewer: Member | None, handlers: list[str] | None = None,
+             limit: int = 100, offset: int = 0, overdue: bool = False) -> tuple[int, list[dict[str, Any]]]:
+        """The cards of the matching rows as `viewer` may see them, and how many match in all. Searching
+        by a customer identifier the viewer may not see at a ticket does not find that ticket. `overdue`:
+        the overdue tickets, the oldest deadline first."""
+        order = OLDEST_DEADLINE if overdue else NEWEST
+        if overdue:
+            filters = Filters(**{**vars(filters), "overdue": True})
+        if filters.customer is None:
+            total, rows = self.rows(tenant, filters, handlers, limit, offset, order)
+            return total, [self.card(r, viewer) for r in rows]
+        _, rows = self.rows(tenant, filters, handlers, SEARCHED, 0, order)
+        found = [(self.sight(r, viewer), r) for r in rows]
+        cards = [self.card(r, viewer, seen) for seen, r in found if not seen.hides(filters.customer)]
+        return len(cards), cards[offset:offset + limit]
 
-    def card(self, row: Row, viewer: Member | None) -> dict[str, Any]:
-        """A row as `viewer` may see it."""
+    def sight(self, row: Row, viewer: Member | None) -> Sight:
+        """What `viewer` may see of the row's ticket."""
         template = self._templates(row["tenant"], row["template"], row["template_version"])
         if not set(row["nodes"]) <= {n.key for n in template.nodes}:  # at a node its sandbox inserted
             template = self._sandboxed(row)
         mine = [n for n in row["nodes"] if viewer and n in row["handlers"] and handles(row["handlers"][n], viewer)]
-        values = visible_values(template, row["progress"]["values"], mine or row["nodes"], union=bool(mine))
-        return {key: row[key] for key in ("id", "template", "template_version", "status", "nodes", "region",
-                                          "channel", "customer", "description", "created_at", "updated_at",
-                                          "closed_at")} | {
+        return sight(template, mine or row["nodes"], bool(mine), row["progress"]["values"], row["customer"])
+
+    def card(self, row: Row, viewer: Member | None, seen: Sight | None = None) -> dict[str, Any]:
+        """A row as `viewer` may see it."""
+        seen = seen or self.sight(row, viewer)
+        return seen.shown({key: row[key] for key in ("id", "template", "template_version", "status", "nodes",
+                                                     "region", "channel", "customer", "description", "created_at",
+                                                     "updated_at", "closed_at")} | {
             "priority": row.get("priority", "normal"),
             "handlers": {n: row["handlers"][n] for n in row["nodes"] if n in row["handlers"]},
-            "current_handlers": current_handlers(row), "values": values, "sla": self._sla(row)}
+            "current_handlers": current_handlers(row), "values": row["progress"]["values"], "sla": self._sla(row)})
 
     def _sla(self, row: Row) -> dict[str, Any]:
         sla, now = row["sla"], self._now()

@@ -1,6 +1,6 @@
 """Access tokens (WeCom, official account): fetched once, kept until shortly before they expire, and
 fetched again at once when the provider says the one used is invalid or expired (40001, 40014, 42001),
-so a token that expires mid-run costs one extra call and no message. One fetch at a time per account:
+so a token that expires mid-run costs one extra call and no message (or sign-in). One fetch at a time per account:
 a burst of sends waits for the one fetch rather than each making its own (and each invalidating the
 last, as the official account does)."""
 

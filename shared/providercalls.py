@@ -1,5 +1,6 @@
-"""JSON over HTTP to providers: one pooled session per sender thread, and failures described without
-the URL (its query holds an access token or a secret)."""
+"""JSON over HTTP to providers (WeCom, the official account, SMS gateways; notify's sends and workflow's
+WeCom sign-in): one pooled session per thread, and failures described without the URL (its query holds
+an access token or a secret)."""
 
 from __future__ import annotations
 
