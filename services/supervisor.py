@@ -60,9 +60,12 @@ class Supervisor:
         self.urls = {s: f"http://{host}:{ports[s]}" for s in SERVICES}
         self.children = [Child(f"{s}-web", [s, "web", "--bind", f"{host}:{ports[s]}", *_web_workers(settings)])
                          for s in SERVICES]
-        self.children += [Child(f"{s}-worker", [s, "worker"]) for s in WORKERS]
+        # Workers and relays serve their metrics each on a port of its own the system picks, announced
+        # in their `metrics.serving` log line (one port from the environment would be everyone's).
+        metrics = ["--metrics-port", "0"]
+        self.children += [Child(f"{s}-worker", [s, "worker", *metrics]) for s in WORKERS]
         if settings.transport == "kafka":
-            self.children += [Child(f"{s}-relay", ["relay", s]) for s in SERVICES]
+            self.children += [Child(f"{s}-relay", ["relay", s, *metrics]) for s in SERVICES]
         self.pids = settings.data_dir / "pids"
         self._stopping = False
 
