@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 from gunicorn.glogging import Logger as _GunicornBase
@@ -23,8 +23,9 @@ from gunicorn.glogging import Logger as _GunicornBase
 _formatter: logging.Formatter | None = None
 
 
-def configure(role: str, level: str | None = None) -> None:
-    """Every log line of this process as JSON on stderr, naming its `role` (e.g. "workflow-worker")."""
+def configure(role: str, level: str | None = None, stream: TextIO | None = None) -> None:
+    """Every log line of this process as JSON on `stream` (stderr), naming its `role` (e.g.
+    "workflow-worker")."""
     global _formatter
     level = (level or os.environ.get("SCRM_LOG_LEVEL") or "INFO").upper()
 
@@ -39,7 +40,7 @@ def configure(role: str, level: str | None = None) -> None:
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                     structlog.processors.format_exc_info, structlog.processors.JSONRenderer(ensure_ascii=False)],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(_formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -47,13 +47,13 @@ def broker_answers(settings: Settings, seconds: float = PROBE_SECONDS) -> Check:
 
         milliseconds = int(seconds * 1000)
         admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="scrm-readyz",
-                                 request_timeout_ms=milliseconds, api_version_auto_timeout_ms=milliseconds)
+                                 request_timeout_ms=milliseconds, bootstrap_timeout_ms=milliseconds)
         try:
             admin.list_topics()  # a metadata request
         finally:
             admin.close()
 
-    return Check("broker", probe, seconds)
+    return Check("broker", probe, seconds + 1)  # the client's own timeouts say more, so they come first
 
 
 def service_checks(app: Any, settings: Settings) -> list[Check]:
