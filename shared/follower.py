@@ -27,6 +27,7 @@ from shared.transport import Batch, Subscription
 
 Policy = Callable[[Envelope, UnitOfWork], None]
 log = structlog.get_logger()
+_std_log = logging.getLogger(__name__)  # what decides the level (shared/logs.py)
 
 CONFLICT_RETRIES = 5
 STORE_FAILURES = (PersistenceError, OSError)  # the database, not the event
@@ -96,7 +97,7 @@ class Follower:
         """The batch through the policy. An envelope the policy fails on is parked and the
         batch done again without it: what it half did is thrown away with that attempt."""
         parked: dict[UUID, ParkedEvent] = {}
-        debugging = log.is_enabled_for(logging.DEBUG)  # asked once per batch: a line per event is dear
+        debugging = _std_log.isEnabledFor(logging.DEBUG)  # asked once per batch: a line per event is dear
         while True:
             uow = UnitOfWork(self.app, optimistic=optimistic)
             try:

@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-import io
-import json
 import logging
 from uuid import uuid4
 
 import pytest
 import structlog
 
-from shared import correlation, logs, web
+from shared import correlation, web
 from shared.envelope import Envelope
 from shared.identity.guard import Identity, public
 from shared.identity.tokens import KeySet
+from tests.support.logs import captured_logs
 
 
 @pytest.fixture
 def log_lines():
-    """This process's log lines as JSON objects (the configuration is undone afterwards)."""
-    stream, root = io.StringIO(), logging.getLogger()
-    saved = root.handlers[:], root.level
-    logs.configure("test-web", "DEBUG", stream=stream)
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    root.handlers[:] = saved[0]
-    root.setLevel(saved[1])
-    structlog.reset_defaults()
+    with captured_logs("test-web") as lines:
+        yield lines
 
 
 @pytest.fixture
