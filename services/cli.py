@@ -139,7 +139,7 @@ def _parked_command(service: str) -> click.Group:
             try:
                 follower.retry(p)
                 click.echo(f"{p.id}  processed")
-            except Exception as error:  # noqa: BLE001 - reported, stays parked
+            except Exception as error:  # reported, stays parked
                 failed += 1
                 click.echo(f"{p.id}  still failing: {error!r}", err=True)
         if failed:

@@ -113,7 +113,7 @@ class Follower:
             except STORE_FAILURES:
                 correlation.follow(None)
                 raise  # not the event's fault: stop, and read the batch again after a restart
-            except Exception as error:  # noqa: BLE001 - a bug for this event: park it, go on
+            except Exception as error:  # a bug for this event: park it, go on
                 log.exception("follower.parked", follower=self.name, envelope=str(failing.id), type=failing.type)
                 parked[failing.id] = ParkedEvent(follower=self.name, envelope=failing.to_dict(), error=repr(error))
                 continue

@@ -151,7 +151,7 @@ def run_until_stopped(*loops: Callable[[threading.Event], None]) -> None:
     def guarded(loop: Callable[[threading.Event], None]) -> None:
         try:
             loop(stop)
-        except BaseException as error:  # noqa: BLE001 - reported below, then the process exits non-zero
+        except BaseException as error:  # reported below, then the process exits non-zero
             failures.append(error)
             stop.set()
 

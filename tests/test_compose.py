@@ -190,7 +190,7 @@ def scrm_cli():
     # import error fails these tests.
     if not _cli_source_present():
         pytest.skip("services/cli.py is not written yet")
-    from services.cli import cli  # noqa: PLC0415 - imported late on purpose
+    from services.cli import cli  # imported late on purpose
 
     return cli
 

@@ -10,7 +10,7 @@ from shared import correlation
 from shared.persistence import outbox_reader
 from shared.settings import SERVICES
 
-from tests.integration.test_flow_in_process import CUSTOMER, FINANCE, STAFF, platform  # noqa: F401 - the fixture
+from tests.integration.test_flow_in_process import CUSTOMER, FINANCE, STAFF, platform  # the fixture
 from tests.support.logs import captured_logs
 
 SUBMITTED, CLOSED = "h5-submission-1", "close-request-1"

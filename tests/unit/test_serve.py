@@ -33,7 +33,7 @@ def test_the_command_line_leaves_the_database_client_and_the_metrics_to_the_web_
 
 
 def test_the_metrics_folder_cannot_be_set_once_metrics_exist(tmp_path):
-    import shared.metrics  # noqa: F401 - the metrics exist now
+    import shared.metrics  # the metrics exist now
 
     with pytest.raises(RuntimeError, match="multiprocess"):
         shared_metrics_folder(tmp_path / "metrics")

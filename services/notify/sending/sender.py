@@ -55,7 +55,7 @@ class Sender:
         while not stop.is_set():
             try:
                 sent = self.run_once()
-            except Exception:  # noqa: BLE001 - the store is down, say: try again after a pause
+            except Exception:  # the store is down, say: try again after a pause
                 log.exception("sender.round_failed")
                 sent = 0
             if not sent:
@@ -89,7 +89,7 @@ class Sender:
     def _send(self, delivery: Delivery, account: Mapping[str, str]) -> Outcome:
         try:
             return self.channels[delivery.channel].send(delivery.id, account, delivery.address, delivery.message)
-        except Exception as e:  # noqa: BLE001 - a bug in a channel must not lose the round's records
+        except Exception as e:  # a bug in a channel must not lose the round's records
             log.exception("sender.channel_failed", channel=delivery.channel)
             return Outcome.transient(f"{type(e).__name__} in the {delivery.channel} channel")
 
