@@ -246,6 +246,7 @@ def run(ctx: click.Context, host: str, base_port: int) -> None:
     """Start the whole platform on this machine (embedded by default) until Ctrl-C."""
     from services.supervisor import Supervisor
 
+    logs.configure("supervisor")
     Supervisor(Settings.from_env(), host, web_ports(base_port)).run(prepare=lambda: ctx.invoke(db_init))
 
 

@@ -45,6 +45,7 @@ def configure(role: str, level: str | None = None, stream: TextIO | None = None)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.captureWarnings(True)  # a library's warnings too, as lines of the "py.warnings" logger
     logging.getLogger("kafka").setLevel(max(root.level, logging.WARNING))  # chatty at INFO on every rebalance
     structlog.configure(
         processors=[structlog.stdlib.filter_by_level, *shared, structlog.stdlib.add_logger_name,
