@@ -25,4 +25,5 @@ def captured_logs(role: str = "test", level: str = "DEBUG") -> Iterator[Callable
     finally:
         root.handlers[:] = handlers
         root.setLevel(previous)
+        logging.captureWarnings(False)
         structlog.reset_defaults()
