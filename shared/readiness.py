@@ -27,7 +27,8 @@ class Check:
         try:
             self._deadline.run(self._probe)
         except Exception as error:  # any failure means not ready; what it was goes into the answer
-            return f"{type(error).__name__}: {error}"
+            said, kind = str(error), type(error).__name__
+            return said if said.startswith(kind) else f"{kind}: {said}"
         return None
 
 
