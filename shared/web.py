@@ -89,8 +89,9 @@ def create_app(name: str, title: str, identity: Identity) -> Flask:
         g.correlation_id = correlation.accept(request.headers.get(correlation.HEADER))
         correlation.use(g.correlation_id)
         args = request.view_args or {}
-        correlation.about(args.get("tenant"), args.get("ticket_id"))
-        known = {"correlation_id": g.correlation_id, "tenant": args.get("tenant"), "ticket_id": args.get("ticket_id")}
+        tenant = args.get("tenant") if is_tenant_id(args.get("tenant") or "") else None  # not any text a caller sent
+        correlation.about(tenant, args.get("ticket_id"))
+        known = {"correlation_id": g.correlation_id, "tenant": tenant, "ticket_id": args.get("ticket_id")}
         request.environ.update({key: str(known[name]) for name, key in ENVIRON_KEYS.items() if known[name]})
 
     @app.before_request

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from uuid import uuid4
 
 import pytest
 import structlog
+from flask import request
 
 from shared import correlation, web
 from shared.envelope import Envelope
@@ -31,6 +33,11 @@ def client():
         structlog.get_logger().info("looking.into", detail="铭牌")
         logging.getLogger("some.library").warning("the library %s", "complains")
         raise RuntimeError("a bug")
+
+    @app.after_request
+    def show_what_the_access_log_reads(response):
+        response.headers["X-Environ"] = json.dumps({k: v for k, v in request.environ.items() if k.startswith("scrm.")})
+        return response
 
     return app.test_client()
 
@@ -84,3 +91,14 @@ def test_an_event_being_followed_names_its_correlation_id_tenant_and_ticket(log_
     following, done = [line for line in log_lines() if line["event"] in ("following", "done")]
     assert (following["correlation_id"], following["tenant"], following["ticket_id"]) == ("req-7", "acme", str(ticket))
     assert not {"correlation_id", "tenant", "ticket_id"} & set(done)
+
+
+def test_a_path_that_is_no_tenant_id_names_no_tenant(client):
+    """What the access log reads (shared/logs.py ENVIRON_KEYS): a tenant of the one shape, or none."""
+    ticket = uuid4()
+    bad = client.get(f"/v1/tenants/ACME!/tickets/{ticket}/trouble", headers={correlation.HEADER: "req-2"})
+    good = client.get(f"/v1/tenants/acme/tickets/{ticket}/trouble", headers={correlation.HEADER: "req-3"})
+    assert bad.status_code == 404 and json.loads(bad.headers["X-Environ"]) == {
+        "scrm.correlation_id": "req-2", "scrm.ticket_id": str(ticket)}
+    assert json.loads(good.headers["X-Environ"]) == {
+        "scrm.correlation_id": "req-3", "scrm.tenant": "acme", "scrm.ticket_id": str(ticket)}
