@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from importlib import import_module
 from pathlib import Path
 from typing import Callable
@@ -34,9 +35,11 @@ def web_ports(base: int = 8001) -> dict[str, int]:
     return {service: base + i for i, service in enumerate(SERVICES)}
 
 
-def web_metrics_folder(settings: Settings, service: str) -> Path:
-    """Where the gunicorn workers of `service`'s web app keep their metrics (PROMETHEUS_MULTIPROC_DIR)."""
-    return settings.data_dir / "metrics" / f"{service}-web"
+def web_metrics_folder(settings: Settings, service: str, bind: str) -> Path:
+    """Where the gunicorn workers of `service`'s web app on `bind` keep their metrics
+    (PROMETHEUS_MULTIPROC_DIR): one folder per app and address, so two on one data folder never
+    count each other's workers."""
+    return settings.data_dir / "metrics" / f"{service}-web@{re.sub(r'[^A-Za-z0-9.-]+', '_', bind)}"
 
 
 def _bootstrap(service: str):
@@ -83,7 +86,7 @@ def _web_command(service: str) -> click.Command:
         # The service is imported in each worker, after gevent has patched it: psycopg chooses how
         # to wait when it is first imported. Its workers add up their metrics in one folder.
         serve_http(lambda: _bootstrap(service).web_app(), bind, workers, connections, config_file,
-                   metrics_folder=web_metrics_folder(settings, service))
+                   metrics_folder=web_metrics_folder(settings, service, bind))
 
     return web
 

@@ -28,10 +28,10 @@ def intake_web(tmp_path_factory):
     env = {**os.environ, "SCRM_TRANSPORT": "embedded", "SCRM_DATA_DIR": str(data)}
     env.pop("SCRM_DATABASE_URL", None)
     subprocess.run([sys.executable, "-m", "services", "db", "init"], env=env, check=True, capture_output=True)
-    stale = data / "metrics" / "intake-web" / "counter_999999.db"  # a past run's worker
+    port, log = free_port_block(1), data / "web.log"
+    stale = data / "metrics" / f"intake-web@127.0.0.1_{port}" / "counter_999999.db"  # a past run's worker
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"not metrics")
-    port, log = free_port_block(1), data / "web.log"
     with open(log, "wb") as out:
         web = subprocess.Popen([sys.executable, "-m", "services", "intake", "web", "--bind", f"127.0.0.1:{port}",
                                 "--workers", "2", "--config", str(ROOT / "deploy" / "gunicorn.conf.py")],
@@ -41,7 +41,7 @@ def intake_web(tmp_path_factory):
         wait_for(lambda: web.poll() is not None or _answers(url + "/readyz"), 60, message="intake web never got ready")
         assert web.poll() is None, log.read_text()
         wait_for(lambda: len(descendants(web.pid)) >= 2, 30, message="gunicorn runs fewer than two workers")
-        yield url, web, data, log
+        yield url, web, stale.parent, log
     finally:
         web.terminate()
         web.wait(30)
@@ -55,8 +55,7 @@ def _answers(url: str) -> bool:
 
 
 def test_one_scrape_counts_the_requests_every_worker_answered(intake_web):
-    url, web, data, _ = intake_web
-    folder = data / "metrics" / "intake-web"
+    url, web, folder, _ = intake_web
     assert not (folder / "counter_999999.db").exists(), "the folder was not emptied when the master started"
     workers = set(descendants(web.pid))
 
