@@ -47,6 +47,8 @@ def configure(role: str, level: str | None = None, stream: TextIO | None = None)
     root.setLevel(level)
     logging.captureWarnings(True)  # a library's warnings too, as lines of the "py.warnings" logger
     logging.getLogger("kafka").setLevel(max(root.level, logging.WARNING))  # chatty at INFO on every rebalance
+    # Its DEBUG lines show whole URLs, and WeCom's token request carries the app's secret in its query.
+    logging.getLogger("urllib3").setLevel(max(root.level, logging.INFO))
     structlog.configure(
         processors=[structlog.stdlib.filter_by_level, *shared, structlog.stdlib.add_logger_name,
                     structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
