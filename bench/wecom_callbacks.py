@@ -38,6 +38,7 @@ from deploy.devservers import DURABLE, Postgres, free_port_block
 
 TOKEN, AES_KEY, CORP_ID, AGENT_ID = "benchToken42", "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt", "ww-bench", "1000002"
 PATH = "/v1/tenants/acme/wecom/callback"
+KEYWORD = "报修"  # in every message's text
 WARM_UP = 3  # seconds of load before the steps
 P99_LIMIT_MS = 1000  # stop stepping up past this: WeCom's 5 s is near once queues build
 WECOM_LIMIT_MS = 5000
@@ -59,6 +60,7 @@ def bare_app():
         def __init__(self):
             self.settings = ChannelSettings(tenant="acme")
             self.settings.configure_wecom(token=TOKEN, aes_key=AES_KEY, corp_id=CORP_ID, agent_id=AGENT_ID)
+            self.settings.set_route("wecom", "keyword", KEYWORD, "repair")  # each message raises a ticket
 
         def channel_settings(self, tenant):
             return self.settings if tenant == "acme" else None
@@ -126,6 +128,10 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "services", "intake", "tenant", "wecom", "acme", "--token", TOKEN,
                         "--aes-key", AES_KEY, "--corp-id", CORP_ID, "--agent-id", AGENT_ID], env=env, check=True,
                        cwd=ROOT, stdout=subprocess.DEVNULL)
+        # The keyword makes each message a ticket (not a follow-up of the sender's open one).
+        subprocess.run([sys.executable, "-m", "services", "intake", "tenant", "route", "acme", "--channel", "wecom",
+                        "--keyword", KEYWORD, "--template", "repair"], env=env, check=True, cwd=ROOT,
+                       stdout=subprocess.DEVNULL)
         processes = [serve(command, port, args, env) for port, command in servers.values()]
         try:
             expected = 3000.0  # req/s, to size the first file of messages; then the best rate seen

@@ -274,6 +274,7 @@ class PublishedField(Schema):
     maximum = fields.Decimal(as_string=True)
     pattern = fields.String()
     currency = fields.String(validate=validate.Length(equal=3))
+    ask_customer = fields.Boolean()  # on the H5 page: the template's customer-facing first step
 
 
 class TemplatePublished(Schema):
@@ -348,9 +349,20 @@ class LocationReported(Schema):
     label = fields.String(**_optional_text)  # the place's name or address, as WeChat gives it
 
 
+class MessageReceived(Schema):
+    """Text the customer sent on a chat channel while the ticket was open, asking for no new ticket (no
+    keyword routed it): part of the ticket's conversation (沟通记录)."""
+
+    customer_id = fields.UUID(required=True)
+    channel = fields.String(**_text)
+    message_id = fields.String(**_text)
+    text = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
 CONTRACTS.update({c.type: c for c in (
     Contract("ticket.attachment_added", "intake", AttachmentAdded()),
     Contract("ticket.location_reported", "intake", LocationReported()),
+    Contract("ticket.message_received", "intake", MessageReceived()),
 )})
 
 

@@ -54,19 +54,24 @@ class IntakeApplication(ServiceApplication):
     def submit(self, tenant: str, channel: str, submission_id: str, customer: dict[str, Any],
                description: str, template: str = DEFAULT_TEMPLATE,
                route: dict[str, str] | None = None, region: str | None = None,
-               values: dict[str, Any] | None = None) -> Accepted:
+               values: dict[str, Any] | None = None, link_now: bool = False) -> Accepted:
         """Record a submission durably (grouped with concurrent ones) before returning, linked
-        to its customer: a first contact creates the customer in the same transaction."""
+        to its customer: a first contact creates the customer in the same transaction. `link_now`
+        (a chat message: the sender may send a picture next) records the ticket on the customer in
+        that transaction too, instead of leaving it to intake's worker."""
         id_ = ticket_id(tenant, channel, submission_id)
 
         def attempt() -> Accepted:
             self._committer.check_answering()  # before any read: a stuck store answers 503 at once
             # The customer is read only to add an identity, or for a region the request lacks.
-            contact = self.customers.contact(tenant, channel, customer, read=not (region or customer.get("address")))
+            contact = self.customers.contact(tenant, channel, customer,
+                                             read=link_now or not (region or customer.get("address")))
             where = region or self.customers.region(tenant, customer, contact.customer)
             submission = Submission(tenant=tenant, channel=channel, submission_id=submission_id, customer=customer,
                                     description=description, template=template, route=route or {"by": "default"},
                                     values=values or {}, customer_id=contact.customer_id, region=where)
+            if link_now:
+                contact.customer.link_ticket(submission.id, channel, description, template, where)
             # Serialised here, in the request's own thread, not by whichever thread commits the group.
             stored = self.to_stored([e for aggregate in (*contact.aggregates(), submission)
                                      for e in aggregate.collect_events()])
@@ -79,6 +84,10 @@ class IntakeApplication(ServiceApplication):
             self.customers.remember(contact)
             return Accepted(id_, created=True)
         return retrying(attempt)
+
+    def accepted_before(self, tenant: str, channel: str, submission_id: str) -> bool:
+        """Whether this channel's message was recorded as a submission already (the channel retries)."""
+        return bool(self.recorder.select_events(ticket_id(tenant, channel, submission_id), limit=1))
 
     def submission(self, tenant: str, channel: str, submission_id: str) -> Submission:
         return self.get(ticket_id(tenant, channel, submission_id), tenant)

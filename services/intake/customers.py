@@ -3,12 +3,19 @@
 A channel identity (phone, WeCom external contact, openid, unionid, WeCom member) belongs to
 one customer through an `IdentityClaim` whose id is derived from the identity: when two first
 contacts race, both try to create the same claim and the store lets only one of them in.
+
+When one person turns out to be two customers (a follower registered by their openid, later named
+with the unionid another customer holds), the two are merged: the other's claims move to the one
+who stays, who takes their tickets, media and opportunities; the other records whom it went to.
+
+What a customer says about themselves on a channel (an H5 form's name and address) is theirs to
+say on the ticket only: it never changes a known customer's profile, it is proposed to staff.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any, Iterable
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Callable, Iterable
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -45,8 +52,18 @@ def profile_of(contact: dict[str, Any]) -> dict[str, str]:
     return {k: str(contact[k]) for k in PROFILE if contact.get(k)}
 
 
+def current(get: Callable[[UUID], Customer], customer_id: UUID) -> Customer:
+    """The customer `customer_id` names now: the one it was merged into, if it was (a submission, a
+    process's cached claim may still name the one merged away)."""
+    customer = get(customer_id)
+    while customer.merged_into is not None:
+        customer = get(customer.merged_into)
+    return customer
+
+
 class IdentityClaim(Aggregate):
-    """This identity is this customer's: created once, never changed."""
+    """This identity is this customer's: created once, moved only when its customer is merged
+    into another."""
 
     class Claimed(Aggregate.Created):
         tenant: str
@@ -58,9 +75,21 @@ class IdentityClaim(Aggregate):
     def create_id(tenant: str, kind: str, value: str, customer_id: UUID) -> UUID:
         return claim_id(tenant, kind, value)
 
+    class Moved(Aggregate.Event):
+        tenant: str
+        customer_id: UUID
+
     @event(Claimed)
     def __init__(self, tenant: str, kind: str, value: str, customer_id: UUID):
         self.tenant, self.kind, self.value, self.customer_id = tenant, kind, value, customer_id
+
+    def move(self, customer_id: UUID) -> None:
+        if customer_id != self.customer_id:
+            self._moved(tenant=self.tenant, customer_id=customer_id)
+
+    @event(Moved)
+    def _moved(self, tenant: str, customer_id: UUID) -> None:
+        self.customer_id = customer_id
 
 
 @dataclass(frozen=True)
@@ -92,6 +121,37 @@ class Customer(Aggregate):
     class ProfileUpdated(Aggregate.Event):
         tenant: str
         profile: dict[str, str]  # only what changed
+
+    class ProfileProposed(Aggregate.Event):
+        """A submission named them otherwise than their profile says (another name, another address):
+        kept for staff to accept (by registering the customer with those details), never applied."""
+
+        tenant: str
+        ticket_id: UUID
+        channel: str
+        profile: dict[str, str]  # only what differs
+
+    class Absorbed(Aggregate.Event):
+        """Another customer turned out to be this one: their identities, tickets, media, opportunities and
+        opt-outs are this one's now (the profile only fills in what this one lacks)."""
+
+        tenant: str
+        customer_id: UUID  # the one merged in
+        identities: dict[str, list[str]]
+        profile: dict[str, str]
+        tickets: list[dict[str, Any]]
+        media: list[dict[str, Any]]
+        messages: list[dict[str, Any]]
+        opportunities: list[dict[str, Any]]
+        opt_outs: list[dict[str, str]]
+        by: str
+
+    class MergedInto(Aggregate.Event):
+        """This customer was merged into `into`: whoever still names this one means that one."""
+
+        tenant: str
+        into: UUID
+        by: str
 
     class TicketLinked(Aggregate.Event):
         tenant: str
@@ -128,6 +188,15 @@ class Customer(Aggregate):
         latitude: float
         longitude: float
         label: str | None
+
+    class MessageReceived(Aggregate.Event):
+        """Text they sent while the ticket was open that asked for no new ticket: part of its conversation."""
+
+        tenant: str
+        ticket_id: UUID
+        channel: str
+        message_id: str
+        text: str
 
     class MediaKept(Aggregate.Event):
         """An image or location sent with no ticket open: kept on the customer."""
@@ -184,6 +253,10 @@ class Customer(Aggregate):
         self.media: list[dict[str, Any]] = []  # images and locations, with the ticket they went to
         self.opportunities: dict[str, Opportunity] = {}
         self.opt_outs: list[dict[str, str]] = []  # each time they asked, on which channel and as whom
+        self.messages: list[dict[str, Any]] = []  # texts sent about an open ticket
+        self.proposals: list[dict[str, Any]] = []  # what submissions said of them that differs, for staff
+        self.merged_into: UUID | None = None
+        self.merged_from: list[UUID] = []  # the customers merged into this one
 
     @classmethod
     def register(cls, tenant: str, channel: str, identities: Iterable[tuple[str, str]],
@@ -211,6 +284,54 @@ class Customer(Aggregate):
     @event(ProfileUpdated)
     def _profile_updated(self, tenant: str, profile: dict[str, str]) -> None:
         self.profile.update(profile)
+
+    def propose_profile(self, ticket_id: UUID, channel: str, profile: dict[str, str]) -> None:
+        """What a submission says of them: proposed where it differs, once per ticket; applied never."""
+        differs = {k: v for k, v in profile.items() if k in PROFILE and v and self.profile.get(k) != v}
+        if differs and not any(p["ticket_id"] == ticket_id for p in self.proposals):
+            self._profile_proposed(tenant=self.tenant, ticket_id=ticket_id, channel=channel, profile=differs)
+
+    @event(ProfileProposed)
+    def _profile_proposed(self, tenant: str, ticket_id: UUID, channel: str, profile: dict[str, str]) -> None:
+        self.proposals.append({"ticket_id": ticket_id, "channel": channel, "profile": dict(profile)})
+
+    @property
+    def pending_proposals(self) -> list[dict[str, Any]]:
+        """Proposals staff have not made true yet (registering the customer with those details does)."""
+        return [p for p in self.proposals if any(self.profile.get(k) != v for k, v in p["profile"].items())]
+
+    # --- one person, two customers ---------------------------------------------------------
+
+    def absorb(self, other: Customer, by: str) -> None:
+        """Merge `other` (the same person, known as a customer of its own) into this one."""
+        if other.id == self.id or other.merged_into is not None:
+            return
+        self._absorbed(tenant=self.tenant, customer_id=other.id, identities=other.identities, profile=other.profile,
+                       tickets=[asdict(t) for t in other.tickets.values()], media=other.media,
+                       messages=other.messages, opportunities=[asdict(o) for o in other.opportunities.values()],
+                       opt_outs=other.opt_outs, by=by)
+        other._merged_into(tenant=other.tenant, into=self.id, by=by)
+
+    @event(Absorbed)
+    def _absorbed(self, tenant: str, customer_id: UUID, identities: dict[str, list[str]], profile: dict[str, str],
+                  tickets: list[dict[str, Any]], media: list[dict[str, Any]], messages: list[dict[str, Any]],
+                  opportunities: list[dict[str, Any]], opt_outs: list[dict[str, str]], by: str) -> None:
+        for kind, values in identities.items():
+            mine = self.identities.setdefault(kind, [])
+            mine.extend(v for v in values if v not in mine)
+        self.profile = {**profile, **self.profile}
+        for ticket in tickets:
+            self.tickets.setdefault(ticket["ticket_id"], LinkedTicket(**ticket))
+        self.media.extend(media)
+        self.messages.extend(messages)
+        for opportunity in opportunities:
+            self.opportunities.setdefault(opportunity["id"], Opportunity(**opportunity))
+        self.opt_outs.extend(opt_outs)
+        self.merged_from.append(customer_id)
+
+    @event(MergedInto)
+    def _merged_into(self, tenant: str, into: UUID, by: str) -> None:
+        self.merged_into = into
 
     @property
     def last_location(self) -> str | None:
@@ -250,7 +371,7 @@ class Customer(Aggregate):
 
     def received(self, channel: str, message_id: str) -> bool:
         """Whether this message was recorded before (the channel retried it)."""
-        return any(m["channel"] == channel and m["message_id"] == message_id for m in self.media)
+        return any(m["channel"] == channel and m["message_id"] == message_id for m in (*self.media, *self.messages))
 
     def receive_image(self, channel: str, message_id: str, media_id: str, url: str | None) -> UUID | None:
         """Attach to the open ticket, or keep; the ticket it went to (None: kept)."""
@@ -278,7 +399,22 @@ class Customer(Aggregate):
         return ticket_id
 
     def _ticket_of(self, channel: str, message_id: str) -> UUID | None:
-        return next(m["ticket_id"] for m in self.media if m["channel"] == channel and m["message_id"] == message_id)
+        return next(m["ticket_id"] for m in (*self.media, *self.messages)
+                    if m["channel"] == channel and m["message_id"] == message_id)
+
+    def receive_message(self, channel: str, message_id: str, text: str) -> UUID | None:
+        """Text about their open ticket goes to its conversation; None (nothing recorded) with no ticket open."""
+        if self.received(channel, message_id):
+            return self._ticket_of(channel, message_id)
+        ticket_id = self.open_ticket
+        if ticket_id is not None:
+            self._message_received(tenant=self.tenant, ticket_id=ticket_id, channel=channel, message_id=message_id,
+                                   text=text)
+        return ticket_id
+
+    @event(MessageReceived)
+    def _message_received(self, tenant: str, ticket_id: UUID, channel: str, message_id: str, text: str) -> None:
+        self.messages.append({"ticket_id": ticket_id, "channel": channel, "message_id": message_id, "text": text})
 
     @event(AttachmentAdded)
     def _attachment_added(self, tenant: str, ticket_id: UUID, channel: str, message_id: str, media_id: str,

@@ -17,7 +17,8 @@ from eventsourcing.domain import Aggregate
 from shared.errors import Invalid, NotFound, Unavailable
 from shared.eventstore import IntegrityError, ServiceApplication
 
-from services.intake.customers import Customer, IdentityClaim, claim_id, identities_of, normalised, profile_of
+from services.intake.customers import (Customer, IdentityClaim, claim_id, current, identities_of, normalised,
+                                       profile_of)
 from services.intake.regions import RegionNames, locate, region_names_id
 
 RETRIES = 8  # attempts after a race before answering 503
@@ -29,15 +30,16 @@ T = TypeVar("T")
 @dataclass
 class Contact:
     """Who a request is from: their customer id, the customer when it had to be read or
-    created, and the identities it claims anew."""
+    created, the identities it claims anew (or moves to them), and the customers merged into them."""
 
     customer_id: UUID
     customer: Customer | None
     claims: list[IdentityClaim] = field(default_factory=list)
     first: bool = False  # their first contact: the customer is created with it
+    merged: list[Customer] = field(default_factory=list)
 
     def aggregates(self) -> list[Aggregate]:
-        return [*self.claims, *([self.customer] if self.customer is not None else [])]
+        return [*self.claims, *([self.customer] if self.customer is not None else []), *self.merged]
 
 
 def retrying(attempt: Callable[[], T]) -> T:
@@ -62,25 +64,42 @@ class CustomerDirectory:
 
     def contact(self, tenant: str, channel: str, data: dict[str, Any], read: bool = False) -> Contact:
         """The customer the identities in `data` belong to, created at the first contact. The
-        existing customer is read only when needed: to add an identity to it, or if `read`."""
+        existing customer is read only when needed: to add an identity to it, to merge another
+        customer into it (its identities name two), or if `read`."""
         identities = identities_of(data)
         if not identities:
             raise Invalid("name the customer by at least one identity (phone, openid, unionid, ...)")
         owners = {identity: self._owner(tenant, *identity) for identity in identities}
         unclaimed = [identity for identity, owner in owners.items() if owner is None]
         known = next((owner for owner in owners.values() if owner is not None), None)  # MATCH_ORDER decides
+        others = {owner for owner in owners.values() if owner not in (None, known)}
         if known is None:
             customer = Customer.register(tenant, channel, identities, profile_of(data))
-        elif unclaimed or read:
-            customer = self._app.repository.get(known)
+        elif unclaimed or read or others:
+            customer = current(self._app.repository.get, known)
             for kind, value in unclaimed:
                 customer.add_identity(kind, value)
         else:
             customer = None
-        customer_id = known or customer.id
+        customer_id = customer.id if customer is not None else known
         claims = [IdentityClaim(tenant=tenant, kind=kind, value=value, customer_id=customer_id)
                   for kind, value in unclaimed]
-        return Contact(customer_id, customer, claims, first=known is None)
+        contact = Contact(customer_id, customer, claims, first=known is None)
+        for other in others:
+            self._merge(contact, current(self._app.repository.get, other), by=channel)
+        return contact
+
+    def _merge(self, contact: Contact, other: Customer, by: str) -> None:
+        """`other` is the same person as the contact's customer: it is merged in, its claims moved."""
+        if other.id == contact.customer_id:
+            return  # merged before
+        contact.customer.absorb(other, by)
+        contact.merged.append(other)
+        for kind, values in other.identities.items():
+            for value in values:
+                claim = self._app.repository.get(claim_id(other.tenant, kind, value))
+                claim.move(contact.customer_id)
+                contact.claims.append(claim)
 
     def _owner(self, tenant: str, kind: str, value: str) -> UUID | None:
         key = (tenant, kind, value)
@@ -132,10 +151,11 @@ class CustomerDirectory:
     # --- reading ---------------------------------------------------------------------
 
     def get(self, tenant: str, customer_id: UUID) -> Customer:
+        """The customer, or the one it was merged into."""
         found = self._app.find(customer_id, tenant, Customer)
         if found is None:
             raise NotFound("no such customer")
-        return found
+        return current(self._app.repository.get, found.id) if found.merged_into else found
 
     def by_identity(self, tenant: str, kind: str, value: str) -> Customer:
         owner = self._owner(tenant, kind, normalised(kind, value))
@@ -147,8 +167,8 @@ class CustomerDirectory:
 
     def receive(self, tenant: str, channel: str, sender: dict[str, str],
                 record: Callable[[Customer], UUID | None]) -> UUID | None:
-        """Record an image or a location from `sender` on their customer (created if new);
-        the ticket it went to, None when they have no open ticket and it was kept."""
+        """Record an image, a location or a text from `sender` on their customer (created if new);
+        the ticket it went to, None when they have no open ticket (an image or location is kept)."""
         def attempt() -> UUID | None:
             contact = self.contact(tenant, channel, sender, read=True)
             ticket_id = record(contact.customer)

@@ -4,6 +4,9 @@ Each customer records their tickets when intake publishes ticket.created, and wh
 still open as workflow reports it, so that a picture or a location they send later goes to
 the right ticket. Either stream may arrive first (Kafka orders each topic, not both): a
 status for a ticket not linked yet links it from its submission first.
+
+A submission's contact details stay on the ticket: where they differ from a known customer's
+profile they are only proposed (see Customer.propose_profile).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from shared.envelope import Envelope
 from shared.eventstore import UnitOfWork
 
-from services.intake.customers import Customer, profile_of
+from services.intake.customers import Customer, current, profile_of
 from services.intake.domain import Submission
 
 STATUS = {  # what workflow's public events say about whether a ticket is open
@@ -27,10 +30,10 @@ def customer_policy(envelope: Envelope, uow: UnitOfWork) -> None:
     submission = uow.get(envelope.subject)
     if not isinstance(submission, Submission) or submission.customer_id is None:
         return  # received before the directory existed
-    customer: Customer = uow.get(submission.customer_id)
+    customer: Customer = current(uow.get, submission.customer_id)
     customer.link_ticket(submission.id, submission.channel, submission.description, submission.template,
                          submission.region)
     if envelope.type == "ticket.created":
-        customer.update_profile(profile_of(submission.customer))  # the name and address they gave last
+        customer.propose_profile(submission.id, submission.channel, profile_of(submission.customer))
     else:
         customer.ticket_status(submission.id, STATUS[envelope.type](envelope.data))

@@ -15,6 +15,7 @@ from shared.eventstore import IntegrityError, ServiceApplication
 from services.workflow import sandbox
 from services.workflow.assignment import Assigner
 from services.workflow.codes import KnownCodes
+from services.workflow.conversation import conversation_id
 from services.workflow.dispatch.load import Load
 from services.workflow.domain import Ticket
 from services.workflow.library import TemplateLibrary, default_template, library_id
@@ -98,8 +99,10 @@ class WorkflowApplication(ServiceApplication):
         return ticket
 
     def history(self, ticket_id: UUID, tenant: str) -> list[Any]:
+        """The ticket's events and its conversation's (what the customer sent), in the order they happened."""
         self.ticket(ticket_id, tenant)
-        return list(self.events.get(ticket_id))
+        said = list(self.events.get(conversation_id(ticket_id)))[1:]  # without the conversation's start
+        return sorted([*self.events.get(ticket_id), *said], key=lambda e: e.timestamp)
 
     def template_of(self, ticket: Ticket) -> Template:
         """The version the ticket started on: it finishes on it, whatever was published since; with the

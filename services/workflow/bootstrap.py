@@ -20,6 +20,7 @@ from services.workflow.api import create_app
 from services.workflow.application import Clock, WorkflowApplication, utc_now
 from services.workflow.assignment import Assigner
 from services.workflow.codes import codes_policy
+from services.workflow.conversation import conversation_policy
 from services.workflow.dispatch.catalogue import strategies
 from services.workflow.policies import ticket_policy
 from services.workflow.readmodels.projector import Projector
@@ -54,9 +55,11 @@ def web_app(settings: Settings | None = None) -> Flask:
 
 
 def follower(settings: Settings, slice_: Slice = WHOLE) -> Follower:
-    """Opens intake's tickets; learns the codes of settlement's catalogue."""
+    """Opens intake's tickets and keeps what their customers send about them; learns the codes of
+    settlement's catalogue."""
     app = application(settings)
-    return Follower("workflow", app, combined(ticket_policy(app.assigner, app.load), codes_policy),
+    policy = combined(ticket_policy(app.assigner, app.load), codes_policy, conversation_policy)
+    return Follower("workflow", app, policy,
                     subscribe("workflow", ["intake", "settlement"], settings, slice_))
 
 

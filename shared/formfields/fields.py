@@ -36,6 +36,9 @@ class Field:
     maximum: Decimal | None = None
     pattern: str | None = None  # a regular expression the whole text must match
     currency: str = "CNY"  # money only
+    # Asked of the customer on the H5 page: together these fields are the template's customer-facing first
+    # step; the others are for staff at the nodes that show them (a quote, finish photos, a review note).
+    ask_customer: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         # Unset settings are left out; `is` because 0 == False and a 0 minimum is a setting.

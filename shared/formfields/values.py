@@ -28,12 +28,15 @@ class BadValue(ValueError):
 
 @dataclass(frozen=True)
 class Location:
-    lat: float
-    lng: float
+    """Coordinates (a phone's locate button), an address typed in, or both."""
+
+    lat: float | None
+    lng: float | None
     address: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"lat": self.lat, "lng": self.lng, "address": self.address}
+        point = {"lat": self.lat, "lng": self.lng} if self.lat is not None else {}
+        return {**point, "address": self.address}
 
 
 def is_empty(value: Any) -> bool:
@@ -133,14 +136,21 @@ def _serial(f: Field, raw: Any) -> str:
 def _location(f: Field, raw: Any) -> Location:
     if isinstance(raw, Location):
         raw = raw.to_dict()
-    if not isinstance(raw, Mapping) or not {"lat", "lng"} <= set(raw):
-        raise BadValue("must have lat and lng")
-    lat, lng = (_decimal(raw[axis]) for axis in ("lat", "lng"))
-    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-        raise BadValue("lat must lie in [-90, 90] and lng in [-180, 180]")
+    if not isinstance(raw, Mapping):
+        raise BadValue("must have lat and lng, or an address")
     address = raw.get("address") or ""
     if not isinstance(address, str):
         raise BadValue("the address must be text")
+    given = [axis for axis in ("lat", "lng") if not is_empty(raw.get(axis))]
+    if not given:
+        if not address.strip():
+            raise BadValue("must have lat and lng, or an address")
+        return Location(None, None, address.strip())
+    if len(given) == 1:
+        raise BadValue("must have lat and lng (both)")
+    lat, lng = (_decimal(raw[axis]) for axis in ("lat", "lng"))
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise BadValue("lat must lie in [-90, 90] and lng in [-180, 180]")
     return Location(float(lat), float(lng), address.strip())
 
 

@@ -18,7 +18,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, current_app, g, jsonify, request
 
 from eventsourcing.persistence import PersistenceError
 
@@ -108,8 +108,11 @@ def protect(app: Flask, identity: Identity) -> None:
 
 
 def _look_up(identity: Identity, tenant: str) -> TenantAccess | None:
+    """The tenant's access record, read within the app's request deadline where it has one: a
+    stopped database must not hold a request before its view even starts."""
+    deadline = current_app.extensions.get("deadline")
     try:
-        return identity.lookup(tenant)
+        return deadline.run(lambda: identity.lookup(tenant)) if deadline else identity.lookup(tenant)
     except STORE_FAILURES:
         raise Unavailable("credentials cannot be checked right now; try again shortly") from None
 

@@ -22,12 +22,13 @@ def load_settlement_examples(platform, tenant: str = "acme") -> None:
     assert answer.status_code == 200, answer.text
 
 
-def work_and_close(platform, ticket_id: str, tenant: str = "acme") -> None:
+def work_and_close(platform, ticket_id: str, tenant: str = "acme", timeout: float = 10) -> None:
+    """Parts, labour and the close, each sent once (a retry after a lost answer could record twice)."""
     base = f"/v1/tenants/{tenant}/tickets/{ticket_id}"
     for what, items in (("parts", PARTS), ("labour", LABOUR)):
-        answer = platform.post("workflow", f"{base}/{what}", json={"items": items}, headers=STAFF)
+        answer = platform.post("workflow", f"{base}/{what}", json={"items": items}, headers=STAFF, timeout=timeout)
         assert answer.status_code == 201, answer.text
-    answer = platform.post("workflow", f"{base}/close", headers=STAFF)
+    answer = platform.post("workflow", f"{base}/close", headers=STAFF, timeout=timeout)
     assert answer.status_code == 200, answer.text
 
 

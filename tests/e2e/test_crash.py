@@ -1,9 +1,14 @@
-"""Kill workers and relays with SIGKILL while tickets flow: nothing lost, nothing doubled.
+"""Chaos in the distributed topology while tickets flow: every worker and relay and a web worker
+SIGKILLed again and again, the broker and PostgreSQL each paused. Nothing lost, nothing doubled in
+the stores, and every public event of every service reaches its topic, as a system outside the
+platform reading the topics counts them.
 
 Its waits last as long as the platform makes progress (tests/support/progress.py): on a busy
 machine it takes longer, and it fails only once nothing has moved for a long stretch."""
 
 import itertools
+import os
+import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +19,9 @@ import pytest
 import requests
 
 from tests.e2e.flow import EXPECTED_PAYOUT, EXPECTED_TOTAL, load_settlement_examples, work_and_close
+from shared.persistence import outbox_reader
+from shared.settings import Settings
+from tests.support.outside import OutsideConsumer
 from tests.support.platform import SERVICES, Platform
 from tests.support.progress import Progress, where_work_stands, work_done
 
@@ -22,7 +30,33 @@ from tests.support.progress import Progress, where_work_stands, work_done
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.postgres, pytest.mark.timeout(3600)]
 
 TICKETS = 300
-VICTIMS = ("workflow-worker", "settlement-worker", "intake-worker", "intake-relay", "workflow-relay")
+WEB_WORKER = "intake-web-worker"  # one of intake's gunicorn workers (its master starts another)
+VICTIMS = (*(f"{s}-worker" for s in SERVICES), *(f"{s}-relay" for s in SERVICES), WEB_WORKER)
+PAUSE = 10  # seconds the broker, then PostgreSQL, stand still while tickets flow
+
+
+def strike(platform, victim: str) -> int | None:
+    """SIGKILL the victim: its pid, or None when it was not running."""
+    if victim != WEB_WORKER:
+        return platform.kill(victim)
+    workers = platform.web_workers("intake")
+    if len(workers) < 2:
+        return None  # the one killed before is not replaced yet
+    os.kill(workers[0], signal.SIGKILL)
+    return workers[0]
+
+
+def public_event_ids(database_url: str, service: str, data_dir) -> set[str]:
+    """The ids of every public event in the service's outbox: what must reach its topic."""
+    reader = outbox_reader(service, Settings(data_dir=data_dir, database_url=database_url))
+    ids, after = set(), 0
+    try:
+        while page := reader.read(after, 1000):
+            ids.update(str(e.id) for e in page)
+            after = page[-1].sequence
+    finally:
+        reader.close()
+    return ids
 
 
 def event_counts(database_url: str, service: str) -> dict[str, int]:
@@ -46,16 +80,39 @@ def accepted(platform, submission_id: str) -> str | None:
 
 
 def found(platform, service: str, path: str) -> dict | None:
-    answer = platform.get(service, path)
+    try:
+        answer = platform.get(service, path, timeout=PAUSE * 3)
+    except requests.RequestException:
+        return None  # asked again
     return answer.json() if answer.status_code == 200 else None
 
 
-def test_killing_workers_and_relays_loses_and_doubles_nothing(tmp_path, database_url, kafka):
-    with (Platform(tmp_path, "kafka", database_url, kafka.bootstrap) as platform,
-          Progress(work_done(database_url, SERVICES), describe=where_work_stands(database_url, SERVICES)) as progress):
+def test_chaos_loses_and_doubles_nothing_and_every_public_event_is_published(tmp_path, database_url, kafka,
+                                                                               postgres):
+    platform = Platform(tmp_path, "kafka", database_url, kafka.bootstrap)
+    outside = OutsideConsumer(kafka.bootstrap, platform.env["SCRM_KAFKA_PREFIX"], SERVICES,
+                              int(platform.env["SCRM_KAFKA_PARTITIONS"]))
+    stores = work_done(database_url, SERVICES)
+    with (platform, outside,
+          Progress(lambda: stores() + outside.total(), describe=where_work_stands(database_url, SERVICES)) as progress):
         load_settlement_examples(platform)
         flowed, done = threading.Event(), threading.Event()  # every ticket went through; stop killing
         kills = {v: 0 for v in VICTIMS}
+        paused = []
+
+        def pauser():
+            """The broker, then the database, stand still for a while, each once tickets are flowing."""
+            for server in (kafka, postgres) if postgres.pausable else (kafka,):
+                before = progress.value
+                while progress.value < before + 500 and not flowed.is_set():  # tickets are flowing
+                    if done.wait(0.5):
+                        return  # the test failed
+                server.pause()
+                try:
+                    time.sleep(PAUSE)
+                finally:
+                    server.resume()
+                paused.append(type(server).__name__)
 
         def killer():
             for victim in itertools.cycle(VICTIMS):
@@ -68,18 +125,19 @@ def test_killing_workers_and_relays_loses_and_doubles_nothing(tmp_path, database
                 while progress.value == before and not flowed.is_set():
                     if done.wait(0.2):
                         return
-                if platform.kill(victim) is not None:
+                if strike(platform, victim) is not None:
                     kills[victim] += 1
 
         def one_ticket(i: int) -> str:
             ticket_id = progress.wait_for(lambda: accepted(platform, f"crash-{i:04d}"), f"crash-{i:04d} never accepted")
             progress.wait_for(lambda: found(platform, "workflow", f"/v1/tenants/acme/tickets/{ticket_id}"),
                               f"ticket {ticket_id} never reached workflow")
-            work_and_close(platform, ticket_id)
+            work_and_close(platform, ticket_id, timeout=PAUSE * 3)  # a paused database delays the answer
             return ticket_id
 
-        killing = threading.Thread(target=killer)
+        killing, pausing = threading.Thread(target=killer), threading.Thread(target=pauser)
         killing.start()
+        pausing.start()
         try:
             with ThreadPoolExecutor(12) as pool:
                 ticket_ids = list(pool.map(one_ticket, range(TICKETS)))
@@ -88,6 +146,7 @@ def test_killing_workers_and_relays_loses_and_doubles_nothing(tmp_path, database
         finally:
             done.set()
             killing.join()
+            pausing.join()
 
         def statement(ticket_id: str) -> dict:
             path = f"/v1/tenants/acme/tickets/{ticket_id}/statement"
@@ -116,3 +175,12 @@ def test_killing_workers_and_relays_loses_and_doubles_nothing(tmp_path, database
         assert event_counts(database_url, "settlement")["StatementIssued"] == TICKETS
         assert len(platform.wecom.texts_to("technician-1")) == 2 * TICKETS  # WeCom's duplicate check held
         assert min(kills.values()) >= 3, kills
+        assert len(paused) == 1 + postgres.pausable, paused
+
+        # Every public event of every store reached its topic; nothing else did.
+        for service in SERVICES:
+            public = public_event_ids(database_url, service, tmp_path)
+            assert len(public) >= TICKETS, (service, len(public))  # each ticket gives every service's topic some
+            progress.wait_for(lambda: public <= set(outside.received(service)),
+                              f"{service}: public events never published")
+            assert set(outside.received(service)) == public, service

@@ -6,7 +6,9 @@ workflow with the form's values."""
 from __future__ import annotations
 
 import io
+import json
 import re
+from html import unescape
 
 import pytest
 
@@ -21,6 +23,7 @@ from shared.ratelimit import RateLimiter
 from services.intake.forms.uploads import Uploads
 from services.intake.forms.web import FormChannel
 from services.workflow import bootstrap as workflow_boot
+from services.workflow.templates import examples
 from tests.support.h5 import FIELDS, TEMPLATE, png
 from tests.support.identity import identity_of, open_tenant, staff
 
@@ -85,20 +88,60 @@ def test_a_published_template_is_learned_from_workflows_public_event(platform, s
     assert (again.slug, sorted(again.versions), again.latest.name) == (slug, [1, 2], "空调报修（新）")
 
 
+def rules_on(html: str) -> dict[str, dict]:
+    """Each field's rules as the page's script reads them."""
+    return {key: json.loads(unescape(rules)) for key, rules in re.findall(r'data-key="([^"]+)"[^>]*data-rules=\'([^\']*)\'', html)}
+
+
 def test_the_page_shows_every_field_with_its_checks(platform):
     answer = platform["web"].get(page_path(platform))
     assert answer.status_code == 200 and answer.mimetype == "text/html"
     html = answer.get_data(as_text=True)
     assert '<meta name="viewport"' in html and "<title>空调报修</title>" in html
-    assert re.search(r'<textarea id="f-fault" required minlength="4" maxlength="500">', html)
-    assert 'id="f-model" pattern="[A-Z]{2}-[0-9]{3}"' in html.replace(' maxlength="200"', "")
-    assert re.search(r'id="f-units" inputmode="decimal" step="any" required min="1" max="20"', html)
-    assert 'step="0.01" min="0"' in html  # money
+    rules = rules_on(html)
+    assert list(rules) == ["customer.name", "customer.phone", "customer.address", *(f["key"] for f in FIELDS)]
+    assert rules["fault"] == {"type": "long_text", "required": True, "min_length": 4, "max_length": 500}
+    assert rules["model"] == {"type": "text", "required": False, "max_length": 200, "pattern": "[A-Z]{2}-[0-9]{3}"}
+    assert rules["units"] == {"type": "number", "required": True, "minimum": "1", "maximum": "20",
+                              "max_abs": "1000000000000000", "places": 10}
+    assert rules["budget"]["places"] == 2 and rules["budget"]["minimum"] == "0"  # money, in CNY
+    assert rules["photos"] == {"type": "image", "required": True, "max_length": 3}
+    assert rules["serial"]["shape"] == "[A-Z0-9][A-Z0-9-]{3,63}"
     assert all(f'<option value="{o}">{o}</option>' in html for o in ("空调", "冰箱", "洗衣机"))
     assert all(f'type="checkbox" value="{o}"' in html for o in ("不制冷", "漏水", "噪音"))
     assert 'type="date" id="f-visit_on"' in html
-    assert re.search(r'type="file" id="f-photos" accept="image/jpeg,image/png,image/webp" multiple\s+'
-                     r'data-min="1" data-max="3"', html)
+    assert 'type="file" id="f-photos" accept="image/jpeg,image/png,image/webp" multiple' in html
+
+
+def test_the_page_asks_only_what_the_template_asks_of_the_customer_and_each_thing_once(platform):
+    """Issue 14 items 9 and 11: the repair template's page listed the staff's fields (维修报价, 完工照片,
+    审核意见), asked name, phone and address twice, and wanted a latitude and longitude typed in."""
+    repair = examples.load("repair").to_dict()
+    publish(platform["workflow_web"], repair)
+    platform["learner"].run_once()
+    slug = platform["intake"].find(form_id("acme", "repair"), "acme").slug
+    html = platform["web"].get(f"/h5/acme/{slug}").get_data(as_text=True)
+    asked = [f["key"] for f in repair["fields"] if f.get("ask_customer")]
+    assert list(rules_on(html)) == asked  # no 联系人 block: the template's own fields give the contact
+    for staff_only in ("维修报价", "客户接受报价", "完工照片", "审核意见", "保修状态", "联系人", "纬度", "经度"):
+        assert staff_only not in html, staff_only
+
+    path = f"/h5/acme/{slug}/submissions"
+    values = {"customer": "王五", "contact_phone": "139 0000 0000", "address": {"address": "深圳市南山区科技园 1 号"},
+              "serial_number": "sn-20240101", "fault_description": "不制冷"}
+    staff_work = platform["web"].post(path, json={"submission_id": "r-0", "version": 1,
+                                                  "values": {**values, "finish_photos": ["x"], "quote": "100"}})
+    assert staff_work.status_code == 400
+    assert set(staff_work.get_json()["error"]["details"]["errors"]) == {"finish_photos", "quote"}
+    accepted = platform["web"].post(path, json={"submission_id": "r-1", "version": 1, "values": values})
+    assert accepted.status_code == 201, accepted.get_json()
+    submission = platform["intake"].submission("acme", "h5", "r-1")
+    assert submission.customer == {"name": "王五", "phone": "13900000000", "address": "深圳市南山区科技园 1 号"}
+    assert submission.values["address"] == {"address": "深圳市南山区科技园 1 号"}  # an address alone is enough
+    assert submission.region == "广东/深圳"
+    missing = platform["web"].post(path, json={"submission_id": "r-2", "version": 1, "values": {}}).get_json()
+    assert {"customer", "contact_phone", "address", "serial_number", "fault_description"} <= set(
+        missing["error"]["details"]["errors"])
 
 
 def test_unknown_forms_and_wrong_tokens_are_the_same_404(platform):

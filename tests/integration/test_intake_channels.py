@@ -248,8 +248,10 @@ def test_official_account_plain_mode_menu_clicks_texts_and_subscribes(settings):
     assert (reply["ToUserName"], reply["FromUserName"], reply["MsgType"]) == ("openid-1", "gh_acme", "text")
     assert post(c, path, plain_query(), click).data == answer.data  # a retry: same ticket, same reply
 
+    # No keyword routes it, and the sender has the ticket the click opened: it goes to that ticket's conversation.
     text = official_account_message("<MsgType>text</MsgType><Content>投诉：师傅没来</Content><MsgId>77</MsgId>")
-    assert post(c, path, plain_query(), text).status_code == 200
+    followed = xmltodict.parse(post(c, path, plain_query(), text).data)["xml"]
+    assert "沟通记录" in followed["Content"]
     subscribe = official_account_message("<MsgType>event</MsgType><Event>subscribe</Event>")
     welcome = xmltodict.parse(post(c, path, plain_query(), subscribe).data)["xml"]
     assert (welcome["ToUserName"], welcome["MsgType"]) == ("openid-1", "text")  # welcomed, no ticket
@@ -260,7 +262,8 @@ def test_official_account_plain_mode_menu_clicks_texts_and_subscribes(settings):
     click_envelope, text_envelope = published(settings)
     assert click_envelope.data["template"] == "install" and click_envelope.data["description"] == "菜单「V1001_INSTALL」"
     assert ticket_number(click_envelope.subject) in reply["Content"]
-    assert (text_envelope.data["template"], text_envelope.data["customer"]) == ("default", {"openid": "openid-1"})
+    assert (text_envelope.type, text_envelope.subject) == ("ticket.message_received", click_envelope.subject)
+    assert text_envelope.data["text"] == "投诉：师傅没来" and ticket_number(click_envelope.subject) in followed["Content"]
 
 
 def test_td_or_退订_opts_the_follower_out_once_and_raises_no_ticket(settings):

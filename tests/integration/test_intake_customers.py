@@ -114,6 +114,61 @@ def test_a_second_channel_attaches_by_phone_and_the_region_comes_from_the_addres
     assert intake.customers.get("acme", first.customer_id).identities["wecom_external_userid"] == ["wm-9"]
 
 
+def test_a_submission_never_overwrites_a_known_customers_profile(intake, api, settings, auth):
+    """Issue 11: anyone who knows a customer's phone could rename them and move their address."""
+    def h5(submission_id: str, name: str, address: str):
+        return api.post("/v1/tenants/acme/h5/submissions", headers=auth(), json={
+            "submission_id": submission_id, "description": "洗衣机漏水",
+            "customer": {"name": name, "phone": "13600000000", "address": address}})
+
+    first = h5("h-1", "赵六", "广东省深圳市南山区粤海街道")
+    second = h5("h-2", "冒名者", "浙江省杭州市西湖区")
+    drain(bootstrap.follower(settings))
+    customer = intake.customers.by_identity("acme", "phone", "13600000000")
+    assert customer.profile == {"name": "赵六", "address": "广东省深圳市南山区粤海街道"}
+    # What the second submission said stays on its ticket, and is proposed to staff, never applied.
+    assert intake.get(UUID(second.json["ticket_id"]), "acme").customer["name"] == "冒名者"
+    view = api.get(f"/v1/tenants/acme/customers/{customer.id}", headers=auth()).json
+    assert view["proposed"] == [{"ticket_id": second.json["ticket_id"], "channel": "h5",
+                                 "profile": {"name": "冒名者", "address": "浙江省杭州市西湖区"}}]
+    assert first.json["ticket_id"] in [t["ticket_id"] for t in view["tickets"]]
+    # Staff accept it by registering the customer with those details: then it is no longer pending.
+    accepted = api.post("/v1/tenants/acme/customers", headers=auth(),
+                        json={"phone": "13600000000", "name": "冒名者", "address": "浙江省杭州市西湖区"})
+    assert accepted.json["profile"]["name"] == "冒名者" and accepted.json["proposed"] == []
+
+
+def test_linking_an_openid_to_another_customers_unionid_merges_the_two(intake, api, settings, auth):
+    """Issue 14 item 7: a follower registered by their openid, then named with a unionid another customer
+    holds, was answered 200 with the unionid's customer and the openid silently dropped."""
+    follower = intake.customers.register("acme", "mp", {"openid": "o-1"}).customer_id
+    other = bootstrap.application(settings)  # another web process, which learns whose the openid is
+    assert other.customers.by_identity("acme", "openid", "o-1").id == follower
+    their_ticket = intake.submit("acme", "mp", "m-1", {"openid": "o-1"}, "热水器不热").ticket_id
+    known = api.post("/v1/tenants/acme/customers", headers=auth(),
+                     json={"wecom_external_userid": "wm-1", "unionid": "u-1", "name": "王五"}).json["customer_id"]
+    drain(bootstrap.follower(settings))  # the follower's ticket is linked to them
+
+    linked = api.post("/v1/tenants/acme/customers", headers=auth(), json={"openid": "o-1", "unionid": "u-1"})
+    assert linked.status_code == 200 and linked.json["customer_id"] == known
+    assert linked.json["identities"] == {"wecom_external_userid": ["wm-1"], "unionid": ["u-1"], "openid": ["o-1"]}
+    assert linked.json["merged_from"] == [str(follower)] and linked.json["profile"] == {"name": "王五"}
+    assert [t["ticket_id"] for t in linked.json["tickets"]] == [str(their_ticket)]  # re-linked
+    assert recorded(intake, Customer.Absorbed) == 1 and recorded(intake, Customer.MergedInto) == 1
+    for kind, value in (("openid", "o-1"), ("unionid", "u-1")):
+        found = api.get("/v1/tenants/acme/customers", query_string={"kind": kind, "value": value}, headers=auth())
+        assert found.json["customer_id"] == known
+    assert api.get(f"/v1/tenants/acme/customers/{follower}", headers=auth()).json["customer_id"] == known
+    # The other process, which learned the openid's owner before the merge, reaches the one customer too.
+    assert other.customers.by_identity("acme", "openid", "o-1").id == UUID(known)
+    later = other.submit("acme", "mp", "m-2", {"openid": "o-1"}, "又坏了")
+    assert intake.get(later.ticket_id, "acme").customer_id == UUID(known)
+    drain(bootstrap.follower(settings))
+    again = api.post("/v1/tenants/acme/customers", headers=auth(), json={"openid": "o-1", "unionid": "u-1"})
+    assert again.status_code == 200 and recorded(intake, Customer.Absorbed) == 1  # merged once
+    assert [t["ticket_id"] for t in again.json["tickets"]] == [str(their_ticket), str(later.ticket_id)]
+
+
 def test_concurrent_first_contacts_of_one_person_make_one_customer(intake):
     def first_contact(n: int):
         return intake.submit("acme", "h5", f"race-{n}", {"phone": "13900000000", "name": f"n{n}"}, "报修")
@@ -153,6 +208,46 @@ def test_images_and_locations_go_to_the_open_ticket_and_not_to_a_closed_one(inta
     assert [a["media_id"] for a in seen["ticket"]["attachments"]] == ["media-1"]
     assert seen["ticket"]["location"]["label"] == "广东省深圳市南山区科技园"
     assert [k["media_id"] for k in seen["customer"]["kept"]] == ["media-3"]
+
+
+def test_an_image_sent_right_after_the_text_that_opened_a_ticket_goes_to_that_ticket(intake, api, settings):
+    """Issue 14 item 8: the sender was given a ticket number, then told they had no open ticket."""
+    assert ticket_number(ticket_id("acme", "wecom", "7201")) in send(api, wecom_message("空调报修", msg_id="7201"))
+    assert ticket_number(ticket_id("acme", "wecom", "7201")) in send(api, image("8201"))  # no worker ran between
+    attached = published(settings)[-1]
+    assert (attached.type, attached.subject) == ("ticket.attachment_added", ticket_id("acme", "wecom", "7201"))
+    drain(bootstrap.follower(settings))  # the worker links the same ticket again: nothing changes
+    customer = intake.customers.by_identity("acme", "wecom_userid", "zhangsan")
+    assert list(customer.tickets) == [ticket_id("acme", "wecom", "7201")]
+
+
+def test_follow_up_text_goes_to_the_open_tickets_conversation_and_its_timeline(intake, api, settings):
+    """Issue 14 item 12: what a customer writes while their ticket is open is kept beside it."""
+    staff = workflow.web_app(settings).test_client()
+    followers = [bootstrap.follower(settings), workflow.follower(settings)]
+    ticket = ticket_id("acme", "wecom", "7301")
+    assert ticket_number(ticket) in send(api, wecom_message("空调报修", msg_id="7301"))
+    for _ in range(2):  # WeCom retries: the same message once
+        answer = send(api, wecom_message("师傅明天下午几点到？", msg_id="7302"))
+        assert ticket_number(ticket) in answer and "沟通记录" in answer
+    assert ticket_number(ticket) in send(api, wecom_message("空调报修", msg_id="7301"))  # a retry of the first
+    assert ticket_number(ticket) in send(api, image("7303"))
+    said = [e for e in published(settings) if e.type == "ticket.message_received"]
+    assert [(e.subject, e.data["text"]) for e in said] == [(ticket, "师傅明天下午几点到？")]
+    assert validate_envelope(said[0]) is said[0] and len(published(settings)) == 3  # no second ticket
+
+    drain(*followers)
+    timeline = staff.get(f"/v1/tenants/acme/tickets/{ticket}/timeline", headers=STAFF).json["timeline"]
+    sent = [(e["data"]["kind"], e["data"]["content"], e["actor"]) for e in timeline if e["type"] == "CustomerSent"]
+    assert sent == [("text", {"text": "师傅明天下午几点到？"}, "customer"),
+                    ("image", {"media_id": "media-1", "url": "http://127.0.0.1/media-1.jpg"}, "customer")]
+    assert timeline[0]["type"] == "Opened"
+
+    assert staff.post(f"/v1/tenants/acme/tickets/{ticket}/close", headers=STAFF).status_code == 200
+    drain(*followers)
+    send(api, wecom_message("又不制冷了", msg_id="7304"))  # no ticket open: the text raises one
+    assert published(settings)[-1].type == "ticket.created"
+    assert published(settings)[-1].subject == ticket_id("acme", "wecom", "7304")
 
 
 def test_with_no_ticket_a_location_is_kept_and_gives_the_next_ticket_its_region(intake, api, settings):

@@ -3,6 +3,8 @@ the outcome is unknown, and a retry with the same submission id is answered with
 
 from __future__ import annotations
 
+import threading
+
 import psycopg
 import pytest
 from eventsourcing.utils import get_topic
@@ -45,6 +47,26 @@ def test_a_503_may_have_been_recorded_and_the_retry_is_answered_with_the_same_ti
     assert retry.status_code == 200, retry.text
     assert retry.json["ticket_id"] == str(ticket_id("acme", "h5", "slow-1"))
     assert received(intake) == 1
+
+
+@pytest.mark.postgres
+def test_a_key_is_checked_within_the_deadline_too(tmp_path, database_url):
+    """Checking the API key reads the store before the view runs: that read is bounded as well."""
+    settings = Settings(data_dir=tmp_path, database_url=database_url, token_keys=KEYS_FILE)
+    open_tenant(settings)
+    key = bearer(issue_key(settings, "write"))
+    replicate(settings, bootstrap)
+    intake = bootstrap.application(settings)
+    http = SignedIn(create_app(intake, identity_of(intake), deadline=0.5).test_client(), key)
+    with psycopg.connect(database_url) as other:  # even reads of the store wait behind this lock
+        other.execute("LOCK TABLE intake.intake_events IN ACCESS EXCLUSIVE MODE")
+        release = threading.Timer(10, other.rollback)  # without the bound, the answer comes after this
+        release.start()
+        answer = http.post(PATH, json=BODY)
+        unlocked = not release.is_alive()
+        release.cancel()
+        assert (answer.status_code, unlocked) == (503, False), answer.text
+        assert answer.json["error"]["code"] == "unavailable" and answer.headers["Retry-After"].isdigit()
 
 
 def test_the_openapi_document_says_what_a_503_means(tmp_path):

@@ -16,6 +16,8 @@ FIELDS = [
     {"key": "serial", "label": "机身序列号", "type": "device_serial"},
     {"key": "photos", "label": "故障照片", "type": "image", "required": True, "max_length": 3},
 ]
+for _field in FIELDS:
+    _field["ask_customer"] = True  # every field of this template is the customer's to fill in
 TEMPLATE = {
     "key": "aircon", "name": "空调报修", "fields": FIELDS,
     "nodes": [{"key": "handle", "name": "处理", "handler": {"kind": "user", "value": "tech-1"},

@@ -134,3 +134,20 @@ def test_workflow_opens_the_ticket_with_the_forms_values_and_drops_those_its_ver
         opened.append(workflow.ticket(subject, "acme").progress["values"])
     assert (opened[0]["units"], opened[0]["kind"]) == ("3", "冰箱")
     assert opened[1]["units"] == "3" and opened[1].get("kind") is None and "colour" not in opened[1]
+
+
+def test_a_form_asks_what_the_template_asks_of_the_customer_else_what_a_new_ticket_needs():
+    from services.intake.forms.domain import FormVersion
+
+    fields = [{"key": "who", "label": "客户", "type": "customer", "required": True},
+              {"key": "tel", "label": "电话", "type": "phone", "required": True},
+              {"key": "spare_tel", "label": "备用电话", "type": "phone"},
+              {"key": "fault", "label": "故障", "type": "long_text"},
+              {"key": "quote", "label": "报价", "type": "money", "required": True},
+              {"key": "photos", "label": "完工照片", "type": "image", "min_length": 1}]
+    marked = FormVersion.from_dict({"version": 1, "name": "维修", "fields": [
+        {**f, "ask_customer": True} if f["key"] in ("who", "tel", "spare_tel", "fault") else f for f in fields]})
+    assert [f.key for f in marked.asked] == ["who", "tel", "spare_tel", "fault"]
+    assert {part: f.key for part, f in marked.contact.items()} == {"name": "who", "phone": "tel"}  # the address: asked
+    unmarked = FormVersion.from_dict({"version": 1, "name": "维修", "fields": fields})
+    assert [f.key for f in unmarked.asked] == ["who", "tel", "quote"]

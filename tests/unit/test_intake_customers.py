@@ -15,6 +15,7 @@ from services.intake.customers import Customer, claim_id, identities_of, profile
 from services.intake.domain import Submission
 from services.intake.policies import customer_policy
 from services.intake.regions import RegionNames, locate
+from tests.support.policies import Store
 
 
 @pytest.mark.parametrize("address, region", [
@@ -83,14 +84,6 @@ def test_opportunities_move_through_stages_until_won_or_lost():
         customer.create_opportunity("o3", "x", None, "won", "lisi")  # opened at an open stage only
 
 
-class FakeUnitOfWork:
-    def __init__(self, *aggregates):
-        self.aggregates = {a.id: a for a in aggregates}
-
-    def get(self, id_):
-        return self.aggregates.get(id_)
-
-
 def envelope(type_: str, subject, **data) -> Envelope:
     return Envelope(id=uuid4(), source="scrm/test", type=type_, subject=subject, tenant="acme", data=data,
                     time=datetime.now(timezone.utc))
@@ -100,11 +93,12 @@ def test_the_policy_links_the_ticket_and_follows_its_status_whichever_stream_com
     customer = Customer.register("acme", "h5", [("phone", "139")], {"name": "旧名"})
     submission = Submission(tenant="acme", channel="h5", submission_id="s1", customer={"phone": "139", "name": "新名"},
                             description="漏水", template="default", route={"by": "default"}, customer_id=customer.id)
-    uow = FakeUnitOfWork(customer, submission)
+    uow = Store(customer, submission)
     customer_policy(envelope("ticket.opened", submission.id), uow)  # before intake's own ticket.created
     assert customer.tickets[submission.id].status == "open"
     customer_policy(envelope("ticket.created", submission.id), uow)
-    assert customer.profile == {"name": "新名"}
+    assert customer.profile == {"name": "旧名"}  # a submission proposes, never overwrites
+    assert customer.pending_proposals == [{"ticket_id": submission.id, "channel": "h5", "profile": {"name": "新名"}}]
     customer_policy(envelope("ticket.transitioned", submission.id, status="cancelled"), uow)
     customer_policy(envelope("ticket.assigned", submission.id), uow)  # not about being open
     customer_policy(envelope("ticket.opened", uuid4()), uow)  # not intake's: ignored

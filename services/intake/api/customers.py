@@ -63,6 +63,10 @@ class CustomerView(Schema):
     tickets = fields.List(fields.Dict(), metadata={"description": "Linked tickets, oldest first, with their status"})
     opportunities = fields.List(fields.Nested(OpportunityView))
     kept = fields.List(fields.Dict(), metadata={"description": "Images and locations sent with no ticket open"})
+    proposed = fields.List(fields.Dict(), metadata={
+        "description": "Details a submission gave that differ from the profile (ticket_id, channel, profile): never "
+                       "applied by themselves; staff accept one by registering the customer with those details"})
+    merged_from = fields.List(fields.UUID(), metadata={"description": "Customers found to be this one, merged in"})
 
 
 def customer_view(customer: Customer) -> dict:
@@ -70,7 +74,9 @@ def customer_view(customer: Customer) -> dict:
             "first_channel": customer.channel,
             "tickets": [{**t.to_dict(), "number": ticket_number(t.ticket_id)} for t in customer.tickets.values()],
             "opportunities": [o.to_dict() for o in customer.opportunities.values()],
-            "kept": [media_view(m) for m in customer.media if m["ticket_id"] is None]}
+            "kept": [media_view(m) for m in customer.media if m["ticket_id"] is None],
+            "proposed": [media_view(p) for p in customer.pending_proposals],
+            "merged_from": [str(c) for c in customer.merged_from]}
 
 
 def media_view(media: dict) -> dict:
@@ -132,8 +138,10 @@ def register(app: Flask, intake: IntakeApplication) -> None:
 def _document(app: Flask) -> None:
     one, opportunity = f"{BASE}/{{customer_id}}", f"{BASE}/{{customer_id}}/opportunities/{{opportunity_id}}"
     for method, path, summary, body, responses in (
-        ("post", BASE, "Register a customer, or add identities and details to the one they already are",
-         CustomerData, {201: CustomerView, 200: "Already known: that customer", 400: "Invalid fields"}),
+        ("post", BASE, "Register a customer, or add identities and details to the one they already are; "
+         "identities of two customers merge them into the one the unionid (else the phone) names",
+         CustomerData, {201: CustomerView, 200: "Already known: that customer (merged, if it was two)",
+                        400: "Invalid fields"}),
         ("get", BASE, "Look a customer up by one identity: ?kind=phone&value=...", None,
          {200: CustomerView, 400: "No kind or value", 404: "No customer has it"}),
         ("get", one, "A customer: identities, details, tickets, opportunities", None,

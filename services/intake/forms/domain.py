@@ -21,6 +21,7 @@ from shared.formfields.fields import Field
 _FORM_IDS = UUID("3f6d1b0e-8c2a-4f57-9e1d-6a2b7c9d0e41")
 # A template key ([A-Za-z0-9_-], see workflow's template API), a dot, the token: 24 hex digits.
 SLUG = re.compile(r"(?P<key>[A-Za-z0-9_-]{1,64})\.(?P<token>[0-9a-f]{24})")
+CONTACT_TYPES = {"name": "customer", "phone": "phone", "address": "location"}  # a contact part: the field type giving it
 
 
 def form_id(tenant: str, key: str) -> UUID:
@@ -40,6 +41,25 @@ class FormVersion:
     fields: tuple[Field, ...]
     variant_of: str | None = None
     regions: tuple[str, ...] = ()
+
+    @property
+    def asked(self) -> tuple[Field, ...]:
+        """What the customer fills in: the fields the template asks of them (its customer-facing first
+        step); of a template that names none, the fields a ticket needs when it is created. Never the
+        fields staff fill in later (a quote, finish photos, a review note)."""
+        named = tuple(f for f in self.fields if f.ask_customer)
+        return named or tuple(f for f in self.fields if f.required)
+
+    @property
+    def contact(self) -> dict[str, Field]:
+        """The asked fields that give the customer's name, phone and address (the first required field of
+        type customer, phone and location), so the page does not ask for them a second time."""
+        found = {}
+        for part, type_ in CONTACT_TYPES.items():
+            field = next((f for f in self.asked if f.type == type_ and f.required), None)
+            if field is not None:
+                found[part] = field
+        return found
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FormVersion:

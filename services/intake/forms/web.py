@@ -21,6 +21,7 @@ from shared.errors import DomainError, Invalid, NotFound
 from shared.identity.guard import public
 
 from services.intake.application import IntakeApplication
+from services.intake.forms.page import CONTACT_RULES, rules
 from services.intake.forms.domain import Form, form_id, parse_slug
 from shared.ratelimit import RateLimiter, TooManyRequests
 from services.intake.forms.submission import FormSubmission, check, describe
@@ -69,7 +70,8 @@ def _blueprint(intake: IntakeApplication, channel: FormChannel) -> Blueprint:
     @public
     def page(tenant: str, slug: str):
         form = _form(intake, tenant, slug)
-        return render_template("form.html", form=form, version=form.latest, kinds=",".join(KINDS.values()),
+        return render_template("form.html", form=form, version=form.latest, rules=rules,
+                               contact_rules=CONTACT_RULES, kinds=",".join(KINDS.values()),
                                max_mib=channel.uploads.max_bytes // (1024 * 1024))
 
     @pages.post("/h5/<tenant>/<slug>/submissions")

@@ -82,8 +82,8 @@ class NodeView(Schema):
 
 
 class TimelineEntry(Schema):
-    type = fields.String()
-    version = fields.Integer()
+    type = fields.String(metadata={"description": "CustomerSent: a text, image or location the customer sent"})
+    version = fields.Integer(metadata={"description": "The ticket's version; a CustomerSent's, its conversation's"})
     at = fields.String(metadata={"description": "ISO 8601 with milliseconds"})
     actor = fields.String()
     data = fields.Dict()

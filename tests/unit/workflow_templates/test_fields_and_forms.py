@@ -23,6 +23,7 @@ FORM = (Field("name", "姓名", "text", required=True, max_length=5), Field("amo
     ("at", "2024-06-30T08:00:00+08:00", datetime(2024, 6, 30, 0, 0, tzinfo=timezone.utc)),
     ("phone", "+86 138-0013-8000", "+8613800138000"), ("photos", ["att-1"], ("att-1",)),
     ("where", {"lat": "31.2", "lng": 121.5, "address": " 上海 "}, Location(31.2, 121.5, "上海")),
+    ("where", {"address": "上海市徐汇区", "lat": "", "lng": None}, Location(None, None, "上海市徐汇区")),  # no coordinates
     ("sn", "ab-1234", "AB-1234"), ("code", "CN123", "CN123"), ("name", "  张三 ", "张三"), ("name", "", None),
 ])
 def test_values_are_cleaned_to_their_types(field_key, raw, cleaned):
@@ -39,6 +40,7 @@ def test_values_are_cleaned_to_their_types(field_key, raw, cleaned):
     ("tags", ["a", "a"], "repeat"), ("tags", "a", "must be a list"), ("day", "30/06/2024", "not a date"),
     ("at", "2024-06-30T08:00:00", "needs a time zone"), ("phone", "call me", "not a phone number"),
     ("where", {"lat": 91, "lng": 0}, "lat must lie"), ("where", {"lat": 1}, "must have lat and lng"),
+    ("where", {"address": "  "}, "must have lat and lng, or an address"),
     ("sn", "a b", "not a serial number"), ("code", "cn123", "does not match the pattern"),
     ("name", "张三李四王五", "at most 5 characters"), ("name", 12, "must be text"),
 ])
@@ -68,6 +70,9 @@ def test_dumped_values_clean_back_to_themselves():
     values = validate_values(FORM, {"name": "李", "amount": "9.9", "tags": ["b"], "day": "2024-01-02",
                                     "at": "2024-01-02T03:04:05+08:00", "where": {"lat": 1, "lng": 2}})
     assert validate_values(FORM, dump_values(values)) == values
+    addressed = validate_values(FORM, {"name": "李", "where": {"address": "上海"}})
+    assert dump_values(addressed)["where"] == {"address": "上海"}
+    assert validate_values(FORM, dump_values(addressed)) == addressed
 
 
 def test_field_definitions_are_checked():
