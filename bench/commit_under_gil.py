@@ -21,13 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psycopg  # noqa: E402
-from eventsourcing.persistence import StoredEvent  # noqa: E402
+import psycopg
+from eventsourcing.persistence import StoredEvent
 
-from services.intake import bootstrap as intake  # noqa: E402
-from shared.postgres import RecordCall  # noqa: E402
-from shared.settings import Settings  # noqa: E402
-from deploy.devservers import DURABLE, Postgres  # noqa: E402
+from services.intake import bootstrap as intake
+from shared.postgres import RecordCall
+from shared.settings import Settings
+from deploy.devservers import DURABLE, Postgres
 
 CALL = "SELECT intake.intake_events_record({}::uuid[], {}::int8[], {}::text[], {}::bytea[], {}::text, {}::int8)"
 

@@ -30,11 +30,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
+import psycopg
 
-from bench.gunicorn_servers import serve  # noqa: E402
-from bench.tenant import tenant_with_key  # noqa: E402
-from deploy.devservers import DURABLE, Postgres, free_port_block  # noqa: E402
+from bench.gunicorn_servers import serve
+from bench.tenant import tenant_with_key
+from deploy.devservers import DURABLE, Postgres, free_port_block
 
 PATH = "/v1/tenants/acme/h5/submissions"
 RATIO_TARGET, P99_TARGET_MS = 0.5, 50

@@ -24,15 +24,15 @@ from uuid import uuid4
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import requests  # noqa: E402
+import requests
 
-from services.notify import bootstrap  # noqa: E402
-from services.notify.config import NotifyConfig  # noqa: E402
-from shared.envelope import Envelope  # noqa: E402
-from shared.secrets import SecretBox  # noqa: E402
-from shared.serve import tune_gc_for_batches  # noqa: E402
-from shared.settings import Settings  # noqa: E402
-from shared.transport import Batch  # noqa: E402
+from services.notify import bootstrap
+from services.notify.config import NotifyConfig
+from shared.envelope import Envelope
+from shared.secrets import SecretBox
+from shared.serve import tune_gc_for_batches
+from shared.settings import Settings
+from shared.transport import Batch
 
 SERVER = """
 import sys, json

@@ -30,17 +30,17 @@ from uuid import UUID, uuid5
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psycopg  # noqa: E402
-from eventsourcing.utils import get_topic  # noqa: E402
+import psycopg
+from eventsourcing.utils import get_topic
 
-from bench import slices  # noqa: E402
-from services.settlement import bootstrap as settlement  # noqa: E402
-from services.settlement import examples  # noqa: E402
-from services.settlement.domain.ledger import Ledger  # noqa: E402
-from services.workflow import bootstrap as workflow  # noqa: E402
-from services.workflow.domain import Ticket  # noqa: E402
-from shared.settings import Settings  # noqa: E402
-from deploy.devservers import DURABLE, Postgres  # noqa: E402
+from bench import slices
+from services.settlement import bootstrap as settlement
+from services.settlement import examples
+from services.settlement.domain.ledger import Ledger
+from services.workflow import bootstrap as workflow
+from services.workflow.domain import Ticket
+from shared.settings import Settings
+from deploy.devservers import DURABLE, Postgres
 
 TERMS_FROM = datetime(2020, 1, 1, tzinfo=timezone.utc)  # the example terms, in force before any ticket
 PARTS = [{"code": "P-FILTER", "quantity": "2"}, {"code": "P-VALVE", "quantity": "1"}, {"code": "P-HOSE", "quantity": "3"}]

@@ -28,14 +28,14 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
-import xmltodict  # noqa: E402
-from wechatpy.enterprise.crypto import WeChatCrypto  # noqa: E402
+import psycopg
+import xmltodict
+from wechatpy.enterprise.crypto import WeChatCrypto
 
-from bench.gunicorn_servers import serve  # noqa: E402
-from bench.tenant import tenant_with_key  # noqa: E402
-from deploy.devservers import DURABLE, Postgres, free_port_block  # noqa: E402
-from shared.secrets import SecretBox  # noqa: E402
+from bench.gunicorn_servers import serve
+from bench.tenant import tenant_with_key
+from deploy.devservers import DURABLE, Postgres, free_port_block
+from shared.secrets import SecretBox
 
 TOKEN, AES_KEY, CORP_ID, AGENT_ID = "benchToken42", "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt", "ww-bench", "1000002"
 PATH = "/v1/tenants/acme/wecom/callback"

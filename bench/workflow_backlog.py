@@ -23,16 +23,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psycopg  # noqa: E402
+import psycopg
 
-from bench import slices  # noqa: E402
-from services.intake import bootstrap as intake  # noqa: E402
-from services.intake.domain import Submission  # noqa: E402
-from services.workflow import bootstrap as workflow  # noqa: E402
-from shared.eventstore import open_store  # noqa: E402
-from shared.persistence import store_env  # noqa: E402
-from shared.settings import Settings  # noqa: E402
-from deploy.devservers import DURABLE, Postgres  # noqa: E402
+from bench import slices
+from services.intake import bootstrap as intake
+from services.intake.domain import Submission
+from services.workflow import bootstrap as workflow
+from shared.eventstore import open_store
+from shared.persistence import store_env
+from shared.settings import Settings
+from deploy.devservers import DURABLE, Postgres
 
 CUSTOMER = {"name": "张三", "phone": "13800138000", "address": "上海市浦东新区世纪大道 100 号"}
 

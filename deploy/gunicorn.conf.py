@@ -5,7 +5,7 @@ Plain gunicorn configuration: module-level names are gunicorn settings. It is lo
 works with ``gunicorn -c`` where the project is installed. The defaults are the project's own,
 ``DEFAULTS`` in shared/serve.py (the one source: ``scrm <service> web`` without this file uses
 them too); this file lets environment variables override them and adds what a container wants
-(bind address from PORT, JSON access log, heartbeat files in memory):
+(bind address from PORT, an access log, heartbeat files in memory):
 
     GUNICORN_BIND              default 0.0.0.0:$PORT, or 0.0.0.0:8000 without PORT
     GUNICORN_WORKERS           default DEFAULTS["workers"] (2: one dying never refuses a request)
@@ -73,15 +73,10 @@ if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
 forwarded_allow_ips = _env_str("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 # --- logging -----------------------------------------------------------------
-# Access log to stdout, one JSON object per request (values are not escaped by
-# gunicorn, so a user agent containing a double quote breaks the line).
+# Access log to stdout, error log to stderr: one JSON object per line either way, written by
+# shared.logs.GunicornLogger (always the logger class: access_log_format is not used), with the
+# request's correlation id, tenant and ticket.
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 errorlog = "-"
 loglevel = _env_str("GUNICORN_LOGLEVEL", "info")
-access_log_format = (
-    '{"time":"%(t)s","remote":"%(h)s","method":"%(m)s","path":"%(U)s",'
-    '"query":"%(q)s","protocol":"%(H)s","status":%(s)s,"bytes":"%(b)s",'
-    '"duration_us":%(D)s,"referer":"%(f)s","user_agent":"%(a)s",'
-    '"request_id":"%({x-request-id}i)s","pid":"%(p)s"}'
-)
 proc_name = _env_str("GUNICORN_PROC_NAME", "scrm")

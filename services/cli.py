@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from importlib import import_module
+from pathlib import Path
+from typing import Callable
 
 import click
 
@@ -32,6 +35,13 @@ def web_ports(base: int = 8001) -> dict[str, int]:
     return {service: base + i for i, service in enumerate(SERVICES)}
 
 
+def web_metrics_folder(settings: Settings, service: str, bind: str) -> Path:
+    """Where the gunicorn workers of `service`'s web app on `bind` keep their metrics
+    (PROMETHEUS_MULTIPROC_DIR): one folder per app and address, so two on one data folder never
+    count each other's workers."""
+    return settings.data_dir / "metrics" / f"{service}-web@{re.sub(r'[^A-Za-z0-9.-]+', '_', bind)}"
+
+
 def _bootstrap(service: str):
     return import_module(f"services.{service}.bootstrap")
 
@@ -52,8 +62,12 @@ def cli(transport: str, data_dir: str, database_url: str | None, kafka_bootstrap
         os.environ["SCRM_DATABASE_URL"] = database_url
 
 
-METRICS_PORT = click.option("--metrics-port", type=int, default=0,
-                            help="Serve Prometheus metrics on this port (0: off).")
+def _metrics_options(command: Callable) -> Callable:
+    command = click.option("--metrics-host", envvar="SCRM_METRICS_HOST", default="127.0.0.1",
+                           help="The address the metrics are served on (0.0.0.0 in a container).")(command)
+    return click.option("--metrics-port", type=int, envvar="SCRM_METRICS_PORT", default=None,
+                        help="Serve Prometheus metrics at /metrics on this port (0: one the system picks, "
+                             "announced in the `metrics.serving` log line)  [default: off]")(command)
 
 
 def _web_command(service: str) -> click.Command:
@@ -67,25 +81,27 @@ def _web_command(service: str) -> click.Command:
                   envvar="SCRM_GUNICORN_CONFIG", help="A gunicorn configuration file (deploy/gunicorn.conf.py).")
     def web(bind: str, workers: int, connections: int, config_file: str | None) -> None:
         logs.configure(f"{service}-web")
-        bound_database_waits(Settings.from_env().request_deadline)  # inherited by every gunicorn worker
+        settings = Settings.from_env()
+        bound_database_waits(settings.request_deadline)  # inherited by every gunicorn worker
         # The service is imported in each worker, after gevent has patched it: psycopg chooses how
-        # to wait when it is first imported.
-        serve_http(lambda: _bootstrap(service).web_app(), bind, workers, connections, config_file)
+        # to wait when it is first imported. Its workers add up their metrics in one folder.
+        serve_http(lambda: _bootstrap(service).web_app(), bind, workers, connections, config_file,
+                   metrics_folder=web_metrics_folder(settings, service, bind))
 
     return web
 
 
 def _worker_command(service: str) -> click.Command:
     @click.command("worker", help=f"Run {service}'s worker: consume upstream events and record reactions.")
-    @METRICS_PORT
+    @_metrics_options
     @click.option("--slice", "slice_text", default="0/1", metavar="K/N",
                   help="Be slice K of N processes sharing the work (embedded transport; with Kafka, "
                        "start more processes and partitions are shared).")
-    def worker(metrics_port: int, slice_text: str) -> None:
+    def worker(metrics_port: int | None, metrics_host: str, slice_text: str) -> None:
         from shared.slices import Slice
 
         logs.configure(f"{service}-worker")
-        expose_metrics(metrics_port)
+        expose_metrics(metrics_port, metrics_host)
         tune_gc_for_batches()
         settings, slice_ = Settings.from_env(), Slice.parse(slice_text)
         module = _bootstrap(service)
@@ -126,7 +142,7 @@ def _parked_command(service: str) -> click.Group:
             try:
                 follower.retry(p)
                 click.echo(f"{p.id}  processed")
-            except Exception as error:  # noqa: BLE001 - reported, stays parked
+            except Exception as error:  # reported, stays parked
                 failed += 1
                 click.echo(f"{p.id}  still failing: {error!r}", err=True)
         if failed:
@@ -158,13 +174,13 @@ for _command in SETTLEMENT_COMMANDS:  # terms set-up, price book import, period 
 
 @cli.command()
 @click.argument("service", type=click.Choice(SERVICES))
-@METRICS_PORT
-def relay(service: str, metrics_port: int) -> None:
+@_metrics_options
+def relay(service: str, metrics_port: int | None, metrics_host: str) -> None:
     """Publish SERVICE's outbox (its public events, in the order it recorded them) to Kafka."""
     from shared.transport.kafka import KafkaRelay
 
     logs.configure(f"{service}-relay")
-    expose_metrics(metrics_port)
+    expose_metrics(metrics_port, metrics_host)
     run_until_stopped(KafkaRelay(service, Settings.from_env()).run)
 
 
@@ -233,6 +249,7 @@ def run(ctx: click.Context, host: str, base_port: int) -> None:
     """Start the whole platform on this machine (embedded by default) until Ctrl-C."""
     from services.supervisor import Supervisor
 
+    logs.configure("supervisor")
     Supervisor(Settings.from_env(), host, web_ports(base_port)).run(prepare=lambda: ctx.invoke(db_init))
 
 

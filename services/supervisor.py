@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Callable
 
 import click
+import structlog
 
 from shared.settings import SERVICES, Settings
 
 WORKERS = ("intake", "workflow", "settlement", "notify")  # intake: H5 forms from workflow, customers' tickets
 _PR_SET_PDEATHSIG = 1
+log = structlog.get_logger()
 
 
 def _die_with_parent() -> None:
@@ -60,9 +62,12 @@ class Supervisor:
         self.urls = {s: f"http://{host}:{ports[s]}" for s in SERVICES}
         self.children = [Child(f"{s}-web", [s, "web", "--bind", f"{host}:{ports[s]}", *_web_workers(settings)])
                          for s in SERVICES]
-        self.children += [Child(f"{s}-worker", [s, "worker"]) for s in WORKERS]
+        # Workers and relays serve their metrics each on a port of its own the system picks, announced
+        # in their `metrics.serving` log line (one port from the environment would be everyone's).
+        metrics = ["--metrics-port", "0"]
+        self.children += [Child(f"{s}-worker", [s, "worker", *metrics]) for s in WORKERS]
         if settings.transport == "kafka":
-            self.children += [Child(f"{s}-relay", ["relay", s]) for s in SERVICES]
+            self.children += [Child(f"{s}-relay", ["relay", s, *metrics]) for s in SERVICES]
         self.pids = settings.data_dir / "pids"
         self._stopping = False
 
@@ -89,7 +94,8 @@ class Supervisor:
             if child.due == 0.0:
                 child.restarts = 1 if now - child.started > 30 else child.restarts + 1
                 child.due = now + min(5.0, 0.2 * 2 ** (child.restarts - 1))  # back off if it keeps dying
-                click.echo(f"{child.name} exited ({child.process.returncode}); restarting", err=True)
+                log.warning("supervisor.child_exited", child=child.name, returncode=child.process.returncode,
+                            restart_in=round(child.due - now, 3))
             elif now >= child.due:
                 child.due = 0.0
                 child.start(env, self.pids)

@@ -1,19 +1,23 @@
 """The correlation id: one value that follows a request through every service.
 
-A web request takes it from the `X-Correlation-Id` header (or is given a new one); a worker takes
-the id of the envelope it is processing. Whatever a service records meanwhile is published with
-it (the envelope's `correlationid`), and every log line carries it.
+A web request takes it from the `X-Correlation-Id` header (or is given a new one, shared/web.py) and
+answers with it in the same header; a worker takes the id of the envelope it is processing. Whatever
+a service records meanwhile is published with it (the envelope's `correlationid`), and every log
+line carries it, with the tenant and the ticket where they are known (`about`).
 """
 
 from __future__ import annotations
 
+import re
 from contextvars import ContextVar
 from uuid import uuid4
 
 import structlog
 
+from shared.envelope import Envelope
+
 HEADER = "X-Correlation-Id"
-MAX_LENGTH = 128
+_SHAPE = re.compile(r"[A-Za-z0-9._:/+=@-]{1,128}")
 
 _current: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
@@ -31,8 +35,24 @@ def use(correlation_id: str | None) -> None:
         structlog.contextvars.unbind_contextvars("correlation_id")
 
 
+def about(tenant: str | None = None, ticket_id: object | None = None) -> None:
+    """Log lines from now on name this tenant and ticket (None: no longer any)."""
+    for key, value in (("tenant", tenant), ("ticket_id", ticket_id)):
+        if value is None:
+            structlog.contextvars.unbind_contextvars(key)
+        else:
+            structlog.contextvars.bind_contextvars(**{key: str(value)})
+
+
+def follow(envelope: Envelope | None) -> None:
+    """Handle `envelope` under its correlation id, its tenant and its ticket (None: none of them)."""
+    use(envelope.correlation_id if envelope else None)
+    about(envelope.tenant if envelope else None, envelope.subject if envelope else None)
+
+
 def accept(offered: str | None) -> str:
-    """The caller's id if it is a sensible one, else a new one."""
-    if offered and len(offered) <= MAX_LENGTH and offered.isascii() and offered.isprintable():
+    """The caller's id if it has the shape of one (up to 128 letters, digits and `._:/+=@-`: a UUID,
+    a trace id), else a new one."""
+    if offered and _SHAPE.fullmatch(offered):
         return offered
     return str(uuid4())

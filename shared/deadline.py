@@ -88,7 +88,7 @@ class _Attempt:
     def run(self) -> None:
         try:
             self._value = self._work()
-        except BaseException as error:  # noqa: BLE001 - handed to the waiting request
+        except BaseException as error:  # handed to the waiting request
             self._error = error
         finally:
             self._deadline._settle(self)

@@ -7,6 +7,7 @@ again), a crash after it doubles nothing (the position says it is done).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Callable
@@ -26,6 +27,7 @@ from shared.transport import Batch, Subscription
 
 Policy = Callable[[Envelope, UnitOfWork], None]
 log = structlog.get_logger()
+_std_log = logging.getLogger(__name__)  # what decides the level (shared/logs.py)
 
 CONFLICT_RETRIES = 5
 STORE_FAILURES = (PersistenceError, OSError)  # the database, not the event
@@ -95,21 +97,27 @@ class Follower:
         """The batch through the policy. An envelope the policy fails on is parked and the
         batch done again without it: what it half did is thrown away with that attempt."""
         parked: dict[UUID, ParkedEvent] = {}
+        debugging = _std_log.isEnabledFor(logging.DEBUG)  # asked once per batch: a line per event is dear
         while True:
             uow = UnitOfWork(self.app, optimistic=optimistic)
             try:
                 for envelope in batch.envelopes:
                     if envelope.id not in parked:
                         failing = envelope
-                        correlation.use(envelope.correlation_id)
+                        correlation.follow(envelope)  # its id, tenant and ticket on every line meanwhile
+                        if debugging:
+                            log.debug("follower.event", follower=self.name, type=envelope.type, source=envelope.source,
+                                      envelope=str(envelope.id))
                         self.policy(envelope, uow)
                         uow.collect(envelope.correlation_id)  # what it caused is published under its id
             except STORE_FAILURES:
+                correlation.follow(None)
                 raise  # not the event's fault: stop, and read the batch again after a restart
-            except Exception as error:  # noqa: BLE001 - a bug for this event: park it, go on
+            except Exception as error:  # a bug for this event: park it, go on
                 log.exception("follower.parked", follower=self.name, envelope=str(failing.id), type=failing.type)
                 parked[failing.id] = ParkedEvent(follower=self.name, envelope=failing.to_dict(), error=repr(error))
                 continue
+            correlation.follow(None)  # the batch's later lines are about no one event
             for p in parked.values():
                 if not uow.exists(p.id):  # parked once, even if the batch comes again
                     uow.add(p)

@@ -111,7 +111,7 @@ class GroupCommitter:
             for waiter in group:
                 self._commit_alone(waiter)
             return
-        except Exception as error:  # noqa: BLE001 - every waiter must hear about it
+        except Exception as error:  # every waiter must hear about it
             log.warning("group_commit.failed", size=len(group), error=repr(error))
             for waiter in group:
                 waiter.outcome = Unavailable(f"could not record: {error.__class__.__name__}")
@@ -124,7 +124,7 @@ class GroupCommitter:
             self._save([waiter.item])
         except IntegrityError as error:
             waiter.outcome = error
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             waiter.outcome = Unavailable(f"could not record: {error.__class__.__name__}")
         else:
             waiter.outcome = True

@@ -42,7 +42,7 @@ class RequestRefused(DomainError):
 class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
 
-    def load_json(self, req, schema):  # noqa: ANN001 - webargs' signature
+    def load_json(self, req, schema):  # webargs' signature
         if not req.is_json:
             raise RequestRefused(415, "unsupported_media_type", "send the body as application/json")
         body = req.get_json(silent=True)  # through the app's JSON provider
@@ -50,7 +50,7 @@ class Parser(FlaskParser):
             raise RequestRefused(400, "malformed_json", "the body is not a JSON object")
         return body
 
-    def handle_error(self, error, req, schema, *, error_status_code, error_headers):  # noqa: ANN001
+    def handle_error(self, error, req, schema, *, error_status_code, error_headers):
         messages = error.messages
         where = next(iter(messages), "json") if isinstance(messages, dict) and len(messages) == 1 else "json"
         fields = messages.get(where, messages) if isinstance(messages, dict) else messages
@@ -205,7 +205,7 @@ class Blueprint(_Blueprint):
 class Api(_Api):
     ERROR_SCHEMA = ErrorBody
 
-    def handle_http_exception(self, error):  # noqa: ANN001 - flask-smorest's hook
+    def handle_http_exception(self, error):  # flask-smorest's hook
         code = (error.name or "error").lower().replace(" ", "_")
         return error_body(error.code or 500, code, error.description or error.name)
 

@@ -12,10 +12,14 @@ then waits cooperatively; nothing else a web app does blocks outside Python, exc
 from __future__ import annotations
 
 import gc
+import os
 import runpy
+import shutil
 import signal
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 import structlog
@@ -31,12 +35,16 @@ log = structlog.get_logger()
 DEFAULTS = {"workers": 2, "worker_class": "gevent", "worker_connections": 1000, "timeout": 30,
             "graceful_timeout": 10, "keepalive": 5, "control_socket_disable": True}
 
+# Ours whatever the configuration file says: JSON logs (shared/logs.py), and the metrics files of a
+# worker that exited let go (shared/metrics.py).
+LOGGER_CLASS = "shared.logs.GunicornLogger"
+
 
 class Gunicorn(BaseApplication):
     """Gunicorn with the app built in each worker after fork (database pools must not cross a fork).
 
     Settings, later ones winning: DEFAULTS, then the configuration file, then what the
-    command line says."""
+    command line says; the logger class and the `child_exit` hook are always ours."""
 
     def __init__(self, factory: Callable[[], Any], options: dict[str, Any], config_file: str | None = None):
         self._factory = factory
@@ -54,6 +62,8 @@ class Gunicorn(BaseApplication):
         for key, value in self._options.items():
             if value is not None:
                 self.cfg.set(key, value)
+        self.cfg.set("logger_class", LOGGER_CLASS)
+        self.cfg.set("child_exit", _child_exit)
 
     def load(self) -> Any:
         app = _built_once_the_store_answers(self._factory)
@@ -78,10 +88,33 @@ def _built_once_the_store_answers(factory: Callable[[], Any], pause: float = 1.0
             time.sleep(pause)
 
 
+def _child_exit(server: Any, worker: Any) -> None:
+    """gunicorn's master, once a worker has exited: its live gauges no longer count (its counters
+    and histograms do, summed with the others')."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
+def shared_metrics_folder(folder: Path) -> None:
+    """Make this process and the gunicorn workers it forks keep their Prometheus metrics as files in
+    `folder`, emptied now (a past run's workers must not count), so one scrape of any worker adds up
+    all of them. Call it before anything imports prometheus_client: its metrics choose where to keep
+    their values when they are made."""
+    if "prometheus_client" in sys.modules:
+        raise RuntimeError("prometheus_client was imported before its multiprocess folder was set")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
 def serve_http(factory: Callable[[], Any], bind: str, workers: int | None = None, connections: int | None = None,
-               config_file: str | None = None) -> None:
+               config_file: str | None = None, metrics_folder: Path | None = None) -> None:
     """Serve the app `factory` builds in each worker; `connections` is how many clients one worker
-    serves at once."""
+    serves at once; the workers' metrics are added up through files in `metrics_folder`."""
+    if metrics_folder is not None:
+        shared_metrics_folder(metrics_folder)
     Gunicorn(factory, {"bind": bind, "workers": workers, "worker_connections": connections}, config_file).run()
 
 
@@ -94,12 +127,18 @@ def tune_gc_for_batches() -> None:
     gc.set_threshold(50_000, 20, 20)
 
 
-def expose_metrics(port: int) -> None:
-    """Workers and relays have no web app: serve their Prometheus metrics on their own port."""
-    if port:
-        from prometheus_client import start_http_server
+def expose_metrics(port: int | None, host: str = "127.0.0.1") -> int | None:
+    """Workers and relays have no web app: serve their Prometheus metrics at /metrics on their own
+    port (None: not at all; 0: one the system picks). The port is announced in a log line,
+    `metrics.serving`, and returned."""
+    if port is None:
+        return None
+    from prometheus_client import start_http_server
 
-        start_http_server(port)
+    server, _ = start_http_server(port, addr=host)
+    port = server.server_port
+    log.info("metrics.serving", host=host, port=port, url=f"http://{host}:{port}/metrics")
+    return port
 
 
 def run_until_stopped(*loops: Callable[[threading.Event], None]) -> None:
@@ -112,7 +151,7 @@ def run_until_stopped(*loops: Callable[[threading.Event], None]) -> None:
     def guarded(loop: Callable[[threading.Event], None]) -> None:
         try:
             loop(stop)
-        except BaseException as error:  # noqa: BLE001 - reported below, then the process exits non-zero
+        except BaseException as error:  # reported below, then the process exits non-zero
             failures.append(error)
             stop.set()
 

@@ -190,7 +190,7 @@ def scrm_cli():
     # import error fails these tests.
     if not _cli_source_present():
         pytest.skip("services/cli.py is not written yet")
-    from services.cli import cli  # noqa: PLC0415 - imported late on purpose
+    from services.cli import cli  # imported late on purpose
 
     return cli
 
@@ -455,3 +455,33 @@ def test_each_web_service_runs_two_workers_at_least(name, clean_gunicorn_env):
         if key.startswith("GUNICORN_") and value is not None:
             clean_gunicorn_env.setenv(key, str(value))
     assert _exec_gunicorn_conf()["workers"] >= 2
+
+
+# --- Kafka topics: what scrm creates and what the broker creates agree ------------------------------
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_partitions_and_replication_are_the_brokers_defaults_too(name):
+    from shared.settings import Settings
+
+    settings = Settings.from_env({k: str(v) for k, v in _env(COMPOSE_SERVICES[name]).items() if v is not None})
+    kafka = _env(COMPOSE_SERVICES["kafka"])
+    assert settings.kafka_partitions == int(kafka["KAFKA_NUM_PARTITIONS"]) >= 1
+    assert settings.kafka_replication == int(kafka["KAFKA_DEFAULT_REPLICATION_FACTOR"])
+    brokers = len(str(kafka["KAFKA_CONTROLLER_QUORUM_VOTERS"]).split(","))
+    assert settings.kafka_replication <= brokers, "more replicas than brokers: topics could not be created"
+
+
+@pytest.mark.parametrize("name", WORKER_AND_RELAY_SERVICES)
+def test_workers_and_relays_serve_their_metrics_where_prometheus_can_reach_them(name):
+    env = _env(COMPOSE_SERVICES[name])
+    assert int(env["SCRM_METRICS_PORT"]) > 0 and env["SCRM_METRICS_HOST"] == "0.0.0.0"
+
+
+def test_the_uploads_volume_is_mounted_on_a_folder_the_image_gives_to_scrm():
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    data_dir = re.search(r"SCRM_DATA_DIR=(\S+)", text)[1]
+    mounts = [str(v).split(":")[1] for v in COMPOSE_SERVICES["intake-web"]["volumes"]]
+    assert f"{data_dir}/uploads" in mounts
+    assert re.search(rf"mkdir -p [^\n]*{re.escape(data_dir)}/uploads", text)
+    assert re.search(rf"chown -R scrm:scrm {re.escape(data_dir)}\b", text)

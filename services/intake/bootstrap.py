@@ -11,9 +11,11 @@ from shared.identity.access import access_policy, lookup_in
 from shared.identity.guard import identity_for
 from shared.persistence import store_env
 from shared.ratelimit import RateLimiter
+from shared.readiness import service_checks
 from shared.settings import Settings
 from shared.slices import WHOLE, Slice
 from shared.transport.configured import subscribe
+from shared.web import ready_when
 
 from services.intake.api import create_app
 from services.intake.application import IntakeApplication
@@ -32,8 +34,9 @@ def web_app(settings: Settings | None = None) -> Flask:
     replay_window = float(os.environ.get("SCRM_INTAKE_REPLAY_WINDOW", "300"))
     settings = settings or Settings.from_env()
     app = application(settings)
-    return create_app(app, identity_for(settings, lookup_in(app)), replay_window=replay_window,
-                      forms=form_channel(settings), deadline=settings.request_deadline)
+    web = create_app(app, identity_for(settings, lookup_in(app)), replay_window=replay_window,
+                     forms=form_channel(settings), deadline=settings.request_deadline)
+    return ready_when(web, *service_checks(app, settings))
 
 
 def form_channel(settings: Settings) -> FormChannel:

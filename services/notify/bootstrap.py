@@ -12,10 +12,12 @@ from shared.identity.access import access_policy, lookup_in
 from shared.identity.guard import identity_for
 from shared.ownlog import OwnEvents, own_events
 from shared.persistence import store_env
+from shared.readiness import service_checks
 from shared.secrets import SecretBox
 from shared.settings import Settings
 from shared.slices import WHOLE, Slice
 from shared.transport.configured import subscribe
+from shared.web import ready_when
 
 from services.notify.api import create_app
 from services.notify.application import NotifyApplication, utc_now
@@ -39,7 +41,8 @@ def application(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
 def web_app(settings: Settings | None = None, clock: Callable[[], datetime] = utc_now) -> Flask:
     settings = settings or Settings.from_env()
     app = application(settings, clock)
-    return create_app(app, identity_for(settings, lookup_in(app)), SecretBox.from_env())
+    web = create_app(app, identity_for(settings, lookup_in(app)), SecretBox.from_env())
+    return ready_when(web, *service_checks(app, settings))
 
 
 def follower(settings: Settings, slice_: Slice = WHOLE, config: NotifyConfig | None = None) -> Follower:

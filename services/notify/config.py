@@ -37,8 +37,8 @@ class NotifyConfig:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> NotifyConfig:
         env = os.environ if environ is None else environ
-        get = lambda name, default=None: env.get(f"SCRM_NOTIFY_{name}") or default  # noqa: E731
-        flag = lambda name: (get(name, "n")).lower() in ("y", "yes", "1", "true")  # noqa: E731
+        get = lambda name, default=None: env.get(f"SCRM_NOTIFY_{name}") or default
+        flag = lambda name: (get(name, "n")).lower() in ("y", "yes", "1", "true")
         default = cls()
         return cls(
             wecom_url=get("WECOM_URL", default.wecom_url).rstrip("/"),

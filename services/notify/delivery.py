@@ -44,6 +44,7 @@ class Retries:
 
 
 class Delivery(Aggregate):
+    correlation_id = None  # what deliveries requested before it was recorded have
     class Requested(Aggregate.Created):
         tenant: str
         ticket_id: UUID
@@ -61,6 +62,7 @@ class Delivery(Aggregate):
         fallback: list[list[str]]  # [channel, address] still to try if this channel cannot reach them
         fallback_of: UUID | None
         due: datetime
+        correlation_id: str | None = None  # the request's that caused it: what the sender records is published under it
 
     @staticmethod
     def create_id(cause: UUID, recipient: str, channel: str, **_: Any) -> UUID:
@@ -69,12 +71,14 @@ class Delivery(Aggregate):
     @event(Requested)
     def __init__(self, tenant: str, ticket_id: UUID, cause: UUID, kind: str, recipient: str, name: str, channel: str,
                  address: str, message: dict[str, Any], context: dict[str, Any], template: str | None,
-                 node: str | None, urgent: bool, fallback: list[list[str]], fallback_of: UUID | None, due: datetime):
+                 node: str | None, urgent: bool, fallback: list[list[str]], fallback_of: UUID | None, due: datetime,
+                 correlation_id: str | None = None):
         self.tenant, self.ticket_id, self.cause, self.kind = tenant, ticket_id, cause, kind
         self.recipient, self.name, self.channel, self.address = recipient, name, channel, address
         self.message, self.context, self.template, self.node = message, context, template, node
         self.urgent, self.fallback, self.fallback_of = urgent, fallback, fallback_of
         self.status, self.due, self.attempts = PENDING, due, 0
+        self.correlation_id = correlation_id
         self.receipt: str | None = None
         self.error: str | None = None
 

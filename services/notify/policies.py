@@ -151,7 +151,8 @@ class Notifying:
             message=self.render(notice.kind, channel, template, notice.node, context, audience),
             context=context, template=template, node=notice.node,
             urgent=self.setup.urgent(notice.kind, template, notice.node) if self.setup else KINDS[notice.kind].urgent,
-            fallback=recipient.chain[1:], fallback_of=None, due=self.envelope.time)
+            fallback=recipient.chain[1:], fallback_of=None, due=self.envelope.time,
+            correlation_id=self.envelope.correlation_id)
         if channel == NOWHERE:
             delivery.failed("没有可用的联系方式（渠道地址）", permanent=True, now=self.envelope.time, jitter=0.0,
                             retries=self.config.retries)

@@ -8,10 +8,12 @@ from shared.follower import Follower, combined
 from shared.identity.access import access_policy, lookup_in
 from shared.identity.guard import identity_for
 from shared.persistence import store_env
+from shared.readiness import service_checks
 from shared.settings import Settings
 from shared.ownlog import OwnLogSubscription
 from shared.slices import WHOLE, Slice
 from shared.transport.configured import subscribe
+from shared.web import ready_when
 
 from services.settlement.api import create_app
 from services.settlement.application import Clock, SettlementApplication, utc_now
@@ -30,7 +32,8 @@ def application(settings: Settings, clock: Clock = utc_now) -> SettlementApplica
 def web_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = application(settings)
-    return create_app(app, identity_for(settings, lookup_in(app)))
+    web = create_app(app, identity_for(settings, lookup_in(app)))
+    return ready_when(web, *service_checks(app, settings))
 
 
 def follower(settings: Settings, slice_: Slice = WHOLE) -> Follower:

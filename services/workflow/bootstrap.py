@@ -10,9 +10,11 @@ from shared.follower import Follower, combined
 from shared.identity.access import lookup_in
 from shared.identity.guard import identity_for
 from shared.persistence import store_env
+from shared.readiness import service_checks
 from shared.settings import Settings
 from shared.slices import WHOLE, Slice
 from shared.transport.configured import subscribe
+from shared.web import ready_when
 
 from services.workflow.api import create_app
 from services.workflow.application import Clock, WorkflowApplication, utc_now
@@ -49,7 +51,8 @@ def projector(settings: Settings, slice_: Slice = WHOLE) -> Projector | None:
 def web_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = application(settings)
-    return create_app(app, identity_for(settings, lookup_in(app)), wecom_url=settings.wecom_url)
+    web = create_app(app, identity_for(settings, lookup_in(app)), wecom_url=settings.wecom_url)
+    return ready_when(web, *service_checks(app, settings))
 
 
 def follower(settings: Settings, slice_: Slice = WHOLE) -> Follower:

@@ -22,7 +22,7 @@ from services.intake.forms.web import FormChannel
 from services.workflow import bootstrap as workflow_boot
 from shared.ratelimit import RateLimiter
 from shared.settings import Settings
-from tests.e2e.test_h5_page import browser  # noqa: F401 - the fixture
+from tests.e2e.test_h5_page import browser  # the fixture
 from tests.support.h5 import png
 from tests.support.identity import KEYS_FILE, identity_of, open_tenant, staff
 
@@ -116,7 +116,7 @@ def photos(tmp_path: Path, count: int) -> list[str]:
     return paths
 
 
-def test_the_page_and_the_server_judge_every_field_type_alike(served, browser, tmp_path):  # noqa: F811
+def test_the_page_and_the_server_judge_every_field_type_alike(served, browser, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 

@@ -18,7 +18,7 @@ TICKETS = 500
 def test_killing_the_notify_worker_during_a_burst_loses_no_message_and_shows_none_twice(tmp_path):
     with Platform(tmp_path / "data") as platform:
         wecom = platform.wecom
-        shown = lambda: len(wecom.texts_to("technician-1"))  # noqa: E731
+        shown = lambda: len(wecom.texts_to("technician-1"))
         kills, done = [], threading.Event()
 
         def killer():

@@ -21,7 +21,7 @@ from shared.settings import SERVICES
 from services.intake import bootstrap as intake
 from services.intake.forms.domain import form_id
 from tests.support.h5 import png
-from tests.support.tenant import CUSTOMER, TECHNICIAN, credentials, signed_in, tenant  # noqa: F401 - fixtures
+from tests.support.tenant import CUSTOMER, TECHNICIAN, credentials, signed_in, tenant  # fixtures
 
 SURROGATE = '"\\ud800"'  # a lone surrogate, as JSON writes it
 
@@ -37,7 +37,7 @@ def quiet_errors():
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
-def operations(tenant, service: str):  # noqa: F811
+def operations(tenant, service: str):
     """(method, path template, operation) of every operation the app documents."""
     paths = tenant.client(service).get("/openapi.json").get_json()["paths"]
     return [(method, path, operation) for path, methods in paths.items() for method, operation in methods.items()
@@ -48,14 +48,14 @@ def takes_json(operation: dict) -> bool:
     return "application/json" in operation.get("requestBody", {}).get("content", {})
 
 
-def filled(tenant, service: str, path: str, replaced: dict[str, str] | None = None) -> str:  # noqa: F811
+def filled(tenant, service: str, path: str, replaced: dict[str, str] | None = None) -> str:
     """The path with a real value for each of its parameters (as `service` takes them), or the one
     `replaced` gives."""
     real = {name: quote(str(known[0]), safe="") for name, known in tenant.known_for(service).items()}
     return path.format(**real | (replaced or {}))
 
 
-def call(tenant, service, method, path, credentials, **kwargs):  # noqa: F811
+def call(tenant, service, method, path, credentials, **kwargs):
     return tenant.client(service).open(path, method=method.upper(), headers=credentials[service], **kwargs)
 
 
@@ -75,7 +75,7 @@ def assert_refused(answers: dict, status: int, code: str) -> None:
     '{"quantity": 1E+999999999}',
     '{"amount": NaN}',
 ], ids=["3000-levels", "one-level-too-deep", "lone-surrogate", "surrogate-key", "infinite-number", "nan"])
-def test_unreadable_json_is_a_400_on_every_json_endpoint_and_records_nothing(tenant, credentials, body):  # noqa: F811
+def test_unreadable_json_is_a_400_on_every_json_endpoint_and_records_nothing(tenant, credentials, body):
     before = tenant.recorded()
     answers = {f"{service} {method.upper()} {path}": call(tenant, service, method, filled(tenant, service, path), credentials,
                                                           data=body, content_type="application/json")
@@ -94,7 +94,7 @@ def test_unreadable_json_is_a_400_on_every_json_endpoint_and_records_nothing(ten
     ("workflow", "put", "/v1/tenants/acme/templates/surrogate/draft",
      {"key": "surrogate", "name": "模板\ud800", "nodes": [{"key": "a", "name": "\udfff"}]}),
 ])
-def test_a_lone_surrogate_in_a_field_is_a_400_where_it_was_a_500(tenant, credentials,  # noqa: F811
+def test_a_lone_surrogate_in_a_field_is_a_400_where_it_was_a_500(tenant, credentials,
                                                                  service, method, path, body):
     before = tenant.recorded()
     raw = json.dumps(body)  # json writes a lone surrogate as its escape
@@ -110,7 +110,7 @@ REFUND_VALUES = {"customer": "王五", "order_number": "JD12345678"}  # the refu
 
 
 @pytest.mark.parametrize("amount", ["1e30", "1E+999999999", "1" * 27, 1e30, "12.345"])
-def test_a_form_money_value_out_of_bounds_is_a_400_naming_the_bounds(tenant, amount):  # noqa: F811
+def test_a_form_money_value_out_of_bounds_is_a_400_naming_the_bounds(tenant, amount):
     before = tenant.recorded()
     slug = intake.application(tenant.settings).find(form_id("acme", "refund"), "acme").slug
     body = {"submission_id": "form-1", "version": 1, "customer": CUSTOMER,
@@ -127,7 +127,7 @@ def test_a_form_money_value_out_of_bounds_is_a_400_naming_the_bounds(tenant, amo
 
 @pytest.mark.parametrize("what", ["parts", "labour"])
 @pytest.mark.parametrize("quantity", ["1E+40", "1E+999999999", "1000001", "0.0001", "0", "-2", 1e40])
-def test_an_item_quantity_out_of_bounds_is_a_400_naming_the_bounds(tenant, what, quantity):  # noqa: F811
+def test_an_item_quantity_out_of_bounds_is_a_400_naming_the_bounds(tenant, what, quantity):
     before, open_ticket = tenant.recorded(), tenant.known["ticket_id"][1]
     answer = tenant.client("workflow").post(f"/v1/tenants/acme/tickets/{open_ticket}/{what}",
                                             headers=signed_in("workflow", TECHNICIAN),
@@ -142,7 +142,7 @@ def test_an_item_quantity_out_of_bounds_is_a_400_naming_the_bounds(tenant, what,
 
 
 @pytest.mark.parametrize("amount", ["1E+999999999", "1e30", "0.001"])
-def test_an_opportunity_amount_out_of_bounds_is_a_400(tenant, credentials, amount):  # noqa: F811
+def test_an_opportunity_amount_out_of_bounds_is_a_400(tenant, credentials, amount):
     before, customer = tenant.recorded(), tenant.known["customer_id"][0]
     answer = tenant.client("intake").post(f"/v1/tenants/acme/customers/{customer}/opportunities",
                                           headers=credentials["intake"],
@@ -154,7 +154,7 @@ def test_an_opportunity_amount_out_of_bounds_is_a_400(tenant, credentials, amoun
 # --- 12: one tenant-id rule, before every route of every service ---------------------------------------
 
 @pytest.mark.parametrize("bad", ["acme\n", "tenant-a\n", "a" * 3800, "ACME", "a"])
-def test_a_tenant_id_of_another_shape_is_a_404_on_every_route_and_records_nothing(tenant, credentials,  # noqa: F811
+def test_a_tenant_id_of_another_shape_is_a_404_on_every_route_and_records_nothing(tenant, credentials,
                                                                                  bad):
     before = tenant.recorded()
     answers = {}
@@ -184,7 +184,7 @@ TICKET_ROUTES = [("intake", "get", "/v1/tenants/acme/tickets/{id}", None),
 # (notify's /deliveries lists what it owes for any ticket id, none for one it never heard of: it loads nothing else)
 
 
-def test_another_aggregates_id_as_a_ticket_or_customer_id_is_a_404(tenant, credentials):  # noqa: F811
+def test_another_aggregates_id_as_a_ticket_or_customer_id_is_a_404(tenant, credentials):
     tickets, customers = set(map(str, tenant.known["ticket_id"])), set(map(str, tenant.known["customer_id"]))
     others = [str(i) for i in tenant.foreign_ids()]
     assert len(others) > 10  # staff directory, template library, key ring, identity claims, forms, settlements …
@@ -205,7 +205,7 @@ def test_another_aggregates_id_as_a_ticket_or_customer_id_is_a_404(tenant, crede
 
 # --- 14: nothing served back can be sniffed into a page ------------------------------------------------
 
-def test_an_upload_is_served_as_an_image_that_cannot_run(tenant):  # noqa: F811
+def test_an_upload_is_served_as_an_image_that_cannot_run(tenant):
     disguised = png()[:16] + b"<html><script>alert(document.cookie)</script></html>"  # PNG magic, then HTML
     desk = tenant.client("intake")
     ref = desk.post(f"/h5/acme/{tenant.known['slug'][0]}/uploads", content_type="multipart/form-data",
@@ -218,7 +218,7 @@ def test_an_upload_is_served_as_an_image_that_cannot_run(tenant):  # noqa: F811
     assert served.headers["Content-Disposition"] == f'inline; filename="{ref}"'
 
 
-def test_every_answer_of_every_app_forbids_sniffing(tenant, credentials):  # noqa: F811
+def test_every_answer_of_every_app_forbids_sniffing(tenant, credentials):
     for service in SERVICES:
         client = tenant.client(service)
         for answer in (client.get("/healthz"), client.get("/openapi.json"), client.get("/no/such/page"),

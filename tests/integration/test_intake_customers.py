@@ -19,7 +19,7 @@ from services.intake.customers import Customer, IdentityClaim
 from services.intake.domain import ticket_id
 from services.intake.regions import RegionNames
 from services.workflow import bootstrap as workflow
-from tests.integration.test_intake_channels import (WECOM, WECOM_PATH, intake, opened, post, published,  # noqa: F401
+from tests.integration.test_intake_channels import (WECOM, WECOM_PATH, intake, opened, post, published,
                                                     sealed, secret_keys, wecom_message)
 from shared.identity.apikeys import key_id_of
 from services.workflow.tenancy import Tenancy
@@ -30,14 +30,14 @@ STAFF = staff("technician-1")
 
 
 @pytest.fixture
-def key(settings, intake):  # noqa: F811 - the fixture imported above
+def key(settings, intake):  # the fixture imported above
     issued = issue_key(settings, "write")
     replicate(settings, bootstrap)
     return issued
 
 
 @pytest.fixture
-def api(intake, key):  # noqa: F811
+def api(intake, key):
     intake.administer(RegionNames, "acme", lambda names: names.add("南山", "广东/深圳/南山"))
     return create_app(intake, identity_of(intake)).test_client()
 

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, Phase, given, settings as hypothesis_setting
 from schemathesis import GenerationMode
 
 from shared.settings import SERVICES
-from tests.support.tenant import credentials, tenant  # noqa: F401 - fixtures
+from tests.support.tenant import credentials, tenant  # fixtures
 
 EXAMPLES = 15  # per operation and generation mode: a service takes 10-35 s on a busy 2-core machine
 CHECKS = [schemathesis.checks.not_a_server_error, schemathesis.checks.response_schema_conformance]

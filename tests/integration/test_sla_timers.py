@@ -167,7 +167,7 @@ def test_two_timer_workers_racing_record_each_timer_once(platform):
     def run(worker):
         try:
             counts.append(worker.run_once())
-        except Exception as error:  # noqa: BLE001 - reported below
+        except Exception as error:  # reported below
             errors.append(error)
     threads = [threading.Thread(target=run, args=(w,)) for w in workers]
     for t in threads:

@@ -67,7 +67,7 @@ def test_least_loaded_never_exceeds_capacity_when_someone_has_room(spec):
         return
     picked = next(m for m in members if m.user == chosen.value)
     assert load.of(picked.user) < picked.profile.capacity
-    share = lambda m: load.of(m.user) / max(m.profile.capacity, 1)  # noqa: E731
+    share = lambda m: load.of(m.user) / max(m.profile.capacity, 1)
     assert share(picked) == min(share(m) for m in room)
 
 
@@ -123,7 +123,7 @@ def test_distances_and_the_nearest_service_point():
 def test_on_duty_follows_night_shifts_in_the_tenant_time_zone():
     night = tech("night", shifts=[{"from": "22:00", "to": "06:00", "days": [5]}])  # Friday nights
     day = tech("day", shifts=[{"from": "09:00", "to": "18:00"}])
-    shanghai = lambda text: datetime.fromisoformat(text + "+08:00")  # noqa: E731
+    shanghai = lambda text: datetime.fromisoformat(text + "+08:00")
     assert on_duty(need(night, day, now=shanghai("2025-03-07T12:00"))).value == "day"
     late = on_duty(need(night, day, now=shanghai("2025-03-07T23:30")))
     assert late.value == "night" and late.reason.startswith("周五 23:30（Asia/Shanghai）值班：night（班次 22:00–06:00）")

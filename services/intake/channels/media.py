@@ -29,9 +29,9 @@ def answer(intake: IntakeApplication, tenant: str, channel: str, identity: str, 
         return None
     if kind == "image" and 0 < len(fields.get("MediaId", "")) <= MAX_ID:
         url = fields.get("PicUrl", "")[:MAX_URL] or None
-        record = lambda customer: customer.receive_image(channel, message_id, fields["MediaId"], url)  # noqa: E731
+        record = lambda customer: customer.receive_image(channel, message_id, fields["MediaId"], url)
     elif kind == "location" and (place := _place(fields)) is not None:
-        record = lambda customer: customer.receive_location(channel, message_id, *place)  # noqa: E731
+        record = lambda customer: customer.receive_location(channel, message_id, *place)
     else:
         return None  # voice, video, links, other events: acknowledged
     ticket_id = intake.customers.receive(tenant, channel, {identity: sender}, record)

@@ -21,6 +21,7 @@ from uuid import UUID
 import structlog
 from prometheus_client import Counter
 
+from shared import correlation
 from shared.eventstore import IntegrityError, ServiceApplication
 from shared.secrets import SecretBox, SecretsUnavailable
 from shared.ownlog import OwnEvents
@@ -55,7 +56,7 @@ class Sender:
         while not stop.is_set():
             try:
                 sent = self.run_once()
-            except Exception:  # noqa: BLE001 - the store is down, say: try again after a pause
+            except Exception:  # the store is down, say: try again after a pause
                 log.exception("sender.round_failed")
                 sent = 0
             if not sent:
@@ -87,16 +88,27 @@ class Sender:
         return len(round_.touched)
 
     def _send(self, delivery: Delivery, account: Mapping[str, str]) -> Outcome:
+        correlation.use(delivery.correlation_id)  # this pool thread's log lines are about this delivery
+        correlation.about(delivery.tenant, delivery.ticket_id)
         try:
             return self.channels[delivery.channel].send(delivery.id, account, delivery.address, delivery.message)
-        except Exception as e:  # noqa: BLE001 - a bug in a channel must not lose the round's records
+        except Exception as e:  # a bug in a channel must not lose the round's records
             log.exception("sender.channel_failed", channel=delivery.channel)
             return Outcome.transient(f"{type(e).__name__} in the {delivery.channel} channel")
+        finally:
+            correlation.use(None)
+            correlation.about()
 
     def _record(self, round_: Round) -> None:
         aggregates = list(round_.touched.values())
+        events, correlations = [], {}
+        for aggregate in aggregates:  # each published under the correlation id of the request it serves
+            for e in aggregate.collect_events():
+                events.append(e)
+                if aggregate.correlation_id:
+                    correlations[e.originator_id, e.originator_version] = aggregate.correlation_id
         try:
-            self.app.record([e for a in aggregates for e in a.collect_events()])
+            self.app.record(events, correlations=correlations)
         except IntegrityError:  # an operator re-drove or changed one meanwhile: each on its own
             for aggregate in aggregates:
                 self._record_one(aggregate)
@@ -194,7 +206,8 @@ class Round:
         next_ = Delivery.request(tenant=delivery.tenant, ticket_id=delivery.ticket_id, cause=delivery.cause, kind=delivery.kind,
                          recipient=delivery.recipient, name=delivery.name, channel=channel, address=address,
                          message=message, context=delivery.context, template=delivery.template, node=delivery.node,
-                         urgent=delivery.urgent, fallback=delivery.fallback[1:], fallback_of=delivery.id, due=self.now)
+                         urgent=delivery.urgent, fallback=delivery.fallback[1:], fallback_of=delivery.id, due=self.now,
+                         correlation_id=delivery.correlation_id)
         delivery.fall_back(error, next_.id, channel)
         self._touch(next_)
 

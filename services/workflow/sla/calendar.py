@@ -133,14 +133,6 @@ class Calendar:
                     reached = end
         raise CalendarError(f"no working time within {SEARCH_DAYS} days of {at.isoformat()}")
 
-    def is_working(self, at: datetime) -> bool:
-        start, _ = next(self._from(at))
-        return start == _aware(at)
-
-    def next_working(self, at: datetime) -> datetime:
-        """`at` if it is working time, else the next opening."""
-        return next(self._from(at))[0]
-
     def add(self, start: datetime, working: timedelta) -> datetime:
         """The moment `working` of working time after `start` has passed (UTC). A zero duration is
         `start` itself; a positive one lands within working time or at a closing."""

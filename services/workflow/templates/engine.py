@@ -62,12 +62,6 @@ def allowed_actions(template: Template, progress: Progress, at: str) -> tuple[st
     return tuple(a for a in actions if a != "reopen")
 
 
-def visible_values(template: Template, progress: Progress, at: str) -> dict[str, Any]:
-    """The field values a handler at `at` may see: hidden fields left out."""
-    rules = template.node(at).fields
-    return {key: value for key, value in progress.values.items() if rules.access(key) != "hidden"}
-
-
 def act(template: Template, progress: Progress, action: str, at: str,
         values: Mapping[str, Any] | None = None, to: str | None = None) -> Step:
     """Do `action` at node `at`. `values` (edit, advance, approve, reject) are written first;
