@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install browser run run-distributed test test-unit test-integration test-e2e bench clean
+.PHONY: install browser lint run run-distributed test test-unit test-integration test-e2e bench clean
 
 install: $(STAMP)
 
@@ -24,8 +24,12 @@ run: install            ## the whole platform, embedded: SQLite stores in ./var,
 run-distributed: install  ## PostgreSQL + Kafka-protocol broker + every service as its own process
 	$(BIN)/python -m deploy.local_cluster
 
-test: install browser   ## everything: unit, integration (SQLite, PostgreSQL), end-to-end, crash
+test: install browser lint  ## lint, then everything: unit, integration (SQLite, PostgreSQL), end-to-end, crash
 	$(BIN)/pytest
+
+lint: install           ## ruff: the lint rules and the format of pyproject.toml's [tool.ruff]
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test-unit: install
 	$(BIN)/pytest tests/unit

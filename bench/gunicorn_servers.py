@@ -15,9 +15,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def serve(command: list[str], port: int, args, env: dict[str, str]) -> subprocess.Popen:
     """`python COMMAND --bind … --workers …`, once it answers /healthz."""
-    process = subprocess.Popen([sys.executable, *command, "--bind", f"127.0.0.1:{port}", "--workers",
-                                str(args.workers)],
-                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, *command, "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wait_for(lambda: up(port), 30, message=f"server on {port} did not start")
     return process
 

@@ -69,9 +69,24 @@ def bare_app():
 
 
 def load(port: int, connections: int, seconds: int, run_id: str, key: str) -> dict:
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", "bench/submit.lua",
-                          f"http://127.0.0.1:{port}{PATH}", "--", run_id, key],
-                         capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "-s",
+            "bench/submit.lua",
+            f"http://127.0.0.1:{port}{PATH}",
+            "--",
+            run_id,
+            key,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout
     result = json.loads(out.strip().splitlines()[-1])
     result["rate"] = result["requests"] / result["seconds"]
     return result
@@ -94,14 +109,21 @@ def main() -> None:
         sys.exit("needs wrk (apt-get install wrk; `make bench` does it)")
     base = free_port_block(2)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SCRM_CREATE_TABLES": "n"}
-    servers = {"bare Flask (validate only)": (base, ["bench/intake_submissions.py", "--serve-bare"]),
-               "intake (durable, PostgreSQL)": (base + 1, ["-m", "services", "intake", "web"])}
+    servers = {
+        "bare Flask (validate only)": (base, ["bench/intake_submissions.py", "--serve-bare"]),
+        "intake (durable, PostgreSQL)": (base + 1, ["-m", "services", "intake", "web"]),
+    }
     answered = 0
     with Postgres(settings=DURABLE) as pg:  # fsync and synchronous commit on
         url = pg.create_database("bench_intake")
         env["SCRM_DATABASE_URL"] = url
-        subprocess.run([sys.executable, "-m", "services", "db", "init"], env={**env, "SCRM_CREATE_TABLES": "y"},
-                       check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "services", "db", "init"],
+            env={**env, "SCRM_CREATE_TABLES": "y"},
+            check=True,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
         env["SCRM_BENCH_KEY"] = tenant_with_key(env)
         processes = [serve(command, port, args, env) for port, command in servers.values()]
         try:
@@ -109,8 +131,9 @@ def main() -> None:
             for connections in levels:
                 rounds = results[connections] = {name: [] for name in servers}
                 for name, (port, _) in servers.items():  # both answer their first seconds slower
-                    answered += _answered(load(port, connections, WARM_UP, f"warm{time.time_ns()}",
-                                               env["SCRM_BENCH_KEY"]), name)
+                    answered += _answered(
+                        load(port, connections, WARM_UP, f"warm{time.time_ns()}", env["SCRM_BENCH_KEY"]), name
+                    )
                 for _ in range(args.rounds):
                     for name, (port, _) in servers.items():
                         result = load(port, connections, args.seconds, f"run{time.time_ns()}", env["SCRM_BENCH_KEY"])
@@ -122,17 +145,21 @@ def main() -> None:
                 process.wait(15)
         with psycopg.connect(url) as conn:
             recorded = conn.execute("SELECT count(*) FROM intake.intake_events").fetchone()[0]
-    print(f"wrk, {args.rounds} alternating rounds of {args.seconds} s per server and level, medians; gunicorn "
-          f"{args.workers} gevent workers; PostgreSQL {pg.startup_seconds:.1f} s to start")
+    print(
+        f"wrk, {args.rounds} alternating rounds of {args.seconds} s per server and level, medians; gunicorn "
+        f"{args.workers} gevent workers; PostgreSQL {pg.startup_seconds:.1f} s to start"
+    )
     medians = {c: tuple(median_round(r) for r in rounds.values()) for c, rounds in results.items()}
     for connections, rounds in results.items():
         print(f"-- {connections} connections")
         for name, r in rounds.items():
             m = median_round(r)
             spread = ", ".join(f"{x['rate']:,.0f}" for x in r)
-            print(f"{name:<30} {m['rate']:8,.0f} req/s   p50 {m['p50_ms']:6.1f} ms   p99 {m['p99_ms']:6.1f} ms   "
-                  f"non-2xx {sum(x['non_2xx'] for x in r)}   socket errors {sum(x['socket_errors'] for x in r)}"
-                  f"   (rounds: {spread})")
+            print(
+                f"{name:<30} {m['rate']:8,.0f} req/s   p50 {m['p50_ms']:6.1f} ms   p99 {m['p99_ms']:6.1f} ms   "
+                f"non-2xx {sum(x['non_2xx'] for x in r)}   socket errors {sum(x['socket_errors'] for x in r)}"
+                f"   (rounds: {spread})"
+            )
         bare, intake = medians[connections]
         print(f"at this level: intake / bare {intake['rate'] / bare['rate']:.2f}, intake p99 {intake['p99_ms']:.1f} ms")
     print(verdict(medians))
@@ -150,9 +177,11 @@ def verdict(levels: dict[int, tuple[dict, dict]]) -> str:
         return f"target NOT met: intake's p99 is {P99_TARGET_MS} ms or more at every level"
     connections, best = max(within.items(), key=lambda item: item[1]["rate"])
     ratio = best["rate"] / bare_best
-    return (f"target (>= {RATIO_TARGET:.2f} x bare with p99 < {P99_TARGET_MS} ms): {'met' if ratio >= RATIO_TARGET else 'NOT met'}"
-            f" - intake's best rate with p99 < {P99_TARGET_MS} ms, {best['rate']:,.0f} req/s at {connections} connections "
-            f"(p99 {best['p99_ms']:.1f} ms), is {ratio:.2f} x the bare endpoint's best, {bare_best:,.0f} req/s")
+    return (
+        f"target (>= {RATIO_TARGET:.2f} x bare with p99 < {P99_TARGET_MS} ms): {'met' if ratio >= RATIO_TARGET else 'NOT met'}"
+        f" - intake's best rate with p99 < {P99_TARGET_MS} ms, {best['rate']:,.0f} req/s at {connections} connections "
+        f"(p99 {best['p99_ms']:.1f} ms), is {ratio:.2f} x the bare endpoint's best, {bare_best:,.0f} req/s"
+    )
 
 
 def _answered(result: dict, name: str) -> int:

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from uuid import UUID, uuid5
 
@@ -42,8 +42,12 @@ from services.workflow.domain import Ticket
 from shared.settings import Settings
 from deploy.devservers import DURABLE, Postgres
 
-TERMS_FROM = datetime(2020, 1, 1, tzinfo=timezone.utc)  # the example terms, in force before any ticket
-PARTS = [{"code": "P-FILTER", "quantity": "2"}, {"code": "P-VALVE", "quantity": "1"}, {"code": "P-HOSE", "quantity": "3"}]
+TERMS_FROM = datetime(2020, 1, 1, tzinfo=UTC)  # the example terms, in force before any ticket
+PARTS = [
+    {"code": "P-FILTER", "quantity": "2"},
+    {"code": "P-VALVE", "quantity": "1"},
+    {"code": "P-HOSE", "quantity": "3"},
+]
 LABOUR = [{"code": "L-VISIT", "quantity": "1"}, {"code": "L-REPAIR", "quantity": "1"}]
 ISSUED = get_topic(Ledger.StatementIssued)
 _IDS = UUID("6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d")
@@ -55,8 +59,15 @@ def fill_backlog(settings: Settings, tickets: int) -> None:
     for start in range(0, tickets, 1000):
         events = []
         for i in range(start, min(tickets, start + 1000)):
-            ticket = Ticket.open(uuid5(_IDS, str(i)), "acme", template, customer={"name": "张三"},
-                                 description="空调不制冷", channel="h5", assigner=assigner)
+            ticket = Ticket.open(
+                uuid5(_IDS, str(i)),
+                "acme",
+                template,
+                customer={"name": "张三"},
+                description="空调不制冷",
+                channel="h5",
+                assigner=assigner,
+            )
             ticket.consume_parts(ticket.handler, PARTS)
             ticket.record_labour(ticket.handler, LABOUR)
             ticket.act(template, "advance", ticket.handler, assigner)
@@ -74,14 +85,17 @@ def settle(settings: Settings, processes: int) -> tuple[float, int]:
     settings = replace(settings, create_tables=False)
     took = slices.catch_up(settings, processes, settlement.follower)
     with psycopg.connect(settings.database_url) as conn:
-        issued = conn.execute("SELECT count(*) FROM settlement.settlement_events WHERE topic = %s", (ISSUED,)).fetchone()
+        issued = conn.execute(
+            "SELECT count(*) FROM settlement.settlement_events WHERE topic = %s", (ISSUED,)
+        ).fetchone()
     return took, issued[0]
 
 
 def statements(url: str) -> list[tuple[UUID, bytes]]:
     with psycopg.connect(url) as conn:
-        return conn.execute("SELECT originator_id, state FROM settlement.settlement_events WHERE topic = %s",
-                            (ISSUED,)).fetchall()
+        return conn.execute(
+            "SELECT originator_id, state FROM settlement.settlement_events WHERE topic = %s", (ISSUED,)
+        ).fetchall()
 
 
 def raw_inserts(url: str, rows: list[tuple[UUID, bytes]], batch: int = 1000) -> float:
@@ -92,8 +106,9 @@ def raw_inserts(url: str, rows: list[tuple[UUID, bytes]], batch: int = 1000) -> 
         started = time.perf_counter()
         with conn.cursor() as cur:
             for at in range(0, len(rows), batch):
-                cur.executemany("INSERT INTO raw_statements (ledger_id, statement) VALUES (%s, %s)",
-                                rows[at:at + batch])
+                cur.executemany(
+                    "INSERT INTO raw_statements (ledger_id, statement) VALUES (%s, %s)", rows[at : at + batch]
+                )
                 conn.commit()
         return time.perf_counter() - started
 
@@ -101,8 +116,12 @@ def raw_inserts(url: str, rows: list[tuple[UUID, bytes]], batch: int = 1000) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tickets", type=int, default=100_000)
-    parser.add_argument("--processes", type=int, default=(os.cpu_count() or 1) + 1,
-                        help="worker processes, each a slice  [default: cores + 1]")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=(os.cpu_count() or 1) + 1,
+        help="worker processes, each a slice  [default: cores + 1]",
+    )
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     with Postgres(settings=DURABLE) as pg:  # fsync and synchronous commit on
@@ -110,8 +129,10 @@ def main() -> None:
         settings = Settings(data_dir=Path(tempfile.mkdtemp()), database_url=url)
         t = time.perf_counter()
         fill_backlog(settings, args.tickets)
-        print(f"backlog: {args.tickets} closed tickets (4 events each) in workflow's store in "
-              f"{time.perf_counter() - t:.0f} s")
+        print(
+            f"backlog: {args.tickets} closed tickets (4 events each) in workflow's store in "
+            f"{time.perf_counter() - t:.0f} s"
+        )
         raw_url, settled, raw = pg.create_database("bench_raw"), [], []
         for round_ in range(1, args.rounds + 1):
             took, issued = settle(settings, args.processes)
@@ -121,13 +142,19 @@ def main() -> None:
             settled.append(args.tickets / took)
             raw.append(len(rows) / raw_took)
             size = sum(len(state) for _, state in rows) // len(rows)
-            print(f"round {round_}: settlement {settled[-1]:,.0f} tickets/s ({took:.2f} s), "
-                  f"raw insert {raw[-1]:,.0f} statements/s ({raw_took:.2f} s, ~{size} B each)")
+            print(
+                f"round {round_}: settlement {settled[-1]:,.0f} tickets/s ({took:.2f} s), "
+                f"raw insert {raw[-1]:,.0f} statements/s ({raw_took:.2f} s, ~{size} B each)"
+            )
     rate, baseline = statistics.median(settled), statistics.median(raw)
-    print(f"median over {args.rounds} rounds, {args.processes} process(es): settlement {rate:,.0f} tickets/s, "
-          f"raw insert {baseline:,.0f} statements/s, ratio {rate / baseline:.2f}")
-    print(f"target: {args.tickets} tickets in under 10 s -> {'MET' if args.tickets / rate < 10 else 'NOT MET'} "
-          f"({args.tickets / rate:.1f} s); >= 0.3 x raw -> {'MET' if rate / baseline >= 0.3 else 'NOT MET'}")
+    print(
+        f"median over {args.rounds} rounds, {args.processes} process(es): settlement {rate:,.0f} tickets/s, "
+        f"raw insert {baseline:,.0f} statements/s, ratio {rate / baseline:.2f}"
+    )
+    print(
+        f"target: {args.tickets} tickets in under 10 s -> {'MET' if args.tickets / rate < 10 else 'NOT MET'} "
+        f"({args.tickets / rate:.1f} s); >= 0.3 x raw -> {'MET' if rate / baseline >= 0.3 else 'NOT MET'}"
+    )
 
 
 if __name__ == "__main__":

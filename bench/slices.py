@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from multiprocessing import Event, Process, Queue
-from typing import Callable
+from collections.abc import Callable
 
 from shared.follower import Follower
 from shared.serve import tune_gc_for_batches
@@ -18,8 +18,9 @@ Make = Callable[[Settings, Slice], Follower]  # a bootstrap's `follower`: pickla
 def catch_up(settings: Settings, processes: int, follower: Make, timeout: float = 1200) -> float:
     """Seconds the slowest slice took. The tables must exist (settings.create_tables off)."""
     start, elapsed = Event(), Queue()
-    workers = [Process(target=_run, args=(follower, settings, Slice(k, processes), start, elapsed))
-               for k in range(processes)]
+    workers = [
+        Process(target=_run, args=(follower, settings, Slice(k, processes), start, elapsed)) for k in range(processes)
+    ]
     for w in workers:
         w.start()
     time.sleep(2)  # let every process import and connect before the clock starts

@@ -82,21 +82,43 @@ def messages(count: int, run_id: str, out: Path) -> Path:
     crypto, now = WeChatCrypto(TOKEN, AES_KEY, CORP_ID), str(int(time.time()))
     with out.open("w") as f:
         for i in range(count):
-            plain = (f"<xml><ToUserName>{CORP_ID}</ToUserName><FromUserName>user{i % 500}</FromUserName>"
-                     f"<CreateTime>{now}</CreateTime><MsgType>text</MsgType><Content>报修：空调不制冷 {i}</Content>"
-                     f"<MsgId>{run_id}{i:08d}</MsgId><AgentID>{AGENT_ID}</AgentID></xml>")
+            plain = (
+                f"<xml><ToUserName>{CORP_ID}</ToUserName><FromUserName>user{i % 500}</FromUserName>"
+                f"<CreateTime>{now}</CreateTime><MsgType>text</MsgType><Content>报修：空调不制冷 {i}</Content>"
+                f"<MsgId>{run_id}{i:08d}</MsgId><AgentID>{AGENT_ID}</AgentID></xml>"
+            )
             sent = xmltodict.parse(crypto.encrypt_message(plain, str(100000 + i), now))["xml"]
             query = urlencode({"msg_signature": sent["MsgSignature"], "timestamp": now, "nonce": sent["Nonce"]})
-            f.write(f"{query}\t<xml><ToUserName>{CORP_ID}</ToUserName><Encrypt>{sent['Encrypt']}</Encrypt>"
-                    f"<AgentID>{AGENT_ID}</AgentID></xml>\n")
+            f.write(
+                f"{query}\t<xml><ToUserName>{CORP_ID}</ToUserName><Encrypt>{sent['Encrypt']}</Encrypt>"
+                f"<AgentID>{AGENT_ID}</AgentID></xml>\n"
+            )
     return out
 
 
 def load(port: int, connections: int, seconds: int, bodies: Path) -> dict:
     threads = min(2, connections)
-    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-                          "-s", "bench/wecom.lua", f"http://127.0.0.1:{port}", "--", str(bodies), PATH, str(threads)],
-                         capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    out = subprocess.run(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            "bench/wecom.lua",
+            f"http://127.0.0.1:{port}",
+            "--",
+            str(bodies),
+            PATH,
+            str(threads),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout
     result = json.loads(out.strip().splitlines()[-1])
     result["rate"] = result["requests"] / result["seconds"]
     result["errors"] = result["non_2xx"] + result["socket_errors"]
@@ -104,8 +126,10 @@ def load(port: int, connections: int, seconds: int, bodies: Path) -> dict:
 
 
 def line(name: str, r: dict) -> str:
-    return (f"  {name:<28} {r['rate']:7,.0f} req/s   p50 {r['p50_ms']:7.1f}   p99 {r['p99_ms']:7.1f}   "
-            f"max {r['max_ms']:7.1f} ms   errors {r['errors']}   repeats {r['repeats']}")
+    return (
+        f"  {name:<28} {r['rate']:7,.0f} req/s   p50 {r['p50_ms']:7.1f}   p99 {r['p99_ms']:7.1f}   "
+        f"max {r['max_ms']:7.1f} ms   errors {r['errors']}   repeats {r['repeats']}"
+    )
 
 
 def main() -> None:
@@ -119,38 +143,87 @@ def main() -> None:
     base = free_port_block(2)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SCRM_CREATE_TABLES": "n"}
     env.setdefault("SCRM_SECRET_KEYS", SecretBox.new_key())  # seals the channel's credentials
-    servers = {"bare (same flow, no store)": (base, ["bench/wecom_callbacks.py", "--serve-bare"]),
-               "intake (durable, PostgreSQL)": (base + 1, ["-m", "services", "intake", "web"])}
+    servers = {
+        "bare (same flow, no store)": (base, ["bench/wecom_callbacks.py", "--serve-bare"]),
+        "intake (durable, PostgreSQL)": (base + 1, ["-m", "services", "intake", "web"]),
+    }
     steps: list[tuple[int, dict[str, dict]]] = []
     work = Path(tempfile.mkdtemp(prefix="wecom-bench-"))
     with Postgres(settings=DURABLE) as pg:
         url = pg.create_database("bench_wecom")
         env["SCRM_DATABASE_URL"] = url
-        subprocess.run([sys.executable, "-m", "services", "db", "init"], env={**env, "SCRM_CREATE_TABLES": "y"},
-                       check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "services", "db", "init"],
+            env={**env, "SCRM_CREATE_TABLES": "y"},
+            check=True,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
         tenant_with_key(env)  # callbacks are for tenants that exist
-        subprocess.run([sys.executable, "-m", "services", "intake", "tenant", "wecom", "acme", "--token", TOKEN,
-                        "--aes-key", AES_KEY, "--corp-id", CORP_ID, "--agent-id", AGENT_ID], env=env, check=True,
-                       cwd=ROOT, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "services",
+                "intake",
+                "tenant",
+                "wecom",
+                "acme",
+                "--token",
+                TOKEN,
+                "--aes-key",
+                AES_KEY,
+                "--corp-id",
+                CORP_ID,
+                "--agent-id",
+                AGENT_ID,
+            ],
+            env=env,
+            check=True,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
         # The keyword makes each message a ticket (not a follow-up of the sender's open one).
-        subprocess.run([sys.executable, "-m", "services", "intake", "tenant", "route", "acme", "--channel", "wecom",
-                        "--keyword", KEYWORD, "--template", "repair"], env=env, check=True, cwd=ROOT,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "services",
+                "intake",
+                "tenant",
+                "route",
+                "acme",
+                "--channel",
+                "wecom",
+                "--keyword",
+                KEYWORD,
+                "--template",
+                "repair",
+            ],
+            env=env,
+            check=True,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
         processes = [serve(command, port, args, env) for port, command in servers.values()]
         try:
             expected = 3000.0  # req/s, to size the first file of messages; then the best rate seen
-            for name, (port, _) in servers.items():
+            for port, _ in servers.values():
                 load(port, 16, WARM_UP, messages(int(expected * WARM_UP * 1.5), f"w{port}", work / "warm.txt"))
-            print(f"wrk, {args.seconds} s per step and server; gunicorn {args.workers} gevent workers; "
-                  f"PostgreSQL durable (fsync, synchronous_commit on)")
+            print(
+                f"wrk, {args.seconds} s per step and server; gunicorn {args.workers} gevent workers; "
+                f"PostgreSQL durable (fsync, synchronous_commit on)"
+            )
             for step, connections in enumerate(int(c) for c in args.connections.split(",")):
                 started = time.perf_counter()
                 bodies = messages(int(expected * args.seconds * 1.5) + 1000, f"s{step}x", work / f"step{step}.txt")
                 encrypting = time.perf_counter() - started
                 results = {name: load(port, connections, args.seconds, bodies) for name, (port, _) in servers.items()}
                 steps.append((connections, results))
-                print(f"-- {connections} connections ({bodies.stat().st_size // 1024} KiB of messages encrypted "
-                      f"in {encrypting:.1f} s)")
+                print(
+                    f"-- {connections} connections ({bodies.stat().st_size // 1024} KiB of messages encrypted "
+                    f"in {encrypting:.1f} s)"
+                )
                 for name, r in results.items():
                     print(line(name, r))
                 intake = results["intake (durable, PostgreSQL)"]
@@ -172,18 +245,26 @@ def main() -> None:
 def summarise(steps: list[tuple[int, dict[str, dict]]], recorded: int) -> None:
     def sustained(r: dict) -> bool:
         return not r["errors"] and r["p99_ms"] < P99_LIMIT_MS and r["max_ms"] < WECOM_LIMIT_MS
-    ok = [(c, r["intake (durable, PostgreSQL)"], r["bare (same flow, no store)"]) for c, r in steps
-          if sustained(r["intake (durable, PostgreSQL)"])]
+
+    ok = [
+        (c, r["intake (durable, PostgreSQL)"], r["bare (same flow, no store)"])
+        for c, r in steps
+        if sustained(r["intake (durable, PostgreSQL)"])
+    ]
     if not ok:
         print("no step answered every request without error, p99 under 1 s and max under 5 s: target NOT met")
         return
     connections, intake, bare = max(ok, key=lambda s: s[1]["rate"])
-    print(f"sustained: {intake['rate']:,.0f} callbacks/s at {connections} connections, p50 {intake['p50_ms']:.1f} ms, "
-          f"p99 {intake['p99_ms']:.1f} ms, max {intake['max_ms']:.1f} ms "
-          f"({intake['rate'] / bare['rate']:.2f} x the bare endpoint's {bare['rate']:,.0f}/s in the same step)")
+    print(
+        f"sustained: {intake['rate']:,.0f} callbacks/s at {connections} connections, p50 {intake['p50_ms']:.1f} ms, "
+        f"p99 {intake['p99_ms']:.1f} ms, max {intake['max_ms']:.1f} ms "
+        f"({intake['rate'] / bare['rate']:.2f} x the bare endpoint's {bare['rate']:,.0f}/s in the same step)"
+    )
     worst = max(r["intake (durable, PostgreSQL)"]["max_ms"] for _, r in steps)
-    print(f"slowest intake answer at any step, overload included: {worst:.0f} ms "
-          f"(target: well under WeCom's 5 s: {'met' if worst < WECOM_LIMIT_MS / 2 else 'NOT met'})")
+    print(
+        f"slowest intake answer at any step, overload included: {worst:.0f} ms "
+        f"(target: well under WeCom's 5 s: {'met' if worst < WECOM_LIMIT_MS / 2 else 'NOT met'})"
+    )
     print(f"messages durably recorded (warm-up and retries of a MsgId counted once): {recorded}")
 
 

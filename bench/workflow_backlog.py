@@ -42,9 +42,15 @@ def fill_backlog(settings: Settings, n: int) -> None:
     for start in range(0, n, 1000):
         events = []
         for i in range(start, min(n, start + 1000)):
-            s = Submission(tenant="acme", channel="h5", submission_id=f"bench-{i}", customer=CUSTOMER,
-                           description="空调不制冷，外机有异响，需要上门检修", template="default",
-                           route={"by": "default"})
+            s = Submission(
+                tenant="acme",
+                channel="h5",
+                submission_id=f"bench-{i}",
+                customer=CUSTOMER,
+                description="空调不制冷，外机有异响，需要上门检修",
+                template="default",
+                route={"by": "default"},
+            )
             events += s.collect_events()
         app.record(events)
     app.close()
@@ -62,18 +68,23 @@ def catch_up(settings: Settings, processes: int) -> tuple[float, int]:
 def raw_inserts(url: str, rows: int, row_bytes: int, batch: int) -> float:
     payload = os.urandom(row_bytes // 2).hex().encode()[:row_bytes]
     with psycopg.connect(url) as conn:
-        conn.execute("CREATE TABLE raw_events (originator_id uuid, originator_version bigint, topic text, "
-                     "state bytea, notification_id bigserial, PRIMARY KEY (originator_id, originator_version))")
+        conn.execute(
+            "CREATE TABLE raw_events (originator_id uuid, originator_version bigint, topic text, "
+            "state bytea, notification_id bigserial, PRIMARY KEY (originator_id, originator_version))"
+        )
         conn.commit()
         import uuid
 
         started = time.perf_counter()
         with conn.cursor() as cur:
             for start in range(0, rows, batch):
-                cur.executemany("INSERT INTO raw_events (originator_id, originator_version, topic, state) "
-                                "VALUES (%s, %s, %s, %s)",
-                                [(uuid.uuid4(), 1, "services.workflow.domain:Ticket.Opened", payload)
-                                 for _ in range(start, min(rows, start + batch))])
+                cur.executemany(
+                    "INSERT INTO raw_events (originator_id, originator_version, topic, state) VALUES (%s, %s, %s, %s)",
+                    [
+                        (uuid.uuid4(), 1, "services.workflow.domain:Ticket.Opened", payload)
+                        for _ in range(start, min(rows, start + batch))
+                    ],
+                )
                 conn.commit()
         return time.perf_counter() - started
 
@@ -81,8 +92,12 @@ def raw_inserts(url: str, rows: int, row_bytes: int, batch: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=60_000)
-    parser.add_argument("--processes", type=int, default=(os.cpu_count() or 1) + 1,
-                        help="worker processes, each a slice  [default: cores + 1]")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=(os.cpu_count() or 1) + 1,
+        help="worker processes, each a slice  [default: cores + 1]",
+    )
     args = parser.parse_args()
     with Postgres(settings=DURABLE) as pg:  # fsync and synchronous commit on
         url = pg.create_database("bench_workflow")
@@ -94,8 +109,10 @@ def main() -> None:
         with psycopg.connect(url) as conn:
             avg = conn.execute("SELECT avg(length(state))::int FROM workflow.workflow_events").fetchone()[0]
         raw = raw_inserts(pg.create_database("bench_raw"), stored, avg, 2000)
-    print(f"workflow worker, {args.processes} process(es): {args.events / elapsed:,.0f} upstream events/s "
-          f"({stored / elapsed:,.0f} stored events/s, {stored} events of ~{avg} B) in {elapsed:.2f} s")
+    print(
+        f"workflow worker, {args.processes} process(es): {args.events / elapsed:,.0f} upstream events/s "
+        f"({stored / elapsed:,.0f} stored events/s, {stored} events of ~{avg} B) in {elapsed:.2f} s"
+    )
     print(f"baseline raw psycopg inserts, same rows, batches of 2000: {stored / raw:,.0f} rows/s")
     print(f"ratio workflow stored events / raw rows: {raw / elapsed:.2f}")
     print(f"target: 20,000 upstream events/s -> {'MET' if args.events / elapsed >= 20_000 else 'NOT MET'}")

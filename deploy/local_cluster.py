@@ -25,10 +25,16 @@ def main() -> int:
     with Postgres() as pg, KafkaBroker() as kafka:
         url = pg.create_database("scrm")
         print(f"PostgreSQL  {url}\nKafka       {kafka.bootstrap}", flush=True)
-        env = {**os.environ, "SCRM_TRANSPORT": "kafka", "SCRM_DATABASE_URL": url,
-               "SCRM_KAFKA_BOOTSTRAP": kafka.bootstrap, "SCRM_DATA_DIR": str(data_dir)}
-        platform = subprocess.Popen([sys.executable, "-m", "services", "run", *sys.argv[1:]], env=env,
-                                    preexec_fn=preexec_for_child())
+        env = {
+            **os.environ,
+            "SCRM_TRANSPORT": "kafka",
+            "SCRM_DATABASE_URL": url,
+            "SCRM_KAFKA_BOOTSTRAP": kafka.bootstrap,
+            "SCRM_DATA_DIR": str(data_dir),
+        }
+        platform = subprocess.Popen(
+            [sys.executable, "-m", "services", "run", *sys.argv[1:]], env=env, preexec_fn=preexec_for_child()
+        )
         # Ctrl-C reaches the whole process group, a SIGTERM (kill, a service manager) only this
         # process: either way the platform stops first, then the servers it uses.
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -7,7 +7,7 @@ import os
 import re
 from importlib import import_module
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import click
 
@@ -47,46 +47,82 @@ def _bootstrap(service: str):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
-@click.option("--transport", type=click.Choice(TRANSPORTS), envvar="SCRM_TRANSPORT", default="embedded",
-              help="How services exchange events: read each other's stores, or through Kafka.")
+@click.option(
+    "--transport",
+    type=click.Choice(TRANSPORTS),
+    envvar="SCRM_TRANSPORT",
+    default="embedded",
+    help="How services exchange events: read each other's stores, or through Kafka.",
+)
 @click.option("--data-dir", envvar="SCRM_DATA_DIR", default="var", help="Folder for SQLite stores and the outbox.")
-@click.option("--database-url", envvar="SCRM_DATABASE_URL", default=None,
-              help="PostgreSQL URL; each service uses its own schema. Default: SQLite files.")
+@click.option(
+    "--database-url",
+    envvar="SCRM_DATABASE_URL",
+    default=None,
+    help="PostgreSQL URL; each service uses its own schema. Default: SQLite files.",
+)
 @click.option("--kafka-bootstrap", envvar="SCRM_KAFKA_BOOTSTRAP", default="127.0.0.1:9092")
 def cli(transport: str, data_dir: str, database_url: str | None, kafka_bootstrap: str) -> None:
     """Work-order platform (工单系统) for SCRM."""
     # Children started by `scrm run` inherit the same configuration through the environment.
-    os.environ.update(SCRM_TRANSPORT=transport, SCRM_DATA_DIR=os.path.abspath(data_dir),
-                      SCRM_KAFKA_BOOTSTRAP=kafka_bootstrap)
+    os.environ.update(
+        SCRM_TRANSPORT=transport, SCRM_DATA_DIR=os.path.abspath(data_dir), SCRM_KAFKA_BOOTSTRAP=kafka_bootstrap
+    )
     if database_url:
         os.environ["SCRM_DATABASE_URL"] = database_url
 
 
 def _metrics_options(command: Callable) -> Callable:
-    command = click.option("--metrics-host", envvar="SCRM_METRICS_HOST", default="127.0.0.1",
-                           help="The address the metrics are served on (0.0.0.0 in a container).")(command)
-    return click.option("--metrics-port", type=int, envvar="SCRM_METRICS_PORT", default=None,
-                        help="Serve Prometheus metrics at /metrics on this port (0: one the system picks, "
-                             "announced in the `metrics.serving` log line)  [default: off]")(command)
+    command = click.option(
+        "--metrics-host",
+        envvar="SCRM_METRICS_HOST",
+        default="127.0.0.1",
+        help="The address the metrics are served on (0.0.0.0 in a container).",
+    )(command)
+    return click.option(
+        "--metrics-port",
+        type=int,
+        envvar="SCRM_METRICS_PORT",
+        default=None,
+        help="Serve Prometheus metrics at /metrics on this port (0: one the system picks, "
+        "announced in the `metrics.serving` log line)  [default: off]",
+    )(command)
 
 
 def _web_command(service: str) -> click.Command:
     @click.command("web", help=f"Serve {service}'s HTTP API under gunicorn.")
     @click.option("--bind", default=f"127.0.0.1:{web_ports()[service]}")
-    @click.option("--workers", type=int, default=None,
-                  help=f"gunicorn worker processes  [default: {DEFAULTS['workers']}]")
-    @click.option("--connections", type=int, default=None,
-                  help=f"clients one worker serves at once (gevent)  [default: {DEFAULTS['worker_connections']}]")
-    @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), default=None,
-                  envvar="SCRM_GUNICORN_CONFIG", help="A gunicorn configuration file (deploy/gunicorn.conf.py).")
+    @click.option(
+        "--workers", type=int, default=None, help=f"gunicorn worker processes  [default: {DEFAULTS['workers']}]"
+    )
+    @click.option(
+        "--connections",
+        type=int,
+        default=None,
+        help=f"clients one worker serves at once (gevent)  [default: {DEFAULTS['worker_connections']}]",
+    )
+    @click.option(
+        "--config",
+        "config_file",
+        type=click.Path(exists=True, dir_okay=False),
+        default=None,
+        envvar="SCRM_GUNICORN_CONFIG",
+        help="A gunicorn configuration file (deploy/gunicorn.conf.py).",
+    )
     def web(bind: str, workers: int, connections: int, config_file: str | None) -> None:
         logs.configure(f"{service}-web")
         settings = Settings.from_env()
         bound_database_waits(settings.request_deadline)  # inherited by every gunicorn worker
         # The service is imported in each worker, after gevent has patched it: psycopg chooses how
         # to wait when it is first imported. Its workers add up their metrics in one folder.
-        serve_http(lambda: _bootstrap(service).web_app(), bind, workers, connections, config_file,
-                   metrics_folder=web_metrics_folder(settings, service, bind))
+        serve_http(
+            lambda: _bootstrap(service).web_app(),
+            bind,
+            workers,
+            connections,
+            config_file,
+            metrics_folder=web_metrics_folder(settings, service, bind),
+        )
 
     return web
 
@@ -94,9 +130,14 @@ def _web_command(service: str) -> click.Command:
 def _worker_command(service: str) -> click.Command:
     @click.command("worker", help=f"Run {service}'s worker: consume upstream events and record reactions.")
     @_metrics_options
-    @click.option("--slice", "slice_text", default="0/1", metavar="K/N",
-                  help="Be slice K of N processes sharing the work (embedded transport; with Kafka, "
-                       "start more processes and partitions are shared).")
+    @click.option(
+        "--slice",
+        "slice_text",
+        default="0/1",
+        metavar="K/N",
+        help="Be slice K of N processes sharing the work (embedded transport; with Kafka, "
+        "start more processes and partitions are shared).",
+    )
     def worker(metrics_port: int | None, metrics_host: str, slice_text: str) -> None:
         from shared.slices import Slice
 
@@ -129,8 +170,9 @@ def _parked_command(service: str) -> click.Group:
     def list_() -> None:
         for p in _bootstrap(service).follower(Settings.from_env()).parked():
             e = p.arrived
-            click.echo(f"{p.id}  {p.created_on:%Y-%m-%d %H:%M:%S}  {e.tenant}  {e.type}  ticket {e.subject}\n"
-                       f"    {p.error}")
+            click.echo(
+                f"{p.id}  {p.created_on:%Y-%m-%d %H:%M:%S}  {e.tenant}  {e.type}  ticket {e.subject}\n    {p.error}"
+            )
 
     @parked.command("retry", help="Process parked events again (after the fix is deployed).")
     @click.argument("ids", nargs=-1)
@@ -203,8 +245,10 @@ def replay(service: str, after: int, upto: int | None) -> None:
             done = relay.replay(after, upto, bar.update)
     finally:
         relay.close()
-    click.echo(f"positions {after}-{upto} of {service}: {done.read} public events read, {done.published} "
-               f"published again to {relay.topic}, {done.skipped} positions skipped (private events)")
+    click.echo(
+        f"positions {after}-{upto} of {service}: {done.read} public events read, {done.published} "
+        f"published again to {relay.topic}, {done.skipped} positions skipped (private events)"
+    )
 
 
 @cli.group()
@@ -237,8 +281,9 @@ def contracts() -> None:
     from shared.asyncapi import asyncapi
 
     settings = Settings.from_env()
-    click.echo(json.dumps(asyncapi(settings.kafka_partitions, settings.kafka_replication), indent=2,
-                          ensure_ascii=False))
+    click.echo(
+        json.dumps(asyncapi(settings.kafka_partitions, settings.kafka_replication), indent=2, ensure_ascii=False)
+    )
 
 
 @cli.command()

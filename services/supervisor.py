@@ -14,7 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import click
 import structlog
@@ -50,8 +50,9 @@ class Child:
     started: float = 0.0
 
     def start(self, env: dict[str, str], pids: Path) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "services", *self.args], env=env,
-                                        preexec_fn=_die_with_parent)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "services", *self.args], env=env, preexec_fn=_die_with_parent
+        )
         self.started = time.monotonic()
         (pids / f"{self.name}.pid").write_text(str(self.process.pid))
 
@@ -60,8 +61,9 @@ class Supervisor:
     def __init__(self, settings: Settings, host: str, ports: dict[str, int]):
         self.settings = settings
         self.urls = {s: f"http://{host}:{ports[s]}" for s in SERVICES}
-        self.children = [Child(f"{s}-web", [s, "web", "--bind", f"{host}:{ports[s]}", *_web_workers(settings)])
-                         for s in SERVICES]
+        self.children = [
+            Child(f"{s}-web", [s, "web", "--bind", f"{host}:{ports[s]}", *_web_workers(settings)]) for s in SERVICES
+        ]
         # Workers and relays serve their metrics each on a port of its own the system picks, announced
         # in their `metrics.serving` log line (one port from the environment would be everyone's).
         metrics = ["--metrics-port", "0"]
@@ -94,8 +96,12 @@ class Supervisor:
             if child.due == 0.0:
                 child.restarts = 1 if now - child.started > 30 else child.restarts + 1
                 child.due = now + min(5.0, 0.2 * 2 ** (child.restarts - 1))  # back off if it keeps dying
-                log.warning("supervisor.child_exited", child=child.name, returncode=child.process.returncode,
-                            restart_in=round(child.due - now, 3))
+                log.warning(
+                    "supervisor.child_exited",
+                    child=child.name,
+                    returncode=child.process.returncode,
+                    restart_in=round(child.due - now, 3),
+                )
             elif now >= child.due:
                 child.due = 0.0
                 child.start(env, self.pids)

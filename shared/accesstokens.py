@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta
-from typing import Callable
+from collections.abc import Callable
 
 EXPIRED = frozenset({40001, 40014, 42001})  # invalid credential (official account), invalid token, expired
 MARGIN = timedelta(minutes=5)  # refreshed this long before it would expire

@@ -16,21 +16,40 @@ KAFKA_BINDING = "0.4.0"
 _TEXT = {"type": "string"}
 HEADERS = {  # CloudEvents' binary content mode for Kafka: every attribute a header
     "type": "object",
-    "required": ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_subject", "ce_time", "ce_dataschema",
-                 "ce_tenant", "ce_sequence", "content-type"],
+    "required": [
+        "ce_specversion",
+        "ce_id",
+        "ce_source",
+        "ce_type",
+        "ce_subject",
+        "ce_time",
+        "ce_dataschema",
+        "ce_tenant",
+        "ce_sequence",
+        "content-type",
+    ],
     "properties": {
         "ce_specversion": {"const": "1.0"},
-        "ce_id": {"type": "string", "format": "uuid",
-                  "description": "The same event always has the same id, across the platform: deduplicate on it"},
+        "ce_id": {
+            "type": "string",
+            "format": "uuid",
+            "description": "The same event always has the same id, across the platform: deduplicate on it",
+        },
         "ce_source": {"type": "string", "examples": ["scrm/workflow"]},
         "ce_type": _TEXT,
         "ce_subject": {"type": "string", "format": "uuid", "description": "The ticket id (also the record's key)"},
         "ce_time": {"type": "string", "format": "date-time"},
-        "ce_dataschema": {"type": "string", "examples": ["urn:scrm:ticket.created:v2"],
-                          "description": "The type and version of the data's contract"},
+        "ce_dataschema": {
+            "type": "string",
+            "examples": ["urn:scrm:ticket.created:v2"],
+            "description": "The type and version of the data's contract",
+        },
         "ce_tenant": _TEXT,
-        "ce_sequence": {"type": "string", "pattern": "^[0-9]{20}$",
-                        "description": "Position in the source service's log, zero-padded: orders as text"},
+        "ce_sequence": {
+            "type": "string",
+            "pattern": "^[0-9]{20}$",
+            "description": "Position in the source service's log, zero-padded: orders as text",
+        },
         "ce_correlationid": {"type": "string", "description": "Follows one request through every service"},
         "content-type": {"const": "application/json"},
     },
@@ -55,21 +74,39 @@ def asyncapi(partitions: int = 4, replicas: int = 1) -> dict[str, Any]:
             "payload": {"$ref": f"#/components/schemas/{name}"},
             "bindings": {"kafka": {"key": KEY, "bindingVersion": KAFKA_BINDING}},
         }
-        channel = channels.setdefault(topic(contract.source), {
-            "description": f"Public events of {contract.source}, keyed by ticket id",
-            "bindings": {"kafka": {"topic": topic(contract.source), "partitions": partitions, "replicas": replicas,
-                                   "bindingVersion": KAFKA_BINDING}},
-            "subscribe": {"operationId": f"receive_{contract.source}", "message": {"oneOf": []}},
-        })
+        channel = channels.setdefault(
+            topic(contract.source),
+            {
+                "description": f"Public events of {contract.source}, keyed by ticket id",
+                "bindings": {
+                    "kafka": {
+                        "topic": topic(contract.source),
+                        "partitions": partitions,
+                        "replicas": replicas,
+                        "bindingVersion": KAFKA_BINDING,
+                    }
+                },
+                "subscribe": {"operationId": f"receive_{contract.source}", "message": {"oneOf": []}},
+            },
+        )
         channel["subscribe"]["message"]["oneOf"].append({"$ref": f"#/components/messages/{contract.type}"})
     return {
         "asyncapi": "2.6.0",
         "id": "urn:scrm:events",
-        "info": {"title": "SCRM work-order events", "version": "1.0.0",
-                 "description": "Each service publishes its public events on its own topic (prefix `scrm` by "
-                                "default, SCRM_KAFKA_PREFIX), as CloudEvents 1.0 in Kafka's binary mode."},
-        "servers": {"kafka": {"url": "{bootstrap}", "protocol": "kafka", "description": "The Kafka cluster",
-                              "variables": {"bootstrap": {"default": "localhost:9092"}}}},
+        "info": {
+            "title": "SCRM work-order events",
+            "version": "1.0.0",
+            "description": "Each service publishes its public events on its own topic (prefix `scrm` by "
+            "default, SCRM_KAFKA_PREFIX), as CloudEvents 1.0 in Kafka's binary mode.",
+        },
+        "servers": {
+            "kafka": {
+                "url": "{bootstrap}",
+                "protocol": "kafka",
+                "description": "The Kafka cluster",
+                "variables": {"bootstrap": {"default": "localhost:9092"}},
+            }
+        },
         "defaultContentType": "application/json",
         "channels": channels,
         "components": {"messages": messages, "schemas": spec.to_dict()["components"]["schemas"]},

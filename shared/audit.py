@@ -9,7 +9,8 @@ one). A value that could open something (a password hash, a key digest, a sealed
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
+from collections.abc import Callable, Iterable, Mapping
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -68,13 +69,15 @@ def blueprint(application: Application, subjects: Subjects) -> Blueprint:
     return blp
 
 
-def trail(app: Application, subjects: Mapping[str, UUID], limit: int = LIMIT, offset: int = 0
-          ) -> dict[str, Any]:
+def trail(app: Application, subjects: Mapping[str, UUID], limit: int = LIMIT, offset: int = 0) -> dict[str, Any]:
     """The changes recorded on `subjects` (a name -> the aggregate's id), newest first: one page and
     how many there are in all."""
-    entries = sorted((entry for name, id_ in subjects.items() for entry in _entries(app, name, id_)),
-                     key=lambda e: e[0], reverse=True)
-    return {"total": len(entries), "entries": [entry for _, entry in entries[offset:offset + limit]]}
+    entries = sorted(
+        (entry for name, id_ in subjects.items() for entry in _entries(app, name, id_)),
+        key=lambda e: e[0],
+        reverse=True,
+    )
+    return {"total": len(entries), "entries": [entry for _, entry in entries[offset : offset + limit]]}
 
 
 def _entries(app: Application, subject: str, id_: UUID) -> Iterable[tuple[tuple, dict[str, Any]]]:
@@ -84,9 +87,16 @@ def _entries(app: Application, subject: str, id_: UUID) -> Iterable[tuple[tuple,
         by = data.pop("by", None) or data.pop("created_by", None)
         if by is None and type(event).__name__ == "Created":
             continue  # an aggregate begun, with nothing in it yet: its first change says who
-        yield (event.timestamp, event.originator_version), {
-            "at": plain(event.timestamp), "by": by or "system", "what": type(event).__name__, "subject": subject,
-            "details": plain(shown(data))}
+        yield (
+            (event.timestamp, event.originator_version),
+            {
+                "at": plain(event.timestamp),
+                "by": by or "system",
+                "what": type(event).__name__,
+                "subject": subject,
+                "details": plain(shown(data)),
+            },
+        )
 
 
 def shown(data: Any) -> Any:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from base64 import b32encode
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 from uuid import UUID
 
 from marshmallow import EXCLUDE, ValidationError, fields, validate, validates_schema
@@ -108,9 +109,15 @@ def _bounded_quantity(quantity: Decimal) -> None:
 
 class Item(Schema):
     code = fields.String(**_text)
-    quantity = fields.Decimal(required=True, as_string=True, validate=_bounded_quantity, metadata={
-        "pattern": rf"^[0-9]{{1,7}}(\.[0-9]{{1,{QUANTITY_PLACES}}})?$",
-        "description": f"More than 0, at most {MAX_QUANTITY:,}, at most {QUANTITY_PLACES} decimal places"})
+    quantity = fields.Decimal(
+        required=True,
+        as_string=True,
+        validate=_bounded_quantity,
+        metadata={
+            "pattern": rf"^[0-9]{{1,7}}(\.[0-9]{{1,{QUANTITY_PLACES}}})?$",
+            "description": f"More than 0, at most {MAX_QUANTITY:,}, at most {QUANTITY_PLACES} decimal places",
+        },
+    )
 
 
 class ItemsRecorded(Schema):
@@ -227,8 +234,9 @@ class TicketMoved(Schema):
     """A staff action moved a ticket or changed its status. A step that closes the ticket is
     published as ticket.closed instead; an edit or a transfer moves nothing (see ticket.assigned)."""
 
-    action = fields.String(required=True, validate=validate.OneOf(
-        ["advance", "approve", "reject", "return", "cancel", "reopen"]))
+    action = fields.String(
+        required=True, validate=validate.OneOf(["advance", "approve", "reject", "return", "cancel", "reopen"])
+    )
     by = fields.String(**_text)  # the staff member
     node = fields.String(**_text)  # where the action was done
     from_nodes = fields.List(fields.String(), required=True)  # the nodes the ticket left
@@ -250,10 +258,15 @@ class TicketAssigned(Schema):
     by = fields.String(**_text)  # whose action led to it
 
 
-CONTRACTS.update({c.type: c for c in (
-    Contract("ticket.transitioned", "workflow", TicketMoved()),
-    Contract("ticket.assigned", "workflow", TicketAssigned()),
-)})
+CONTRACTS.update(
+    {
+        c.type: c
+        for c in (
+            Contract("ticket.transitioned", "workflow", TicketMoved()),
+            Contract("ticket.assigned", "workflow", TicketAssigned()),
+        )
+    }
+)
 
 
 # --- Templates made public, for channels that render them (intake's H5 forms, issue #4) ----
@@ -318,11 +331,16 @@ class TicketEscalated(SlaTimer):
     vip = fields.Boolean(required=True)
 
 
-CONTRACTS.update({c.type: c for c in (
-    Contract("ticket.sla_warned", "workflow", SlaTimer()),
-    Contract("ticket.sla_breached", "workflow", SlaTimer()),
-    Contract("ticket.escalated", "workflow", TicketEscalated()),
-)})
+CONTRACTS.update(
+    {
+        c.type: c
+        for c in (
+            Contract("ticket.sla_warned", "workflow", SlaTimer()),
+            Contract("ticket.sla_breached", "workflow", SlaTimer()),
+            Contract("ticket.escalated", "workflow", TicketEscalated()),
+        )
+    }
+)
 
 
 # --- What customers send about an open ticket (intake's customer directory, issue #4) ---------
@@ -359,11 +377,16 @@ class MessageReceived(Schema):
     text = fields.String(required=True, validate=validate.Length(min=1, max=4000))
 
 
-CONTRACTS.update({c.type: c for c in (
-    Contract("ticket.attachment_added", "intake", AttachmentAdded()),
-    Contract("ticket.location_reported", "intake", LocationReported()),
-    Contract("ticket.message_received", "intake", MessageReceived()),
-)})
+CONTRACTS.update(
+    {
+        c.type: c
+        for c in (
+            Contract("ticket.attachment_added", "intake", AttachmentAdded()),
+            Contract("ticket.location_reported", "intake", LocationReported()),
+            Contract("ticket.message_received", "intake", MessageReceived()),
+        )
+    }
+)
 
 
 # --- Process sandbox (流程沙箱): one ticket's own process changed (workflow, issue #3) -------------
@@ -409,11 +432,16 @@ class ApiKeyRevoked(Schema):
     by = fields.String(**_text)
 
 
-CONTRACTS.update({c.type: c for c in (
-    Contract("tenant.created", "workflow", TenantCreated()),
-    Contract("api_key.issued", "workflow", ApiKeyIssued()),
-    Contract("api_key.revoked", "workflow", ApiKeyRevoked()),
-)})
+CONTRACTS.update(
+    {
+        c.type: c
+        for c in (
+            Contract("tenant.created", "workflow", TenantCreated()),
+            Contract("api_key.issued", "workflow", ApiKeyIssued()),
+            Contract("api_key.revoked", "workflow", ApiKeyRevoked()),
+        )
+    }
+)
 
 
 # --- Notify (issue 13): who staff are and how to reach them (workflow), customers who opt out (intake) --
@@ -446,10 +474,15 @@ class CustomerOptedOut(Schema):
     message_id = fields.String(**_text)  # the channel's id for the message that asked
 
 
-CONTRACTS.update({c.type: c for c in (
-    Contract("staff.changed", "workflow", StaffChanged()),
-    Contract("customer.opted_out", "intake", CustomerOptedOut()),
-)})
+CONTRACTS.update(
+    {
+        c.type: c
+        for c in (
+            Contract("staff.changed", "workflow", StaffChanged()),
+            Contract("customer.opted_out", "intake", CustomerOptedOut()),
+        )
+    }
+)
 
 
 # --- Settlement: price books, ledgers, statements, stock (issue #12) ----------------------------
@@ -518,8 +551,9 @@ class SettledLine(Schema):
 
 class Adjustment(Schema):
     id = fields.UUID(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(["remote_surcharge", "sla_met_bonus",
-                                                                 "sla_missed_penalty"]))
+    kind = fields.String(
+        required=True, validate=validate.OneOf(["remote_surcharge", "sla_met_bonus", "sla_missed_penalty"])
+    )
     technician = fields.String(**_text)
     party = fields.String(allow_none=True)
     tier = fields.String(allow_none=True)
@@ -577,17 +611,54 @@ def statement_issued_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
     """The walking skeleton's statements: one flat price book, tax on the subtotal, one technician
     (whoever closed the ticket). What v1 did not say is null."""
     technician = data["technician"]
-    lines = [{"id": None, "source": None, "at": None, "kind": x["kind"], "code": x["code"], "quantity": x["quantity"],
-              "technician": technician, "currency": data["currency"], "priced": x["priced"],
-              "unit_price": x["unit_price"], "net": x["amount"], "tax": None, "gross": None, "payout": None}
-             for x in data["lines"]]
-    return {"id": None, "number": 1, "kind": "statement", "reverses": None, "ticket_id": None, "issued_at": None,
-            "cause": None, "region": None, "currency": data["currency"], "lines": lines, "adjustments": [],
-            "net": data["subtotal"], "tax": data["tax"], "gross": data["total"], "payout": data["payout"],
-            "payouts": [{"technician": technician, "party": None, "lines": data["payout"], "adjustments": "0.00",
-                         "total": data["payout"]}],
-            "parties": [{"party": None, "net": data["subtotal"], "tax": data["tax"], "gross": data["total"]}],
-            "cost_split": [], "unpriced": sum(1 for x in data["lines"] if not x["priced"])}
+    lines = [
+        {
+            "id": None,
+            "source": None,
+            "at": None,
+            "kind": x["kind"],
+            "code": x["code"],
+            "quantity": x["quantity"],
+            "technician": technician,
+            "currency": data["currency"],
+            "priced": x["priced"],
+            "unit_price": x["unit_price"],
+            "net": x["amount"],
+            "tax": None,
+            "gross": None,
+            "payout": None,
+        }
+        for x in data["lines"]
+    ]
+    return {
+        "id": None,
+        "number": 1,
+        "kind": "statement",
+        "reverses": None,
+        "ticket_id": None,
+        "issued_at": None,
+        "cause": None,
+        "region": None,
+        "currency": data["currency"],
+        "lines": lines,
+        "adjustments": [],
+        "net": data["subtotal"],
+        "tax": data["tax"],
+        "gross": data["total"],
+        "payout": data["payout"],
+        "payouts": [
+            {
+                "technician": technician,
+                "party": None,
+                "lines": data["payout"],
+                "adjustments": "0.00",
+                "total": data["payout"],
+            }
+        ],
+        "parties": [{"party": None, "net": data["subtotal"], "tax": data["tax"], "gross": data["total"]}],
+        "cost_split": [],
+        "unpriced": sum(1 for x in data["lines"] if not x["priced"]),
+    }
 
 
 class StockLow(Schema):
@@ -612,16 +683,26 @@ class CatalogueChanged(Schema):
     changes = fields.List(fields.Nested(CatalogueChange), required=True, validate=validate.Length(min=1))
 
 
-CONTRACTS.update({c.type: c for c in (
-    Contract("ticket.opened", "workflow", TicketOpenedWithRegion()),
-    Contract("ticket.parts_returned", "workflow", ItemsRecorded()),
-    Contract("ticket.sla_met", "workflow", SlaMet()),
-    Contract("settlement.statement_issued", "settlement", SettlementDocument(), version=2,
-             upcasters={1: statement_issued_v1_v2}),
-    Contract("settlement.statement_reversed", "settlement", SettlementDocument()),
-    Contract("settlement.stock_low", "settlement", StockLow()),
-    Contract("settlement.catalogue_changed", "settlement", CatalogueChanged()),
-)})
+CONTRACTS.update(
+    {
+        c.type: c
+        for c in (
+            Contract("ticket.opened", "workflow", TicketOpenedWithRegion()),
+            Contract("ticket.parts_returned", "workflow", ItemsRecorded()),
+            Contract("ticket.sla_met", "workflow", SlaMet()),
+            Contract(
+                "settlement.statement_issued",
+                "settlement",
+                SettlementDocument(),
+                version=2,
+                upcasters={1: statement_issued_v1_v2},
+            ),
+            Contract("settlement.statement_reversed", "settlement", SettlementDocument()),
+            Contract("settlement.stock_low", "settlement", StockLow()),
+            Contract("settlement.catalogue_changed", "settlement", CatalogueChanged()),
+        )
+    }
+)
 
 
 # --- Nobody fits: the unassigned queue (workflow, issue #14) ------------------------------------

@@ -24,7 +24,8 @@ import functools
 import math
 import os
 import threading
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Callable
 
 from flask import Flask, copy_current_request_context, current_app
 
@@ -33,10 +34,12 @@ from shared.errors import Unavailable
 T = TypeVar("T")
 
 # What a 503 from a bounded write means, for the APIs' documents.
-OUTCOME_UNKNOWN = ("The store did not answer within the request deadline (SCRM_REQUEST_DEADLINE): the outcome "
-                   "is unknown, it may have been recorded. Retry after Retry-After with the same id (submission "
-                   "id, request id, the channel's message id): that is safe, a recorded one is answered 200 "
-                   "with the same ticket, and nothing is ever recorded twice.")
+OUTCOME_UNKNOWN = (
+    "The store did not answer within the request deadline (SCRM_REQUEST_DEADLINE): the outcome "
+    "is unknown, it may have been recorded. Retry after Retry-After with the same id (submission "
+    "id, request id, the channel's message id): that is safe, a recorded one is answered 200 "
+    "with the same ticket, and nothing is ever recorded twice."
+)
 
 
 class Deadline:
@@ -61,8 +64,10 @@ class Deadline:
                 if not attempt.done.is_set():
                     attempt.abandoned = True
                     self._overdue += 1
-                    raise Unavailable(f"no answer from the event store within {self.seconds:g} s; the outcome "
-                                      "is unknown: retry with the same id, which is safe")
+                    raise Unavailable(
+                        f"no answer from the event store within {self.seconds:g} s; the outcome "
+                        "is unknown: retry with the same id, which is safe"
+                    )
         return attempt.outcome()
 
     def install(self, app: Flask) -> None:
@@ -102,10 +107,12 @@ class _Attempt:
 def bounded(view: Callable[..., Any]) -> Callable[..., Any]:
     """A Flask view answered within its app's deadline (`Deadline.install`); it runs in a copy of
     the request's context."""
+
     @functools.wraps(view)
     def within_deadline(*args: Any, **kwargs: Any) -> Any:
         deadline: Deadline = current_app.extensions["deadline"]
         return deadline.run(copy_current_request_context(lambda: view(*args, **kwargs)))
+
     return within_deadline
 
 

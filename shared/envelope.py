@@ -31,8 +31,9 @@ def event_id(source: str, originator_id: UUID, originator_version: int) -> UUID:
 
     A name-based (version 5) UUID of the source, aggregate id and version, hashed from their bytes
     rather than their text: this runs once per public event."""
-    digest = sha1(_EVENT_IDS + source.encode() + b"\x00" + originator_id.bytes
-                  + originator_version.to_bytes(8, "big")).digest()
+    digest = sha1(
+        _EVENT_IDS + source.encode() + b"\x00" + originator_id.bytes + originator_version.to_bytes(8, "big")
+    ).digest()
     return UUID(bytes=digest[:16], version=5)
 
 

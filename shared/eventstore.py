@@ -8,7 +8,8 @@ processing a batch twice records nothing twice.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Iterable, Sequence
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -86,8 +87,9 @@ class PublishingEventStore(EventStore):
         self.outbox = outbox
 
     def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list:
-        return super().put(domain_events, outbox=self.outbox.rows(domain_events, kwargs.pop("correlations", None)),
-                           **kwargs)
+        return super().put(
+            domain_events, outbox=self.outbox.rows(domain_events, kwargs.pop("correlations", None)), **kwargs
+        )
 
 
 class ServiceApplication(Application[UUID]):
@@ -147,16 +149,18 @@ class ServiceApplication(Application[UUID]):
         if self.outbox is None or self.position(_BACKFILLED):
             return 0
         topics, after, written = [get_topic(cls) for cls in self.outbox.translations], 0, 0
-        while page := self.recorder.select_notifications(start=after, limit=page_size, topics=topics,
-                                                         inclusive_of_start=False):
+        while page := self.recorder.select_notifications(
+            start=after, limit=page_size, topics=topics, inclusive_of_start=False
+        ):
             rows = [(n.id, row) for n in page for row in self.outbox.rows([self.mapper.to_domain_event(n)])]
             self.recorder.insert_outbox(rows)
             written, after = written + len(rows), page[-1].id
         self.record([], Tracking(_BACKFILLED, max(after, 1)))
         return written
 
-    def record(self, events: Iterable[Any], tracking: Tracking | None = None,
-               correlations: Correlations | None = None) -> None:
+    def record(
+        self, events: Iterable[Any], tracking: Tracking | None = None, correlations: Correlations | None = None
+    ) -> None:
         """Commit new events and the upstream position in one transaction (with the correlation
         id each event was caused under, for the public ones)."""
         self.events.put(list(events), tracking=tracking, correlations=correlations)

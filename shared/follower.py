@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 from uuid import UUID
 
 import structlog
@@ -35,9 +35,11 @@ STORE_FAILURES = (PersistenceError, OSError)  # the database, not the event
 
 def combined(*policies: Policy) -> Policy:
     """One policy of several, each minding its own event types."""
+
     def policy(envelope: Envelope, uow: UnitOfWork) -> None:
         for each in policies:
             each(envelope, uow)
+
     return policy
 
 
@@ -106,8 +108,13 @@ class Follower:
                         failing = envelope
                         correlation.follow(envelope)  # its id, tenant and ticket on every line meanwhile
                         if debugging:
-                            log.debug("follower.event", follower=self.name, type=envelope.type, source=envelope.source,
-                                      envelope=str(envelope.id))
+                            log.debug(
+                                "follower.event",
+                                follower=self.name,
+                                type=envelope.type,
+                                source=envelope.source,
+                                envelope=str(envelope.id),
+                            )
                         self.policy(envelope, uow)
                         uow.collect(envelope.correlation_id)  # what it caused is published under its id
             except STORE_FAILURES:
@@ -127,7 +134,8 @@ class Follower:
         """The events this follower parked and has not processed since, oldest first."""
         ids, after = [], 0
         while page := self.app.recorder.select_notifications(
-                start=after, limit=1000, topics=[get_topic(ParkedEvent.Parked)], inclusive_of_start=False):
+            start=after, limit=1000, topics=[get_topic(ParkedEvent.Parked)], inclusive_of_start=False
+        ):
             ids += [n.originator_id for n in page]
             after = page[-1].id
         found = [self.app.repository.get(id_) for id_ in ids]

@@ -15,7 +15,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import structlog
 
@@ -47,8 +48,14 @@ class GroupCommitter:
     IntegrityError.
     """
 
-    def __init__(self, save: Callable[[Sequence[Any]], None], *, max_group: int = 500,
-                 stall_after: float = 2.0, on_group: Callable[[int, float], None] = lambda n, seconds: None):
+    def __init__(
+        self,
+        save: Callable[[Sequence[Any]], None],
+        *,
+        max_group: int = 500,
+        stall_after: float = 2.0,
+        on_group: Callable[[int, float], None] = lambda n, seconds: None,
+    ):
         self._save = save
         self._max_group = max_group
         self._stall_after = stall_after

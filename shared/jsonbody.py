@@ -75,8 +75,9 @@ def _text(data: str | bytes) -> str:
 def _may_be_out_of_bounds(text: str) -> bool:
     """Whether the parsed value must be walked: no body that fails this can be too deep or hold a lone
     surrogate (now only as an escape), and the walk costs more than the parse; these scans run at C speed."""
-    return (text.count("[") + text.count("{") > MAX_DEPTH
-            or ("\\u" in text and _ESCAPED_SURROGATE.search(text) is not None))
+    return text.count("[") + text.count("{") > MAX_DEPTH or (
+        "\\u" in text and _ESCAPED_SURROGATE.search(text) is not None
+    )
 
 
 _DECODER = json.JSONDecoder(parse_float=_finite, parse_constant=_constant)

@@ -33,12 +33,19 @@ def configure(role: str, level: str | None = None, stream: TextIO | None = None)
         event_dict.setdefault("role", role)
         return event_dict
 
-    shared = [structlog.contextvars.merge_contextvars, add_role, structlog.processors.add_log_level,
-              structlog.processors.TimeStamper(fmt="iso", utc=True)]
+    shared = [
+        structlog.contextvars.merge_contextvars,
+        add_role,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     _formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name, structlog.stdlib.ExtraAdder()],
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.format_exc_info, structlog.processors.JSONRenderer(ensure_ascii=False)],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ],
     )
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(_formatter)
@@ -50,8 +57,12 @@ def configure(role: str, level: str | None = None, stream: TextIO | None = None)
     # Its DEBUG lines show whole URLs, and WeCom's token request carries the app's secret in its query.
     logging.getLogger("urllib3").setLevel(max(root.level, logging.INFO))
     structlog.configure(
-        processors=[structlog.stdlib.filter_by_level, *shared, structlog.stdlib.add_logger_name,
-                    structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.add_logger_name,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
@@ -76,10 +87,14 @@ class GunicornLogger(_GunicornBase):
             return
         status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
         fields: dict[str, Any] = {
-            "method": environ.get("REQUEST_METHOD"), "path": environ.get("PATH_INFO"),
-            "query": environ.get("QUERY_STRING") or None, "status": int(status),
-            "bytes": getattr(resp, "sent", None), "duration_ms": round(request_time.total_seconds() * 1000, 3),
-            "remote": environ.get("REMOTE_ADDR"), "user_agent": environ.get("HTTP_USER_AGENT"),
+            "method": environ.get("REQUEST_METHOD"),
+            "path": environ.get("PATH_INFO"),
+            "query": environ.get("QUERY_STRING") or None,
+            "status": int(status),
+            "bytes": getattr(resp, "sent", None),
+            "duration_ms": round(request_time.total_seconds() * 1000, 3),
+            "remote": environ.get("REMOTE_ADDR"),
+            "user_agent": environ.get("HTTP_USER_AGENT"),
         }
         fields.update({name: environ[key] for name, key in ENVIRON_KEYS.items() if environ.get(key)})
         self.access_log.info("http.access", extra=fields)

@@ -16,8 +16,22 @@ QUANTITY_PLACES = 3
 MAX_AMOUNT = Decimal(10) ** 12
 DEFAULT_CURRENCY = "CNY"  # of amounts that name none (an opportunity's)
 # ISO 4217 minor units that are not 2 (the fen, the cent); a currency not listed has 2.
-MINOR_UNITS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "UGX": 0, "PYG": 0,
-               "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3}
+MINOR_UNITS = {
+    "JPY": 0,
+    "KRW": 0,
+    "VND": 0,
+    "CLP": 0,
+    "ISK": 0,
+    "UGX": 0,
+    "PYG": 0,
+    "BHD": 3,
+    "IQD": 3,
+    "JOD": 3,
+    "KWD": 3,
+    "LYD": 3,
+    "OMR": 3,
+    "TND": 3,
+}
 
 
 def minor_unit(currency: str) -> int:
@@ -36,8 +50,7 @@ def places(number: Decimal) -> int:
 def quantity_problem(quantity: Decimal) -> str | None:
     """What is wrong with a quantity of items, in the words of the error message; None when nothing."""
     if not quantity.is_finite() or not 0 < quantity <= MAX_QUANTITY or places(quantity) > QUANTITY_PLACES:
-        return (f"must be more than 0 and at most {MAX_QUANTITY:,}, "
-                f"with at most {QUANTITY_PLACES} decimal places")
+        return f"must be more than 0 and at most {MAX_QUANTITY:,}, with at most {QUANTITY_PLACES} decimal places"
     return None
 
 

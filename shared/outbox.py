@@ -11,7 +11,8 @@ events never holds up a public one behind it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
+from collections.abc import Callable, Iterable, Mapping
 from uuid import UUID
 
 import orjson
@@ -75,8 +76,9 @@ class Outbox:
                 envelope = self.envelope(event, correlations.get(key, current) if correlations else current)
                 body = envelope.to_dict()
                 del body["sequence"]
-                rows.append(OutboxRow(event.originator_id, event.originator_version, slot(envelope.subject),
-                                      orjson.dumps(body)))
+                rows.append(
+                    OutboxRow(event.originator_id, event.originator_version, slot(envelope.subject), orjson.dumps(body))
+                )
         return rows
 
 

@@ -4,7 +4,8 @@ through the deliveries notify itself recorded)."""
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
+from collections.abc import Callable, Iterable, Mapping
 
 from eventsourcing.utils import get_topic
 
@@ -26,11 +27,13 @@ def own_events(app: ServiceApplication, classes: Iterable[type], slice_: Slice =
         if hasattr(recorder, "select_window"):  # PostgreSQL: the next rows in order, the state of ours only
             last, notifications = recorder.select_window(after, limit * slice_.count, topics, slice_)
         else:
-            notifications = recorder.select_notifications(start=after, limit=limit, topics=topics,
-                                                          inclusive_of_start=False)
+            notifications = recorder.select_notifications(
+                start=after, limit=limit, topics=topics, inclusive_of_start=False
+            )
             last = notifications[-1].id if notifications else after
             notifications = [n for n in notifications if slice_.takes(n.originator_id)]
         return last, [app.mapper.to_domain_event(n) for n in notifications]
+
     return read
 
 
@@ -39,8 +42,13 @@ class OwnLogSubscription:
     ledgers record), as envelopes of the service's own translations (never published: no contract's).
     Its position is kept under the service's own name."""
 
-    def __init__(self, app: ServiceApplication, translations: Mapping[type, Translation], slice_: Slice = WHOLE,
-                 page_size: int = 1000):
+    def __init__(
+        self,
+        app: ServiceApplication,
+        translations: Mapping[type, Translation],
+        slice_: Slice = WHOLE,
+        page_size: int = 1000,
+    ):
         self._app = app
         self._translations = translations
         self._read = own_events(app, translations, slice_)
@@ -58,9 +66,15 @@ class OwnLogSubscription:
     def _envelope(self, event: Any) -> Envelope:
         type_, translate = self._translations[type(event)]
         source = f"scrm/{self._app.name}"
-        return Envelope(id=event_id(source, event.originator_id, event.originator_version), source=source,
-                        type=type_, subject=getattr(event, "ticket_id", None) or event.originator_id,
-                        time=event.timestamp, tenant=event.tenant, data=translate(event))
+        return Envelope(
+            id=event_id(source, event.originator_id, event.originator_version),
+            source=source,
+            type=type_,
+            subject=getattr(event, "ticket_id", None) or event.originator_id,
+            time=event.timestamp,
+            tenant=event.tenant,
+            data=translate(event),
+        )
 
     def backlog(self, position: Callable[[str], int]) -> dict[str, int]:
         after = position(self.stream)

@@ -25,7 +25,8 @@ from __future__ import annotations
 import struct
 import sys
 import weakref
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 from eventsourcing.persistence import InterfaceError, Notification, OperationalError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
@@ -81,21 +82,30 @@ BEGIN
 END $$
 """
 
+
 class OneTripPostgresProcessRecorder(PostgresProcessRecorder):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any):
         super().__init__(datastore, **kwargs)
         assert datastore.single_row_tracking, "the insert function keeps one row per tracked stream"
         function = f"{self.events_table_name}_record"
-        names = {"schema": Identifier(datastore.schema), "events": Identifier(self.events_table_name),
-                 "tracking": Identifier(self.tracking_table_name), "function": Identifier(function),
-                 "outbox": Identifier(self.events_table_name.removesuffix("_events") + "_outbox")}
+        names = {
+            "schema": Identifier(datastore.schema),
+            "events": Identifier(self.events_table_name),
+            "tracking": Identifier(self.tracking_table_name),
+            "function": Identifier(function),
+            "outbox": Identifier(self.events_table_name.removesuffix("_events") + "_outbox"),
+        }
         self.sql_create_statements += [
             SQL(_OUTBOX).format(**names),
-            SQL("DROP FUNCTION IF EXISTS {schema}.{function}(uuid[], int8[], text[], bytea[], text, int8)"
-                ).format(**names),  # the one before the outbox
-            SQL(_FUNCTION).format(lock_timeout=SQL(str(int(datastore.lock_timeout))), **names)]
-        self._record = RecordCall(function.encode(), SQL(
-            "SELECT {schema}.{function}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)").format(**names).as_bytes(None))
+            SQL("DROP FUNCTION IF EXISTS {schema}.{function}(uuid[], int8[], text[], bytea[], text, int8)").format(
+                **names
+            ),  # the one before the outbox
+            SQL(_FUNCTION).format(lock_timeout=SQL(str(int(datastore.lock_timeout))), **names),
+        ]
+        self._record = RecordCall(
+            function.encode(),
+            SQL("SELECT {schema}.{function}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)").format(**names).as_bytes(None),
+        )
         # The next rows of the log in order (a range scan of the notification id index that
         # stops at LIMIT), with the state of the wanted events only. Filtering by topic and slice
         # in the WHERE clause instead made the planner guess few matching rows, then scan (in
@@ -108,27 +118,36 @@ class OneTripPostgresProcessRecorder(PostgresProcessRecorder):
         # Every outbox row is public, so the slice's test in WHERE loses the planner nothing.
         self._select_outbox = SQL(
             "SELECT position, envelope FROM {schema}.{outbox} WHERE position > %s AND position <= %s "
-            "AND slot %% %s = %s ORDER BY position LIMIT %s").format(**names)
+            "AND slot %% %s = %s ORDER BY position LIMIT %s"
+        ).format(**names)
         self._count_outbox = SQL(
-            "SELECT count(*) FROM {schema}.{outbox} WHERE position > %s AND slot %% %s = %s").format(**names)
+            "SELECT count(*) FROM {schema}.{outbox} WHERE position > %s AND slot %% %s = %s"
+        ).format(**names)
         self._max_outbox = SQL("SELECT max(position) FROM {schema}.{outbox}").format(**names)
         self._insert_outbox = SQL(
-            "INSERT INTO {schema}.{outbox} VALUES (%s, %s, %s) ON CONFLICT (position) DO NOTHING").format(**names)
+            "INSERT INTO {schema}.{outbox} VALUES (%s, %s, %s) ON CONFLICT (position) DO NOTHING"
+        ).format(**names)
 
-    def select_window(self, after: int, scan: int, topics: Sequence[str], slice_: Slice
-                      ) -> tuple[int, list[Notification]]:
+    def select_window(
+        self, after: int, scan: int, topics: Sequence[str], slice_: Slice
+    ) -> tuple[int, list[Notification]]:
         """The next `scan` positions of the log after `after`: the last of them, and the events of
         those topics and of the slice's aggregates among them (a worker sharing the work with
         others does not even receive their events)."""
         rows = self._fetch(self._select_window, (list(topics), slice_.count, slice_.index, after, scan))
-        ours = [Notification(id=id_, originator_id=originator_id, originator_version=version, topic=topic,
-                             state=bytes(state)) for id_, originator_id, version, topic, state in rows if state is not None]
+        ours = [
+            Notification(
+                id=id_, originator_id=originator_id, originator_version=version, topic=topic, state=bytes(state)
+            )
+            for id_, originator_id, version, topic, state in rows
+            if state is not None
+        ]
         return (rows[-1][0] if rows else after), ours
 
-    def select_outbox(self, after: int, limit: int, slice_: Slice, upto: int | None = None
-                      ) -> list[tuple[int, bytes]]:
-        rows = self._fetch(self._select_outbox, (after, _LAST if upto is None else upto, slice_.count,
-                                                 slice_.index, limit))
+    def select_outbox(self, after: int, limit: int, slice_: Slice, upto: int | None = None) -> list[tuple[int, bytes]]:
+        rows = self._fetch(
+            self._select_outbox, (after, _LAST if upto is None else upto, slice_.count, slice_.index, limit)
+        )
         return [(position, bytes(envelope)) for position, envelope in rows]
 
     def count_outbox(self, after: int, slice_: Slice) -> int:
@@ -161,27 +180,44 @@ class RecordCall:
     and its arrays are packed here in PostgreSQL's binary format (psycopg's dumpers work out
     each array's element type anew on every call: most of a commit's client CPU)."""
 
-    TYPES = [2951, 1016, 1009, 1001, 25, 20,  # uuid[], int8[], text[], bytea[], text, int8: the events
-             2951, 1016, 1005, 1001]  # uuid[], int8[], int2[], bytea[]: their outbox rows
+    TYPES = [
+        2951,
+        1016,
+        1009,
+        1001,
+        25,
+        20,  # uuid[], int8[], text[], bytea[], text, int8: the events
+        2951,
+        1016,
+        1005,
+        1001,
+    ]  # uuid[], int8[], int2[], bytea[]: their outbox rows
     FORMATS = [1] * len(TYPES)  # all binary
 
     def __init__(self, name: bytes, query: bytes):
         self._name, self._query = name, query
         self._prepared: weakref.WeakSet[Connection] = weakref.WeakSet()
 
-    def __call__(self, conn: Connection, events: Sequence[StoredEvent], tracking: Tracking | None,
-                 outbox: Sequence[OutboxRow] = ()) -> None:
+    def __call__(
+        self,
+        conn: Connection,
+        events: Sequence[StoredEvent],
+        tracking: Tracking | None,
+        outbox: Sequence[OutboxRow] = (),
+    ) -> None:
         """Errors are raised as psycopg raises them (the datastore maps them)."""
-        values = [_array(2950, [e.originator_id.bytes for e in events]),
-                  _array(20, [_INT8.pack(e.originator_version) for e in events]),
-                  _array(25, [e.topic.encode() for e in events]),
-                  _array(17, [e.state for e in events]),
-                  tracking and tracking.application_name.encode(),
-                  tracking and _INT8.pack(tracking.notification_id),
-                  _array(2950, [r.originator_id.bytes for r in outbox]),
-                  _array(20, [_INT8.pack(r.originator_version) for r in outbox]),
-                  _array(21, [_INT2.pack(r.slot) for r in outbox]),
-                  _array(17, [r.envelope for r in outbox])]
+        values = [
+            _array(2950, [e.originator_id.bytes for e in events]),
+            _array(20, [_INT8.pack(e.originator_version) for e in events]),
+            _array(25, [e.topic.encode() for e in events]),
+            _array(17, [e.state for e in events]),
+            tracking and tracking.application_name.encode(),
+            tracking and _INT8.pack(tracking.notification_id),
+            _array(2950, [r.originator_id.bytes for r in outbox]),
+            _array(20, [_INT8.pack(r.originator_version) for r in outbox]),
+            _array(21, [_INT2.pack(r.slot) for r in outbox]),
+            _array(17, [r.envelope for r in outbox]),
+        ]
         with conn.lock:
             if conn not in self._prepared:
                 self._prepare(conn)
@@ -193,14 +229,23 @@ class RecordCall:
             _check(conn, result, ExecStatus.TUPLES_OK)
 
     def _prepare(self, conn: Connection) -> None:
-        _check(conn, _round_trip(conn, lambda pg: pg.send_prepare(self._name, self._query, param_types=self.TYPES),
-                                 lambda pg: pg.prepare(self._name, self._query, param_types=self.TYPES)),
-               ExecStatus.COMMAND_OK)
+        _check(
+            conn,
+            _round_trip(
+                conn,
+                lambda pg: pg.send_prepare(self._name, self._query, param_types=self.TYPES),
+                lambda pg: pg.prepare(self._name, self._query, param_types=self.TYPES),
+            ),
+            ExecStatus.COMMAND_OK,
+        )
         self._prepared.add(conn)
 
     def _execute(self, conn: Connection, values: list[bytes | None]) -> PGresult:
-        return _round_trip(conn, lambda pg: pg.send_query_prepared(self._name, values, param_formats=self.FORMATS),
-                           lambda pg: pg.exec_prepared(self._name, values, param_formats=self.FORMATS))
+        return _round_trip(
+            conn,
+            lambda pg: pg.send_query_prepared(self._name, values, param_formats=self.FORMATS),
+            lambda pg: pg.exec_prepared(self._name, values, param_formats=self.FORMATS),
+        )
 
 
 _NO_SUCH_STATEMENT = b"26000"
@@ -222,8 +267,7 @@ def _array(element_type: int, items: list[bytes]) -> bytes:
     return b"".join(parts)
 
 
-def _round_trip(conn: Connection, send: Callable[[PGconn], None], blocking: Callable[[PGconn], PGresult]
-                ) -> PGresult:
+def _round_trip(conn: Connection, send: Callable[[PGconn], None], blocking: Callable[[PGconn], PGresult]) -> PGresult:
     if _cooperative():
         send(conn.pgconn)
         return conn.wait(generators.execute(conn.pgconn))[-1]

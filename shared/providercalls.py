@@ -5,7 +5,8 @@ an access token or a secret)."""
 from __future__ import annotations
 
 import threading
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 import requests
 
@@ -29,11 +30,17 @@ def session() -> requests.Session:
     return _local.session
 
 
-def call(method: str, url: str, timeout: float, params: Mapping[str, str] | None = None,
-         body: Any = None, data: bytes | None = None, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+def call(
+    method: str,
+    url: str,
+    timeout: float,
+    params: Mapping[str, str] | None = None,
+    body: Any = None,
+    data: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     try:
-        answer = session().request(method, url, params=params, json=body, data=data, headers=headers,
-                                   timeout=timeout)
+        answer = session().request(method, url, params=params, json=body, data=data, headers=headers, timeout=timeout)
     except requests.Timeout:
         raise CallFailed("timed out") from None
     except requests.RequestException as e:

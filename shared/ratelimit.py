@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from typing import Callable, Hashable
+from collections.abc import Callable, Hashable
 
 from shared.errors import DomainError
 
@@ -19,16 +19,19 @@ class TooManyRequests(DomainError):
     status, code = 429, "too_many_requests"
 
     def __init__(self, retry_after: float):
-        super().__init__(f"too many requests from this client; try again in {math.ceil(retry_after)} s",
-                         retry_after=math.ceil(retry_after))
+        super().__init__(
+            f"too many requests from this client; try again in {math.ceil(retry_after)} s",
+            retry_after=math.ceil(retry_after),
+        )
         self.retry_after = math.ceil(retry_after)
 
 
 class RateLimiter:
     """`burst` requests at once, refilled at `per_minute` a minute, per key (client, form)."""
 
-    def __init__(self, per_minute: float, burst: int, clock: Callable[[], float] = time.monotonic,
-                 max_keys: int = 100_000):
+    def __init__(
+        self, per_minute: float, burst: int, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000
+    ):
         self.rate = per_minute / 60.0
         self.burst = burst
         self.clock = clock

@@ -7,7 +7,8 @@ fails at once too.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from shared.deadline import Deadline
 from shared.settings import Settings
@@ -47,8 +48,12 @@ def broker_answers(settings: Settings, seconds: float = PROBE_SECONDS) -> Check:
         from kafka import KafkaAdminClient
 
         milliseconds = int(seconds * 1000)
-        admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="scrm-readyz",
-                                 request_timeout_ms=milliseconds, bootstrap_timeout_ms=milliseconds)
+        admin = KafkaAdminClient(
+            bootstrap_servers=settings.kafka_bootstrap,
+            client_id="scrm-readyz",
+            request_timeout_ms=milliseconds,
+            bootstrap_timeout_ms=milliseconds,
+        )
         try:
             admin.list_topics()  # a metadata request
         finally:

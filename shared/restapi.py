@@ -16,7 +16,8 @@ description says what it checks instead; `x-scope` names the scope a closed one 
 from __future__ import annotations
 
 from copy import copy, deepcopy
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import marshmallow as ma
 from flask import Flask, jsonify
@@ -54,8 +55,9 @@ class Parser(FlaskParser):
         messages = error.messages
         where = next(iter(messages), "json") if isinstance(messages, dict) and len(messages) == 1 else "json"
         fields = messages.get(where, messages) if isinstance(messages, dict) else messages
-        raise RequestRefused(400, "validation_failed", f"some {LOCATIONS.get(where, 'fields')} are invalid",
-                             fields=fields)
+        raise RequestRefused(
+            400, "validation_failed", f"some {LOCATIONS.get(where, 'fields')} are invalid", fields=fields
+        )
 
 
 class ErrorDetail(ma.Schema):
@@ -71,21 +73,41 @@ class ErrorBody(ma.Schema):
 # --- who may call: the credentials the guard takes (shared/identity/guard.py) ---------------------------
 
 SECURITY_SCHEMES = {
-    "staffToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                   "description": "A staff member's token (EdDSA JWT, signed by workflow: POST "
-                                  "/v1/tenants/{tenant}/sessions; keys at workflow's /.well-known/jwks.json), "
-                                  "for the tenant it names"},
-    "apiKey": {"type": "http", "scheme": "bearer", "bearerFormat": "scrm_<id>_<secret>",
-               "description": "One of the path's tenant's API keys (`Authorization: Bearer scrm_…`), "
-                              "with the scope read, write or admin"},
-    "sessionCookie": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
-                      "description": "The cookie a browser got at sign-in (a staff token)"},
-    "csrfToken": {"type": "apiKey", "in": "header", "name": CSRF_HEADER,
-                  "description": "With the session cookie, on anything but a read: the session's CSRF token "
-                                 "(the sign-in answer's `csrf`)"},
-    "trustedProxy": {"type": "apiKey", "in": "header", "name": PROXY_SECRET_HEADER,
-                     "description": "A trusted proxy's secret (off unless SCRM_TRUSTED_PROXY_SECRET is set); "
-                                    "it names the staff member in X-Staff-Id and their roles in X-Staff-Roles"},
+    "staffToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A staff member's token (EdDSA JWT, signed by workflow: POST "
+        "/v1/tenants/{tenant}/sessions; keys at workflow's /.well-known/jwks.json), "
+        "for the tenant it names",
+    },
+    "apiKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "scrm_<id>_<secret>",
+        "description": "One of the path's tenant's API keys (`Authorization: Bearer scrm_…`), "
+        "with the scope read, write or admin",
+    },
+    "sessionCookie": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": SESSION_COOKIE,
+        "description": "The cookie a browser got at sign-in (a staff token)",
+    },
+    "csrfToken": {
+        "type": "apiKey",
+        "in": "header",
+        "name": CSRF_HEADER,
+        "description": "With the session cookie, on anything but a read: the session's CSRF token "
+        "(the sign-in answer's `csrf`)",
+    },
+    "trustedProxy": {
+        "type": "apiKey",
+        "in": "header",
+        "name": PROXY_SECRET_HEADER,
+        "description": "A trusted proxy's secret (off unless SCRM_TRUSTED_PROXY_SECRET is set); "
+        "it names the staff member in X-Staff-Id and their roles in X-Staff-Roles",
+    },
 }
 
 
@@ -99,9 +121,13 @@ def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": ErrorBody}}}
 
 
-TENANT_PARAMETER = {"in": "path", "name": "tenant", "required": True,
-                    "description": "The tenant (`scrm tenant create`); another shape is a 404",
-                    "schema": {"type": "string", "pattern": f"^{TENANT_ID.pattern}$"}}
+TENANT_PARAMETER = {
+    "in": "path",
+    "name": "tenant",
+    "required": True,
+    "description": "The tenant (`scrm tenant create`); another shape is a 404",
+    "schema": {"type": "string", "pattern": f"^{TENANT_ID.pattern}$"},
+}
 
 
 def _path_parameters(rule: str) -> list[dict[str, Any]]:
@@ -112,18 +138,23 @@ def _platform_refusals(doc: dict[str, Any], method: str, rule: str, closed: bool
     """The 4xx/5xx the platform gives an operation, whatever its view does."""
     refusals: dict[int, str] = {}
     if "<tenant>" in rule:
-        refusals[404] = ("No such tenant, or not the credential's (the same answer as a missing record)" if closed
-                         else "Not the shape of a tenant id")
+        refusals[404] = (
+            "No such tenant, or not the credential's (the same answer as a missing record)"
+            if closed
+            else "Not the shape of a tenant id"
+        )
     if closed:
         refusals[401] = "No credential, or one that is not valid (expired, revoked, another tenant's key)"
         refusals[403] = f"The credential lacks the {scope!r} scope" + (
-            "" if method.upper() in READS else f", or a session's write lacks {CSRF_HEADER}")
+            "" if method.upper() in READS else f", or a session's write lacks {CSRF_HEADER}"
+        )
         refusals[503] = "Credentials cannot be checked right now (Retry-After)"
     if any(p.get("in") == "query" for p in doc.get("parameters", []) if isinstance(p, dict)):
         refusals[400] = "Invalid query parameters: details.fields names them"
     if "application/json" in doc.get("requestBody", {}).get("content", {}):
-        refusals[400] = "Invalid fields (validation_failed: details.fields names them) or not a JSON object " \
-                        "(malformed_json)"
+        refusals[400] = (
+            "Invalid fields (validation_failed: details.fields names them) or not a JSON object (malformed_json)"
+        )
         refusals[415] = "The body is not application/json"
     if doc.get("requestBody"):
         refusals[413] = f"The body is larger than the route takes ({MAX_BODY // 1024} KiB for JSON)"
@@ -132,10 +163,12 @@ def _platform_refusals(doc: dict[str, Any], method: str, rule: str, closed: bool
 
 def _noting(key: str, value: dict) -> Callable[[Callable], Callable]:
     """A decorator that adds `value` to the view's documentation under `key` (see _prepare_access_doc)."""
+
     def decorator(view: Callable) -> Callable:
         apidoc = getattr(view, "_apidoc", {})
         view._apidoc = {**apidoc, key: {**apidoc.get(key, {}), **value}}  # type: ignore[attr-defined]
         return view
+
     return decorator
 
 
@@ -148,16 +181,34 @@ class Blueprint(_Blueprint):
         super().__init__(*args, **kwargs)
         self._prepare_doc_cbks.append(self._prepare_access_doc)
 
-    def add_url_rule(self, rule: str, endpoint: str | None = None, view_func: Callable | None = None,
-                     provide_automatic_options: bool | None = None, *, parameters: list | None = None,
-                     **options: Any) -> None:
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: Callable | None = None,
+        provide_automatic_options: bool | None = None,
+        *,
+        parameters: list | None = None,
+        **options: Any,
+    ) -> None:
         full = (self.url_prefix or "") + rule
         if view_func is not None:  # the guard's marks (public, requires), read where the doc is made
-            view_func._apidoc = {**getattr(view_func, "_apidoc", {}), "access": {  # type: ignore[attr-defined]
-                "public": getattr(view_func, "public", False), "scope": getattr(view_func, "scope", None),
-                "rule": full}}
-        super().add_url_rule(rule, endpoint, view_func, provide_automatic_options,
-                             parameters=_path_parameters(full) + (parameters or []), **options)
+            view_func._apidoc = {
+                **getattr(view_func, "_apidoc", {}),
+                "access": {  # type: ignore[attr-defined]
+                    "public": getattr(view_func, "public", False),
+                    "scope": getattr(view_func, "scope", None),
+                    "rule": full,
+                },
+            }
+        super().add_url_rule(
+            rule,
+            endpoint,
+            view_func,
+            provide_automatic_options,
+            parameters=_path_parameters(full) + (parameters or []),
+            **options,
+        )
 
     @staticmethod
     def refuses(refusals: dict[int, str]) -> Callable[[Callable], Callable]:
@@ -168,16 +219,26 @@ class Blueprint(_Blueprint):
     def takes(content: dict[str, Any], description: str | None = None) -> Callable[[Callable], Callable]:
         """Document a body the view reads itself (media type: schema), for bodies that are not a JSON
         object `arguments` can check (a multipart upload, callback XML, a form checked per version)."""
-        body = {"required": True, "content": {kind: {"schema": schema} for kind, schema in content.items()},
-                **({"description": description} if description else {})}
+        body = {
+            "required": True,
+            "content": {kind: {"schema": schema} for kind, schema in content.items()},
+            **({"description": description} if description else {}),
+        }
         return _noting("takes", body)
 
     @staticmethod
     def answers(status: int, content: dict[str, Any], description: str) -> Callable[[Callable], Callable]:
         """Document an answer that is not JSON (media type: schema), e.g. a page or an image; the view
         answers it itself."""
-        return _noting("answers", {status: {"description": description, "content": {
-            kind: {"schema": schema} for kind, schema in content.items()}}})
+        return _noting(
+            "answers",
+            {
+                status: {
+                    "description": description,
+                    "content": {kind: {"schema": schema} for kind, schema in content.items()},
+                }
+            },
+        )
 
     @staticmethod
     def _prepare_access_doc(doc: dict, doc_info: dict, *, method: str, **_: Any) -> dict:
@@ -193,8 +254,9 @@ class Blueprint(_Blueprint):
         responses = doc.setdefault("responses", {})
         responses.setdefault("default", "DEFAULT_ERROR")  # anything unexpected: a 500 with the error body
         own = doc_info.get("refusals", {})
-        for status, description in (_platform_refusals(doc, method, access.get("rule", ""), closed, scope)
-                                    | own).items():
+        for status, description in (
+            _platform_refusals(doc, method, access.get("rule", ""), closed, scope) | own
+        ).items():
             given = responses.get(status, responses.get(str(status)))
             if status in own or not isinstance(given, dict):  # flask-smorest's own are a bare status name
                 responses.pop(str(status), None)
@@ -211,6 +273,7 @@ class Api(_Api):
 
 
 # --- the platform's own routes (shared/web.py, shared/identity/guard.py), in every document --------------
+
 
 class WhoAmI(ma.Schema):
     tenant = ma.fields.String()
@@ -231,18 +294,36 @@ def _content(media_type: str, schema: Any, description: str) -> dict[str, Any]:
 
 _PUBLIC = "Public: no credential, and no data of any tenant's"
 PLATFORM_ROUTES: dict[str, dict[str, Any]] = {
-    "healthz": {"summary": "Liveness: whether the process can serve", "description": _PUBLIC,
-                "responses": {200: _content("application/json", Health, "Serving"),
-                              503: _content("application/json", Health, "Not serving")}},
-    "readyz": {"summary": "Readiness: whether the process should be sent traffic", "description": _PUBLIC,
-               "responses": {200: _content("application/json", {"type": "object"}, "Ready"),
-                             503: _content("application/json", {"type": "object"}, "Not ready")}},
-    "metrics": {"summary": "Prometheus metrics", "description": _PUBLIC,
-                "responses": {200: _content("text/plain", {"type": "string"}, "The text exposition format")}},
-    "openapi": {"summary": "This document", "description": _PUBLIC + ": the API's shape",
-                "responses": {200: _content("application/json", {"type": "object"}, "OpenAPI 3.0")}},
-    "whoami": {"summary": "Who this service takes the caller to be (to check a credential)",
-               "responses": {200: _content("application/json", WhoAmI, "The caller")}},
+    "healthz": {
+        "summary": "Liveness: whether the process can serve",
+        "description": _PUBLIC,
+        "responses": {
+            200: _content("application/json", Health, "Serving"),
+            503: _content("application/json", Health, "Not serving"),
+        },
+    },
+    "readyz": {
+        "summary": "Readiness: whether the process should be sent traffic",
+        "description": _PUBLIC,
+        "responses": {
+            200: _content("application/json", {"type": "object"}, "Ready"),
+            503: _content("application/json", {"type": "object"}, "Not ready"),
+        },
+    },
+    "metrics": {
+        "summary": "Prometheus metrics",
+        "description": _PUBLIC,
+        "responses": {200: _content("text/plain", {"type": "string"}, "The text exposition format")},
+    },
+    "openapi": {
+        "summary": "This document",
+        "description": _PUBLIC + ": the API's shape",
+        "responses": {200: _content("application/json", {"type": "object"}, "OpenAPI 3.0")},
+    },
+    "whoami": {
+        "summary": "Who this service takes the caller to be (to check a credential)",
+        "responses": {200: _content("application/json", WhoAmI, "The caller")},
+    },
 }
 
 
@@ -256,8 +337,8 @@ def _document_platform_routes(app: Flask, api: Api) -> None:
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             operation = deepcopy(documented)
             operations[method.lower()] = Blueprint._prepare_access_doc(
-                operation, {"access": {"public": getattr(view, "public", False), "rule": rule.rule}},
-                method=method)
+                operation, {"access": {"public": getattr(view, "public", False), "rule": rule.rule}}, method=method
+            )
         documented_rule = copy(rule)  # an app's own rule has no defaults, which flask-smorest's plugin expects
         documented_rule.defaults = rule.defaults or {}
         api.spec.path(rule=documented_rule, operations=operations, parameters=_path_parameters(rule.rule))

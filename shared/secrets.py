@@ -10,7 +10,7 @@ can be sealed: credentials are refused rather than kept in the clear.
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
@@ -26,8 +26,9 @@ class SecretBox:
         try:
             self._fernet = MultiFernet([Fernet(k.strip().encode()) for k in keys]) if keys else None
         except ValueError:
-            raise SecretsUnavailable(f"{KEYS_VARIABLE}: each key is 32 url-safe base64-encoded bytes "
-                                     "(Fernet.generate_key())") from None
+            raise SecretsUnavailable(
+                f"{KEYS_VARIABLE}: each key is 32 url-safe base64-encoded bytes (Fernet.generate_key())"
+            ) from None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SecretBox:
@@ -45,8 +46,9 @@ class SecretBox:
         try:
             return self._keys().decrypt(sealed.encode()).decode()
         except InvalidToken:
-            raise SecretsUnavailable(f"no key in {KEYS_VARIABLE} opens this secret (was a key dropped too soon?)") \
-                from None
+            raise SecretsUnavailable(
+                f"no key in {KEYS_VARIABLE} opens this secret (was a key dropped too soon?)"
+            ) from None
 
     def rotate(self, sealed: str) -> str:
         """The same secret sealed with the newest key."""

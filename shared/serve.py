@@ -20,7 +20,8 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import structlog
 from gunicorn.app.base import BaseApplication
@@ -32,8 +33,15 @@ log = structlog.get_logger()
 # environment override these). Two workers at least: when one dies, the other answers while gunicorn
 # starts its replacement, which takes seconds. A request waits on the store no longer than its
 # deadline (shared/deadline.py), so ten seconds let the ones in flight finish on a graceful stop.
-DEFAULTS = {"workers": 2, "worker_class": "gevent", "worker_connections": 1000, "timeout": 30,
-            "graceful_timeout": 10, "keepalive": 5, "control_socket_disable": True}
+DEFAULTS = {
+    "workers": 2,
+    "worker_class": "gevent",
+    "worker_connections": 1000,
+    "timeout": 30,
+    "graceful_timeout": 10,
+    "keepalive": 5,
+    "control_socket_disable": True,
+}
 
 # Ours whatever the configuration file says: JSON logs (shared/logs.py), and the metrics files of a
 # worker that exited let go (shared/metrics.py).
@@ -109,8 +117,14 @@ def shared_metrics_folder(folder: Path) -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
-def serve_http(factory: Callable[[], Any], bind: str, workers: int | None = None, connections: int | None = None,
-               config_file: str | None = None, metrics_folder: Path | None = None) -> None:
+def serve_http(
+    factory: Callable[[], Any],
+    bind: str,
+    workers: int | None = None,
+    connections: int | None = None,
+    config_file: str | None = None,
+    metrics_folder: Path | None = None,
+) -> None:
     """Serve the app `factory` builds in each worker; `connections` is how many clients one worker
     serves at once; the workers' metrics are added up through files in `metrics_folder`."""
     if metrics_folder is not None:

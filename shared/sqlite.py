@@ -6,7 +6,8 @@ events, each at its event's notification id (see shared/outbox.py).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
@@ -19,38 +20,47 @@ _LAST = 2**63 - 1
 
 class OutboxSQLiteProcessRecorder(SQLiteProcessRecorder):
     def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(),
-                "CREATE TABLE IF NOT EXISTS outbox (position INTEGER PRIMARY KEY, slot INTEGER NOT NULL, "
-                "envelope BLOB NOT NULL)"]
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS outbox (position INTEGER PRIMARY KEY, slot INTEGER NOT NULL, "
+            "envelope BLOB NOT NULL)",
+        ]
 
-    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
-                       ) -> Sequence[int] | None:
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
         rows: Sequence[OutboxRow] = kwargs.get("outbox") or ()
         if rows:
             positions = {(s.originator_id, s.originator_version): id_ for s, id_ in zip(stored_events, ids)}
-            c.executemany("INSERT INTO outbox VALUES (?, ?, ?)",
-                          [(positions[r.originator_id, r.originator_version], r.slot, r.envelope) for r in rows])
+            c.executemany(
+                "INSERT INTO outbox VALUES (?, ?, ?)",
+                [(positions[r.originator_id, r.originator_version], r.slot, r.envelope) for r in rows],
+            )
         return ids
 
     def insert_outbox(self, rows: Sequence[tuple[int, OutboxRow]]) -> None:
         """Rows of events recorded before the outbox existed (an upgrade); existing ones are kept."""
         with self.datastore.transaction(commit=True) as c:
-            c.executemany("INSERT OR IGNORE INTO outbox VALUES (?, ?, ?)",
-                          [(position, r.slot, r.envelope) for position, r in rows])
+            c.executemany(
+                "INSERT OR IGNORE INTO outbox VALUES (?, ?, ?)",
+                [(position, r.slot, r.envelope) for position, r in rows],
+            )
 
-    def select_outbox(self, after: int, limit: int, slice_: Slice, upto: int | None = None
-                      ) -> list[tuple[int, bytes]]:
+    def select_outbox(self, after: int, limit: int, slice_: Slice, upto: int | None = None) -> list[tuple[int, bytes]]:
         with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT position, envelope FROM outbox WHERE position > ? AND position <= ? "
-                      "AND slot % ? = ? ORDER BY position LIMIT ?",
-                      (after, _LAST if upto is None else upto, slice_.count, slice_.index, limit))
+            c.execute(
+                "SELECT position, envelope FROM outbox WHERE position > ? AND position <= ? "
+                "AND slot % ? = ? ORDER BY position LIMIT ?",
+                (after, _LAST if upto is None else upto, slice_.count, slice_.index, limit),
+            )
             return [(row[0], row[1]) for row in c.fetchall()]
 
     def count_outbox(self, after: int, slice_: Slice) -> int:
         with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT count(*) FROM outbox WHERE position > ? AND slot % ? = ?",
-                      (after, slice_.count, slice_.index))
+            c.execute(
+                "SELECT count(*) FROM outbox WHERE position > ? AND slot % ? = ?", (after, slice_.count, slice_.index)
+            )
             return c.fetchone()[0]
 
     def max_outbox_position(self) -> int:

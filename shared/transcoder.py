@@ -80,8 +80,13 @@ class OrjsonTranscoder(JSONTranscoder):
         if t is list or t is tuple:
             return [v if type(v) in _PLAIN else self._tag(v) for v in o]
         # Subclasses of native types: json writes them as their base type.
-        for base, convert in ((str, str.__str__), (int, int.__int__), (float, float.__float__),
-                              (dict, lambda d: dict(d.items())), ((list, tuple), list)):
+        for base, convert in (
+            (str, str.__str__),
+            (int, int.__int__),
+            (float, float.__float__),
+            (dict, lambda d: dict(d.items())),
+            ((list, tuple), list),
+        ):
             if isinstance(o, base):
                 return self._tag(convert(o))
         return self._encode_obj(o)  # raises TranscodingNotRegisteredError

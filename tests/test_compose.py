@@ -29,10 +29,7 @@ WEB_PORTS = {"intake": 8001, "workflow": 8002, "settlement": 8003, "notify": 800
 WORKERS = ("intake", "workflow", "settlement", "notify")  # intake learns H5 forms from workflow
 
 EXPECTED_APP_SERVICES = (
-    {"db-init"}
-    | {f"{s}-web" for s in SERVICES}
-    | {f"{s}-worker" for s in WORKERS}
-    | {f"relay-{s}" for s in SERVICES}
+    {"db-init"} | {f"{s}-web" for s in SERVICES} | {f"{s}-worker" for s in WORKERS} | {f"relay-{s}" for s in SERVICES}
 )
 LONG_RUNNING_RESTART = {"always", "unless-stopped", "on-failure"}
 
@@ -57,13 +54,9 @@ def _builds_from_project_dockerfile(service: dict) -> bool:
     return context == ROOT and dockerfile == DOCKERFILE.resolve()
 
 
-APP_SERVICES = sorted(
-    name for name, svc in COMPOSE_SERVICES.items() if _builds_from_project_dockerfile(svc)
-)
+APP_SERVICES = sorted(name for name, svc in COMPOSE_SERVICES.items() if _builds_from_project_dockerfile(svc))
 WEB_SERVICES = sorted(n for n in APP_SERVICES if n.endswith("-web"))
-WORKER_AND_RELAY_SERVICES = sorted(
-    n for n in APP_SERVICES if n.endswith("-worker") or n.startswith("relay-")
-)
+WORKER_AND_RELAY_SERVICES = sorted(n for n in APP_SERVICES if n.endswith("-worker") or n.startswith("relay-"))
 
 
 def _env(service: dict) -> dict:
@@ -195,9 +188,7 @@ def scrm_cli():
     return cli
 
 
-def _resolve(
-    group: click.Command, args: list[str]
-) -> tuple[click.Command, list[str], click.Context, list[str]]:
+def _resolve(group: click.Command, args: list[str]) -> tuple[click.Command, list[str], click.Context, list[str]]:
     """Walk ``args`` through nested click groups as click would.
 
     Returns the command reached, its path, its parent context and the
@@ -242,9 +233,7 @@ def test_app_service_command_is_a_scrm_command(name, scrm_cli, tmp_path):
     runner = CliRunner()
 
     leaf, path, parent, rest = _resolve(scrm_cli, command)
-    assert path and not isinstance(leaf, click.Group), (
-        f"{name}: {command} stops at the group 'scrm {' '.join(path)}'"
-    )
+    assert path and not isinstance(leaf, click.Group), f"{name}: {command} stops at the group 'scrm {' '.join(path)}'"
     # The leaf's own arguments and options parse (required arguments present,
     # choices valid), without running it.
     with runner.isolation(env=env):
@@ -255,8 +244,7 @@ def test_app_service_command_is_a_scrm_command(name, scrm_cli, tmp_path):
 
     result = runner.invoke(scrm_cli, [*command, "--help"], env=env, prog_name="scrm")
     assert result.exit_code == 0, (
-        f"{name}: scrm {' '.join(command)} --help exited {result.exit_code}\n"
-        f"{result.output}\n{result.exception!r}"
+        f"{name}: scrm {' '.join(command)} --help exited {result.exit_code}\n{result.output}\n{result.exception!r}"
     )
     assert "no such command" not in result.output.lower(), result.output
     assert "Usage:" in result.output, result.output
@@ -390,8 +378,14 @@ def _exec_gunicorn_conf() -> dict:
 
 
 _GUNICORN_ENV = (
-    "GUNICORN_BIND", "PORT", "GUNICORN_WORKERS", "GUNICORN_WORKER_CONNECTIONS", "GUNICORN_TIMEOUT",
-    "GUNICORN_GRACEFUL_TIMEOUT", "GUNICORN_KEEPALIVE", "GUNICORN_ACCESSLOG",
+    "GUNICORN_BIND",
+    "PORT",
+    "GUNICORN_WORKERS",
+    "GUNICORN_WORKER_CONNECTIONS",
+    "GUNICORN_TIMEOUT",
+    "GUNICORN_GRACEFUL_TIMEOUT",
+    "GUNICORN_KEEPALIVE",
+    "GUNICORN_ACCESSLOG",
 )
 
 
@@ -428,7 +422,8 @@ def test_gunicorn_conf_uses_only_known_valid_settings(clean_gunicorn_env):
     gunicorn_config = pytest.importorskip("gunicorn.config")
     conf = _exec_gunicorn_conf()
     settings = {
-        k: v for k, v in conf.items()
+        k: v
+        for k, v in conf.items()
         if not k.startswith("_") and k.islower() and not callable(v) and not isinstance(v, type(json))
     }
     cfg = gunicorn_config.Config()

@@ -24,5 +24,14 @@ from deploy.devservers.kafka import KafkaBroker, kafka_ping
 from deploy.devservers.postgres import DURABLE, ENV_DATABASE_URL, Postgres
 from deploy.devservers.processes import free_port, free_port_block, preexec_for_child, wait_for
 
-__all__ = ["DURABLE", "ENV_DATABASE_URL", "KafkaBroker", "Postgres", "free_port", "free_port_block", "kafka_ping",
-           "preexec_for_child", "wait_for"]
+__all__ = [
+    "DURABLE",
+    "ENV_DATABASE_URL",
+    "KafkaBroker",
+    "Postgres",
+    "free_port",
+    "free_port_block",
+    "kafka_ping",
+    "preexec_for_child",
+    "wait_for",
+]

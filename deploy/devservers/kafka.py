@@ -73,9 +73,17 @@ def _tansu_bin() -> str:
 
 # env vars Tansu (clap `env=`) reads; stripped so the caller's environment cannot leak in
 _TANSU_ENV = (
-    "CLUSTER_ID", "LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE",
-    "SCHEMA_REGISTRY", "OTEL_EXPORTER_OTLP_ENDPOINT", "PROMETHEUS_LISTENER_URL",
-    "DATA_LAKE", "ICEBERG_CATALOG", "KAFKA_CLUSTER_ID", "KAFKA_LISTENER_URL",
+    "CLUSTER_ID",
+    "LISTENER_URL",
+    "ADVERTISED_LISTENER_URL",
+    "STORAGE_ENGINE",
+    "SCHEMA_REGISTRY",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "PROMETHEUS_LISTENER_URL",
+    "DATA_LAKE",
+    "ICEBERG_CATALOG",
+    "KAFKA_CLUSTER_ID",
+    "KAFKA_LISTENER_URL",
     "KAFKA_ADVERTISED_LISTENER_URL",
 )
 
@@ -111,8 +119,14 @@ def kafka_ping(host: str, port: int, timeout: float = 1.0) -> bool:
 class KafkaBroker(Server):
     """A private Tansu broker (memory storage) on a free loopback port. See the module docstring."""
 
-    def __init__(self, *, log_level: str | None = None, startup_timeout: float = 20.0,
-                 cluster_id: str | None = None, binary: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        log_level: str | None = None,
+        startup_timeout: float = 20.0,
+        cluster_id: str | None = None,
+        binary: str | None = None,
+    ) -> None:
         self.log_level = log_level or os.environ.get("SCRM_TEST_TANSU_LOG", "warn")
         self.startup_timeout = startup_timeout
         self.cluster_id = cluster_id or f"scrm-test-{uuid.uuid4().hex[:8]}"
@@ -147,11 +161,26 @@ class KafkaBroker(Server):
             url = f"tcp://{LOOPBACK}:{self.port}"
             self._log_file = open(self.log_path, "ab")
             self._proc = subprocess.Popen(
-                [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-                 "--storage-engine", "memory://tansu/", "--cluster-id", self.cluster_id],
-                stdin=subprocess.DEVNULL, stdout=self._log_file, stderr=subprocess.STDOUT,
-                cwd=self._tmpdir, env=env, start_new_session=True,
-                preexec_fn=preexec_for_child())
+                [
+                    binary,
+                    "broker",
+                    "--listener-url",
+                    url,
+                    "--advertised-listener-url",
+                    url,
+                    "--storage-engine",
+                    "memory://tansu/",
+                    "--cluster-id",
+                    self.cluster_id,
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=self._log_file,
+                stderr=subprocess.STDOUT,
+                cwd=self._tmpdir,
+                env=env,
+                start_new_session=True,
+                preexec_fn=preexec_for_child(),
+            )
             deadline = time.monotonic() + self.startup_timeout
             while time.monotonic() < deadline and self._proc.poll() is None:
                 if kafka_ping(self.host, self.port, timeout=1.0):
@@ -169,19 +198,18 @@ class KafkaBroker(Server):
         """True if the broker answers a Kafka ApiVersions request within ``timeout``."""
         return self.port is not None and kafka_ping(self.host, self.port, timeout)
 
-    def create_topic(self, name: str, partitions: int = 1, *, exist_ok: bool = False,
-                     timeout: float = 10.0) -> None:
+    def create_topic(self, name: str, partitions: int = 1, *, exist_ok: bool = False, timeout: float = 10.0) -> None:
         """Create ``name`` with ``partitions`` partitions and wait until metadata shows them."""
         from kafka import KafkaAdminClient
         from kafka.admin import NewTopic
         from kafka.errors import TopicAlreadyExistsError
-        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap,
-                                 client_id="scrm-test-admin",
-                                 request_timeout_ms=int(timeout * 1000))
+
+        admin = KafkaAdminClient(
+            bootstrap_servers=self.bootstrap, client_id="scrm-test-admin", request_timeout_ms=int(timeout * 1000)
+        )
         try:
             try:
-                admin.create_topics([NewTopic(name, partitions, 1)],
-                                    timeout_ms=int(timeout * 1000))
+                admin.create_topics([NewTopic(name, partitions, 1)], timeout_ms=int(timeout * 1000))
             except TopicAlreadyExistsError:
                 if not exist_ok:
                     raise
@@ -189,12 +217,12 @@ class KafkaBroker(Server):
             def visible() -> bool:
                 for topic in admin.describe_topics([name]):
                     if topic.get("topic", topic.get("name")) == name:
-                        return (topic.get("error_code", 0) == 0
-                                and len(topic.get("partitions", [])) >= 1)
+                        return topic.get("error_code", 0) == 0 and len(topic.get("partitions", [])) >= 1
                 return False
 
-            wait_for(visible, timeout, interval=0.05,
-                     message=f"topic {name!r} not visible in metadata after {timeout}s")
+            wait_for(
+                visible, timeout, interval=0.05, message=f"topic {name!r} not visible in metadata after {timeout}s"
+            )
         finally:
             admin.close()
 

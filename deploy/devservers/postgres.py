@@ -129,10 +129,11 @@ def _replace_dbname(url: str, dbname: str) -> str:
     if url.startswith(("postgresql://", "postgres://")):
         parts = urllib.parse.urlsplit(url)
         query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query) if k != "dbname"]
-        return urllib.parse.urlunsplit(parts._replace(
-            path="/" + urllib.parse.quote(dbname, safe=""),
-            query=urllib.parse.urlencode(query)))
+        return urllib.parse.urlunsplit(
+            parts._replace(path="/" + urllib.parse.quote(dbname, safe=""), query=urllib.parse.urlencode(query))
+        )
     from psycopg.conninfo import make_conninfo  # keyword/value conninfo string
+
     return make_conninfo(url, dbname=dbname)
 
 
@@ -143,9 +144,15 @@ class Postgres(Server):
     SUPERUSER = "postgres"
     DEFAULT_DB = "postgres"
 
-    def __init__(self, url: str | None = None, *, max_connections: int = 300,
-                 settings: dict[str, Any] | None = None, startup_timeout: float = 30.0,
-                 use_env: bool = True) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        max_connections: int = 300,
+        settings: dict[str, Any] | None = None,
+        startup_timeout: float = 30.0,
+        use_env: bool = True,
+    ) -> None:
         if url is None and use_env:
             url = os.environ.get(ENV_DATABASE_URL) or None
         self._external_url = url
@@ -181,7 +188,7 @@ class Postgres(Server):
         return f"<Postgres {kind} url={self.url!r}>"
 
     # -- lifecycle ----------------------------------------------------------
-    def start(self) -> "Postgres":
+    def start(self) -> Postgres:
         if self.external:
             self._check_connect(self._external_url, timeout=10)
             return self
@@ -198,15 +205,29 @@ class Postgres(Server):
             os.chown(self._tmpdir, run_as.pw_uid, run_as.pw_gid)  # its own folder, private to it
         self.data_dir = self._tmpdir / "data"
         self.log_path = self._tmpdir / "postgres.log"
-        user_kw: dict[str, Any] = {"user": run_as.pw_uid, "group": run_as.pw_gid,
-                                   "extra_groups": []} if run_as else {}
+        user_kw: dict[str, Any] = {"user": run_as.pw_uid, "group": run_as.pw_gid, "extra_groups": []} if run_as else {}
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         env["LC_ALL"] = "C.UTF-8"
         init = subprocess.run(
-            [str(bin_dir / "initdb"), "-D", str(self.data_dir), "--auth=trust",
-             "-U", self.SUPERUSER, "--encoding=UTF8", "--no-sync", "--no-instructions"],
-            stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=self._tmpdir,
-            env=env, timeout=60, **user_kw)
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "--auth=trust",
+                "-U",
+                self.SUPERUSER,
+                "--encoding=UTF8",
+                "--no-sync",
+                "--no-instructions",
+            ],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            cwd=self._tmpdir,
+            env=env,
+            timeout=60,
+            **user_kw,
+        )
         if init.returncode != 0:
             raise RuntimeError(f"initdb failed ({init.returncode}):\n{init.stdout}\n{init.stderr}")
 
@@ -226,17 +247,22 @@ class Postgres(Server):
         last_error = ""
         for _attempt in range(5):
             self.port = free_port()
-            args = [str(bin_dir / "postgres"), "-D", str(self.data_dir),
-                    "-c", f"port={self.port}"]
+            args = [str(bin_dir / "postgres"), "-D", str(self.data_dir), "-c", f"port={self.port}"]
             for key, value in settings.items():
                 args += ["-c", f"{key}={value}"]
             self._log_file = open(self.log_path, "ab")
             self._proc = subprocess.Popen(
-                args, stdin=subprocess.DEVNULL, stdout=self._log_file, stderr=subprocess.STDOUT,
-                cwd=self._tmpdir, env=env, start_new_session=True,
-                preexec_fn=preexec_for_child(), **user_kw)
-            self.url = (f"postgresql://{self.SUPERUSER}@{LOOPBACK}:{self.port}/"
-                        f"{self.DEFAULT_DB}")
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log_file,
+                stderr=subprocess.STDOUT,
+                cwd=self._tmpdir,
+                env=env,
+                start_new_session=True,
+                preexec_fn=preexec_for_child(),
+                **user_kw,
+            )
+            self.url = f"postgresql://{self.SUPERUSER}@{LOOPBACK}:{self.port}/{self.DEFAULT_DB}"
             if self._wait_ready():
                 return
             last_error = tail(self.log_path)
@@ -249,6 +275,7 @@ class Postgres(Server):
 
     def _wait_ready(self) -> bool:
         import psycopg
+
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
@@ -274,6 +301,7 @@ class Postgres(Server):
     @staticmethod
     def _check_connect(url: str, timeout: int) -> None:
         import psycopg
+
         with psycopg.connect(url, connect_timeout=max(2, timeout)) as conn:
             conn.execute("SELECT 1")
 
@@ -289,28 +317,26 @@ class Postgres(Server):
         """
         import psycopg
         from psycopg import sql
+
         name = name or f"test_{uuid.uuid4().hex[:16]}"
         with psycopg.connect(self._require_url(), autocommit=True, connect_timeout=10) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-                         .format(sql.Identifier(name)))
-            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0")
-                         .format(sql.Identifier(name)))
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
         return self.url_for(name)
 
     def drop_database(self, name: str) -> None:
         import psycopg
         from psycopg import sql
+
         with psycopg.connect(self._require_url(), autocommit=True, connect_timeout=10) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-                         .format(sql.Identifier(name)))
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
     # -- fault injection ----------------------------------------------------
     def pause(self) -> None:
         """SIGSTOP the postmaster and all its children: connections really hang."""
         with self._lock:
             if not self.pausable:
-                raise RuntimeError("external PostgreSQL server ($SCRM_TEST_DATABASE_URL) "
-                                   "cannot be paused")
+                raise RuntimeError("external PostgreSQL server ($SCRM_TEST_DATABASE_URL) cannot be paused")
             if not self.running:
                 raise RuntimeError("Postgres is not running")
             pid = self._proc.pid

@@ -27,7 +27,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Callable
 
 ENV_KEEP_TMP = "SCRM_TEST_KEEP_TMP"
 LOOPBACK = "127.0.0.1"
@@ -43,8 +44,8 @@ T = TypeVar("T")
 # small helpers
 # ---------------------------------------------------------------------------
 
-def wait_for(predicate: Callable[[], T], timeout: float, interval: float = 0.05,
-             message: str = "") -> T:
+
+def wait_for(predicate: Callable[[], T], timeout: float, interval: float = 0.05, message: str = "") -> T:
     """Call ``predicate`` until it returns something truthy and return that value.
 
     Raises ``TimeoutError(message)`` after ``timeout`` seconds.  Exceptions raised by the
@@ -120,6 +121,7 @@ def keep_tmp() -> bool:
 
 # --- /proc helpers ---------------------------------------------------------
 
+
 def _proc_stat(pid: int) -> tuple[str, int] | None:
     """(state, ppid) of a process, or None if it does not exist."""
     try:
@@ -176,8 +178,12 @@ def sigstop_and_wait(pids: list[int], timeout: float = 5.0) -> None:
     (signal delivery is asynchronous, especially for busy multi-threaded processes)."""
     for pid in pids:
         send_signal(pid, signal.SIGSTOP)
-    wait_for(lambda: all(_fully_stopped(p) for p in pids), timeout, interval=0.002,
-             message=f"processes {pids} did not stop within {timeout}s")
+    wait_for(
+        lambda: all(_fully_stopped(p) for p in pids),
+        timeout,
+        interval=0.002,
+        message=f"processes {pids} did not stop within {timeout}s",
+    )
 
 
 def send_signal(pid: int, sig: int) -> None:
@@ -221,11 +227,11 @@ def preexec_for_child() -> Callable[[], None] | None:
 # --- process-wide registry for atexit ---------------------------------------
 
 _registry_lock = threading.Lock()
-_live_servers: dict[int, "Server"] = {}
+_live_servers: dict[int, Server] = {}
 _atexit_installed = False
 
 
-def _register(server: "Server") -> None:
+def _register(server: Server) -> None:
     global _atexit_installed
     with _registry_lock:
         _live_servers[id(server)] = server
@@ -234,7 +240,7 @@ def _register(server: "Server") -> None:
             _atexit_installed = True
 
 
-def _unregister(server: "Server") -> None:
+def _unregister(server: Server) -> None:
     with _registry_lock:
         _live_servers.pop(id(server), None)
 
@@ -441,5 +447,3 @@ class Server:
 
     def _owned_here(self) -> bool:
         return self._owner_pid == os.getpid()
-
-

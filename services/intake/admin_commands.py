@@ -18,8 +18,14 @@ def region() -> None:
 def _names(tenant: str, change) -> None:
     from services.intake.regions import RegionNames
 
-    names = operate(tenant, lambda intake: intake.administer(RegionNames, tenant, change) if change
-                    else intake.current(RegionNames.create_id(tenant), tenant, RegionNames))
+    names = operate(
+        tenant,
+        lambda intake: (
+            intake.administer(RegionNames, tenant, change)
+            if change
+            else intake.current(RegionNames.create_id(tenant), tenant, RegionNames)
+        ),
+    )
     click.echo(json.dumps({"tenant": tenant, "names": names.names if names else {}}, ensure_ascii=False, indent=2))
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -50,13 +51,23 @@ class IntakeApplication(ServiceApplication):
         COMMIT_SECONDS.labels("intake").observe(seconds)
 
     def _save_group(self, pending: Sequence[tuple[list[StoredEvent], list[OutboxRow]]]) -> None:
-        self.recorder.insert_events([stored for events, _ in pending for stored in events],
-                                    outbox=[row for _, rows in pending for row in rows])
+        self.recorder.insert_events(
+            [stored for events, _ in pending for stored in events], outbox=[row for _, rows in pending for row in rows]
+        )
 
-    def submit(self, tenant: str, channel: str, submission_id: str, customer: dict[str, Any],
-               description: str, template: str = DEFAULT_TEMPLATE,
-               route: dict[str, str] | None = None, region: str | None = None,
-               values: dict[str, Any] | None = None, link_now: bool = False) -> Accepted:
+    def submit(
+        self,
+        tenant: str,
+        channel: str,
+        submission_id: str,
+        customer: dict[str, Any],
+        description: str,
+        template: str = DEFAULT_TEMPLATE,
+        route: dict[str, str] | None = None,
+        region: str | None = None,
+        values: dict[str, Any] | None = None,
+        link_now: bool = False,
+    ) -> Accepted:
         """Record a submission durably (grouped with concurrent ones) before returning, linked
         to its customer: a first contact creates the customer in the same transaction. `link_now`
         (a chat message: the sender may send a picture next) records the ticket on the customer in
@@ -66,17 +77,28 @@ class IntakeApplication(ServiceApplication):
         def attempt() -> Accepted:
             self._committer.check_answering()  # before any read: a stuck store answers 503 at once
             # The customer is read only to add an identity, or for a region the request lacks.
-            contact = self.customers.contact(tenant, channel, customer,
-                                             read=link_now or not (region or customer.get("address")))
+            contact = self.customers.contact(
+                tenant, channel, customer, read=link_now or not (region or customer.get("address"))
+            )
             where = region or self.customers.region(tenant, customer, contact.customer)
-            submission = Submission(tenant=tenant, channel=channel, submission_id=submission_id, customer=customer,
-                                    description=description, template=template, route=route or {"by": "default"},
-                                    values=values or {}, customer_id=contact.customer_id, region=where)
+            submission = Submission(
+                tenant=tenant,
+                channel=channel,
+                submission_id=submission_id,
+                customer=customer,
+                description=description,
+                template=template,
+                route=route or {"by": "default"},
+                values=values or {},
+                customer_id=contact.customer_id,
+                region=where,
+            )
             if link_now:
                 contact.customer.link_ticket(submission.id, channel, description, template, where)
             # Serialised here, in the request's own thread, not by whichever thread commits the group.
-            stored = self.to_stored([e for aggregate in (*contact.aggregates(), submission)
-                                     for e in aggregate.collect_events()])
+            stored = self.to_stored(
+                [e for aggregate in (*contact.aggregates(), submission) for e in aggregate.collect_events()]
+            )
             try:
                 self._committer.commit(stored, timeout=COMMIT_TIMEOUT)
             except IntegrityError:
@@ -85,6 +107,7 @@ class IntakeApplication(ServiceApplication):
                 raise  # a concurrent first contact claimed an identity, or the customer changed
             self.customers.remember(contact)
             return Accepted(id_, created=True)
+
         return retrying(attempt)
 
     def accepted_before(self, tenant: str, channel: str, submission_id: str) -> bool:

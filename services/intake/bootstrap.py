@@ -34,16 +34,22 @@ def web_app(settings: Settings | None = None) -> Flask:
     replay_window = float(os.environ.get("SCRM_INTAKE_REPLAY_WINDOW", "300"))
     settings = settings or Settings.from_env()
     app = application(settings)
-    web = create_app(app, identity_for(settings, lookup_in(app)), replay_window=replay_window,
-                     forms=form_channel(settings), deadline=settings.request_deadline)
+    web = create_app(
+        app,
+        identity_for(settings, lookup_in(app)),
+        replay_window=replay_window,
+        forms=form_channel(settings),
+        deadline=settings.request_deadline,
+    )
     return ready_when(web, *service_checks(app, settings))
 
 
 def form_channel(settings: Settings) -> FormChannel:
     """Uploads live under the data folder (on a shared volume when web processes run on several hosts).
     Each client may send `SCRM_H5_BURST` requests at once to one form, refilled at `SCRM_H5_PER_MINUTE`."""
-    limiter = RateLimiter(per_minute=float(os.environ.get("SCRM_H5_PER_MINUTE", "30")),
-                          burst=int(os.environ.get("SCRM_H5_BURST", "10")))
+    limiter = RateLimiter(
+        per_minute=float(os.environ.get("SCRM_H5_PER_MINUTE", "30")), burst=int(os.environ.get("SCRM_H5_BURST", "10"))
+    )
     return FormChannel(Uploads(settings.data_dir / "uploads"), limiter)
 
 
@@ -51,5 +57,9 @@ def follower(settings: Settings, slice_: Slice = WHOLE) -> Follower:
     """Intake learns the forms of the templates workflow publishes, customers follow their tickets
     (intake's own ticket.created, workflow's opened / closed), and it keeps its copy of which tenants
     exist and their API keys."""
-    return Follower("intake", application(settings), combined(access_policy, form_policy(), customer_policy),
-                    subscribe("intake", ["intake", "workflow"], settings, slice_))
+    return Follower(
+        "intake",
+        application(settings),
+        combined(access_policy, form_policy(), customer_policy),
+        subscribe("intake", ["intake", "workflow"], settings, slice_),
+    )

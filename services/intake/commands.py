@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Callable
+from collections.abc import Callable
 
 import click
 
 TENANT = click.argument("tenant")
-CHANNEL = click.option("--channel", type=click.Choice(["wecom", "mp"]), required=True,
-                       help="wecom: the WeCom self-built app; mp: the official account (公众号).")
+CHANNEL = click.option(
+    "--channel",
+    type=click.Choice(["wecom", "mp"]),
+    required=True,
+    help="wecom: the WeCom self-built app; mp: the official account (公众号).",
+)
 
 
 @click.group("tenant")
@@ -47,10 +51,12 @@ def operate(tenant_name: str, action: Callable):
 def _configure(tenant_name: str, change: Callable | None) -> None:
     """Apply `change(settings, box)` to the tenant's settings (None: only show them) and print them; `box`
     seals secrets (shared/secrets.py)."""
+
     def act(intake):
         if change:
             intake.configure(tenant_name, lambda s: change(s, intake.secrets))
         return intake.channel_settings(tenant_name)
+
     settings = operate(tenant_name, act)
     if settings is None:
         raise click.ClickException(f"{tenant_name} has no channel settings yet")
@@ -66,9 +72,15 @@ def _shown(settings) -> dict:
         if creds is None:
             return None
         return {k: (masked_secret(v) if k in SECRETS and v else v) for k, v in asdict(creds).items() if k != "sealed"}
-    return {"tenant": settings.tenant, "version": settings.version, "wecom": masked(settings.wecom),
-            "mp": masked(settings.official_account), "default_template": settings.default_template,
-            "routes": [{"channel": c, trigger: key, "template": t} for (c, trigger, key), t in settings.routes.items()]}
+
+    return {
+        "tenant": settings.tenant,
+        "version": settings.version,
+        "wecom": masked(settings.wecom),
+        "mp": masked(settings.official_account),
+        "default_template": settings.default_template,
+        "routes": [{"channel": c, trigger: key, "template": t} for (c, trigger, key), t in settings.routes.items()],
+    }
 
 
 @tenant.command("wecom")
@@ -87,13 +99,19 @@ def wecom(tenant: str, token: str, aes_key: str, corp_id: str, agent_id: str) ->
 @click.option("--app-id", required=True, help="The official account's AppID.")
 @click.option("--token", required=True, help="The Token set in 基本配置 / 服务器配置.")
 @click.option("--aes-key", default=None, help="The EncodingAESKey (needed in safe mode).")
-@click.option("--mode", type=click.Choice(["plain", "safe"]), default="safe", show_default=True,
-              help="Message encryption: plain (明文) or safe (安全模式).")
+@click.option(
+    "--mode",
+    type=click.Choice(["plain", "safe"]),
+    default="safe",
+    show_default=True,
+    help="Message encryption: plain (明文) or safe (安全模式).",
+)
 @click.option("--account", default=None, help="The 原始ID (gh_...): messages to another account are refused.")
 def mp(tenant: str, app_id: str, token: str, aes_key: str | None, mode: str, account: str | None) -> None:
     """Set the official account server's credentials."""
-    _configure(tenant, lambda s, box: s.configure_official_account(app_id, token, aes_key, mode, account,
-                                                                   seal=box.seal))
+    _configure(
+        tenant, lambda s, box: s.configure_official_account(app_id, token, aes_key, mode, account, seal=box.seal)
+    )
 
 
 def _trigger(keyword: str | None, menu: str | None) -> tuple[str, str]:

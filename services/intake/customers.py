@@ -15,7 +15,8 @@ say on the ticket only: it never changes a known customer's profile, it is propo
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Callable, Iterable
+from typing import Any
+from collections.abc import Callable, Iterable
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -102,8 +103,14 @@ class LinkedTicket:
     status: str = "received"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ticket_id": str(self.ticket_id), "channel": self.channel, "description": self.description,
-                "template": self.template, "region": self.region, "status": self.status}
+        return {
+            "ticket_id": str(self.ticket_id),
+            "channel": self.channel,
+            "description": self.description,
+            "template": self.template,
+            "region": self.region,
+            "status": self.status,
+        }
 
 
 class Customer(Aggregate):
@@ -259,8 +266,9 @@ class Customer(Aggregate):
         self.merged_from: list[UUID] = []  # the customers merged into this one
 
     @classmethod
-    def register(cls, tenant: str, channel: str, identities: Iterable[tuple[str, str]],
-                 profile: dict[str, str]) -> Customer:
+    def register(
+        cls, tenant: str, channel: str, identities: Iterable[tuple[str, str]], profile: dict[str, str]
+    ) -> Customer:
         return cls(tenant=tenant, channel=channel, identities=[[k, v] for k, v in identities], profile=profile)
 
     # --- who they are ----------------------------------------------------------------
@@ -306,16 +314,34 @@ class Customer(Aggregate):
         """Merge `other` (the same person, known as a customer of its own) into this one."""
         if other.id == self.id or other.merged_into is not None:
             return
-        self._absorbed(tenant=self.tenant, customer_id=other.id, identities=other.identities, profile=other.profile,
-                       tickets=[asdict(t) for t in other.tickets.values()], media=other.media,
-                       messages=other.messages, opportunities=[asdict(o) for o in other.opportunities.values()],
-                       opt_outs=other.opt_outs, by=by)
+        self._absorbed(
+            tenant=self.tenant,
+            customer_id=other.id,
+            identities=other.identities,
+            profile=other.profile,
+            tickets=[asdict(t) for t in other.tickets.values()],
+            media=other.media,
+            messages=other.messages,
+            opportunities=[asdict(o) for o in other.opportunities.values()],
+            opt_outs=other.opt_outs,
+            by=by,
+        )
         other._merged_into(tenant=other.tenant, into=self.id, by=by)
 
     @event(Absorbed)
-    def _absorbed(self, tenant: str, customer_id: UUID, identities: dict[str, list[str]], profile: dict[str, str],
-                  tickets: list[dict[str, Any]], media: list[dict[str, Any]], messages: list[dict[str, Any]],
-                  opportunities: list[dict[str, Any]], opt_outs: list[dict[str, str]], by: str) -> None:
+    def _absorbed(
+        self,
+        tenant: str,
+        customer_id: UUID,
+        identities: dict[str, list[str]],
+        profile: dict[str, str],
+        tickets: list[dict[str, Any]],
+        media: list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        opportunities: list[dict[str, Any]],
+        opt_outs: list[dict[str, str]],
+        by: str,
+    ) -> None:
         for kind, values in identities.items():
             mine = self.identities.setdefault(kind, [])
             mine.extend(v for v in values if v not in mine)
@@ -341,15 +367,21 @@ class Customer(Aggregate):
 
     # --- their tickets ---------------------------------------------------------------
 
-    def link_ticket(self, ticket_id: UUID, channel: str, description: str, template: str,
-                    region: str | None) -> None:
+    def link_ticket(self, ticket_id: UUID, channel: str, description: str, template: str, region: str | None) -> None:
         if ticket_id not in self.tickets:
-            self._ticket_linked(tenant=self.tenant, ticket_id=ticket_id, channel=channel, description=description,
-                                template=template, region=region)
+            self._ticket_linked(
+                tenant=self.tenant,
+                ticket_id=ticket_id,
+                channel=channel,
+                description=description,
+                template=template,
+                region=region,
+            )
 
     @event(TicketLinked)
-    def _ticket_linked(self, tenant: str, ticket_id: UUID, channel: str, description: str, template: str,
-                       region: str | None) -> None:
+    def _ticket_linked(
+        self, tenant: str, ticket_id: UUID, channel: str, description: str, template: str, region: str | None
+    ) -> None:
         self.tickets[ticket_id] = LinkedTicket(ticket_id, channel, description, template, region)
 
     def ticket_status(self, ticket_id: UUID, status: str) -> None:
@@ -381,26 +413,42 @@ class Customer(Aggregate):
         if ticket_id is None:
             self._kept(channel, message_id, "image", {"media_id": media_id, "url": url})
         else:
-            self._attachment_added(tenant=self.tenant, ticket_id=ticket_id, channel=channel, message_id=message_id,
-                                   media_id=media_id, url=url)
+            self._attachment_added(
+                tenant=self.tenant,
+                ticket_id=ticket_id,
+                channel=channel,
+                message_id=message_id,
+                media_id=media_id,
+                url=url,
+            )
         return ticket_id
 
-    def receive_location(self, channel: str, message_id: str, latitude: float, longitude: float,
-                         label: str | None) -> UUID | None:
+    def receive_location(
+        self, channel: str, message_id: str, latitude: float, longitude: float, label: str | None
+    ) -> UUID | None:
         if self.received(channel, message_id):
             return self._ticket_of(channel, message_id)
         ticket_id = self.open_ticket
         if ticket_id is None:
-            self._kept(channel, message_id, "location", {"latitude": latitude, "longitude": longitude,
-                                                           "label": label})
+            self._kept(channel, message_id, "location", {"latitude": latitude, "longitude": longitude, "label": label})
         else:
-            self._location_reported(tenant=self.tenant, ticket_id=ticket_id, channel=channel, message_id=message_id,
-                                    latitude=latitude, longitude=longitude, label=label)
+            self._location_reported(
+                tenant=self.tenant,
+                ticket_id=ticket_id,
+                channel=channel,
+                message_id=message_id,
+                latitude=latitude,
+                longitude=longitude,
+                label=label,
+            )
         return ticket_id
 
     def _ticket_of(self, channel: str, message_id: str) -> UUID | None:
-        return next(m["ticket_id"] for m in (*self.media, *self.messages)
-                    if m["channel"] == channel and m["message_id"] == message_id)
+        return next(
+            m["ticket_id"]
+            for m in (*self.media, *self.messages)
+            if m["channel"] == channel and m["message_id"] == message_id
+        )
 
     def receive_message(self, channel: str, message_id: str, text: str) -> UUID | None:
         """Text about their open ticket goes to its conversation; None (nothing recorded) with no ticket open."""
@@ -408,8 +456,9 @@ class Customer(Aggregate):
             return self._ticket_of(channel, message_id)
         ticket_id = self.open_ticket
         if ticket_id is not None:
-            self._message_received(tenant=self.tenant, ticket_id=ticket_id, channel=channel, message_id=message_id,
-                                   text=text)
+            self._message_received(
+                tenant=self.tenant, ticket_id=ticket_id, channel=channel, message_id=message_id, text=text
+            )
         return ticket_id
 
     @event(MessageReceived)
@@ -417,16 +466,42 @@ class Customer(Aggregate):
         self.messages.append({"ticket_id": ticket_id, "channel": channel, "message_id": message_id, "text": text})
 
     @event(AttachmentAdded)
-    def _attachment_added(self, tenant: str, ticket_id: UUID, channel: str, message_id: str, media_id: str,
-                          url: str | None) -> None:
-        self.media.append({"kind": "image", "ticket_id": ticket_id, "channel": channel, "message_id": message_id,
-                           "media_id": media_id, "url": url})
+    def _attachment_added(
+        self, tenant: str, ticket_id: UUID, channel: str, message_id: str, media_id: str, url: str | None
+    ) -> None:
+        self.media.append(
+            {
+                "kind": "image",
+                "ticket_id": ticket_id,
+                "channel": channel,
+                "message_id": message_id,
+                "media_id": media_id,
+                "url": url,
+            }
+        )
 
     @event(LocationReported)
-    def _location_reported(self, tenant: str, ticket_id: UUID, channel: str, message_id: str, latitude: float,
-                           longitude: float, label: str | None) -> None:
-        self.media.append({"kind": "location", "ticket_id": ticket_id, "channel": channel, "message_id": message_id,
-                           "latitude": latitude, "longitude": longitude, "label": label})
+    def _location_reported(
+        self,
+        tenant: str,
+        ticket_id: UUID,
+        channel: str,
+        message_id: str,
+        latitude: float,
+        longitude: float,
+        label: str | None,
+    ) -> None:
+        self.media.append(
+            {
+                "kind": "location",
+                "ticket_id": ticket_id,
+                "channel": channel,
+                "message_id": message_id,
+                "latitude": latitude,
+                "longitude": longitude,
+                "label": label,
+            }
+        )
 
     def _kept(self, channel: str, message_id: str, kind: str, media: dict[str, Any]) -> None:
         self._media_kept(tenant=self.tenant, channel=channel, message_id=message_id, kind=kind, media=media)
@@ -455,12 +530,19 @@ class Customer(Aggregate):
         check_stage(stage)
         if opportunity_id in self.opportunities:
             return  # the same request again
-        self._opportunity_created(tenant=self.tenant, opportunity_id=opportunity_id, title=title,
-                                  amount=check_amount(amount), stage=stage, by=by)
+        self._opportunity_created(
+            tenant=self.tenant,
+            opportunity_id=opportunity_id,
+            title=title,
+            amount=check_amount(amount),
+            stage=stage,
+            by=by,
+        )
 
     @event(OpportunityCreated)
-    def _opportunity_created(self, tenant: str, opportunity_id: str, title: str, amount: str | None, stage: str,
-                             by: str) -> None:
+    def _opportunity_created(
+        self, tenant: str, opportunity_id: str, title: str, amount: str | None, stage: str, by: str
+    ) -> None:
         self.opportunities[opportunity_id] = Opportunity(opportunity_id, title, amount, stage)
 
     def move_opportunity(self, opportunity_id: str, stage: str, by: str) -> None:

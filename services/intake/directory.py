@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Callable
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -17,8 +18,7 @@ from eventsourcing.domain import Aggregate
 from shared.errors import Invalid, NotFound, Unavailable
 from shared.eventstore import IntegrityError, ServiceApplication
 
-from services.intake.customers import (Customer, IdentityClaim, claim_id, current, identities_of, normalised,
-                                       profile_of)
+from services.intake.customers import Customer, IdentityClaim, claim_id, current, identities_of, normalised, profile_of
 from services.intake.regions import RegionNames, locate, region_names_id
 
 RETRIES = 8  # attempts after a race before answering 503
@@ -82,8 +82,9 @@ class CustomerDirectory:
         else:
             customer = None
         customer_id = customer.id if customer is not None else known
-        claims = [IdentityClaim(tenant=tenant, kind=kind, value=value, customer_id=customer_id)
-                  for kind, value in unclaimed]
+        claims = [
+            IdentityClaim(tenant=tenant, kind=kind, value=value, customer_id=customer_id) for kind, value in unclaimed
+        ]
         contact = Contact(customer_id, customer, claims, first=known is None)
         for other in others:
             self._merge(contact, current(self._app.repository.get, other), by=channel)
@@ -132,12 +133,14 @@ class CustomerDirectory:
 
     def register(self, tenant: str, channel: str, data: dict[str, Any]) -> Contact:
         """Make sure the person is in the directory (a subscribe, the console)."""
+
         def attempt() -> Contact:
             contact = self.contact(tenant, channel, data, read=True)
             contact.customer.update_profile(profile_of(data))
             self._app.save(*contact.aggregates())
             self.remember(contact)
             return contact
+
         return retrying(attempt)
 
     def region(self, tenant: str, data: dict[str, Any], customer: Customer | None) -> str | None:
@@ -165,26 +168,31 @@ class CustomerDirectory:
 
     # --- what they send, what is sold to them ----------------------------------------------
 
-    def receive(self, tenant: str, channel: str, sender: dict[str, str],
-                record: Callable[[Customer], UUID | None]) -> UUID | None:
+    def receive(
+        self, tenant: str, channel: str, sender: dict[str, str], record: Callable[[Customer], UUID | None]
+    ) -> UUID | None:
         """Record an image, a location or a text from `sender` on their customer (created if new);
         the ticket it went to, None when they have no open ticket (an image or location is kept)."""
+
         def attempt() -> UUID | None:
             contact = self.contact(tenant, channel, sender, read=True)
             ticket_id = record(contact.customer)
             self._app.save(*contact.aggregates())
             self.remember(contact)
             return ticket_id
+
         return retrying(attempt)
 
     def opt_out(self, tenant: str, channel: str, identity: str, value: str, message_id: str) -> Contact:
         """They asked to be told nothing more on `channel` (created in the directory if new)."""
+
         def attempt() -> Contact:
             contact = self.contact(tenant, channel, {identity: value}, read=True)
             contact.customer.opt_out(channel, identity, normalised(identity, value), message_id)
             self._app.save(*contact.aggregates())
             self.remember(contact)
             return contact
+
         return retrying(attempt)
 
     def change(self, tenant: str, customer_id: UUID, change: Callable[[Customer], T]) -> tuple[Customer, T]:
@@ -193,4 +201,5 @@ class CustomerDirectory:
             result = change(customer)
             self._app.save(customer)
             return customer, result
+
         return retrying(attempt)

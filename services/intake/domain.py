@@ -50,9 +50,19 @@ class Submission(Aggregate):
         return ticket_id(tenant, channel, submission_id)
 
     @event(Received)
-    def __init__(self, tenant: str, channel: str, submission_id: str, customer: dict[str, Any],
-                 description: str, template: str, route: dict[str, str], values: dict[str, Any] | None = None,
-                 customer_id: UUID | None = None, region: str | None = None):
+    def __init__(
+        self,
+        tenant: str,
+        channel: str,
+        submission_id: str,
+        customer: dict[str, Any],
+        description: str,
+        template: str,
+        route: dict[str, str],
+        values: dict[str, Any] | None = None,
+        customer_id: UUID | None = None,
+        region: str | None = None,
+    ):
         self.tenant = tenant
         self.channel = channel
         self.submission_id = submission_id

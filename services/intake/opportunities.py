@@ -29,8 +29,14 @@ class Opportunity:
         return replace(self, stage=stage, reason=reason)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "amount": self.amount, "stage": self.stage,
-                "open": self.open, **({"reason": self.reason} if self.reason else {})}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "amount": self.amount,
+            "stage": self.stage,
+            "open": self.open,
+            **({"reason": self.reason} if self.reason else {}),
+        }
 
 
 def check_stage(stage: str) -> None:

@@ -30,13 +30,29 @@ OUTBOX = Outbox(
     service="intake",
     translations={
         Submission.Received: ("ticket.created", _created),
-        Customer.AttachmentAdded: ("ticket.attachment_added", lambda e: {
-            **_sent(e), "media_id": e.media_id, **({"url": e.url} if e.url else {})}),
-        Customer.LocationReported: ("ticket.location_reported", lambda e: {
-            **_sent(e), "latitude": e.latitude, "longitude": e.longitude, **({"label": e.label} if e.label else {})}),
+        Customer.AttachmentAdded: (
+            "ticket.attachment_added",
+            lambda e: {**_sent(e), "media_id": e.media_id, **({"url": e.url} if e.url else {})},
+        ),
+        Customer.LocationReported: (
+            "ticket.location_reported",
+            lambda e: {
+                **_sent(e),
+                "latitude": e.latitude,
+                "longitude": e.longitude,
+                **({"label": e.label} if e.label else {}),
+            },
+        ),
         Customer.MessageReceived: ("ticket.message_received", lambda e: {**_sent(e), "text": e.text}),
-        Customer.OptedOut: ("customer.opted_out", lambda e: {  # for notify (issue 13)
-            "customer_id": str(e.originator_id), "channel": e.channel, "identity": e.identity, "value": e.value,
-            "message_id": e.message_id}),
+        Customer.OptedOut: (
+            "customer.opted_out",
+            lambda e: {  # for notify (issue 13)
+                "customer_id": str(e.originator_id),
+                "channel": e.channel,
+                "identity": e.identity,
+                "value": e.value,
+                "message_id": e.message_id,
+            },
+        ),
     },
 )

@@ -31,8 +31,9 @@ def customer_policy(envelope: Envelope, uow: UnitOfWork) -> None:
     if not isinstance(submission, Submission) or submission.customer_id is None:
         return  # received before the directory existed
     customer: Customer = current(uow.get, submission.customer_id)
-    customer.link_ticket(submission.id, submission.channel, submission.description, submission.template,
-                         submission.region)
+    customer.link_ticket(
+        submission.id, submission.channel, submission.description, submission.template, submission.region
+    )
     if envelope.type == "ticket.created":
         customer.propose_profile(submission.id, submission.channel, profile_of(submission.customer))
     else:

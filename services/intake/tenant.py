@@ -17,7 +17,8 @@ import re
 from base64 import b64decode
 from binascii import Error as Base64Error
 from dataclasses import dataclass, replace
-from typing import Callable, TypeVar
+from typing import TypeVar
+from collections.abc import Callable
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -97,22 +98,34 @@ class ChannelSettings(Aggregate):
         self.routes: dict[tuple[str, str, str], str] = {}  # (channel, trigger, key) -> template
         self.default_template = DEFAULT_TEMPLATE
 
-    def configure_wecom(self, token: str, aes_key: str, corp_id: str, agent_id: str, *, seal: Seal,
-                        by: str = OPERATOR) -> None:
+    def configure_wecom(
+        self, token: str, aes_key: str, corp_id: str, agent_id: str, *, seal: Seal, by: str = OPERATOR
+    ) -> None:
         _check_token(token)
         _check_aes_key(aes_key)
         if not corp_id or not str(agent_id).isdigit():
             raise Invalid("give the CorpID and the app's numeric AgentID")
-        self._wecom_configured(token=seal(token), aes_key=seal(aes_key), corp_id=corp_id, agent_id=str(agent_id),
-                               sealed=True, by=by)
+        self._wecom_configured(
+            token=seal(token), aes_key=seal(aes_key), corp_id=corp_id, agent_id=str(agent_id), sealed=True, by=by
+        )
 
     @event("WeComConfigured")
-    def _wecom_configured(self, token: str, aes_key: str, corp_id: str, agent_id: str, sealed: bool = False,
-                          by: str | None = None) -> None:
+    def _wecom_configured(
+        self, token: str, aes_key: str, corp_id: str, agent_id: str, sealed: bool = False, by: str | None = None
+    ) -> None:
         self.wecom = WeComApp(token, aes_key, corp_id, agent_id, sealed)
 
-    def configure_official_account(self, app_id: str, token: str, aes_key: str | None, mode: str,
-                                   account: str | None = None, *, seal: Seal, by: str = OPERATOR) -> None:
+    def configure_official_account(
+        self,
+        app_id: str,
+        token: str,
+        aes_key: str | None,
+        mode: str,
+        account: str | None = None,
+        *,
+        seal: Seal,
+        by: str = OPERATOR,
+    ) -> None:
         _check_token(token)
         if mode not in MODES:
             raise Invalid(f"mode is one of {', '.join(MODES)}")
@@ -120,12 +133,27 @@ class ChannelSettings(Aggregate):
             _check_aes_key(aes_key or "")
         if not app_id:
             raise Invalid("give the official account's AppID")
-        self._official_account_configured(app_id=app_id, token=seal(token), aes_key=seal(aes_key) if aes_key else None,
-                                          mode=mode, account=account or None, sealed=True, by=by)
+        self._official_account_configured(
+            app_id=app_id,
+            token=seal(token),
+            aes_key=seal(aes_key) if aes_key else None,
+            mode=mode,
+            account=account or None,
+            sealed=True,
+            by=by,
+        )
 
     @event("OfficialAccountConfigured")
-    def _official_account_configured(self, app_id: str, token: str, aes_key: str | None, mode: str,
-                                     account: str | None, sealed: bool = False, by: str | None = None) -> None:
+    def _official_account_configured(
+        self,
+        app_id: str,
+        token: str,
+        aes_key: str | None,
+        mode: str,
+        account: str | None,
+        sealed: bool = False,
+        by: str | None = None,
+    ) -> None:
         self.official_account = OfficialAccount(app_id, token, aes_key, mode, account, sealed)
 
     def rotate_secrets(self, seal: Seal, reseal: Seal, by: str = OPERATOR) -> int:
@@ -177,8 +205,11 @@ class ChannelSettings(Aggregate):
                 return Routed(template, "menu", menu_key)
         if text:
             folded = text.casefold()
-            matches = [(len(key), key, t) for (c, trigger, key), t in self.routes.items()
-                       if c == channel and trigger == "keyword" and key.casefold() in folded]
+            matches = [
+                (len(key), key, t)
+                for (c, trigger, key), t in self.routes.items()
+                if c == channel and trigger == "keyword" and key.casefold() in folded
+            ]
             if matches:
                 _, key, template = max(matches)
                 return Routed(template, "keyword", key)

@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from services.notify.kinds import (CUSTOMER_FALLBACK, EMAIL, IDENTITY_CHANNELS, ORIGIN_CHANNELS, STAFF_CHANNELS,
-                                   WECOM)
+from services.notify.kinds import CUSTOMER_FALLBACK, EMAIL, IDENTITY_CHANNELS, ORIGIN_CHANNELS, STAFF_CHANNELS, WECOM
 from services.notify.roster import Roster
 from services.notify.setup import NotifySetup
 
@@ -33,7 +32,9 @@ def staff(user: str, roster: Roster | None) -> Recipient:
     addresses = {WECOM: member.get("wecom_userid") or user, EMAIL: member.get("email")}
     preferred = member.get("notify_by") or WECOM
     order = [preferred, *(c for c in STAFF_CHANNELS if c != preferred)]
-    return Recipient(f"staff:{user}", member.get("name") or user, [[c, addresses[c]] for c in order if addresses.get(c)])
+    return Recipient(
+        f"staff:{user}", member.get("name") or user, [[c, addresses[c]] for c in order if addresses.get(c)]
+    )
 
 
 def pool(handler: str, roster: Roster | None, setup: NotifySetup | None) -> list[Recipient]:
@@ -46,8 +47,9 @@ def pool(handler: str, roster: Roster | None, setup: NotifySetup | None) -> list
 
 def customer(known: dict[str, Any]) -> Recipient:
     identities = known.get("identities") or {}
-    by_channel = {channel: identities[identity] for identity, channel in IDENTITY_CHANNELS.items()
-                  if identities.get(identity)}
+    by_channel = {
+        channel: identities[identity] for identity, channel in IDENTITY_CHANNELS.items() if identities.get(identity)
+    }
     first = ORIGIN_CHANNELS.get(known.get("channel") or "")
     order = [*([first] if first else []), *(c for c in CUSTOMER_FALLBACK if c != first)]
     key = known.get("customer_id") or next(iter(by_channel.values()), "unknown")

@@ -3,8 +3,9 @@ tenant's set-up (rules, message templates, quiet hours, links, provider accounts
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Callable, TypeVar
+from datetime import datetime, UTC
+from typing import Any, TypeVar
+from collections.abc import Callable
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -27,7 +28,7 @@ A = TypeVar("A", bound=Aggregate)
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class NotifyApplication(ServiceApplication):
@@ -52,8 +53,9 @@ class NotifyApplication(ServiceApplication):
 
     def dead_letters(self, tenant: str) -> list[Delivery]:
         ids, after = [], 0
-        while page := self.recorder.select_notifications(start=after, limit=1000, inclusive_of_start=False,
-                                                         topics=[get_topic(Delivery.DeadLettered)]):
+        while page := self.recorder.select_notifications(
+            start=after, limit=1000, inclusive_of_start=False, topics=[get_topic(Delivery.DeadLettered)]
+        ):
             ids += [n.originator_id for n in page]
             after = page[-1].id
         found = {id_: self.repository.get(id_) for id_ in dict.fromkeys(ids)}
@@ -81,8 +83,9 @@ class NotifyApplication(ServiceApplication):
         return self._change(self.providers(tenant), change)
 
     def opt_out(self, tenant: str, channel: str, address: str) -> OptOut:
-        return self.find(opt_out_id(tenant, channel, address), tenant) or \
-            OptOut(tenant=tenant, channel=channel, address=address)
+        return self.find(opt_out_id(tenant, channel, address), tenant) or OptOut(
+            tenant=tenant, channel=channel, address=address
+        )
 
     def change_opt_out(self, tenant: str, channel: str, address: str, change: Callable[[OptOut], Any]) -> OptOut:
         return self._change(self.opt_out(tenant, channel, address), change)

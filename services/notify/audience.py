@@ -48,8 +48,12 @@ class TicketAudience(Aggregate):
     def follow(self, template: str | None, handlers: dict[str, str], entering: dict[str, str]) -> None:
         """Where the ticket stands after an event: `handlers` and `entering` replace what they name;
         a node assigned leaves `entering`."""
-        if template != self.template or any(self.handlers.get(n) != h for n, h in handlers.items()) \
-                or any(self.entering.get(n) != a for n, a in entering.items()) or set(handlers) & set(self.entering):
+        if (
+            template != self.template
+            or any(self.handlers.get(n) != h for n, h in handlers.items())
+            or any(self.entering.get(n) != a for n, a in entering.items())
+            or set(handlers) & set(self.entering)
+        ):
             self._followed(template=template or self.template, handlers=handlers, entering=entering)
 
     @event("Followed")

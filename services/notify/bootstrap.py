@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Callable
+from collections.abc import Callable
 
 from flask import Flask
 
@@ -48,9 +48,12 @@ def web_app(settings: Settings | None = None, clock: Callable[[], datetime] = ut
 def follower(settings: Settings, slice_: Slice = WHOLE, config: NotifyConfig | None = None) -> Follower:
     """Learns tickets, customers and staff from intake's, workflow's and settlement's public events, and
     records the deliveries they cause; keeps its copy of which tenants exist and their API keys."""
-    return Follower("notify", application(settings),
-                    combined(access_policy, notify_policy(config or NotifyConfig.from_env())),
-                    subscribe("notify", ["intake", "workflow", "settlement"], settings, slice_))
+    return Follower(
+        "notify",
+        application(settings),
+        combined(access_policy, notify_policy(config or NotifyConfig.from_env())),
+        subscribe("notify", ["intake", "workflow", "settlement"], settings, slice_),
+    )
 
 
 def own_log(app: NotifyApplication) -> OwnEvents:
@@ -63,18 +66,26 @@ def channels(config: NotifyConfig, clock: Callable[[], datetime]) -> dict[str, C
     """The channels whose provider is configured (the SMS gateway and the SMTP server are optional)."""
     tokens = TokenCache(clock)
     wecom = WeComApi(config.wecom_url, tokens, config.timeout)
-    found: dict[str, Channel] = {WECOM: WeComApp(wecom), WECOM_EXTERNAL: WeComExternal(wecom),
-                                 OFFICIAL_ACCOUNT: OfficialAccount(config.official_account_url, tokens, config.timeout)}
+    found: dict[str, Channel] = {
+        WECOM: WeComApp(wecom),
+        WECOM_EXTERNAL: WeComExternal(wecom),
+        OFFICIAL_ACCOUNT: OfficialAccount(config.official_account_url, tokens, config.timeout),
+    }
     if config.sms_url:
         found[SMS] = Sms(config.sms_url, config.timeout, config.sms_dedupes)
     if config.smtp_host:
-        found[EMAIL] = Email(config.smtp_host, config.smtp_port, config.smtp_starttls, config.timeout,
-                             config.smtp_ca_file)
+        found[EMAIL] = Email(
+            config.smtp_host, config.smtp_port, config.smtp_starttls, config.timeout, config.smtp_ca_file
+        )
     return found
 
 
-def sender(settings: Settings, slice_: Slice = WHOLE, clock: Callable[[], datetime] = utc_now,
-           config: NotifyConfig | None = None) -> Sender:
+def sender(
+    settings: Settings,
+    slice_: Slice = WHOLE,
+    clock: Callable[[], datetime] = utc_now,
+    config: NotifyConfig | None = None,
+) -> Sender:
     """Sends due deliveries (the worker runs it beside the follower; each slice sends its own)."""
     config = config or NotifyConfig.from_env()
     app = application(settings, clock)

@@ -4,13 +4,16 @@ commands as the HTTP API, on notify's store). Every command prints JSON."""
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import click
 
 TENANT = click.argument("tenant")
-SCOPE = [click.option("--template", default="*", show_default=True, help="A template key, or * for any."),
-         click.option("--node", default="*", show_default=True, help="A node key of that template, or * for any.")]
+SCOPE = [
+    click.option("--template", default="*", show_default=True, help="A template key, or * for any."),
+    click.option("--node", default="*", show_default=True, help="A node key of that template, or * for any."),
+]
 OPERATOR = "operator"  # who the events say made the change
 
 
@@ -64,6 +67,7 @@ def retry_dead(tenant: str, ids: tuple[str, ...]) -> None:
     def redrive(notify) -> list[str]:
         chosen = [d.id for d in notify.dead_letters(tenant) if not ids or str(d.id) in ids]
         return [str(notify.redrive(tenant, id_, OPERATOR).id) for id_ in chosen]
+
     _echo({"redriven": operate(redrive)} if not ids or all(UUID(i) for i in ids) else {})
 
 
@@ -73,8 +77,17 @@ def setup() -> None:
 
 
 def _change(tenant: str, change: Callable) -> None:
-    _echo(operate(lambda n: {"rules": (s := n.change_setup(tenant, change)).rules, "templates": s.templates,
-                             "quiet_hours": s.quiet, "links": s.links, "groups": s.groups}))
+    _echo(
+        operate(
+            lambda n: {
+                "rules": (s := n.change_setup(tenant, change)).rules,
+                "templates": s.templates,
+                "quiet_hours": s.quiet,
+                "links": s.links,
+                "groups": s.groups,
+            }
+        )
+    )
 
 
 @setup.command("show")
@@ -84,8 +97,18 @@ def show(tenant: str) -> None:
     from shared.secrets import SecretBox
 
     box = SecretBox.from_env()
-    _echo(operate(lambda n: {"rules": (s := n.setup(tenant)).rules, "templates": s.templates, "quiet_hours": s.quiet,
-                             "links": s.links, "groups": s.groups, "accounts": n.providers(tenant).shown(box.open)}))
+    _echo(
+        operate(
+            lambda n: {
+                "rules": (s := n.setup(tenant)).rules,
+                "templates": s.templates,
+                "quiet_hours": s.quiet,
+                "links": s.links,
+                "groups": s.groups,
+                "accounts": n.providers(tenant).shown(box.open),
+            }
+        )
+    )
 
 
 @setup.command("rule")
@@ -111,8 +134,18 @@ def rule(tenant: str, kind: str, template: str, node: str, enabled: bool, urgent
 @click.option("--msgtype", default="text", type=click.Choice(["text", "textcard", "template_card"]))
 @click.option("--template-id", default=None, help="Official account: the account's template id.")
 @click.option("--field", "fields", multiple=True, metavar="NAME=TEXT", help="Official account: a template field.")
-def message(tenant: str, kind: str, channel: str, template: str, node: str, title: str | None, body: str | None,
-            msgtype: str, template_id: str | None, fields: tuple[str, ...]) -> None:
+def message(
+    tenant: str,
+    kind: str,
+    channel: str,
+    template: str,
+    node: str,
+    title: str | None,
+    body: str | None,
+    msgtype: str,
+    template_id: str | None,
+    fields: tuple[str, ...],
+) -> None:
     """What a kind of message says on a channel."""
     from services.notify.messages import MessageTemplate
 
@@ -160,8 +193,13 @@ def account(tenant: str, channel: str, values: tuple[str, ...], secret: str | No
     if password:
         given["password"] = password
     box = SecretBox.from_env()
-    _echo(operate(lambda n: n.change_providers(tenant, lambda p: p.configure(channel, given, box.seal, OPERATOR))
-                  .shown(box.open)))
+    _echo(
+        operate(
+            lambda n: n.change_providers(tenant, lambda p: p.configure(channel, given, box.seal, OPERATOR)).shown(
+                box.open
+            )
+        )
+    )
 
 
 @setup.command("rotate-secrets")
@@ -171,5 +209,10 @@ def rotate_secrets(tenant: str) -> None:
     from shared.secrets import SecretBox
 
     box = SecretBox.from_env()
-    _echo({"rotated": sorted(operate(lambda n: n.change_providers(tenant, lambda p: p.rotate(box.rotate, OPERATOR))
-                              .accounts))})
+    _echo(
+        {
+            "rotated": sorted(
+                operate(lambda n: n.change_providers(tenant, lambda p: p.rotate(box.rotate, OPERATOR)).accounts)
+            )
+        }
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Mapping
+from collections.abc import Mapping
 
 from services.notify.delivery import Retries
 from services.notify.kinds import CHANNELS
@@ -43,14 +43,22 @@ class NotifyConfig:
         return cls(
             wecom_url=get("WECOM_URL", default.wecom_url).rstrip("/"),
             official_account_url=get("OFFICIAL_ACCOUNT_URL", default.official_account_url).rstrip("/"),
-            sms_url=get("SMS_URL"), sms_dedupes=flag("SMS_DEDUPES"),
-            smtp_host=get("SMTP_HOST"), smtp_port=int(get("SMTP_PORT", "25")), smtp_starttls=flag("SMTP_STARTTLS"),
+            sms_url=get("SMS_URL"),
+            sms_dedupes=flag("SMS_DEDUPES"),
+            smtp_host=get("SMTP_HOST"),
+            smtp_port=int(get("SMTP_PORT", "25")),
+            smtp_starttls=flag("SMTP_STARTTLS"),
             smtp_ca_file=get("SMTP_CA_FILE"),
-            staff_link=get("STAFF_LINK", default.staff_link), customer_link=get("CUSTOMER_LINK", default.customer_link),
+            staff_link=get("STAFF_LINK", default.staff_link),
+            customer_link=get("CUSTOMER_LINK", default.customer_link),
             link_key=get("LINK_KEY", ""),
-            retries=Retries(base=timedelta(seconds=float(get("RETRY_BASE", "5"))),
-                            cap=timedelta(seconds=float(get("RETRY_CAP", "900"))),
-                            attempts=int(get("RETRY_ATTEMPTS", "10"))),
+            retries=Retries(
+                base=timedelta(seconds=float(get("RETRY_BASE", "5"))),
+                cap=timedelta(seconds=float(get("RETRY_CAP", "900"))),
+                attempts=int(get("RETRY_ATTEMPTS", "10")),
+            ),
             rates={c: float(get(f"RATE_{c.upper()}", "50")) for c in CHANNELS},
-            timeout=float(get("TIMEOUT", "10")), senders=int(get("SENDERS", "16")), batch=int(get("BATCH", "500")),
+            timeout=float(get("TIMEOUT", "10")),
+            senders=int(get("SENDERS", "16")),
+            batch=int(get("BATCH", "500")),
         )

@@ -45,6 +45,7 @@ class Retries:
 
 class Delivery(Aggregate):
     correlation_id = None  # what deliveries requested before it was recorded have
+
     class Requested(Aggregate.Created):
         tenant: str
         ticket_id: UUID
@@ -69,10 +70,26 @@ class Delivery(Aggregate):
         return delivery_id(cause, recipient, channel)
 
     @event(Requested)
-    def __init__(self, tenant: str, ticket_id: UUID, cause: UUID, kind: str, recipient: str, name: str, channel: str,
-                 address: str, message: dict[str, Any], context: dict[str, Any], template: str | None,
-                 node: str | None, urgent: bool, fallback: list[list[str]], fallback_of: UUID | None, due: datetime,
-                 correlation_id: str | None = None):
+    def __init__(
+        self,
+        tenant: str,
+        ticket_id: UUID,
+        cause: UUID,
+        kind: str,
+        recipient: str,
+        name: str,
+        channel: str,
+        address: str,
+        message: dict[str, Any],
+        context: dict[str, Any],
+        template: str | None,
+        node: str | None,
+        urgent: bool,
+        fallback: list[list[str]],
+        fallback_of: UUID | None,
+        due: datetime,
+        correlation_id: str | None = None,
+    ):
         self.tenant, self.ticket_id, self.cause, self.kind = tenant, ticket_id, cause, kind
         self.recipient, self.name, self.channel, self.address = recipient, name, channel, address
         self.message, self.context, self.template, self.node = message, context, template, node
@@ -86,8 +103,9 @@ class Delivery(Aggregate):
     def request(cls, **requested: Any) -> Delivery:
         """As calling the class, without eventsourcing matching the arguments against __init__ (a backlog
         requests thousands)."""
-        return cls._create(cls.Requested, id=delivery_id(requested["cause"], requested["recipient"],
-                                                         requested["channel"]), **requested)
+        return cls._create(
+            cls.Requested, id=delivery_id(requested["cause"], requested["recipient"], requested["channel"]), **requested
+        )
 
     @property
     def finished(self) -> bool:
@@ -104,12 +122,14 @@ class Delivery(Aggregate):
         self.due = until
 
     def sent(self, receipt: str | None) -> None:
-        self._sent(**self._facts(), channel=self.channel, recipient=self.recipient, attempt=self.attempts + 1,
-                   receipt=receipt)
+        self._sent(
+            **self._facts(), channel=self.channel, recipient=self.recipient, attempt=self.attempts + 1, receipt=receipt
+        )
 
     @event("Sent")
-    def _sent(self, tenant: str, ticket_id: UUID, channel: str, recipient: str, attempt: int,
-              receipt: str | None) -> None:
+    def _sent(
+        self, tenant: str, ticket_id: UUID, channel: str, recipient: str, attempt: int, receipt: str | None
+    ) -> None:
         self.status, self.due, self.attempts, self.receipt = SENT, None, attempt, receipt
 
     def failed(self, error: str, permanent: bool, now: datetime, jitter: float, retries: Retries) -> None:
@@ -122,8 +142,9 @@ class Delivery(Aggregate):
             self._dead_lettered(**self._facts(), reason=error if permanent else f"{attempt} 次尝试均失败：{error}")
 
     @event("Failed")
-    def _failed(self, tenant: str, ticket_id: UUID, attempt: int, error: str, permanent: bool,
-                retry_at: datetime | None) -> None:
+    def _failed(
+        self, tenant: str, ticket_id: UUID, attempt: int, error: str, permanent: bool, retry_at: datetime | None
+    ) -> None:
         self.attempts, self.error, self.due = attempt, error, retry_at
 
     @event("DeadLettered")
@@ -159,8 +180,22 @@ class Delivery(Aggregate):
         return tuple(self.fallback[0]) if self.fallback else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"delivery_id": self.id, "kind": self.kind, "recipient": self.recipient, "name": self.name,
-                "channel": self.channel, "address": self.address, "status": self.status, "attempts": self.attempts,
-                "due": self.due, "error": self.error, "receipt": self.receipt, "title": self.message["title"],
-                "body": self.message["body"], "link": self.message["link"], "urgent": self.urgent,
-                "cause": self.cause, "fallback_of": self.fallback_of}
+        return {
+            "delivery_id": self.id,
+            "kind": self.kind,
+            "recipient": self.recipient,
+            "name": self.name,
+            "channel": self.channel,
+            "address": self.address,
+            "status": self.status,
+            "attempts": self.attempts,
+            "due": self.due,
+            "error": self.error,
+            "receipt": self.receipt,
+            "title": self.message["title"],
+            "body": self.message["body"],
+            "link": self.message["link"],
+            "urgent": self.urgent,
+            "cause": self.cause,
+            "fallback_of": self.fallback_of,
+        }

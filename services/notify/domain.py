@@ -29,20 +29,39 @@ class TicketDeliveries(Aggregate):
     def request(self, cause: UUID, channel: str, recipient: str, message: str) -> None:
         id_ = delivery_id(cause, channel, recipient)
         if str(id_) not in self.deliveries:
-            self._requested(tenant=self.tenant, ticket_id=self.ticket_id, delivery_id=id_, cause=cause,
-                            channel=channel, recipient=recipient, message=message)
+            self._requested(
+                tenant=self.tenant,
+                ticket_id=self.ticket_id,
+                delivery_id=id_,
+                cause=cause,
+                channel=channel,
+                recipient=recipient,
+                message=message,
+            )
 
     @event("Requested")
-    def _requested(self, tenant: str, ticket_id: UUID, delivery_id: UUID, cause: UUID,
-                   channel: str, recipient: str, message: str) -> None:
-        self.deliveries[str(delivery_id)] = {"delivery_id": delivery_id, "cause": cause, "channel": channel,
-                                             "recipient": recipient, "message": message, "made_at": None}
+    def _requested(
+        self, tenant: str, ticket_id: UUID, delivery_id: UUID, cause: UUID, channel: str, recipient: str, message: str
+    ) -> None:
+        self.deliveries[str(delivery_id)] = {
+            "delivery_id": delivery_id,
+            "cause": cause,
+            "channel": channel,
+            "recipient": recipient,
+            "message": message,
+            "made_at": None,
+        }
 
     def made(self, delivery_id: UUID) -> None:
         delivery = self.deliveries[str(delivery_id)]
         if delivery["made_at"] is None:
-            self._made(tenant=self.tenant, ticket_id=self.ticket_id, delivery_id=delivery_id,
-                       channel=delivery["channel"], recipient=delivery["recipient"])
+            self._made(
+                tenant=self.tenant,
+                ticket_id=self.ticket_id,
+                delivery_id=delivery_id,
+                channel=delivery["channel"],
+                recipient=delivery["recipient"],
+            )
 
     @event("Made")
     def _made(self, tenant: str, ticket_id: UUID, delivery_id: UUID, channel: str, recipient: str) -> None:

@@ -22,26 +22,33 @@ class Kind:
     urgent: bool = False
 
 
-KINDS = {k.key: k for k in (
-    Kind("assigned", STAFF, "工单指派给您"),
-    Kind("pool", STAFF, "工单进入您所在的处理池"),
-    Kind("transferred", STAFF, "工单转派给您"),
-    Kind("handed_over", STAFF, "您的工单已转派他人"),
-    Kind("returned", STAFF, "工单退回给您"),
-    Kind("sla_warned", STAFF, "时效即将超时"),
-    Kind("sla_breached", STAFF, "时效已超时", urgent=True),
-    Kind("escalated", STAFF, "超时升级", urgent=True),
-    Kind("statement", STAFF, "结算单与您的收益"),
-    Kind("accepted", CUSTOMER, "工单已受理"),
-    Kind("technician_assigned", CUSTOMER, "已安排技术员"),
-    Kind("completed", CUSTOMER, "服务已完成，邀请评价"),
-)}
+KINDS = {
+    k.key: k
+    for k in (
+        Kind("assigned", STAFF, "工单指派给您"),
+        Kind("pool", STAFF, "工单进入您所在的处理池"),
+        Kind("transferred", STAFF, "工单转派给您"),
+        Kind("handed_over", STAFF, "您的工单已转派他人"),
+        Kind("returned", STAFF, "工单退回给您"),
+        Kind("sla_warned", STAFF, "时效即将超时"),
+        Kind("sla_breached", STAFF, "时效已超时", urgent=True),
+        Kind("escalated", STAFF, "超时升级", urgent=True),
+        Kind("statement", STAFF, "结算单与您的收益"),
+        Kind("accepted", CUSTOMER, "工单已受理"),
+        Kind("technician_assigned", CUSTOMER, "已安排技术员"),
+        Kind("completed", CUSTOMER, "服务已完成，邀请评价"),
+    )
+}
 
 # Channels, and the customer identity (as intake names it) each one reaches.
 WECOM, WECOM_EXTERNAL, OFFICIAL_ACCOUNT, SMS, EMAIL = "wecom", "wecom_external", "official_account", "sms", "email"
 CHANNELS = (WECOM, WECOM_EXTERNAL, OFFICIAL_ACCOUNT, SMS, EMAIL)
-IDENTITY_CHANNELS = {"openid": OFFICIAL_ACCOUNT, "wecom_external_userid": WECOM_EXTERNAL, "wecom_userid": WECOM,
-                     "phone": SMS}
+IDENTITY_CHANNELS = {
+    "openid": OFFICIAL_ACCOUNT,
+    "wecom_external_userid": WECOM_EXTERNAL,
+    "wecom_userid": WECOM,
+    "phone": SMS,
+}
 ORIGIN_CHANNELS = {"mp": OFFICIAL_ACCOUNT, "wecom": WECOM}  # intake's channel -> where to answer first
 CUSTOMER_FALLBACK = (OFFICIAL_ACCOUNT, WECOM_EXTERNAL, WECOM, SMS)  # then, in this order
 STAFF_CHANNELS = (WECOM, EMAIL)

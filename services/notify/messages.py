@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
@@ -29,19 +30,38 @@ DEFAULTS: dict[str, tuple[str, str]] = {  # kind -> (title, body)
     "transferred": ("工单转派给您", "{{ by }} 将工单 {{ number }}（节点「{{ node }}」）转派给您。"),
     "handed_over": ("工单已转派", "您在节点「{{ node }}」的工单 {{ number }} 已由 {{ by }} 转派给 {{ handler }}。"),
     "returned": ("工单被退回", "工单 {{ number }} 被 {{ by }} 退回到节点「{{ node }}」，请重新处理。"),
-    "sla_warned": ("工单即将超时", "工单 {{ number }} 在节点「{{ node }}」的{{ clock }}时效即将超时"
-                                 "（时限 {{ target }}，截止 {{ deadline }}）。"),
-    "sla_breached": ("工单已超时", "工单 {{ number }} 在节点「{{ node }}」的{{ clock }}时效已超时"
-                                  "（时限 {{ target }}，截止 {{ deadline }}）。"),
-    "escalated": ("{% if vip %}VIP 客户工单催办{% else %}工单超时升级{% endif %}",
-                  "工单 {{ number }}，节点「{{ node }}」：{{ reason }}"),
-    "statement": ("结算单已出", "工单 {{ number }} 已结算：合计 {{ total }} {{ currency }}，您的收益 {{ payout }} {{ currency }}。"),
-    "accepted": ("您的工单已受理", "{{ customer_name }}您好，您的工单已受理，工单号 {{ number }}。我们会尽快为您处理。"),
-    "technician_assigned": ("已为您安排技术员", "您的工单 {{ number }} 已安排技术员 {{ technician }} 处理，请保持电话畅通。"),
+    "sla_warned": (
+        "工单即将超时",
+        "工单 {{ number }} 在节点「{{ node }}」的{{ clock }}时效即将超时（时限 {{ target }}，截止 {{ deadline }}）。",
+    ),
+    "sla_breached": (
+        "工单已超时",
+        "工单 {{ number }} 在节点「{{ node }}」的{{ clock }}时效已超时（时限 {{ target }}，截止 {{ deadline }}）。",
+    ),
+    "escalated": (
+        "{% if vip %}VIP 客户工单催办{% else %}工单超时升级{% endif %}",
+        "工单 {{ number }}，节点「{{ node }}」：{{ reason }}",
+    ),
+    "statement": (
+        "结算单已出",
+        "工单 {{ number }} 已结算：合计 {{ total }} {{ currency }}，您的收益 {{ payout }} {{ currency }}。",
+    ),
+    "accepted": (
+        "您的工单已受理",
+        "{{ customer_name }}您好，您的工单已受理，工单号 {{ number }}。我们会尽快为您处理。",
+    ),
+    "technician_assigned": (
+        "已为您安排技术员",
+        "您的工单 {{ number }} 已安排技术员 {{ technician }} 处理，请保持电话畅通。",
+    ),
     "completed": ("服务已完成", "您的工单 {{ number }} 已处理完成。感谢您的耐心，欢迎对本次服务进行评价。"),
 }
-OFFICIAL_ACCOUNT_FIELDS = {"first": "{{ title }}", "keyword1": "{{ number }}", "keyword2": "{{ body }}",
-                           "remark": "点击查看详情"}
+OFFICIAL_ACCOUNT_FIELDS = {
+    "first": "{{ title }}",
+    "keyword1": "{{ number }}",
+    "keyword2": "{{ body }}",
+    "remark": "点击查看详情",
+}
 
 
 @dataclass(frozen=True)
@@ -60,13 +80,23 @@ class MessageTemplate:
                 _compile(name, text)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "body": self.body, "msgtype": self.msgtype, "template_id": self.template_id,
-                "fields": dict(self.fields)}
+        return {
+            "title": self.title,
+            "body": self.body,
+            "msgtype": self.msgtype,
+            "template_id": self.template_id,
+            "fields": dict(self.fields),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MessageTemplate:
-        return cls(data.get("title"), data.get("body"), data.get("msgtype") or "text", data.get("template_id"),
-                   dict(data.get("fields") or {}))
+        return cls(
+            data.get("title"),
+            data.get("body"),
+            data.get("msgtype") or "text",
+            data.get("template_id"),
+            dict(data.get("fields") or {}),
+        )
 
 
 @lru_cache(maxsize=1024)  # compiling is most of rendering; a tenant has a few dozen texts

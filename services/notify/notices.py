@@ -28,8 +28,17 @@ from services.notify.roster import Roster
 
 SLA_ACTOR = "sla"  # workflow's name for escalations: ticket.escalated tells, not the assignment after it
 CLOCKS = {"response": "响应", "resolution": "处理"}
-TICKET_EVENTS = ("ticket.created", "ticket.opened", "ticket.transitioned", "ticket.assigned", "ticket.closed",
-                 "ticket.sla_warned", "ticket.sla_breached", "ticket.escalated", "settlement.statement_issued")
+TICKET_EVENTS = (
+    "ticket.created",
+    "ticket.opened",
+    "ticket.transitioned",
+    "ticket.assigned",
+    "ticket.closed",
+    "ticket.sla_warned",
+    "ticket.sla_breached",
+    "ticket.escalated",
+    "settlement.statement_issued",
+)
 
 
 @dataclass(frozen=True)
@@ -53,8 +62,9 @@ class Reading:
 def read(envelope: Envelope, audience: TicketAudience, roster: Roster | None, zone: str) -> Reading:
     reading = _read(envelope, audience, roster, zone)
     name = {"customer_name": (audience.customer or {}).get("name", "")}
-    reading.notices[:] = [replace(n, context={**n.context, **name}) if CUSTOMER in n.recipients else n
-                          for n in reading.notices]
+    reading.notices[:] = [
+        replace(n, context={**n.context, **name}) if CUSTOMER in n.recipients else n for n in reading.notices
+    ]
     return reading
 
 
@@ -71,25 +81,42 @@ def _read(envelope: Envelope, audience: TicketAudience, roster: Roster | None, z
     if t == "ticket.transitioned":
         return Reading([], entering={n: data["action"] for n in data["to_nodes"]}, template=data["template"])
     if t == "ticket.assigned":
-        return Reading(_reassigned(data, audience, {**base, "reason": data["reason"], "by": name(data["by"])}, name),
-                       handlers={data["node"]: data["handler"]})
+        return Reading(
+            _reassigned(data, audience, {**base, "reason": data["reason"], "by": name(data["by"])}, name),
+            handlers={data["node"]: data["handler"]},
+        )
     if t in ("ticket.sla_warned", "ticket.sla_breached"):
         told = [data["handler"]] if data.get("handler") else []
         supervisor = roster.supervisor_of(data.get("handler")) if roster else None
-        context = {**base, "clock": CLOCKS.get(data["clock"], ""), "target": data["target"],
-                   "deadline": _local(data["deadline"], zone), "handler": data.get("handler")}
+        context = {
+            **base,
+            "clock": CLOCKS.get(data["clock"], ""),
+            "target": data["target"],
+            "deadline": _local(data["deadline"], zone),
+            "handler": data.get("handler"),
+        }
         kind = t.removeprefix("ticket.")
-        return Reading([Notice(kind, tuple(dict.fromkeys(told + ([supervisor] if supervisor else []))), context,
-                               data["node"])] if told else [])
+        return Reading(
+            [Notice(kind, tuple(dict.fromkeys(told + ([supervisor] if supervisor else []))), context, data["node"])]
+            if told
+            else []
+        )
     if t == "ticket.escalated":
         context = {**base, "reason": data["reason"], "vip": data["vip"]}
         return Reading([Notice("escalated", tuple(dict.fromkeys(data["to"])), context, data["node"])])
     if t == "ticket.closed":
         return Reading([Notice("completed", (CUSTOMER,), base, data["to_node"])])
     if t == "settlement.statement_issued":  # each technician on it told of their own earnings
-        return Reading([Notice("statement", (p["technician"],),
-                               {**base, "total": data["gross"], "currency": data["currency"], "payout": p["total"]})
-                        for p in data["payouts"]])
+        return Reading(
+            [
+                Notice(
+                    "statement",
+                    (p["technician"],),
+                    {**base, "total": data["gross"], "currency": data["currency"], "payout": p["total"]},
+                )
+                for p in data["payouts"]
+            ]
+        )
     return Reading([])
 
 
@@ -101,8 +128,10 @@ def _assigned(node: str, handler: str, kind: str, context: dict[str, Any], name)
         pool_kind, _, pool = handler.partition(":")
         label = f"{'角色' if pool_kind == 'role' else '部门'} {pool} 的成员"
         return [Notice("pool", (handler,), {**context, "pool": label}, node)]
-    return [Notice(kind, (handler,), context, node),
-            Notice("technician_assigned", (CUSTOMER,), {**context, "technician": name(handler)}, node)]
+    return [
+        Notice(kind, (handler,), context, node),
+        Notice("technician_assigned", (CUSTOMER,), {**context, "technician": name(handler)}, node),
+    ]
 
 
 def _reassigned(data: dict[str, Any], audience: TicketAudience, context: dict[str, Any], name) -> list[Notice]:

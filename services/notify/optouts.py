@@ -38,8 +38,9 @@ class OptOut(Aggregate):
         """Opt out of these kinds (EVERY: all of them)."""
         wanted = _checked(kinds)
         if not wanted <= self.kinds:
-            self._opted_out(tenant=self.tenant, channel=self.channel, address=self.address, kinds=sorted(wanted),
-                            source=source)
+            self._opted_out(
+                tenant=self.tenant, channel=self.channel, address=self.address, kinds=sorted(wanted), source=source
+            )
 
     @event("OptedOut")
     def _opted_out(self, tenant: str, channel: str, address: str, kinds: list[str], source: str) -> None:

@@ -45,10 +45,11 @@ def notify_policy(config: NotifyConfig):
             _opted_out(envelope, uow)
         elif envelope.type in TICKET_EVENTS:
             Notifying(config, envelope, uow).run()
+
     return policy
 
 
-_READ: "WeakKeyDictionary[UnitOfWork, dict[UUID, Any]]" = WeakKeyDictionary()
+_READ: WeakKeyDictionary[UnitOfWork, dict[UUID, Any]] = WeakKeyDictionary()
 
 
 def _read(uow: UnitOfWork, id_: UUID) -> Any | None:
@@ -73,17 +74,30 @@ def _opted_out(envelope: Envelope, uow: UnitOfWork) -> None:
     data = envelope.data
     channel = IDENTITY_CHANNELS.get(data["identity"])
     if channel is not None:
-        _own(uow, OptOut, opt_out_id(envelope.tenant, channel, data["value"]), tenant=envelope.tenant,
-             channel=channel, address=data["value"]).refuse([EVERY], source=f"{data['channel']}:{data['message_id']}")
+        _own(
+            uow,
+            OptOut,
+            opt_out_id(envelope.tenant, channel, data["value"]),
+            tenant=envelope.tenant,
+            channel=channel,
+            address=data["value"],
+        ).refuse([EVERY], source=f"{data['channel']}:{data['message_id']}")
 
 
 def customer_of(data: dict[str, Any]) -> dict[str, Any]:
     """What ticket.created says of the customer, as notify keeps it."""
     given = data["customer"]
-    identities = {k: str(given[k]).replace(" ", "").replace("-", "") if k == "phone" else given[k]
-                  for k in CustomerContract.IDENTITIES if given.get(k)}
-    return {"customer_id": data.get("customer_id"), "name": given.get("name", ""), "channel": data["channel"],
-            "identities": identities}
+    identities = {
+        k: str(given[k]).replace(" ", "").replace("-", "") if k == "phone" else given[k]
+        for k in CustomerContract.IDENTITIES
+        if given.get(k)
+    }
+    return {
+        "customer_id": data.get("customer_id"),
+        "name": given.get("name", ""),
+        "channel": data["channel"],
+        "identities": identities,
+    }
 
 
 class Notifying:
@@ -93,8 +107,9 @@ class Notifying:
         self.config, self.envelope, self.uow = config, envelope, uow
         self.cause = cause_of(envelope)
         self.tenant = envelope.tenant
-        self.audience: TicketAudience = _own(uow, TicketAudience, audience_id(envelope.subject), tenant=self.tenant,
-                                             ticket_id=envelope.subject)
+        self.audience: TicketAudience = _own(
+            uow, TicketAudience, audience_id(envelope.subject), tenant=self.tenant, ticket_id=envelope.subject
+        )
         self.roster: Roster | None = _read(uow, roster_id(self.tenant))
         self.setup: NotifySetup | None = _read(uow, setup_id(self.tenant))
 
@@ -121,8 +136,9 @@ class Notifying:
         if not rule.enabled:
             return []
         if CUSTOMER in notice.recipients and self.audience.customer is None:
-            self.audience.hold({"cause": str(cause), "kind": notice.kind, "context": notice.context,
-                                "node": notice.node})
+            self.audience.hold(
+                {"cause": str(cause), "kind": notice.kind, "context": notice.context, "node": notice.node}
+            )
             return []
         recipients = {r.key: r for r in self.recipients(notice)}
         return [self.deliver(notice, cause, r) for r in recipients.values()]
@@ -146,31 +162,68 @@ class Notifying:
         template, audience = self.audience.template, KINDS[notice.kind].audience
         context = {**notice.context, "name": recipient.name}
         delivery = Delivery.request(
-            tenant=self.tenant, ticket_id=self.envelope.subject, cause=cause, kind=notice.kind,
-            recipient=recipient.key, name=recipient.name, channel=channel, address=address,
+            tenant=self.tenant,
+            ticket_id=self.envelope.subject,
+            cause=cause,
+            kind=notice.kind,
+            recipient=recipient.key,
+            name=recipient.name,
+            channel=channel,
+            address=address,
             message=self.render(notice.kind, channel, template, notice.node, context, audience),
-            context=context, template=template, node=notice.node,
+            context=context,
+            template=template,
+            node=notice.node,
             urgent=self.setup.urgent(notice.kind, template, notice.node) if self.setup else KINDS[notice.kind].urgent,
-            fallback=recipient.chain[1:], fallback_of=None, due=self.envelope.time,
-            correlation_id=self.envelope.correlation_id)
+            fallback=recipient.chain[1:],
+            fallback_of=None,
+            due=self.envelope.time,
+            correlation_id=self.envelope.correlation_id,
+        )
         if channel == NOWHERE:
-            delivery.failed("没有可用的联系方式（渠道地址）", permanent=True, now=self.envelope.time, jitter=0.0,
-                            retries=self.config.retries)
+            delivery.failed(
+                "没有可用的联系方式（渠道地址）",
+                permanent=True,
+                now=self.envelope.time,
+                jitter=0.0,
+                retries=self.config.retries,
+            )
         self.uow.add(delivery)
         return id_
 
-    def render(self, kind: str, channel: str, template: str | None, node: str | None, context: dict[str, Any],
-               audience: str) -> dict[str, Any]:
-        return message_for(self.config, self.setup, self.tenant, self.envelope.subject, kind, channel, template, node,
-                           context, audience)
+    def render(
+        self, kind: str, channel: str, template: str | None, node: str | None, context: dict[str, Any], audience: str
+    ) -> dict[str, Any]:
+        return message_for(
+            self.config,
+            self.setup,
+            self.tenant,
+            self.envelope.subject,
+            kind,
+            channel,
+            template,
+            node,
+            context,
+            audience,
+        )
 
 
-def message_for(config: NotifyConfig, setup: NotifySetup | None, tenant: str, ticket_id: UUID, kind: str,
-                channel: str, template: str | None, node: str | None, context: dict[str, Any],
-                audience: str) -> dict[str, Any]:
+def message_for(
+    config: NotifyConfig,
+    setup: NotifySetup | None,
+    tenant: str,
+    ticket_id: UUID,
+    kind: str,
+    channel: str,
+    template: str | None,
+    node: str | None,
+    context: dict[str, Any],
+    audience: str,
+) -> dict[str, Any]:
     """The message rendered for `channel` from the tenant's message template (or the default)."""
-    pattern = (setup.links.get(audience) if setup else None) or \
-        (config.customer_link if audience == CUSTOMER else config.staff_link)
+    pattern = (setup.links.get(audience) if setup else None) or (
+        config.customer_link if audience == CUSTOMER else config.staff_link
+    )
     to_ticket = link(pattern, config.link_key, tenant, ticket_id, context.get("number", ""))
     spec = setup.message_template(kind, channel, template, node) if setup else MessageTemplate()
     return render(kind, spec, context, to_ticket)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
+from collections.abc import Callable, Mapping
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -63,8 +64,14 @@ class ProviderAccounts(Aggregate):
         unknown = sorted(set(given) - set(spec.fields) - set(spec.secrets))
         missing = [k for k in (*spec.fields, *spec.secrets) if not given.get(k) and k not in spec.optional]
         if unknown or missing:
-            raise Invalid(f"{channel}: " + "; ".join(filter(None, (
-                unknown and f"unknown {', '.join(unknown)}", missing and f"give {', '.join(missing)}"))))
+            raise Invalid(
+                f"{channel}: "
+                + "; ".join(
+                    filter(
+                        None, (unknown and f"unknown {', '.join(unknown)}", missing and f"give {', '.join(missing)}")
+                    )
+                )
+            )
         values = {k: str(given[k]) for k in spec.fields if given.get(k)}
         bad = [k for k, v in values.items() if not (_WORD.match(v) or k == "sign_name" and len(v) <= 32)]
         if bad:
@@ -80,8 +87,9 @@ class ProviderAccounts(Aggregate):
         """Every secret sealed again with the newest key; how many accounts."""
         for channel, account in list(self.accounts.items()):
             secrets = ACCOUNTS[channel].secrets
-            self._configured(channel=channel, account={k: reseal(v) if k in secrets else v for k, v in account.items()},
-                             by=by)
+            self._configured(
+                channel=channel, account={k: reseal(v) if k in secrets else v for k, v in account.items()}, by=by
+            )
         return len(self.accounts)
 
     def account(self, channel: str) -> dict[str, str] | None:
@@ -91,10 +99,14 @@ class ProviderAccounts(Aggregate):
     def shown(self, open_: Callable[[str], str]) -> dict[str, dict[str, Any]]:
         """What an administrator may see: secrets masked, never whole (or said to be unreadable, when no
         configured key opens them)."""
+
         def show(sealed: str) -> str:
             try:
                 return masked(open_(sealed))
             except SecretsUnavailable:
                 return "(no key opens it)"
-        return {channel: {k: show(v) if k in ACCOUNTS[channel].secrets else v for k, v in account.items()}
-                for channel, account in self.accounts.items()}
+
+        return {
+            channel: {k: show(v) if k in ACCOUNTS[channel].secrets else v for k, v in account.items()}
+            for channel, account in self.accounts.items()
+        }

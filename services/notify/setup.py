@@ -47,7 +47,9 @@ class QuietHours:
         """When quiet hours end, if `now` is in them; else None."""
         local = now.astimezone(ZoneInfo(self.zone))
         clock = local.time()
-        inside = (self.start <= clock < self.end) if self.start < self.end else (clock >= self.start or clock < self.end)
+        inside = (
+            (self.start <= clock < self.end) if self.start < self.end else (clock >= self.start or clock < self.end)
+        )
         if not inside:
             return None
         end = local.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
@@ -136,18 +138,21 @@ class NotifySetup(Aggregate):
     def _rule_set(self, kind: str, template: str, node: str, enabled: bool, urgent: bool | None, by: str) -> None:
         self.rules[f"{kind}|{template}|{node}"] = {"enabled": enabled, "urgent": urgent}
 
-    def set_message_template(self, kind_key: str, channel: str, template: str, node: str,
-                             message: MessageTemplate, by: str) -> None:
+    def set_message_template(
+        self, kind_key: str, channel: str, template: str, node: str, message: MessageTemplate, by: str
+    ) -> None:
         kind(kind_key)
         if channel not in CHANNELS:
             raise Invalid(f"channel is one of {', '.join(CHANNELS)}, not {channel!r}")
         template, node = _scope(template, node)
-        self._template_set(kind=kind_key, channel=channel, template=template, node=node,
-                           message=message.to_dict(), by=by)
+        self._template_set(
+            kind=kind_key, channel=channel, template=template, node=node, message=message.to_dict(), by=by
+        )
 
     @event("MessageTemplateSet")
-    def _template_set(self, kind: str, channel: str, template: str, node: str, message: dict[str, Any],
-                      by: str) -> None:
+    def _template_set(
+        self, kind: str, channel: str, template: str, node: str, message: dict[str, Any], by: str
+    ) -> None:
         self.templates[f"{kind}|{channel}|{template}|{node}"] = message
 
     def remove_message_template(self, kind_key: str, channel: str, template: str, node: str, by: str) -> bool:

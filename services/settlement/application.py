@@ -3,9 +3,10 @@ Ledgers and stock movements are recorded by the worker's policies (policies.py).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from decimal import Decimal
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Callable, Iterator
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -27,7 +28,7 @@ DOCUMENTS = [get_topic(Ledger.StatementIssued), get_topic(Ledger.StatementRevers
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class SettlementApplication(ServiceApplication):
@@ -44,14 +45,17 @@ class SettlementApplication(ServiceApplication):
         """As committed, read through the shared copies (never change them)."""
         return Terms.of(tenant, *(self.current(kind.create_id(tenant), tenant) for kind in Terms.AGGREGATES))
 
-    def change_terms(self, kind: type[S], tenant: str, change: Callable[[S, datetime], T],
-                     effective: datetime | None = None) -> T:
+    def change_terms(
+        self, kind: type[S], tenant: str, change: Callable[[S, datetime], T], effective: datetime | None = None
+    ) -> T:
         """Apply `change(settings, since)` to the tenant's `kind` of settings and save it. `since` is now,
         or a later `effective` instant: a change never takes effect before it is recorded."""
         now = self.clock()
         if effective is not None and effective < now:
-            raise Invalid(f"a change takes effect from when it is recorded or later, not {effective.isoformat()}: "
-                          "what was settled before it keeps the terms it was settled under")
+            raise Invalid(
+                f"a change takes effect from when it is recorded or later, not {effective.isoformat()}: "
+                "what was settled before it keeps the terms it was settled under"
+            )
         settings = self.find(kind.create_id(tenant), tenant) or kind(tenant=tenant)
         result = change(settings, effective or now)
         self._save(settings)
@@ -71,16 +75,18 @@ class SettlementApplication(ServiceApplication):
     def documents(self, tenant: str) -> Iterator[dict[str, Any]]:
         """Every statement and reversal of the tenant, in the order they were recorded."""
         after = 0
-        while page := self.recorder.select_notifications(start=after, limit=1000, topics=DOCUMENTS,
-                                                         inclusive_of_start=False):
+        while page := self.recorder.select_notifications(
+            start=after, limit=1000, topics=DOCUMENTS, inclusive_of_start=False
+        ):
             for notification in page:
                 event = self.mapper.to_domain_event(notification)
                 if event.tenant == tenant:
                     yield event.statement
             after = page[-1].id
 
-    def period(self, tenant: str, view: str, who: str, start: datetime, end: datetime,
-               currency: str | None = None) -> dict[str, Any]:
+    def period(
+        self, tenant: str, view: str, who: str, start: datetime, end: datetime, currency: str | None = None
+    ) -> dict[str, Any]:
         regions = self.terms(tenant).regions
         return period_statement(self.documents(tenant), view, who, start, end, currency, regions.rate)
 
@@ -106,8 +112,12 @@ class SettlementApplication(ServiceApplication):
     def movements(self, tenant: str, warehouse: str, short_only: bool = False) -> list[dict[str, Any]]:
         """The parts moved through the warehouse on tickets, oldest first (only those short of stock)."""
         stock = self.stock(tenant, warehouse)
-        moved = [m | {"at": e.timestamp.isoformat()} for e in self.events.get(stock.id) if isinstance(e, Stock.Moved)
-                 for m in e.movements]
+        moved = [
+            m | {"at": e.timestamp.isoformat()}
+            for e in self.events.get(stock.id)
+            if isinstance(e, Stock.Moved)
+            for m in e.movements
+        ]
         return [m for m in moved if not short_only or Decimal(m["short"]) > 0]
 
     def _warehouse(self, tenant: str, warehouse: str) -> None:

@@ -38,8 +38,12 @@ def web_app(settings: Settings | None = None) -> Flask:
 
 def follower(settings: Settings, slice_: Slice = WHOLE) -> Follower:
     app = application(settings)
-    return Follower("settlement", app, combined(access_policy, ledger_policy(app.terms)),
-                    subscribe("settlement", ["workflow"], settings, slice_))
+    return Follower(
+        "settlement",
+        app,
+        combined(access_policy, ledger_policy(app.terms)),
+        subscribe("settlement", ["workflow"], settings, slice_),
+    )
 
 
 def stock_keeper(settings: Settings, slice_: Slice = WHOLE) -> Follower | None:

@@ -8,14 +8,19 @@ from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 import click
 
 TENANT = click.argument("tenant")
 BY = click.option("--by", default="operator", show_default=True, help="Who makes the change (recorded with it).")
-EFFECTIVE = click.option("--effective-from", "effective", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z"]), default=None,
-                         help="When it takes effect, e.g. 2026-07-01T00:00:00+0800 (default now; never earlier).")
+EFFECTIVE = click.option(
+    "--effective-from",
+    "effective",
+    type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z"]),
+    default=None,
+    help="When it takes effect, e.g. 2026-07-01T00:00:00+0800 (default now; never earlier).",
+)
 
 
 @contextmanager
@@ -71,15 +76,20 @@ def import_price_book(tenant: str, path: Path, effective: datetime | None, by: s
         found = read(path, lambda: bar.update())
     with _settlement() as app:
         known = app.terms(tenant).prices
-        found.problems += [f"no tier {t!r} (define it first)" for t in sorted({t for t, _, _ in found.prices})
-                           if known.tier(t, effective or app.clock()) is None]
+        found.problems += [
+            f"no tier {t!r} (define it first)"
+            for t in sorted({t for t, _, _ in found.prices})
+            if known.tier(t, effective or app.clock()) is None
+        ]
         if found.problems:
             raise click.ClickException("nothing imported:\n  " + "\n  ".join(found.problems[:50]))
         if found.items:
             saved = app.change_terms(Catalogue, tenant, lambda c, since: c.save(found.items, since, by))
             click.echo(f"catalogue: {saved} of {len(found.items)} items new or changed")
         if found.prices:
-            priced = app.change_terms(PriceBook, tenant, lambda b, since: b.set_prices(found.prices, since, by), effective)
+            priced = app.change_terms(
+                PriceBook, tenant, lambda b, since: b.set_prices(found.prices, since, by), effective
+            )
             click.echo(f"prices: {priced} set, from {(effective or app.clock()).isoformat(timespec='seconds')}")
 
 
@@ -92,8 +102,16 @@ def import_price_book(tenant: str, path: Path, effective: datetime | None, by: s
 @click.option("--mode", default=None, help="The cooperation mode of who does the work (direct, dealer …).")
 @EFFECTIVE
 @BY
-def tier(tenant: str, name: str, currency: str, region: str | None, region_tier: str | None, mode: str | None,
-         effective: datetime | None, by: str) -> None:
+def tier(
+    tenant: str,
+    name: str,
+    currency: str,
+    region: str | None,
+    region_tier: str | None,
+    mode: str | None,
+    effective: datetime | None,
+    by: str,
+) -> None:
     """Define or change a price tier."""
     from services.settlement.domain.pricebook import PriceBook, Tier
 
@@ -120,16 +138,28 @@ def fallback(tenant: str, tiers: tuple[str, ...], effective: datetime | None, by
 @click.command("payout-rules")
 @TENANT
 @click.argument("tier_name", metavar="TIER")
-@click.option("--line", "lines", multiple=True, metavar="KEY=BASIS:VALUE",
-              help="e.g. code:L-INSTALL=fixed:80, category:维修=hourly:45, kind:part=percent:5 (repeat).")
+@click.option(
+    "--line",
+    "lines",
+    multiple=True,
+    metavar="KEY=BASIS:VALUE",
+    help="e.g. code:L-INSTALL=fixed:80, category:维修=hourly:45, kind:part=percent:5 (repeat).",
+)
 @click.option("--sla-met-bonus", default=None)
 @click.option("--sla-missed-penalty", default=None)
 @click.option("--remote-surcharge", default=None)
 @EFFECTIVE
 @BY
-def payout_rules(tenant: str, tier_name: str, lines: tuple[str, ...], sla_met_bonus: str | None,
-                 sla_missed_penalty: str | None, remote_surcharge: str | None, effective: datetime | None,
-                 by: str) -> None:
+def payout_rules(
+    tenant: str,
+    tier_name: str,
+    lines: tuple[str, ...],
+    sla_met_bonus: str | None,
+    sla_missed_penalty: str | None,
+    remote_surcharge: str | None,
+    effective: datetime | None,
+    by: str,
+) -> None:
     """A tier's payout rules (they replace the tier's rules as a whole)."""
     from services.settlement.domain.pricebook import PayoutRule, PayoutRules, PriceBook
 
@@ -140,9 +170,14 @@ def payout_rules(tenant: str, tier_name: str, lines: tuple[str, ...], sla_met_bo
         if not key or not basis or not value:
             raise click.BadParameter(f"{line!r}: say KEY=BASIS:VALUE", param_hint="--line")
         parsed[key] = (basis, _decimal(value, "--line"))
-    adjustments = {name: None if value is None else _decimal(value, name) for name, value in (
-        ("sla_met_bonus", sla_met_bonus), ("sla_missed_penalty", sla_missed_penalty),
-        ("remote_surcharge", remote_surcharge))}
+    adjustments = {
+        name: None if value is None else _decimal(value, name)
+        for name, value in (
+            ("sla_met_bonus", sla_met_bonus),
+            ("sla_missed_penalty", sla_missed_penalty),
+            ("remote_surcharge", remote_surcharge),
+        )
+    }
     with _settlement() as app:
         rules = PayoutRules({key: PayoutRule(basis, value) for key, (basis, value) in parsed.items()}, **adjustments)
         app.change_terms(PriceBook, tenant, lambda b, since: b.set_payout_rules(tier_name, rules, since, by), effective)
@@ -156,14 +191,31 @@ def payout_rules(tenant: str, tier_name: str, lines: tuple[str, ...], sla_met_bo
 @click.option("--currency", required=True)
 @click.option("--tier", "region_tier", required=True, help="The region tier (tier-1, remote …).")
 @click.option("--covers", multiple=True, required=True, help="A ticket region path (广东/深圳), or * (repeat).")
-@click.option("--tax", "taxes", multiple=True, required=True, metavar="CATEGORY=RATE",
-              help="e.g. 配件=0.13 and *=0.06 for every other category (repeat).")
+@click.option(
+    "--tax",
+    "taxes",
+    multiple=True,
+    required=True,
+    metavar="CATEGORY=RATE",
+    help="e.g. 配件=0.13 and *=0.06 for every other category (repeat).",
+)
 @click.option("--inclusive/--exclusive", default=False, help="Prices include tax, or not.")
 @click.option("--remote", is_flag=True, help="Work here earns the remote-area surcharge.")
 @EFFECTIVE
 @BY
-def region(tenant: str, code: str, name: str, currency: str, region_tier: str, covers: tuple[str, ...],
-           taxes: tuple[str, ...], inclusive: bool, remote: bool, effective: datetime | None, by: str) -> None:
+def region(
+    tenant: str,
+    code: str,
+    name: str,
+    currency: str,
+    region_tier: str,
+    covers: tuple[str, ...],
+    taxes: tuple[str, ...],
+    inclusive: bool,
+    remote: bool,
+    effective: datetime | None,
+    by: str,
+) -> None:
     """Define or change a region: currency, tax per line category, what it covers."""
     from services.settlement.domain.regions import Region, Regions
 
@@ -185,8 +237,9 @@ def region(tenant: str, code: str, name: str, currency: str, region_tier: str, c
 @click.option("--main", is_flag=True, help="Parts for the region's tickets come from here.")
 @EFFECTIVE
 @BY
-def warehouse(tenant: str, code: str, name: str, region_code: str, main: bool, effective: datetime | None,
-              by: str) -> None:
+def warehouse(
+    tenant: str, code: str, name: str, region_code: str, main: bool, effective: datetime | None, by: str
+) -> None:
     """Define or change a warehouse."""
     from services.settlement.domain.regions import Regions, Warehouse
 
@@ -222,8 +275,16 @@ def rate(tenant: str, base: str, quote: str, rate: str, effective: datetime | No
 @click.option("--warehouse", "own_warehouse", default=None)
 @EFFECTIVE
 @BY
-def technician(tenant: str, staff: str, mode: str, party: str | None, home_region: str | None,
-               own_warehouse: str | None, effective: datetime | None, by: str) -> None:
+def technician(
+    tenant: str,
+    staff: str,
+    mode: str,
+    party: str | None,
+    home_region: str | None,
+    own_warehouse: str | None,
+    effective: datetime | None,
+    by: str,
+) -> None:
     """Register a technician or change how they work."""
     from services.settlement.domain.parties import Parties, Technician
 
@@ -241,10 +302,10 @@ def technician(tenant: str, staff: str, mode: str, party: str | None, home_regio
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The day after the last.")
 @click.option("--zone", default="Asia/Shanghai", show_default=True)
 @click.option("--currency", default=None, help="Convert every row to this currency.")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="A .csv or .xlsx file.")
-def statement(tenant: str, view: str, who: str, start: datetime, end: datetime, zone: str, currency: str | None,
-              output: Path) -> None:
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="A .csv or .xlsx file.")
+def statement(
+    tenant: str, view: str, who: str, start: datetime, end: datetime, zone: str, currency: str | None, output: Path
+) -> None:
     """A period statement (对账单) per technician, party or region, to a CSV or XLSX file."""
     from zoneinfo import ZoneInfo
 
@@ -260,5 +321,15 @@ def statement(tenant: str, view: str, who: str, start: datetime, end: datetime, 
     click.echo(f"{len(found['rows'])} rows to {output}")
 
 
-COMMANDS = (load_example, import_price_book, tier, fallback, payout_rules, region, warehouse, rate, technician,
-            statement)
+COMMANDS = (
+    load_example,
+    import_price_book,
+    tier,
+    fallback,
+    payout_rules,
+    region,
+    warehouse,
+    rate,
+    technician,
+    statement,
+)

@@ -10,14 +10,38 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-CONTENT_TYPES = {"csv": "text/csv; charset=utf-8",
-                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-COLUMNS = {"document": "单据", "document_kind": "单据类型", "number": "单据序号", "issued_at": "开具时间",
-           "ticket_number": "工单号", "ticket_id": "工单 ID", "entry": "条目", "line": "行 ID", "source": "来源事件",
-           "at": "发生时间", "kind": "类别", "code": "编码", "name": "名称", "quantity": "数量", "unit_price": "单价",
-           "tier": "档位", "technician": "技术员", "party": "合作方", "region": "成本区域", "currency": "币种",
-           "net": "净额", "tax": "税额", "gross": "含税金额", "payout": "技术员收入", "from_currency": "原币种",
-           "rate": "汇率"}
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+COLUMNS = {
+    "document": "单据",
+    "document_kind": "单据类型",
+    "number": "单据序号",
+    "issued_at": "开具时间",
+    "ticket_number": "工单号",
+    "ticket_id": "工单 ID",
+    "entry": "条目",
+    "line": "行 ID",
+    "source": "来源事件",
+    "at": "发生时间",
+    "kind": "类别",
+    "code": "编码",
+    "name": "名称",
+    "quantity": "数量",
+    "unit_price": "单价",
+    "tier": "档位",
+    "technician": "技术员",
+    "party": "合作方",
+    "region": "成本区域",
+    "currency": "币种",
+    "net": "净额",
+    "tax": "税额",
+    "gross": "含税金额",
+    "payout": "技术员收入",
+    "from_currency": "原币种",
+    "rate": "汇率",
+}
 NUMBERS = {"quantity", "unit_price", "net", "tax", "gross", "payout", "rate"}
 TOTALS = ("net", "tax", "gross", "payout")
 VIEWS = {"technician": "技术员", "party": "合作方", "region": "区域"}
@@ -29,8 +53,10 @@ def export(statement: dict[str, Any], form: str) -> bytes:
 
 def _title(statement: dict[str, Any]) -> str:
     currency = f"，折算为 {statement['currency']}" if statement["currency"] else ""
-    return (f"对账单：{VIEWS[statement['view']]} {statement['who']}，"
-            f"{statement['from'][:10]} 至 {statement['to'][:10]}（不含）{currency}")
+    return (
+        f"对账单：{VIEWS[statement['view']]} {statement['who']}，"
+        f"{statement['from'][:10]} 至 {statement['to'][:10]}（不含）{currency}"
+    )
 
 
 def _totals(statement: dict[str, Any]) -> list[list[Any]]:

@@ -15,7 +15,8 @@ import csv
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 from shared.errors import DomainError
 
@@ -67,9 +68,17 @@ def _take(row: dict[str, Any], found: PriceBookFile) -> None:
         raise DomainError("no code")
     if row.get("name"):
         hours = row.get("standard_hours")
-        found.items.append(Item(kind=row["kind"], code=code, name=row["name"], unit=row["unit"],
-                                category=row["category"], standard_hours=Decimal(hours) if hours else None,
-                                serial_tracked=row.get("serial_tracked", "").lower() in TRUE))
+        found.items.append(
+            Item(
+                kind=row["kind"],
+                code=code,
+                name=row["name"],
+                unit=row["unit"],
+                category=row["category"],
+                standard_hours=Decimal(hours) if hours else None,
+                serial_tracked=row.get("serial_tracked", "").lower() in TRUE,
+            )
+        )
     if row.get("tier") or row.get("price"):
         if not (row.get("tier") and row.get("price")):
             raise DomainError("a price needs both tier and price")

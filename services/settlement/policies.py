@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
-from typing import Callable
+from collections.abc import Callable
 from weakref import WeakKeyDictionary
 
 from shared.envelope import Envelope
@@ -15,10 +15,12 @@ from services.settlement.domain.ledger import Ledger
 from services.settlement.domain.stock import Movement, Stock
 from services.settlement.domain.terms import Terms
 
-RECORDED = {"ticket.parts_consumed": ("part", False), "ticket.parts_returned": ("part", True),
-            "ticket.labour_recorded": ("labour", False)}
-FOLLOWED = {"ticket.opened", "ticket.closed", "ticket.transitioned", "ticket.sla_met", "ticket.sla_breached",
-            *RECORDED}
+RECORDED = {
+    "ticket.parts_consumed": ("part", False),
+    "ticket.parts_returned": ("part", True),
+    "ticket.labour_recorded": ("labour", False),
+}
+FOLLOWED = {"ticket.opened", "ticket.closed", "ticket.transitioned", "ticket.sla_met", "ticket.sla_breached", *RECORDED}
 
 
 def ledger_policy(terms_of: Callable[[str], Terms]):
@@ -56,6 +58,7 @@ def ledger_policy(terms_of: Callable[[str], Terms]):
             ledger.note_sla(source, data["on_time"])
         elif kind == "ticket.sla_breached":
             ledger.note_sla(source, on_time=False)
+
     return policy
 
 
@@ -69,7 +72,8 @@ def stock_policy(envelope: Envelope, uow: UnitOfWork) -> None:
         if line["warehouse"]:
             # a consumption (positive on the ticket) takes parts out of the warehouse
             by_warehouse[line["warehouse"]].append(
-                Movement(line["id"], str(envelope.subject), line["code"], -Decimal(line["quantity"])))
+                Movement(line["id"], str(envelope.subject), line["code"], -Decimal(line["quantity"]))
+            )
     for warehouse, movements in sorted(by_warehouse.items()):
         stock = uow.get(Stock.create_id(envelope.tenant, warehouse))
         if stock is None:

@@ -8,7 +8,8 @@ stay in workflow's store.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import NamedTuple
+from collections.abc import Callable
 from uuid import UUID, uuid5
 
 from argon2 import PasswordHasher

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Callable, TypeVar
+from datetime import datetime, UTC
+from typing import Any, TypeVar
+from collections.abc import Callable
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -32,7 +33,7 @@ TIMER_RETRIES = 10
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class WorkflowApplication(ServiceApplication):
@@ -72,12 +73,14 @@ class WorkflowApplication(ServiceApplication):
 
     def load_examples(self, tenant: str, by: str) -> list[Template]:
         """Publish the shipped example templates (installation, repair, refund) as the tenant's own."""
+
         def publish_all(library: TemplateLibrary) -> list[Template]:
             published = []
             for name in examples.NAMES:
                 library.save_draft(examples.load(name), by)
                 published.append(library.publish(name, by))
             return published
+
         return self.change_library(tenant, publish_all)
 
     # --- staff directory ------------------------------------------------------------
@@ -112,26 +115,43 @@ class WorkflowApplication(ServiceApplication):
 
     def change_process(self, tenant: str, ticket_id: UUID, by: str, change: sandbox.Change, why: str = "") -> Ticket:
         """Change one ticket's process (流程沙箱, see Ticket.change_process)."""
+
         def change_it(ticket: Ticket) -> None:
             assigner = self.assigner.seeing(self.load(tenant), self.clock())
             ticket.change_process(self.template_of(ticket), change, by, assigner, self.staff(tenant), why)
+
         return self._on_ticket(tenant, ticket_id, change_it)
 
-    def act(self, tenant: str, ticket_id: UUID, by: str, action: str, expected_version: int | None = None,
-            **details: Any) -> Ticket:
+    def act(
+        self, tenant: str, ticket_id: UUID, by: str, action: str, expected_version: int | None = None, **details: Any
+    ) -> Ticket:
         """A staff action (see Ticket.act); `expected_version`, when given, is the version the actor saw."""
+
         def act(ticket: Ticket) -> None:
             if expected_version is not None and expected_version != ticket.version:
-                raise Conflict(f"the ticket changed meanwhile (version {ticket.version}, you saw {expected_version});"
-                               " reload it and try again", version=ticket.version)
+                raise Conflict(
+                    f"the ticket changed meanwhile (version {ticket.version}, you saw {expected_version});"
+                    " reload it and try again",
+                    version=ticket.version,
+                )
             now = self.clock()
-            ticket.act(self.template_of(ticket), action, by, self.assigner.seeing(self.load(tenant), now),
-                       self.staff(tenant), now=now, **details)
+            ticket.act(
+                self.template_of(ticket),
+                action,
+                by,
+                self.assigner.seeing(self.load(tenant), now),
+                self.staff(tenant),
+                now=now,
+                **details,
+            )
+
         return self._on_ticket(tenant, ticket_id, act)
 
     def consume_parts(self, tenant: str, ticket_id: UUID, by: str, items: list[dict]) -> Ticket:
         self.check_codes(tenant, "part", items)
-        return self._on_ticket(tenant, ticket_id, lambda t: t.consume_parts(by, items, self.staff(tenant), self.clock()))
+        return self._on_ticket(
+            tenant, ticket_id, lambda t: t.consume_parts(by, items, self.staff(tenant), self.clock())
+        )
 
     def return_parts(self, tenant: str, ticket_id: UUID, by: str, items: list[dict]) -> Ticket:
         self.check_codes(tenant, "part", items)
@@ -139,7 +159,9 @@ class WorkflowApplication(ServiceApplication):
 
     def record_labour(self, tenant: str, ticket_id: UUID, by: str, items: list[dict]) -> Ticket:
         self.check_codes(tenant, "labour", items)
-        return self._on_ticket(tenant, ticket_id, lambda t: t.record_labour(by, items, self.staff(tenant), self.clock()))
+        return self._on_ticket(
+            tenant, ticket_id, lambda t: t.record_labour(by, items, self.staff(tenant), self.clock())
+        )
 
     def check_codes(self, tenant: str, kind: str, items: list[dict]) -> None:
         """UnknownCodes (422) naming the codes the tenant's catalogue (in settlement) does not have."""

@@ -14,8 +14,9 @@ was made (texts.py words it): the reason is recorded with it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from datetime import datetime, UTC
+from typing import Any
+from collections.abc import Callable, Mapping
 
 from services.workflow.dispatch.load import Load
 from services.workflow.staff import Directory, Member
@@ -80,7 +81,7 @@ class Need:
     # Set by the Assigner, not by the ticket:
     role: str = ""  # the role an assignment rule picks among (`least_loaded_technician`: technician)
     load: Load = field(default_factory=Load)  # the tenant's live load
-    now: datetime = datetime.min.replace(tzinfo=timezone.utc)
+    now: datetime = datetime.min.replace(tzinfo=UTC)
 
 
 Strategy = Callable[[Need], "Assignment | None"]  # None: the strategy found nobody
@@ -91,7 +92,7 @@ class Assigner:
     strategies: Mapping[str, Strategy] = field(default_factory=dict)  # strategy name -> strategy
     site_of: Callable[[Need], str | None] | None = None  # the site a ticket belongs to (its unassigned queue's)
     load: Load | None = None  # None: no load known (see `seeing`)
-    now: datetime = datetime.min.replace(tzinfo=timezone.utc)
+    now: datetime = datetime.min.replace(tzinfo=UTC)
 
     def seeing(self, load: Load, now: datetime) -> Assigner:
         """An assigner for one unit of work: it sees the tenant's load at `now` and adds to its own
@@ -112,7 +113,7 @@ class Assigner:
             return self.strategies[name], ""
         for strategy in sorted(self.strategies, key=len, reverse=True):
             if name.startswith(strategy + "_") and len(name) > len(strategy) + 1:
-                return self.strategies[strategy], name[len(strategy) + 1:]
+                return self.strategies[strategy], name[len(strategy) + 1 :]
         return None, ""
 
     def _backed_up(self, need: Need, chosen: Assignment) -> Assignment:
@@ -121,17 +122,26 @@ class Assigner:
         while current.kind == "user" and current.value in need.directory.members:
             member = need.directory.members[current.value]
             load = self.load or Load()
-            trouble = say("assign.absent") if member.profile.absent else (
-                say("assign.full", load=load.of(member.user), capacity=member.profile.capacity)
-                if load.of(member.user) >= member.profile.capacity else None)
+            trouble = (
+                say("assign.absent")
+                if member.profile.absent
+                else (
+                    say("assign.full", load=load.of(member.user), capacity=member.profile.capacity)
+                    if load.of(member.user) >= member.profile.capacity
+                    else None
+                )
+            )
             backup = member.profile.backup
             if trouble is None or backup is None or backup in seen:
                 break
             why.append(say("assign.backup_step", user=member.user, backup=backup, trouble=trouble))
             seen.add(backup)
             current = replace(current, value=backup)
-        return current if current is chosen else replace(current, reason=say("assign.backup", reason=chosen.reason,
-                                                                               why="；".join(why)))
+        return (
+            current
+            if current is chosen
+            else replace(current, reason=say("assign.backup", reason=chosen.reason, why="；".join(why)))
+        )
 
     def _choose(self, need: Need) -> Assignment:
         node, rule = need.node.key, need.node.handler
@@ -145,8 +155,9 @@ class Assigner:
             held = len(need.directory.pool(rule.kind, rule.value))
             if not held:
                 return self.nobody(need, rule.value, say("nobody.empty_pool", pool=pool_name(rule.kind, rule.value)))
-            return Assignment(node, rule.kind, rule.value,
-                              say("assign.pool", pool=pool_name(rule.kind, rule.value), count=held))
+            return Assignment(
+                node, rule.kind, rule.value, say("assign.pool", pool=pool_name(rule.kind, rule.value), count=held)
+            )
         if rule.kind == "previous_supervisor":
             boss = need.directory.supervisor_of(need.previous)
             if boss:

@@ -31,9 +31,13 @@ from services.workflow.sla.timers import TimerWorker
 
 def assigner() -> Assigner:
     """Assignment strategies (round robin, least loaded, nearest …) plug in here by rule name."""
-    return Assigner(strategies=strategies(saturation=float(os.environ.get("SCRM_WORKFLOW_SATURATION", "0.8")),
-                                          skill_field=os.environ.get("SCRM_WORKFLOW_SKILL_FIELD", "skill")),
-                    site_of=home_site_key)
+    return Assigner(
+        strategies=strategies(
+            saturation=float(os.environ.get("SCRM_WORKFLOW_SATURATION", "0.8")),
+            skill_field=os.environ.get("SCRM_WORKFLOW_SKILL_FIELD", "skill"),
+        ),
+        site_of=home_site_key,
+    )
 
 
 def application(settings: Settings, clock: Clock = utc_now) -> WorkflowApplication:
@@ -60,8 +64,7 @@ def follower(settings: Settings, slice_: Slice = WHOLE) -> Follower:
     settlement's catalogue."""
     app = application(settings)
     policy = combined(ticket_policy(app.assigner, app.load), codes_policy, conversation_policy)
-    return Follower("workflow", app, policy,
-                    subscribe("workflow", ["intake", "settlement"], settings, slice_))
+    return Follower("workflow", app, policy, subscribe("workflow", ["intake", "settlement"], settings, slice_))
 
 
 def timers(settings: Settings, slice_: Slice = WHOLE, clock: Clock = utc_now) -> TimerWorker:

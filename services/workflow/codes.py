@@ -45,8 +45,9 @@ class KnownCodes(PerTenant):
     def check(self, kind: str, codes: list[str]) -> None:
         unknown = sorted({code for code in codes if code not in self.codes[kind]})
         if unknown:
-            raise UnknownCodes(f"not in the tenant's catalogue of {WHAT[kind]}s: {', '.join(unknown)}",
-                               kind=kind, codes=unknown)
+            raise UnknownCodes(
+                f"not in the tenant's catalogue of {WHAT[kind]}s: {', '.join(unknown)}", kind=kind, codes=unknown
+            )
 
 
 def codes_policy(envelope: Envelope, uow: UnitOfWork) -> None:

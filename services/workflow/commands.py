@@ -35,7 +35,9 @@ def load_examples(tenant: str, by: str) -> None:
 
 
 @click.command("timers")
-@click.option("--slice", "slice_text", default="0/1", metavar="K/N", help="Be slice K of N timer processes (by ticket).")
+@click.option(
+    "--slice", "slice_text", default="0/1", metavar="K/N", help="Be slice K of N timer processes (by ticket)."
+)
 def timers(slice_text: str) -> None:
     """Fire SLA timers (warnings, breaches, escalations) when due. The worker runs them too; more
     processes may run at once: each timer is recorded exactly once."""

@@ -46,12 +46,14 @@ class Conversation(Aggregate):
 
     def customer_sent(self, kind: str, channel: str, message_id: str, content: dict[str, Any]) -> None:
         if (channel, message_id) not in self.received:
-            self._customer_sent(tenant=self.tenant, kind=kind, channel=channel, message_id=message_id,
-                                content=content, by=CUSTOMER)
+            self._customer_sent(
+                tenant=self.tenant, kind=kind, channel=channel, message_id=message_id, content=content, by=CUSTOMER
+            )
 
     @event(CustomerSent)
-    def _customer_sent(self, tenant: str, kind: str, channel: str, message_id: str, content: dict[str, Any],
-                       by: str) -> None:
+    def _customer_sent(
+        self, tenant: str, kind: str, channel: str, message_id: str, content: dict[str, Any], by: str
+    ) -> None:
         self.received.add((channel, message_id))
 
 
@@ -64,5 +66,6 @@ def conversation_policy(envelope: Envelope, uow: UnitOfWork) -> None:
         conversation = Conversation(tenant=envelope.tenant, ticket_id=envelope.subject)
         uow.add(conversation)
     data = envelope.data
-    conversation.customer_sent(kind, data["channel"], data["message_id"],
-                               {k: data[k] for k in shown if data.get(k) is not None})
+    conversation.customer_sent(
+        kind, data["channel"], data["message_id"], {k: data[k] for k in shown if data.get(k) is not None}
+    )

@@ -21,7 +21,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from dataclasses import replace
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -64,9 +65,16 @@ def items(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _default_progress(status: str, node: str, passed: tuple[str, ...]) -> dict[str, Any]:
     """Where a ticket stood on the default template, for events recorded before templates."""
-    return {"template": "default", "version": 1, "status": status, "made": 1, "regions": [], "values": {},
-            "tokens": [{"id": "t1", "node": node, "path": list(passed), "region": None}],
-            "history": list(dict.fromkeys(passed + (node,)))}
+    return {
+        "template": "default",
+        "version": 1,
+        "status": status,
+        "made": 1,
+        "regions": [],
+        "values": {},
+        "tokens": [{"id": "t1", "node": node, "path": list(passed), "region": None}],
+        "history": list(dict.fromkeys(passed + (node,))),
+    }
 
 
 class Ticket(Aggregate):
@@ -93,8 +101,12 @@ class Ticket(Aggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             # Opened before templates: every ticket entered 处理中 of the default template.
             node = state["node"]
-            state.update(region=None, progress=_default_progress("open", node, (node,)), happened=[],
-                         assignments=[{"node": node, "kind": "user", "value": state["handler"], "reason": state["reason"]}])
+            state.update(
+                region=None,
+                progress=_default_progress("open", node, (node,)),
+                happened=[],
+                assignments=[{"node": node, "kind": "user", "value": state["handler"], "reason": state["reason"]}],
+            )
 
     class Stepped(Aggregate.Event):
         """An action done at `node`; `progress` is where the ticket stands afterwards."""
@@ -129,8 +141,12 @@ class Ticket(Aggregate):
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             # Closed before templates: 处理中 → 已完成 of the default template, by its handler.
-            state.update(action="advance", node=state["from_node"], happened=[],
-                         progress=_default_progress("closed", state["to_node"], (state["from_node"],)))
+            state.update(
+                action="advance",
+                node=state["from_node"],
+                happened=[],
+                progress=_default_progress("closed", state["to_node"], (state["from_node"],)),
+            )
 
     class Assigned(Aggregate.Event):
         """Who handles `node` from now on, and why (a rule, a transfer, a claim from a pool)."""
@@ -191,8 +207,9 @@ class Ticket(Aggregate):
         inserted: dict[str, Any]
 
         def change(self) -> sandbox.Change:
-            return sandbox.Change.from_dict({"op": "insert", "node": self.node, "after": self.after,
-                                             "inserted": self.inserted})
+            return sandbox.Change.from_dict(
+                {"op": "insert", "node": self.node, "after": self.after, "inserted": self.inserted}
+            )
 
     class NodeSkipped(SandboxChanged):
         """`node` is left out for this ticket: what led to it leads to `to`, its successor; `dropped` are
@@ -288,9 +305,23 @@ class Ticket(Aggregate):
         return ticket_id  # the id intake derived from the submission
 
     @event(Opened)
-    def __init__(self, ticket_id: UUID, tenant: str, template: str, template_version: int, node: str, handler: str,
-                 reason: str, customer: dict[str, Any], description: str, channel: str, region: str | None,
-                 progress: dict[str, Any], happened: list[dict[str, Any]], assignments: list[dict[str, str]]):
+    def __init__(
+        self,
+        ticket_id: UUID,
+        tenant: str,
+        template: str,
+        template_version: int,
+        node: str,
+        handler: str,
+        reason: str,
+        customer: dict[str, Any],
+        description: str,
+        channel: str,
+        region: str | None,
+        progress: dict[str, Any],
+        happened: list[dict[str, Any]],
+        assignments: list[dict[str, str]],
+    ):
         self.tenant = tenant
         self.template = template
         self.template_version = template_version
@@ -307,23 +338,49 @@ class Ticket(Aggregate):
         self.priority = "normal"  # Prioritized
 
     @classmethod
-    def open(cls, ticket_id: UUID, tenant: str, template: Template, customer: dict[str, Any], description: str,
-             channel: str, assigner: Assigner, staff: Directory = NOBODY, region: str | None = None,
-             values: Mapping[str, Any] | None = None, now: datetime | None = None) -> Ticket:
+    def open(
+        cls,
+        ticket_id: UUID,
+        tenant: str,
+        template: Template,
+        customer: dict[str, Any],
+        description: str,
+        channel: str,
+        assigner: Assigner,
+        staff: Directory = NOBODY,
+        region: str | None = None,
+        values: Mapping[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> Ticket:
         """Enter the template's first node(s) with the `values` a form sent (Invalid if the template refuses
         them). A channel cannot ask for every field: required ones may stay empty for the handlers to fill in.
         `now` starts the SLA clocks (when the ticket was raised)."""
         progress, happened = engine.start(template, values, complete=False)
-        assignments = [assigner(Need(tenant, template.node(node), staff, values=progress.values, region=region))
-                       for node in _entered_tasks(template, None, progress)]
+        assignments = [
+            assigner(Need(tenant, template.node(node), staff, values=progress.values, region=region))
+            for node in _entered_tasks(template, None, progress)
+        ]
         first = assignments[0]  # a template starts at a task, or a split into tasks (validated)
         # _create, as eventsourcing documents for a named created event: calling the class would first
         # match these arguments against __init__'s signature, on every ticket of a backlog.
-        ticket = cls._create(cls.Opened, id=ticket_id, ticket_id=ticket_id, tenant=tenant, template=template.key,
-                             template_version=template.version, node=first.node, handler=first.handler,
-                             reason=first.reason, customer=customer, description=description, channel=channel,
-                             region=region, progress=progress.to_dict(), happened=[h.to_dict() for h in happened],
-                             assignments=[a.to_dict() for a in assignments])
+        ticket = cls._create(
+            cls.Opened,
+            id=ticket_id,
+            ticket_id=ticket_id,
+            tenant=tenant,
+            template=template.key,
+            template_version=template.version,
+            node=first.node,
+            handler=first.handler,
+            reason=first.reason,
+            customer=customer,
+            description=description,
+            channel=channel,
+            region=region,
+            progress=progress.to_dict(),
+            happened=[h.to_dict() for h in happened],
+            assignments=[a.to_dict() for a in assignments],
+        )
         for assignment in assignments:
             if assignment.kind == QUEUE:
                 ticket._assign(assignment, SYSTEM)
@@ -371,9 +428,19 @@ class Ticket(Aggregate):
 
     # --- staff actions -----------------------------------------------------------------
 
-    def act(self, template: Template, action: str, by: str, assigner: Assigner, staff: Directory = NOBODY,
-            node: str | None = None, values: Mapping[str, Any] | None = None, to: str | None = None,
-            handler: Mapping[str, str] | None = None, now: datetime | None = None) -> None:
+    def act(
+        self,
+        template: Template,
+        action: str,
+        by: str,
+        assigner: Assigner,
+        staff: Directory = NOBODY,
+        node: str | None = None,
+        values: Mapping[str, Any] | None = None,
+        to: str | None = None,
+        handler: Mapping[str, str] | None = None,
+        now: datetime | None = None,
+    ) -> None:
         """Do an engine action (or `claim`, `pause`, `resume`) at `node` (by default the one node `by`
         handles). `now` is when: it meets, starts and pauses SLA clocks."""
         member = staff.member(by)
@@ -392,7 +459,9 @@ class Ticket(Aggregate):
                 return self._pause_or_resume(template, action, member, node, now)
             if (handler is not None) != (action == "transfer"):
                 raise Invalid("a transfer, and only a transfer, names the new handler")
-            after, happened = engine.act(template, before, action, node, values, to)  # refuses what the node does not allow
+            after, happened = engine.act(
+                template, before, action, node, values, to
+            )  # refuses what the node does not allow
             if action == "transfer":  # the engine moves nothing: the new handler is the fact
                 return self._transfer(member, node, handler, staff)
         self._record(template, before, Step(after, happened), action, member, node)
@@ -401,8 +470,20 @@ class Ticket(Aggregate):
         entered = _entered_tasks(template, before, after)
         for task in entered:
             back = self.handled_by.get(task) if action in ("return", "reopen") else None
-            self._assign(assigner(Need(self.tenant, template.node(task), staff, previous=by, handled_before=back,
-                                       values=after.values, region=self.region)), by)
+            self._assign(
+                assigner(
+                    Need(
+                        self.tenant,
+                        template.node(task),
+                        staff,
+                        previous=by,
+                        handled_before=back,
+                        values=after.values,
+                        region=self.region,
+                    )
+                ),
+                by,
+            )
         if after.values != before.values:
             self._prioritize(template, after.values, by)
         self._sync_clocks(template, before, entered, now)
@@ -418,8 +499,9 @@ class Ticket(Aggregate):
         """Who handles a node the ticket entered: a person or a pool (Assigned), or nobody fitted and it
         waits in an unassigned queue (Unassigned, saying why)."""
         if chosen.kind == QUEUE:
-            self.trigger_event(self.Unassigned, tenant=self.tenant, node=chosen.node, queue=chosen.value,
-                               reason=chosen.reason, by=by)
+            self.trigger_event(
+                self.Unassigned, tenant=self.tenant, node=chosen.node, queue=chosen.value, reason=chosen.reason, by=by
+            )
         else:
             self._assigned(tenant=self.tenant, **chosen.to_dict(), by=by)
 
@@ -435,19 +517,31 @@ class Ticket(Aggregate):
                 return mine[0]
             if mine:
                 raise Invalid(f"say at which node you act: {', '.join(mine)}", nodes=mine)
-            raise NotAllowed(f"{member.user} handles none of the ticket's current nodes "
-                             f"({', '.join(self.nodes) or 'none'})", rule="handler")
+            raise NotAllowed(
+                f"{member.user} handles none of the ticket's current nodes ({', '.join(self.nodes) or 'none'})",
+                rule="handler",
+            )
         assignment = self.assignment_at(node)
         if assignment is None:
             raise Conflict(f"the ticket is not at node {node!r} (it is at {', '.join(self.nodes) or 'no node'})")
         if not assignment.admits(member):
-            raise NotAllowed(f"only {_who(assignment)} may act at node {node!r}", rule="handler", node=node,
-                             handler=assignment.handler)
+            raise NotAllowed(
+                f"only {_who(assignment)} may act at node {node!r}",
+                rule="handler",
+                node=node,
+                handler=assignment.handler,
+            )
         return node
 
     def _record(self, template: Template, before: Progress, step: Step, action: str, member: Member, node: str) -> None:
-        common = {"tenant": self.tenant, "by": member.user, "action": action, "node": node,
-                  "progress": step.progress.to_dict(), "happened": [h.to_dict() for h in step.happened]}
+        common = {
+            "tenant": self.tenant,
+            "by": member.user,
+            "action": action,
+            "node": node,
+            "progress": step.progress.to_dict(),
+            "happened": [h.to_dict() for h in step.happened],
+        }
         left = [t.node for t in before.tokens if t not in step.progress.tokens]
         entered = [t.node for t in step.progress.tokens if t not in before.tokens]
         if step.progress.status == "closed" and before.status != "closed":
@@ -463,16 +557,27 @@ class Ticket(Aggregate):
             raise Invalid("transfer to a user, a role or a department: {kind, value}")
         staff.check_handler(kind, value)  # never to someone who is not there
         was = self.assignments[node].handler
-        self._assigned(tenant=self.tenant, node=node, kind=kind, value=value,
-                       reason=say("assign.transferred", by=member.user, was=was), by=member.user)
+        self._assigned(
+            tenant=self.tenant,
+            node=node,
+            kind=kind,
+            value=value,
+            reason=say("assign.transferred", by=member.user, was=was),
+            by=member.user,
+        )
 
     def _claim(self, member: Member, node: str) -> None:
         pool = self.assignment_at(node)
         if self.status != "open" or pool.kind not in CLAIMABLE:
             raise Conflict(f"node {node!r} is not waiting in a pool or queue (it is handled by {pool.handler})")
-        self._assigned(tenant=self.tenant, node=node, kind="user", value=member.user,
-                       reason=say("assign.claimed", by=member.user, pool=pool_name(pool.kind, pool.value)),
-                       by=member.user)
+        self._assigned(
+            tenant=self.tenant,
+            node=node,
+            kind="user",
+            value=member.user,
+            reason=say("assign.claimed", by=member.user, pool=pool_name(pool.kind, pool.value)),
+            by=member.user,
+        )
 
     @event(Assigned)
     def _assigned(self, tenant: str, node: str, kind: str, value: str, reason: str, by: str) -> None:
@@ -480,21 +585,32 @@ class Ticket(Aggregate):
 
     # --- process sandbox (流程沙箱) ---------------------------------------------------------
 
-    def change_process(self, template: Template, change: sandbox.Change, by: str, assigner: Assigner,
-                       staff: Directory = NOBODY, why: str = "") -> None:
+    def change_process(
+        self,
+        template: Template,
+        change: sandbox.Change,
+        by: str,
+        assigner: Assigner,
+        staff: Directory = NOBODY,
+        why: str = "",
+    ) -> None:
         """Apply `change` to this ticket's (effective) `template`: Invalid with the problems if the result
         is no valid template. A new handler rule for a node the ticket is at assigns it again now."""
         member = staff.member(by)
         if not set(member.roles) & set(SANDBOX_ROLES):
-            raise NotAllowed(f"only a member with the role {' or '.join(SANDBOX_ROLES)} may change one ticket's "
-                             f"process; {by} has {', '.join(member.roles) or 'no role'}", rule="sandbox",
-                             roles=list(SANDBOX_ROLES))
+            raise NotAllowed(
+                f"only a member with the role {' or '.join(SANDBOX_ROLES)} may change one ticket's "
+                f"process; {by} has {', '.join(member.roles) or 'no role'}",
+                rule="sandbox",
+                roles=list(SANDBOX_ROLES),
+            )
         if self.status != "open":
             raise Conflict(f"the ticket is {self.status}")
         passed = {node for token in self.progress["tokens"] for node in token["path"]}
         if change.op == "skip" and change.node in set(self.nodes) | passed:
-            raise Conflict(f"node {change.node!r} cannot be skipped: the ticket is at it or may return to it",
-                           node=change.node)
+            raise Conflict(
+                f"node {change.node!r} cannot be skipped: the ticket is at it or may return to it", node=change.node
+            )
         after = sandbox.effective(template, [change])
         kept = {node.key for node in after.nodes}
         gone = [node for node in self.nodes if node not in kept]
@@ -505,25 +621,36 @@ class Ticket(Aggregate):
             self.trigger_event(self.NodeInserted, after=change.after, inserted=change.inserted.to_dict(), **common)
         elif change.op == "skip":
             dropped = [n.key for n in template.nodes if n.key not in kept | {change.node}]
-            self.trigger_event(self.NodeSkipped, to=sandbox.successor_of(template, change.node), dropped=dropped,
-                               **common)
+            self.trigger_event(
+                self.NodeSkipped, to=sandbox.successor_of(template, change.node), dropped=dropped, **common
+            )
         else:
             if change.handler.kind in ("user",) + POOLS:
                 staff.check_handler(change.handler.kind, change.handler.value)
             was = template.node(change.node).handler
-            self.trigger_event(self.HandlerOverridden, handler=change.handler.to_dict(),
-                               was=was.to_dict() if was else None, **common)
+            self.trigger_event(
+                self.HandlerOverridden, handler=change.handler.to_dict(), was=was.to_dict() if was else None, **common
+            )
             if change.node in self.nodes:
                 self._assign_again(after, change.node, by, assigner, staff, why)
 
-    def _assign_again(self, template: Template, node: str, by: str, assigner: Assigner, staff: Directory,
-                      why: str) -> None:
+    def _assign_again(
+        self, template: Template, node: str, by: str, assigner: Assigner, staff: Directory, why: str
+    ) -> None:
         """The node's new handler rule takes over now; the previous handler (for previous_supervisor) is
         whoever acted at the task before it."""
         path = next(t["path"] for t in self.progress["tokens"] if t["node"] == node)
         previous = self.handled_by.get(path[-2]) if len(path) > 1 else None
-        chosen = assigner(Need(self.tenant, template.node(node), staff, previous=previous,
-                               values=Progress.from_dict(self.progress, template).values, region=self.region))
+        chosen = assigner(
+            Need(
+                self.tenant,
+                template.node(node),
+                staff,
+                previous=previous,
+                values=Progress.from_dict(self.progress, template).values,
+                region=self.region,
+            )
+        )
         reason = say("assign.sandbox", by=by, why=f"（{why}）" if why else "", reason=chosen.reason)
         self._assign(replace(chosen, reason=reason), by)
 
@@ -542,9 +669,19 @@ class Ticket(Aggregate):
             if now is None:
                 raise ValueError(f"node {node!r} has an SLA: say when (now) the ticket entered it")
             vip = bool(sla.vip and sla.vip.applies(self.customer, Progress.from_dict(self.progress, template).values))
-            self._sla_event(self.SlaStarted, **clocks.start(sla, template.business_calendar, node,
-                                                            self.sla.visits.get(node, 0) + 1, now, self.region, vip,
-                                                            self.priority))
+            self._sla_event(
+                self.SlaStarted,
+                **clocks.start(
+                    sla,
+                    template.business_calendar,
+                    node,
+                    self.sla.visits.get(node, 0) + 1,
+                    now,
+                    self.region,
+                    vip,
+                    self.priority,
+                ),
+            )
 
     def _sync_clocks(self, template: Template, before: Progress, entered: list[str], now: datetime | None) -> None:
         """After a step: stop the clocks of nodes the ticket left (or re-entered, or of every node when
@@ -562,30 +699,47 @@ class Ticket(Aggregate):
         if now is None:
             raise ValueError(f"node {clock.node!r} has a running SLA clock: say when (now) it stopped")
         on_time = not clock.breached and (clock.deadline is None or now <= clock.deadline)
-        self._sla_event(self.SlaMet, node=clock.node, visit=clock.visit, clock=clock.kind, how=how, at=now,
-                        deadline=clock.deadline, on_time=on_time)
+        self._sla_event(
+            self.SlaMet,
+            node=clock.node,
+            visit=clock.visit,
+            clock=clock.kind,
+            how=how,
+            at=now,
+            deadline=clock.deadline,
+            on_time=on_time,
+        )
 
     def _responded(self, node: str, now: datetime | None) -> None:
         clock = self.sla.clock(node, "response")
         if clock is not None and self.status == "open":
             self._met(clock, "responded", now)
 
-    def _pause_or_resume(self, template: Template, action: str, member: Member, node: str, now: datetime | None) -> None:
+    def _pause_or_resume(
+        self, template: Template, action: str, member: Member, node: str, now: datetime | None
+    ) -> None:
         sla = template.node(node).sla
         if sla is None or not sla.pausable:
-            raise NotAllowed(f"{action!r} is not allowed at node {template.node(node).name!r}: its SLA does not "
-                             "pause while waiting for the customer", rule="node_actions", node=node, action=action)
+            raise NotAllowed(
+                f"{action!r} is not allowed at node {template.node(node).name!r}: its SLA does not "
+                "pause while waiting for the customer",
+                rule="node_actions",
+                node=node,
+                action=action,
+            )
         if self.status != "open":
             raise Conflict(f"the ticket is {self.status}")
         self._responded(node, now)  # whoever pauses or resumes has answered
         running = self.sla.at(node)
         paused = bool(running) and all(c.paused for c in running)
         if action == "pause" and running and not paused:
-            self._sla_event(self.SlaPaused, by=member.user,
-                            **clocks.pause(self.sla, template.business_calendar, node, now))
+            self._sla_event(
+                self.SlaPaused, by=member.user, **clocks.pause(self.sla, template.business_calendar, node, now)
+            )
         elif action == "resume" and paused:
-            self._sla_event(self.SlaResumed, by=member.user,
-                            **clocks.resume(self.sla, template.business_calendar, node, now))
+            self._sla_event(
+                self.SlaResumed, by=member.user, **clocks.resume(self.sla, template.business_calendar, node, now)
+            )
         elif action == "resume" or not running:
             raise Conflict(f"the SLA at node {node!r} is {'not paused' if running else 'not running'}")
         else:
@@ -604,20 +758,36 @@ class Ticket(Aggregate):
     def _fire(self, template: Template, staff: Directory, clock: Clock, timer: Timer, now: datetime) -> None:
         assignment = self.assignment_at(clock.node)
         handler = assignment.handler if assignment else None
-        common = {"node": clock.node, "visit": clock.visit, "clock": clock.kind, "timer": timer.key, "due": timer.due,
-                  "at": now, "deadline": clock.deadline, "target": clock.target, "handler": handler}
+        common = {
+            "node": clock.node,
+            "visit": clock.visit,
+            "clock": clock.kind,
+            "timer": timer.key,
+            "due": timer.due,
+            "at": now,
+            "deadline": clock.deadline,
+            "target": clock.target,
+            "handler": handler,
+        }
         if timer.key == "warn":
             return self._sla_event(self.SlaWarned, **common)
         if timer.key == "breach":
             return self._sla_event(self.SlaBreached, **common)
         sla = template.node(clock.node).sla
-        missed = say("sla.missed", node=template.node(clock.node).name, clock=say(f"sla.{clock.kind}"),
-                     target=clock.target)
+        missed = say(
+            "sla.missed", node=template.node(clock.node).name, clock=say(f"sla.{clock.kind}"), target=clock.target
+        )
         if timer.key.startswith("vip."):
             k = int(timer.key.split(".")[1])
-            return self._sla_event(self.Escalated, **common, step=None, action="remind", to=[handler] if handler else [],
-                                   reason=say("sla.vip_reminder", missed=missed, k=k, times=sla.vip.times,
-                                              handler=handler), vip=True)
+            return self._sla_event(
+                self.Escalated,
+                **common,
+                step=None,
+                action="remind",
+                to=[handler] if handler else [],
+                reason=say("sla.vip_reminder", missed=missed, k=k, times=sla.vip.times, handler=handler),
+                vip=True,
+            )
         index = int(timer.key.split(".")[1])
         step = sla.escalation[index]
         if step.do == "remind":
@@ -626,21 +796,32 @@ class Ticket(Aggregate):
             boss = staff.supervisor_of(assignment.value) if assignment and assignment.kind == "user" else None
             fallback = Assignment(clock.node, step.to["kind"], step.to["value"], "").handler if step.to else None
             to = [boss or fallback] if boss or fallback else []
-            reason = (say("sla.tell_supervisor", missed=missed, boss=boss, handler=handler) if boss else
-                      say("sla.no_supervisor_fallback", missed=missed, handler=handler, fallback=fallback) if fallback
-                      else say("sla.no_supervisor", missed=missed, handler=handler))
+            reason = (
+                say("sla.tell_supervisor", missed=missed, boss=boss, handler=handler)
+                if boss
+                else say("sla.no_supervisor_fallback", missed=missed, handler=handler, fallback=fallback)
+                if fallback
+                else say("sla.no_supervisor", missed=missed, handler=handler)
+            )
         else:  # reassign to the backup handler
             backup = Assignment(clock.node, step.to["kind"], step.to["value"], "")
             to, reason = [backup.handler], say("sla.reassigned", missed=missed, handler=handler, backup=backup.handler)
         self._sla_event(self.Escalated, **common, step=index, action=step.do, to=to, reason=reason, vip=False)
         if step.do == "reassign" and self.status == "open":
-            self._assigned(tenant=self.tenant, node=clock.node, kind=step.to["kind"], value=step.to["value"],
-                           reason=say("sla.escalation", reason=reason), by=SLA_ACTOR)
+            self._assigned(
+                tenant=self.tenant,
+                node=clock.node,
+                kind=step.to["kind"],
+                value=step.to["value"],
+                reason=say("sla.escalation", reason=reason),
+                by=SLA_ACTOR,
+            )
 
     # --- parts and labour (备件, 项目), at a node one handles ---------------------------
 
-    def consume_parts(self, by: str, raw_items: list[dict[str, Any]], staff: Directory = NOBODY,
-                      now: datetime | None = None) -> None:
+    def consume_parts(
+        self, by: str, raw_items: list[dict[str, Any]], staff: Directory = NOBODY, now: datetime | None = None
+    ) -> None:
         self._check_may_record(staff.member(by))
         self._parts_consumed(tenant=self.tenant, by=by, items=items(raw_items))
         for node in self.nodes_for(staff.member(by)):
@@ -658,10 +839,17 @@ class Ticket(Aggregate):
         totals: dict[str, Decimal] = {}
         for item in returned:
             totals[item["code"]] = totals.get(item["code"], 0) + item["quantity"]
-        over = {code: str(self.parts.get(code, 0)) for code, quantity in totals.items() if quantity > self.parts.get(code, 0)}
+        over = {
+            code: str(self.parts.get(code, 0))
+            for code, quantity in totals.items()
+            if quantity > self.parts.get(code, 0)
+        }
         if over:
-            raise Invalid("return at most what this ticket consumed: "
-                          + ", ".join(f"{code} ({left} left)" for code, left in over.items()), consumed=over)
+            raise Invalid(
+                "return at most what this ticket consumed: "
+                + ", ".join(f"{code} ({left} left)" for code, left in over.items()),
+                consumed=over,
+            )
         self._parts_returned(tenant=self.tenant, by=by, items=returned)
 
     @event("PartsReturned")
@@ -669,8 +857,9 @@ class Ticket(Aggregate):
         for item in items:
             self.parts[item["code"]] -= item["quantity"]
 
-    def record_labour(self, by: str, raw_items: list[dict[str, Any]], staff: Directory = NOBODY,
-                      now: datetime | None = None) -> None:
+    def record_labour(
+        self, by: str, raw_items: list[dict[str, Any]], staff: Directory = NOBODY, now: datetime | None = None
+    ) -> None:
         self._check_may_record(staff.member(by))
         self._labour_recorded(tenant=self.tenant, by=by, items=items(raw_items))
         for node in self.nodes_for(staff.member(by)):
@@ -684,8 +873,11 @@ class Ticket(Aggregate):
         if self.status != "open":
             raise Conflict(f"the ticket is {self.status}")
         if not self.nodes_for(member):
-            raise NotAllowed("only the handler of one of the ticket's current nodes may record parts and labour",
-                             rule="handler", handlers=[a.handler for n in self.nodes if (a := self.assignment_at(n))])
+            raise NotAllowed(
+                "only the handler of one of the ticket's current nodes may record parts and labour",
+                rule="handler",
+                handlers=[a.handler for n in self.nodes if (a := self.assignment_at(n))],
+            )
 
 
 def _entered_tasks(template: Template, before: Progress | None, after: Progress) -> list[str]:

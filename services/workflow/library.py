@@ -32,11 +32,15 @@ def default_template(handler: HandlerRule | str = DEFAULT_HANDLER) -> Template:
     before."""
     rule = HandlerRule("user", handler) if isinstance(handler, str) else handler
     return Template(
-        DEFAULT_TEMPLATE, "默认工单", version=1,
-        nodes=(Node("处理中", "处理中", handler=rule, actions=TASK + ("close",),
-                    fields=FieldRules()),
-               Node("已完成", "已完成", kind="end", actions=("view", "reopen"))),
-        transitions=(Transition("处理中", "已完成"),))
+        DEFAULT_TEMPLATE,
+        "默认工单",
+        version=1,
+        nodes=(
+            Node("处理中", "处理中", handler=rule, actions=TASK + ("close",), fields=FieldRules()),
+            Node("已完成", "已完成", kind="end", actions=("view", "reopen")),
+        ),
+        transitions=(Transition("处理中", "已完成"),),
+    )
 
 
 def library_id(tenant: str) -> UUID:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 from weakref import WeakKeyDictionary
 
 from shared.contracts import DEFAULT_TEMPLATE
@@ -46,10 +47,19 @@ def ticket_policy(assigner: Assigner, load: Callable[[str], Load]):
         chosen = assigner if template is default else assigner_for(uow, envelope)
 
         def open_(values: dict[str, Any]) -> Ticket:
-            return Ticket.open(envelope.subject, tenant, template, customer=data["customer"],
-                               description=data["description"], channel=data["channel"], assigner=chosen,
-                               staff=staff.directory if staff else NOBODY, region=region, values=values,
-                               now=envelope.time)
+            return Ticket.open(
+                envelope.subject,
+                tenant,
+                template,
+                customer=data["customer"],
+                description=data["description"],
+                channel=data["channel"],
+                assigner=chosen,
+                staff=staff.directory if staff else NOBODY,
+                region=region,
+                values=values,
+                now=envelope.time,
+            )
 
         values = data.get("values") or {}
         try:
@@ -59,4 +69,5 @@ def ticket_policy(assigner: Assigner, load: Callable[[str], Load]):
             # variant) may refuse some. The ticket opens anyway, with the rest: handlers fill in the others.
             bad = refused.details.get("errors", {})
             uow.add(open_({k: v for k, v in values.items() if k not in bad}))
+
     return policy

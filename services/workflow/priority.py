@@ -10,7 +10,8 @@ SLA may tighten its targets for it (sla/rules.py, `priorities`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from services.workflow.texts import say
 
@@ -34,8 +35,11 @@ class PriorityRule:
         if unknown:
             raise TypeError(f"unknown keys {', '.join(sorted(unknown))} in the priority rule")
         default = cls()
-        return cls(str(data.get("field", default.field)), tuple(str(k) for k in data.get("keywords", default.keywords)),
-                    str(data.get("vip_flag", default.vip_flag)))
+        return cls(
+            str(data.get("field", default.field)),
+            tuple(str(k) for k in data.get("keywords", default.keywords)),
+            str(data.get("vip_flag", default.vip_flag)),
+        )
 
     def decide(self, customer: Mapping[str, Any], values: Mapping[str, Any], description: str) -> tuple[str, str]:
         """The priority and why, in words a person reads."""

@@ -10,7 +10,8 @@ ticket's progress stays on them) and exists only in this ticket.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Iterable, Mapping
+from typing import Any
+from collections.abc import Iterable, Mapping
 
 from shared.errors import Invalid, NotFound
 
@@ -44,8 +45,13 @@ class Change:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Change:
         inserted, handler = data.get("inserted"), data.get("handler")
-        return cls(data["op"], data["node"], data.get("after"), Node.from_dict(inserted) if inserted else None,
-                   HandlerRule(**handler) if handler else None)
+        return cls(
+            data["op"],
+            data["node"],
+            data.get("after"),
+            Node.from_dict(inserted) if inserted else None,
+            HandlerRule(**handler) if handler else None,
+        )
 
 
 def insertion(after: str, node: Mapping[str, Any]) -> Change:
@@ -57,8 +63,13 @@ def insertion(after: str, node: Mapping[str, Any]) -> Change:
     return Change("insert", inserted.key, after=after, inserted=inserted)
 
 
-def requested(op: str, node: str | None = None, after: str | None = None, inserted: Mapping[str, Any] | None = None,
-              handler: Mapping[str, Any] | None = None) -> Change:
+def requested(
+    op: str,
+    node: str | None = None,
+    after: str | None = None,
+    inserted: Mapping[str, Any] | None = None,
+    handler: Mapping[str, Any] | None = None,
+) -> Change:
     """A change as a staff member asks for it (the sandbox endpoint's body)."""
     needs = {"insert": (after, inserted), "skip": (node,), "handler": (node, handler)}
     if op not in needs or any(part is None for part in needs[op]):
@@ -104,11 +115,16 @@ def _insert(template: Template, after: Node, inserted: Node) -> Template:
         raise _refused(f"node {after.key!r} does not advance anywhere: nothing to insert after it")
     if "advance" not in inserted.actions:
         raise _refused(f"the inserted node {inserted.key!r} must allow 'advance', or the ticket would stop there")
-    moved = tuple(replace(t, source=inserted.key) if (t.source, t.on) == (after.key, "advance") else t
-                  for t in template.transitions)
+    moved = tuple(
+        replace(t, source=inserted.key) if (t.source, t.on) == (after.key, "advance") else t
+        for t in template.transitions
+    )
     at = template.nodes.index(after) + 1
-    return replace(template, nodes=template.nodes[:at] + (inserted,) + template.nodes[at:],
-                   transitions=moved + (Transition(after.key, inserted.key),))
+    return replace(
+        template,
+        nodes=template.nodes[:at] + (inserted,) + template.nodes[at:],
+        transitions=moved + (Transition(after.key, inserted.key),),
+    )
 
 
 def _skip(template: Template, skipped: Node) -> Template:
@@ -119,8 +135,11 @@ def _skip(template: Template, skipped: Node) -> Template:
     successor = successor_of(template, skipped.key)
     if successor is None or successor == skipped.key:
         raise _refused(f"node {skipped.key!r} has no default advance branch: nowhere to skip to")
-    transitions = tuple(replace(t, target=successor) if t.target == skipped.key else t
-                        for t in template.transitions if t.source != skipped.key)
+    transitions = tuple(
+        replace(t, target=successor) if t.target == skipped.key else t
+        for t in template.transitions
+        if t.source != skipped.key
+    )
     first = successor if skipped is template.first else template.first.key
     reachable, pending = set(), [first]
     while pending:

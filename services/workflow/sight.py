@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from typing import Any
+from collections.abc import Iterator, Mapping
 
 from services.workflow.templates.model import Template
 
@@ -63,8 +64,9 @@ class Sight:
         return self.shown(value)
 
 
-def sight(template: Template, nodes: list[str], union: bool, values: Mapping[str, Any],
-          customer: Mapping[str, Any]) -> Sight:
+def sight(
+    template: Template, nodes: list[str], union: bool, values: Mapping[str, Any], customer: Mapping[str, Any]
+) -> Sight:
     """What a viewer looking through `nodes` sees of a ticket with these `values` and `customer`: through
     the nodes one handles (`union`), what any of them shows; for anyone else, only what no current node
     hides. A node the template does not know (one a ticket's sandbox inserted, seen through the published
@@ -79,8 +81,10 @@ def sight(template: Template, nodes: list[str], union: bool, values: Mapping[str
         return Sight()
     types = {f.key: f.type for f in template.fields}
     entries = frozenset(e for k in hidden for e in CUSTOMER_ENTRIES.get(types.get(k, ""), ()))
-    texts = [*(t for k in hidden for t in _texts(values.get(k))),
-             *(t for e in entries for t in _texts(customer.get(e)))]
+    texts = [
+        *(t for k in hidden for t in _texts(values.get(k))),
+        *(t for e in entries for t in _texts(customer.get(e))),
+    ]
     labels = tuple(f.label for f in template.fields if f.key in hidden and f.label)
     return Sight(hidden, entries, labels, _pattern(texts))
 

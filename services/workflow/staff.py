@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -68,9 +69,15 @@ class Member:
     contact: Contact = Contact()  # for notify
 
     def to_dict(self) -> dict[str, Any]:
-        return {"user": self.user, "name": self.name, "roles": list(self.roles),
-                "departments": list(self.departments), "supervisor": self.supervisor, **self.profile.to_dict(),
-                **self.contact.to_dict()}
+        return {
+            "user": self.user,
+            "name": self.name,
+            "roles": list(self.roles),
+            "departments": list(self.departments),
+            "supervisor": self.supervisor,
+            **self.profile.to_dict(),
+            **self.contact.to_dict(),
+        }
 
 
 @dataclass(frozen=True)
@@ -100,11 +107,15 @@ class Directory:
             if member is None:
                 raise Invalid(f"{value!r} is not in the staff directory", handler=value, rule="handler_exists")
             if member.profile.absent:
-                raise Invalid(f"{value!r} is absent; hand the ticket to someone at work", handler=value,
-                              rule="handler_active")
+                raise Invalid(
+                    f"{value!r} is absent; hand the ticket to someone at work", handler=value, rule="handler_active"
+                )
         elif not self.pool(kind, value):
-            raise Invalid(f"nobody in the staff directory holds the {kind} {value!r}", handler=f"{kind}:{value}",
-                          rule="handler_exists")
+            raise Invalid(
+                f"nobody in the staff directory holds the {kind} {value!r}",
+                handler=f"{kind}:{value}",
+                rule="handler_exists",
+            )
 
     def pool(self, kind: str, value: str) -> list[str]:
         """The members who hold a role or belong to a department."""
@@ -131,20 +142,45 @@ class StaffDirectory(Aggregate):
     def directory(self) -> Directory:
         return Directory(self.members, self.sites, self.time_zone)
 
-    def save_member(self, user: str, by: str, name: str = "", roles: tuple[str, ...] = (),
-                    departments: tuple[str, ...] = (), supervisor: str | None = None,
-                    profile: Profile = Profile(), contact: Contact = Contact()) -> None:
-        bad = [n for n in (user, *roles, *departments, *([supervisor] if supervisor else []),
-                           *([profile.backup] if profile.backup else [])) if not NAME.match(n)]
+    def save_member(
+        self,
+        user: str,
+        by: str,
+        name: str = "",
+        roles: tuple[str, ...] = (),
+        departments: tuple[str, ...] = (),
+        supervisor: str | None = None,
+        profile: Profile = Profile(),
+        contact: Contact = Contact(),
+    ) -> None:
+        bad = [
+            n
+            for n in (
+                user,
+                *roles,
+                *departments,
+                *([supervisor] if supervisor else []),
+                *([profile.backup] if profile.backup else []),
+            )
+            if not NAME.match(n)
+        ]
         if bad:
             raise Invalid(f"not a user, role or department name: {', '.join(map(repr, bad))}", names=bad)
         if supervisor is not None:
             self._check_supervisor(user, supervisor)
         if profile.backup == user:
             raise Invalid(f"{user!r} cannot be their own backup")
-        self._member_saved(tenant=self.tenant, user=user, name=name, roles=sorted(set(roles)),
-                           departments=sorted(set(departments)), supervisor=supervisor, by=by,
-                           profile=profile.to_dict(), contact=contact.to_dict())
+        self._member_saved(
+            tenant=self.tenant,
+            user=user,
+            name=name,
+            roles=sorted(set(roles)),
+            departments=sorted(set(departments)),
+            supervisor=supervisor,
+            by=by,
+            profile=profile.to_dict(),
+            contact=contact.to_dict(),
+        )
 
     def grant(self, user: str, role: str, by: str) -> None:
         """Give `user` a role, adding them to the directory if they are not in it yet."""
@@ -182,11 +218,27 @@ class StaffDirectory(Aggregate):
             state.setdefault("profile", None)  # saved before assignment strategies
 
     @event(MemberSaved)
-    def _member_saved(self, tenant: str | None, user: str, name: str, roles: list[str], departments: list[str],
-                      supervisor: str | None, by: str, profile: dict[str, Any] | None = None,
-                      contact: dict[str, Any] | None = None) -> None:
-        self.members[user] = Member(user, name, tuple(roles), tuple(departments), supervisor,
-                                    Profile.from_dict(profile or {}), Contact.from_dict(contact or {}))
+    def _member_saved(
+        self,
+        tenant: str | None,
+        user: str,
+        name: str,
+        roles: list[str],
+        departments: list[str],
+        supervisor: str | None,
+        by: str,
+        profile: dict[str, Any] | None = None,
+        contact: dict[str, Any] | None = None,
+    ) -> None:
+        self.members[user] = Member(
+            user,
+            name,
+            tuple(roles),
+            tuple(departments),
+            supervisor,
+            Profile.from_dict(profile or {}),
+            Contact.from_dict(contact or {}),
+        )
 
     def save_site(self, site: Site, by: str) -> None:
         """A site (服务网点): where technicians work from, the regions it serves, its neighbours."""
@@ -215,8 +267,9 @@ class StaffDirectory(Aggregate):
             raise NotFound(f"{user!r} is not in the directory")
         reports = sorted(m.user for m in self.members.values() if m.supervisor == user)
         if reports:
-            raise Conflict(f"{user!r} still supervises {', '.join(reports)}; give them another supervisor first",
-                           reports=reports)
+            raise Conflict(
+                f"{user!r} still supervises {', '.join(reports)}; give them another supervisor first", reports=reports
+            )
         self._member_removed(tenant=self.tenant, user=user, by=by)
 
     class MemberRemoved(Aggregate.Event):

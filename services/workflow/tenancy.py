@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Callable
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import datetime, UTC
 
 from shared.errors import Conflict, NotFound
 from shared.eventstore import IntegrityError
@@ -88,7 +88,7 @@ class Tenancy:
         csrf = csrf or secrets.token_urlsafe(16)
         lifetime = max(0, min(LIFETIME, signed_in + SESSION_MAX_AGE - now()))
         token = self.keys.sign(principal, lifetime, csrf=csrf, auth_time=signed_in)
-        return Session(token, csrf, datetime.fromtimestamp(now() + lifetime, timezone.utc), principal)
+        return Session(token, csrf, datetime.fromtimestamp(now() + lifetime, UTC), principal)
 
     def refresh(self, principal: Principal, claims: dict) -> Session:
         """A new token for a signed-in member still in the directory, with their roles as they are now."""
@@ -96,8 +96,9 @@ class Tenancy:
         signed_in = int(claims.get("auth_time", 0))
         if principal.kind != "staff" or member is None or now() >= signed_in + SESSION_MAX_AGE:
             raise SignInFailed()
-        return self.session(Principal(principal.tenant, member.user, "staff", member.roles), signed_in,
-                            csrf=claims.get("csrf"))
+        return self.session(
+            Principal(principal.tenant, member.user, "staff", member.roles), signed_in, csrf=claims.get("csrf")
+        )
 
     def issue_key(self, tenant: str, name: str, scope: str, by: str) -> tuple[ApiKey, str]:
         """A new API key: the key itself is returned once and never stored."""
@@ -127,4 +128,4 @@ class Tenancy:
 
 
 def now() -> int:
-    return int(datetime.now(timezone.utc).timestamp())
+    return int(datetime.now(UTC).timestamp())

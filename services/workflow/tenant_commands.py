@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import secrets
 from contextlib import contextmanager
-from typing import Iterator
+from collections.abc import Iterator
 
 import click
 
 from shared.identity.principal import SCOPES
+
 
 def _tenant_id(ctx: click.Context, param: click.Parameter, value: str) -> str:
     from shared.tenants import SHAPE, is_tenant_id
@@ -56,8 +57,12 @@ def tenant() -> None:
 @TENANT
 @click.option("--name", required=True, help="The tenant's name, as people know it.")
 @click.option("--admin", required=True, help="The staff id of its first administrator.")
-@click.option("--password", envvar="SCRM_ADMIN_PASSWORD", default=None,
-              help="The administrator's password [default: a new one, printed once].")
+@click.option(
+    "--password",
+    envvar="SCRM_ADMIN_PASSWORD",
+    default=None,
+    help="The administrator's password [default: a new one, printed once].",
+)
 def create(tenant: str, name: str, admin: str, password: str | None) -> None:
     """Create TENANT with its first administrator, who then signs in and sets up the rest."""
     chosen = password or secrets.token_urlsafe(12)
@@ -76,8 +81,13 @@ def api_key() -> None:
 @api_key.command("create")
 @TENANT
 @click.option("--name", required=True, help="Who or what will use it (e.g. console, crm-sync).")
-@click.option("--scope", type=click.Choice(SCOPES), default="read", show_default=True,
-              help="read; write (also reads); admin (also changes the tenant's set-up).")
+@click.option(
+    "--scope",
+    type=click.Choice(SCOPES),
+    default="read",
+    show_default=True,
+    help="read; write (also reads); admin (also changes the tenant's set-up).",
+)
 def create_key(tenant: str, name: str, scope: str) -> None:
     """Issue a key and print it: it is shown this once, only its SHA-256 is stored."""
     with tenancy() as desk:

@@ -3,7 +3,8 @@ see and what they may do; and its timeline. Hidden fields never leave through he
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from shared.views import plain, timeline_entry
 
@@ -36,19 +37,40 @@ def ticket_view(ticket: Ticket, template: Template, viewer: Member | None) -> di
         clocks = ticket.sla.at(key)
         if key in mine and ticket.status == "open" and clocks and node.sla and node.sla.pausable:
             allowed.append("resume" if all(c.paused for c in clocks) else "pause")
-        nodes.append({"key": key, "name": node.name, "kind": node.kind,
-                      "handler": assignment.handler if assignment else None,
-                      "reason": assignment.reason if assignment else None, "actions": allowed,
-                      "sla": [plain(c.view()) for c in clocks]})
+        nodes.append(
+            {
+                "key": key,
+                "name": node.name,
+                "kind": node.kind,
+                "handler": assignment.handler if assignment else None,
+                "reason": assignment.reason if assignment else None,
+                "actions": allowed,
+                "sla": [plain(c.view()) for c in clocks],
+            }
+        )
     values = dump_values(progress.values)
     seen = sight(template, mine or ticket.nodes, bool(mine), values, ticket.customer)
-    return seen.shown({
-        "id": str(ticket.id), "tenant": ticket.tenant, "template": ticket.template,
-        "template_version": ticket.template_version, "status": ticket.status, "closed": ticket.closed,
-        "node": ticket.node, "handler": ticket.handler, "nodes": nodes, "region": ticket.region,
-        "values": values, "channel": ticket.channel, "customer": plain(ticket.customer),
-        "description": ticket.description, "sandbox": [change.to_dict() for change in ticket.sandbox],
-        "version": ticket.version, "priority": ticket.priority})
+    return seen.shown(
+        {
+            "id": str(ticket.id),
+            "tenant": ticket.tenant,
+            "template": ticket.template,
+            "template_version": ticket.template_version,
+            "status": ticket.status,
+            "closed": ticket.closed,
+            "node": ticket.node,
+            "handler": ticket.handler,
+            "nodes": nodes,
+            "region": ticket.region,
+            "values": values,
+            "channel": ticket.channel,
+            "customer": plain(ticket.customer),
+            "description": ticket.description,
+            "sandbox": [change.to_dict() for change in ticket.sandbox],
+            "version": ticket.version,
+            "priority": ticket.priority,
+        }
+    )
 
 
 def visible_values(template: Template, values: Mapping[str, Any], nodes: list[str], union: bool) -> dict[str, Any]:

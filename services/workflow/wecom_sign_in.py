@@ -8,7 +8,7 @@ notify reaches them). Where WeCom is comes from the operator (SCRM_WECOM_URL), n
 from __future__ import annotations
 
 from hashlib import sha256
-from typing import Callable
+from collections.abc import Callable
 
 from shared.accesstokens import EXPIRED, TokenCache
 from shared.errors import Unavailable

@@ -12,7 +12,8 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -64,8 +65,9 @@ class Workload:
             self._set(tenant, ticket, {n: u for n, u in nodes.items() if n in active})
 
     def load(self, tenant: str) -> Load:
-        return Load(dict(self._open.get(tenant, {})), dict(self._last.get(tenant, {})),
-                    dict(self._turn.get(tenant, {})))
+        return Load(
+            dict(self._open.get(tenant, {})), dict(self._last.get(tenant, {})), dict(self._turn.get(tenant, {}))
+        )
 
     def _touch(self, tenant: str, at: datetime, users: Iterable[str]) -> None:
         last, turn = self._last.setdefault(tenant, {}), self._turn.setdefault(tenant, {})
@@ -101,7 +103,8 @@ class WorkloadView:
         with self._lock:
             while True:
                 page = self._app.recorder.select_notifications(
-                    start=self._position, limit=PAGE, topics=self._topics, inclusive_of_start=False)
+                    start=self._position, limit=PAGE, topics=self._topics, inclusive_of_start=False
+                )
                 for notification in page:
                     self._fold.apply(self._app.mapper.to_domain_event(notification))
                 if page:

@@ -9,8 +9,22 @@ from typing import Any
 
 from shared.errors import Invalid
 
-FIELD_TYPES = ("text", "long_text", "number", "money", "single_select", "multi_select", "date", "datetime",
-               "phone", "image", "attachment", "location", "customer", "device_serial")
+FIELD_TYPES = (
+    "text",
+    "long_text",
+    "number",
+    "money",
+    "single_select",
+    "multi_select",
+    "date",
+    "datetime",
+    "phone",
+    "image",
+    "attachment",
+    "location",
+    "customer",
+    "device_serial",
+)
 # Field types whose value is a list: their length bounds count items, not characters.
 LIST_TYPES = ("multi_select", "image", "attachment")
 SELECT_TYPES = ("single_select", "multi_select")
@@ -58,8 +72,14 @@ class Field:
         if unknown:
             raise Invalid(f"field {data.get('key')!r} has unknown settings: {', '.join(sorted(unknown))}")
         try:
-            return cls(**{**data, "options": tuple(data.get("options", ())),
-                          "minimum": _decimal(data.get("minimum")), "maximum": _decimal(data.get("maximum"))})
+            return cls(
+                **{
+                    **data,
+                    "options": tuple(data.get("options", ())),
+                    "minimum": _decimal(data.get("minimum")),
+                    "maximum": _decimal(data.get("maximum")),
+                }
+            )
         except TypeError as error:
             raise Invalid(f"field {data.get('key')!r} is incomplete: {error}") from None
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Mapping
+from typing import Any
+from collections.abc import Callable, Mapping
 
 from shared.formfields.fields import Field
 from shared.numbers import amount_problem, places, to_minor_unit
@@ -116,7 +117,7 @@ def _datetime(f: Field, raw: Any) -> datetime:
         raise BadValue(f"{raw!r} is not a date and time (ISO 8601)") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise BadValue("needs a time zone (e.g. +08:00)")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def _phone(f: Field, raw: Any) -> str:
@@ -155,7 +156,18 @@ def _location(f: Field, raw: Any) -> Location:
 
 
 CLEANERS: dict[str, Callable[[Field, Any], Any]] = {
-    "text": _text, "long_text": _text, "number": _number, "money": _money, "single_select": _single,
-    "multi_select": _multi, "date": _date, "datetime": _datetime, "phone": _phone, "image": lambda f, r: _items(r),
-    "attachment": lambda f, r: _items(r), "location": _location, "customer": _text, "device_serial": _serial,
+    "text": _text,
+    "long_text": _text,
+    "number": _number,
+    "money": _money,
+    "single_select": _single,
+    "multi_select": _multi,
+    "date": _date,
+    "datetime": _datetime,
+    "phone": _phone,
+    "image": lambda f, r: _items(r),
+    "attachment": lambda f, r: _items(r),
+    "location": _location,
+    "customer": _text,
+    "device_serial": _serial,
 }

@@ -9,7 +9,8 @@ answers a key or a tenant the way workflow does, as soon as it has read the even
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -37,8 +38,13 @@ class ApiKey:
     revoked: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key_id": self.key_id, "name": self.name, "scope": self.scope, "issued_by": self.issued_by,
-                "revoked": self.revoked}
+        return {
+            "key_id": self.key_id,
+            "name": self.name,
+            "scope": self.scope,
+            "issued_by": self.issued_by,
+            "revoked": self.revoked,
+        }
 
 
 class TenantAccess(Aggregate):
@@ -83,8 +89,9 @@ class TenantAccess(Aggregate):
         expected = found.digest if found is not None and not found.revoked else None
         if not apikeys.matches(expected, key):
             return None
-        return Principal(tenant=self.tenant, subject=f"api-key:{found.key_id}", kind="api_key",
-                         scopes=implied([found.scope]))
+        return Principal(
+            tenant=self.tenant, subject=f"api-key:{found.key_id}", kind="api_key", scopes=implied([found.scope])
+        )
 
 
 def access_policy(envelope: Envelope, uow: Any) -> None:

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from flask import Flask, current_app, g, jsonify, request
 
@@ -64,9 +65,11 @@ def public(view: Callable) -> Callable:
 
 def requires(scope: str) -> Callable[[Callable], Callable]:
     """A view that needs more than its method implies (e.g. `admin` to change a tenant's set-up)."""
+
     def mark(view: Callable) -> Callable:
         view.scope = scope  # type: ignore[attr-defined]
         return view
+
     return mark
 
 
@@ -136,7 +139,8 @@ def _authenticate(identity: Identity, tenant: str | None) -> Principal:
         claims = g.claims = _claims(identity, cookie)
         expected = str(claims.get("csrf") or "")
         if request.method not in READS and not (
-                expected and hmac.compare_digest(expected, request.headers.get(CSRF_HEADER, ""))):
+            expected and hmac.compare_digest(expected, request.headers.get(CSRF_HEADER, ""))
+        ):
             raise NotAllowed(f"send the session's CSRF token in {CSRF_HEADER}", rule="csrf")
         return principal_of(claims)
     raise Unauthenticated()

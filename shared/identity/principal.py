@@ -16,7 +16,7 @@ def scopes_of_roles(roles: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 def implied(scopes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     """A scope grants the ones below it: an admin key may also write and read."""
     top = max((SCOPES.index(s) for s in scopes if s in SCOPES), default=-1)
-    return SCOPES[:top + 1]
+    return SCOPES[: top + 1]
 
 
 @dataclass(frozen=True)

@@ -69,11 +69,20 @@ class KeySet:
         if "d" not in key:
             raise InvalidToken("these keys can verify tokens but not sign them")
         now = int(time.time())
-        claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": principal.subject, "tenant": principal.tenant,
-                  "roles": list(principal.roles), "iat": now, "exp": now + lifetime,
-                  "jti": secrets.token_urlsafe(12), **extra}
-        return jwt.encode(claims, OKPAlgorithm.from_jwk(json.dumps(key)), algorithm="EdDSA",
-                          headers={"kid": key["kid"]})
+        claims = {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": principal.subject,
+            "tenant": principal.tenant,
+            "roles": list(principal.roles),
+            "iat": now,
+            "exp": now + lifetime,
+            "jti": secrets.token_urlsafe(12),
+            **extra,
+        }
+        return jwt.encode(
+            claims, OKPAlgorithm.from_jwk(json.dumps(key)), algorithm="EdDSA", headers={"kid": key["kid"]}
+        )
 
     def verify(self, token: str) -> dict[str, Any]:
         """The token's claims if one of these keys signed it and it is current; InvalidToken otherwise."""
@@ -83,17 +92,24 @@ class KeySet:
             if key is None:
                 raise InvalidToken("signed by a key this service does not know")
             public = {k: v for k, v in key.items() if k != "d"}
-            return jwt.decode(token, OKPAlgorithm.from_jwk(json.dumps(public)), algorithms=["EdDSA"],
-                              audience=AUDIENCE, issuer=ISSUER, leeway=LEEWAY,
-                              options={"require": ["exp", "iat", "sub", "tenant"]})
+            return jwt.decode(
+                token,
+                OKPAlgorithm.from_jwk(json.dumps(public)),
+                algorithms=["EdDSA"],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                leeway=LEEWAY,
+                options={"require": ["exp", "iat", "sub", "tenant"]},
+            )
         except jwt.PyJWTError as error:
             raise InvalidToken(str(error)) from None
 
 
 def principal_of(claims: dict[str, Any]) -> Principal:
     roles = tuple(str(r) for r in claims.get("roles", ()))
-    return Principal(tenant=claims["tenant"], subject=claims["sub"], kind="staff", roles=roles,
-                     scopes=scopes_of_roles(roles))
+    return Principal(
+        tenant=claims["tenant"], subject=claims["sub"], kind="staff", roles=roles, scopes=scopes_of_roles(roles)
+    )
 
 
 def _new_key() -> dict[str, Any]:

@@ -10,7 +10,8 @@ a follower never needs a leader's code.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
+from collections.abc import Callable
 
 from shared.envelope import Envelope
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from shared.contracts import upcast
 from shared.persistence import outbox_reader

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import structlog
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -41,8 +41,13 @@ def ensure_topics(settings: Settings, services: list[str]) -> None:
     try:
         for service in services:
             try:
-                admin.create_topics([NewTopic(topic(service, settings.kafka_prefix), settings.kafka_partitions,
-                                              settings.kafka_replication)])
+                admin.create_topics(
+                    [
+                        NewTopic(
+                            topic(service, settings.kafka_prefix), settings.kafka_partitions, settings.kafka_replication
+                        )
+                    ]
+                )
             except TopicAlreadyExistsError:
                 pass
     finally:
@@ -65,9 +70,14 @@ class KafkaRelay:
         self._page_size = page_size
         ensure_topics(settings, [service])
         self._producer = KafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap, client_id=f"scrm-relay-{service}",
-            acks="all", retries=2**31 - 1, max_in_flight_requests_per_connection=1,  # keeps order
-            linger_ms=5, batch_size=256 * 1024, compression_type=None,
+            bootstrap_servers=settings.kafka_bootstrap,
+            client_id=f"scrm-relay-{service}",
+            acks="all",
+            retries=2**31 - 1,
+            max_in_flight_requests_per_connection=1,  # keeps order
+            linger_ms=5,
+            batch_size=256 * 1024,
+            compression_type=None,
         )
 
     def run(self, stop: threading.Event, idle_wait: float = 0.1) -> None:
@@ -109,8 +119,9 @@ class KafkaRelay:
         futures = []
         for e in envelopes:
             checked = validate_envelope(e)  # raises: nothing off-contract leaves, and nothing is skipped
-            futures.append(self._producer.send(self.topic, key=checked.kafka_key(), value=e.data_json(),
-                                               headers=e.kafka_headers()))
+            futures.append(
+                self._producer.send(self.topic, key=checked.kafka_key(), value=e.data_json(), headers=e.kafka_headers())
+            )
         self._producer.flush()
         for future in futures:
             future.get()  # raises if any send failed: the page is published again
@@ -134,15 +145,19 @@ class KafkaSubscription:
         self._position: Callable[[str], int] = lambda stream: 0
         self._max_records = max_records
         self._consumer = KafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap, group_id=f"{settings.kafka_prefix}-{follower}",
-            client_id=f"scrm-{follower}", enable_auto_commit=False, auto_offset_reset="earliest",
+            bootstrap_servers=settings.kafka_bootstrap,
+            group_id=f"{settings.kafka_prefix}-{follower}",
+            client_id=f"scrm-{follower}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
             max_partition_fetch_bytes=4 * 1024 * 1024,
             session_timeout_ms=settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=max(100, settings.kafka_session_timeout_ms // 4),
         )
         ensure_topics(settings, leaders)
-        self._consumer.subscribe([topic(service, settings.kafka_prefix) for service in leaders],
-                                 listener=_SeekToRecorded(self))
+        self._consumer.subscribe(
+            [topic(service, settings.kafka_prefix) for service in leaders], listener=_SeekToRecorded(self)
+        )
 
     @staticmethod
     def stream(tp: TopicPartition) -> str:
@@ -165,8 +180,11 @@ class KafkaSubscription:
 
     def backlog(self, position: Callable[[str], int]) -> dict[str, int]:
         """From the high-water marks the last fetches brought (no extra request)."""
-        return {self.stream(tp): max(0, high - position(self.stream(tp))) for tp in self._consumer.assignment()
-                if (high := self._consumer.highwater(tp)) is not None}
+        return {
+            self.stream(tp): max(0, high - position(self.stream(tp)))
+            for tp in self._consumer.assignment()
+            if (high := self._consumer.highwater(tp)) is not None
+        }
 
     def close(self) -> None:
         self._consumer.close()
@@ -177,6 +195,7 @@ def _envelope(record) -> Envelope | None:
         return validate_envelope(Envelope.from_kafka(record.headers, record.value))
     except (ContractError, ValueError, KeyError, TypeError) as error:
         # Not ours to fix and never processable: log it and move past it.
-        log.error("kafka.bad_record", topic=record.topic, partition=record.partition,
-                  offset=record.offset, error=str(error))
+        log.error(
+            "kafka.bad_record", topic=record.topic, partition=record.partition, offset=record.offset, error=str(error)
+        )
         return None

@@ -37,6 +37,7 @@ def statement(platform, ticket_id: str, timeout: float = 30, tenant: str = "acme
     def issued():
         r = settlement_get(platform, f"/v1/tenants/{tenant}/tickets/{ticket_id}/statement", FINANCE)
         return r.json() if r.status_code == 200 else None
+
     return wait_for(issued, timeout, interval=0.1, message=f"no statement for {ticket_id}")
 
 
@@ -72,7 +73,10 @@ def check_one_ticket_end_to_end(platform, submission_id: str) -> str:
     issued = statement(platform, ticket_id)
     assert Decimal(issued["gross"]) == EXPECTED_TOTAL
     assert Decimal(issued["payout"]) == EXPECTED_PAYOUT
-    wait_for(lambda: told(platform, ticket_id, "statement") and told(platform, ticket_id, "completed"), 30,
-             message="the technician was not told of the statement, or the customer of the completion")
+    wait_for(
+        lambda: told(platform, ticket_id, "statement") and told(platform, ticket_id, "completed"),
+        30,
+        message="the technician was not told of the statement, or the customer of the completion",
+    )
     assert len(deliveries(platform, ticket_id)) == 1
     return ticket_id

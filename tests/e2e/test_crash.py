@@ -88,14 +88,17 @@ def found(platform, service: str, path: str) -> dict | None:
     return answer.json() if answer.status_code == 200 else None
 
 
-def test_chaos_loses_and_doubles_nothing_and_every_public_event_is_published(tmp_path, database_url, kafka,
-                                                                               postgres):
+def test_chaos_loses_and_doubles_nothing_and_every_public_event_is_published(tmp_path, database_url, kafka, postgres):
     platform = Platform(tmp_path, "kafka", database_url, kafka.bootstrap)
-    outside = OutsideConsumer(kafka.bootstrap, platform.env["SCRM_KAFKA_PREFIX"], SERVICES,
-                              int(platform.env["SCRM_KAFKA_PARTITIONS"]))
+    outside = OutsideConsumer(
+        kafka.bootstrap, platform.env["SCRM_KAFKA_PREFIX"], SERVICES, int(platform.env["SCRM_KAFKA_PARTITIONS"])
+    )
     stores = work_done(database_url, SERVICES)
-    with (platform, outside,
-          Progress(lambda: stores() + outside.total(), describe=where_work_stands(database_url, SERVICES)) as progress):
+    with (
+        platform,
+        outside,
+        Progress(lambda: stores() + outside.total(), describe=where_work_stands(database_url, SERVICES)) as progress,
+    ):
         load_settlement_examples(platform)
         flowed, done = threading.Event(), threading.Event()  # every ticket went through; stop killing
         kills = {v: 0 for v in VICTIMS}
@@ -131,8 +134,10 @@ def test_chaos_loses_and_doubles_nothing_and_every_public_event_is_published(tmp
 
         def one_ticket(i: int) -> str:
             ticket_id = progress.wait_for(lambda: accepted(platform, f"crash-{i:04d}"), f"crash-{i:04d} never accepted")
-            progress.wait_for(lambda: found(platform, "workflow", f"/v1/tenants/acme/tickets/{ticket_id}"),
-                              f"ticket {ticket_id} never reached workflow")
+            progress.wait_for(
+                lambda: found(platform, "workflow", f"/v1/tenants/acme/tickets/{ticket_id}"),
+                f"ticket {ticket_id} never reached workflow",
+            )
             work_and_close(platform, ticket_id, timeout=PAUSE * 3)  # a paused database delays the answer
             return ticket_id
 
@@ -158,11 +163,15 @@ def test_chaos_loses_and_doubles_nothing_and_every_public_event_is_published(tmp
         assert all(Decimal(s["payout"]) == EXPECTED_PAYOUT for s in statements)
         # Per ticket: the technicians' pool (its one member) told of it and of the statement (WeCom), the
         # customer's accepted and completed (SMS): four deliveries, each sent once.
-        progress.wait_for(lambda: event_counts(database_url, "notify").get("Sent") == DELIVERIES * TICKETS,
-                          "not every delivery was made")
+        progress.wait_for(
+            lambda: event_counts(database_url, "notify").get("Sent") == DELIVERIES * TICKETS,
+            "not every delivery was made",
+        )
         # The customer records each ticket once, and that workflow opened and closed it.
-        progress.wait_for(lambda: event_counts(database_url, "intake").get("TicketStatusReported") == 2 * TICKETS,
-                          "intake's worker did not follow every ticket")
+        progress.wait_for(
+            lambda: event_counts(database_url, "intake").get("TicketStatusReported") == 2 * TICKETS,
+            "intake's worker did not follow every ticket",
+        )
         progress.wait_until_quiet(3)  # anything that would double has shown by then
 
         assert len(set(ticket_ids)) == TICKETS
@@ -182,6 +191,7 @@ def test_chaos_loses_and_doubles_nothing_and_every_public_event_is_published(tmp
         for service in SERVICES:
             public = public_event_ids(database_url, service, tmp_path)
             assert len(public) >= TICKETS, (service, len(public))  # each ticket gives every service's topic some
-            progress.wait_for(lambda: public <= set(outside.received(service)),
-                              f"{service}: public events never published")
+            progress.wait_for(
+                lambda: public <= set(outside.received(service)), f"{service}: public events never published"
+            )
             assert set(outside.received(service)) == public, service

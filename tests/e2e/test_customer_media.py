@@ -32,8 +32,12 @@ def test_a_picture_sent_after_a_text_is_added_to_the_ticket_workflow_opened(tmp_
             return view if status is None or view["ticket"]["status"] == status else None
 
         wait_for(lambda: seen("open"), 30, interval=0.1, message="intake's worker never heard the ticket opened")
-        _, reply = send(platform, "<MsgType>image</MsgType><PicUrl>http://127.0.0.1/p.jpg</PicUrl>"
-                                  "<MediaId>media-e2e</MediaId><MsgId>990102</MsgId>", sender="wangwu")
+        _, reply = send(
+            platform,
+            "<MsgType>image</MsgType><PicUrl>http://127.0.0.1/p.jpg</PicUrl>"
+            "<MediaId>media-e2e</MediaId><MsgId>990102</MsgId>",
+            sender="wangwu",
+        )
         assert ticket_number_of(ticket_id) in reply
         view = seen()
         assert [a["media_id"] for a in view["ticket"]["attachments"]] == ["media-e2e"]

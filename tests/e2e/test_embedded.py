@@ -44,16 +44,23 @@ def test_a_worker_serves_its_metrics_and_stops_cleanly_on_sigterm(tmp_path):
 
     port = free_port_block(1)
     env = {**os.environ, "SCRM_DATA_DIR": str(tmp_path), "SCRM_TRANSPORT": "embedded"}
-    worker = subprocess.Popen([sys.executable, "-m", "services", "workflow", "worker", "--metrics-port", str(port)],
-                              env=env, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "services", "workflow", "worker", "--metrics-port", str(port)],
+        env=env,
+        stderr=subprocess.DEVNULL,
+    )
     try:
+
         def scraped():
             try:
                 text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=1).text
-                return ('scrm_events_processed_total{follower="workflow"}' in text
-                        and 'scrm_follower_backlog{follower="workflow",stream="intake"} 0.0' in text)
+                return (
+                    'scrm_events_processed_total{follower="workflow"}' in text
+                    and 'scrm_follower_backlog{follower="workflow",stream="intake"} 0.0' in text
+                )
             except requests.RequestException:
                 return False
+
         wait_for(scraped, 30, message="the worker's metrics never showed its follower and its backlog")
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=20) == 0

@@ -22,8 +22,10 @@ from tests.support.identity import staff as as_staff
 pytestmark = pytest.mark.e2e
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-WECHAT_UA = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 "
-             "Mobile Safari/537.36 MicroMessenger/8.0.50.2701(0x28003253) NetType/WIFI Language/zh_CN")
+WECHAT_UA = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 "
+    "Mobile Safari/537.36 MicroMessenger/8.0.50.2701(0x28003253) NetType/WIFI Language/zh_CN"
+)
 
 
 @pytest.fixture
@@ -37,8 +39,9 @@ def browser():
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--lang=zh-CN"):
         options.add_argument(flag)
-    options.add_experimental_option("mobileEmulation", {
-        "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3.0}, "userAgent": WECHAT_UA})
+    options.add_experimental_option(
+        "mobileEmulation", {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3.0}, "userAgent": WECHAT_UA}
+    )
     driver = webdriver.Chrome(options=options, service=Service(DRIVER))
     driver.set_page_load_timeout(30)
     yield driver
@@ -46,8 +49,13 @@ def browser():
 
 
 def form_link(platform) -> str | None:
-    done = subprocess.run([sys.executable, "-m", "services", "intake", "form-link", "acme", "aircon"],
-                          env=platform.env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "services", "intake", "form-link", "acme", "aircon"],
+        env=platform.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     return json.loads(done.stdout)["path"] if done.returncode == 0 else None
 
 
@@ -77,11 +85,15 @@ def test_a_form_page_filled_in_chromium_opens_the_ticket_with_its_values(tmp_pat
         Select(field(By.ID, "f-kind")).select_by_visible_text("空调")
         for symptom in ("不制冷", "噪音"):
             field(By.CSS_SELECTOR, f'#f-symptoms input[value="{symptom}"]').click()
-        browser.execute_script("document.getElementById('f-visit_on').value = '2026-12-01'")  # the picker is locale-bound
+        browser.execute_script(
+            "document.getElementById('f-visit_on').value = '2026-12-01'"
+        )  # the picker is locale-bound
         field(By.ID, "f-serial").send_keys("ab-1234")
         field(By.ID, "f-photos").send_keys(str(photo))
         wait = WebDriverWait(browser, 20)
-        wait.until(lambda b: b.find_element(By.CSS_SELECTOR, '[data-key="photos"]').get_attribute("data-uploaded") == "1")
+        wait.until(
+            lambda b: b.find_element(By.CSS_SELECTOR, '[data-key="photos"]').get_attribute("data-uploaded") == "1"
+        )
         field(By.ID, "submit").click()
         wait.until(lambda b: "工单号" in b.find_element(By.ID, "result").text)
         number = field(By.ID, "result").text.split("工单号")[-1].strip()
@@ -92,9 +104,18 @@ def test_a_form_page_filled_in_chromium_opens_the_ticket_with_its_values(tmp_pat
         ticket = platform.wait_for_ticket(found["ticket_id"])
         assert (ticket["template"], ticket["node"], ticket["handler"]) == ("aircon", "handle", "tech-1")
         values = ticket["values"]
-        assert {k: values[k] for k in ("fault", "model", "units", "budget", "kind", "symptoms", "visit_on", "serial")} == {
-            "fault": "空调不制冷，外机有异响", "model": "KF-350", "units": "2", "budget": "300.50", "kind": "空调",
-            "symptoms": ["不制冷", "噪音"], "visit_on": "2026-12-01", "serial": "AB-1234"}
+        assert {
+            k: values[k] for k in ("fault", "model", "units", "budget", "kind", "symptoms", "visit_on", "serial")
+        } == {
+            "fault": "空调不制冷，外机有异响",
+            "model": "KF-350",
+            "units": "2",
+            "budget": "300.50",
+            "kind": "空调",
+            "symptoms": ["不制冷", "噪音"],
+            "visit_on": "2026-12-01",
+            "serial": "AB-1234",
+        }
         [ref] = values["photos"]
         image = requests.get(f"{platform.urls['intake']}/h5/acme/uploads/{ref}", timeout=10)
         assert image.status_code == 200 and image.content == photo.read_bytes()

@@ -44,11 +44,21 @@ FIELDS = [  # every type, each with rules of its own; only t_req is required, so
     {"key": "t_photos", "label": "完工照片", "type": "image", "min_length": 1, "max_length": 2},
     {"key": "t_where", "label": "地址", "type": "location"},
 ]
-TEMPLATE = {"key": "rules", "name": "规则", "fields": [{**f, "ask_customer": True} for f in FIELDS],
-            "nodes": [{"key": "handle", "name": "处理", "handler": {"kind": "user", "value": "tech-1"},
-                       "actions": ["view", "edit", "advance"]},
-                      {"key": "done", "name": "完成", "kind": "end", "actions": ["view"]}],
-            "transitions": [{"from": "handle", "to": "done"}]}
+TEMPLATE = {
+    "key": "rules",
+    "name": "规则",
+    "fields": [{**f, "ask_customer": True} for f in FIELDS],
+    "nodes": [
+        {
+            "key": "handle",
+            "name": "处理",
+            "handler": {"kind": "user", "value": "tech-1"},
+            "actions": ["view", "edit", "advance"],
+        },
+        {"key": "done", "name": "完成", "kind": "end", "actions": ["view"]},
+    ],
+    "transitions": [{"from": "handle", "to": "done"}],
+}
 
 
 def typed(key: str, value: str) -> str:
@@ -57,8 +67,10 @@ def typed(key: str, value: str) -> str:
 
 def located(address: str = "", lat: str = "", lng: str = "") -> str:
     el = "document.querySelector('[data-key=t_where]')"
-    return "".join(f"{el}.querySelector('[data-part={part}]').value = {value!r};"
-                   for part, value in (("address", address), ("lat", lat), ("lng", lng)))
+    return "".join(
+        f"{el}.querySelector('[data-part={part}]').value = {value!r};"
+        for part, value in (("address", address), ("lat", lat), ("lng", lng))
+    )
 
 
 def ticked(*options: str) -> str:
@@ -66,22 +78,36 @@ def ticked(*options: str) -> str:
 
 
 CASES = [  # (what is typed into the page, as a script; or a number of photos to upload)
-    typed("t_req", "x"), typed("t_req", "   "),
+    typed("t_req", "x"),
+    typed("t_req", "   "),
     *(typed("t_text", v) for v in ("a", "ab", " ab ", "abcde", "abcdef", "AB", "a b")),
-    typed("t_long", "长" * 5000), typed("t_long", "长" * 5001), typed("t_customer", "名" * 300),
+    typed("t_long", "长" * 5000),
+    typed("t_long", "长" * 5001),
+    typed("t_customer", "名" * 300),
     *(typed("t_phone", v) for v in ("139 0000 0000", "(010) 1234-5678", "1390000000012", "+8613900000000", "abc")),
     *(typed("t_serial", v) for v in ("sn-123", "SN-ABC", "s", " sn-9 ")),
     *(typed("t_number", v) for v in ("5", " 5 ", "0", "21", "1e1", "abc", "5.5", "1.00000000001", "20.0")),
     *(typed("t_money", v) for v in ("0.01", "0.001", "500", "500.01", "1e2", "12.50")),
-    typed("t_single", "冰箱"), ticked("a"), ticked("a", "b"), ticked("a", "b", "c"),
-    typed("t_date", "2026-12-01"), typed("t_datetime", "2026-12-01T10:00"),
-    located(address="深圳市南山区科技园"), located(lat="22.54", lng="113.95"), located(lat="22.54"),
-    located(lat="91", lng="113.95"), located(address="   "),
-    0, 1, 3,  # photos: none (optional, although its minimum is 1), one, more than the maximum
+    typed("t_single", "冰箱"),
+    ticked("a"),
+    ticked("a", "b"),
+    ticked("a", "b", "c"),
+    typed("t_date", "2026-12-01"),
+    typed("t_datetime", "2026-12-01T10:00"),
+    located(address="深圳市南山区科技园"),
+    located(lat="22.54", lng="113.95"),
+    located(lat="22.54"),
+    located(lat="91", lng="113.95"),
+    located(address="   "),
+    0,
+    1,
+    3,  # photos: none (optional, although its minimum is 1), one, more than the maximum
 ]
-CONTACT = ("document.getElementById('customer.name').value = '王五';"
-           "document.getElementById('customer.phone').value = '13900000000';"
-           "document.getElementById('customer.address').value = '杭州市西湖区';")
+CONTACT = (
+    "document.getElementById('customer.name').value = '王五';"
+    "document.getElementById('customer.phone').value = '13900000000';"
+    "document.getElementById('customer.address').value = '杭州市西湖区';"
+)
 
 
 @pytest.fixture
@@ -127,8 +153,12 @@ def test_the_page_and_the_server_judge_every_field_type_alike(served, browser, t
         if isinstance(case, int):
             if case:
                 browser.find_element(By.ID, "f-t_photos").send_keys("\n".join(photos(tmp_path, case)))
-                WebDriverWait(browser, 20).until(lambda b: b.find_element(
-                    By.CSS_SELECTOR, '[data-key="t_photos"]').get_attribute("data-uploaded") == str(case))
+                WebDriverWait(browser, 20).until(
+                    lambda b: (
+                        b.find_element(By.CSS_SELECTOR, '[data-key="t_photos"]').get_attribute("data-uploaded")
+                        == str(case)
+                    )
+                )
         else:
             browser.execute_script(case)
         page = set(browser.execute_script("return H5Form.problems()"))
@@ -141,6 +171,16 @@ def test_the_page_and_the_server_judge_every_field_type_alike(served, browser, t
     assert disagreements == []
     # Each case is judged on its own field: every field type was both accepted and refused somewhere.
     refused = {key for _, page, _ in verdicts for key in page - {"t_req"}}
-    assert {"t_text", "t_long", "t_phone", "t_serial", "t_number", "t_money", "t_multi", "t_where", "t_photos"} <= refused
+    assert {
+        "t_text",
+        "t_long",
+        "t_phone",
+        "t_serial",
+        "t_number",
+        "t_money",
+        "t_multi",
+        "t_where",
+        "t_photos",
+    } <= refused
     assert ("t_req" not in verdicts[0][1]) and ("t_req" in verdicts[1][1])
     assert verdicts[-3][1] == {"t_req"}  # no photo: the optional field passes, on the page as on the server

@@ -23,8 +23,13 @@ def test_a_sigterm_stops_the_cluster_and_everything_it_started(tmp_path):
     base = free_port_block()
     env = {k: v for k, v in os.environ.items() if k != ENV_DATABASE_URL} | {"PYTHONPATH": str(ROOT)}
     with open(tmp_path / "cluster.log", "wb") as log:
-        cluster = subprocess.Popen([sys.executable, "-m", "deploy.local_cluster", "--base-port", str(base)],
-                                   cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+        cluster = subprocess.Popen(
+            [sys.executable, "-m", "deploy.local_cluster", "--base-port", str(base)],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     started: list[tuple[int, str]] = []
     try:
         with Progress(lambda: cpu_ticks(cluster.pid), stall=30) as progress:
@@ -34,8 +39,11 @@ def test_a_sigterm_stops_the_cluster_and_everything_it_started(tmp_path):
         assert len(started) > 12
         cluster.send_signal(signal.SIGTERM)
         cluster.wait(120)
-        wait_for(lambda: not [p for p in started if _running(*p)], 60,
-                 message=f"left running: {[p for p in started if _running(*p)]}")
+        wait_for(
+            lambda: not [p for p in started if _running(*p)],
+            60,
+            message=f"left running: {[p for p in started if _running(*p)]}",
+        )
     finally:
         cluster.kill()
         for pid, at in started:

@@ -17,8 +17,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.postgres]
 
 def intake_events(database_url):
     with psycopg.connect(database_url) as conn:
-        return conn.execute("SELECT count(*) FROM intake.intake_events WHERE topic LIKE %s",
-                            ("%:Submission.Received",)).fetchone()[0]
+        return conn.execute(
+            "SELECT count(*) FROM intake.intake_events WHERE topic LIKE %s", ("%:Submission.Received",)
+        ).fetchone()[0]
 
 
 def test_a_paused_broker_refuses_nothing_and_loses_nothing(tmp_path, database_url, kafka):
@@ -39,8 +40,11 @@ def test_a_paused_broker_refuses_nothing_and_loses_nothing(tmp_path, database_ur
         ticket_ids = [a.json()["ticket_id"] for a in answers]
         for ticket_id in ticket_ids:
             platform.wait_for_ticket(ticket_id, timeout=120)
-        wait_for(lambda: all(told(platform, t) for t in ticket_ids), 60,
-                 message="not every handler was notified after the broker came back")
+        wait_for(
+            lambda: all(told(platform, t) for t in ticket_ids),
+            60,
+            message="not every handler was notified after the broker came back",
+        )
 
 
 DEADLINE = 2  # SCRM_REQUEST_DEADLINE for this platform: seconds a submission waits for the store
@@ -51,8 +55,9 @@ PAUSE = ANSWERED_WITHIN + 5  # longer: without the deadline, a request would wai
 def test_a_paused_database_gets_503_within_the_deadline_and_no_half_records(tmp_path, database_url, kafka, postgres):
     if not postgres.pausable:
         pytest.skip("the database is not ours to pause")
-    with Platform(tmp_path, "kafka", database_url, kafka.bootstrap,
-                  extra_env={"SCRM_REQUEST_DEADLINE": str(DEADLINE)}) as platform:
+    with Platform(
+        tmp_path, "kafka", database_url, kafka.bootstrap, extra_env={"SCRM_REQUEST_DEADLINE": str(DEADLINE)}
+    ) as platform:
         assert platform.submit("before-outage").status_code == 201
         answers: dict[str, list[int]] = {}
         stop = threading.Event()

@@ -26,8 +26,11 @@ def test_stores_written_before_the_outbox_are_upgraded_and_nothing_waiting_is_lo
     with Platform(data) as platform:  # `scrm run` initialises the stores first (scrm db init)
         waiting = platform.wait_for_ticket(tickets["unfollowed"])
         assert waiting["status"] == "open" and waiting["template"] == "default"
-        wait_for(lambda: told(platform, tickets["unfollowed"]), 30,
-                 message="the handler of the ticket accepted before the upgrade was never told")
+        wait_for(
+            lambda: told(platform, tickets["unfollowed"]),
+            30,
+            message="the handler of the ticket accepted before the upgrade was never told",
+        )
         assert platform.wait_for_ticket(tickets["closed"])["status"] == "closed"
         assert platform.wait_for_ticket(tickets["open"])["status"] == "open"
         assert deliveries(platform, tickets["closed"]) == []  # told before the upgrade: not again

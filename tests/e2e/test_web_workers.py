@@ -14,8 +14,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.postgres]
 def test_killing_a_web_worker_refuses_no_submission(tmp_path, database_url, kafka):
     with Platform(tmp_path, "kafka", database_url, kafka.bootstrap) as platform:
         master = platform.pid("intake-web")
-        workers = wait_for(lambda: len(platform.web_workers("intake")) >= 2 and platform.web_workers("intake"), 30,
-                           message="intake's web app runs fewer than two workers")
+        workers = wait_for(
+            lambda: len(platform.web_workers("intake")) >= 2 and platform.web_workers("intake"),
+            30,
+            message="intake's web app runs fewer than two workers",
+        )
 
         def submit(i: int) -> int:
             return platform.submit(f"steady-{i}", timeout=30).status_code
@@ -31,5 +34,8 @@ def test_killing_a_web_worker_refuses_no_submission(tmp_path, database_url, kafk
         finally:
             os.kill(master, signal.SIGCONT)
         assert statuses == [201] * 60
-        wait_for(lambda: len(platform.web_workers("intake")) == len(workers), 30,
-                 message="gunicorn did not replace the killed worker")
+        wait_for(
+            lambda: len(platform.web_workers("intake")) == len(workers),
+            30,
+            message="gunicorn did not replace the killed worker",
+        )

@@ -27,6 +27,7 @@ def race(platform, path: str, bodies: list[dict], staff: str) -> list[int]:
     def post(body):
         start.wait()
         codes.append(platform.post("workflow", path, json=body, headers=as_staff(staff)).status_code)
+
     threads = [threading.Thread(target=post, args=(body,)) for body in bodies]
     for t in threads:
         t.start()
@@ -37,14 +38,23 @@ def race(platform, path: str, bodies: list[dict], staff: str) -> list[int]:
 
 def test_a_refund_routed_from_chat_runs_on_the_published_template(tmp_path):
     with Platform(tmp_path / "data") as platform:
-        loaded = subprocess.run([sys.executable, "-m", "services", "workflow", "templates", "load-examples", "acme"],
-                                env=platform.env, capture_output=True, text=True, timeout=60)
+        loaded = subprocess.run(
+            [sys.executable, "-m", "services", "workflow", "templates", "load-examples", "acme"],
+            env=platform.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert loaded.returncode == 0 and "refund v1" in loaded.stdout, loaded.stderr
         set_up(platform)
         scrm(platform, "route", "acme", "--channel", "wecom", "--keyword", "退款", "--template", "refund")
         for user, member in STAFF.items():
-            answer = requests.put(f"{platform.urls['workflow']}/v1/tenants/acme/staff/{user}", json=member,
-                                  headers=admin_headers(), timeout=10)
+            answer = requests.put(
+                f"{platform.urls['workflow']}/v1/tenants/acme/staff/{user}",
+                json=member,
+                headers=admin_headers(),
+                timeout=10,
+            )
             assert answer.status_code == 200, answer.text
 
         send_text(platform, "我要退款，订单 JD12345678", "990001")
@@ -53,16 +63,29 @@ def test_a_refund_routed_from_chat_runs_on_the_published_template(tmp_path):
         assert (ticket["template"], ticket["node"], ticket["handler"]) == ("refund", "apply", "role:customer_service")
 
         actions = f"/v1/tenants/acme/tickets/{ticket_id}/actions"
-        advanced = platform.post("workflow", actions, headers=as_staff("cs-1"), json={
-            "action": "advance", "values": {"refund_reason": "破损", "refund_amount": "88"}})
+        advanced = platform.post(
+            "workflow",
+            actions,
+            headers=as_staff("cs-1"),
+            json={"action": "advance", "values": {"refund_reason": "破损", "refund_amount": "88"}},
+        )
         assert advanced.status_code == 200 and advanced.json()["handler"] == "boss", advanced.text
         version = advanced.json()["version"]
-        codes = race(platform, actions, [{"action": "approve", "node": "review", "expected_version": version},
-                                         {"action": "reject", "node": "review", "expected_version": version}], "boss")
+        codes = race(
+            platform,
+            actions,
+            [
+                {"action": "approve", "node": "review", "expected_version": version},
+                {"action": "reject", "node": "review", "expected_version": version},
+            ],
+            "boss",
+        )
         assert codes == [200, 409]
         timeline = platform.get("workflow", f"/v1/tenants/acme/tickets/{ticket_id}/timeline").json()["timeline"]
         assert [e["data"]["action"] for e in timeline if e["type"] in ("Transitioned", "Closed")] in (
-            ["advance", "approve"], ["advance", "reject"])
+            ["advance", "approve"],
+            ["advance", "reject"],
+        )
 
 
 # --- the three example templates, end to end ---------------------------------------------------
@@ -108,10 +131,15 @@ class ChatDesk(Desk):
         return f"/v1/tenants/acme/tickets/{ticket_id}"
 
 
-@pytest.mark.parametrize("flow", [flows.test_installation_splits_into_parts_check_and_scheduling_and_joins_before_install,
-                                  flows.test_repair_branches_on_warranty_status,
-                                  flows.test_refund_is_returned_approved_and_rejected_and_hides_the_payment_reference],
-                         ids=["installation", "repair", "refund"])
+@pytest.mark.parametrize(
+    "flow",
+    [
+        flows.test_installation_splits_into_parts_check_and_scheduling_and_joins_before_install,
+        flows.test_repair_branches_on_warranty_status,
+        flows.test_refund_is_returned_approved_and_rejected_and_hides_the_payment_reference,
+    ],
+    ids=["installation", "repair", "refund"],
+)
 def test_the_example_templates_run_through_the_real_platform(tmp_path, flow):
     with Platform(tmp_path / "data") as platform:
         set_up(platform)

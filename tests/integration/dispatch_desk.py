@@ -4,7 +4,7 @@ channels do not set)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timezone, UTC
 from uuid import uuid4
 
 from shared.envelope import Envelope
@@ -12,24 +12,46 @@ from shared.transport import Batch
 
 from tests.integration.test_workflow_templates import ADMIN, Desk
 
-FIELDS = [{"key": "address", "label": "地址", "type": "location"}, {"key": "skill", "label": "技能", "type": "text"},
-          {"key": "secret", "label": "内部备注", "type": "text"}]
+FIELDS = [
+    {"key": "address", "label": "地址", "type": "location"},
+    {"key": "skill", "label": "技能", "type": "text"},
+    {"key": "secret", "label": "内部备注", "type": "text"},
+]
 
 
 def flow(key: str, rule: str, first: bool = False) -> dict:
     """triage (dispatchers fill in address and skill) → work (by `rule`) → done; with `first`, the
     ticket starts at work, assigned when it opens."""
-    work = {"key": "work", "name": "上门", "handler": {"kind": "assignment_rule", "value": rule},
-            "actions": ["view", "edit", "advance", "transfer", "close"],
-            "fields": {"hidden": ["secret"], "editable": ["skill"]}}
-    triage = {"key": "triage", "name": "分派", "handler": {"kind": "role", "value": "dispatcher"},
-              "actions": ["view", "edit", "advance"], "fields": {"editable": ["address", "skill", "secret"]}}
+    work = {
+        "key": "work",
+        "name": "上门",
+        "handler": {"kind": "assignment_rule", "value": rule},
+        "actions": ["view", "edit", "advance", "transfer", "close"],
+        "fields": {"hidden": ["secret"], "editable": ["skill"]},
+    }
+    triage = {
+        "key": "triage",
+        "name": "分派",
+        "handler": {"kind": "role", "value": "dispatcher"},
+        "actions": ["view", "edit", "advance"],
+        "fields": {"editable": ["address", "skill", "secret"]},
+    }
     done = {"key": "done", "name": "完成", "kind": "end", "actions": ["view", "reopen"]}
     if first:
-        return {"key": key, "name": key, "fields": FIELDS, "nodes": [work, done],
-                "transitions": [{"from": "work", "to": "done"}]}
-    return {"key": key, "name": key, "fields": FIELDS, "nodes": [triage, work, done],
-            "transitions": [{"from": "triage", "to": "work"}, {"from": "work", "to": "done"}]}
+        return {
+            "key": key,
+            "name": key,
+            "fields": FIELDS,
+            "nodes": [work, done],
+            "transitions": [{"from": "work", "to": "done"}],
+        }
+    return {
+        "key": key,
+        "name": key,
+        "fields": FIELDS,
+        "nodes": [triage, work, done],
+        "transitions": [{"from": "triage", "to": "work"}, {"from": "work", "to": "done"}],
+    }
 
 
 class DispatchDesk(Desk):
@@ -53,10 +75,23 @@ class DispatchDesk(Desk):
         envelopes = []
         for _ in range(count):
             ticket = uuid4()
-            envelopes.append(Envelope(id=uuid4(), source="scrm/intake", type="ticket.created", subject=ticket,
-                                      time=datetime.now(timezone.utc), tenant="acme", data={
-                                          "customer": {"wecom_userid": customer}, "description": "报修",
-                                          "channel": "wecom", "template": template, "region": region}))
+            envelopes.append(
+                Envelope(
+                    id=uuid4(),
+                    source="scrm/intake",
+                    type="ticket.created",
+                    subject=ticket,
+                    time=datetime.now(UTC),
+                    tenant="acme",
+                    data={
+                        "customer": {"wecom_userid": customer},
+                        "description": "报修",
+                        "channel": "wecom",
+                        "template": template,
+                        "region": region,
+                    },
+                )
+            )
         self.position += 1
         self.worker.process(Batch("intake", self.position, envelopes))
         return [f"/v1/tenants/acme/tickets/{e.subject}" for e in envelopes]

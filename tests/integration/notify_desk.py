@@ -3,7 +3,7 @@ public envelopes, its sender on a clock the test moves, and local provider serve
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, UTC
 from uuid import UUID, uuid4
 
 from shared.envelope import Envelope
@@ -17,8 +17,8 @@ from tests.support.identity import admin, open_tenant, replicate
 
 KEY = SecretBox.new_key()
 ADMIN = admin()
-NIGHT = datetime(2026, 3, 2, 15, 30, tzinfo=timezone.utc)  # 23:30 in Shanghai
-DAY = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)  # 10:00
+NIGHT = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)  # 23:30 in Shanghai
+DAY = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00
 
 
 class Clock:
@@ -40,10 +40,15 @@ class NotifyDesk:
             wecom_url=wecom.url if wecom else "http://127.0.0.1:9",
             official_account_url=official_account.url if official_account else "http://127.0.0.1:9",
             sms_url=f"{sms.url}/sms/send" if sms else None,
-            smtp_host="127.0.0.1" if smtp else None, smtp_port=smtp.port if smtp else 25,
-            smtp_starttls=bool(smtp and smtp.ca_file), smtp_ca_file=smtp.ca_file if smtp else None,
+            smtp_host="127.0.0.1" if smtp else None,
+            smtp_port=smtp.port if smtp else 25,
+            smtp_starttls=bool(smtp and smtp.ca_file),
+            smtp_ca_file=smtp.ca_file if smtp else None,
             retries=Retries(base=timedelta(seconds=2), cap=timedelta(seconds=30), attempts=6),
-            timeout=5.0, senders=4, **config)
+            timeout=5.0,
+            senders=4,
+            **config,
+        )
         self.settings = settings
         open_tenant(settings)
         replicate(settings, bootstrap)  # notify learns of the tenant and its keys from workflow
@@ -64,21 +69,43 @@ class NotifyDesk:
         self.app.record(uow.pending_events())
 
     def event(self, type_: str, subject: UUID | None = None, **data) -> Envelope:
-        envelope = Envelope(id=uuid4(), source="scrm/test", type=type_, subject=subject or uuid4(), time=self.clock(),
-                            tenant="acme", data=data)
+        envelope = Envelope(
+            id=uuid4(),
+            source="scrm/test",
+            type=type_,
+            subject=subject or uuid4(),
+            time=self.clock(),
+            tenant="acme",
+            data=data,
+        )
         self.feed(envelope)
         return envelope
 
     def opened(self, handler: str, ticket: UUID | None = None) -> UUID:
         ticket = ticket or uuid4()
-        self.event("ticket.opened", ticket, template="repair", template_version=1, node="work", handler=handler,
-                   reason="the node's rule")
+        self.event(
+            "ticket.opened",
+            ticket,
+            template="repair",
+            template_version=1,
+            node="work",
+            handler=handler,
+            reason="the node's rule",
+        )
         return ticket
 
     def created(self, ticket: UUID | None = None, **customer) -> UUID:
         ticket = ticket or uuid4()
-        self.event("ticket.created", ticket, channel="mp", submission_id=str(ticket), description="空调不制冷",
-                   template="repair", customer={"name": "张三", **customer}, customer_id=str(uuid4()))
+        self.event(
+            "ticket.created",
+            ticket,
+            channel="mp",
+            submission_id=str(ticket),
+            description="空调不制冷",
+            template="repair",
+            customer={"name": "张三", **customer},
+            customer_id=str(uuid4()),
+        )
         return ticket
 
     def staff(self, user: str, **member) -> None:

@@ -2,7 +2,7 @@
 PostgreSQL: who gets the ticket and the reason that says why; load that follows tickets closing;
 round robin that carries on after a restart."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, UTC
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,16 +25,34 @@ def shift_around(now: datetime, hours: int) -> dict:
 @pytest.fixture
 def desk(settings):
     desk = DispatchDesk(settings)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     away = now + timedelta(hours=12)  # a shift on the other side of the clock
-    desk.staff(**{"d-1": {"roles": ["dispatcher"]},
-                  "near": {"roles": ["technician"], "location": {"lat": 31.24, "lng": 121.50}, "site": "pudong",
-                           "skills": ["空调"], "shifts": [shift_around(away, 3)]},
-                  "far": {"roles": ["technician"], "location": {"lat": 39.90, "lng": 116.40}, "site": "beijing",
-                          "skills": ["冰箱"], "shifts": [shift_around(now, 2)]}})
+    desk.staff(
+        **{
+            "d-1": {"roles": ["dispatcher"]},
+            "near": {
+                "roles": ["technician"],
+                "location": {"lat": 31.24, "lng": 121.50},
+                "site": "pudong",
+                "skills": ["空调"],
+                "shifts": [shift_around(away, 3)],
+            },
+            "far": {
+                "roles": ["technician"],
+                "location": {"lat": 39.90, "lng": 116.40},
+                "site": "beijing",
+                "skills": ["冰箱"],
+                "shifts": [shift_around(now, 2)],
+            },
+        }
+    )
     for site, where in (("pudong", {"lat": 31.22, "lng": 121.54}), ("beijing", {"lat": 39.9, "lng": 116.4})):
-        assert desk.http.put(f"/v1/tenants/acme/sites/{site}", json={"name": site, "location": where},
-                             headers=ADMIN).status_code == 200
+        assert (
+            desk.http.put(
+                f"/v1/tenants/acme/sites/{site}", json={"name": site, "location": where}, headers=ADMIN
+            ).status_code
+            == 200
+        )
     return desk
 
 
@@ -51,15 +69,19 @@ def test_each_strategy_assigns_as_expected_and_says_why(desk):
     handler, reason = dispatched(desk, "nearest_site_technician")
     assert handler == "near" and "距 address 人民广场 最近的服务网点：pudong，" in reason
     assert dispatched(desk, "by_skill_technician", skill="冰箱") == (
-        "far", "技能 冰箱：far 符合条件且负载最低，0/10 单处理中")
+        "far",
+        "技能 冰箱：far 符合条件且负载最低，0/10 单处理中",
+    )
     handler, reason = dispatched(desk, "on_duty_technician")
     assert handler == "far" and "（Asia/Shanghai）值班：far（班次" in reason  # near's shift is 12 hours away
     handler, reason = dispatched(desk, "longest_idle_technician")
     assert handler == "near" and reason.startswith("technician 中空闲最久：near（上次派单 ")  # far since
     assert dispatched(desk, "least_loaded_technician") == ("near", "pudong 负载最低：near 3/10 单处理中")
     handler, reason = dispatched(desk, "no_such_rule")
-    assert (handler, reason) == ("queue:any@pudong", "派单规则「no_such_rule」暂不可用：进入待派单队列（any，网点 pudong），"
-                                                     "等待派单员领取")
+    assert (handler, reason) == (
+        "queue:any@pudong",
+        "派单规则「no_such_rule」暂不可用：进入待派单队列（any，网点 pudong），等待派单员领取",
+    )
 
 
 def test_the_load_follows_tickets_closing_and_an_absent_handler_falls_back_to_the_backup(desk):
@@ -67,7 +89,10 @@ def test_the_load_follows_tickets_closing_and_an_absent_handler_falls_back_to_th
     desk.publish(flow("fit", "least_loaded_fitter", first=True))
     one, two, three = (desk.created("fit")[0] for _ in range(3))
     assert [desk.handler(t)[0] for t in (one, two, three)] == ["a", "b", "queue:fitter"]
-    assert desk.handler(three)[1] == "派单规则「least_loaded_fitter」没有找到合适的人：进入待派单队列（fitter），等待派单员领取"
+    assert (
+        desk.handler(three)[1]
+        == "派单规则「least_loaded_fitter」没有找到合适的人：进入待派单队列（fitter），等待派单员领取"
+    )
     load = {row["user"]: row for row in desk.http.get("/v1/tenants/acme/workload").json["workload"]}
     assert (load["a"]["open"], load["b"]["open"], load["a"]["capacity"]) == (1, 1, 1)
 
@@ -75,9 +100,20 @@ def test_the_load_follows_tickets_closing_and_an_absent_handler_falls_back_to_th
     assert desk.handler(desk.created("fit")[0]) == ("a", "fitter 中负载最低：a 0/1 单处理中")
     desk.act(two, "b", "close")
     desk.staff(b={"roles": ["fitter"], "absent": True, "backup": "a"}, a={"roles": ["fitter"], "capacity": 5})
-    desk.publish(flow("fit-b", "b_only", first=True) | {"nodes": [
-        {"key": "work", "name": "上门", "handler": {"kind": "user", "value": "b"}, "actions": ["view", "advance"]},
-        {"key": "done", "name": "完成", "kind": "end"}]})
+    desk.publish(
+        flow("fit-b", "b_only", first=True)
+        | {
+            "nodes": [
+                {
+                    "key": "work",
+                    "name": "上门",
+                    "handler": {"kind": "user", "value": "b"},
+                    "actions": ["view", "advance"],
+                },
+                {"key": "done", "name": "完成", "kind": "end"},
+            ]
+        }
+    )
     assert desk.handler(desk.created("fit-b")[0]) == ("a", "节点指定处理人 b；但b请假中，由其备岗 a 接手")
 
 
@@ -105,7 +141,10 @@ def test_bad_dispatch_data_gets_a_clear_400(desk):
     assert bad.status_code == 400 and "HH:MM" in bad.json["error"]["message"]
     bad = desk.http.put("/v1/tenants/acme/staff/x", json={"location": {"lat": 120, "lng": 0}}, headers=ADMIN)
     assert bad.status_code == 400 and bad.json["error"]["code"] == "validation_failed"
-    assert desk.http.put("/v1/tenants/acme/time-zone", json={"time_zone": "Nowhere/Land"},
-                         headers=ADMIN).status_code == 400
-    assert desk.http.put("/v1/tenants/acme/time-zone", json={"time_zone": "Asia/Urumqi"},
-                         headers=ADMIN).json == {"time_zone": "Asia/Urumqi"}
+    assert (
+        desk.http.put("/v1/tenants/acme/time-zone", json={"time_zone": "Nowhere/Land"}, headers=ADMIN).status_code
+        == 400
+    )
+    assert desk.http.put("/v1/tenants/acme/time-zone", json={"time_zone": "Asia/Urumqi"}, headers=ADMIN).json == {
+        "time_zone": "Asia/Urumqi"
+    }

@@ -25,13 +25,18 @@ def secret_keys(monkeypatch):
 def changed(tenant):  # noqa: F811
     """A change of each kind: channel credentials (intake's operator), a price-book tier, a provider account."""
     desk = intake.application(tenant.settings)
-    desk.configure(TENANT, lambda s: s.configure_wecom(TOKEN, AES_KEY, "ww1", "1000002", seal=desk.secrets.seal,
-                                                       by="ops-1"))
-    tier = tenant.client("settlement").put(f"/v1/tenants/{TENANT}/price-book/tiers/tier-9", headers=admin(),
-                                           json={"currency": "CNY"})
+    desk.configure(
+        TENANT, lambda s: s.configure_wecom(TOKEN, AES_KEY, "ww1", "1000002", seal=desk.secrets.seal, by="ops-1")
+    )
+    tier = tenant.client("settlement").put(
+        f"/v1/tenants/{TENANT}/price-book/tiers/tier-9", headers=admin(), json={"currency": "CNY"}
+    )
     assert tier.status_code == 200, tier.json
-    account = tenant.client("notify").put(f"/v1/tenants/{TENANT}/notify/providers/sms", headers=admin(),
-                                          json={"app_key": "k1", "secret": "sms-secret-123", "sign_name": "签名"})
+    account = tenant.client("notify").put(
+        f"/v1/tenants/{TENANT}/notify/providers/sms",
+        headers=admin(),
+        json={"app_key": "k1", "secret": "sms-secret-123", "sign_name": "签名"},
+    )
     assert account.status_code == 200, account.json
     return tenant
 
@@ -45,8 +50,13 @@ def entries(tenant, service: str, **query) -> dict:  # noqa: F811
 def test_each_service_tells_who_changed_what_and_when_newest_first(changed):
     workflow = entries(changed, "workflow", limit=500)
     seen = {(e["subject"], e["what"], e["by"]) for e in workflow["entries"]}
-    assert {("templates", "Published", ADMIN), ("staff", "MemberSaved", ADMIN), ("staff", "SiteSaved", ADMIN),
-            ("api_keys", "KeyIssued", "tests"), ("passwords", "PasswordSet", "tests")} <= seen
+    assert {
+        ("templates", "Published", ADMIN),
+        ("staff", "MemberSaved", ADMIN),
+        ("staff", "SiteSaved", ADMIN),
+        ("api_keys", "KeyIssued", "tests"),
+        ("passwords", "PasswordSet", "tests"),
+    } <= seen
     times = [e["at"] for e in workflow["entries"]]
     assert times == sorted(times, reverse=True) and workflow["total"] == len(workflow["entries"])
     page = entries(changed, "workflow", limit=2, offset=1)
@@ -82,4 +92,5 @@ def test_only_the_tenants_administrators_read_it(changed, service):
 def _followers():
     from services.notify import bootstrap as notify
     from services.settlement import bootstrap as settlement
+
     return intake, settlement, notify

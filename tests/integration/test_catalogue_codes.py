@@ -20,19 +20,28 @@ def test_unknown_codes_are_refused_with_a_422_naming_them(settings):
     terms, follower = settlement.web_app(settings).test_client(), workflow.follower(settings)
     tickets = {}
     for tenant in ("acme", "other"):
-        created = submit.post(f"/v1/tenants/{tenant}/h5/submissions", headers=keys[tenant],
-                              json={"submission_id": "s-1", "customer": CUSTOMER, "description": "空调不制冷"})
+        created = submit.post(
+            f"/v1/tenants/{tenant}/h5/submissions",
+            headers=keys[tenant],
+            json={"submission_id": "s-1", "customer": CUSTOMER, "description": "空调不制冷"},
+        )
         tickets[tenant] = f"/v1/tenants/{tenant}/tickets/{created.json['ticket_id']}"
     drain(follower)
 
     def record(tenant: str, what: str, code: str):
-        return flow.post(f"{tickets[tenant]}/{what}", json={"items": [{"code": code, "quantity": "1"}]},
-                         headers=STAFF if tenant == "acme" else staff("technician-1", tenant=tenant))
+        return flow.post(
+            f"{tickets[tenant]}/{what}",
+            json={"items": [{"code": code, "quantity": "1"}]},
+            headers=STAFF if tenant == "acme" else staff("technician-1", tenant=tenant),
+        )
 
     assert record("acme", "parts", "ANYTHING").status_code == 201  # no catalogue yet: any code
     for kind, code in (("part", "P-FILTER"), ("labour", "L-REPAIR")):
-        saved = terms.put(f"/v1/tenants/acme/catalogue/{kind}/{code}", headers=FINANCE,
-                          json={"name": code, "unit": "个", "category": "配件"})
+        saved = terms.put(
+            f"/v1/tenants/acme/catalogue/{kind}/{code}",
+            headers=FINANCE,
+            json={"name": code, "unit": "个", "category": "配件"},
+        )
         assert saved.status_code == 200, saved.json
     drain(follower)
 
@@ -49,5 +58,9 @@ def test_unknown_codes_are_refused_with_a_422_naming_them(settings):
     assert terms.delete("/v1/tenants/acme/catalogue/part/P-FILTER", headers=FINANCE).status_code == 204
     drain(follower)
     assert record("acme", "parts", "P-FILTER").status_code == 422
-    assert terms.put("/v1/tenants/acme/catalogue/part/P-X", headers=STAFF,
-                     json={"name": "x", "unit": "个", "category": "配件"}).status_code == 403
+    assert (
+        terms.put(
+            "/v1/tenants/acme/catalogue/part/P-X", headers=STAFF, json={"name": "x", "unit": "个", "category": "配件"}
+        ).status_code
+        == 403
+    )

@@ -47,8 +47,9 @@ print("committed after the other greenlet let go")
 def test_a_commit_waiting_on_postgresql_lets_the_rest_of_the_worker_run(database_url, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SCRM_DATABASE_URL": database_url, "SCRM_DATA_DIR": str(tmp_path)}
     try:
-        done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, cwd=ROOT, capture_output=True, text=True,
-                              timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-c", SCRIPT], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
     except subprocess.TimeoutExpired:
         raise AssertionError("the commit blocked the process: the greenlet holding the lock never ran") from None
     assert done.returncode == 0, done.stderr

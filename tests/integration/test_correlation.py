@@ -21,15 +21,18 @@ SUBMITTED, CLOSED = "h5-submission-1", "close-request-1"
 
 def test_a_submissions_correlation_id_reaches_every_service_and_the_close_requests_its_own(platform, settings):
     with captured_logs("test-platform") as lines:
-        created = platform.intake.post("/v1/tenants/acme/h5/submissions", headers={
-            **platform.intake._headers, correlation.HEADER: SUBMITTED},
-            json={"submission_id": "s-1", "customer": CUSTOMER, "description": "空调不制冷"})
+        created = platform.intake.post(
+            "/v1/tenants/acme/h5/submissions",
+            headers={**platform.intake._headers, correlation.HEADER: SUBMITTED},
+            json={"submission_id": "s-1", "customer": CUSTOMER, "description": "空调不制冷"},
+        )
         assert created.status_code == 201 and created.headers[correlation.HEADER] == SUBMITTED
         ticket = created.json["ticket_id"]
         platform.drain()
         base = f"/v1/tenants/acme/tickets/{ticket}"
-        labour = platform.workflow.post(base + "/labour", json={"items": [{"code": "L-INSTALL", "quantity": "1"}]},
-                                        headers=STAFF)
+        labour = platform.workflow.post(
+            base + "/labour", json={"items": [{"code": "L-INSTALL", "quantity": "1"}]}, headers=STAFF
+        )
         assert labour.status_code == 201
         given = labour.headers[correlation.HEADER]  # none offered: one made for it
         closed = platform.workflow.post(base + "/close", headers={**STAFF, correlation.HEADER: CLOSED})
@@ -68,17 +71,45 @@ def test_what_notifys_sender_records_is_published_under_the_requests_correlation
             desk.provider("wecom", corp_id="ww-corp", agent_id="1000002", secret="corp-secret-0001")
             uncorrelated = desk.opened("t-1")
             correlated = uuid4()
-            desk.feed(Envelope(id=uuid4(), source="scrm/test", type="ticket.opened", subject=correlated,
-                               time=desk.clock(), tenant="acme", correlation_id=SUBMITTED,
-                               data={"template": "repair", "template_version": 1, "node": "work", "handler": "t-2",
-                                     "reason": "the node's rule"}))
+            desk.feed(
+                Envelope(
+                    id=uuid4(),
+                    source="scrm/test",
+                    type="ticket.opened",
+                    subject=correlated,
+                    time=desk.clock(),
+                    tenant="acme",
+                    correlation_id=SUBMITTED,
+                    data={
+                        "template": "repair",
+                        "template_version": 1,
+                        "node": "work",
+                        "handler": "t-2",
+                        "reason": "the node's rule",
+                    },
+                )
+            )
             assert desk.send() == 2
             broken = uuid4()  # a channel's bug is logged about the delivery it was sending
             monkeypatch.setattr(desk.sender.channels["wecom"], "send", _raise)
-            desk.feed(Envelope(id=uuid4(), source="scrm/test", type="ticket.opened", subject=broken,
-                               time=desk.clock(), tenant="acme", correlation_id=CLOSED,
-                               data={"template": "repair", "template_version": 1, "node": "work", "handler": "t-3",
-                                     "reason": "the node's rule"}))
+            desk.feed(
+                Envelope(
+                    id=uuid4(),
+                    source="scrm/test",
+                    type="ticket.opened",
+                    subject=broken,
+                    time=desk.clock(),
+                    tenant="acme",
+                    correlation_id=CLOSED,
+                    data={
+                        "template": "repair",
+                        "template_version": 1,
+                        "node": "work",
+                        "handler": "t-3",
+                        "reason": "the node's rule",
+                    },
+                )
+            )
             with captured_logs("test-notify", "INFO") as lines:
                 desk.send(rounds=1)
                 failed = [line for line in lines() if line["event"] == "sender.channel_failed"]

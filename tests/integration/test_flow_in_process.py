@@ -16,8 +16,10 @@ FINANCE = staff("finance-1", "finance")
 
 
 def submit(client, submission_id="s-1", tenant="acme"):
-    return client.post(f"/v1/tenants/{tenant}/h5/submissions",
-                       json={"submission_id": submission_id, "customer": CUSTOMER, "description": "空调不制冷"})
+    return client.post(
+        f"/v1/tenants/{tenant}/h5/submissions",
+        json={"submission_id": submission_id, "customer": CUSTOMER, "description": "空调不制冷"},
+    )
 
 
 def drain(*followers):
@@ -39,11 +41,19 @@ def platform(settings):
     p.workflow = SignedIn(workflow.web_app(settings).test_client(), STAFF)
     p.settlement = SignedIn(settlement.web_app(settings).test_client(), admin())
     p.notify = SignedIn(notify.web_app(settings).test_client(), admin())
-    p.followers = [workflow.follower(settings), notify.follower(settings), settlement.follower(settings),
-                   settlement.stock_keeper(settings)]
+    p.followers = [
+        workflow.follower(settings),
+        notify.follower(settings),
+        settlement.follower(settings),
+        settlement.stock_keeper(settings),
+    ]
     assert p.settlement.post("/v1/tenants/acme/examples", headers=FINANCE).status_code == 200
-    assert p.workflow.put("/v1/tenants/acme/staff/technician-1", json={"roles": ["technician"]},
-                          headers=admin()).status_code == 200  # the default template's pool
+    assert (
+        p.workflow.put(
+            "/v1/tenants/acme/staff/technician-1", json={"roles": ["technician"]}, headers=admin()
+        ).status_code
+        == 200
+    )  # the default template's pool
     return p
 
 
@@ -59,17 +69,27 @@ def test_a_submission_flows_to_a_statement(platform, settings):
     assert (ticket["node"], ticket["handler"]) == ("处理中", "role:technician")
     deliveries = platform.notify.get(f"/v1/tenants/acme/tickets/{ticket_id}/deliveries", headers=admin()).json
     assert sorted((d["kind"], d["recipient"].split(":")[0], d["channel"]) for d in deliveries["deliveries"]) == [
-        ("accepted", "customer", "sms"), ("pool", "staff", "wecom")]
+        ("accepted", "customer", "sms"),
+        ("pool", "staff", "wecom"),
+    ]
     assert {d["address"] for d in deliveries["deliveries"]} == {"technician-1", "13800138000"}
     theirs = platform.notify.get(f"/v1/tenants/acme/tickets/{ticket_id}/deliveries", headers=STAFF)
     assert [d["recipient"] for d in theirs.json["deliveries"]] == ["staff:technician-1"]  # the customer's: not theirs
     assert CUSTOMER["phone"] not in theirs.text
 
     base = f"/v1/tenants/acme/tickets/{ticket_id}"
-    assert platform.workflow.post(base + "/parts", json={"items": [{"code": "P-VALVE", "quantity": "1"}]},
-                                  headers=STAFF).status_code == 201
-    assert platform.workflow.post(base + "/labour", json={"items": [{"code": "L-INSTALL", "quantity": "2"}]},
-                                  headers=STAFF).status_code == 201
+    assert (
+        platform.workflow.post(
+            base + "/parts", json={"items": [{"code": "P-VALVE", "quantity": "1"}]}, headers=STAFF
+        ).status_code
+        == 201
+    )
+    assert (
+        platform.workflow.post(
+            base + "/labour", json={"items": [{"code": "L-INSTALL", "quantity": "2"}]}, headers=STAFF
+        ).status_code
+        == 201
+    )
     assert platform.workflow.post(base + "/close", headers=STAFF).status_code == 200
     platform.drain()
 
@@ -96,15 +116,27 @@ def test_staff_actions_are_checked(platform):
     assert platform.workflow.post(base + "/close", headers=STAFF).status_code == 200
     assert platform.workflow.post(base + "/close", headers=STAFF).status_code == 409
     assert platform.workflow.get(f"/v1/tenants/other/tickets/{ticket_id}").status_code == 404
-    assert platform.settlement.get(f"/v1/tenants/acme/tickets/{ticket_id}/statement", headers=FINANCE).status_code == 404
+    assert (
+        platform.settlement.get(f"/v1/tenants/acme/tickets/{ticket_id}/statement", headers=FINANCE).status_code == 404
+    )
 
 
-@pytest.mark.parametrize("body, status, code", [
-    ({"submission_id": "x", "customer": {"name": "a", "phone": "not a phone", "address": "b"}, "description": "d"},
-     400, "validation_failed"),
-    ({"customer": CUSTOMER}, 400, "validation_failed"),
-    ([1, 2], 400, "malformed_json"),
-])
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        (
+            {
+                "submission_id": "x",
+                "customer": {"name": "a", "phone": "not a phone", "address": "b"},
+                "description": "d",
+            },
+            400,
+            "validation_failed",
+        ),
+        ({"customer": CUSTOMER}, 400, "validation_failed"),
+        ([1, 2], 400, "malformed_json"),
+    ],
+)
 def test_bad_submissions_get_a_clear_4xx_and_record_nothing(platform, body, status, code):
     answer = platform.intake.post("/v1/tenants/acme/h5/submissions", json=body)
     assert (answer.status_code, answer.json["error"]["code"]) == (status, code)
@@ -113,10 +145,13 @@ def test_bad_submissions_get_a_clear_4xx_and_record_nothing(platform, body, stat
 
 def test_wrong_content_type_and_oversized_bodies_are_refused(platform):
     assert platform.intake.post("/v1/tenants/acme/h5/submissions", data="x=1").status_code == 415
-    assert platform.intake.post("/v1/tenants/acme/h5/submissions", data="{", content_type="application/json"
-                                ).json["error"]["code"] == "malformed_json"
-    huge = platform.intake.post("/v1/tenants/acme/h5/submissions", data=b"x" * 300_000,
-                                content_type="application/json")
+    assert (
+        platform.intake.post("/v1/tenants/acme/h5/submissions", data="{", content_type="application/json").json[
+            "error"
+        ]["code"]
+        == "malformed_json"
+    )
+    huge = platform.intake.post("/v1/tenants/acme/h5/submissions", data=b"x" * 300_000, content_type="application/json")
     assert huge.status_code == 413 and huge.json["error"]["code"]
     assert platform.intake.post("/v1/tenants/ACME!/h5/submissions", json={}).status_code == 404
 

@@ -48,9 +48,17 @@ def platform(settings, tmp_path):
     learner.run_once()
     intake = learner.app
     limiter = RateLimiter(per_minute=60, burst=100)
-    web = create_app(intake, identity_of(intake), forms=FormChannel(Uploads(tmp_path / "uploads", max_bytes=64 * 1024), limiter))
-    yield {"workflow": workflow, "workflow_web": workflow_web, "learner": learner, "intake": intake,
-           "web": web.test_client(), "limiter": limiter}
+    web = create_app(
+        intake, identity_of(intake), forms=FormChannel(Uploads(tmp_path / "uploads", max_bytes=64 * 1024), limiter)
+    )
+    yield {
+        "workflow": workflow,
+        "workflow_web": workflow_web,
+        "learner": learner,
+        "intake": intake,
+        "web": web.test_client(),
+        "limiter": limiter,
+    }
     learner.subscription.close()
 
 
@@ -59,15 +67,29 @@ def page_path(p) -> str:
 
 
 def upload(p, data: bytes, name: str = "a.png", content_type: str = "image/png"):
-    return p["web"].post(page_path(p) + "/uploads", data={"file": (io.BytesIO(data), name, content_type)},
-                         content_type="multipart/form-data")
+    return p["web"].post(
+        page_path(p) + "/uploads",
+        data={"file": (io.BytesIO(data), name, content_type)},
+        content_type="multipart/form-data",
+    )
 
 
 def good_body(ref: str, submission_id: str = "s-1") -> dict:
-    return {"submission_id": submission_id, "version": 1,
-            "customer": {"name": "王五", "phone": "13900000000", "address": "杭州市西湖区"},
-            "values": {"fault": "空调不制冷，外机响", "units": "2", "kind": "空调", "symptoms": ["不制冷", "噪音"],
-                       "visit_on": "2026-12-01", "serial": "ab-1234", "photos": [ref], "model": "KF-350"}}
+    return {
+        "submission_id": submission_id,
+        "version": 1,
+        "customer": {"name": "王五", "phone": "13900000000", "address": "杭州市西湖区"},
+        "values": {
+            "fault": "空调不制冷，外机响",
+            "units": "2",
+            "kind": "空调",
+            "symptoms": ["不制冷", "噪音"],
+            "visit_on": "2026-12-01",
+            "serial": "ab-1234",
+            "photos": [ref],
+            "model": "KF-350",
+        },
+    }
 
 
 def test_a_published_template_is_learned_from_workflows_public_event(platform, settings):
@@ -90,7 +112,10 @@ def test_a_published_template_is_learned_from_workflows_public_event(platform, s
 
 def rules_on(html: str) -> dict[str, dict]:
     """Each field's rules as the page's script reads them."""
-    return {key: json.loads(unescape(rules)) for key, rules in re.findall(r'data-key="([^"]+)"[^>]*data-rules=\'([^\']*)\'', html)}
+    return {
+        key: json.loads(unescape(rules))
+        for key, rules in re.findall(r'data-key="([^"]+)"[^>]*data-rules=\'([^\']*)\'', html)
+    }
 
 
 def test_the_page_shows_every_field_with_its_checks(platform):
@@ -102,8 +127,14 @@ def test_the_page_shows_every_field_with_its_checks(platform):
     assert list(rules) == ["customer.name", "customer.phone", "customer.address", *(f["key"] for f in FIELDS)]
     assert rules["fault"] == {"type": "long_text", "required": True, "min_length": 4, "max_length": 500}
     assert rules["model"] == {"type": "text", "required": False, "max_length": 200, "pattern": "[A-Z]{2}-[0-9]{3}"}
-    assert rules["units"] == {"type": "number", "required": True, "minimum": "1", "maximum": "20",
-                              "max_abs": "1000000000000000", "places": 10}
+    assert rules["units"] == {
+        "type": "number",
+        "required": True,
+        "minimum": "1",
+        "maximum": "20",
+        "max_abs": "1000000000000000",
+        "places": 10,
+    }
     assert rules["budget"]["places"] == 2 and rules["budget"]["minimum"] == "0"  # money, in CNY
     assert rules["photos"] == {"type": "image", "required": True, "max_length": 3}
     assert rules["serial"]["shape"] == "[A-Z0-9][A-Z0-9-]{3,63}"
@@ -127,10 +158,16 @@ def test_the_page_asks_only_what_the_template_asks_of_the_customer_and_each_thin
         assert staff_only not in html, staff_only
 
     path = f"/h5/acme/{slug}/submissions"
-    values = {"customer": "王五", "contact_phone": "139 0000 0000", "address": {"address": "深圳市南山区科技园 1 号"},
-              "serial_number": "sn-20240101", "fault_description": "不制冷"}
-    staff_work = platform["web"].post(path, json={"submission_id": "r-0", "version": 1,
-                                                  "values": {**values, "finish_photos": ["x"], "quote": "100"}})
+    values = {
+        "customer": "王五",
+        "contact_phone": "139 0000 0000",
+        "address": {"address": "深圳市南山区科技园 1 号"},
+        "serial_number": "sn-20240101",
+        "fault_description": "不制冷",
+    }
+    staff_work = platform["web"].post(
+        path, json={"submission_id": "r-0", "version": 1, "values": {**values, "finish_photos": ["x"], "quote": "100"}}
+    )
     assert staff_work.status_code == 400
     assert set(staff_work.get_json()["error"]["details"]["errors"]) == {"finish_photos", "quote"}
     accepted = platform["web"].post(path, json={"submission_id": "r-1", "version": 1, "values": values})
@@ -141,22 +178,39 @@ def test_the_page_asks_only_what_the_template_asks_of_the_customer_and_each_thin
     assert submission.region == "广东/深圳"
     missing = platform["web"].post(path, json={"submission_id": "r-2", "version": 1, "values": {}}).get_json()
     assert {"customer", "contact_phone", "address", "serial_number", "fault_description"} <= set(
-        missing["error"]["details"]["errors"])
+        missing["error"]["details"]["errors"]
+    )
 
 
 def test_unknown_forms_and_wrong_tokens_are_the_same_404(platform):
     path = page_path(platform)
-    for wrong in (path[:-1] + ("0" if path[-1] != "0" else "1"), "/h5/acme/aircon", "/h5/nobody/" + path.split("/")[-1],
-                  "/h5/acme/other." + "0" * 24):
+    for wrong in (
+        path[:-1] + ("0" if path[-1] != "0" else "1"),
+        "/h5/acme/aircon",
+        "/h5/nobody/" + path.split("/")[-1],
+        "/h5/acme/other." + "0" * 24,
+    ):
         answer = platform["web"].get(wrong)
         assert answer.status_code == 404 and answer.get_json()["error"]["message"] == "no such form", wrong
 
 
 def test_every_bad_field_is_reported_at_once(platform):
-    answer = platform["web"].post(page_path(platform) + "/submissions", json={
-        "submission_id": "bad-1", "version": 1, "customer": {"name": "王五", "phone": "abc", "address": ""},
-        "values": {"fault": "漏", "units": "50", "kind": "电视", "model": "kf350", "photos": ["f" * 64 + ".png"],
-                   "colour": "red"}})
+    answer = platform["web"].post(
+        page_path(platform) + "/submissions",
+        json={
+            "submission_id": "bad-1",
+            "version": 1,
+            "customer": {"name": "王五", "phone": "abc", "address": ""},
+            "values": {
+                "fault": "漏",
+                "units": "50",
+                "kind": "电视",
+                "model": "kf350",
+                "photos": ["f" * 64 + ".png"],
+                "colour": "red",
+            },
+        },
+    )
     assert answer.status_code == 400
     errors = answer.get_json()["error"]["details"]["errors"]
     assert set(errors) == {"customer.phone", "customer.address", "fault", "units", "kind", "model", "photos", "colour"}

@@ -26,49 +26,75 @@ from tests.support.identity import bearer, identity_of, issue_key, open_tenant, 
 
 # Tencent's WeCom sample (github.com/sbzhu/weworkapi_python, callback/Sample.py): the
 # settings a corp entered and the requests WeCom sent with them.
-WECOM = {"token": "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo", "aes_key": "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt",
-         "corp_id": "ww1436e0e65a779aee", "agent_id": "1000002"}
-WECOM_VERIFY = {"msg_signature": "012bc692d0a58dd4b10f8dfe5c4ac00ae211ebeb", "timestamp": "1476416373",
-                "nonce": "47744683",
-                "echostr": "fsi1xnbH4yQh0+PJxcOdhhK6TDXkjMyhEPA7xB2TGz6b+g7xyAbEkRxN/3cNXW9qdqjnoVzEtpbhnFyq6SVHyA=="}
-WECOM_MESSAGE_QUERY = {"msg_signature": "0c3914025cb4b4d68103f6bfc8db550f79dcf48e", "timestamp": "1476422779",
-                       "nonce": "1597212914"}
+WECOM = {
+    "token": "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo",
+    "aes_key": "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt",
+    "corp_id": "ww1436e0e65a779aee",
+    "agent_id": "1000002",
+}
+WECOM_VERIFY = {
+    "msg_signature": "012bc692d0a58dd4b10f8dfe5c4ac00ae211ebeb",
+    "timestamp": "1476416373",
+    "nonce": "47744683",
+    "echostr": "fsi1xnbH4yQh0+PJxcOdhhK6TDXkjMyhEPA7xB2TGz6b+g7xyAbEkRxN/3cNXW9qdqjnoVzEtpbhnFyq6SVHyA==",
+}
+WECOM_MESSAGE_QUERY = {
+    "msg_signature": "0c3914025cb4b4d68103f6bfc8db550f79dcf48e",
+    "timestamp": "1476422779",
+    "nonce": "1597212914",
+}
 WECOM_MESSAGE = (  # decrypts to a text 你好 from ChenJiaShun, MsgId 1456453720, AgentID 1000002
     "<xml><ToUserName><![CDATA[ww1436e0e65a779aee]]></ToUserName>\n<Encrypt><![CDATA["
     "Kl7kjoSf6DMD1zh7rtrHjFaDapSCkaOnwu3bqLc5tAybhhMl9pFeK8NslNPVdMwmBQTNoW4mY7AIjeLvEl3NyeTkAgGzBhzTtRLNshw2AEew"
     "+kkYcD+Fq72Kt00fT0WnN87hGrW8SqGc+NcT3mu87Ha3dz1pSDi6GaUA6A0sqfde0VJPQbZ9U+3JWcoD4Z5jaU0y9GSh010wsHF8KZD24Yh"
     "mZH4ch4Ka7ilEbjbfvhKkNL65HHL0J6EYJIZUC2pFrdkJ7MhmEbU2qARR4iQHE7wy24qy0cRX3Mfp6iELcDNfSsPGjUQVDGxQDCWjayJOpcwo"
     "cugux082f49HKYg84EpHSGXAyh+/oxwaWbvL6aSDPOYuPDGOCI8jmnKiypE+]]></Encrypt>\n"
-    "<AgentID><![CDATA[1000002]]></AgentID>\n</xml>")
+    "<AgentID><![CDATA[1000002]]></AgentID>\n</xml>"
+)
 # The earlier version of the same sample (corp wx5823bf96d3bd56c7), still in its comments and
 # in Tencent's C# / Java samples.
-WECOM_OLD = {"token": "QDG6eK", "aes_key": "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
-             "corp_id": "wx5823bf96d3bd56c7", "agent_id": "218"}
-WECOM_OLD_VERIFY = {"msg_signature": "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3", "timestamp": "1409659589",
-                    "nonce": "263014780",
-                    "echostr": "P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ"
-                               "=="}
-WECOM_OLD_MESSAGE_QUERY = {"msg_signature": "477715d11cdb4164915debcba66cb864d751f3e6", "timestamp": "1409659813",
-                           "nonce": "1372623149"}
+WECOM_OLD = {
+    "token": "QDG6eK",
+    "aes_key": "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
+    "corp_id": "wx5823bf96d3bd56c7",
+    "agent_id": "218",
+}
+WECOM_OLD_VERIFY = {
+    "msg_signature": "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3",
+    "timestamp": "1409659589",
+    "nonce": "263014780",
+    "echostr": "P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ==",
+}
+WECOM_OLD_MESSAGE_QUERY = {
+    "msg_signature": "477715d11cdb4164915debcba66cb864d751f3e6",
+    "timestamp": "1409659813",
+    "nonce": "1372623149",
+}
 WECOM_OLD_MESSAGE = (  # a text "hello" from mycreate, MsgId 4561255354251345929, AgentID 218
     "<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName><Encrypt><![CDATA["
     "RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6aM/wvqnLSV5zEPeusUiX5L5X/0lWfrf0QADHHhGd3QczcdCUpj911L3vg3W/sYYvu"
     "JTs3TUUkSUXxaccAS0qhxchrRYt66wiSpGLYL42aM6A8dTT+6k4aSknmPj48kzJs8qLjvd4Xgpue06DOdnLxAUHzM6+kDZ+HMZfJYuR+LtwGc"
     "2hgf5gsijff0ekUNXZiqATP7PF5mZxZ3Izoun1s4zG4LUMnvw2r+KqCKIw+3IQH03v+BCA9nMELNqbSf6tiWSrXJB3LAVGUcallcrw8V2t9EL"
     "4EhzJWrQUax5wLVMNS0+rUPA3k22Ncx4XXZS9o0MBH27Bo6BpNelZpS+/uh9KsNlY6bHCmJU9p8g7m3fVKn28H3KDYA5Pl/T8Z1ptDAVe0lX"
-    "dQ2YoyyH2uyPIGHBZZIs2pDBS8R07+qN+E7Q==]]></Encrypt><AgentID><![CDATA[218]]></AgentID></xml>")
+    "dQ2YoyyH2uyPIGHBZZIs2pDBS8R07+qN+E7Q==]]></Encrypt><AgentID><![CDATA[218]]></AgentID></xml>"
+)
 # Tencent's official-account sample (WXBizMsgCrypt for 公众平台): Token spamtest, safe mode.
 MP = {"app_id": "wx2c2769f8efd9abc2", "token": "spamtest", "aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}
-MP_QUERY = {"timestamp": "1409735669", "nonce": "1320562132", "encrypt_type": "aes",
-            "signature": "16120ec1b8dbb870f510d87ce6bc2463eae6ca1a",
-            "msg_signature": "5d197aaffba7e9b25a30732f161a50dee96bd5fa"}
+MP_QUERY = {
+    "timestamp": "1409735669",
+    "nonce": "1320562132",
+    "encrypt_type": "aes",
+    "signature": "16120ec1b8dbb870f510d87ce6bc2463eae6ca1a",
+    "msg_signature": "5d197aaffba7e9b25a30732f161a50dee96bd5fa",
+}
 MP_MESSAGE = (  # a text abcdteT from oyORnuP8q7ou2gfYjqLzSIWZf0rs to gh_10f6c3c3ac5a, MsgId 6054768590064713728
     "<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName><Encrypt><![CDATA["
     "hyzAe4OzmOMbd6TvGdIOO6uBmdJoD0Fk53REIHvxYtJlE2B655HuD0m8KUePWB3+LrPXo87wzQ1QLvbeUgmBM4x6F8PGHQHFVAFmOD2LdJF9"
     "FrXpbUAh0B5GIItb52sn896wVsMSHGuPE328HnRGBcrS7C41IzDWyWNlZkyyXwon8T332jisa+h6tEDYsVticbSnyU8dKOIbgU6ux5VTjg3yt"
     "+WGzjlpKn6NPhRjpA912xMezR4kw6KWwMrCVKSVCZciVGCgavjIQ6X8tCOp3yZbGpy0VxpAe+77TszTfRd5RJSVO/HTnifJpXgCSUdUue1v6h0"
     "EIBYYI1BD1DlD+C0CR8e6OewpusjZ4uBl9FyJvnhvQl+q5rv1ixrcpCumEPo5MJSgM9ehVsNPfUM669WuMyVWQLCzpu9GhglF2PE="
-    "]]></Encrypt></xml>")
+    "]]></Encrypt></xml>"
+)
 
 WECOM_PATH = "/v1/tenants/acme/wecom/callback"
 MP_PATH = "/v1/tenants/acme/mp/callback"
@@ -87,10 +113,15 @@ def intake(settings, secret_keys):
     replicate(settings, bootstrap)
     app = bootstrap.application(settings)
     seal = app.secrets.seal
-    app.configure("acme", lambda s: (s.configure_wecom(**WECOM, seal=seal),
-                                     s.configure_official_account(mode="safe", **MP, seal=seal),
-                                     s.set_route("wecom", "keyword", "报修", "repair"),
-                                     s.set_route("mp", "menu", "V1001_INSTALL", "install")))
+    app.configure(
+        "acme",
+        lambda s: (
+            s.configure_wecom(**WECOM, seal=seal),
+            s.configure_official_account(mode="safe", **MP, seal=seal),
+            s.set_route("wecom", "keyword", "报修", "repair"),
+            s.set_route("mp", "menu", "V1001_INSTALL", "install"),
+        ),
+    )
     return app
 
 
@@ -106,13 +137,21 @@ def published(settings) -> list:
         reader.close()
 
 
-def wecom_message(content: str = "空调报修", msg_id: str = "7001", sender: str = "zhangsan",
-                  corp_id: str = WECOM["corp_id"], agent_id: str = WECOM["agent_id"],
-                  msg_type: str = "text", extra: str = "") -> str:
-    return (f"<xml><ToUserName><![CDATA[{corp_id}]]></ToUserName><FromUserName><![CDATA[{sender}]]></FromUserName>"
-            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{msg_type}]]></MsgType>"
-            f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId><AgentID>{agent_id}</AgentID>"
-            f"{extra}</xml>")
+def wecom_message(
+    content: str = "空调报修",
+    msg_id: str = "7001",
+    sender: str = "zhangsan",
+    corp_id: str = WECOM["corp_id"],
+    agent_id: str = WECOM["agent_id"],
+    msg_type: str = "text",
+    extra: str = "",
+) -> str:
+    return (
+        f"<xml><ToUserName><![CDATA[{corp_id}]]></ToUserName><FromUserName><![CDATA[{sender}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{msg_type}]]></MsgType>"
+        f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId><AgentID>{agent_id}</AgentID>"
+        f"{extra}</xml>"
+    )
 
 
 def sealed(plain: str, crypto=None, nonce: str | None = None) -> tuple[dict, str]:
@@ -120,8 +159,10 @@ def sealed(plain: str, crypto=None, nonce: str | None = None) -> tuple[dict, str
     crypto = crypto or WeComCrypto(WECOM["token"], WECOM["aes_key"], WECOM["corp_id"])
     nonce = nonce or str(random.randrange(10**9))
     out = xmltodict.parse(crypto.encrypt_message(plain, nonce, str(int(time.time()))))["xml"]
-    body = f"<xml><ToUserName><![CDATA[{WECOM['corp_id']}]]></ToUserName><Encrypt><![CDATA[{out['Encrypt']}]]>" \
-           f"</Encrypt><AgentID><![CDATA[{WECOM['agent_id']}]]></AgentID></xml>"
+    body = (
+        f"<xml><ToUserName><![CDATA[{WECOM['corp_id']}]]></ToUserName><Encrypt><![CDATA[{out['Encrypt']}]]>"
+        f"</Encrypt><AgentID><![CDATA[{WECOM['agent_id']}]]></AgentID></xml>"
+    )
     return {"msg_signature": out["MsgSignature"], "timestamp": out["TimeStamp"], "nonce": out["Nonce"]}, body
 
 
@@ -136,6 +177,7 @@ def post(c, path, query, body, content_type="text/xml"):
 
 
 # --- Tencent's published vectors ---------------------------------------------------------
+
 
 def test_wecom_url_verification_with_tencents_sample(intake):
     answer = client(intake, WECOM_VERIFY["timestamp"]).get(WECOM_PATH, query_string=WECOM_VERIFY)
@@ -169,9 +211,14 @@ def test_wecom_message_from_tencents_sample_becomes_a_ticket_and_the_reply_names
     [envelope] = published(settings)
     assert envelope.subject == expected and envelope.schema_version == 2
     customer_id = envelope.data.pop("customer_id")  # the sender became a customer: see test_intake_customers
-    assert envelope.data == {"channel": "wecom", "submission_id": "1456453720", "description": "你好",
-                             "customer": {"wecom_userid": "ChenJiaShun"}, "template": "default",
-                             "route": {"by": "default"}}
+    assert envelope.data == {
+        "channel": "wecom",
+        "submission_id": "1456453720",
+        "description": "你好",
+        "customer": {"wecom_userid": "ChenJiaShun"},
+        "template": "default",
+        "route": {"by": "default"},
+    }
     assert intake.customers.by_identity("acme", "wecom_userid", "ChenJiaShun").id == UUID(customer_id)
     assert validate_envelope(envelope) is envelope
     look_up = "/v1/tenants/acme/channels/wecom/messages/1456453720"
@@ -213,6 +260,7 @@ def test_official_account_safe_mode_with_tencents_sample(intake, settings):
 
 # --- messages encrypted here -------------------------------------------------------------
 
+
 def test_a_keyword_routes_a_wecom_text_to_its_template(intake, settings):
     query, body = sealed(wecom_message("家里空调报修，不制冷"))
     assert post(client(intake), WECOM_PATH, query, body).status_code == 200
@@ -222,9 +270,11 @@ def test_a_keyword_routes_a_wecom_text_to_its_template(intake, settings):
 
 def test_images_locations_and_events_are_acknowledged_without_a_ticket(intake, settings):
     c = client(intake)
-    for plain in (wecom_message(msg_type="image", content="", extra="<PicUrl>http://x/1.jpg</PicUrl>"),
-                  wecom_message(msg_type="location", content="", extra="<Location_X>31.2</Location_X>"),
-                  wecom_message(msg_type="event", content="", extra="<Event>enter_agent</Event>")):
+    for plain in (
+        wecom_message(msg_type="image", content="", extra="<PicUrl>http://x/1.jpg</PicUrl>"),
+        wecom_message(msg_type="location", content="", extra="<Location_X>31.2</Location_X>"),
+        wecom_message(msg_type="event", content="", extra="<Event>enter_agent</Event>"),
+    ):
         answer = post(c, WECOM_PATH, *sealed(plain))
         assert (answer.status_code, answer.data) == (200, b"")
     assert published(settings) == []
@@ -245,8 +295,10 @@ def test_wecom_retries_concurrent_same_bytes_or_re_encrypted_make_exactly_one_ti
 
 
 def official_account_message(fields: str, to: str = "gh_acme") -> str:
-    return (f"<xml><ToUserName><![CDATA[{to}]]></ToUserName><FromUserName><![CDATA[openid-1]]></FromUserName>"
-            f"<CreateTime>{int(time.time())}</CreateTime>{fields}</xml>")
+    return (
+        f"<xml><ToUserName><![CDATA[{to}]]></ToUserName><FromUserName><![CDATA[openid-1]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime>{fields}</xml>"
+    )
 
 
 def plain_query(token: str = "mptoken1") -> dict:
@@ -262,9 +314,13 @@ def test_official_account_plain_mode_menu_clicks_texts_and_subscribes(settings):
     open_tenant(settings, "shop")
     replicate(settings, bootstrap)
     intake = bootstrap.application(settings)
-    intake.configure("shop", lambda s: (s.configure_official_account("wxshop", "mptoken1", None, "plain", "gh_acme",
-                                                                     seal=intake.secrets.seal),
-                                        s.set_route("mp", "menu", "V1001_INSTALL", "install")))
+    intake.configure(
+        "shop",
+        lambda s: (
+            s.configure_official_account("wxshop", "mptoken1", None, "plain", "gh_acme", seal=intake.secrets.seal),
+            s.set_route("mp", "menu", "V1001_INSTALL", "install"),
+        ),
+    )
     c, path = client(intake), "/v1/tenants/shop/mp/callback"
     verify = c.get(path, query_string={**plain_query(), "echostr": "echo-42"})
     assert (verify.status_code, verify.text) == (200, "echo-42")
@@ -282,23 +338,32 @@ def test_official_account_plain_mode_menu_clicks_texts_and_subscribes(settings):
     subscribe = official_account_message("<MsgType>event</MsgType><Event>subscribe</Event>")
     welcome = xmltodict.parse(post(c, path, plain_query(), subscribe).data)["xml"]
     assert (welcome["ToUserName"], welcome["MsgType"]) == ("openid-1", "text")  # welcomed, no ticket
-    wrong_account = official_account_message("<MsgType>text</MsgType><Content>x</Content><MsgId>78</MsgId>",
-                                             to="gh_other")
+    wrong_account = official_account_message(
+        "<MsgType>text</MsgType><Content>x</Content><MsgId>78</MsgId>", to="gh_other"
+    )
     assert post(c, path, plain_query(), wrong_account).status_code == 403
 
     click_envelope, text_envelope = published(settings)
-    assert click_envelope.data["template"] == "install" and click_envelope.data["description"] == "菜单「V1001_INSTALL」"
+    assert (
+        click_envelope.data["template"] == "install" and click_envelope.data["description"] == "菜单「V1001_INSTALL」"
+    )
     assert ticket_number(click_envelope.subject) in reply["Content"]
     assert (text_envelope.type, text_envelope.subject) == ("ticket.message_received", click_envelope.subject)
-    assert text_envelope.data["text"] == "投诉：师傅没来" and ticket_number(click_envelope.subject) in followed["Content"]
+    assert (
+        text_envelope.data["text"] == "投诉：师傅没来" and ticket_number(click_envelope.subject) in followed["Content"]
+    )
 
 
 def test_td_or_退订_opts_the_follower_out_once_and_raises_no_ticket(settings):
     open_tenant(settings, "shop")
     replicate(settings, bootstrap)
     intake = bootstrap.application(settings)
-    intake.configure("shop", lambda s: s.configure_official_account("wxshop", "mptoken1", None, "plain", "gh_acme",
-                                                                    seal=intake.secrets.seal))
+    intake.configure(
+        "shop",
+        lambda s: s.configure_official_account(
+            "wxshop", "mptoken1", None, "plain", "gh_acme", seal=intake.secrets.seal
+        ),
+    )
     c, path = client(intake), "/v1/tenants/shop/mp/callback"
     td = official_account_message("<MsgType>text</MsgType><Content> td </Content><MsgId>90</MsgId>")
     replies = [xmltodict.parse(post(c, path, plain_query(), td).data)["xml"]["Content"] for _ in range(2)]  # a retry
@@ -311,11 +376,17 @@ def test_td_or_退订_opts_the_follower_out_once_and_raises_no_ticket(settings):
     for envelope in envelopes:
         validate_envelope(envelope)
     assert envelopes[0].data | {"customer_id": None} == {
-        "customer_id": None, "channel": "mp", "identity": "openid", "value": "openid-1", "message_id": "90"}
+        "customer_id": None,
+        "channel": "mp",
+        "identity": "openid",
+        "value": "openid-1",
+        "message_id": "90",
+    }
     assert envelopes[0].subject == UUID(envelopes[0].data["customer_id"]) == envelopes[1].subject
 
 
 # --- refused: 4xx, the project's error body, nothing recorded ------------------------------
+
 
 def forged_signature():
     query, body = sealed(wecom_message())
@@ -337,18 +408,27 @@ def stale():
     return {**query, "timestamp": str(int(time.time()) - 301)}, body
 
 
-@pytest.mark.parametrize("request_, status, code", [
-    (forged_signature, 403, "unverified"),
-    (tampered_ciphertext, 403, "unverified"),
-    (wrong_corp, 403, "unverified"),
-    (lambda: sealed(wecom_message(agent_id="1000099")), 403, "unverified"),
-    (stale, 403, "stale_timestamp"),
-    (lambda: ({"msg_signature": "x", "nonce": "1"}, "<xml/>"), 400, "missing_parameter"),
-    (lambda: (sealed(wecom_message())[0], "<xml><Encrypt>"), 400, "malformed_xml"),
-    (lambda: (sealed(wecom_message())[0], '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><Encrypt>&e;'
-                                          '</Encrypt></xml>'), 400, "malformed_xml"),
-    (lambda: (sealed(wecom_message())[0], "<xml><Encrypt>" + "A" * 70_000 + "</Encrypt></xml>"), 413, None),
-])
+@pytest.mark.parametrize(
+    "request_, status, code",
+    [
+        (forged_signature, 403, "unverified"),
+        (tampered_ciphertext, 403, "unverified"),
+        (wrong_corp, 403, "unverified"),
+        (lambda: sealed(wecom_message(agent_id="1000099")), 403, "unverified"),
+        (stale, 403, "stale_timestamp"),
+        (lambda: ({"msg_signature": "x", "nonce": "1"}, "<xml/>"), 400, "missing_parameter"),
+        (lambda: (sealed(wecom_message())[0], "<xml><Encrypt>"), 400, "malformed_xml"),
+        (
+            lambda: (
+                sealed(wecom_message())[0],
+                '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><Encrypt>&e;</Encrypt></xml>',
+            ),
+            400,
+            "malformed_xml",
+        ),
+        (lambda: (sealed(wecom_message())[0], "<xml><Encrypt>" + "A" * 70_000 + "</Encrypt></xml>"), 413, None),
+    ],
+)
 def test_forged_stale_misaddressed_and_malformed_requests_are_refused(intake, settings, request_, status, code):
     query, body = request_()
     answer = post(client(intake), WECOM_PATH, query, body)
@@ -359,13 +439,32 @@ def test_forged_stale_misaddressed_and_malformed_requests_are_refused(intake, se
 def test_garbage_never_gets_a_5xx_and_records_nothing(intake, settings):
     rng, c = random.Random(4), client(intake)
     query, body = sealed(wecom_message())
-    pieces = [body, "<xml>", "</xml>", "<Encrypt>", "]]>", "<![CDATA[", "&amp;", "&#0;", "\x00", "报修", "<!DOCTYPE",
-              "<MsgType>text</MsgType>", "=", "%", "\ud800"]
+    pieces = [
+        body,
+        "<xml>",
+        "</xml>",
+        "<Encrypt>",
+        "]]>",
+        "<![CDATA[",
+        "&amp;",
+        "&#0;",
+        "\x00",
+        "报修",
+        "<!DOCTYPE",
+        "<MsgType>text</MsgType>",
+        "=",
+        "%",
+        "\ud800",
+    ]
     for _ in range(150):
         junk = "".join(rng.choice(pieces) for _ in range(rng.randrange(6)))
         raw = junk.encode("utf-8", "surrogatepass") if rng.random() < 0.8 else rng.randbytes(rng.randrange(300))
-        q = {k: v if rng.random() < 0.7 else rng.choice(["", "x" * 70, "-1", "１２３", junk[:50].encode("utf-8", "replace").decode()])
-             for k, v in {**query, "echostr": "x", "signature": "y", "encrypt_type": "aes"}.items()}
+        q = {
+            k: v
+            if rng.random() < 0.7
+            else rng.choice(["", "x" * 70, "-1", "１２３", junk[:50].encode("utf-8", "replace").decode()])
+            for k, v in {**query, "echostr": "x", "signature": "y", "encrypt_type": "aes"}.items()
+        }
         for path in (WECOM_PATH, MP_PATH, "/v1/tenants/nobody/wecom/callback"):
             assert post(c, path, q, raw).status_code < 500
             assert c.get(path, query_string=q).status_code < 500
@@ -416,6 +515,7 @@ def test_the_callbacks_are_documented(intake):
 
 # --- workflow takes in chat tickets and tickets stored before v2 -------------------------
 
+
 def test_workflow_opens_a_chat_ticket_and_one_stored_as_v1(intake, settings):
     import orjson
     from eventsourcing.persistence import StoredEvent
@@ -425,8 +525,15 @@ def test_workflow_opens_a_chat_ticket_and_one_stored_as_v1(intake, settings):
 
     assert post(client(intake), WECOM_PATH, *sealed(wecom_message("报修", msg_id="8001"))).status_code == 200
     # A submission recorded before routing existed: no template, no class_version.
-    old = Submission(tenant="acme", channel="h5", submission_id="h5-old", description="漏水", template="x",
-                     route={"by": "default"}, customer={"name": "张三", "phone": "13800138000", "address": "上海"})
+    old = Submission(
+        tenant="acme",
+        channel="h5",
+        submission_id="h5-old",
+        description="漏水",
+        template="x",
+        route={"by": "default"},
+        customer={"name": "张三", "phone": "13800138000", "address": "上海"},
+    )
     stored = intake.mapper.to_stored_event(old.collect_events()[0])
     state = {k: v for k, v in orjson.loads(stored.state).items() if k not in ("template", "route", "class_version")}
     intake.recorder.insert_events([StoredEvent(stored.originator_id, 1, stored.topic, orjson.dumps(state))])

@@ -32,6 +32,7 @@ def scrm(settings, monkeypatch):
         result = CliRunner().invoke(cli, ["intake", "tenant", *args], catch_exceptions=False)
         assert (result.exit_code == 0) == ok, result.output
         return result.output
+
     return run
 
 
@@ -45,8 +46,9 @@ def stored(settings) -> list[bytes]:
 
 
 def test_secrets_are_shown_masked_stored_sealed_and_rotated_to_a_new_key(scrm, settings):
-    shown = json.loads(scrm("wecom", "acme", "--token", TOKEN, "--aes-key", AES_KEY, "--corp-id", "ww1",
-                            "--agent-id", "1000002"))
+    shown = json.loads(
+        scrm("wecom", "acme", "--token", TOKEN, "--aes-key", AES_KEY, "--corp-id", "ww1", "--agent-id", "1000002")
+    )
     assert shown["wecom"] == {"token": "cl…45", "aes_key": "6q…Ut", "corp_id": "ww1", "agent_id": "1000002"}
     assert not any(TOKEN.encode() in state or AES_KEY.encode() in state for state in stored(settings))
 
@@ -54,8 +56,9 @@ def test_secrets_are_shown_masked_stored_sealed_and_rotated_to_a_new_key(scrm, s
     assert json.loads(scrm("show", "acme", keys=NEW))["wecom"]["token"] == "cl…45"  # the old key dropped
     assert "cannot be opened" in scrm("show", "acme", keys=OLD, ok=False)
     assert "SCRM_SECRET_KEYS" in scrm("show", "acme", keys="", ok=False)
-    assert "SCRM_SECRET_KEYS" in scrm("mp", "acme", "--app-id", "wx1", "--token", "tok123", "--mode", "plain",
-                                      keys="", ok=False)  # nothing is stored in the clear
+    assert "SCRM_SECRET_KEYS" in scrm(
+        "mp", "acme", "--app-id", "wx1", "--token", "tok123", "--mode", "plain", keys="", ok=False
+    )  # nothing is stored in the clear
 
 
 def test_settings_recorded_in_the_clear_are_sealed_by_rotating(scrm, settings):

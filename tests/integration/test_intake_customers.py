@@ -19,8 +19,17 @@ from services.intake.customers import Customer, IdentityClaim
 from services.intake.domain import ticket_id
 from services.intake.regions import RegionNames
 from services.workflow import bootstrap as workflow
-from tests.integration.test_intake_channels import (WECOM, WECOM_PATH, intake, opened, post, published,
-                                                    sealed, secret_keys, wecom_message)
+from tests.integration.test_intake_channels import (
+    WECOM,
+    WECOM_PATH,
+    intake,
+    opened,
+    post,
+    published,
+    sealed,
+    secret_keys,
+    wecom_message,
+)
 from shared.identity.apikeys import key_id_of
 from services.workflow.tenancy import Tenancy
 from tests.support.identity import KEYS, bearer, identity_of, issue_key, open_tenant, replicate, staff
@@ -60,21 +69,33 @@ def send(client, plain: str) -> str:
     """Post a WeCom message; the text of the passive reply ("" for none)."""
     answer = post(client, WECOM_PATH, *sealed(plain))
     assert answer.status_code == 200, answer.text
-    return opened(answer.data, WeComCrypto(WECOM["token"], WECOM["aes_key"], WECOM["corp_id"]))["Content"] \
-        if answer.data else ""
+    return (
+        opened(answer.data, WeComCrypto(WECOM["token"], WECOM["aes_key"], WECOM["corp_id"]))["Content"]
+        if answer.data
+        else ""
+    )
 
 
 def image(msg_id: str, media_id: str = "media-1") -> str:
-    return wecom_message(msg_type="image", msg_id=msg_id, content="",
-                         extra=f"<PicUrl>http://127.0.0.1/{media_id}.jpg</PicUrl><MediaId>{media_id}</MediaId>")
+    return wecom_message(
+        msg_type="image",
+        msg_id=msg_id,
+        content="",
+        extra=f"<PicUrl>http://127.0.0.1/{media_id}.jpg</PicUrl><MediaId>{media_id}</MediaId>",
+    )
 
 
 def location(msg_id: str, label: str = "广东省深圳市南山区科技园") -> str:
-    return wecom_message(msg_type="location", msg_id=msg_id, content="",
-                         extra=f"<Location_X>22.54</Location_X><Location_Y>113.95</Location_Y><Label>{label}</Label>")
+    return wecom_message(
+        msg_type="location",
+        msg_id=msg_id,
+        content="",
+        extra=f"<Location_X>22.54</Location_X><Location_Y>113.95</Location_Y><Label>{label}</Label>",
+    )
 
 
 # --- who the customer is ------------------------------------------------------------------
+
 
 def test_a_first_contact_creates_the_customer_and_the_ticket_is_linked_to_it(intake, api, settings, auth):
     send(api, wecom_message("空调报修", msg_id="7001", sender="zhangsan"))
@@ -89,8 +110,11 @@ def test_a_first_contact_creates_the_customer_and_the_ticket_is_linked_to_it(int
 
 
 def test_a_second_channel_attaches_to_the_same_customer_by_unionid(intake, api, auth):
-    first = api.post("/v1/tenants/acme/customers", headers=auth(),
-                     json={"wecom_external_userid": "wm-1", "unionid": "u-1", "name": "王五"})
+    first = api.post(
+        "/v1/tenants/acme/customers",
+        headers=auth(),
+        json={"wecom_external_userid": "wm-1", "unionid": "u-1", "name": "王五"},
+    )
     assert first.status_code == 201
     accepted = intake.submit("acme", "mp", "m-1", {"openid": "o-1", "unionid": "u-1"}, "热水器不热")
     assert intake.get(accepted.ticket_id, "acme").customer_id == UUID(first.json["customer_id"])
@@ -101,12 +125,26 @@ def test_a_second_channel_attaches_to_the_same_customer_by_unionid(intake, api, 
 
 
 def test_a_second_channel_attaches_by_phone_and_the_region_comes_from_the_address(intake, api, settings, auth):
-    h5 = api.post("/v1/tenants/acme/h5/submissions", headers=auth(), json={
-        "submission_id": "h-1", "description": "洗衣机漏水",
-        "customer": {"name": "赵六", "phone": "136 0000 0000", "address": "广东省深圳市南山区粤海街道"}})
-    sidebar = api.post("/v1/tenants/acme/sidebar/tickets", headers=auth(), json={
-        "request_id": "r-1", "external_userid": "wm-9", "description": "再来一单", "staff": "lisi",
-        "customer": {"phone": "13600000000"}})
+    h5 = api.post(
+        "/v1/tenants/acme/h5/submissions",
+        headers=auth(),
+        json={
+            "submission_id": "h-1",
+            "description": "洗衣机漏水",
+            "customer": {"name": "赵六", "phone": "136 0000 0000", "address": "广东省深圳市南山区粤海街道"},
+        },
+    )
+    sidebar = api.post(
+        "/v1/tenants/acme/sidebar/tickets",
+        headers=auth(),
+        json={
+            "request_id": "r-1",
+            "external_userid": "wm-9",
+            "description": "再来一单",
+            "staff": "lisi",
+            "customer": {"phone": "13600000000"},
+        },
+    )
     first = intake.get(UUID(h5.json["ticket_id"]), "acme")
     assert sidebar.json["customer_id"] == str(first.customer_id)
     assert first.region == "广东/深圳/南山"  # the tenant's own place name is deeper than the built-in city
@@ -117,10 +155,17 @@ def test_a_second_channel_attaches_by_phone_and_the_region_comes_from_the_addres
 
 def test_a_submission_never_overwrites_a_known_customers_profile(intake, api, settings, auth):
     """Issue 11: anyone who knows a customer's phone could rename them and move their address."""
+
     def h5(submission_id: str, name: str, address: str):
-        return api.post("/v1/tenants/acme/h5/submissions", headers=auth(), json={
-            "submission_id": submission_id, "description": "洗衣机漏水",
-            "customer": {"name": name, "phone": "13600000000", "address": address}})
+        return api.post(
+            "/v1/tenants/acme/h5/submissions",
+            headers=auth(),
+            json={
+                "submission_id": submission_id,
+                "description": "洗衣机漏水",
+                "customer": {"name": name, "phone": "13600000000", "address": address},
+            },
+        )
 
     first = h5("h-1", "赵六", "广东省深圳市南山区粤海街道")
     second = h5("h-2", "冒名者", "浙江省杭州市西湖区")
@@ -130,12 +175,20 @@ def test_a_submission_never_overwrites_a_known_customers_profile(intake, api, se
     # What the second submission said stays on its ticket, and is proposed to staff, never applied.
     assert intake.get(UUID(second.json["ticket_id"]), "acme").customer["name"] == "冒名者"
     view = api.get(f"/v1/tenants/acme/customers/{customer.id}", headers=auth()).json
-    assert view["proposed"] == [{"ticket_id": second.json["ticket_id"], "channel": "h5",
-                                 "profile": {"name": "冒名者", "address": "浙江省杭州市西湖区"}}]
+    assert view["proposed"] == [
+        {
+            "ticket_id": second.json["ticket_id"],
+            "channel": "h5",
+            "profile": {"name": "冒名者", "address": "浙江省杭州市西湖区"},
+        }
+    ]
     assert first.json["ticket_id"] in [t["ticket_id"] for t in view["tickets"]]
     # Staff accept it by registering the customer with those details: then it is no longer pending.
-    accepted = api.post("/v1/tenants/acme/customers", headers=auth(),
-                        json={"phone": "13600000000", "name": "冒名者", "address": "浙江省杭州市西湖区"})
+    accepted = api.post(
+        "/v1/tenants/acme/customers",
+        headers=auth(),
+        json={"phone": "13600000000", "name": "冒名者", "address": "浙江省杭州市西湖区"},
+    )
     assert accepted.json["profile"]["name"] == "冒名者" and accepted.json["proposed"] == []
 
 
@@ -146,8 +199,11 @@ def test_linking_an_openid_to_another_customers_unionid_merges_the_two(intake, a
     other = bootstrap.application(settings)  # another web process, which learns whose the openid is
     assert other.customers.by_identity("acme", "openid", "o-1").id == follower
     their_ticket = intake.submit("acme", "mp", "m-1", {"openid": "o-1"}, "热水器不热").ticket_id
-    known = api.post("/v1/tenants/acme/customers", headers=auth(),
-                     json={"wecom_external_userid": "wm-1", "unionid": "u-1", "name": "王五"}).json["customer_id"]
+    known = api.post(
+        "/v1/tenants/acme/customers",
+        headers=auth(),
+        json={"wecom_external_userid": "wm-1", "unionid": "u-1", "name": "王五"},
+    ).json["customer_id"]
     drain(bootstrap.follower(settings))  # the follower's ticket is linked to them
 
     linked = api.post("/v1/tenants/acme/customers", headers=auth(), json={"openid": "o-1", "unionid": "u-1"})
@@ -183,6 +239,7 @@ def test_concurrent_first_contacts_of_one_person_make_one_customer(intake):
 
 # --- what they send about an open ticket ------------------------------------------------------
 
+
 def test_images_and_locations_go_to_the_open_ticket_and_not_to_a_closed_one(intake, api, settings, auth):
     hire(settings, "acme", "technician-1")  # the default template's pool
     staff = workflow.web_app(settings).test_client()
@@ -195,8 +252,10 @@ def test_images_and_locations_go_to_the_open_ticket_and_not_to_a_closed_one(inta
         assert ticket_number(ticket) in send(api, image("8001"))
     assert ticket_number(ticket) in send(api, location("8002"))
     attached = [e for e in published(settings) if e.type != "ticket.created"]
-    assert [(e.type, e.subject) for e in attached] == [("ticket.attachment_added", ticket),
-                                                         ("ticket.location_reported", ticket)]
+    assert [(e.type, e.subject) for e in attached] == [
+        ("ticket.attachment_added", ticket),
+        ("ticket.location_reported", ticket),
+    ]
     assert all(validate_envelope(e) is e for e in attached)
     assert attached[0].data["media_id"] == "media-1"
 
@@ -242,8 +301,10 @@ def test_follow_up_text_goes_to_the_open_tickets_conversation_and_its_timeline(i
     drain(*followers)
     timeline = staff.get(f"/v1/tenants/acme/tickets/{ticket}/timeline", headers=STAFF).json["timeline"]
     sent = [(e["data"]["kind"], e["data"]["content"], e["actor"]) for e in timeline if e["type"] == "CustomerSent"]
-    assert sent == [("text", {"text": "师傅明天下午几点到？"}, "customer"),
-                    ("image", {"media_id": "media-1", "url": "http://127.0.0.1/media-1.jpg"}, "customer")]
+    assert sent == [
+        ("text", {"text": "师傅明天下午几点到？"}, "customer"),
+        ("image", {"media_id": "media-1", "url": "http://127.0.0.1/media-1.jpg"}, "customer"),
+    ]
     assert timeline[0]["type"] == "Opened"
 
     assert staff.post(f"/v1/tenants/acme/tickets/{ticket}/close", headers=STAFF).status_code == 200
@@ -261,6 +322,7 @@ def test_with_no_ticket_a_location_is_kept_and_gives_the_next_ticket_its_region(
 
 # --- the chat sidebar and opportunities ----------------------------------------------------------
 
+
 def test_the_sidebar_raises_a_ticket_for_an_external_contact_once(intake, api, settings, auth):
     body = {"request_id": "r-7", "external_userid": "wm-7", "description": "空调报修：不制冷", "staff": "lisi"}
     first = api.post("/v1/tenants/acme/sidebar/tickets", headers=auth(), json=body)
@@ -276,8 +338,13 @@ def test_the_sidebar_raises_a_ticket_for_an_external_contact_once(intake, api, s
 
 
 def test_opportunities_are_opened_moved_won_and_lost(intake, api, settings, auth):
-    ticket = UUID(api.post("/v1/tenants/acme/sidebar/tickets", headers=auth(), json={
-        "request_id": "r-1", "external_userid": "wm-1", "description": "安装", "staff": "lisi"}).json["ticket_id"])
+    ticket = UUID(
+        api.post(
+            "/v1/tenants/acme/sidebar/tickets",
+            headers=auth(),
+            json={"request_id": "r-1", "external_userid": "wm-1", "description": "安装", "staff": "lisi"},
+        ).json["ticket_id"]
+    )
     customer = intake.get(ticket, "acme").customer_id
     base = f"/v1/tenants/acme/customers/{customer}/opportunities"
     made = api.post(base, headers=auth(), json={"title": "年度保养合同", "amount": "1200.50", "by": "lisi"})
@@ -297,15 +364,23 @@ def test_opportunities_are_opened_moved_won_and_lost(intake, api, settings, auth
 
 
 def test_a_look_up_names_what_is_wrong_with_its_query(api, auth):
-    for query, wrong in (("kind=fax&value=1", {"kind"}), ("kind=phone", {"value"}), ("", {"kind", "value"}),
-                         (f"kind=phone&value={'1' * 501}", {"value"})):
+    for query, wrong in (
+        ("kind=fax&value=1", {"kind"}),
+        ("kind=phone", {"value"}),
+        ("", {"kind", "value"}),
+        (f"kind=phone&value={'1' * 501}", {"value"}),
+    ):
         answer = api.get(f"/v1/tenants/acme/customers?{query}", headers=auth())
         assert answer.status_code == 400, query
-        assert answer.json["error"]["code"] == "validation_failed" and set(answer.json["error"]["details"]["fields"]) == wrong
+        assert (
+            answer.json["error"]["code"] == "validation_failed"
+            and set(answer.json["error"]["details"]["fields"]) == wrong
+        )
     assert api.get("/v1/tenants/acme/customers?kind=phone&value=13900000000", headers=auth()).status_code == 404
 
 
 # --- API keys -------------------------------------------------------------------------------
+
 
 def test_the_rest_api_needs_a_current_key_of_the_tenant(intake, api, settings, auth, key):
     open_tenant(settings, "other")
@@ -326,7 +401,8 @@ def test_the_rest_api_needs_a_current_key_of_the_tenant(intake, api, settings, a
         api.get("/v1/tenants/acme/customers?kind=phone&value=1", headers={"Authorization": f"Basic {key}"}),
     ]
     assert {(r.status_code, r.json["error"]["code"], r.headers["WWW-Authenticate"]) for r in refused} == {
-        (401, "unauthenticated", 'Bearer realm="scrm"')}
+        (401, "unauthenticated", 'Bearer realm="scrm"')
+    }
     assert all("customers" not in r.text for r in refused)
     assert len({r.data for r in refused[1:5]}) == 1  # nothing tells a missing tenant from a wrong key
     # An id no tenant can have (shared/tenants.py) is not there, as on every route of every service.

@@ -19,8 +19,13 @@ CUSTOMER = {"name": "王五", "phone": "13700000000", "address": "广州"}
 
 @pytest.fixture
 def kafka_settings(tmp_path, kafka):
-    return Settings(data_dir=tmp_path, transport="kafka", kafka_bootstrap=kafka.bootstrap,
-                    kafka_prefix=f"it{uuid.uuid4().hex[:8]}", kafka_session_timeout_ms=2000)
+    return Settings(
+        data_dir=tmp_path,
+        transport="kafka",
+        kafka_bootstrap=kafka.bootstrap,
+        kafka_prefix=f"it{uuid.uuid4().hex[:8]}",
+        kafka_session_timeout_ms=2000,
+    )
 
 
 def drain(subscription, position, want, rounds=60):
@@ -76,8 +81,9 @@ def test_a_replay_publishes_a_range_again_and_a_follower_records_nothing_twice(k
     relay = KafkaRelay("intake", kafka_settings)
     assert relay.relay_once() == 6
     wf = workflow.application(kafka_settings)
-    follower = Follower("workflow", wf, ticket_policy(wf.assigner, wf.load), KafkaSubscription("it-replay", ["intake"],
-                                                                                       kafka_settings))
+    follower = Follower(
+        "workflow", wf, ticket_policy(wf.assigner, wf.load), KafkaSubscription("it-replay", ["intake"], kafka_settings)
+    )
     for batch in drain(follower.subscription, wf.position, 6):
         follower.process(batch)
     assert wf.recorder.max_notification_id() == 2 * 6  # Opened, and Unassigned: nobody is a technician here
@@ -86,9 +92,21 @@ def test_a_replay_publishes_a_range_again_and_a_follower_records_nothing_twice(k
         monkeypatch.setenv(key, "")
     monkeypatch.setenv("SCRM_KAFKA_PREFIX", kafka_settings.kafka_prefix)
     second = outbox_reader("intake", kafka_settings).read(0)[1].sequence  # the log holds customers' events too
-    replayed = CliRunner().invoke(cli, ["--transport", "kafka", "--data-dir", str(kafka_settings.data_dir),
-                                        "--kafka-bootstrap", kafka_settings.kafka_bootstrap,
-                                        "replay", "intake", "--from", str(second)])
+    replayed = CliRunner().invoke(
+        cli,
+        [
+            "--transport",
+            "kafka",
+            "--data-dir",
+            str(kafka_settings.data_dir),
+            "--kafka-bootstrap",
+            kafka_settings.kafka_bootstrap,
+            "replay",
+            "intake",
+            "--from",
+            str(second),
+        ],
+    )
     assert replayed.exit_code == 0, replayed.output
     assert "4 public events read, 4 published again" in replayed.output
     assert relay.relay_once() == 0  # the relay's own position did not move
@@ -98,8 +116,9 @@ def test_a_replay_publishes_a_range_again_and_a_follower_records_nothing_twice(k
         follower.process(batch)
     assert wf.recorder.max_notification_id() == 2 * 6  # the copies caused nothing new
     backlog = follower.measure_backlog()  # from the fetches' high-water marks
-    assert backlog and all(s.startswith(f"{kafka_settings.kafka_prefix}.intake#") and n >= 0
-                           for s, n in backlog.items())
+    assert backlog and all(
+        s.startswith(f"{kafka_settings.kafka_prefix}.intake#") and n >= 0 for s, n in backlog.items()
+    )
     follower.subscription.close()
 
 
@@ -143,7 +162,8 @@ def test_a_replay_publishes_every_public_event_of_its_range_and_counts_what_it_s
     assert done.skipped == end - 2 and sum(covered) == end  # the progress bar reaches the end
     subscription = KafkaSubscription("it-replay-all", ["intake"], kafka_settings)
     assert sorted(e.subject for b in drain(subscription, lambda stream: 0, 2) for e in b.envelopes) == sorted(
-        [first, second])
+        [first, second]
+    )
     subscription.close()
 
 
@@ -156,8 +176,12 @@ def test_records_are_cloudevents_in_binary_mode_keyed_by_the_ticket_id_as_text(k
     ticket = app.submit("acme", "h5", "ce-1", CUSTOMER, "空调不制冷").ticket_id
     relay = KafkaRelay("intake", kafka_settings)
     relay.relay_once()
-    consumer = KafkaConsumer(bootstrap_servers=kafka.bootstrap, auto_offset_reset="earliest",
-                             enable_auto_commit=False, consumer_timeout_ms=20_000)
+    consumer = KafkaConsumer(
+        bootstrap_servers=kafka.bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=20_000,
+    )
     consumer.assign([TopicPartition(relay.topic, p) for p in range(kafka_settings.kafka_partitions)])
     record = next(iter(consumer))
     consumer.close()

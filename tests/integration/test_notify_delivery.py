@@ -12,6 +12,7 @@ from shared.contracts import ticket_number
 from tests.integration.notify_desk import ADMIN, NIGHT, NotifyDesk
 from tests.support.identity import staff
 from tests.support.providers import FakeOfficialAccount, FakeSmsGateway, FakeSmtp, FakeWeCom
+from datetime import UTC
 
 WECOM = {"corp_id": "ww-corp", "agent_id": "1000002", "secret": "corp-secret-0001"}
 MP = {"app_id": "wx-app", "secret": "app-secret-0001"}
@@ -55,9 +56,14 @@ def test_a_wecom_app_message_is_the_documented_request_and_is_recorded_as_sent(d
     assert sent.query == {"access_token": "token-1"}
     (delivery,) = desk.deliveries(ticket)
     link = f"{delivery['link']}?n={delivery['delivery_id'].replace('-', '')[:16]}"
-    assert sent.body == {"touser": "t-1", "msgtype": "text", "agentid": 1000002,
-                         "text": {"content": f"{delivery['title']}\n{delivery['body']}\n{link}"},
-                         "enable_duplicate_check": 1, "duplicate_check_interval": 14400}
+    assert sent.body == {
+        "touser": "t-1",
+        "msgtype": "text",
+        "agentid": 1000002,
+        "text": {"content": f"{delivery['title']}\n{delivery['body']}\n{link}"},
+        "enable_duplicate_check": 1,
+        "duplicate_check_interval": 14400,
+    }
     assert (delivery["status"], delivery["receipt"], delivery["attempts"]) == ("sent", "msg-1", 1)
     assert [e["type"] for e in delivery["events"]] == ["Requested", "Sent"]
 
@@ -150,9 +156,11 @@ def test_a_role_pool_with_three_members_tells_each_of_them(desk, wecom):
 
 
 def test_customers_get_official_account_template_messages_and_sms_when_not_a_follower(desk, mp, sms):
-    set_up = desk.http.put("/v1/tenants/acme/notify/message-templates/accepted/official_account", headers=ADMIN,
-                           json={"template_id": "TPL-ACCEPTED", "fields": {"first": "{{ title }}",
-                                                                          "keyword1": "{{ number }}"}})
+    set_up = desk.http.put(
+        "/v1/tenants/acme/notify/message-templates/accepted/official_account",
+        headers=ADMIN,
+        json={"template_id": "TPL-ACCEPTED", "fields": {"first": "{{ title }}", "keyword1": "{{ number }}"}},
+    )
     assert set_up.status_code == 200, set_up.json
     follower = desk.created(openid="o-1", phone="13800138000")
     mp.not_following.add("o-2")
@@ -163,19 +171,31 @@ def test_customers_get_official_account_template_messages_and_sms_when_not_a_fol
     assert token.query == {"grant_type": "client_credential", "appid": "wx-app", "secret": "app-secret-0001"}
     sent, refused = sorted(mp.to("/cgi-bin/message/template/send"), key=lambda c: c.body["touser"])
     (accepted,) = desk.deliveries(follower)
-    assert sent.body == {"touser": "o-1", "template_id": "TPL-ACCEPTED", "url": accepted["link"],
-                         "client_msg_id": accepted["delivery_id"].replace("-", ""),
-                         "data": {"first": {"value": "您的工单已受理"}, "keyword1": {"value": ticket_number(follower)}}}
+    assert sent.body == {
+        "touser": "o-1",
+        "template_id": "TPL-ACCEPTED",
+        "url": accepted["link"],
+        "client_msg_id": accepted["delivery_id"].replace("-", ""),
+        "data": {"first": {"value": "您的工单已受理"}, "keyword1": {"value": ticket_number(follower)}},
+    }
     assert refused.body["touser"] == "o-2"
 
     by_mp, by_sms = desk.deliveries(stranger)
     assert (by_mp["status"], by_mp["channel"], by_sms["channel"], by_sms["status"]) == (
-        "fell_back", "official_account", "sms", "sent")
+        "fell_back",
+        "official_account",
+        "sms",
+        "sent",
+    )
     (text,) = sms.to("/sms/send")
-    assert text.body == {"to": "13900139000", "sign_name": "极客维修", "template": None,
-                         "params": {"title": by_sms["title"], "body": by_sms["body"], "link": by_sms["link"]},
-                         "text": f"【极客维修】{by_sms['title']}：{by_sms['body']}\n{by_sms['link']}",
-                         "out_id": by_sms["delivery_id"].replace("-", "")}
+    assert text.body == {
+        "to": "13900139000",
+        "sign_name": "极客维修",
+        "template": None,
+        "params": {"title": by_sms["title"], "body": by_sms["body"], "link": by_sms["link"]},
+        "text": f"【极客维修】{by_sms['title']}：{by_sms['body']}\n{by_sms['link']}",
+        "out_id": by_sms["delivery_id"].replace("-", ""),
+    }
     assert {"X-App-Key", "X-Timestamp", "X-Nonce", "X-Signature"} <= set(text.headers)  # the gateway checked it
 
 
@@ -187,10 +207,19 @@ def test_a_customer_without_an_openid_is_told_by_sms(desk, sms):
 
 
 def test_a_customer_who_replied_td_is_told_nothing_on_the_official_account(desk, mp):
-    desk.http.put("/v1/tenants/acme/notify/message-templates/accepted/official_account", headers=ADMIN,
-                  json={"template_id": "TPL-ACCEPTED"})
-    desk.event("customer.opted_out", channel="mp", identity="openid", value="o-1", message_id="90",
-               customer_id="00000000-0000-0000-0000-000000000001")
+    desk.http.put(
+        "/v1/tenants/acme/notify/message-templates/accepted/official_account",
+        headers=ADMIN,
+        json={"template_id": "TPL-ACCEPTED"},
+    )
+    desk.event(
+        "customer.opted_out",
+        channel="mp",
+        identity="openid",
+        value="o-1",
+        message_id="90",
+        customer_id="00000000-0000-0000-0000-000000000001",
+    )
     ticket = desk.created(openid="o-1")
     desk.send()
     (delivery,) = desk.deliveries(ticket)
@@ -202,21 +231,43 @@ def test_a_customer_who_replied_td_is_told_nothing_on_the_official_account(desk,
 def test_opting_out_of_one_kind_keeps_the_others(desk, wecom):
     desk.http.put("/v1/tenants/acme/notify/opt-outs/wecom/t-1", json={"kinds": ["assigned"]}, headers=ADMIN)
     desk.opened("t-1")
-    desk.event("ticket.escalated", node="work", visit=1, clock="response", target="2h", due=desk.clock().isoformat(),
-               deadline=desk.clock().isoformat(), handler="t-1", step=0, action="remind", to=["t-1"],
-               reason="超时提醒", vip=False)
+    desk.event(
+        "ticket.escalated",
+        node="work",
+        visit=1,
+        clock="response",
+        target="2h",
+        due=desk.clock().isoformat(),
+        deadline=desk.clock().isoformat(),
+        handler="t-1",
+        step=0,
+        action="remind",
+        to=["t-1"],
+        reason="超时提醒",
+        vip=False,
+    )
     desk.send()
     assert len(wecom.texts_to("t-1")) == 1 and "超时" in wecom.texts_to("t-1")[0]
 
 
 def test_quiet_hours_defer_what_is_not_urgent_until_they_end_and_an_sla_breach_goes_at_once(desk, wecom):
-    answer = desk.http.put("/v1/tenants/acme/notify/quiet-hours", json={"start": "22:00", "end": "08:00"},
-                           headers=ADMIN)
+    answer = desk.http.put(
+        "/v1/tenants/acme/notify/quiet-hours", json={"start": "22:00", "end": "08:00"}, headers=ADMIN
+    )
     assert answer.status_code == 200, answer.json
     desk.clock.now = NIGHT
     ticket = desk.opened("t-1")
-    desk.event("ticket.sla_breached", ticket, node="work", visit=1, clock="resolution", target="1d",
-               due=NIGHT.isoformat(), deadline=NIGHT.isoformat(), handler="t-1")
+    desk.event(
+        "ticket.sla_breached",
+        ticket,
+        node="work",
+        visit=1,
+        clock="resolution",
+        target="1d",
+        due=NIGHT.isoformat(),
+        deadline=NIGHT.isoformat(),
+        handler="t-1",
+    )
     desk.send()
     assert len(wecom.texts_to("t-1")) == 1 and "已超时" in wecom.texts_to("t-1")[0]
     assigned = next(d for d in desk.deliveries(ticket) if d["kind"] == "assigned")
@@ -228,7 +279,10 @@ def test_quiet_hours_defer_what_is_not_urgent_until_they_end_and_an_sla_breach_g
     desk.send()
     assert len(wecom.texts_to("t-1")) == 2
     assert [e["type"] for e in next(d for d in desk.deliveries(ticket) if d["kind"] == "assigned")["events"]] == [
-        "Requested", "Deferred", "Sent"]
+        "Requested",
+        "Deferred",
+        "Sent",
+    ]
 
 
 def test_a_provider_rate_limit_holds_the_rest_for_a_later_round(settings, monkeypatch, wecom):
@@ -304,15 +358,22 @@ def test_a_wecom_external_contact_is_told_through_the_corps_customer_contact_api
     wecom.invalid.add("wm-ext-2")
     stranger = desk.created(wecom_external_userid="wm-ext-2", phone="13600136000")
     desk.send()
-    first = next(c for c in wecom.to("/cgi-bin/externalcontact/add_msg_template")
-                 if c.body["external_userid"] == ["wm-ext-1"])
+    first = next(
+        c for c in wecom.to("/cgi-bin/externalcontact/add_msg_template") if c.body["external_userid"] == ["wm-ext-1"]
+    )
     (delivery,) = desk.deliveries(ticket)
     assert first.query == {"access_token": "token-1"}
-    assert first.body == {"chat_type": "single", "external_userid": ["wm-ext-1"], "sender": "lisi",
-                          "text": {"content": f"{delivery['title']}\n{delivery['body']}\n{delivery['link']}"}}
+    assert first.body == {
+        "chat_type": "single",
+        "external_userid": ["wm-ext-1"],
+        "sender": "lisi",
+        "text": {"content": f"{delivery['title']}\n{delivery['body']}\n{delivery['link']}"},
+    }
     assert (delivery["channel"], delivery["status"], delivery["receipt"]) == ("wecom_external", "sent", "ext-1")
-    assert [(d["channel"], d["status"]) for d in desk.deliveries(stranger)] == [("wecom_external", "fell_back"),
-                                                                              ("sms", "sent")]
+    assert [(d["channel"], d["status"]) for d in desk.deliveries(stranger)] == [
+        ("wecom_external", "fell_back"),
+        ("sms", "sent"),
+    ]
 
 
 def test_dead_letters_are_listed_and_redriven_from_the_command_line(desk, wecom, settings):
@@ -334,25 +395,33 @@ def test_dead_letters_are_listed_and_redriven_from_the_command_line(desk, wecom,
     desk.provider("wecom", **WECOM)
     retried = CliRunner().invoke(cli, ["notify", "dead-letters", "retry", "acme"], env=env)
     assert json.loads(retried.output) == {"redriven": [letter["delivery_id"]]}
-    desk.clock.now = datetime.now(timezone.utc) + timedelta(seconds=1)  # the command re-drove it as of now
+    desk.clock.now = datetime.now(UTC) + timedelta(seconds=1)  # the command re-drove it as of now
     desk.send()
     assert len(wecom.texts_to("t-1")) == 1
 
 
 def test_a_pool_with_a_wecom_department_gets_one_textcard_and_an_unknown_department_is_not_retried(desk, wecom):
     for pool, party in (("role:dispatcher", "3"), ("role:ghosts", "404")):
-        assert desk.http.put(f"/v1/tenants/acme/notify/pool-groups/{pool}", json={"party": party},
-                             headers=ADMIN).status_code == 200
+        assert (
+            desk.http.put(
+                f"/v1/tenants/acme/notify/pool-groups/{pool}", json={"party": party}, headers=ADMIN
+            ).status_code
+            == 200
+        )
     desk.http.put("/v1/tenants/acme/notify/message-templates/pool/wecom", headers=ADMIN, json={"msgtype": "textcard"})
     ticket = desk.opened("role:dispatcher")
     desk.send()
     (sent,) = wecom.to("/cgi-bin/message/send")
     (delivery,) = desk.deliveries(ticket)
     link = f"{delivery['link']}?n={delivery['delivery_id'].replace('-', '')[:16]}"
-    assert sent.body == {"toparty": "3", "msgtype": "textcard", "agentid": 1000002,
-                         "textcard": {"title": delivery["title"], "description": delivery["body"], "url": link,
-                                      "btntxt": "详情"},
-                         "enable_duplicate_check": 1, "duplicate_check_interval": 14400}
+    assert sent.body == {
+        "toparty": "3",
+        "msgtype": "textcard",
+        "agentid": 1000002,
+        "textcard": {"title": delivery["title"], "description": delivery["body"], "url": link, "btntxt": "详情"},
+        "enable_duplicate_check": 1,
+        "duplicate_check_interval": 14400,
+    }
     wecom.invalid_parties.add("404")
     ghosts = desk.opened("role:ghosts")
     desk.send()

@@ -14,11 +14,17 @@ from tests.support.tenant import tenant  # noqa: F401 - fixture
 
 METHODS = ("get", "put", "post", "delete", "patch")
 SCHEMES = {"staffToken", "apiKey", "sessionCookie", "csrfToken", "trustedProxy"}
-PUBLIC = {("intake", "/v1/tenants/{tenant}/wecom/callback"), ("intake", "/v1/tenants/{tenant}/mp/callback"),
-          ("intake", "/h5/{tenant}/{slug}"), ("intake", "/h5/{tenant}/{slug}/submissions"),
-          ("intake", "/h5/{tenant}/{slug}/uploads"), ("intake", "/h5/{tenant}/uploads/{ref}"),
-          ("workflow", "/v1/tenants/{tenant}/sessions"), ("workflow", "/v1/tenants/{tenant}/sessions/wecom"),
-          ("workflow", "/.well-known/jwks.json")}
+PUBLIC = {
+    ("intake", "/v1/tenants/{tenant}/wecom/callback"),
+    ("intake", "/v1/tenants/{tenant}/mp/callback"),
+    ("intake", "/h5/{tenant}/{slug}"),
+    ("intake", "/h5/{tenant}/{slug}/submissions"),
+    ("intake", "/h5/{tenant}/{slug}/uploads"),
+    ("intake", "/h5/{tenant}/uploads/{ref}"),
+    ("workflow", "/v1/tenants/{tenant}/sessions"),
+    ("workflow", "/v1/tenants/{tenant}/sessions/wecom"),
+    ("workflow", "/.well-known/jwks.json"),
+}
 PLATFORM = ("/healthz", "/readyz", "/metrics", "/openapi.json")
 
 
@@ -29,8 +35,12 @@ def document(tenant, service: str) -> dict:  # noqa: F811
 
 
 def operations(spec: dict):
-    return [(path, method, operation) for path, item in spec["paths"].items()
-            for method, operation in item.items() if method in METHODS]
+    return [
+        (path, method, operation)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    ]
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -38,9 +48,12 @@ def test_the_document_is_valid_openapi_and_lists_every_route(tenant, service):  
     spec = document(tenant, service)
     validate(spec)
     documented = {(path, method) for path, method, _ in operations(spec)}
-    served = {(re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule), method.lower())
-              for rule in tenant.apps[service].url_map.iter_rules() if rule.endpoint != "static"
-              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    served = {
+        (re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule), method.lower())
+        for rule in tenant.apps[service].url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
     assert served - documented == set()
     assert {"/healthz", "/metrics", "/openapi.json"} <= set(spec["paths"])
 
@@ -50,8 +63,11 @@ def test_every_operation_says_who_may_call_it_and_how_it_refuses(tenant, service
     spec = document(tenant, service)
     assert set(spec["components"]["securitySchemes"]) == SCHEMES
     assert spec["components"]["securitySchemes"]["sessionCookie"] == {
-        "type": "apiKey", "in": "cookie", "name": "scrm_session",
-        "description": spec["components"]["securitySchemes"]["sessionCookie"]["description"]}
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "scrm_session",
+        "description": spec["components"]["securitySchemes"]["sessionCookie"]["description"],
+    }
     for path, method, operation in operations(spec):
         where = f"{service} {method.upper()} {path}"
         assert "security" in operation, where
@@ -90,6 +106,7 @@ def test_public_routes_say_so_and_closed_ones_do_not(tenant):  # noqa: F811
 def test_the_tenant_is_documented_with_its_shape(tenant):  # noqa: F811
     for service in SERVICES:
         item = document(tenant, service)["paths"]["/v1/tenants/{tenant}/whoami"]
-        parameter = next(p for p in item.get("parameters", []) + item["get"].get("parameters", [])
-                         if p["name"] == "tenant")
+        parameter = next(
+            p for p in item.get("parameters", []) + item["get"].get("parameters", []) if p["name"] == "tenant"
+        )
         assert parameter["schema"]["pattern"].startswith("^[a-z0-9]")

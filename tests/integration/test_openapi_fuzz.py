@@ -45,17 +45,28 @@ def path_values(operation, known: dict[str, list], foreign: list[str]) -> st.Sea
         return st.one_of(*choices, *([st.sampled_from(foreign)] if name in ids else []), st.none())
 
     real = st.fixed_dictionaries({p.name: st.sampled_from(known[p.name]) for p in parameters if p.name in known})
-    misused = st.fixed_dictionaries({p.name: st.sampled_from(foreign if p.name in ids else known[p.name])
-                                     for p in parameters if p.name in ids or p.name in known})
+    misused = st.fixed_dictionaries(
+        {
+            p.name: st.sampled_from(foreign if p.name in ids else known[p.name])
+            for p in parameters
+            if p.name in ids or p.name in known
+        }
+    )
     some = st.fixed_dictionaries({p.name: mixed(p.name) for p in parameters}).map(
-        lambda drawn: {k: v for k, v in drawn.items() if v is not None})
+        lambda drawn: {k: v for k, v in drawn.items() if v is not None}
+    )
     return st.sampled_from([real, real, misused, some]).flatmap(lambda chosen: chosen)
 
 
 def fuzz(operation, mode: GenerationMode, known: dict[str, list], foreign: list[str], headers: dict[str, str]) -> None:
-    @hypothesis_settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-                         phases=[Phase.explicit, Phase.generate, Phase.shrink],
-                         suppress_health_check=list(HealthCheck))
+    @hypothesis_settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(data=st.data())
     def one_request(data):
         path = data.draw(path_values(operation, known, foreign))
@@ -76,15 +87,18 @@ def test_no_operation_answers_a_5xx_or_off_its_schema(service, tenant, credentia
     schema = schemathesis.openapi.from_wsgi("/openapi.json", tenant.apps[service])
     foreign = [str(id_) for id_ in tenant.foreign_ids(service)]  # the id of every aggregate it keeps, as any id
     # Reads first and removals last, so what the set-up made is still there for most requests.
-    operations = sorted((result.ok() for result in schema.get_all_operations()),
-                        key=lambda operation: {"get": 0, "delete": 2}.get(operation.method.lower(), 1))
+    operations = sorted(
+        (result.ok() for result in schema.get_all_operations()),
+        key=lambda operation: {"get": 0, "delete": 2}.get(operation.method.lower(), 1),
+    )
     assert operations, "the document lists no operation"
     failures = []
     for operation in operations:
         # Path parameters are drawn from real values: only other parameters and a body can break the schema.
         known = tenant.known_for(service)
-        breakable = any(p.location != "path" or p.name not in known for p in operation.iter_parameters()) \
-            or len(operation.body)
+        breakable = any(p.location != "path" or p.name not in known for p in operation.iter_parameters()) or len(
+            operation.body
+        )
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE) if breakable else (GenerationMode.POSITIVE,):
             try:
                 fuzz(operation, mode, known, foreign, credentials[service])

@@ -29,16 +29,20 @@ class Desk(Platform):
     def __init__(self, settings):
         super().__init__(settings)
         for key, response, resolution in (("slow", "2h", "4h"), ("repair", "8h", "24h")):
-            node = {**TEMPLATE["nodes"][0], "sla": {**TEMPLATE["nodes"][0]["sla"], "response": response,
-                                                    "resolution": resolution}}
+            node = {
+                **TEMPLATE["nodes"][0],
+                "sla": {**TEMPLATE["nodes"][0]["sla"], "response": response, "resolution": resolution},
+            }
             template = Template.from_dict({**TEMPLATE, "key": key, "nodes": [node, *TEMPLATE["nodes"][1:]]})
-            self.app.change_library("acme", lambda lib, t=template: (lib.save_draft(t, "admin"),
-                                                                     lib.publish(t.key, "admin")))
+            self.app.change_library(
+                "acme", lambda lib, t=template: (lib.save_draft(t, "admin"), lib.publish(t.key, "admin"))
+            )
 
     def open_in(self, region: str, template: str = "hotline") -> str:
         self.opened += 1
-        accepted = self.intake.submit("acme", "wecom", f"m-{self.opened}", {"wecom_userid": "lisi"}, "投诉",
-                                      template=template, region=region)
+        accepted = self.intake.submit(
+            "acme", "wecom", f"m-{self.opened}", {"wecom_userid": "lisi"}, "投诉", template=template, region=region
+        )
         while self.worker.run_once():
             pass
         ticket = self.app.repository.get(accepted.ticket_id)
@@ -90,9 +94,12 @@ def test_the_overdue_filter_and_the_overdue_list(desk):
     cards = {c["id"]: c["sla"] for c in desk.http.get(f"{BASE}/tickets").json["tickets"]}
     breached = cards[ids["breached"]]
     assert breached["overdue"] and [(c["clock"], c["breached"]) for c in breached["clocks"]] == [
-        ("response", True), ("resolution", False)]
+        ("response", True),
+        ("resolution", False),
+    ]
     assert breached["deadline"] == (desk.started(ids["breached"]) + timedelta(hours=1)).isoformat(
-        timespec="milliseconds")
+        timespec="milliseconds"
+    )
     assert cards[ids["passed"]]["overdue"] and not any(c["breached"] for c in cards[ids["passed"]]["clocks"])
     assert cards[ids["met"]] == {"deadline": None, "overdue": False, "clocks": []}
     assert not cards[ids["pending"]]["overdue"]
@@ -111,7 +118,10 @@ def test_sla_compliance_per_region_and_template(desk):
     assert (figures["total"]["sla"], figures["total"]["sla_compliance"]) == ({"on_time": 2, "missed": 1}, 0.6667)
     assert {k: v["sla_compliance"] for k, v in figures["by_region"].items()} == {"上海": 1.0, "北京": 0.0}
     assert {k: v["sla_compliance"] for k, v in figures["by_template"].items()} == {
-        "hotline": 0.6667, "repair": None, "slow": None}
+        "hotline": 0.6667,
+        "repair": None,
+        "slow": None,
+    }
 
     desk.advance(ids["breached"])  # its resolution is met in time; its response stays missed
     figures = desk.http.get(f"{BASE}/dashboard").json

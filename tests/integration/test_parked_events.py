@@ -18,6 +18,7 @@ def buggy(policy, poison_ids, error=ValueError("a bug for this event")):
         policy(envelope, uow)  # half done when it fails: that must be thrown away
         if envelope.subject in poison_ids:
             raise error
+
     return run
 
 
@@ -52,8 +53,9 @@ def test_a_failing_event_is_parked_and_the_rest_of_the_batch_goes_on(settings):
 def test_a_store_that_fails_is_not_the_events_fault_nothing_is_parked(settings):
     ids = submit_many(settings, 2)
     app = workflow.application(settings)
-    follower = Follower("workflow", app, buggy(ticket_policy(app.assigner, app.load), set(ids), OperationalError("db down")),
-                        None)
+    follower = Follower(
+        "workflow", app, buggy(ticket_policy(app.assigner, app.load), set(ids), OperationalError("db down")), None
+    )
     with pytest.raises(OperationalError):
         follower.process(pending_batch(settings))
     assert app.position("intake") == 0 and stored_events(app) == 0 and follower.parked() == []
@@ -68,9 +70,12 @@ def test_operators_list_and_retry_parked_events_from_the_cli(settings, monkeypat
         monkeypatch.setenv(key, "")  # the CLI exports its options; put them back afterwards
     ids = submit_many(settings, 2)
     app = workflow.application(settings)
-    Follower("workflow", app, buggy(ticket_policy(app.assigner, app.load), {ids[0]}), None).process(pending_batch(settings))
-    where = ["--data-dir", str(settings.data_dir)] + (["--database-url", settings.database_url]
-                                                      if settings.database_url else [])
+    Follower("workflow", app, buggy(ticket_policy(app.assigner, app.load), {ids[0]}), None).process(
+        pending_batch(settings)
+    )
+    where = ["--data-dir", str(settings.data_dir)] + (
+        ["--database-url", settings.database_url] if settings.database_url else []
+    )
     listed = CliRunner().invoke(cli, [*where, "workflow", "parked", "list"])
     assert listed.exit_code == 0 and str(ids[0]) in listed.output and "a bug for this event" in listed.output
     retried = CliRunner().invoke(cli, [*where, "workflow", "parked", "retry"])

@@ -20,11 +20,13 @@ BASE = "/v1/tenants/acme"
 def known(settings):
     """a1 (上海, closed), a2 (上海, at work), b1 (北京, at triage) on svc; c1 (上海, at work) on quick."""
     desk = DispatchDesk(settings)
-    desk.staff(**{"d-1": {"roles": ["dispatcher"]}, "t-1": {"roles": ["technician"]},
-                  "t-2": {"roles": ["technician"]}})
+    desk.staff(**{"d-1": {"roles": ["dispatcher"]}, "t-1": {"roles": ["technician"]}, "t-2": {"roles": ["technician"]}})
     desk.publish(flow("svc", "round_robin_technician"))
     desk.publish(flow("quick", "round_robin_technician", first=True))
-    a1, a2 = desk.created("svc", region="上海", customer="lisi")[0], desk.created("svc", region="上海", customer="wang")[0]
+    a1, a2 = (
+        desk.created("svc", region="上海", customer="lisi")[0],
+        desk.created("svc", region="上海", customer="wang")[0],
+    )
     b1 = desk.created("svc", region="北京", customer="lisi")[0]
     desk.act(a1, "d-1", "advance", values={"secret": "机密-1"})
     desk.act(a1, "t-1", "advance")
@@ -44,12 +46,19 @@ def listed(desk, known_ids, path=f"{BASE}/tickets", staff=None, **query):
 def test_the_list_filters_by_status_node_handler_region_template_and_customer(known):
     desk, ids = known
     assert listed(desk, ids)[0] == ["a1", "a2", "b1", "c1"]
-    for query, expected in [({"status": "closed"}, ["a1"]), ({"status": "open"}, ["a2", "b1", "c1"]),
-                            ({"node": "triage"}, ["b1"]), ({"node": "work"}, ["a2", "c1"]),
-                            ({"handler": "t-2"}, ["a2"]), ({"handler": "t-1"}, ["c1"]),
-                            ({"handler": "role:dispatcher"}, ["b1"]), ({"region": "上海"}, ["a1", "a2", "c1"]),
-                            ({"template": "quick"}, ["c1"]), ({"customer": "lisi"}, ["a1", "b1"]),
-                            ({"region": "上海", "template": "svc", "status": "open"}, ["a2"])]:
+    for query, expected in [
+        ({"status": "closed"}, ["a1"]),
+        ({"status": "open"}, ["a2", "b1", "c1"]),
+        ({"node": "triage"}, ["b1"]),
+        ({"node": "work"}, ["a2", "c1"]),
+        ({"handler": "t-2"}, ["a2"]),
+        ({"handler": "t-1"}, ["c1"]),
+        ({"handler": "role:dispatcher"}, ["b1"]),
+        ({"region": "上海"}, ["a1", "a2", "c1"]),
+        ({"template": "quick"}, ["c1"]),
+        ({"customer": "lisi"}, ["a1", "b1"]),
+        ({"region": "上海", "template": "svc", "status": "open"}, ["a2"]),
+    ]:
         assert listed(desk, ids, **query)[0] == expected, query
     _, answer = listed(desk, ids, limit=2)
     assert answer.json["total"] == 4 and len(answer.json["tickets"]) == 2
@@ -79,7 +88,9 @@ def test_kanban_and_my_tickets(known):
     board = desk.http.get(f"{BASE}/kanban", query_string={"template": "svc"}).json
     names = {v: k for k, v in ids.items()}
     assert [(c["node"], c["count"], [names[t["id"]] for t in c["tickets"]]) for c in board["columns"]] == [
-        ("triage", 1, ["b1"]), ("work", 1, ["a2"])]
+        ("triage", 1, ["b1"]),
+        ("work", 1, ["a2"]),
+    ]
     assert desk.http.get(f"{BASE}/kanban").status_code == 400
     assert desk.http.get(f"{BASE}/kanban", query_string={"template": "nope"}).status_code == 404
     assert listed(desk, ids, f"{BASE}/my-tickets", staff="d-1")[0] == ["b1"]  # through the dispatcher pool
@@ -98,12 +109,18 @@ def test_dashboard_figures_per_region_and_template(known):
     assert (total["created"], total["completed"], total["open"], total["completion_rate"]) == (4, 1, 3, 0.25)
     assert total["duration_seconds"] == {"p50": round(took, 3), "p90": round(took, 3), "p95": round(took, 3)}
     assert {k: (v["created"], v["completed"], v["completion_rate"]) for k, v in figures["by_region"].items()} == {
-        "上海": (3, 1, 0.3333), "北京": (1, 0, 0.0)}
+        "上海": (3, 1, 0.3333),
+        "北京": (1, 0, 0.0),
+    }
     assert {k: (v["created"], v["completed"]) for k, v in figures["by_template"].items()} == {
-        "svc": (3, 1), "quick": (1, 0)}
+        "svc": (3, 1),
+        "quick": (1, 0),
+    }
     assert figures["by_template"]["quick"]["duration_seconds"]["p50"] is None
-    assert desk.http.get(f"{BASE}/dashboard", query_string={"created_to": "2000-01-01T00:00:00Z"}).json[
-        "total"]["created"] == 0
+    assert (
+        desk.http.get(f"{BASE}/dashboard", query_string={"created_to": "2000-01-01T00:00:00Z"}).json["total"]["created"]
+        == 0
+    )
 
 
 def test_the_rebuilt_projection_equals_the_incremental_one(known, settings, monkeypatch):

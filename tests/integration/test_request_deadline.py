@@ -18,8 +18,11 @@ from services.intake.api import create_app
 from services.intake.domain import Submission, ticket_id
 from tests.support.identity import KEYS_FILE, SignedIn, bearer, identity_of, issue_key, open_tenant, replicate
 
-BODY = {"submission_id": "slow-1", "description": "空调不制冷",
-        "customer": {"name": "张三", "phone": "13800138000", "address": "上海"}}
+BODY = {
+    "submission_id": "slow-1",
+    "description": "空调不制冷",
+    "customer": {"name": "张三", "phone": "13800138000", "address": "上海"},
+}
 PATH = "/v1/tenants/acme/h5/submissions"
 
 

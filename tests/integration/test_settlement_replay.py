@@ -67,11 +67,25 @@ def test_batching_redelivery_replays_and_restarts_change_no_statement(settings, 
     whole = settle(settings, batches(envelopes, []))
     assert all(whole.values())
     documents = [orjson.loads(whole[t]) for t in TICKETS]
-    assert [[d["kind"] for d in docs] for docs in documents] == [["statement"], ["statement", "reversal", "statement"],
-                                                                 ["statement"]]
+    assert [[d["kind"] for d in docs] for docs in documents] == [
+        ["statement"],
+        ["statement", "reversal", "statement"],
+        ["statement"],
+    ]
     pieces = batches(envelopes, [2, 5, 9, 11])
-    plan = [pieces[0], pieces[1], "restart", pieces[1], pieces[2], republished(envelopes[:7], envelopes[-1].sequence),
-            "restart", pieces[3], pieces[2], pieces[4], republished(envelopes, 100)]
+    plan = [
+        pieces[0],
+        pieces[1],
+        "restart",
+        pieces[1],
+        pieces[2],
+        republished(envelopes[:7], envelopes[-1].sequence),
+        "restart",
+        pieces[3],
+        pieces[2],
+        pieces[4],
+        republished(envelopes, 100),
+    ]
     again = replace(settings, data_dir=settings.data_dir / "again")  # another store, to settle it all again
     if settings.database_url:
         again = replace(again, database_url=request.getfixturevalue("postgres").create_database())
@@ -79,8 +93,11 @@ def test_batching_redelivery_replays_and_restarts_change_no_statement(settings, 
 
 
 @hypothesis_settings(max_examples=15, deadline=None)
-@given(cuts=st.lists(st.integers(1, 17), max_size=8), restarts=st.lists(st.booleans(), min_size=9, max_size=9),
-       replay=st.integers(0, 18))
+@given(
+    cuts=st.lists(st.integers(1, 17), max_size=8),
+    restarts=st.lists(st.booleans(), min_size=9, max_size=9),
+    replay=st.integers(0, 18),
+)
 def test_any_batching_gives_the_same_statements(cuts, restarts, replay):
     envelopes = feed().envelopes
     with tempfile.TemporaryDirectory() as whole_dir, tempfile.TemporaryDirectory() as split_dir:

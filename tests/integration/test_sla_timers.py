@@ -6,7 +6,7 @@ died before its commit) and with two timer workers racing; a pause shifts the de
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, UTC
 
 import pytest
 
@@ -21,15 +21,33 @@ from services.workflow.templates.model import Template
 from tests.support.identity import SignedIn, admin, identity_of, open_tenant, staff
 
 ADMIN = admin()
-SLA = {"response": "1h", "resolution": "4h", "warn_before": "15m", "pausable": True,
-       "escalation": [{"after": "0m", "do": "remind"}, {"after": "30m", "do": "notify_supervisor"},
-                      {"after": "1h", "do": "reassign", "to": {"kind": "user", "value": "backup-1"}}]}
+SLA = {
+    "response": "1h",
+    "resolution": "4h",
+    "warn_before": "15m",
+    "pausable": True,
+    "escalation": [
+        {"after": "0m", "do": "remind"},
+        {"after": "30m", "do": "notify_supervisor"},
+        {"after": "1h", "do": "reassign", "to": {"kind": "user", "value": "backup-1"}},
+    ],
+}
 TEMPLATE = {
-    "key": "hotline", "name": "热线", "calendar": "24x7",  # elapsed time: the arithmetic stays readable
+    "key": "hotline",
+    "name": "热线",
+    "calendar": "24x7",  # elapsed time: the arithmetic stays readable
     "fields": [{"key": "note", "label": "备注", "type": "text"}],
-    "nodes": [{"key": "triage", "name": "受理", "handler": {"kind": "user", "value": "cs-1"},
-               "actions": ["view", "edit", "advance", "transfer"], "fields": {"editable": ["note"]}, "sla": SLA},
-              {"key": "done", "name": "完成", "kind": "end", "actions": ["view"]}],
+    "nodes": [
+        {
+            "key": "triage",
+            "name": "受理",
+            "handler": {"kind": "user", "value": "cs-1"},
+            "actions": ["view", "edit", "advance", "transfer"],
+            "fields": {"editable": ["note"]},
+            "sla": SLA,
+        },
+        {"key": "done", "name": "完成", "kind": "end", "actions": ["view"]},
+    ],
     "transitions": [{"from": "triage", "to": "done"}],
 }
 
@@ -38,7 +56,7 @@ class Clock:
     """Time that moves only when a test says so."""
 
     def __init__(self):
-        self.at = datetime.now(timezone.utc)
+        self.at = datetime.now(UTC)
 
     def __call__(self) -> datetime:
         return self.at
@@ -56,15 +74,18 @@ class Platform:
         self.http = SignedIn(create_app(self.app, identity_of(self.app)).test_client(), ADMIN)
         self.worker = workflow.follower(settings)
         self.opened = 0
-        self.app.change_staff("acme", lambda d: (d.save_member("boss", "admin"),
-                                                 d.save_member("cs-1", "admin", supervisor="boss")))
-        self.app.change_library("acme", lambda lib: (lib.save_draft(Template.from_dict(TEMPLATE), "admin"),
-                                                     lib.publish("hotline", "admin")))
+        self.app.change_staff(
+            "acme", lambda d: (d.save_member("boss", "admin"), d.save_member("cs-1", "admin", supervisor="boss"))
+        )
+        self.app.change_library(
+            "acme", lambda lib: (lib.save_draft(Template.from_dict(TEMPLATE), "admin"), lib.publish("hotline", "admin"))
+        )
 
     def open(self):
         self.opened += 1
-        accepted = self.intake.submit("acme", "wecom", f"m-{self.opened}", {"wecom_userid": "lisi"}, "投诉",
-                                      template="hotline")
+        accepted = self.intake.submit(
+            "acme", "wecom", f"m-{self.opened}", {"wecom_userid": "lisi"}, "投诉", template="hotline"
+        )
         while self.worker.run_once():
             pass
         self.clock.at = max(self.clock.at, self.app.repository.get(accepted.ticket_id).sla.clocks[0].started)
@@ -75,8 +96,11 @@ class Platform:
         return TimerWorker(workflow.application(self.settings, self.clock))
 
     def sla_events(self, ticket_id):
-        return [(type(e).__name__, getattr(e, "timer", None)) for e in self.app.events.get(ticket_id)
-                if type(e).__name__ in ("SlaWarned", "SlaBreached", "Escalated")]
+        return [
+            (type(e).__name__, getattr(e, "timer", None))
+            for e in self.app.events.get(ticket_id)
+            if type(e).__name__ in ("SlaWarned", "SlaBreached", "Escalated")
+        ]
 
     def since_opened(self, ticket_id) -> timedelta:
         return self.clock() - self.app.repository.get(ticket_id).sla.clocks[0].started
@@ -90,9 +114,16 @@ def platform(settings):
 def test_warning_then_breach_then_the_escalation_chain_in_order_and_once_each(platform):
     ticket_id = platform.open()
     timers = platform.timers()
-    steps = [(40, []), (50, [("SlaWarned", "warn")]), (55, []),
-             (61, [("SlaBreached", "breach"), ("Escalated", "escalate.0")]), (80, []),
-             (91, [("Escalated", "escalate.1")]), (121, [("Escalated", "escalate.2")]), (130, [])]
+    steps = [
+        (40, []),
+        (50, [("SlaWarned", "warn")]),
+        (55, []),
+        (61, [("SlaBreached", "breach"), ("Escalated", "escalate.0")]),
+        (80, []),
+        (91, [("Escalated", "escalate.1")]),
+        (121, [("Escalated", "escalate.2")]),
+        (130, []),
+    ]
     seen = []
     for minutes, fired in steps:
         platform.clock.at = platform.app.repository.get(ticket_id).sla.clocks[0].started + timedelta(minutes=minutes)
@@ -133,8 +164,10 @@ def test_a_restart_in_the_middle_of_a_pending_timer_fires_it_once(platform):
 
     platform.clock.advance(minutes=40)  # past the warning, while nobody ran
     dying = platform.timers()
+
     def die_before_commit(*_, **__):
         raise SystemExit("killed before the commit")
+
     dying.app.save = die_before_commit
     with pytest.raises(SystemExit):
         dying.run_once()
@@ -160,6 +193,7 @@ def test_two_timer_workers_racing_record_each_timer_once(platform):
                 _first[0] = False
                 both_loaded.wait()
             return _save(*args, **kwargs)
+
         worker.app.save = save_after_the_other
     platform.clock.advance(minutes=50)
     counts, errors = [], []
@@ -169,6 +203,7 @@ def test_two_timer_workers_racing_record_each_timer_once(platform):
             counts.append(worker.run_once())
         except Exception as error:  # reported below
             errors.append(error)
+
     threads = [threading.Thread(target=run, args=(w,)) for w in workers]
     for t in threads:
         t.start()

@@ -19,7 +19,9 @@ from deploy.devservers import free_port_block, wait_for
 from deploy.devservers.processes import descendants
 
 ROOT = Path(__file__).resolve().parents[2]
-HEALTHZ_COUNT = re.compile(r'^scrm_http_requests_total\{endpoint="healthz",service="intake",status="200"\} (\S+)$', re.M)
+HEALTHZ_COUNT = re.compile(
+    r'^scrm_http_requests_total\{endpoint="healthz",service="intake",status="200"\} (\S+)$', re.M
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +35,24 @@ def intake_web(tmp_path_factory):
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"not metrics")
     with open(log, "wb") as out:
-        web = subprocess.Popen([sys.executable, "-m", "services", "intake", "web", "--bind", f"127.0.0.1:{port}",
-                                "--workers", "2", "--config", str(ROOT / "deploy" / "gunicorn.conf.py")],
-                               env={**env, "SCRM_CREATE_TABLES": "n"}, stdout=out, stderr=subprocess.STDOUT)
+        web = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "services",
+                "intake",
+                "web",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--config",
+                str(ROOT / "deploy" / "gunicorn.conf.py"),
+            ],
+            env={**env, "SCRM_CREATE_TABLES": "n"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         url = f"http://127.0.0.1:{port}"
         wait_for(lambda: web.poll() is not None or _answers(url + "/readyz"), 60, message="intake web never got ready")
@@ -76,16 +93,20 @@ def test_one_scrape_counts_the_requests_every_worker_answered(intake_web):
 def test_every_line_is_json_and_the_access_line_carries_correlation_id_tenant_and_ticket(intake_web):
     url, _, _, log = intake_web
     ticket = uuid4()
-    answer = requests.get(f"{url}/v1/tenants/acme/tickets/{ticket}", headers={"X-Correlation-Id": "req-observed"},
-                          timeout=10)
+    answer = requests.get(
+        f"{url}/v1/tenants/acme/tickets/{ticket}", headers={"X-Correlation-Id": "req-observed"}, timeout=10
+    )
     assert answer.status_code == 401 and answer.headers["X-Correlation-Id"] == "req-observed"
     generated = requests.get(url + "/healthz", timeout=10).headers["X-Correlation-Id"]
 
     def access_lines() -> list[dict]:
         return [line for line in map(json.loads, log.read_text().splitlines()) if line["event"] == "http.access"]
 
-    wait_for(lambda: any(line.get("correlation_id") == generated for line in access_lines()), 10,
-             message="no access line for the request")
+    wait_for(
+        lambda: any(line.get("correlation_id") == generated for line in access_lines()),
+        10,
+        message="no access line for the request",
+    )
     lines = list(map(json.loads, log.read_text().splitlines()))  # every line parses
     assert {"gunicorn.error", "gunicorn.access"} <= {line.get("logger") for line in lines}
     assert all(line["role"] == "intake-web" and line["level"] and line["timestamp"] for line in lines)
@@ -106,9 +127,11 @@ def test_a_worker_announces_its_metrics_port_and_serves_its_followers_metrics(tm
     env.pop("SCRM_DATABASE_URL", None)
     log = tmp_path / "worker.log"
     with open(log, "wb") as out:
-        worker = subprocess.Popen([sys.executable, "-m", "services", "workflow", "worker"], env=env,
-                                  stdout=out, stderr=subprocess.STDOUT)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "services", "workflow", "worker"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     try:
+
         def announced() -> dict | None:
             lines = map(json.loads, log.read_text().splitlines())
             return next((line for line in lines if line["event"] == "metrics.serving"), None) or worker.poll()

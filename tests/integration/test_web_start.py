@@ -17,8 +17,11 @@ from tests.support.identity import KEYS_FILE, bearer, issue_key, open_tenant, re
 
 pytestmark = pytest.mark.postgres
 
-BODY = {"submission_id": "after-outage", "description": "空调不制冷",
-        "customer": {"name": "张三", "phone": "13800138000", "address": "上海"}}
+BODY = {
+    "submission_id": "after-outage",
+    "description": "空调不制冷",
+    "customer": {"name": "张三", "phone": "13800138000", "address": "上海"},
+}
 
 
 def test_a_web_worker_started_while_the_database_is_paused_waits_for_it(tmp_path):
@@ -34,18 +37,35 @@ def test_a_web_worker_started_while_the_database_is_paused_waits_for_it(tmp_path
         pg.pause()
         try:
             with open(log, "wb") as out:
-                web = subprocess.Popen([sys.executable, "-m", "services", "intake", "web", "--bind",
-                                        f"127.0.0.1:{port}", "--workers", "1"],
-                                       env={**env, "SCRM_CREATE_TABLES": "n"}, stdout=out, stderr=subprocess.STDOUT)
+                web = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "services",
+                        "intake",
+                        "web",
+                        "--bind",
+                        f"127.0.0.1:{port}",
+                        "--workers",
+                        "1",
+                    ],
+                    env={**env, "SCRM_CREATE_TABLES": "n"},
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
             try:
-                wait_for(lambda: web.poll() is not None or "web.store_unreachable" in log.read_text(), 120,
-                         message="the worker neither failed nor waited")
+                wait_for(
+                    lambda: web.poll() is not None or "web.store_unreachable" in log.read_text(),
+                    120,
+                    message="the worker neither failed nor waited",
+                )
                 assert web.poll() is None, f"gunicorn stopped, as a worker could not start:\n{log.read_text()[-2000:]}"
             finally:
                 pg.resume()
             wait_for(lambda: _healthy(port), 120, message="the worker never started once the database was back")
-            answer = requests.post(f"http://127.0.0.1:{port}/v1/tenants/acme/h5/submissions", json=BODY, timeout=30,
-                                   headers=key)
+            answer = requests.post(
+                f"http://127.0.0.1:{port}/v1/tenants/acme/h5/submissions", json=BODY, timeout=30, headers=key
+            )
             assert answer.status_code == 201, answer.text
         finally:
             web.terminate()

@@ -30,11 +30,14 @@ def http(settings, wecom, monkeypatch):
     open_tenant(settings)
     open_tenant(settings, "globex")
     workflow = bootstrap.application(settings)
-    app = create_app(workflow, identity_of(workflow), attempts=RateLimiter(per_minute=1000, burst=1000),
-                     wecom_url=wecom.url)
+    app = create_app(
+        workflow, identity_of(workflow), attempts=RateLimiter(per_minute=1000, burst=1000), wecom_url=wecom.url
+    )
     http = SignedIn(app.test_client(), admin())
-    for user, member in {"zhangsan": {"roles": ["technician"], "wecom_userid": "ZhangSan"},
-                         "lisi": {"roles": ["dispatcher"]}}.items():
+    for user, member in {
+        "zhangsan": {"roles": ["technician"], "wecom_userid": "ZhangSan"},
+        "lisi": {"roles": ["dispatcher"]},
+    }.items():
         assert http.put(f"/v1/tenants/acme/staff/{user}", json=member).status_code == 200
     set_up = http.put("/v1/tenants/acme/sign-in/wecom", json={"corp_id": CORP, "secret": SECRET})
     assert set_up.status_code == 200 and set_up.json["corp_id"] == CORP and SECRET not in set_up.text
@@ -59,11 +62,13 @@ def test_a_member_signs_in_with_the_code_wecom_gave_them(http, wecom):
 
 
 def test_a_stranger_a_bad_code_or_a_tenant_without_wecom_get_a_401(http, wecom):
-    for code, given, tenant in (("code-3", {"userid": "stranger"}, "acme"),  # in the corp, not on the staff
-                                ("code-4", {"openid": "o-1", "external_userid": "wm-1"}, "acme"),  # not in the corp
-                                ("no-such-code", None, "acme"),
-                                ("code-5", {"userid": "ZhangSan"}, "globex"),  # no WeCom sign-in there
-                                ("code-6", {"userid": "ZhangSan"}, "nowhere")):  # no such tenant
+    for code, given, tenant in (
+        ("code-3", {"userid": "stranger"}, "acme"),  # in the corp, not on the staff
+        ("code-4", {"openid": "o-1", "external_userid": "wm-1"}, "acme"),  # not in the corp
+        ("no-such-code", None, "acme"),
+        ("code-5", {"userid": "ZhangSan"}, "globex"),  # no WeCom sign-in there
+        ("code-6", {"userid": "ZhangSan"}, "nowhere"),
+    ):  # no such tenant
         refused = signed_in(http, wecom, code, given, tenant)
         assert refused.status_code == 401 and refused.json["error"]["code"] == "sign_in_failed", (code, refused.json)
         assert "token" not in refused.json
@@ -79,8 +84,12 @@ def test_an_expired_token_is_replaced_and_wecom_down_or_a_wrong_secret_is_a_503(
     wecom.down = True
     assert signed_in(http, wecom, "code-10", {"userid": "ZhangSan"}).status_code == 503
     wecom.down = False
-    assert http.put("/v1/tenants/globex/sign-in/wecom", json={"corp_id": CORP, "secret": "wrong"},
-                    headers=admin("globex")).status_code == 200
+    assert (
+        http.put(
+            "/v1/tenants/globex/sign-in/wecom", json={"corp_id": CORP, "secret": "wrong"}, headers=admin("globex")
+        ).status_code
+        == 200
+    )
     wrong = signed_in(http, wecom, "code-11", {"userid": "ZhangSan"}, "globex")
     assert wrong.status_code == 503 and "wrong" not in wrong.text
 
@@ -90,7 +99,11 @@ def test_only_administrators_set_it_up_and_see_the_secret_masked(http):
     assert shown["corp_id"] == CORP and shown["secret"] != SECRET and SECRET not in str(shown)
     assert http.get("/v1/tenants/acme/sign-in/wecom", headers={}).status_code == 401
     technician = staff("zhangsan", "technician")
-    assert http.put("/v1/tenants/acme/sign-in/wecom", json={"corp_id": "evil", "secret": "s"},
-                    headers=technician).status_code == 403
+    assert (
+        http.put(
+            "/v1/tenants/acme/sign-in/wecom", json={"corp_id": "evil", "secret": "s"}, headers=technician
+        ).status_code
+        == 403
+    )
     assert http.get("/v1/tenants/acme/sign-in/wecom", headers=technician).status_code == 403
     assert http.get("/v1/tenants/acme/sign-in/wecom", headers=admin("globex")).status_code == 404

@@ -7,8 +7,11 @@ import pytest
 from tests.integration.test_workflow_templates import ADMIN, Desk, at
 from tests.support.identity import staff as as_staff
 
-NO_TECHNICIANS = {"d-1": {"roles": ["dispatcher"]}, "cs-1": {"roles": ["customer_service"]},
-                  "lead": {"roles": ["supervisor"]}}
+NO_TECHNICIANS = {
+    "d-1": {"roles": ["dispatcher"]},
+    "cs-1": {"roles": ["customer_service"]},
+    "lead": {"roles": ["supervisor"]},
+}
 
 
 @pytest.fixture
@@ -65,10 +68,17 @@ def test_nobody_found_goes_public_as_ticket_unassigned(desk, settings):
     (public,) = [e for e in outbox_reader("workflow", settings).read(0) if e.type == "ticket.unassigned"]
     assert validate_envelope(public) is public and str(public.subject) in ticket
     assert {k: public.data[k] for k in ("node", "queue", "role", "site", "by")} == {
-        "node": "处理中", "queue": "queue:technician", "role": "technician", "site": None, "by": "system"}
+        "node": "处理中",
+        "queue": "queue:technician",
+        "role": "technician",
+        "site": None,
+        "by": "system",
+    }
 
 
 def test_the_unassigned_queue_needs_a_signed_in_caller(desk):
     assert desk.http.get("/v1/tenants/acme/unassigned", headers={}).status_code == 401
-    assert desk.http.get("/v1/tenants/acme/unassigned", query_string={"limit": 0},
-                         headers=as_staff("d-1")).status_code == 400
+    assert (
+        desk.http.get("/v1/tenants/acme/unassigned", query_string={"limit": 0}, headers=as_staff("d-1")).status_code
+        == 400
+    )

@@ -32,8 +32,14 @@ def history(desk, ticket):
 def test_an_inserted_node_is_passed_through_by_that_ticket_only_and_the_template_never_changes(desk):
     published = desk.http.get("/v1/tenants/acme/templates/repair").json
     mine, other = desk.open("repair"), desk.open("repair")
-    view = change(desk, mine, op="insert", after="triage", inserted=VISIT | {"fields": {"editable": ["review_note"]}},
-                  why="复杂故障，先上门复核")
+    view = change(
+        desk,
+        mine,
+        op="insert",
+        after="triage",
+        inserted=VISIT | {"fields": {"editable": ["review_note"]}},
+        why="复杂故障，先上门复核",
+    )
     assert view["sandbox"][0]["op"] == "insert" and view["template_version"] == 1
     assert at(desk.act(mine, "cs-1", "advance", values={"warranty": "in_warranty"})) == {"visit": "lead"}
     desk.act(mine, "lead", "edit", values={"review_note": "已复核"})
@@ -44,11 +50,16 @@ def test_an_inserted_node_is_passed_through_by_that_ticket_only_and_the_template
     assert visit["tickets"][0]["values"]["review_note"] == "已复核"
     assert at(desk.act(mine, "lead", "advance")) == {"warranty_repair": "technician-1"}
     assert at(desk.act(other, "cs-1", "advance", values={"warranty": "in_warranty"})) == {
-        "warranty_repair": "technician-1"}
+        "warranty_repair": "technician-1"
+    }
     assert desk.see(other)["sandbox"] == []
 
     inserted = next(e for e in history(desk, mine) if e["type"] == "NodeInserted")
-    assert (inserted["actor"], inserted["data"]["after"], inserted["data"]["why"]) == ("lead", "triage", "复杂故障，先上门复核")
+    assert (inserted["actor"], inserted["data"]["after"], inserted["data"]["why"]) == (
+        "lead",
+        "triage",
+        "复杂故障，先上门复核",
+    )
     assert desk.http.get("/v1/tenants/acme/templates/repair").json == published
     assert desk.http.get("/v1/tenants/acme/templates/repair/versions/1").json == published
 
@@ -58,7 +69,8 @@ def test_a_skipped_node_is_skipped(desk):
     view = change(desk, ticket, op="skip", node="quotation")
     assert view["sandbox"] == [{"op": "skip", "node": "quotation"}]
     assert at(desk.act(ticket, "cs-1", "advance", values={"warranty": "out_of_warranty"})) == {
-        "review": "role:service_supervisor"}
+        "review": "role:service_supervisor"
+    }
     skipped = next(e for e in history(desk, ticket) if e["type"] == "NodeSkipped")
     assert (skipped["data"]["to"], skipped["data"]["dropped"]) == ("review", ["declined"])
 
@@ -70,19 +82,24 @@ def test_a_handler_override_assigns_the_new_handler_now_or_when_the_ticket_gets_
     assert view["nodes"][0]["reason"].startswith("流程沙箱：lead 修改了处理规则（VIP）")
     ghost = change(desk, ticket, 400, op="handler", node="triage", handler={"kind": "user", "value": "ghost-999"})
     assert ghost["error"]["details"] == {"handler": "ghost-999", "rule": "handler_exists"}
-    transfer = desk.http.post(f"{ticket}/actions", headers=LEAD, json={"action": "transfer",
-                                                                     "handler": {"kind": "user", "value": "nobody-xyz"}})
+    transfer = desk.http.post(
+        f"{ticket}/actions",
+        headers=LEAD,
+        json={"action": "transfer", "handler": {"kind": "user", "value": "nobody-xyz"}},
+    )
     assert transfer.status_code == 400 and "not in the staff directory" in transfer.json["error"]["message"]
     nobody = change(desk, ticket, 400, op="handler", node="review", handler={"kind": "role", "value": "astronaut"})
     assert nobody["error"]["details"]["rule"] == "handler_exists"
     assert [e["type"] for e in history(desk, ticket)].count("HandlerOverridden") == 1  # the refused changed nothing
     change(desk, ticket, op="handler", node="warranty_repair", handler={"kind": "role", "value": "supervisor"})
     assert at(desk.act(ticket, "lead", "advance", values={"warranty": "in_warranty"})) == {
-        "warranty_repair": "role:supervisor"}
+        "warranty_repair": "role:supervisor"
+    }
     kinds = [e["type"] for e in history(desk, ticket)]
     assert kinds.count("HandlerOverridden") == 2 and kinds[kinds.index("HandlerOverridden") + 1] == "Assigned"
     assert at(desk.act(desk.open("repair"), "cs-1", "advance", values={"warranty": "in_warranty"})) == {
-        "warranty_repair": "technician-1"}
+        "warranty_repair": "technician-1"
+    }
 
 
 def test_only_a_supervisor_changes_a_process_and_a_broken_change_lists_its_problems(desk):
@@ -108,6 +125,9 @@ def test_process_changes_go_out_on_the_ticket_topic_and_fit_their_contract(desk,
     envelopes = outbox_reader("workflow", settings).read(0, 10_000)
     changed = [validate_envelope(e).data for e in envelopes if e.type == "ticket.process_changed"]
     assert [(c["op"], c["node"], c["by"]) for c in changed] == [
-        ("insert", "visit", "lead"), ("skip", "quotation", "lead"), ("handler", "triage", "lead")]
+        ("insert", "visit", "lead"),
+        ("skip", "quotation", "lead"),
+        ("handler", "triage", "lead"),
+    ]
     assert changed[0]["after"] == "triage" and changed[1]["dropped"] == ["declined"]
     assert changed[2]["handler"] == {"kind": "user", "value": "lead"}

@@ -37,7 +37,10 @@ def test_signing_in_answers_the_session_and_sets_its_cookies(http):
     assert set(body) == {"token", "csrf", "expires_at", "staff", "roles"}
     assert body["staff"] == "admin" and body["roles"] == ["admin"] and body["expires_at"].endswith("+00:00")
     cookies = {c.split("=", 1)[0]: c for c in answer.headers.getlist("Set-Cookie")}
-    assert cookies[SESSION_COOKIE].startswith(f"{SESSION_COOKIE}={body['token']};") and "HttpOnly" in cookies[SESSION_COOKIE]
+    assert (
+        cookies[SESSION_COOKIE].startswith(f"{SESSION_COOKIE}={body['token']};")
+        and "HttpOnly" in cookies[SESSION_COOKIE]
+    )
     assert cookies[CSRF_COOKIE].startswith(f"{CSRF_COOKIE}={body['csrf']};") and "HttpOnly" not in cookies[CSRF_COOKIE]
     assert "SameSite=Strict" in cookies[SESSION_COOKIE]
     assert http.get(f"{BASE}/whoami").get_json()["subject"] == "admin"  # the cookie alone reads
@@ -68,13 +71,19 @@ def test_a_session_writes_only_with_its_csrf_token_refreshes_and_signs_out(http)
 
 def test_passwords_are_set_by_administrators_and_changed_with_the_current_one(http):
     assert http.put(f"{BASE}/staff/ops-1", json={"roles": ["supervisor"]}, headers=admin()).status_code == 200
-    assert http.put(f"{BASE}/staff/ops-1/password", json={"password": "first password"}, headers=admin()).status_code == 204
+    assert (
+        http.put(f"{BASE}/staff/ops-1/password", json={"password": "first password"}, headers=admin()).status_code
+        == 204
+    )
     token = sign_in(http, "ops-1", "first password").get_json()["token"]
     own = {"Authorization": f"Bearer {token}"}
     refused = http.put(f"{BASE}/staff/ops-1/password", json={"password": "second password"}, headers=own)
     assert refused.status_code == 403 and refused.get_json()["error"]["details"]["rule"] == "current_password"
-    changed = http.put(f"{BASE}/staff/ops-1/password", json={"password": "second password", "current_password": "first password"},
-                       headers=own)
+    changed = http.put(
+        f"{BASE}/staff/ops-1/password",
+        json={"password": "second password", "current_password": "first password"},
+        headers=own,
+    )
     assert changed.status_code == 204 and sign_in(http, "ops-1", "second password").status_code == 201
     missing = http.put(f"{BASE}/staff/nobody/password", json={"password": "long enough password"}, headers=admin())
     assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"

@@ -33,8 +33,9 @@ class Desk:
 
     def open(self, template: str) -> str:
         self.opened += 1
-        accepted = self.intake.submit("acme", "wecom", f"m-{self.opened}", {"wecom_userid": "lisi"}, "报修",
-                                      template=template)
+        accepted = self.intake.submit(
+            "acme", "wecom", f"m-{self.opened}", {"wecom_userid": "lisi"}, "报修", template=template
+        )
         while self.worker.run_once():
             pass
         return f"/v1/tenants/acme/tickets/{accepted.ticket_id}"
@@ -60,7 +61,11 @@ def desk(settings):
     for user, member in STAFF.items():
         assert desk.http.put(f"/v1/tenants/acme/staff/{user}", json=member, headers=ADMIN).status_code == 200
     answer = desk.http.post("/v1/tenants/acme/templates/examples", headers=ADMIN)
-    assert answer.status_code == 201 and {t["key"] for t in answer.json["templates"]} == {"installation", "repair", "refund"}
+    assert answer.status_code == 201 and {t["key"] for t in answer.json["templates"]} == {
+        "installation",
+        "repair",
+        "refund",
+    }
     return desk
 
 
@@ -81,8 +86,12 @@ def test_installation_splits_into_parts_check_and_scheduling_and_joins_before_in
     assert closing.status_code == 403 and closing.json["error"]["details"]["rule"] == "node_actions"
     missing = desk.act(ticket, "technician-1", "advance", 400, values={"serial_number": "SN-0001"})
     assert missing["error"]["details"]["missing"] == ["finish_photos", "signature"]
-    desk.act(ticket, "technician-1", "advance",  # the refused step wrote nothing: all again
-             values={"serial_number": "SN-0001", "finish_photos": ["att-1"], "signature": ["att-2"]})
+    desk.act(
+        ticket,
+        "technician-1",
+        "advance",  # the refused step wrote nothing: all again
+        values={"serial_number": "SN-0001", "finish_photos": ["att-1"], "signature": ["att-2"]},
+    )
     assert desk.act(ticket, "cs-1", "close", 400)["error"]["details"]["missing"] == ["satisfaction"]
     view = desk.act(ticket, "cs-1", "close", values={"satisfaction": 5})
     assert (view["status"], view["node"], view["values"]["serial_number"]) == ("closed", "done", "SN-0001")
@@ -92,7 +101,12 @@ def test_installation_splits_into_parts_check_and_scheduling_and_joins_before_in
     assert kinds[0] == "Opened" and kinds[-1] == "Closed" and kinds.count("Assigned") == 4
     assert kinds.count("Unassigned") == 2
     assert all(entry["actor"] and len(entry["at"].split(".")[1]) >= 3 for entry in timeline)
-    assert [e["actor"] for e in timeline if e["type"] == "Transitioned"] == ["d-1", "technician-1", "w-1", "technician-1"]
+    assert [e["actor"] for e in timeline if e["type"] == "Transitioned"] == [
+        "d-1",
+        "technician-1",
+        "w-1",
+        "technician-1",
+    ]
     assert all("progress" not in entry["data"] for entry in timeline)
 
     assert desk.act(ticket, "technician-1", "reopen", 403)["error"]["details"]["rule"] == "handler"
@@ -104,7 +118,9 @@ def test_repair_branches_on_warranty_status(desk):
     covered, paid = desk.open("repair"), desk.open("repair")
     view = desk.act(covered, "cs-1", "advance", values={"warranty": "in_warranty"})
     assert at(view) == {"warranty_repair": "technician-1"}
-    assert desk.see(covered, "technician-1")["nodes"][0]["reason"] == "technician 中负载最低：technician-1 0/10 单处理中"
+    assert (
+        desk.see(covered, "technician-1")["nodes"][0]["reason"] == "technician 中负载最低：technician-1 0/10 单处理中"
+    )
 
     desk.act(paid, "cs-1", "advance", values={"warranty": "out_of_warranty"})
     view = desk.act(paid, "technician-1", "advance", values={"quote": "300", "quote_accepted": "yes"})
@@ -165,7 +181,8 @@ def test_a_ticket_started_on_v1_finishes_on_v1_after_v2_is_published(desk):
     v2["nodes"] = [n for n in v2["nodes"] if n["key"] != "review"]
     v2["nodes"][0]["actions"].remove("transfer")
     v2["transitions"] = [{"from": "apply", "to": "finance_review"}] + [
-        t for t in v2["transitions"] if "review" not in (t["from"], t["to"])]
+        t for t in v2["transitions"] if "review" not in (t["from"], t["to"])
+    ]
     assert desk.http.put("/v1/tenants/acme/templates/refund/draft", json=v2, headers=ADMIN).status_code == 200
     assert desk.http.post("/v1/tenants/acme/templates/refund/publish", headers=ADMIN).json["version"] == 2
 
@@ -174,8 +191,11 @@ def test_a_ticket_started_on_v1_finishes_on_v1_after_v2_is_published(desk):
     new = desk.open("refund")
     assert desk.see(new)["template_version"] == 2
     assert at(desk.act(new, "cs-1", "advance", values={"refund_reason": "x", "refund_amount": "5"})) == {
-        "finance_review": "department:finance"}
-    assert desk.http.get("/v1/tenants/acme/templates/refund/versions/1", headers=ADMIN).json["nodes"][1]["key"] == "review"
+        "finance_review": "department:finance"
+    }
+    assert (
+        desk.http.get("/v1/tenants/acme/templates/refund/versions/1", headers=ADMIN).json["nodes"][1]["key"] == "review"
+    )
 
 
 def test_templates_are_drafted_published_with_every_problem_listed_copied_and_listed(desk):
@@ -190,8 +210,9 @@ def test_templates_are_drafted_published_with_every_problem_listed_copied_and_li
     copied = http.post(f"{base}/default/copy", json={"key": "quick", "name": "快修"}, headers=ADMIN)
     assert copied.status_code == 201 and copied.json["nodes"][0]["handler"] == {"kind": "role", "value": "technician"}
     assert http.post(f"{base}/quick/publish", headers=ADMIN).json["version"] == 1
-    variant = http.post(f"{base}/repair/copy", json={"key": "repair-gd", "name": "广东维修", "regions": ["广东"]},
-                        headers=ADMIN)
+    variant = http.post(
+        f"{base}/repair/copy", json={"key": "repair-gd", "name": "广东维修", "regions": ["广东"]}, headers=ADMIN
+    )
     assert variant.json["variant_of"] == "repair"
     listed = {t["key"]: t for t in http.get(base).json["templates"]}
     assert listed["default"]["built_in"] and listed["quick"]["latest_version"] == 1
@@ -217,8 +238,11 @@ def test_the_staff_directory_goes_public_with_how_notify_reaches_each_member(des
     from services.workflow.staff import directory_id
 
     http, base = desk.http, "/v1/tenants/acme/staff"
-    saved = http.put(f"{base}/d-1", json={"roles": ["dispatcher"], "wecom_userid": "ZhangSan", "email": "d1@acme.cn",
-                                          "notify_by": "email"}, headers=ADMIN)
+    saved = http.put(
+        f"{base}/d-1",
+        json={"roles": ["dispatcher"], "wecom_userid": "ZhangSan", "email": "d1@acme.cn", "notify_by": "email"},
+        headers=ADMIN,
+    )
     assert saved.status_code == 200 and (saved.json["wecom_userid"], saved.json["notify_by"]) == ("ZhangSan", "email")
     for bad in ({"email": "nope"}, {"notify_by": "pigeon"}, {"notify_by": "email"}, {"wecom_userid": "两 个"}):
         assert http.put(f"{base}/d-1", json=bad, headers=ADMIN).status_code == 400, bad
@@ -228,9 +252,17 @@ def test_the_staff_directory_goes_public_with_how_notify_reaches_each_member(des
     for envelope in staff:
         validate_envelope(envelope)
     assert {(e.tenant, e.subject) for e in staff} == {("acme", directory_id("acme"))}
-    assert staff[-2].data == {"user": "d-1", "removed": False, "name": "", "roles": ["dispatcher"], "departments": [],
-                              "supervisor": None, "wecom_userid": "ZhangSan", "email": "d1@acme.cn",
-                              "notify_by": "email"}
+    assert staff[-2].data == {
+        "user": "d-1",
+        "removed": False,
+        "name": "",
+        "roles": ["dispatcher"],
+        "departments": [],
+        "supervisor": None,
+        "wecom_userid": "ZhangSan",
+        "email": "d1@acme.cn",
+        "notify_by": "email",
+    }
     assert staff[-1].data == {"user": "cashier-01", "removed": True}
     assert staff[0].data["wecom_userid"] is None  # saved without: notify uses the user id
 
@@ -248,8 +280,12 @@ def test_a_member_saved_before_the_directory_went_public_reads_back_and_is_not_p
     v1 = stored[1]  # as version 1 stored it: no tenant, no contact
     state = app.mapper.transcoder.decode(v1.state)
     state.pop("tenant"), state.pop("contact"), state.pop("profile"), state.pop("class_version", None)
-    stored[1] = type(v1)(v1.originator_id, v1.originator_version, get_topic(StaffDirectory.MemberSaved),
-                         app.mapper.transcoder.encode(state))
+    stored[1] = type(v1)(
+        v1.originator_id,
+        v1.originator_version,
+        get_topic(StaffDirectory.MemberSaved),
+        app.mapper.transcoder.encode(state),
+    )
     app.recorder.insert_events(stored)
     assert app.staff("acme").member("old-1").roles == ("technician",)
     assert app.backfill_outbox() == 0  # of no tenant's: an upgrade does not publish it
@@ -272,21 +308,39 @@ def test_every_public_event_fits_its_contract(desk, settings):
         validate_envelope(envelope)
     published = [e for e in envelopes if e.type == "template.published"]
     assert sorted((e.tenant, e.data["key"], e.data["version"]) for e in published) == [
-        ("acme", "installation", 1), ("acme", "refund", 1), ("acme", "repair", 1)]
+        ("acme", "installation", 1),
+        ("acme", "refund", 1),
+        ("acme", "repair", 1),
+    ]
     envelopes = [e for e in envelopes if e.type.startswith("ticket.")]
     assert [e.type.removeprefix("ticket.") for e in envelopes] == [
-        "opened", "assigned", "assigned", "transitioned", "assigned", "closed", "transitioned", "assigned", "closed"]
+        "opened",
+        "assigned",
+        "assigned",
+        "transitioned",
+        "assigned",
+        "closed",
+        "transitioned",
+        "assigned",
+        "closed",
+    ]
     reopened = envelopes[6].data
     assert (reopened["action"], reopened["from_nodes"], reopened["to_nodes"]) == ("reopen", ["rejected"], ["review"])
 
 
 def test_only_administrators_change_a_tenants_set_up(desk):
-    for path, method, body in (("/v1/tenants/acme/staff/cs-2", "put", {"roles": ["customer_service"]}),
-                               ("/v1/tenants/acme/templates/examples", "post", None),
-                               ("/v1/tenants/acme/templates/default/copy", "post", {"key": "mine", "name": "我的"})):
+    for path, method, body in (
+        ("/v1/tenants/acme/staff/cs-2", "put", {"roles": ["customer_service"]}),
+        ("/v1/tenants/acme/templates/examples", "post", None),
+        ("/v1/tenants/acme/templates/default/copy", "post", {"key": "mine", "name": "我的"}),
+    ):
         denied = getattr(desk.http, method)(path, json=body, headers=as_staff("cs-1", "customer_service"))
         assert denied.status_code == 403 and denied.json["error"]["details"]["rule"] == "admin", denied.json
     assert desk.http.put("/v1/tenants/acme/staff/root", json={"roles": ["admin"]}, headers=ADMIN).status_code == 200
-    assert desk.http.put("/v1/tenants/acme/staff/cs-2", json={"roles": ["customer_service"]},
-                         headers=as_staff("root", "admin")).status_code == 200
+    assert (
+        desk.http.put(
+            "/v1/tenants/acme/staff/cs-2", json={"roles": ["customer_service"]}, headers=as_staff("root", "admin")
+        ).status_code
+        == 200
+    )
     assert desk.http.get("/v1/tenants/acme/staff/cs-2", headers=ADMIN).json["roles"] == ["customer_service"]

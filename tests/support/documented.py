@@ -16,10 +16,11 @@ class Undocumented(AssertionError):
 def strict_dump(dump):
     def dumped(schema: marshmallow.Schema, obj: Any, *, many: bool | None = None) -> Any:
         if has_request_context():
-            for item in (obj if (schema.many if many is None else many) else [obj]):
+            for item in obj if (schema.many if many is None else many) else [obj]:
                 if isinstance(item, dict):
                     lost = set(item) - {field.attribute or name for name, field in schema.fields.items()}
                     if lost:
                         raise Undocumented(f"{type(schema).__name__} does not document {sorted(lost)}")
         return dump(schema, obj, many=many)
+
     return dumped

@@ -19,18 +19,33 @@ FIELDS = [
 for _field in FIELDS:
     _field["ask_customer"] = True  # every field of this template is the customer's to fill in
 TEMPLATE = {
-    "key": "aircon", "name": "空调报修", "fields": FIELDS,
-    "nodes": [{"key": "handle", "name": "处理", "handler": {"kind": "user", "value": "tech-1"},
-               "actions": ["view", "edit", "advance", "close"], "fields": {"editable": ["fault"]}},
-              {"key": "done", "name": "完成", "kind": "end", "actions": ["view"]}],
+    "key": "aircon",
+    "name": "空调报修",
+    "fields": FIELDS,
+    "nodes": [
+        {
+            "key": "handle",
+            "name": "处理",
+            "handler": {"kind": "user", "value": "tech-1"},
+            "actions": ["view", "edit", "advance", "close"],
+            "fields": {"editable": ["fault"]},
+        },
+        {"key": "done", "name": "完成", "kind": "end", "actions": ["view"]},
+    ],
     "transitions": [{"from": "handle", "to": "done"}],
 }
 
 
 def png(width: int = 4, height: int = 4, rgb: tuple[int, int, int] = (7, 193, 96)) -> bytes:
     """A valid PNG of one colour."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )

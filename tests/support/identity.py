@@ -97,4 +97,5 @@ class SignedIn:
 
         def with_headers(*args, headers=None, **kwargs):
             return call(*args, headers=self._headers if headers is None else headers, **kwargs)
+
         return with_headers

@@ -6,7 +6,7 @@ import io
 import json
 import logging
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import structlog
 

@@ -16,8 +16,13 @@ from shared.contracts import topic
 class OutsideConsumer:
     def __init__(self, bootstrap: str, prefix: str, services: tuple[str, ...], partitions: int):
         self.topics = {service: topic(service, prefix) for service in services}
-        self._consumer = KafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                       enable_auto_commit=False, group_id=None, request_timeout_ms=60_000)
+        self._consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=None,
+            request_timeout_ms=60_000,
+        )
         self._consumer.assign([TopicPartition(t, p) for t in self.topics.values() for p in range(partitions)])
         self._service_of = {t: s for s, t in self.topics.items()}
         self._lock = threading.Lock()

@@ -53,13 +53,25 @@ def cpu_ticks(pid: int) -> int:
 
 
 class Platform:
-    def __init__(self, data_dir: Path, transport: str = "embedded", database_url: str | None = None,
-                 kafka_bootstrap: str | None = None, extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        transport: str = "embedded",
+        database_url: str | None = None,
+        kafka_bootstrap: str | None = None,
+        extra_env: dict[str, str] | None = None,
+    ):
         self.data_dir = data_dir
         # Its own topics and consumer groups: tests share one broker and must not see each other.
-        self.env = {**os.environ, "SCRM_TRANSPORT": transport, "SCRM_DATA_DIR": str(data_dir),
-                    "SCRM_KAFKA_PREFIX": f"t{os.getpid()}x{next(_platforms)}",
-                    "SCRM_KAFKA_PARTITIONS": "4", "SCRM_KAFKA_SESSION_TIMEOUT_MS": "2000", **(extra_env or {})}
+        self.env = {
+            **os.environ,
+            "SCRM_TRANSPORT": transport,
+            "SCRM_DATA_DIR": str(data_dir),
+            "SCRM_KAFKA_PREFIX": f"t{os.getpid()}x{next(_platforms)}",
+            "SCRM_KAFKA_PARTITIONS": "4",
+            "SCRM_KAFKA_SESSION_TIMEOUT_MS": "2000",
+            **(extra_env or {}),
+        }
         self.env.pop("SCRM_DATABASE_URL", None)
         if database_url:
             self.env["SCRM_DATABASE_URL"] = database_url
@@ -67,8 +79,11 @@ class Platform:
             self.env["SCRM_KAFKA_BOOTSTRAP"] = kafka_bootstrap
         # Notify sends to local stand-ins for WeCom and an SMS gateway (tenant acme's accounts, set up at start).
         self.wecom, self.sms = FakeWeCom(), FakeSmsGateway()
-        self.env.update(SCRM_NOTIFY_WECOM_URL=self.wecom.url, SCRM_NOTIFY_SMS_URL=f"{self.sms.url}/sms/send",
-                        SCRM_SECRET_KEYS=self.env.get("SCRM_SECRET_KEYS") or _secret_key())
+        self.env.update(
+            SCRM_NOTIFY_WECOM_URL=self.wecom.url,
+            SCRM_NOTIFY_SMS_URL=f"{self.sms.url}/sms/send",
+            SCRM_SECRET_KEYS=self.env.get("SCRM_SECRET_KEYS") or _secret_key(),
+        )
         self.process: subprocess.Popen | None = None
         self._keys: dict[str, str] = {}
         self.urls: dict[str, str] = {}
@@ -83,14 +98,38 @@ class Platform:
                 fake.start()
         if not self.process:  # the first start: acme's accounts before any event reaches notify
             self.cli("db", "init", check=True, json_out=False)
-            self.notify_cli("setup", "account", "acme", "wecom", "--set", "corp_id=ww-corp", "--set",
-                            "agent_id=1000002", "--secret", self.wecom.secret)
-            self.notify_cli("setup", "account", "acme", "sms", "--set", f"app_key={self.sms.app_key}", "--set",
-                            "sign_name=维修", "--secret", self.sms.secret)
+            self.notify_cli(
+                "setup",
+                "account",
+                "acme",
+                "wecom",
+                "--set",
+                "corp_id=ww-corp",
+                "--set",
+                "agent_id=1000002",
+                "--secret",
+                self.wecom.secret,
+            )
+            self.notify_cli(
+                "setup",
+                "account",
+                "acme",
+                "sms",
+                "--set",
+                f"app_key={self.sms.app_key}",
+                "--set",
+                "sign_name=维修",
+                "--secret",
+                self.sms.secret,
+            )
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "services", "run", "--base-port", str(base)],
-                                        env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                        preexec_fn=preexec_for_child())
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "services", "run", "--base-port", str(base)],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=preexec_for_child(),
+        )
         try:
             # Some 20 processes start at once, slowly on a busy machine: wait as long as they work.
             with Progress(lambda: cpu_ticks(self.process.pid), stall=30) as progress:
@@ -145,10 +184,17 @@ class Platform:
 
     def submit(self, submission_id: str, tenant: str = "acme", timeout: float = 10) -> requests.Response:
         """A form posted by a system of the tenant's (with its API key)."""
-        body = {"submission_id": submission_id, "description": "热水器不出热水",
-                "customer": {"name": "赵六", "phone": "13600000000", "address": "深圳市南山区"}}
-        return requests.post(f"{self.urls['intake']}/v1/tenants/{tenant}/h5/submissions", json=body, timeout=timeout,
-                             headers={"Authorization": f"Bearer {self.api_key(tenant)}"})
+        body = {
+            "submission_id": submission_id,
+            "description": "热水器不出热水",
+            "customer": {"name": "赵六", "phone": "13600000000", "address": "深圳市南山区"},
+        }
+        return requests.post(
+            f"{self.urls['intake']}/v1/tenants/{tenant}/h5/submissions",
+            json=body,
+            timeout=timeout,
+            headers={"Authorization": f"Bearer {self.api_key(tenant)}"},
+        )
 
     def get(self, service: str, path: str, tenant: str = "acme", **kwargs) -> requests.Response:
         """A read as the tenant's own systems (a console, ops) make it: with its API key."""
@@ -158,8 +204,9 @@ class Platform:
 
     def cli(self, *args: str, check: bool = True, json_out: bool = True) -> dict:
         """`scrm ARGS` against the platform's stores, as an operator runs it; what it printed, as JSON."""
-        done = subprocess.run([sys.executable, "-m", "services", *args], env=self.env,
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "services", *args], env=self.env, capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0 or not check, done.stderr
         return json.loads(done.stdout) if done.returncode == 0 and json_out else {}
 
@@ -174,30 +221,60 @@ class Platform:
         """An API key of `tenant` with the admin scope (the tenant is created the first time, with its
         administrator `admin`), once every service has learned of it."""
         if tenant not in self._keys:
-            self.cli("tenant", "create", tenant, "--name", tenant.title(), "--admin", "admin", "--password",
-                     ADMIN_PASSWORD, check=False)  # a restarted platform has it already
+            self.cli(
+                "tenant",
+                "create",
+                tenant,
+                "--name",
+                tenant.title(),
+                "--admin",
+                "admin",
+                "--password",
+                ADMIN_PASSWORD,
+                check=False,
+            )  # a restarted platform has it already
             key = self.cli("tenant", "api-key", "create", tenant, "--name", "tests", "--scope", "admin")["key"]
             for service in SERVICES:  # each reads workflow's events to learn the key
-                wait_for(lambda: requests.get(f"{self.urls[service]}/v1/tenants/{tenant}/whoami",
-                                              headers={"Authorization": f"Bearer {key}"}, timeout=5).ok,
-                         30, interval=0.1, message=f"{service} never learned {tenant}'s key")
+                wait_for(
+                    lambda: (
+                        requests.get(
+                            f"{self.urls[service]}/v1/tenants/{tenant}/whoami",
+                            headers={"Authorization": f"Bearer {key}"},
+                            timeout=5,
+                        ).ok
+                    ),
+                    30,
+                    interval=0.1,
+                    message=f"{service} never learned {tenant}'s key",
+                )
             # The default template's tickets go to the technicians' pool: the tests' technician is in it.
-            hired = requests.put(f"{self.urls['workflow']}/v1/tenants/{tenant}/staff/{TECHNICIAN}", timeout=10,
-                                 json={"roles": ["technician"]}, headers={"Authorization": f"Bearer {key}"})
+            hired = requests.put(
+                f"{self.urls['workflow']}/v1/tenants/{tenant}/staff/{TECHNICIAN}",
+                timeout=10,
+                json={"roles": ["technician"]},
+                headers={"Authorization": f"Bearer {key}"},
+            )
             assert hired.status_code == 200, hired.text
             # Notify tells a pool's members as it knows them when a ticket arrives: on Kafka the hire and
             # the tickets may sit on different partitions, so the tickets wait until notify has it.
-            wait_for(lambda: self._notify_knows(tenant, TECHNICIAN), 60, interval=0.1,
-                     message=f"notify never learned that {TECHNICIAN} works for {tenant}")
+            wait_for(
+                lambda: self._notify_knows(tenant, TECHNICIAN),
+                60,
+                interval=0.1,
+                message=f"notify never learned that {TECHNICIAN} works for {tenant}",
+            )
             self._keys[tenant] = key
         return self._keys[tenant]
 
     def _notify_knows(self, tenant: str, user: str) -> bool:
-        store = open_service_store("notify", Settings(data_dir=self.data_dir,
-                                                      database_url=self.env.get("SCRM_DATABASE_URL")))
+        store = open_service_store(
+            "notify", Settings(data_dir=self.data_dir, database_url=self.env.get("SCRM_DATABASE_URL"))
+        )
         try:
-            return any(e.topic.endswith("Roster.MemberSaved") and user.encode() in e.state
-                       for e in store.recorder.select_events(Roster.create_id(tenant)))
+            return any(
+                e.topic.endswith("Roster.MemberSaved") and user.encode() in e.state
+                for e in store.recorder.select_events(Roster.create_id(tenant))
+            )
         finally:
             store.close()
 
@@ -213,4 +290,5 @@ class Platform:
         def assigned():
             r = self.get("workflow", f"/v1/tenants/{tenant}/tickets/{ticket_id}")
             return r.json() if r.status_code == 200 else None
+
         return wait_for(assigned, timeout, interval=0.1, message=f"ticket {ticket_id} never reached workflow")

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, TypeVar
+from typing import TypeVar
+from collections.abc import Callable
 
 import psycopg
 
@@ -20,8 +21,13 @@ STALL = 90.0  # seconds without any progress before a wait gives up
 
 
 class Progress:
-    def __init__(self, measure: Callable[[], int], stall: float = STALL, every: float = 0.5,
-                 describe: Callable[[], str] = lambda: ""):
+    def __init__(
+        self,
+        measure: Callable[[], int],
+        stall: float = STALL,
+        every: float = 0.5,
+        describe: Callable[[], str] = lambda: "",
+    ):
         """`describe` tells, when a wait gives up, where the work stood."""
         self._measure = measure
         self._describe = describe
@@ -73,26 +79,35 @@ def where_work_stands(database_url: str, services: tuple[str, ...], relay: str =
     """Each log's last notification id, how far its relay has published it and the positions its
     worker has recorded (per upstream stream): a relay behind its log while nothing moves is
     stuck; a worker whose positions stop short of what was published points at the consumer."""
+
     def describe() -> str:
         parts = []
         with psycopg.connect(database_url, connect_timeout=5) as conn:
             for s in services:
                 end = conn.execute(f"SELECT coalesce(max(notification_id), 0) FROM {s}.{s}_events").fetchone()[0]
-                tracked = dict(conn.execute(f"SELECT application_name, notification_id FROM {s}.{s}_tracking"
-                                            " ORDER BY application_name").fetchall())
+                tracked = dict(
+                    conn.execute(
+                        f"SELECT application_name, notification_id FROM {s}.{s}_tracking ORDER BY application_name"
+                    ).fetchall()
+                )
                 relayed = tracked.pop(relay, None)
                 parts.append(f"{s}: log at {end}, relayed to {relayed}, consumed {tracked}")
         return "; ".join(parts)
+
     return describe
 
 
 def work_done(database_url: str, services: tuple[str, ...]) -> Callable[[], int]:
     """How far the services have got, in one number that grows with any of their work: their logs'
     last notification ids and every position their workers and relays have recorded."""
-    query = " + ".join(f"(SELECT coalesce(max(notification_id), 0) FROM {s}.{s}_events)"
-                       f" + (SELECT coalesce(sum(notification_id), 0) FROM {s}.{s}_tracking)" for s in services)
+    query = " + ".join(
+        f"(SELECT coalesce(max(notification_id), 0) FROM {s}.{s}_events)"
+        f" + (SELECT coalesce(sum(notification_id), 0) FROM {s}.{s}_tracking)"
+        for s in services
+    )
 
     def measure() -> int:
         with psycopg.connect(database_url, connect_timeout=5) as conn:
             return conn.execute(f"SELECT {query}").fetchone()[0]
+
     return measure

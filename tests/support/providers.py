@@ -21,7 +21,8 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 from urllib.parse import parse_qsl, urlsplit
 
 
@@ -126,9 +127,12 @@ class FakeWeCom(FakeServer):
         self.codes: dict[str, dict[str, str]] = {}
 
     def routes(self):
-        return {("GET", "/cgi-bin/gettoken"): self.gettoken, ("POST", "/cgi-bin/message/send"): self.send,
-                ("POST", "/cgi-bin/externalcontact/add_msg_template"): self.add_msg_template,
-                ("GET", "/cgi-bin/auth/getuserinfo"): self.getuserinfo}
+        return {
+            ("GET", "/cgi-bin/gettoken"): self.gettoken,
+            ("POST", "/cgi-bin/message/send"): self.send,
+            ("POST", "/cgi-bin/externalcontact/add_msg_template"): self.add_msg_template,
+            ("GET", "/cgi-bin/auth/getuserinfo"): self.getuserinfo,
+        }
 
     def gettoken(self, call: Call, raw: bytes):
         if (call.query.get("corpid"), call.query.get("corpsecret")) != (self.corp_id, self.secret):
@@ -156,8 +160,9 @@ class FakeWeCom(FakeServer):
             return 200, refused
         body = call.body
         key = json.dumps(body, sort_keys=True, ensure_ascii=False)
-        if body.get("enable_duplicate_check") == 1 and \
-                time.monotonic() - self.recent.get(key, -1e9) < body.get("duplicate_check_interval", 1800):
+        if body.get("enable_duplicate_check") == 1 and time.monotonic() - self.recent.get(key, -1e9) < body.get(
+            "duplicate_check_interval", 1800
+        ):
             return 200, {"errcode": 0, "errmsg": "ok", "invaliduser": "", "msgid": "duplicate"}
         users = [u for u in body.get("touser", "").split("|") if u]
         invalid = [u.lower() for u in users if u in self.invalid]
@@ -168,9 +173,15 @@ class FakeWeCom(FakeServer):
         self.recent[key] = time.monotonic()
         msgid = f"msg-{len(self.shown) + 1}"
         self.shown.append(body)
-        return 200, {"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(invalid),
-                     "invalidparty": "|".join(invalid_parties),
-                     "invalidtag": "", "unlicenseduser": "", "msgid": msgid}
+        return 200, {
+            "errcode": 0,
+            "errmsg": "ok",
+            "invaliduser": "|".join(invalid),
+            "invalidparty": "|".join(invalid_parties),
+            "invalidtag": "",
+            "unlicenseduser": "",
+            "msgid": msgid,
+        }
 
     def add_msg_template(self, call: Call, raw: bytes):
         refused = self._token_refused(call)
@@ -192,8 +203,11 @@ class FakeWeCom(FakeServer):
 
     def texts_to(self, user: str) -> list[str]:
         with self.lock:
-            return [b[b["msgtype"]].get("content") or b[b["msgtype"]].get("description")
-                    for b in self.shown if b.get("touser") == user]
+            return [
+                b[b["msgtype"]].get("content") or b[b["msgtype"]].get("description")
+                for b in self.shown
+                if b.get("touser") == user
+            ]
 
 
 class FakeOfficialAccount(FakeServer):
@@ -246,8 +260,9 @@ class FakeSmsGateway(FakeServer):
 
     def send(self, call: Call, raw: bytes):
         h = {k.lower(): v for k, v in call.headers.items()}
-        text = "\n".join((h.get("x-app-key", ""), h.get("x-timestamp", ""), h.get("x-nonce", ""),
-                          hashlib.sha256(raw).hexdigest()))
+        text = "\n".join(
+            (h.get("x-app-key", ""), h.get("x-timestamp", ""), h.get("x-nonce", ""), hashlib.sha256(raw).hexdigest())
+        )
         expected = hmac.new(self.secret.encode(), text.encode(), hashlib.sha256).hexdigest()
         if h.get("x-app-key") != self.app_key or not hmac.compare_digest(expected, h.get("x-signature", "")):
             return 401, {"code": "BAD_SIGNATURE", "message": "signature mismatch"}
@@ -295,21 +310,30 @@ class FakeSmtp:
 
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         import ipaddress
 
-        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=1))
-                .not_valid_after(now + dt.timedelta(days=1))
-                .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                               critical=False)
-                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                .sign(key, hashes.SHA256()))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(
+                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+            )
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256())
+        )
         folder = Path(tempfile.mkdtemp(prefix="fake-smtp-"))
         (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                                           serialization.PrivateFormat.PKCS8,
-                                                           serialization.NoEncryption()))
+        (folder / "key.pem").write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         self.ca_file = str(folder / "cert.pem")
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(folder / "cert.pem", folder / "key.pem")

@@ -50,8 +50,12 @@ class Tenant:
 
     def drain(self) -> None:
         """Every worker until none has anything left: the embedded transport, in this process."""
-        followers = [intake.follower(self.settings), workflow.follower(self.settings), notify.follower(self.settings),
-                     settlement.follower(self.settings)]
+        followers = [
+            intake.follower(self.settings),
+            workflow.follower(self.settings),
+            notify.follower(self.settings),
+            settlement.follower(self.settings),
+        ]
         try:
             while sum(f.run_once() for f in followers):
                 pass
@@ -106,34 +110,66 @@ def set_up(settings: Settings) -> Tenant:
     open_tenant(settings, TENANT, ADMIN)
     _API_KEYS[TENANT] = issue_key(settings, "admin", TENANT)
     replicate(settings, intake, settlement, notify)
-    tenant.apps = {"intake": intake.web_app(settings), "workflow": workflow.web_app(settings),
-                   "settlement": settlement.web_app(settings), "notify": notify.web_app(settings)}
+    tenant.apps = {
+        "intake": intake.web_app(settings),
+        "workflow": workflow.web_app(settings),
+        "settlement": settlement.web_app(settings),
+        "notify": notify.web_app(settings),
+    }
     staff, key = signed_in("workflow"), signed_in("intake")
     flow, desk = tenant.client("workflow"), tenant.client("intake")
     base = f"/v1/tenants/{TENANT}"
 
     _ok(flow.put(f"{base}/staff/{ADMIN}", json={"roles": ["admin", "supervisor"]}, headers=staff))
-    _ok(flow.put(f"{base}/staff/{TECHNICIAN}", json={"roles": ["technician"], "supervisor": ADMIN,
-                                                     "site": "nanshan"}, headers=staff))
+    _ok(
+        flow.put(
+            f"{base}/staff/{TECHNICIAN}",
+            json={"roles": ["technician"], "supervisor": ADMIN, "site": "nanshan"},
+            headers=staff,
+        )
+    )
     _ok(flow.put(f"{base}/sites/nanshan", json={"name": "南山网点", "regions": ["广东/深圳/南山"]}, headers=staff))
     _ok(flow.post(f"{base}/templates/examples", headers=staff))
     _ok(flow.post(f"{base}/templates/repair/copy", json={"key": "repair-2", "name": "维修（新）"}, headers=staff))
     tenant.drain()  # intake learns the published templates' forms
 
     submissions = ["h5-1", "h5-2"]
-    tickets = [_ok(desk.post(f"{base}/h5/submissions", headers=key, json={
-                   "submission_id": s, "customer": CUSTOMER, "description": "空调不制冷"}))["ticket_id"]
-               for s in submissions]
-    sidebar = _ok(desk.post(f"{base}/sidebar/tickets", headers=key, json={
-        "request_id": "r-1", "external_userid": "wm-1", "staff": "lisi", "description": "热水器报修"}))
+    tickets = [
+        _ok(
+            desk.post(
+                f"{base}/h5/submissions",
+                headers=key,
+                json={"submission_id": s, "customer": CUSTOMER, "description": "空调不制冷"},
+            )
+        )["ticket_id"]
+        for s in submissions
+    ]
+    sidebar = _ok(
+        desk.post(
+            f"{base}/sidebar/tickets",
+            headers=key,
+            json={"request_id": "r-1", "external_userid": "wm-1", "staff": "lisi", "description": "热水器报修"},
+        )
+    )
     tickets.append(sidebar["ticket_id"])
     slug = intake.application(settings).find(form_id(TENANT, "repair"), TENANT).slug
-    ref = _ok(desk.post(f"/h5/{TENANT}/{slug}/uploads", data={"file": (io.BytesIO(png()), "a.png", "image/png")},
-                        content_type="multipart/form-data"))["ref"]
-    customer = _ok(desk.get(f"{base}/customers", query_string={"kind": "phone", "value": CUSTOMER["phone"]},
-                            headers=key))["customer_id"]
-    _ok(desk.post(f"{base}/customers/{customer}/opportunities", headers=key,
-                  json={"title": "年度保养合同", "amount": "1200", "by": "lisi", "opportunity_id": "opp-1"}))
+    ref = _ok(
+        desk.post(
+            f"/h5/{TENANT}/{slug}/uploads",
+            data={"file": (io.BytesIO(png()), "a.png", "image/png")},
+            content_type="multipart/form-data",
+        )
+    )["ref"]
+    customer = _ok(
+        desk.get(f"{base}/customers", query_string={"kind": "phone", "value": CUSTOMER["phone"]}, headers=key)
+    )["customer_id"]
+    _ok(
+        desk.post(
+            f"{base}/customers/{customer}/opportunities",
+            headers=key,
+            json={"title": "年度保养合同", "amount": "1200", "by": "lisi", "opportunity_id": "opp-1"},
+        )
+    )
     tenant.drain()  # the tickets open in workflow
 
     closed = f"{base}/tickets/{tickets[0]}"
@@ -143,19 +179,34 @@ def set_up(settings: Settings) -> Tenant:
     tenant.drain()  # settled, and everyone told
 
     tenant.known = {
-        "tenant": [TENANT], "ticket_id": tickets, "customer_id": [customer, sidebar["customer_id"]],
+        "tenant": [TENANT],
+        "ticket_id": tickets,
+        "customer_id": [customer, sidebar["customer_id"]],
         "opportunity_id": ["opp-1"],
-        "key": ["repair", "installation", "refund", "default", "repair-2"], "version": [1],
-        "user": [ADMIN, TECHNICIAN], "key_id": [key_id_of(_API_KEYS[TENANT])],
-        "pool": ["role:technician"], "address": ["13800138000"],
+        "key": ["repair", "installation", "refund", "default", "repair-2"],
+        "version": [1],
+        "user": [ADMIN, TECHNICIAN],
+        "key_id": [key_id_of(_API_KEYS[TENANT])],
+        "pool": ["role:technician"],
+        "address": ["13800138000"],
         "delivery_id": [UUID(int=1)],  # notify's; none is dead yet
-        "code": ["P-FILTER", "L-REPAIR"], "warehouse": ["WH-BJ"], "staff": [TECHNICIAN], "name": ["tier-1"],
-        "tier": ["tier-1"], "view": ["technician"], "who": [TECHNICIAN],  # settlement's
-        "site": ["nanshan"], "slug": [slug], "ref": [ref], "channel": ["h5", "wecom_sidebar"],
+        "code": ["P-FILTER", "L-REPAIR"],
+        "warehouse": ["WH-BJ"],
+        "staff": [TECHNICIAN],
+        "name": ["tier-1"],
+        "tier": ["tier-1"],
+        "view": ["technician"],
+        "who": [TECHNICIAN],  # settlement's
+        "site": ["nanshan"],
+        "slug": [slug],
+        "ref": [ref],
+        "channel": ["h5", "wecom_sidebar"],
         "message_id": submissions + ["r-1"],
     }
-    tenant.known_per_service = {"notify": {"kind": ["assigned", "sla_breached"]},
-                                "settlement": {"kind": ["part", "labour"]}}
+    tenant.known_per_service = {
+        "notify": {"kind": ["assigned", "sla_breached"]},
+        "settlement": {"kind": ["part", "labour"]},
+    }
     return tenant
 
 

@@ -9,7 +9,12 @@ import requests
 import xmltodict
 from wechatpy.enterprise.crypto import WeChatCrypto
 
-TOKEN, AES_KEY, CORP_ID, AGENT_ID = "e2eToken42", "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt", "ww-e2e-corp", "1000002"
+TOKEN, AES_KEY, CORP_ID, AGENT_ID = (
+    "e2eToken42",
+    "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt",
+    "ww-e2e-corp",
+    "1000002",
+)
 
 
 def scrm(platform, *args: str, group: str = "tenant") -> dict:
@@ -18,32 +23,42 @@ def scrm(platform, *args: str, group: str = "tenant") -> dict:
 
 
 def set_up(platform, tenant: str = "acme") -> dict:
-    return scrm(platform, "wecom", tenant, "--token", TOKEN, "--aes-key", AES_KEY, "--corp-id", CORP_ID,
-                "--agent-id", AGENT_ID)
+    return scrm(
+        platform, "wecom", tenant, "--token", TOKEN, "--aes-key", AES_KEY, "--corp-id", CORP_ID, "--agent-id", AGENT_ID
+    )
 
 
-def send_text(platform, content: str, msg_id: str, sender: str = "lisi", nonce: str = "1001",
-              tenant: str = "acme") -> tuple[requests.Response, str]:
+def send_text(
+    platform, content: str, msg_id: str, sender: str = "lisi", nonce: str = "1001", tenant: str = "acme"
+) -> tuple[requests.Response, str]:
     """Post one encrypted text message; the answer and the decrypted passive reply."""
-    return send(platform, f"<MsgType>text</MsgType><Content>{content}</Content><MsgId>{msg_id}</MsgId>", sender,
-                nonce, tenant)
+    return send(
+        platform, f"<MsgType>text</MsgType><Content>{content}</Content><MsgId>{msg_id}</MsgId>", sender, nonce, tenant
+    )
 
 
-def send(platform, fields: str, sender: str = "lisi", nonce: str = "1001",
-         tenant: str = "acme") -> tuple[requests.Response, str]:
+def send(
+    platform, fields: str, sender: str = "lisi", nonce: str = "1001", tenant: str = "acme"
+) -> tuple[requests.Response, str]:
     """Post one encrypted message with these fields (MsgType and what it needs); the answer and
     the decrypted passive reply."""
     crypto = WeChatCrypto(TOKEN, AES_KEY, CORP_ID)
-    plain = (f"<xml><ToUserName>{CORP_ID}</ToUserName><FromUserName>{sender}</FromUserName>"
-             f"<CreateTime>{int(time.time())}</CreateTime>{fields}<AgentID>{AGENT_ID}</AgentID></xml>")
+    plain = (
+        f"<xml><ToUserName>{CORP_ID}</ToUserName><FromUserName>{sender}</FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime>{fields}<AgentID>{AGENT_ID}</AgentID></xml>"
+    )
     sent = xmltodict.parse(crypto.encrypt_message(plain, nonce, str(int(time.time()))))["xml"]
     body = f"<xml><ToUserName>{CORP_ID}</ToUserName><Encrypt>{sent['Encrypt']}</Encrypt></xml>"
-    answer = requests.post(f"{platform.urls['intake']}/v1/tenants/{tenant}/wecom/callback", data=body.encode(),
-                           headers={"Content-Type": "text/xml"}, timeout=5,
-                           params={"msg_signature": sent["MsgSignature"], "timestamp": sent["TimeStamp"],
-                                   "nonce": sent["Nonce"]})
+    answer = requests.post(
+        f"{platform.urls['intake']}/v1/tenants/{tenant}/wecom/callback",
+        data=body.encode(),
+        headers={"Content-Type": "text/xml"},
+        timeout=5,
+        params={"msg_signature": sent["MsgSignature"], "timestamp": sent["TimeStamp"], "nonce": sent["Nonce"]},
+    )
     assert answer.status_code == 200, answer.text
     out = xmltodict.parse(answer.content)["xml"]
-    reply = xmltodict.parse(crypto.decrypt_message(answer.content, out["MsgSignature"], out["TimeStamp"],
-                                                   out["Nonce"]))["xml"]["Content"]
+    reply = xmltodict.parse(
+        crypto.decrypt_message(answer.content, out["MsgSignature"], out["TimeStamp"], out["Nonce"])
+    )["xml"]["Content"]
     return answer, reply

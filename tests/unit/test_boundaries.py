@@ -15,12 +15,16 @@ def imported(path: Path, root: Path):
         if isinstance(node, ast.Import):
             yield from ((node.lineno, alias.name) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            base = package[:len(package) - node.level + 1] if node.level else []
+            base = package[: len(package) - node.level + 1] if node.level else []
             module = ".".join(base + ([node.module] if node.module else []))
             yield node.lineno, module
             yield from ((node.lineno, f"{module}.{alias.name}") for alias in node.names)
-        elif (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
-              and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("import_module", "__import__")):
+        elif (
+            isinstance(node, ast.Call)
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("import_module", "__import__")
+        ):
             yield node.lineno, str(node.args[0].value)
 
 
@@ -41,8 +45,14 @@ def test_the_walker_sees_an_import_across_a_boundary(tmp_path):
     """The test above can fail: a module of intake importing workflow is found, however it is written."""
     probe = tmp_path / "services" / "intake" / "api" / "probe.py"
     probe.parent.mkdir(parents=True)
-    probe.write_text("from services.workflow import domain\nfrom ...workflow import policies\n"
-                     "import_module('services.notify.bootstrap')\nfrom services.intake import tenant\n")
+    probe.write_text(
+        "from services.workflow import domain\nfrom ...workflow import policies\n"
+        "import_module('services.notify.bootstrap')\nfrom services.intake import tenant\n"
+    )
     assert [c.split(" imports ")[1] for c in crossings(tmp_path)] == [
-        "services.workflow", "services.workflow.domain", "services.workflow", "services.workflow.policies",
-        "services.notify.bootstrap"]
+        "services.workflow",
+        "services.workflow.domain",
+        "services.workflow",
+        "services.workflow.policies",
+        "services.notify.bootstrap",
+    ]

@@ -1,6 +1,6 @@
 """Assignment strategies (services/workflow/dispatch/): pure, with the load and `now` given."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, UTC
 from uuid import uuid4
 
 import pytest
@@ -23,7 +23,7 @@ from services.workflow.staff import Directory, Member, StaffDirectory
 from services.workflow.templates.model import HandlerRule, Node
 from services.workflow.workload import Workload
 
-NOW = datetime(2025, 3, 7, 4, 0, tzinfo=timezone.utc)  # Friday 12:00 in Shanghai
+NOW = datetime(2025, 3, 7, 4, 0, tzinfo=UTC)  # Friday 12:00 in Shanghai
 NODE = Node("fix", "维修", handler=HandlerRule("assignment_rule", "x_technician"))
 
 
@@ -76,7 +76,9 @@ def test_overflow_to_the_neighbouring_site_only_at_or_above_the_threshold(home_l
     sites = [Site("pudong", "浦东站", regions=("上海/浦东",), neighbours=("puxi",)), Site("puxi", "浦西站")]
     members = [tech(f"h{i}", site="pudong", capacity=5) for i in range(len(home_loads))]
     members += [tech(f"n{i}", site="puxi", capacity=5) for i in range(len(next_loads))]
-    load = Load(open={**{f"h{i}": n for i, n in enumerate(home_loads)}, **{f"n{i}": n for i, n in enumerate(next_loads)}})
+    load = Load(
+        open={**{f"h{i}": n for i, n in enumerate(home_loads)}, **{f"n{i}": n for i, n in enumerate(next_loads)}}
+    )
     chosen = LeastLoaded(0.8)(need(*members, load=load, sites=sites, region="上海/浦东"))
     saturated = sum(home_loads) / 10 >= 0.8
     if chosen is None:
@@ -90,11 +92,14 @@ def test_overflow_to_the_neighbouring_site_only_at_or_above_the_threshold(home_l
 def test_least_loaded_says_where_and_how_full():
     sites = [Site("pudong", "浦东站", regions=("上海/浦东",), neighbours=("puxi",)), Site("puxi", "浦西站")]
     members = [tech("a", site="pudong", capacity=5), tech("b", site="puxi", capacity=5)]
-    assert LeastLoaded()(need(*members, load=Load(open={"a": 2}), sites=sites, region="上海/浦东")).reason == \
-        "浦东站 负载最低：a 2/5 单处理中"
+    assert (
+        LeastLoaded()(need(*members, load=Load(open={"a": 2}), sites=sites, region="上海/浦东")).reason
+        == "浦东站 负载最低：a 2/5 单处理中"
+    )
     over = LeastLoaded()(need(*members, load=Load(open={"a": 4}), sites=sites, region="上海/浦东"))
-    assert over.value == "b" and over.reason == \
-        "浦西站 负载最低，由 浦东站 已饱和（80%） 溢出（阈值 80%）：b 0/5 单处理中"
+    assert (
+        over.value == "b" and over.reason == "浦西站 负载最低，由 浦东站 已饱和（80%） 溢出（阈值 80%）：b 0/5 单处理中"
+    )
 
 
 points = st.tuples(st.floats(-60, 60), st.floats(-179, 179))
@@ -114,8 +119,14 @@ def test_distances_and_the_nearest_service_point():
     assert 1060 < distance_km(shanghai, beijing) < 1075 and distance_km(shanghai, shanghai) == 0
     sites = [Site("sh", "上海站", location=shanghai), Site("bj", "北京站", location=beijing)]
     members = [tech("s1", site="sh", capacity=3), tech("s2", site="sh"), tech("b1", site="bj")]
-    chosen = nearest_site(need(*members, sites=sites, load=Load(open={"s1": 1}),
-                               values={"addr": {"lat": 31.3, "lng": 121.5, "address": "宝山"}}))
+    chosen = nearest_site(
+        need(
+            *members,
+            sites=sites,
+            load=Load(open={"s1": 1}),
+            values={"addr": {"lat": 31.3, "lng": 121.5, "address": "宝山"}},
+        )
+    )
     assert chosen.value == "s2" and chosen.reason.startswith("距 addr 宝山 最近的服务网点：上海站，8.")
     assert nearest(need(*members, values={})) is None  # no location on the ticket: the rule finds nobody
 
@@ -126,7 +137,9 @@ def test_on_duty_follows_night_shifts_in_the_tenant_time_zone():
     shanghai = lambda text: datetime.fromisoformat(text + "+08:00")
     assert on_duty(need(night, day, now=shanghai("2025-03-07T12:00"))).value == "day"
     late = on_duty(need(night, day, now=shanghai("2025-03-07T23:30")))
-    assert late.value == "night" and late.reason.startswith("周五 23:30（Asia/Shanghai）值班：night（班次 22:00–06:00）")
+    assert late.value == "night" and late.reason.startswith(
+        "周五 23:30（Asia/Shanghai）值班：night（班次 22:00–06:00）"
+    )
     assert on_duty(need(night, day, now=shanghai("2025-03-08T03:00"))).value == "night"  # Friday's shift, Saturday
     assert on_duty(need(night, day, now=shanghai("2025-03-07T03:00"))) is None  # Thursday night: not theirs
     assert Shift.from_dict({"from": "22:00", "to": "06:00"}).covers(datetime(2025, 1, 1, 5, 59))
@@ -141,8 +154,11 @@ def test_longest_idle_prefers_never_assigned_then_the_earliest():
 
 
 def test_by_skill_and_region():
-    members = [tech("a", skills=["空调"], regions=["上海"]), tech("b", skills=["空调", "冰箱"], regions=["北京"]),
-               tech("c", skills=["冰箱"])]
+    members = [
+        tech("a", skills=["空调"], regions=["上海"]),
+        tech("b", skills=["空调", "冰箱"], regions=["北京"]),
+        tech("c", skills=["冰箱"]),
+    ]
     chosen = BySkill()(need(*members, values={"skill": "空调"}, region="上海"))
     assert chosen.value == "a" and chosen.reason.startswith("技能 空调，区域 上海：a 符合条件")
     assert BySkill()(need(*members, values={"skill": ["冰箱"]}, region="上海")).value == "c"
@@ -151,8 +167,9 @@ def test_by_skill_and_region():
 
 def test_an_absent_or_full_handler_falls_back_to_their_backup():
     named = Node("fix", "维修", handler=HandlerRule("user", "a"))
-    directory = Directory({"a": tech("a", absent=True, backup="b"), "b": tech("b", capacity=1, backup="c"),
-                           "c": tech("c", backup="a")})
+    directory = Directory(
+        {"a": tech("a", absent=True, backup="b"), "b": tech("b", capacity=1, backup="c"), "c": tech("c", backup="a")}
+    )
     chosen = Assigner().seeing(Load(), NOW)(Need("acme", named, directory))
     assert (chosen.value, chosen.reason) == ("b", "节点指定处理人 a；但a请假中，由其备岗 b 接手")
     chosen = Assigner().seeing(Load(open={"b": 1}), NOW)(Need("acme", named, directory))
@@ -186,6 +203,7 @@ def test_members_saved_before_profiles_still_load_and_profiles_are_checked():
         replayed = event.mutate(replayed)
     assert replayed.members["a"].profile == Profile()
     from shared.errors import Invalid
+
     for bad in ({"capacity": -1}, {"shifts": [{"from": "25:00", "to": "06:00"}]}, {"location": {"lat": 99, "lng": 0}}):
         with pytest.raises(Invalid):
             Profile.from_dict(bad)

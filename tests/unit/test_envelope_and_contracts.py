@@ -1,5 +1,5 @@
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timezone, UTC
 from uuid import uuid4
 
 import pytest
@@ -10,11 +10,23 @@ from shared.asyncapi import asyncapi
 
 
 def envelope(type_="ticket.created", data=None):
-    return Envelope(id=uuid4(), source="scrm/intake", type=type_, subject=uuid4(),
-                    time=datetime.now(timezone.utc), tenant="acme", sequence=7,
-                    data=data if data is not None else {
-                        "channel": "h5", "submission_id": "s1", "description": "漏水",
-                        "customer": {"name": "张三", "phone": "13800138000", "address": "上海"}})
+    return Envelope(
+        id=uuid4(),
+        source="scrm/intake",
+        type=type_,
+        subject=uuid4(),
+        time=datetime.now(UTC),
+        tenant="acme",
+        sequence=7,
+        data=data
+        if data is not None
+        else {
+            "channel": "h5",
+            "submission_id": "s1",
+            "description": "漏水",
+            "customer": {"name": "张三", "phone": "13800138000", "address": "上海"},
+        },
+    )
 
 
 def test_an_envelope_survives_json_with_every_attribute():
@@ -66,7 +78,11 @@ def test_old_versions_are_upcast_on_read(monkeypatch):
     from dataclasses import replace
 
     old = CONTRACTS["notify.delivery_made"]
-    v2 = replace(old, version=2, upcasters={1: lambda d: {"delivery_id": d["delivery_id"], "channel": d["channel"], "recipient": d["to"]}})
+    v2 = replace(
+        old,
+        version=2,
+        upcasters={1: lambda d: {"delivery_id": d["delivery_id"], "channel": d["channel"], "recipient": d["to"]}},
+    )
     monkeypatch.setitem(CONTRACTS, "notify.delivery_made", v2)
     e = envelope("notify.delivery_made", {"delivery_id": str(uuid4()), "channel": "sms", "to": "138"})
     upcast = validate_envelope(e)
@@ -104,7 +120,9 @@ def test_each_channel_carries_exactly_what_its_service_publishes():
 
     channels = asyncapi()["channels"]
     for outbox in (INTAKE, WORKFLOW, SETTLEMENT, NOTIFY):
-        listed = {m["$ref"].rsplit("/", 1)[1] for m in channels[f"scrm.{outbox.service}"]["subscribe"]["message"]["oneOf"]}
+        listed = {
+            m["$ref"].rsplit("/", 1)[1] for m in channels[f"scrm.{outbox.service}"]["subscribe"]["message"]["oneOf"]
+        }
         assert listed == outbox.types, outbox.service
     assert set(asyncapi()["components"]["messages"]) == set(CONTRACTS)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timezone, UTC
 from uuid import uuid4
 
 import pytest
@@ -22,8 +22,14 @@ def test_a_slug_is_the_key_and_a_token_and_nothing_else():
     form = Form(tenant="acme", key="air-con_2", token="0123456789abcdef01234567")
     assert parse_slug(form.slug) == ("air-con_2", "0123456789abcdef01234567")
     assert form.admits("0123456789abcdef01234567") and not form.admits("0123456789abcdef01234568")
-    for bad in ("air-con_2", "air-con_2.0123", "a.0123456789ABCDEF01234567", "a/b.0123456789abcdef01234567",
-                ".0123456789abcdef01234567", "a.0123456789abcdef012345678"):
+    for bad in (
+        "air-con_2",
+        "air-con_2.0123",
+        "a.0123456789ABCDEF01234567",
+        "a/b.0123456789abcdef01234567",
+        ".0123456789abcdef01234567",
+        "a.0123456789abcdef012345678",
+    ):
         assert parse_slug(bad) is None, bad
     assert form_id("acme", "x") == form_id("acme", "x") != form_id("other", "x")
 
@@ -75,10 +81,24 @@ def test_uploads_are_known_by_their_first_bytes():
 
 
 def envelope(tenant: str | None, key: str, version: int, name: str = "空调报修") -> Envelope:
-    return Envelope(id=uuid4(), source="scrm/workflow", type="template.published", subject=uuid4(),
-                    time=datetime.now(timezone.utc), tenant=tenant, sequence=version,
-                    data={"key": key, "version": version, "name": name, "fields": FIELDS, "variant_of": None,
-                          "regions": [], "by": "designer"})
+    return Envelope(
+        id=uuid4(),
+        source="scrm/workflow",
+        type="template.published",
+        subject=uuid4(),
+        time=datetime.now(UTC),
+        tenant=tenant,
+        sequence=version,
+        data={
+            "key": key,
+            "version": version,
+            "name": name,
+            "fields": FIELDS,
+            "variant_of": None,
+            "regions": [],
+            "by": "designer",
+        },
+    )
 
 
 def test_forms_are_learned_once_per_version_and_keep_their_link():
@@ -106,8 +126,16 @@ def test_the_description_reads_like_the_form():
     from services.intake.forms.domain import FormVersion
 
     version = FormVersion.from_dict({"version": 1, "name": "空调报修", "fields": FIELDS})
-    text = describe(version, {"fault": "不制冷", "units": "2", "symptoms": ["漏水", "噪音"], "photos": ["x.png", "y.png"]})
-    assert text.splitlines() == ["H5 表单「空调报修」", "故障描述：不制冷", "台数：2", "症状：漏水、噪音", "故障照片：2 个文件"]
+    text = describe(
+        version, {"fault": "不制冷", "units": "2", "symptoms": ["漏水", "噪音"], "photos": ["x.png", "y.png"]}
+    )
+    assert text.splitlines() == [
+        "H5 表单「空调报修」",
+        "故障描述：不制冷",
+        "台数：2",
+        "症状：漏水、噪音",
+        "故障照片：2 个文件",
+    ]
     assert len(describe(version, {"fault": "长" * 5000})) == 4000
 
 
@@ -119,15 +147,29 @@ def test_workflow_opens_the_ticket_with_the_forms_values_and_drops_those_its_ver
     from tests.support.h5 import TEMPLATE
 
     workflow = WorkflowApplication(Assigner(), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    workflow.change_library("acme", lambda lib: (lib.save_draft(Template.from_dict(TEMPLATE), "d"),
-                                                 lib.publish("aircon", "d")))
+    workflow.change_library(
+        "acme", lambda lib: (lib.save_draft(Template.from_dict(TEMPLATE), "d"), lib.publish("aircon", "d"))
+    )
     policy, opened = ticket_policy(workflow.assigner, workflow.load), []
     for values in ({"units": "3", "kind": "冰箱"}, {"units": "3", "kind": "电视", "colour": "red"}):
         subject = uuid4()
-        created = Envelope(id=uuid4(), source="scrm/intake", type="ticket.created", subject=subject,
-                           time=datetime.now(timezone.utc), tenant="acme", schema_version=2,
-                           data={"channel": "h5", "submission_id": str(subject), "description": "d",
-                                 "customer": {"phone": "13900000000"}, "template": "aircon", "values": values})
+        created = Envelope(
+            id=uuid4(),
+            source="scrm/intake",
+            type="ticket.created",
+            subject=subject,
+            time=datetime.now(UTC),
+            tenant="acme",
+            schema_version=2,
+            data={
+                "channel": "h5",
+                "submission_id": str(subject),
+                "description": "d",
+                "customer": {"phone": "13900000000"},
+                "template": "aircon",
+                "values": values,
+            },
+        )
         uow = UnitOfWork(workflow)
         policy(created, uow)
         workflow.record(uow.pending_events())
@@ -139,14 +181,23 @@ def test_workflow_opens_the_ticket_with_the_forms_values_and_drops_those_its_ver
 def test_a_form_asks_what_the_template_asks_of_the_customer_else_what_a_new_ticket_needs():
     from services.intake.forms.domain import FormVersion
 
-    fields = [{"key": "who", "label": "客户", "type": "customer", "required": True},
-              {"key": "tel", "label": "电话", "type": "phone", "required": True},
-              {"key": "spare_tel", "label": "备用电话", "type": "phone"},
-              {"key": "fault", "label": "故障", "type": "long_text"},
-              {"key": "quote", "label": "报价", "type": "money", "required": True},
-              {"key": "photos", "label": "完工照片", "type": "image", "min_length": 1}]
-    marked = FormVersion.from_dict({"version": 1, "name": "维修", "fields": [
-        {**f, "ask_customer": True} if f["key"] in ("who", "tel", "spare_tel", "fault") else f for f in fields]})
+    fields = [
+        {"key": "who", "label": "客户", "type": "customer", "required": True},
+        {"key": "tel", "label": "电话", "type": "phone", "required": True},
+        {"key": "spare_tel", "label": "备用电话", "type": "phone"},
+        {"key": "fault", "label": "故障", "type": "long_text"},
+        {"key": "quote", "label": "报价", "type": "money", "required": True},
+        {"key": "photos", "label": "完工照片", "type": "image", "min_length": 1},
+    ]
+    marked = FormVersion.from_dict(
+        {
+            "version": 1,
+            "name": "维修",
+            "fields": [
+                {**f, "ask_customer": True} if f["key"] in ("who", "tel", "spare_tel", "fault") else f for f in fields
+            ],
+        }
+    )
     assert [f.key for f in marked.asked] == ["who", "tel", "spare_tel", "fault"]
     assert {part: f.key for part, f in marked.contact.items()} == {"name": "who", "phone": "tel"}  # the address: asked
     unmarked = FormVersion.from_dict({"version": 1, "name": "维修", "fields": fields})

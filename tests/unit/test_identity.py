@@ -22,6 +22,7 @@ BOB = Principal("acme", "bob", "staff", ("technician",), ("read", "write"))
 
 # --- tokens -----------------------------------------------------------------------------------
 
+
 def test_a_token_carries_tenant_staff_and_roles_and_verifies_with_the_public_half():
     claims = KEYS.public().verify(KEYS.sign(ALICE))
     assert (claims["tenant"], claims["sub"], claims["roles"]) == ("acme", "alice", ["admin"])
@@ -61,6 +62,7 @@ def test_the_key_file_is_private_to_its_owner(tmp_path):
 
 # --- API keys ---------------------------------------------------------------------------------
 
+
 def access_with_key(scope="write"):
     access = TenantAccess(tenant="acme", name="Acme", created_by="operator")
     key_id, key = apikeys.new_key()
@@ -79,8 +81,9 @@ def test_a_key_is_admitted_with_its_scope_until_revoked():
 
 
 def envelope(type_, data, tenant="acme"):
-    return Envelope(id=uuid4(), source="scrm/workflow", type=type_, subject=access_id(tenant),
-                    time=None, tenant=tenant, data=data)
+    return Envelope(
+        id=uuid4(), source="scrm/workflow", type=type_, subject=access_id(tenant), time=None, tenant=tenant, data=data
+    )
 
 
 class Store:
@@ -99,9 +102,13 @@ class Store:
 def test_a_followers_copy_admits_and_refuses_what_workflow_does_even_when_events_come_twice():
     _, key_id, key = access_with_key("read")
     store = Store()
-    events = [envelope("tenant.created", {"name": "Acme", "by": "operator"}),
-              envelope("api_key.issued", {"key_id": key_id, "name": "crm", "scope": "read",
-                                          "digest": apikeys.digest(key), "by": "alice"})]
+    events = [
+        envelope("tenant.created", {"name": "Acme", "by": "operator"}),
+        envelope(
+            "api_key.issued",
+            {"key_id": key_id, "name": "crm", "scope": "read", "digest": apikeys.digest(key), "by": "alice"},
+        ),
+    ]
     for e in events + events:  # redelivered
         access_policy(e, store)
     copy = store.get(access_id("acme"))
@@ -112,6 +119,7 @@ def test_a_followers_copy_admits_and_refuses_what_workflow_does_even_when_events
 
 
 # --- the guard ----------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def app():
@@ -186,7 +194,8 @@ def test_a_trusted_proxy_must_present_the_secret(app):
     client = app.test_client()
     named = {"X-Staff-Id": "carol", "X-Staff-Roles": "technician"}
     assert client.get("/v1/tenants/acme/things", headers={**named, "X-Proxy-Secret": "s3cret"}).json == {
-        "caller": "carol"}
+        "caller": "carol"
+    }
     assert client.get("/v1/tenants/acme/things", headers={**named, "X-Proxy-Secret": "guess"}).status_code == 401
 
 

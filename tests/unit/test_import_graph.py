@@ -81,8 +81,11 @@ def test_no_module_of_the_project_imports_itself_round_about():
 
 
 def test_nothing_outside_the_tests_imports_them():
-    leaks = {name: sorted(t for t in targets if t.split(".")[0] == "tests")
-             for name, targets in graph().items() if name.split(".")[0] != "tests"}
+    leaks = {
+        name: sorted(t for t in targets if t.split(".")[0] == "tests")
+        for name, targets in graph().items()
+        if name.split(".")[0] != "tests"
+    }
     assert {name: targets for name, targets in leaks.items() if targets} == {}
 
 

@@ -3,7 +3,7 @@ and the policy that follows tickets. No I/O."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timezone, UTC
 from uuid import uuid4
 
 import pytest
@@ -18,15 +18,18 @@ from services.intake.regions import RegionNames, locate
 from tests.support.policies import Store
 
 
-@pytest.mark.parametrize("address, region", [
-    ("广东省深圳市南山区粤海街道", "广东/深圳"),
-    ("深圳南山科技园", "广东/深圳"),  # a city alone names its province too
-    ("北京市朝阳区建国路", "北京"),
-    ("吉林省长春市朝阳区", "吉林/长春"),  # 吉林 is a city as well: the name further on wins
-    ("浙江省", "浙江"),
-    ("火星基地一号", None),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    "address, region",
+    [
+        ("广东省深圳市南山区粤海街道", "广东/深圳"),
+        ("深圳南山科技园", "广东/深圳"),  # a city alone names its province too
+        ("北京市朝阳区建国路", "北京"),
+        ("吉林省长春市朝阳区", "吉林/长春"),  # 吉林 is a city as well: the name further on wins
+        ("浙江省", "浙江"),
+        ("火星基地一号", None),
+        ("", None),
+    ],
+)
 def test_the_region_is_the_most_specific_place_an_address_names(address, region):
     assert locate(address) == region
 
@@ -74,8 +77,14 @@ def test_opportunities_move_through_stages_until_won_or_lost():
     customer.create_opportunity("o1", "保养合同", "99.5", "lead", "lisi")  # the same request again
     customer.move_opportunity("o1", "negotiation", "lisi")
     customer.lose_opportunity("o1", "预算不足", "lisi")
-    assert customer.opportunities["o1"].to_dict() == {"id": "o1", "title": "保养合同", "amount": "99.5",
-                                                      "stage": "lost", "open": False, "reason": "预算不足"}
+    assert customer.opportunities["o1"].to_dict() == {
+        "id": "o1",
+        "title": "保养合同",
+        "amount": "99.5",
+        "stage": "lost",
+        "open": False,
+        "reason": "预算不足",
+    }
     with pytest.raises(Conflict):
         customer.win_opportunity("o1", "lisi")
     with pytest.raises(Invalid):
@@ -85,14 +94,23 @@ def test_opportunities_move_through_stages_until_won_or_lost():
 
 
 def envelope(type_: str, subject, **data) -> Envelope:
-    return Envelope(id=uuid4(), source="scrm/test", type=type_, subject=subject, tenant="acme", data=data,
-                    time=datetime.now(timezone.utc))
+    return Envelope(
+        id=uuid4(), source="scrm/test", type=type_, subject=subject, tenant="acme", data=data, time=datetime.now(UTC)
+    )
 
 
 def test_the_policy_links_the_ticket_and_follows_its_status_whichever_stream_comes_first():
     customer = Customer.register("acme", "h5", [("phone", "139")], {"name": "旧名"})
-    submission = Submission(tenant="acme", channel="h5", submission_id="s1", customer={"phone": "139", "name": "新名"},
-                            description="漏水", template="default", route={"by": "default"}, customer_id=customer.id)
+    submission = Submission(
+        tenant="acme",
+        channel="h5",
+        submission_id="s1",
+        customer={"phone": "139", "name": "新名"},
+        description="漏水",
+        template="default",
+        route={"by": "default"},
+        customer_id=customer.id,
+    )
     uow = Store(customer, submission)
     customer_policy(envelope("ticket.opened", submission.id), uow)  # before intake's own ticket.created
     assert customer.tickets[submission.id].status == "open"

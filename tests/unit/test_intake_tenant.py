@@ -40,16 +40,19 @@ def test_the_longest_keyword_in_the_text_picks_the_template_and_nothing_is_left_
         s.remove_route("wecom", "keyword", "报修")
 
 
-@pytest.mark.parametrize("change", [
-    lambda s: s.configure_wecom("ab", KEY, "ww1", "1000002", **SEAL),  # token too short
-    lambda s: s.configure_wecom("token123", KEY[:-1], "ww1", "1000002", **SEAL),
-    lambda s: s.configure_wecom("token123", "!" * 43, "ww1", "1000002", **SEAL),
-    lambda s: s.configure_wecom("token123", KEY, "ww1", "agent", **SEAL),
-    lambda s: s.configure_official_account("wx1", "token123", None, "safe", **SEAL),  # safe mode needs a key
-    lambda s: s.configure_official_account("wx1", "token123", None, "loud", **SEAL),
-    lambda s: s.set_route("sms", "keyword", "报修", "repair"),
-    lambda s: s.set_route("wecom", "keyword", "报修", "no spaces"),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda s: s.configure_wecom("ab", KEY, "ww1", "1000002", **SEAL),  # token too short
+        lambda s: s.configure_wecom("token123", KEY[:-1], "ww1", "1000002", **SEAL),
+        lambda s: s.configure_wecom("token123", "!" * 43, "ww1", "1000002", **SEAL),
+        lambda s: s.configure_wecom("token123", KEY, "ww1", "agent", **SEAL),
+        lambda s: s.configure_official_account("wx1", "token123", None, "safe", **SEAL),  # safe mode needs a key
+        lambda s: s.configure_official_account("wx1", "token123", None, "loud", **SEAL),
+        lambda s: s.set_route("sms", "keyword", "报修", "repair"),
+        lambda s: s.set_route("wecom", "keyword", "报修", "no spaces"),
+    ],
+)
 def test_bad_settings_are_refused_before_anything_is_recorded(change):
     s = ChannelSettings(tenant="acme")
     with pytest.raises(Invalid):

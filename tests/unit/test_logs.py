@@ -53,11 +53,13 @@ def test_a_requests_lines_from_every_source_carry_its_correlation_id_tenant_and_
         assert lines[event]["role"] == "test-web" and lines[event]["timestamp"]
     assert lines["looking.into"]["detail"] == "铭牌" and lines["looking.into"]["level"] == "info"
     assert (lines["the library complains"]["logger"], lines["the library complains"]["level"]) == (
-        "some.library", "warning")
+        "some.library",
+        "warning",
+    )
     assert "RuntimeError: a bug" in lines["unhandled error"]["exception"]
 
 
-@pytest.mark.parametrize("offered", [None, "", "x" * 129, "两个字", "a b", "a\"b", "<script>"])
+@pytest.mark.parametrize("offered", [None, "", "x" * 129, "两个字", "a b", 'a"b', "<script>"])
 def test_a_missing_or_misshapen_correlation_id_is_replaced_by_a_new_one(client, offered):
     headers = {correlation.HEADER: offered} if offered is not None else {}
     given = client.get("/healthz", headers=headers).headers[correlation.HEADER]
@@ -69,7 +71,9 @@ def test_a_well_shaped_correlation_id_is_kept_on_every_answer(client):
     for path, status in (("/healthz", 200), ("/nowhere", 404), ("/v1/tenants/ACME!/tickets", 404)):
         answer = client.get(path, headers={correlation.HEADER: "trace-0af7651916cd43dd8448eb211c80319c"})
         assert (answer.status_code, answer.headers[correlation.HEADER]) == (
-            status, "trace-0af7651916cd43dd8448eb211c80319c")
+            status,
+            "trace-0af7651916cd43dd8448eb211c80319c",
+        )
 
 
 def test_after_a_request_nothing_is_left_bound(client, log_lines):
@@ -82,8 +86,16 @@ def test_after_a_request_nothing_is_left_bound(client, log_lines):
 
 def test_an_event_being_followed_names_its_correlation_id_tenant_and_ticket(log_lines):
     ticket = uuid4()
-    envelope = Envelope(id=uuid4(), source="scrm/intake", type="ticket.created", subject=ticket, time=None,
-                        tenant="acme", data={}, correlation_id="req-7")
+    envelope = Envelope(
+        id=uuid4(),
+        source="scrm/intake",
+        type="ticket.created",
+        subject=ticket,
+        time=None,
+        tenant="acme",
+        data={},
+        correlation_id="req-7",
+    )
     correlation.follow(envelope)
     structlog.get_logger().info("following")
     correlation.follow(None)
@@ -99,6 +111,11 @@ def test_a_path_that_is_no_tenant_id_names_no_tenant(client):
     bad = client.get(f"/v1/tenants/ACME!/tickets/{ticket}/trouble", headers={correlation.HEADER: "req-2"})
     good = client.get(f"/v1/tenants/acme/tickets/{ticket}/trouble", headers={correlation.HEADER: "req-3"})
     assert bad.status_code == 404 and json.loads(bad.headers["X-Environ"]) == {
-        "scrm.correlation_id": "req-2", "scrm.ticket_id": str(ticket)}
+        "scrm.correlation_id": "req-2",
+        "scrm.ticket_id": str(ticket),
+    }
     assert json.loads(good.headers["X-Environ"]) == {
-        "scrm.correlation_id": "req-3", "scrm.tenant": "acme", "scrm.ticket_id": str(ticket)}
+        "scrm.correlation_id": "req-3",
+        "scrm.tenant": "acme",
+        "scrm.ticket_id": str(ticket),
+    }

@@ -1,6 +1,6 @@
 """Who notify tells what, and how a delivery goes on: the policy and the domain, on an in-memory store."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, UTC
 from uuid import uuid4
 
 import pytest
@@ -19,7 +19,7 @@ from services.notify.optouts import OptOut, opt_out_id
 from services.notify.policies import cause_of, notify_policy
 from services.notify.setup import NotifySetup, QuietHours, Rule, setup_id
 
-T0 = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
+T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 STAFF = {"d-1": ["dispatcher"], "d-2": ["dispatcher"], "d-3": ["dispatcher"], "boss": ["supervisor"]}
 
 
@@ -30,8 +30,9 @@ class Desk:
         self.ticket = uuid4()
 
     def event(self, type_, subject=None, **data):
-        envelope = Envelope(id=uuid4(), source="scrm/x", type=type_, subject=subject or self.ticket, time=T0,
-                            tenant="acme", data=data)
+        envelope = Envelope(
+            id=uuid4(), source="scrm/x", type=type_, subject=subject or self.ticket, time=T0, tenant="acme", data=data
+        )
         self.feed(envelope)
         return envelope
 
@@ -52,12 +53,20 @@ class Desk:
         return sorted((d.kind, d.recipient, d.channel) for d in self.deliveries())
 
     def opened(self, handler="d-1", node="triage"):
-        return self.event("ticket.opened", template="repair", template_version=1, node=node, handler=handler,
-                          reason="the node's rule")
+        return self.event(
+            "ticket.opened", template="repair", template_version=1, node=node, handler=handler, reason="the node's rule"
+        )
 
     def created(self, **customer):
-        return self.event("ticket.created", channel="mp", submission_id="m-1", description="空调不制冷",
-                          template="repair", customer={"name": "张三", **customer}, customer_id=str(uuid4()))
+        return self.event(
+            "ticket.created",
+            channel="mp",
+            submission_id="m-1",
+            description="空调不制冷",
+            template="repair",
+            customer={"name": "张三", **customer},
+            customer_id=str(uuid4()),
+        )
 
 
 @pytest.fixture
@@ -76,9 +85,15 @@ def test_the_handler_is_told_once_however_often_the_event_arrives(desk):
 
 def test_intakes_and_workflows_first_events_of_a_ticket_are_different_causes(desk):
     created = desk.created(openid="o-1")
-    opened = Envelope(id=created.id, source="scrm/workflow", type="ticket.opened", subject=desk.ticket, time=T0,
-                      tenant="acme", data={"template": "repair", "template_version": 1, "node": "n", "handler": "t-1",
-                                           "reason": "rule"})  # the same envelope id: the same aggregate id and version
+    opened = Envelope(
+        id=created.id,
+        source="scrm/workflow",
+        type="ticket.opened",
+        subject=desk.ticket,
+        time=T0,
+        tenant="acme",
+        data={"template": "repair", "template_version": 1, "node": "n", "handler": "t-1", "reason": "rule"},
+    )  # the same envelope id: the same aggregate id and version
     desk.feed(opened)
     assert sorted(d.kind for d in desk.deliveries()) == ["accepted", "assigned", "technician_assigned"]
 
@@ -102,21 +117,40 @@ def test_a_pool_with_a_wecom_department_is_told_in_one_message_to_it(desk):
 def test_a_transfer_tells_the_new_handler_and_the_one_it_was_taken_from_a_claim_tells_nobody(desk):
     desk.opened(handler="role:dispatcher")
     desk.event("ticket.assigned", node="triage", handler="d-1", kind="user", value="d-1", reason="claimed", by="d-1")
-    desk.event("ticket.assigned", node="triage", handler="d-2", kind="user", value="d-2", reason="transferred by boss",
-               by="boss")
+    desk.event(
+        "ticket.assigned",
+        node="triage",
+        handler="d-2",
+        kind="user",
+        value="d-2",
+        reason="transferred by boss",
+        by="boss",
+    )
     staff = [t for t in desk.told() if t[1].startswith("staff:")]
     assert staff == [("handed_over", "staff:d-1", "wecom"), ("transferred", "staff:d-2", "wecom")]
 
 
 def test_an_assignment_after_a_return_is_told_as_a_return_and_one_after_an_escalation_not_at_all(desk):
     desk.opened(handler="d-1")
-    desk.event("ticket.transitioned", action="return", by="d-2", node="work", from_nodes=["work"],
-               to_nodes=["triage"], status="open", template="repair", template_version=1)
-    desk.event("ticket.assigned", node="triage", handler="d-1", kind="user", value="d-1", reason="handled it before",
-               by="d-2")
+    desk.event(
+        "ticket.transitioned",
+        action="return",
+        by="d-2",
+        node="work",
+        from_nodes=["work"],
+        to_nodes=["triage"],
+        status="open",
+        template="repair",
+        template_version=1,
+    )
+    desk.event(
+        "ticket.assigned", node="triage", handler="d-1", kind="user", value="d-1", reason="handled it before", by="d-2"
+    )
     desk.event("ticket.assigned", node="triage", handler="d-3", kind="user", value="d-3", reason="SLA", by="sla")
-    assert [t for t in desk.told() if t[1] == "staff:d-1"] == [("assigned", "staff:d-1", "wecom"),
-                                                              ("returned", "staff:d-1", "wecom")]
+    assert [t for t in desk.told() if t[1] == "staff:d-1"] == [
+        ("assigned", "staff:d-1", "wecom"),
+        ("returned", "staff:d-1", "wecom"),
+    ]
     assert "staff:d-3" not in {t[1] for t in desk.told()}
 
 
@@ -127,7 +161,8 @@ def test_customers_hear_on_the_channel_they_came_from_with_sms_to_fall_back_on_e
     customer = [d for d in desk.deliveries() if d.recipient.startswith("customer:")]
     assert sorted(d.kind for d in customer) == ["accepted", "technician_assigned"]
     assert {(d.channel, d.address, tuple(map(tuple, d.fallback))) for d in customer} == {
-        ("official_account", "o-1", (("sms", "13800138000"),))}
+        ("official_account", "o-1", (("sms", "13800138000"),))
+    }
     assert "张三" in next(d for d in customer if d.kind == "accepted").message["body"]
     assert "?t=" in customer[0].message["link"]  # the customer's own, signed, progress link
 
@@ -141,8 +176,15 @@ def test_a_customer_with_no_address_on_any_channel_is_a_dead_letter_at_once(desk
 def test_sla_breaches_go_to_the_handler_and_their_supervisor_and_are_urgent(desk):
     desk.staff("boss")
     desk.staff("d-1", ["dispatcher"], supervisor="boss", email="d1@acme.cn", notify_by="email")
-    sla = {"node": "triage", "visit": 1, "clock": "response", "target": "2h", "due": T0.isoformat(),
-           "deadline": T0.isoformat(), "handler": "d-1"}
+    sla = {
+        "node": "triage",
+        "visit": 1,
+        "clock": "response",
+        "target": "2h",
+        "due": T0.isoformat(),
+        "deadline": T0.isoformat(),
+        "handler": "d-1",
+    }
     desk.event("ticket.sla_warned", **sla)
     desk.event("ticket.sla_breached", **sla)
     told = {(d.kind, d.recipient): d for d in desk.deliveries()}
@@ -155,9 +197,12 @@ def test_sla_breaches_go_to_the_handler_and_their_supervisor_and_are_urgent(desk
 
 def test_a_statement_tells_the_technician_their_earnings(desk):
     payout = {"party": None, "lines": "100.00", "adjustments": "0.00"}
-    desk.event("settlement.statement_issued", currency="CNY", gross="286.20",
-               payouts=[{**payout, "technician": "t-1", "total": "123.50"},
-                        {**payout, "technician": "t-2", "total": "45.00"}])
+    desk.event(
+        "settlement.statement_issued",
+        currency="CNY",
+        gross="286.20",
+        payouts=[{**payout, "technician": "t-1", "total": "123.50"}, {**payout, "technician": "t-2", "total": "45.00"}],
+    )
     told = {d.recipient: d for d in desk.deliveries()}
     assert set(told) == {"staff:t-1", "staff:t-2"} and {d.kind for d in told.values()} == {"statement"}
     assert "123.50" in told["staff:t-1"].message["body"] and "45.00" in told["staff:t-2"].message["body"]
@@ -170,21 +215,46 @@ def _setup(change):
 
 
 def test_rules_per_template_and_node_and_the_tenants_own_words(desk):
-    desk.app.save(_setup(lambda s: (
-        s.set_rule("assigned", "repair", "triage", Rule(enabled=False), "admin"),
-        s.set_message_template("assigned", "wecom", "repair", "*",
-                               MessageTemplate("派单", "{{ name }}：{{ number }} @ {{ node }}", "textcard"), "admin"))))
+    desk.app.save(
+        _setup(
+            lambda s: (
+                s.set_rule("assigned", "repair", "triage", Rule(enabled=False), "admin"),
+                s.set_message_template(
+                    "assigned",
+                    "wecom",
+                    "repair",
+                    "*",
+                    MessageTemplate("派单", "{{ name }}：{{ number }} @ {{ node }}", "textcard"),
+                    "admin",
+                ),
+            )
+        )
+    )
     desk.opened(node="triage")
     assert desk.deliveries() == []
     desk.opened(node="work")
     (told,) = desk.deliveries()
-    assert told.message | {"link": None} == {"title": "派单", "body": f"d-1：{ticket_number(desk.ticket)} @ work",
-                                              "link": None, "msgtype": "textcard"}
+    assert told.message | {"link": None} == {
+        "title": "派单",
+        "body": f"d-1：{ticket_number(desk.ticket)} @ work",
+        "link": None,
+        "msgtype": "textcard",
+    }
 
 
 def test_a_staff_message_cannot_render_the_customers_data_however_the_tenant_words_it(desk):
-    desk.app.save(_setup(lambda s: s.set_message_template(
-        "assigned", "wecom", "*", "*", MessageTemplate("派单", "{{ number }} 客户[{{ customer_name }}]"), "admin")))
+    desk.app.save(
+        _setup(
+            lambda s: s.set_message_template(
+                "assigned",
+                "wecom",
+                "*",
+                "*",
+                MessageTemplate("派单", "{{ number }} 客户[{{ customer_name }}]"),
+                "admin",
+            )
+        )
+    )
     desk.created(openid="o-1", phone="13800138000")  # the customer first: notify knows their name
     desk.opened(node="work")
     staff = next(d for d in desk.deliveries() if d.kind == "assigned")
@@ -202,17 +272,39 @@ def test_a_message_template_cannot_reach_outside_its_sandbox_or_be_malformed():
 
 def test_a_td_from_intake_opts_the_openid_out_of_the_official_account(desk):
     customer = uuid4()
-    desk.event("customer.opted_out", customer, customer_id=str(customer), channel="mp", identity="openid",
-               value="o-1", message_id="90")
+    desk.event(
+        "customer.opted_out",
+        customer,
+        customer_id=str(customer),
+        channel="mp",
+        identity="openid",
+        value="o-1",
+        message_id="90",
+    )
     found = desk.app.repository.get(opt_out_id("acme", "official_account", "o-1"))
     assert isinstance(found, OptOut) and found.refuses("accepted") and found.refuses("completed")
 
 
 def test_retries_back_off_exponentially_with_jitter_and_end_as_a_dead_letter_an_operator_redrives():
     retries = Retries(base=timedelta(seconds=10), cap=timedelta(seconds=60), attempts=4)
-    delivery = Delivery(tenant="acme", ticket_id=uuid4(), cause=uuid4(), kind="assigned", recipient="staff:x", name="x",
-                        channel="wecom", address="x", message={}, context={}, template=None, node=None, urgent=False,
-                        fallback=[], fallback_of=None, due=T0)
+    delivery = Delivery(
+        tenant="acme",
+        ticket_id=uuid4(),
+        cause=uuid4(),
+        kind="assigned",
+        recipient="staff:x",
+        name="x",
+        channel="wecom",
+        address="x",
+        message={},
+        context={},
+        template=None,
+        node=None,
+        urgent=False,
+        fallback=[],
+        fallback_of=None,
+        due=T0,
+    )
     waits = []
     for jitter in (0.0, 1.0, 0.5):
         delivery.failed("HTTP 503", False, T0, jitter, retries)
@@ -228,8 +320,8 @@ def test_retries_back_off_exponentially_with_jitter_and_end_as_a_dead_letter_an_
 
 def test_quiet_hours_end_when_they_end_in_the_tenants_zone():
     quiet = QuietHours.parse("22:00", "08:00")
-    at_night = datetime(2026, 3, 2, 15, 30, tzinfo=timezone.utc)  # 23:30 in Shanghai
-    assert quiet.until(at_night) == datetime(2026, 3, 3, 0, 0, tzinfo=timezone.utc)  # 08:00 next morning
+    at_night = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)  # 23:30 in Shanghai
+    assert quiet.until(at_night) == datetime(2026, 3, 3, 0, 0, tzinfo=UTC)  # 08:00 next morning
     assert quiet.until(T0) is None
     for bad in (("22", "08:00"), ("08:00", "08:00"), ("22:00", "08:00", "Mars/Base")):
         with pytest.raises(Invalid):
@@ -237,8 +329,12 @@ def test_quiet_hours_end_when_they_end_in_the_tenants_zone():
 
 
 def test_the_most_specific_rule_wins():
-    setup = _setup(lambda s: (s.set_rule("sla_warned", "*", "*", Rule(True, urgent=True), "a"),
-                              s.set_rule("sla_warned", "repair", "*", Rule(False), "a")))
+    setup = _setup(
+        lambda s: (
+            s.set_rule("sla_warned", "*", "*", Rule(True, urgent=True), "a"),
+            s.set_rule("sla_warned", "repair", "*", Rule(False), "a"),
+        )
+    )
     assert setup.urgent("sla_warned", "install", "x") and not setup.rule("sla_warned", "repair", "n").enabled
     assert not setup.urgent("sla_warned", "repair", "x") and setup.urgent("escalated", None, None)
     with pytest.raises(Invalid):

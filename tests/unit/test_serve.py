@@ -26,8 +26,10 @@ def test_the_command_line_leaves_the_database_client_and_the_metrics_to_the_web_
     after gevent has patched it, never in the gunicorn master (shared/serve.py). prometheus_client's
     metrics choose where to keep their values when made: after the web command has named the
     folder the workers share."""
-    check = ("import sys, services.cli; assert 'psycopg' not in sys.modules, 'psycopg imported before gevent'; "
-             "assert 'prometheus_client' not in sys.modules, 'metrics made before their folder was set'")
+    check = (
+        "import sys, services.cli; assert 'psycopg' not in sys.modules, 'psycopg imported before gevent'; "
+        "assert 'prometheus_client' not in sys.modules, 'metrics made before their folder was set'"
+    )
     done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 

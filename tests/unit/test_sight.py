@@ -4,19 +4,36 @@ block, free text and event data."""
 from services.workflow.sight import MASK, sight
 from services.workflow.templates.model import Template
 
-TEMPLATE = Template.from_dict({
-    "key": "t", "name": "t", "version": 1,
-    "fields": [{"key": "contact_phone", "label": "联系电话", "type": "phone"},
-               {"key": "site", "label": "地址", "type": "location"},
-               {"key": "rating", "label": "评分", "type": "number"},
-               {"key": "note", "label": "备注", "type": "text"}],
-    "nodes": [{"key": "a", "name": "A", "handler": {"kind": "role", "value": "x"},
-               "fields": {"hidden": ["contact_phone", "site", "rating"]}},
-              {"key": "b", "name": "B", "handler": {"kind": "role", "value": "y"}},
-              {"key": "end", "name": "E", "kind": "end"}],
-    "transitions": [{"from": "a", "to": "b"}, {"from": "b", "to": "end"}]})
-VALUES = {"contact_phone": "13800138000", "site": {"lat": 31.2, "lng": 121.4, "address": "上海市徐汇区"},
-          "rating": "5", "note": "打 138-0013-8000 前先确认"}
+TEMPLATE = Template.from_dict(
+    {
+        "key": "t",
+        "name": "t",
+        "version": 1,
+        "fields": [
+            {"key": "contact_phone", "label": "联系电话", "type": "phone"},
+            {"key": "site", "label": "地址", "type": "location"},
+            {"key": "rating", "label": "评分", "type": "number"},
+            {"key": "note", "label": "备注", "type": "text"},
+        ],
+        "nodes": [
+            {
+                "key": "a",
+                "name": "A",
+                "handler": {"kind": "role", "value": "x"},
+                "fields": {"hidden": ["contact_phone", "site", "rating"]},
+            },
+            {"key": "b", "name": "B", "handler": {"kind": "role", "value": "y"}},
+            {"key": "end", "name": "E", "kind": "end"},
+        ],
+        "transitions": [{"from": "a", "to": "b"}, {"from": "b", "to": "end"}],
+    }
+)
+VALUES = {
+    "contact_phone": "13800138000",
+    "site": {"lat": 31.2, "lng": 121.4, "address": "上海市徐汇区"},
+    "rating": "5",
+    "note": "打 138-0013-8000 前先确认",
+}
 CUSTOMER = {"name": "张三", "phone": "13800138000", "address": "上海市徐汇区", "openid": "o-1"}
 
 
@@ -25,7 +42,8 @@ def test_hidden_values_leave_no_trace_in_values_customer_or_text():
     assert seen.values(VALUES).keys() == {"note"}
     assert seen.customer(CUSTOMER) == {"name": "张三", "openid": "o-1"}
     assert seen.text("联系电话：138 0013 8000\n地址 : 31.2, 121.4\n说明：上海市徐汇区 附近") == (
-        f"联系电话：{MASK}\n地址 :{MASK}\n说明：{MASK} 附近")
+        f"联系电话：{MASK}\n地址 :{MASK}\n说明：{MASK} 附近"
+    )
     assert seen.shown({"values": VALUES}) == {"values": {"note": f"打 {MASK} 前先确认"}}
     assert seen.hides("13800138000") and not seen.hides("o-1")
 

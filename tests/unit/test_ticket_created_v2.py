@@ -1,6 +1,6 @@
 """ticket.created v2: channel identities, the routed template, and v1 read as v2."""
 
-from datetime import datetime, timezone
+from datetime import datetime, timezone, UTC
 from uuid import uuid4
 
 import orjson
@@ -20,17 +20,35 @@ def test_a_ticket_number_is_short_readable_and_always_the_same_for_a_ticket():
 
 
 def created(data, version=2):
-    return Envelope(id=uuid4(), source="scrm/intake", type="ticket.created", subject=uuid4(),
-                    time=datetime.now(timezone.utc), tenant="acme", data=data, schema_version=version)
+    return Envelope(
+        id=uuid4(),
+        source="scrm/intake",
+        type="ticket.created",
+        subject=uuid4(),
+        time=datetime.now(UTC),
+        tenant="acme",
+        data=data,
+        schema_version=version,
+    )
 
 
-V1 = {"channel": "h5", "submission_id": "s1", "description": "漏水",
-      "customer": {"name": "张三", "phone": "13800138000", "address": "上海"}}
+V1 = {
+    "channel": "h5",
+    "submission_id": "s1",
+    "description": "漏水",
+    "customer": {"name": "张三", "phone": "13800138000", "address": "上海"},
+}
 
 
 def test_ticket_created_v2_needs_an_identity_but_no_name_phone_or_address():
-    chat = {"channel": "wecom", "submission_id": "42", "description": "空调报修", "template": "repair",
-            "route": {"by": "keyword", "key": "报修"}, "customer": {"wecom_userid": "zhangsan"}}
+    chat = {
+        "channel": "wecom",
+        "submission_id": "42",
+        "description": "空调报修",
+        "template": "repair",
+        "route": {"by": "keyword", "key": "报修"},
+        "customer": {"wecom_userid": "zhangsan"},
+    }
     assert validate_envelope(created(chat)).data is chat
     for customer in ({}, {"name": "张三"}, {"phone": "not a phone"}, {"openid": ""}):
         with pytest.raises(ContractError):
@@ -52,8 +70,15 @@ def test_a_submission_stored_before_routing_is_read_with_the_default_template():
     from services.intake.domain import Submission
 
     app = IntakeApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    new = Submission(tenant="acme", channel="h5", submission_id="s1", customer=V1["customer"],
-                     description="漏水", template="repair", route={"by": "keyword", "key": "报修"})
+    new = Submission(
+        tenant="acme",
+        channel="h5",
+        submission_id="s1",
+        customer=V1["customer"],
+        description="漏水",
+        template="repair",
+        route={"by": "keyword", "key": "报修"},
+    )
     stored = app.mapper.to_stored_event(new.collect_events()[0])
     state = orjson.loads(stored.state)
     assert state.pop("class_version") == 3

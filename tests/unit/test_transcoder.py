@@ -6,9 +6,9 @@ import json
 import math
 from collections import OrderedDict, namedtuple
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, UTC
 from decimal import Decimal
-from enum import Enum, IntEnum
+from enum import Enum, IntEnum, StrEnum
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -56,7 +56,7 @@ class Level(IntEnum):
     HIGH = 3
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     PART = "part"
 
 
@@ -89,15 +89,44 @@ def same(a: Any, b: Any) -> bool:
 
 U1, U2, U3 = uuid4(), uuid4(), uuid4()
 VALUES = [
-    None, True, False, 0, -1, 2**63 - 1, 2**64 - 1, -(2**63), 1.5, -0.0, 1e-7, 1e16, 0.1,
-    "", "acme", "处理中 ✓ 😀", 'quote " backslash \\ newline \n nul \x00 \u2028',
-    {}, [], {"a": {}}, [[]],
-    U1, Decimal("1.10"), Decimal("-0.00"), Decimal("1E+3"), Decimal("NaN"),
-    datetime(2024, 5, 1, 12, 30, tzinfo=timezone.utc), datetime(2024, 5, 1, 12, 30, 0, 123456, tzinfo=CST),
+    None,
+    True,
+    False,
+    0,
+    -1,
+    2**63 - 1,
+    2**64 - 1,
+    -(2**63),
+    1.5,
+    -0.0,
+    1e-7,
+    1e16,
+    0.1,
+    "",
+    "acme",
+    "处理中 ✓ 😀",
+    'quote " backslash \\ newline \n nul \x00 \u2028',
+    {},
+    [],
+    {"a": {}},
+    [[]],
+    U1,
+    Decimal("1.10"),
+    Decimal("-0.00"),
+    Decimal("1E+3"),
+    Decimal("NaN"),
+    datetime(2024, 5, 1, 12, 30, tzinfo=UTC),
+    datetime(2024, 5, 1, 12, 30, 0, 123456, tzinfo=CST),
     datetime(2024, 5, 1, 12, 30),
-    {"ticket_id": U1, "tenant": "acme", "template_version": 1, "node": "处理中",
-     "customer": {"name": "张三", "phone": "13800138000", "address": "上海市浦东新区世纪大道 100 号"},
-     "timestamp": datetime.now(timezone.utc), "originator_topic": "x:y"},
+    {
+        "ticket_id": U1,
+        "tenant": "acme",
+        "template_version": 1,
+        "node": "处理中",
+        "customer": {"name": "张三", "phone": "13800138000", "address": "上海市浦东新区世纪大道 100 号"},
+        "timestamp": datetime.now(UTC),
+        "originator_topic": "x:y",
+    },
     {"a": [U1, {"b": [U2, {"c": U3, "d": [Decimal("2.50"), None]}]}]},
     [U1, [U2, [U3]]],
     Ref(U1, Decimal("9.90"), "标签"),
@@ -115,7 +144,10 @@ CONVERTED = [
     (Level.HIGH, 3),
     (Kind.PART, "part"),
     ({Kind.PART: 1}, {"part": 1}),
-    ({1: "int", 1.5: "float", None: "none", False: "bool"}, {"1": "int", "1.5": "float", "null": "none", "false": "bool"}),
+    (
+        {1: "int", 1.5: "float", None: "none", False: "bool"},
+        {"1": "int", "1.5": "float", "null": "none", "false": "bool"},
+    ),
     (float("nan"), float("nan")),
     ([float("inf"), float("-inf")], [float("inf"), float("-inf")]),
     (2**64, 2**64),
@@ -150,8 +182,12 @@ def test_cross_compatible_with_json_transcoder(value, expected):
 def in_state(value: Any) -> dict[str, Any]:
     """`value` nested in an event's state, whose top level has registered values: the shape
     the fast path (top level only, proven enough) is for."""
-    return {"timestamp": datetime(2024, 5, 1, tzinfo=timezone.utc), "ticket_id": U1, "value": value,
-            "progress": {"tokens": [{"node": "处理中", "value": value}]}}
+    return {
+        "timestamp": datetime(2024, 5, 1, tzinfo=UTC),
+        "ticket_id": U1,
+        "value": value,
+        "progress": {"tokens": [{"node": "处理中", "value": value}]},
+    }
 
 
 @pytest.mark.parametrize(("value", "expected"), ALL)
@@ -181,10 +217,16 @@ def test_a_state_with_registered_values_only_at_its_top_is_not_walked(monkeypatc
 def test_the_format_is_tagged_recursively_and_stays_utf8():
     data = make(OrjsonTranscoder).encode({"ref": Ref(U1, Decimal("1.10"), "张三")})
     assert "张三".encode() in data
-    assert json.loads(data) == {"ref": {"_type_": "ref", "_data_": {
-        "id": {"_type_": "uuid_hex", "_data_": U1.hex},
-        "amount": {"_type_": "decimal_str", "_data_": "1.10"},
-        "label": "张三"}}}
+    assert json.loads(data) == {
+        "ref": {
+            "_type_": "ref",
+            "_data_": {
+                "id": {"_type_": "uuid_hex", "_data_": U1.hex},
+                "amount": {"_type_": "decimal_str", "_data_": "1.10"},
+                "label": "张三",
+            },
+        }
+    }
 
 
 def test_a_registered_tuple_transcoding_is_ignored_like_json_does():
@@ -203,7 +245,9 @@ def test_a_registered_tuple_transcoding_is_ignored_like_json_does():
     assert new.encode((1, U1)) == old.encode((1, U1)) == b'[1,{"_type_":"uuid_hex","_data_":"%s"}]' % U1.hex.encode()
 
 
-@pytest.mark.parametrize("value", [object(), {1, 2}, b"bytes", Colour.RED, {"deep": [Ref], "x": 1}, [datetime.now().date()]])
+@pytest.mark.parametrize(
+    "value", [object(), {1, 2}, b"bytes", Colour.RED, {"deep": [Ref], "x": 1}, [datetime.now().date()]]
+)
 def test_an_unregistered_type_raises(value):
     with pytest.raises(TranscodingNotRegisteredError):
         make(OrjsonTranscoder).encode(value)
@@ -267,8 +311,16 @@ def test_an_aggregate_round_trips_through_the_application():
 def test_property_round_trip_and_cross_compatibility():
     hypothesis = pytest.importorskip("hypothesis")
     st = pytest.importorskip("hypothesis.strategies")
-    leaves = (st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.uuids()
-              | st.decimals() | st.datetimes(timezones=st.none() | st.timezones()))
+    leaves = (
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats()
+        | st.text()
+        | st.uuids()
+        | st.decimals()
+        | st.datetimes(timezones=st.none() | st.timezones())
+    )
     values = st.recursive(leaves, lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner), max_leaves=20)
     new, old = make(OrjsonTranscoder), make(JSONTranscoder)
 
@@ -281,9 +333,9 @@ def test_property_round_trip_and_cross_compatibility():
             with pytest.raises(UnicodeEncodeError):
                 new.encode(value)
             return
-        for value, expected in ((value, expected), (in_state(value), in_state(expected))):
-            assert same(new.decode(new.encode(value)), expected)
-            assert same(old.decode(new.encode(value)), expected)
-            assert same(new.decode(old.encode(value)), expected)
+        for given, wanted in ((value, expected), (in_state(value), in_state(expected))):
+            assert same(new.decode(new.encode(given)), wanted)
+            assert same(old.decode(new.encode(given)), wanted)
+            assert same(new.decode(old.encode(given)), wanted)
 
     check()

@@ -26,8 +26,16 @@ def staff() -> Directory:
 
 
 def open_ticket(template=TEMPLATE, **more):
-    return Ticket.open(uuid4(), "acme", template, customer={"name": "张三"}, description="漏水", channel="h5",
-                       assigner=ASSIGNER, **more)
+    return Ticket.open(
+        uuid4(),
+        "acme",
+        template,
+        customer={"name": "张三"},
+        description="漏水",
+        channel="h5",
+        assigner=ASSIGNER,
+        **more,
+    )
 
 
 def names(ticket):
@@ -87,7 +95,9 @@ def test_a_role_pool_lets_any_member_act_or_claim_and_others_are_told_the_rule()
         ticket.act(refund, "advance", "fin-1", ASSIGNER, directory)
     assert denied.value.details["rule"] == "handler"
     ticket.act(refund, "claim", "cs-1", ASSIGNER, directory)
-    assert ticket.handler == "cs-1" and ticket.assignments["apply"].reason == "cs-1 领取自角色 customer_service 的处理池"
+    assert (
+        ticket.handler == "cs-1" and ticket.assignments["apply"].reason == "cs-1 领取自角色 customer_service 的处理池"
+    )
     with pytest.raises(NotAllowed) as denied:
         ticket.act(refund, "approve", "cs-1", ASSIGNER, directory)
     assert denied.value.details["rule"] == "node_actions"
@@ -107,15 +117,23 @@ def test_a_transfer_names_the_new_handler_and_why():
 
 def test_parallel_branches_each_get_a_handler_and_a_return_goes_back_to_who_handled_it():
     installation = load("installation")
-    directory = Directory({"d-1": Member("d-1", roles=("dispatcher",)), "w-1": Member("w-1", roles=("warehouse",)),
-                           "tech-1": Member("tech-1", roles=("technician",))})
+    directory = Directory(
+        {
+            "d-1": Member("d-1", roles=("dispatcher",)),
+            "w-1": Member("w-1", roles=("warehouse",)),
+            "tech-1": Member("tech-1", roles=("technician",)),
+        }
+    )
     ticket = open_ticket(installation, staff=directory)
     ticket.act(installation, "advance", "d-1", ASSIGNER, directory)
     assert ticket.nodes == ["parts_check", "schedule"]
-    assert {n: ticket.assignment_at(n).handler for n in ticket.nodes} == {"parts_check": "role:warehouse",
-                                                                            "schedule": "queue:any"}
-    assert ticket.assignment_at("schedule").reason == ("派单规则「nearest_technician」暂不可用：进入待派单队列（any），"
-                                                       "等待派单员领取")
+    assert {n: ticket.assignment_at(n).handler for n in ticket.nodes} == {
+        "parts_check": "role:warehouse",
+        "schedule": "queue:any",
+    }
+    assert ticket.assignment_at("schedule").reason == (
+        "派单规则「nearest_technician」暂不可用：进入待派单队列（any），等待派单员领取"
+    )
     ticket.act(installation, "claim", "d-1", ASSIGNER, directory, node="schedule")  # a dispatcher takes it on
     ticket.act(installation, "advance", "w-1", ASSIGNER, directory, values={"parts_status": "complete"})
     ticket.act(installation, "transfer", "d-1", ASSIGNER, directory, handler={"kind": "user", "value": "tech-1"})
@@ -146,12 +164,16 @@ def test_the_default_template_is_chosen_for_unknown_keys_and_variants_by_region(
 def test_an_assignment_rule_strategy_plugs_in_by_name():
     def nearest(need: Need):
         return Assignment(need.node.key, "user", "tech-near", "nearest to the address")
-    ticket = Ticket.open(uuid4(), "acme", load("repair"), {}, "d", "wecom", Assigner({"least_loaded_technician": nearest}))
+
+    ticket = Ticket.open(
+        uuid4(), "acme", load("repair"), {}, "d", "wecom", Assigner({"least_loaded_technician": nearest})
+    )
     assert ticket.node == "triage"
     repair = load("repair")
     ticket.act(repair, "claim", "cs", Assigner(), Directory({"cs": Member("cs", roles=("customer_service",))}))
-    ticket.act(repair, "advance", "cs", Assigner({"least_loaded_technician": nearest}),
-               values={"warranty": "in_warranty"})
+    ticket.act(
+        repair, "advance", "cs", Assigner({"least_loaded_technician": nearest}), values={"warranty": "in_warranty"}
+    )
     assert (ticket.node, ticket.handler) == ("warranty_repair", "tech-near")
 
 
@@ -173,13 +195,19 @@ def test_events_stored_before_templates_are_read_on_the_default_template():
     ticket = open_ticket()
     ticket.act(TEMPLATE, "advance", "tech-1", ASSIGNER)
     stored = []
-    for event, added in zip(ticket.collect_events(), (("region", "progress", "happened", "assignments"),
-                                                       ("action", "node", "progress", "happened"))):
+    for event, added in zip(
+        ticket.collect_events(),
+        (("region", "progress", "happened", "assignments"), ("action", "node", "progress", "happened")),
+    ):
         record = app.mapper.to_stored_event(event)
-        state = {k: v for k, v in app.mapper.transcoder.decode(record.state).items()
-                 if k not in added + ("class_version",)}  # as v1 wrote it
-        stored.append(type(record)(record.originator_id, record.originator_version, record.topic,
-                                   app.mapper.transcoder.encode(state)))
+        state = {
+            k: v for k, v in app.mapper.transcoder.decode(record.state).items() if k not in added + ("class_version",)
+        }  # as v1 wrote it
+        stored.append(
+            type(record)(
+                record.originator_id, record.originator_version, record.topic, app.mapper.transcoder.encode(state)
+            )
+        )
     app.recorder.insert_events(stored)
     old = app.repository.get(ticket.id)
     assert (old.node, old.handler, old.status, old.template) == ("已完成", "tech-1", "closed", "default")

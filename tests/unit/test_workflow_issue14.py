@@ -22,19 +22,30 @@ from services.workflow.texts import DEFAULTS, Texts
 ASSIGNER = Assigner()
 SH = timezone(timedelta(hours=8))
 MONDAY_10 = datetime(2025, 3, 10, 10, 0, tzinfo=SH)
-STAFF = Directory({
-    "boss": Member("boss", roles=("service_supervisor",)),
-    "cs-1": Member("cs-1", roles=("customer_service",), supervisor="boss"),
-    "tech-1": Member("tech-1", roles=("technician",), supervisor="boss"),
-    "away": Member("away", roles=("technician",), profile=Profile(absent=True)),
-    "d-1": Member("d-1", roles=("dispatcher",)),
-    "lead": Member("lead", roles=("supervisor",)),
-})
+STAFF = Directory(
+    {
+        "boss": Member("boss", roles=("service_supervisor",)),
+        "cs-1": Member("cs-1", roles=("customer_service",), supervisor="boss"),
+        "tech-1": Member("tech-1", roles=("technician",), supervisor="boss"),
+        "away": Member("away", roles=("technician",), profile=Profile(absent=True)),
+        "d-1": Member("d-1", roles=("dispatcher",)),
+        "lead": Member("lead", roles=("supervisor",)),
+    }
+)
 
 
 def opened(template, description="漏水", customer=None, staff=STAFF, **more):
-    return Ticket.open(uuid4(), "acme", template, customer=customer or {"name": "张三"}, description=description,
-                       channel="h5", assigner=ASSIGNER, staff=staff, **more)
+    return Ticket.open(
+        uuid4(),
+        "acme",
+        template,
+        customer=customer or {"name": "张三"},
+        description=description,
+        channel="h5",
+        assigner=ASSIGNER,
+        staff=staff,
+        **more,
+    )
 
 
 def kinds(ticket):
@@ -55,7 +66,12 @@ def test_a_supervisor_reopens_a_ticket_closed_at_a_node_whose_handler_may_not():
     assert (ticket.status, ticket.node, ticket.handler) == ("open", "处理中", "tech-1")  # back to who closed it
     events = ticket.collect_events()
     reopened = next(e for e in events if isinstance(e, Ticket.Transitioned))
-    assert (reopened.action, reopened.by, reopened.from_nodes, reopened.to_nodes) == ("reopen", "lead", ["已完成"], ["处理中"])
+    assert (reopened.action, reopened.by, reopened.from_nodes, reopened.to_nodes) == (
+        "reopen",
+        "lead",
+        ["已完成"],
+        ["处理中"],
+    )
 
 
 def test_the_template_says_who_reopens():
@@ -75,7 +91,9 @@ def test_nobody_in_the_pool_the_ticket_waits_in_the_queue_with_an_event_saying_w
     assert ticket.handler == "queue:technician"
     (unassigned,) = [e for e in ticket.collect_events() if isinstance(e, Ticket.Unassigned)]
     assert (unassigned.node, unassigned.queue, unassigned.by) == ("处理中", "technician", "system")
-    assert unassigned.reason == "角色 technician 的处理池 目前没有任何成员：进入待派单队列（technician），等待派单员领取"
+    assert (
+        unassigned.reason == "角色 technician 的处理池 目前没有任何成员：进入待派单队列（technician），等待派单员领取"
+    )
     with pytest.raises(NotAllowed):  # not a dispatcher, not a technician
         ticket.act(template, "claim", "cs-1", ASSIGNER, nobody)
     ticket.act(template, "claim", "d-1", ASSIGNER, nobody)
@@ -99,9 +117,14 @@ def test_after_a_review_reject_with_no_supervisor_on_record_the_paid_repair_wait
     assert why.startswith("boss 没有登记主管")
 
 
-@pytest.mark.parametrize("handler, rule", [({"kind": "user", "value": "nobody-xyz"}, "handler_exists"),
-                                           ({"kind": "user", "value": "away"}, "handler_active"),
-                                           ({"kind": "role", "value": "astronaut"}, "handler_exists")])
+@pytest.mark.parametrize(
+    "handler, rule",
+    [
+        ({"kind": "user", "value": "nobody-xyz"}, "handler_exists"),
+        ({"kind": "user", "value": "away"}, "handler_active"),
+        ({"kind": "role", "value": "astronaut"}, "handler_exists"),
+    ],
+)
 def test_a_transfer_to_someone_not_there_is_refused(handler, rule):
     template = default_template("tech-1")
     ticket = opened(template)
@@ -118,26 +141,44 @@ def test_every_default_text_is_chinese_and_a_tenant_may_reword_one():
     assert texts.say("assign.back", user="a") == DEFAULTS["assign.back"].format(user="a")  # a broken override
 
 
-@pytest.mark.parametrize("customer, values, description, expected", [
-    ({}, {}, "空调漏水", ("normal", "未命中任何优先级规则")),
-    ({}, {}, "紧急！漏水", ("urgent", "描述含关键词「紧急」")),
-    ({"vip": True}, {}, "漏水", ("vip", "VIP 客户")),
-    ({"flags": ["vip"]}, {"priority": "urgent"}, "紧急", ("vip", "VIP 客户")),
-    ({}, {"priority": "紧急"}, "", ("urgent", "字段「priority」为 紧急")),
-])
+@pytest.mark.parametrize(
+    "customer, values, description, expected",
+    [
+        ({}, {}, "空调漏水", ("normal", "未命中任何优先级规则")),
+        ({}, {}, "紧急！漏水", ("urgent", "描述含关键词「紧急」")),
+        ({"vip": True}, {}, "漏水", ("vip", "VIP 客户")),
+        ({"flags": ["vip"]}, {"priority": "urgent"}, "紧急", ("vip", "VIP 客户")),
+        ({}, {"priority": "紧急"}, "", ("urgent", "字段「priority」为 紧急")),
+    ],
+)
 def test_priority_comes_from_a_field_the_customers_vip_flag_or_a_keyword(customer, values, description, expected):
     assert PriorityRule().decide(customer, values, description) == expected
 
 
 def test_an_urgent_ticket_is_prioritized_and_its_sla_tightened_by_rule():
     sla = {"response": "4h", "priorities": {"urgent": {"response": "1h"}, "vip": {"response": "30m"}}}
-    template = Template.from_dict({
-        "key": "t", "name": "T", "version": 1,
-        "fields": [{"key": "priority", "label": "优先级", "type": "single_select", "options": ["normal", "urgent", "vip"]}],
-        "nodes": [{"key": "a", "name": "受理", "handler": {"kind": "user", "value": "tech-1"},
-                   "actions": ["view", "edit", "advance"], "fields": {"editable": ["priority"]}, "sla": sla},
-                  {"key": "end", "name": "完成", "kind": "end"}],
-        "transitions": [{"from": "a", "to": "end"}]})
+    template = Template.from_dict(
+        {
+            "key": "t",
+            "name": "T",
+            "version": 1,
+            "fields": [
+                {"key": "priority", "label": "优先级", "type": "single_select", "options": ["normal", "urgent", "vip"]}
+            ],
+            "nodes": [
+                {
+                    "key": "a",
+                    "name": "受理",
+                    "handler": {"kind": "user", "value": "tech-1"},
+                    "actions": ["view", "edit", "advance"],
+                    "fields": {"editable": ["priority"]},
+                    "sla": sla,
+                },
+                {"key": "end", "name": "完成", "kind": "end"},
+            ],
+            "transitions": [{"from": "a", "to": "end"}],
+        }
+    )
     assert NodeSla.from_dict(sla).to_dict() == sla
     plain, urgent = opened(template, now=MONDAY_10), opened(template, "紧急：漏水", now=MONDAY_10)
     assert (plain.priority, urgent.priority) == ("normal", "urgent")
@@ -154,12 +195,16 @@ def test_a_template_with_a_wrong_priority_rule_or_reopen_node_is_not_published()
     from services.workflow.sla.calendar import Calendar
     from services.workflow.templates.validation import problems
 
-    sla = NodeSla.from_dict({"response": "4h", "priorities": {"rush": {"response": "1h"}, "vip": {"response": "soon"},
-                                                               "urgent": {}}})
+    sla = NodeSla.from_dict(
+        {"response": "4h", "priorities": {"rush": {"response": "1h"}, "vip": {"response": "soon"}, "urgent": {}}}
+    )
     assert sla.problems(set(), Calendar()) == [
         "priorities: 'rush' is not one of urgent, vip",
         "priorities: 'vip' response 'soon' is not a positive duration",
-        "priorities: 'urgent' changes neither response nor resolution"]
+        "priorities: 'urgent' changes neither response nor resolution",
+    ]
     broken = Template.from_dict(default_template().to_dict() | {"reopen": {"roles": [], "to": "已完成"}})
-    assert problems(broken) == ["reopen: name the roles that may reopen a ticket",
-                                "reopen: '已完成' is not a task node of the template"]
+    assert problems(broken) == [
+        "reopen: name the roles that may reopen a ticket",
+        "reopen: '已完成' is not a task node of the template",
+    ]

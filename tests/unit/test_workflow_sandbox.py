@@ -52,16 +52,19 @@ def test_changes_apply_in_order_and_round_trip_as_json():
     assert effective(REPAIR, changes).node("visit").handler == HandlerRule("role", "supervisor")
 
 
-@pytest.mark.parametrize("change, problem", [
-    (insertion("triage", {**VISIT, "key": "review"}), "node 'review' is defined more than once"),
-    (insertion("triage", {**VISIT, "handler": {"kind": "user"}}), "the handler rule 'user' must name whom"),
-    (insertion("done", VISIT), "node 'done' does not advance anywhere"),
-    (insertion("triage", {**VISIT, "actions": ["view"]}), "must allow 'advance'"),
-    (Change("skip", "done"), "a end cannot be skipped"),
-    (Change("skip", "review"), "no default advance branch"),
-    (Change("skip", "nowhere"), "has no node 'nowhere'"),
-    (Change("handler", "done", handler=HandlerRule("user", "x")), "only a task has a handler"),
-])
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        (insertion("triage", {**VISIT, "key": "review"}), "node 'review' is defined more than once"),
+        (insertion("triage", {**VISIT, "handler": {"kind": "user"}}), "the handler rule 'user' must name whom"),
+        (insertion("done", VISIT), "node 'done' does not advance anywhere"),
+        (insertion("triage", {**VISIT, "actions": ["view"]}), "must allow 'advance'"),
+        (Change("skip", "done"), "a end cannot be skipped"),
+        (Change("skip", "review"), "no default advance branch"),
+        (Change("skip", "nowhere"), "has no node 'nowhere'"),
+        (Change("handler", "done", handler=HandlerRule("user", "x")), "only a task has a handler"),
+    ],
+)
 def test_a_change_that_would_break_the_process_is_refused_with_its_problems(change, problem):
     with pytest.raises(Invalid) as refused:
         effective(REPAIR, [change])
@@ -76,6 +79,7 @@ def test_a_request_names_what_its_operation_needs():
 
 # --- on the Ticket -------------------------------------------------------------------------
 
+
 def directory():
     d = StaffDirectory(tenant="acme")
     d.save_member("lead", "admin", roles=("supervisor",))
@@ -84,8 +88,9 @@ def directory():
 
 
 def opened():
-    ticket = Ticket.open(uuid4(), "acme", REPAIR, customer={}, description="漏水", channel="h5",
-                         assigner=Assigner(), staff=directory())
+    ticket = Ticket.open(
+        uuid4(), "acme", REPAIR, customer={}, description="漏水", channel="h5", assigner=Assigner(), staff=directory()
+    )
     return ticket, directory(), Assigner()
 
 
@@ -110,8 +115,9 @@ def test_an_inserted_node_is_recorded_and_the_ticket_flows_through_it():
 
 def test_a_handler_override_at_the_current_node_assigns_it_again_and_says_why():
     ticket, staff, assigner = opened()
-    ticket.change_process(REPAIR, Change("handler", "triage", handler=HandlerRule("user", "lead")), "lead",
-                          assigner, staff, why="VIP")
+    ticket.change_process(
+        REPAIR, Change("handler", "triage", handler=HandlerRule("user", "lead")), "lead", assigner, staff, why="VIP"
+    )
     assert ticket.handler == "lead"
     assert ticket.assignments["triage"].reason == "流程沙箱：lead 修改了处理规则（VIP）；节点指定处理人 lead"
     assert [type(e).__name__ for e in ticket.collect_events()][-2:] == ["HandlerOverridden", "Assigned"]

@@ -5,7 +5,8 @@ tickets); the pages of published forms."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from flask import Flask
 
@@ -26,9 +27,14 @@ if TYPE_CHECKING:
 TITLE = "SCRM intake API"
 
 
-def create_app(intake: IntakeApplication, identity: Identity, clock: Callable[[], float] = time.time,
-               replay_window: float = callback.REPLAY_WINDOW, forms: FormChannel | None = None,
-               deadline: float = Settings.request_deadline) -> Flask:
+def create_app(
+    intake: IntakeApplication,
+    identity: Identity,
+    clock: Callable[[], float] = time.time,
+    replay_window: float = callback.REPLAY_WINDOW,
+    forms: FormChannel | None = None,
+    deadline: float = Settings.request_deadline,
+) -> Flask:
     """`deadline`: seconds a submission waits for the store before it is answered 503."""
     app = web.create_app("intake", TITLE, identity)
     readers.only_systems_and_administrators_read(app)

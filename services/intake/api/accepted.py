@@ -3,7 +3,8 @@ reached the ticket recorded before (the H5 API, the form pages and the sidebar a
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from marshmallow import Schema, fields
 
@@ -21,14 +22,23 @@ class TicketAccepted(Schema):
 
 
 def answer(accepted: Accepted, **more: Any) -> tuple[dict[str, Any], int]:
-    return ({"ticket_id": accepted.ticket_id, "number": ticket_number(accepted.ticket_id),
-             "created": accepted.created, **more}, 201 if accepted.created else 200)
+    return (
+        {
+            "ticket_id": accepted.ticket_id,
+            "number": ticket_number(accepted.ticket_id),
+            "created": accepted.created,
+            **more,
+        },
+        201 if accepted.created else 200,
+    )
 
 
 def submits(blp: Blueprint, schema: type[Schema] = TicketAccepted) -> Callable[[Callable], Callable]:
     """A view that records a submission: documented with both answers and the 503 of a missed deadline."""
+
     def decorator(view: Callable) -> Callable:
         view = blp.refuses({503: OUTCOME_UNKNOWN})(view)
         view = blp.alt_response(200, schema=schema, description="Already accepted: the same ticket")(view)
         return blp.response(201, schema, description="Accepted: a ticket was recorded")(view)
+
     return decorator

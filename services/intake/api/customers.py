@@ -15,8 +15,11 @@ from services.intake.application import IntakeApplication
 from services.intake.customers import IDENTITIES, Customer
 from services.intake.opportunities import STAGES
 
-_who = {"required": True, "validate": validate.Length(min=1, max=64),
-        "metadata": {"description": "The staff member (or system) doing it"}}
+_who = {
+    "required": True,
+    "validate": validate.Length(min=1, max=64),
+    "metadata": {"description": "The staff member (or system) doing it"},
+}
 BASE = "/v1/tenants/<tenant>/customers"
 
 
@@ -25,8 +28,10 @@ class OpportunityIn(Schema):
     amount = fields.Decimal(as_string=True, allow_none=True)
     stage = fields.String(load_default=STAGES[0], validate=validate.OneOf(STAGES))
     by = fields.String(**_who)
-    opportunity_id = fields.String(validate=validate.Length(min=1, max=64),
-                                   metadata={"description": "Yours, to make a retry harmless; else one is made"})
+    opportunity_id = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "Yours, to make a retry harmless; else one is made"},
+    )
 
 
 class StageIn(Schema):
@@ -60,20 +65,28 @@ class CustomerView(Schema):
     tickets = fields.List(fields.Dict(), metadata={"description": "Linked tickets, oldest first, with their status"})
     opportunities = fields.List(fields.Nested(OpportunityView))
     kept = fields.List(fields.Dict(), metadata={"description": "Images and locations sent with no ticket open"})
-    proposed = fields.List(fields.Dict(), metadata={
-        "description": "Details a submission gave that differ from the profile (ticket_id, channel, profile): never "
-                       "applied by themselves; staff accept one by registering the customer with those details"})
+    proposed = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "Details a submission gave that differ from the profile (ticket_id, channel, profile): never "
+            "applied by themselves; staff accept one by registering the customer with those details"
+        },
+    )
     merged_from = fields.List(fields.UUID(), metadata={"description": "Customers found to be this one, merged in"})
 
 
 def customer_view(customer: Customer) -> dict:
-    return {"customer_id": str(customer.id), "identities": customer.identities, "profile": customer.profile,
-            "first_channel": customer.channel,
-            "tickets": [{**t.to_dict(), "number": ticket_number(t.ticket_id)} for t in customer.tickets.values()],
-            "opportunities": [o.to_dict() for o in customer.opportunities.values()],
-            "kept": [media_view(m) for m in customer.media if m["ticket_id"] is None],
-            "proposed": [media_view(p) for p in customer.pending_proposals],
-            "merged_from": [str(c) for c in customer.merged_from]}
+    return {
+        "customer_id": str(customer.id),
+        "identities": customer.identities,
+        "profile": customer.profile,
+        "first_channel": customer.channel,
+        "tickets": [{**t.to_dict(), "number": ticket_number(t.ticket_id)} for t in customer.tickets.values()],
+        "opportunities": [o.to_dict() for o in customer.opportunities.values()],
+        "kept": [media_view(m) for m in customer.media if m["ticket_id"] is None],
+        "proposed": [media_view(p) for p in customer.pending_proposals],
+        "merged_from": [str(c) for c in customer.merged_from],
+    }
 
 
 def media_view(media: dict) -> dict:
@@ -82,8 +95,11 @@ def media_view(media: dict) -> dict:
 
 class Lookup(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(IDENTITIES))
-    value = fields.String(required=True, validate=validate.Length(min=1, max=500), metadata={
-        "description": "The identity: a phone number, a WeCom userid, an openid, …"})
+    value = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "The identity: a phone number, a WeCom userid, an openid, …"},
+    )
 
 
 def blueprint(intake: IntakeApplication) -> Blueprint:
@@ -126,8 +142,13 @@ def blueprint(intake: IntakeApplication) -> Blueprint:
         """Open an opportunity (商机) for the customer"""
         opportunity_id = body.get("opportunity_id") or str(uuid4())
         amount = body.get("amount")
-        customer, _ = directory.change(tenant, customer_id, lambda c: c.create_opportunity(
-            opportunity_id, body["title"], None if amount is None else str(amount), body["stage"], body["by"]))
+        customer, _ = directory.change(
+            tenant,
+            customer_id,
+            lambda c: c.create_opportunity(
+                opportunity_id, body["title"], None if amount is None else str(amount), body["stage"], body["by"]
+            ),
+        )
         return customer.opportunities[opportunity_id].to_dict()
 
     def _moved(tenant: str, customer_id: UUID, opportunity_id: str, move) -> dict:
@@ -140,8 +161,9 @@ def blueprint(intake: IntakeApplication) -> Blueprint:
     @blp.refuses(settled)
     def move_opportunity(body: dict, tenant: str, customer_id: UUID, opportunity_id: str):
         """Move an open opportunity to another stage"""
-        return _moved(tenant, customer_id, opportunity_id,
-                      lambda c: c.move_opportunity(opportunity_id, body["stage"], body["by"]))
+        return _moved(
+            tenant, customer_id, opportunity_id, lambda c: c.move_opportunity(opportunity_id, body["stage"], body["by"])
+        )
 
     @blp.route(f"{opportunity}/win", methods=["POST"])
     @blp.arguments(WonIn)
@@ -157,7 +179,11 @@ def blueprint(intake: IntakeApplication) -> Blueprint:
     @blp.refuses(settled)
     def lose_opportunity(body: dict, tenant: str, customer_id: UUID, opportunity_id: str):
         """The opportunity was lost, and why"""
-        return _moved(tenant, customer_id, opportunity_id,
-                      lambda c: c.lose_opportunity(opportunity_id, body["reason"], body["by"]))
+        return _moved(
+            tenant,
+            customer_id,
+            opportunity_id,
+            lambda c: c.lose_opportunity(opportunity_id, body["reason"], body["by"]),
+        )
 
     return blp

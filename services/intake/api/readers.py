@@ -16,10 +16,19 @@ OPEN_TO_STAFF = {"whoami"}  # endpoints any member may read: who the service tak
 
 def only_systems_and_administrators_read(app: Flask) -> None:
     """After the platform's guard: a staff member who is no administrator reads nothing here (403)."""
+
     @app.before_request
     def refuse_staff_reads() -> None:
         principal = g.get("principal")  # none on public routes (callbacks, H5 pages): they check their own way
-        if (request.method in READS and principal is not None and principal.staff and not principal.may("admin")
-                and request.endpoint not in OPEN_TO_STAFF):
-            raise NotAllowed("intake's customer data is read by the tenant's systems (an API key) and its "
-                             "administrators; staff read tickets through workflow", rule="readers")
+        if (
+            request.method in READS
+            and principal is not None
+            and principal.staff
+            and not principal.may("admin")
+            and request.endpoint not in OPEN_TO_STAFF
+        ):
+            raise NotAllowed(
+                "intake's customer data is read by the tenant's systems (an API key) and its "
+                "administrators; staff read tickets through workflow",
+                rule="readers",
+            )

@@ -66,6 +66,15 @@ def blueprint(intake: IntakeApplication) -> Blueprint:
 
 
 def _view(s) -> dict:
-    return {"ticket_id": s.id, "number": ticket_number(s.id), "channel": s.channel, "submission_id": s.submission_id,
-            "customer": s.customer, "description": s.description, "template": s.template,
-            "received_at": s.created_on, "customer_id": s.customer_id, "region": s.region}
+    return {
+        "ticket_id": s.id,
+        "number": ticket_number(s.id),
+        "channel": s.channel,
+        "submission_id": s.submission_id,
+        "customer": s.customer,
+        "description": s.description,
+        "template": s.template,
+        "received_at": s.created_on,
+        "customer_id": s.customer_id,
+        "region": s.region,
+    }

@@ -30,13 +30,22 @@ class SidebarCustomer(Schema):
 
 
 class SidebarTicket(Schema):
-    request_id = fields.String(required=True, validate=validate.Length(min=1, max=128), metadata={
-        "description": "The sidebar's id for this request: a retry reaches the same ticket"})
-    external_userid = fields.String(required=True, validate=validate.Length(min=1, max=128),
-                                    metadata={"description": "The WeCom external contact (客户联系) it is for"})
+    request_id = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=128),
+        metadata={"description": "The sidebar's id for this request: a retry reaches the same ticket"},
+    )
+    external_userid = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=128),
+        metadata={"description": "The WeCom external contact (客户联系) it is for"},
+    )
     description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
-    staff = fields.String(required=True, validate=validate.Length(min=1, max=64),
-                          metadata={"description": "The WeCom userid of the staff member in the sidebar"})
+    staff = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "The WeCom userid of the staff member in the sidebar"},
+    )
     customer = fields.Nested(SidebarCustomer, load_default=dict)
 
 
@@ -52,7 +61,9 @@ class TicketWithCustomer(Schema):
 
 
 def blueprint(intake: IntakeApplication) -> Blueprint:
-    blp = Blueprint("tickets", __name__, description="Tickets raised from the chat sidebar, and seen with their customer")
+    blp = Blueprint(
+        "tickets", __name__, description="Tickets raised from the chat sidebar, and seen with their customer"
+    )
 
     @blp.route("/v1/tenants/<tenant>/sidebar/tickets", methods=["POST"])
     @blp.arguments(SidebarTicket)
@@ -64,8 +75,9 @@ def blueprint(intake: IntakeApplication) -> Blueprint:
         settings = intake.channel_settings(tenant)
         # The sidebar belongs to the WeCom app: its keywords route the description.
         routed = settings.route("wecom", text=body["description"]) if settings else Routed(DEFAULT_TEMPLATE, "default")
-        accepted = intake.submit(tenant, SIDEBAR, body["request_id"], customer, body["description"],
-                                 routed.template, routed.as_dict())
+        accepted = intake.submit(
+            tenant, SIDEBAR, body["request_id"], customer, body["description"], routed.template, routed.as_dict()
+        )
         submission = intake.get(accepted.ticket_id, tenant)
         return answer(accepted, customer_id=submission.customer_id)
 
@@ -80,16 +92,25 @@ def blueprint(intake: IntakeApplication) -> Blueprint:
         linked = customer.tickets.get(ticket_id) if customer else None
         media = [media_view(m) for m in customer.media_of(ticket_id)] if customer else []
         locations = [m for m in media if m["kind"] == "location"]
-        ticket = {"ticket_id": str(ticket_id), "number": ticket_number(ticket_id), "channel": submission.channel,
-                  "description": submission.description, "template": submission.template,
-                  "region": submission.region, "status": linked.status if linked else "received",
-                  "attachments": [m for m in media if m["kind"] == "image"],
-                  "location": locations[-1] if locations else None}
+        ticket = {
+            "ticket_id": str(ticket_id),
+            "number": ticket_number(ticket_id),
+            "channel": submission.channel,
+            "description": submission.description,
+            "template": submission.template,
+            "region": submission.region,
+            "status": linked.status if linked else "received",
+            "attachments": [m for m in media if m["kind"] == "image"],
+            "location": locations[-1] if locations else None,
+        }
         if customer is None:
             return {"ticket": ticket, "customer": None, "open_opportunities": [], "past_tickets": []}
         view = customer_view(customer)
-        return {"ticket": ticket, "customer": view,
-                "open_opportunities": [o for o in view["opportunities"] if o["open"]],
-                "past_tickets": [t for t in view["tickets"] if t["ticket_id"] != str(ticket_id)]}
+        return {
+            "ticket": ticket,
+            "customer": view,
+            "open_opportunities": [o for o in view["opportunities"] if o["open"]],
+            "past_tickets": [t for t in view["tickets"] if t["ticket_id"] != str(ticket_id)],
+        }
 
     return blp

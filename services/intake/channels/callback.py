@@ -9,7 +9,8 @@ the workers that read intake's log.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
+from collections.abc import Callable
 
 from flask import Response, request
 from marshmallow import Schema, fields, validate
@@ -47,8 +48,9 @@ class Channel(Protocol):
 class CallbackQuery(Schema):
     """The query Tencent signs a callback with (checked by the view: security.py)."""
 
-    timestamp = fields.String(required=True, metadata={"description": "Seconds since the epoch, within the "
-                                                                      "replay window of now"})
+    timestamp = fields.String(
+        required=True, metadata={"description": "Seconds since the epoch, within the replay window of now"}
+    )
     nonce = fields.String(required=True, validate=validate.Length(max=64))
     signature = fields.String(metadata={"description": "SHA-1 of the sorted Token, timestamp and nonce"})
     msg_signature = fields.String(metadata={"description": "Encrypted mode: SHA-1 over the ciphertext too"})
@@ -56,14 +58,22 @@ class CallbackQuery(Schema):
 
 
 XML = {"type": "string", "description": "<xml><ToUserName>…</ToUserName>…</xml>"}
-SIGNED = ("Public: the channel's signature over the tenant's Token (and, encrypted, the AES key) is the check; "
-          "an unknown tenant fails it like a wrong signature.")
-REFUSED = {403: "Not verified (signature, tenant, recipient), or a timestamp outside the replay window",
-           400: "No timestamp or nonce"}
+SIGNED = (
+    "Public: the channel's signature over the tenant's Token (and, encrypted, the AES key) is the check; "
+    "an unknown tenant fails it like a wrong signature."
+)
+REFUSED = {
+    403: "Not verified (signature, tenant, recipient), or a timestamp outside the replay window",
+    400: "No timestamp or nonce",
+}
 
 
-def blueprint(intake: IntakeApplication, channel: Channel, clock: Callable[[], float] = time.time,
-              replay_window: float = REPLAY_WINDOW) -> Blueprint:
+def blueprint(
+    intake: IntakeApplication,
+    channel: Channel,
+    clock: Callable[[], float] = time.time,
+    replay_window: float = REPLAY_WINDOW,
+) -> Blueprint:
     blp = Blueprint(channel.name, __name__, description=f"The {channel.name} callback (signed by Tencent)")
     path = f"/v1/tenants/<tenant>/{channel.name}/callback"
     nothing = repr(channel.ack) if channel.ack else "an empty body"
@@ -89,15 +99,27 @@ def blueprint(intake: IntakeApplication, channel: Channel, clock: Callable[[], f
         return Response(channel.echo(credentials, query), mimetype="text/plain")
 
     @blp.route(path, methods=["POST"], endpoint="receive")
-    @blp.doc(parameters=signed_by, description=SIGNED + " A text or menu click becomes a ticket, the reply names its "
-             "number; an image or a location goes to the sender's open ticket; a subscribe registers the customer; "
-             "retries of a message reach the same ticket.")
+    @blp.doc(
+        parameters=signed_by,
+        description=SIGNED + " A text or menu click becomes a ticket, the reply names its "
+        "number; an image or a location goes to the sender's open ticket; a subscribe registers the customer; "
+        "retries of a message reach the same ticket.",
+    )
     @blp.takes({kind: XML for kind in xml.CONTENT_TYPES if kind}, "The message or event (encrypted: <Encrypt>)")
-    @blp.answers(200, {"application/xml": XML, "text/plain": {"type": "string"}},
-                 f"A passive reply (XML, encrypted when the channel encrypts), or {nothing} when there is nothing "
-                 "to say")
-    @blp.refuses({**REFUSED, 400: "Malformed XML, or no timestamp or nonce", 413: "Larger than 64 KiB",
-                  415: "Not text/xml", 503: OUTCOME_UNKNOWN})
+    @blp.answers(
+        200,
+        {"application/xml": XML, "text/plain": {"type": "string"}},
+        f"A passive reply (XML, encrypted when the channel encrypts), or {nothing} when there is nothing to say",
+    )
+    @blp.refuses(
+        {
+            **REFUSED,
+            400: "Malformed XML, or no timestamp or nonce",
+            413: "Larger than 64 KiB",
+            415: "Not text/xml",
+            503: OUTCOME_UNKNOWN,
+        }
+    )
     @public
     @bounded
     def receive(tenant: str) -> Response:
@@ -107,12 +129,22 @@ def blueprint(intake: IntakeApplication, channel: Channel, clock: Callable[[], f
         settings, credentials = configured(tenant)
         fields = channel.open(credentials, query, body)
         message = Message.from_fields(fields)
-        text = (accept(intake, settings, channel.name, channel.identity, message) if message is not None
-                else media.answer(intake, settings.tenant, channel.name, channel.identity, fields))
+        text = (
+            accept(intake, settings, channel.name, channel.identity, message)
+            if message is not None
+            else media.answer(intake, settings.tenant, channel.name, channel.identity, fields)
+        )
         if text is None:
             return Response(channel.ack, mimetype="text/plain")
-        reply = xml.render({"ToUserName": fields["FromUserName"], "FromUserName": fields["ToUserName"],
-                            "CreateTime": int(clock()), "MsgType": "text", "Content": text})
+        reply = xml.render(
+            {
+                "ToUserName": fields["FromUserName"],
+                "FromUserName": fields["ToUserName"],
+                "CreateTime": int(clock()),
+                "MsgType": "text",
+                "Content": text,
+            }
+        )
         return Response(channel.seal(credentials, query, reply), mimetype="application/xml")
 
     return blp

@@ -48,8 +48,7 @@ class Message:
         return self.text or f"菜单「{self.menu_key}」"
 
 
-def accept(intake: IntakeApplication, settings: ChannelSettings, channel: str, identity: str,
-           message: Message) -> str:
+def accept(intake: IntakeApplication, settings: ChannelSettings, channel: str, identity: str, message: Message) -> str:
     """Record the message as a submission (a retry finds the one already recorded) and say
     which ticket it became; a text no keyword routes, from a customer with a ticket open, goes to
     that ticket's conversation instead; for TD / 退订, they are told nothing more on this channel."""
@@ -61,8 +60,16 @@ def accept(intake: IntakeApplication, settings: ChannelSettings, channel: str, i
         followed = follow_up(intake, settings.tenant, channel, identity, message)
         if followed is not None:
             return FOLLOWED_UP.format(number=ticket_number(followed))
-    accepted = intake.submit(settings.tenant, channel, message.submission_id, {identity: message.sender},
-                             message.description, routed.template, routed.as_dict(), link_now=True)
+    accepted = intake.submit(
+        settings.tenant,
+        channel,
+        message.submission_id,
+        {identity: message.sender},
+        message.description,
+        routed.template,
+        routed.as_dict(),
+        link_now=True,
+    )
     return f"已受理，工单号 {ticket_number(accepted.ticket_id)}。我们会尽快联系您。"
 
 
@@ -72,6 +79,13 @@ def follow_up(intake: IntakeApplication, tenant: str, channel: str, identity: st
     own = ticket_id(tenant, channel, message.submission_id)
     if intake.accepted_before(tenant, channel, message.submission_id):
         return None
-    return intake.customers.receive(tenant, channel, {identity: message.sender}, lambda customer: (
-        None if customer.open_ticket == own else customer.receive_message(channel, message.submission_id,
-                                                                          message.text)))
+    return intake.customers.receive(
+        tenant,
+        channel,
+        {identity: message.sender},
+        lambda customer: (
+            None
+            if customer.open_ticket == own
+            else customer.receive_message(channel, message.submission_id, message.text)
+        ),
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 import struct
-from typing import Mapping
+from collections.abc import Mapping
 
 from wechatpy.exceptions import WeChatException
 from wechatpy.utils import WeChatSigner

@@ -25,8 +25,20 @@ def form_link(tenant: str, key: str, base_url: str) -> None:
     finally:
         intake.close()
     if form is None:
-        raise click.ClickException(f"{tenant} has no form {key!r}: publish the template in workflow, and make "
-                                   "sure `scrm intake worker` runs")
+        raise click.ClickException(
+            f"{tenant} has no form {key!r}: publish the template in workflow, and make sure `scrm intake worker` runs"
+        )
     path = f"/h5/{tenant}/{form.slug}"
-    click.echo(json.dumps({"tenant": tenant, "key": key, "version": form.latest.version, "name": form.latest.name,
-                           "path": path, "url": base_url.rstrip("/") + path}, ensure_ascii=False))
+    click.echo(
+        json.dumps(
+            {
+                "tenant": tenant,
+                "key": key,
+                "version": form.latest.version,
+                "name": form.latest.name,
+                "path": path,
+                "url": base_url.rstrip("/") + path,
+            },
+            ensure_ascii=False,
+        )
+    )

@@ -21,7 +21,11 @@ from shared.formfields.fields import Field
 _FORM_IDS = UUID("3f6d1b0e-8c2a-4f57-9e1d-6a2b7c9d0e41")
 # A template key ([A-Za-z0-9_-], see workflow's template API), a dot, the token: 24 hex digits.
 SLUG = re.compile(r"(?P<key>[A-Za-z0-9_-]{1,64})\.(?P<token>[0-9a-f]{24})")
-CONTACT_TYPES = {"name": "customer", "phone": "phone", "address": "location"}  # a contact part: the field type giving it
+CONTACT_TYPES = {
+    "name": "customer",
+    "phone": "phone",
+    "address": "location",
+}  # a contact part: the field type giving it
 
 
 def form_id(tenant: str, key: str) -> UUID:
@@ -63,9 +67,13 @@ class FormVersion:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FormVersion:
-        return cls(version=data["version"], name=data["name"],
-                   fields=tuple(Field.from_dict(f) for f in data["fields"]),
-                   variant_of=data.get("variant_of"), regions=tuple(data.get("regions") or ()))
+        return cls(
+            version=data["version"],
+            name=data["name"],
+            fields=tuple(Field.from_dict(f) for f in data["fields"]),
+            variant_of=data.get("variant_of"),
+            regions=tuple(data.get("regions") or ()),
+        )
 
 
 class Form(Aggregate):
@@ -87,18 +95,24 @@ class Form(Aggregate):
     def admits(self, token: str) -> bool:
         return hmac.compare_digest(self.token, token)
 
-    def learn(self, version: int, name: str, fields: list[dict[str, Any]], variant_of: str | None,
-              regions: list[str]) -> None:
+    def learn(
+        self, version: int, name: str, fields: list[dict[str, Any]], variant_of: str | None, regions: list[str]
+    ) -> None:
         """Record a published version once: redelivered announcements change nothing."""
         if version not in self.versions:
-            self._version_published(version=version, name=name, fields=fields, variant_of=variant_of,
-                                    regions=regions)
+            self._version_published(version=version, name=name, fields=fields, variant_of=variant_of, regions=regions)
 
     @event("VersionPublished")
-    def _version_published(self, version: int, name: str, fields: list[dict[str, Any]], variant_of: str | None,
-                           regions: list[str]) -> None:
-        self.versions[version] = {"version": version, "name": name, "fields": fields, "variant_of": variant_of,
-                                  "regions": regions}
+    def _version_published(
+        self, version: int, name: str, fields: list[dict[str, Any]], variant_of: str | None, regions: list[str]
+    ) -> None:
+        self.versions[version] = {
+            "version": version,
+            "name": name,
+            "fields": fields,
+            "variant_of": variant_of,
+            "regions": regions,
+        }
 
     @property
     def latest(self) -> FormVersion:

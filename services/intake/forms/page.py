@@ -17,13 +17,21 @@ SHAPES = {"phone": PHONE.pattern, "device_serial": SERIAL.pattern}  # after the 
 def rules(f: Field) -> dict[str, Any]:
     """A field's rules as the page's script reads them (JSON in the field's data-rules)."""
     longest = f.max_length if f.max_length is not None else DEFAULT_MAX_LENGTH.get(f.type)
-    found: dict[str, Any] = {"type": f.type, "required": f.required, "min_length": f.min_length,
-                             "max_length": longest, "pattern": f.pattern, "shape": SHAPES.get(f.type)}
+    found: dict[str, Any] = {
+        "type": f.type,
+        "required": f.required,
+        "min_length": f.min_length,
+        "max_length": longest,
+        "pattern": f.pattern,
+        "shape": SHAPES.get(f.type),
+    }
     if f.type in ("number", "money"):
-        found |= {"minimum": None if f.minimum is None else str(f.minimum),
-                  "maximum": None if f.maximum is None else str(f.maximum),
-                  "max_abs": str(MAX_AMOUNT if f.type == "money" else MAX_NUMBER),
-                  "places": minor_unit(f.currency) if f.type == "money" else NUMBER_PLACES}
+        found |= {
+            "minimum": None if f.minimum is None else str(f.minimum),
+            "maximum": None if f.maximum is None else str(f.maximum),
+            "max_abs": str(MAX_AMOUNT if f.type == "money" else MAX_NUMBER),
+            "places": minor_unit(f.currency) if f.type == "money" else NUMBER_PLACES,
+        }
     if f.options:
         found["options"] = list(f.options)
     return {k: v for k, v in found.items() if v is not None}

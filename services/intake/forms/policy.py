@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import Callable
+from collections.abc import Callable
 
 from shared.envelope import Envelope
 from shared.eventstore import UnitOfWork
@@ -21,6 +21,12 @@ def form_policy(new_token: Callable[[], str] = lambda: secrets.token_hex(12)):
         if form is None:
             form = Form(tenant=envelope.tenant, key=data["key"], token=new_token())
             uow.add(form)
-        form.learn(version=data["version"], name=data["name"], fields=data["fields"],
-                   variant_of=data.get("variant_of"), regions=data.get("regions") or [])
+        form.learn(
+            version=data["version"],
+            name=data["name"],
+            fields=data["fields"],
+            variant_of=data.get("variant_of"),
+            regions=data.get("regions") or [],
+        )
+
     return policy

@@ -23,9 +23,14 @@ UPLOADED = ("image", "attachment")  # their values are references to uploads (up
 class FormSubmission(Schema):
     submission_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
     version = fields.Integer(required=True, metadata={"description": "The template version the page showed"})
-    customer = fields.Nested(H5Customer, load_default=dict, metadata={
-        "description": "Name, phone and address, as the fixed H5 form asks them; a part the form's own fields give "
-                       "(its required customer, phone and location fields) is left out and taken from them"})
+    customer = fields.Nested(
+        H5Customer,
+        load_default=dict,
+        metadata={
+            "description": "Name, phone and address, as the fixed H5 form asks them; a part the form's own fields give "
+            "(its required customer, phone and location fields) is left out and taken from them"
+        },
+    )
     values = fields.Dict(keys=fields.String(), load_default=dict)
 
 
@@ -61,8 +66,9 @@ def check(raw: Any, form: Form, uploads: Uploads) -> tuple[dict[str, Any], FormV
             errors.update(bad.details["errors"])
         errors = _missing_uploads(version, values, uploads, form.tenant) | errors
     if errors:
-        raise Invalid(f"{len(errors)} field(s) are not valid: " + "; ".join(f"{k} {v}" for k, v in errors.items()),
-                      errors=errors)
+        raise Invalid(
+            f"{len(errors)} field(s) are not valid: " + "; ".join(f"{k} {v}" for k, v in errors.items()), errors=errors
+        )
     return {**body, "customer": contact(version, body["customer"], cleaned)}, version, cleaned
 
 
@@ -82,10 +88,15 @@ def contact(version: FormVersion, given: dict[str, str], values: dict[str, Any])
 
 def _missing_uploads(version: FormVersion, values: dict[str, Any], uploads: Uploads, tenant: str) -> dict[str, str]:
     """Image fields naming a file that is not there (a value of the wrong shape is the field's own error)."""
+
     def missing(refs: Any) -> bool:
         return isinstance(refs, list) and any(isinstance(r, str) and not uploads.exists(tenant, r) for r in refs)
-    return {f.key: "refers to an image that was not uploaded" for f in version.asked
-            if f.type in UPLOADED and missing(values.get(f.key))}
+
+    return {
+        f.key: "refers to an image that was not uploaded"
+        for f in version.asked
+        if f.type in UPLOADED and missing(values.get(f.key))
+    }
 
 
 def describe(version: FormVersion, values: dict[str, Any]) -> str:
@@ -105,4 +116,4 @@ def describe(version: FormVersion, values: dict[str, Any]) -> str:
             shown = str(value)
         lines.append(f"{f.label}：{shown}")
     text = "\n".join(lines)
-    return text if len(text) <= MAX_DESCRIPTION else text[:MAX_DESCRIPTION - 1] + "…"
+    return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"

@@ -48,8 +48,7 @@ class Uploads:
     def check(self, data: bytes) -> str:
         """The file's extension, or the 413 / 415 that refuses it."""
         if len(data) > self.max_bytes:
-            raise TooLarge(f"the file is larger than {self.max_bytes // (1024 * 1024)} MiB",
-                           max_bytes=self.max_bytes)
+            raise TooLarge(f"the file is larger than {self.max_bytes // (1024 * 1024)} MiB", max_bytes=self.max_bytes)
         ext = sniff(data[:16])
         if ext is None:
             raise UnsupportedType("only JPEG, PNG and WebP images can be uploaded", accepted=list(KINDS.values()))

@@ -64,8 +64,12 @@ def _form(intake: IntakeApplication, tenant: str, slug: str) -> Form:
 
 
 def _blueprint(intake: IntakeApplication, channel: FormChannel) -> Blueprint:
-    pages = Blueprint("h5_forms", __name__, template_folder="templates",
-                      description="H5 form pages of published templates, their submissions and image uploads")
+    pages = Blueprint(
+        "h5_forms",
+        __name__,
+        template_folder="templates",
+        description="H5 form pages of published templates, their submissions and image uploads",
+    )
     max_mib = channel.uploads.max_bytes // (1024 * 1024)
 
     @pages.errorhandler(TooManyRequests)
@@ -89,15 +93,30 @@ def _blueprint(intake: IntakeApplication, channel: FormChannel) -> Blueprint:
         Public: the link (`scrm intake form-link TENANT KEY`) holds the form's token; a wrong one is a 404,
         like an unknown tenant or form."""
         form = _form(intake, tenant, slug)
-        return render_template("form.html", form=form, version=form.latest, rules=rules,
-                               contact_rules=CONTACT_RULES, kinds=",".join(KINDS.values()), max_mib=max_mib)
+        return render_template(
+            "form.html",
+            form=form,
+            version=form.latest,
+            rules=rules,
+            contact_rules=CONTACT_RULES,
+            kinds=",".join(KINDS.values()),
+            max_mib=max_mib,
+        )
 
     @pages.route("/h5/<tenant>/<slug>/submissions", methods=["POST"])
     @submits(pages)
-    @pages.takes({"application/json": FormSubmission}, "Checked against the version the page showed: the "
-                 "customer, and the values of that version's fields")
-    @pages.refuses({400: "Invalid fields: details.errors maps each (a field key, customer.phone, …) to its "
-                         "message", 404: "No such form", 415: "Not application/json", **LIMITED})
+    @pages.takes(
+        {"application/json": FormSubmission},
+        "Checked against the version the page showed: the customer, and the values of that version's fields",
+    )
+    @pages.refuses(
+        {
+            400: "Invalid fields: details.errors maps each (a field key, customer.phone, …) to its message",
+            404: "No such form",
+            415: "Not application/json",
+            **LIMITED,
+        }
+    )
     @public
     @bounded
     def submit(tenant: str, slug: str):
@@ -110,17 +129,34 @@ def _blueprint(intake: IntakeApplication, channel: FormChannel) -> Blueprint:
         if not request.is_json:
             raise NotJson("send the body as application/json")
         body, version, values = check(request.get_json(silent=True), form, channel.uploads)
-        return answer(intake.submit(tenant, CHANNEL, body["submission_id"], body["customer"],
-                                    describe(version, values), template=form.key,
-                                    route={"by": "form", "key": form.key}, values=values))
+        return answer(
+            intake.submit(
+                tenant,
+                CHANNEL,
+                body["submission_id"],
+                body["customer"],
+                describe(version, values),
+                template=form.key,
+                route={"by": "form", "key": form.key},
+                values=values,
+            )
+        )
 
     @pages.route("/h5/<tenant>/<slug>/uploads", methods=["POST"])
     @pages.response(201, Uploaded)
-    @pages.takes({"multipart/form-data": {"type": "object", "required": ["file"],
-                                          "properties": {"file": IMAGE}}},
-                 f"The image as the part `file`: JPEG, PNG or WebP (read from its first bytes), at most {max_mib} MiB")
-    @pages.refuses({400: "No part `file`", 404: "No such form", 413: f"Larger than {max_mib} MiB",
-                    415: "Not a JPEG, PNG or WebP image", **LIMITED})
+    @pages.takes(
+        {"multipart/form-data": {"type": "object", "required": ["file"], "properties": {"file": IMAGE}}},
+        f"The image as the part `file`: JPEG, PNG or WebP (read from its first bytes), at most {max_mib} MiB",
+    )
+    @pages.refuses(
+        {
+            400: "No part `file`",
+            404: "No such form",
+            413: f"Larger than {max_mib} MiB",
+            415: "Not a JPEG, PNG or WebP image",
+            **LIMITED,
+        }
+    )
     @public
     def upload(tenant: str, slug: str):
         """Upload an image for an image field; answers its `ref`
@@ -147,8 +183,9 @@ def _blueprint(intake: IntakeApplication, channel: FormChannel) -> Blueprint:
         Public: named by its content's SHA-256, known only to who uploaded it or saw the reference."""
         if not channel.uploads.exists(tenant, ref):
             raise NotFound("no such upload")
-        served = send_file(channel.uploads.path(tenant, ref), mimetype=KINDS[REF.fullmatch(ref)["ext"]],
-                           max_age=365 * 24 * 3600)  # a name that is its content's hash never changes
+        served = send_file(
+            channel.uploads.path(tenant, ref), mimetype=KINDS[REF.fullmatch(ref)["ext"]], max_age=365 * 24 * 3600
+        )  # a name that is its content's hash never changes
         # Only the first bytes were checked: whatever follows them (HTML, script) must never run, even
         # when the file is opened on its own rather than shown in an <img>.
         served.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -24,6 +24,7 @@ def create_app(notify: NotifyApplication, identity: Identity, secrets: SecretBox
     api = attach(app, "SCRM notify API")
     for module in (deliveries, dead_letters, setup, providers, opt_outs):
         api.register_blueprint(module.blp)
-    api.register_blueprint(audit.blueprint(notify, lambda tenant: {"setup": setup_id(tenant),
-                                                                   "providers": providers_id(tenant)}))
+    api.register_blueprint(
+        audit.blueprint(notify, lambda tenant: {"setup": setup_id(tenant), "providers": providers_id(tenant)})
+    )
     return app

@@ -7,8 +7,12 @@ from shared.restapi import Blueprint
 from services.notify.api.caller import administrator, caller, notify, theirs
 from services.notify.api.views import DeliveriesView, DeliveryView
 
-blp = Blueprint("dead_letters", __name__, url_prefix="/v1/tenants/<tenant>/notify/dead-letters",
-                description="Deliveries that failed for good")
+blp = Blueprint(
+    "dead_letters",
+    __name__,
+    url_prefix="/v1/tenants/<tenant>/notify/dead-letters",
+    description="Deliveries that failed for good",
+)
 
 
 @blp.route("")

@@ -6,13 +6,20 @@ from shared.restapi import Blueprint
 
 from services.notify.api.caller import administrator, caller, notify
 
-blp = Blueprint("opt_outs", __name__, url_prefix="/v1/tenants/<tenant>/notify/opt-outs",
-                description="Who does not want which messages")
+blp = Blueprint(
+    "opt_outs",
+    __name__,
+    url_prefix="/v1/tenants/<tenant>/notify/opt-outs",
+    description="Who does not want which messages",
+)
 
 
 class OptOutBody(Schema):
-    kinds = fields.List(fields.String(validate=validate.Length(max=32)), load_default=list,
-                        metadata={"description": "Kinds of message; none or *: all"})
+    kinds = fields.List(
+        fields.String(validate=validate.Length(max=32)),
+        load_default=list,
+        metadata={"description": "Kinds of message; none or *: all"},
+    )
 
 
 class OptOutView(Schema):

@@ -10,8 +10,12 @@ from shared.secrets import SecretsUnavailable
 
 from services.notify.api.caller import administrator, notify
 
-blp = Blueprint("providers", __name__, url_prefix="/v1/tenants/<tenant>/notify/providers",
-                description="Provider accounts (secrets masked)")
+blp = Blueprint(
+    "providers",
+    __name__,
+    url_prefix="/v1/tenants/<tenant>/notify/providers",
+    description="Provider accounts (secrets masked)",
+)
 
 
 class AccountBody(Schema):

@@ -10,8 +10,9 @@ from services.notify.kinds import CHANNELS, KINDS
 from services.notify.messages import MSGTYPES, MessageTemplate
 from services.notify.setup import ANY, QuietHours, Rule
 
-blp = Blueprint("setup", __name__, url_prefix="/v1/tenants/<tenant>/notify",
-                description="What is sent, how it reads, and when")
+blp = Blueprint(
+    "setup", __name__, url_prefix="/v1/tenants/<tenant>/notify", description="What is sent, how it reads, and when"
+)
 _scope = {"load_default": ANY, "validate": validate.Length(min=1, max=64)}
 
 
@@ -22,19 +23,28 @@ class Scope(Schema):
 
 class RuleBody(Scope):
     enabled = fields.Boolean(required=True)
-    urgent = fields.Boolean(load_default=None, allow_none=True,
-                            metadata={"description": "Sent in quiet hours too; null: as the kind is"})
+    urgent = fields.Boolean(
+        load_default=None, allow_none=True, metadata={"description": "Sent in quiet hours too; null: as the kind is"}
+    )
 
 
 class MessageTemplateBody(Scope):
     title = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
     body = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
     msgtype = fields.String(load_default="text", validate=validate.OneOf(MSGTYPES))
-    template_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128),
-                                metadata={"description": "Official account: its template id"})
-    fields_ = fields.Dict(keys=fields.String(validate=validate.Length(max=32)),
-                          values=fields.String(validate=validate.Length(max=2000)), data_key="fields",
-                          load_default=dict, metadata={"description": "Official account: field -> Jinja2 text"})
+    template_id = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=128),
+        metadata={"description": "Official account: its template id"},
+    )
+    fields_ = fields.Dict(
+        keys=fields.String(validate=validate.Length(max=32)),
+        values=fields.String(validate=validate.Length(max=2000)),
+        data_key="fields",
+        load_default=dict,
+        metadata={"description": "Official account: field -> Jinja2 text"},
+    )
 
 
 class QuietHoursBody(Schema):
@@ -63,9 +73,14 @@ class SetupView(Schema):
 
 
 def _view(setup) -> dict:
-    return {"kinds": {k.key: {"audience": k.audience, "label": k.label, "urgent": k.urgent} for k in KINDS.values()},
-            "rules": setup.rules, "templates": setup.templates, "quiet_hours": setup.quiet,
-            "links": setup.links, "groups": setup.groups}
+    return {
+        "kinds": {k.key: {"audience": k.audience, "label": k.label, "urgent": k.urgent} for k in KINDS.values()},
+        "rules": setup.rules,
+        "templates": setup.templates,
+        "quiet_hours": setup.quiet,
+        "links": setup.links,
+        "groups": setup.groups,
+    }
 
 
 def _kind_and_channel(kind: str, channel: str | None = None) -> None:
@@ -102,8 +117,11 @@ def put_message_template(body: dict, tenant: str, kind: str, channel: str):
     _kind_and_channel(kind, channel)
     by = administrator(tenant)
     message = MessageTemplate(body["title"], body["body"], body["msgtype"], body["template_id"], body["fields_"])
-    return _view(notify().change_setup(tenant, lambda s: s.set_message_template(
-        kind, channel, body["template"], body["node"], message, by)))
+    return _view(
+        notify().change_setup(
+            tenant, lambda s: s.set_message_template(kind, channel, body["template"], body["node"], message, by)
+        )
+    )
 
 
 @blp.route("/message-templates/<kind>/<channel>", methods=["DELETE"])
@@ -113,8 +131,11 @@ def delete_message_template(query: dict, tenant: str, kind: str, channel: str):
     """Back to the default message"""
     _kind_and_channel(kind, channel)
     by = administrator(tenant)
-    return _view(notify().change_setup(tenant, lambda s: s.remove_message_template(
-        kind, channel, query["template"], query["node"], by)))
+    return _view(
+        notify().change_setup(
+            tenant, lambda s: s.remove_message_template(kind, channel, query["template"], query["node"], by)
+        )
+    )
 
 
 @blp.route("/quiet-hours", methods=["PUT"])

@@ -5,7 +5,8 @@ an outcome the sender records. Secrets arrive opened in `account`; no error text
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Protocol
+from typing import Any, Protocol
+from collections.abc import Mapping
 from uuid import UUID
 
 
@@ -37,8 +38,9 @@ class Outcome:
 class Channel(Protocol):
     dedupes: bool  # whether the provider drops a repeated send of the same delivery (README: exactly once)
 
-    def send(self, delivery_id: UUID, account: Mapping[str, str], address: str,
-             message: Mapping[str, Any]) -> Outcome: ...
+    def send(
+        self, delivery_id: UUID, account: Mapping[str, str], address: str, message: Mapping[str, Any]
+    ) -> Outcome: ...
 
 
 def marked(link: str, delivery_id: UUID) -> str:

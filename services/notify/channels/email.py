@@ -6,10 +6,10 @@ that thread by Message-ID show it once; the README says so plainly)."""
 from __future__ import annotations
 
 import smtplib
-import socket
 import ssl
 from email.message import EmailMessage
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 from uuid import UUID
 
 from services.notify.channels import Outcome, with_link
@@ -41,6 +41,6 @@ class Email:
         except smtplib.SMTPResponseException as e:
             error = f"SMTP {e.smtp_code}"
             return Outcome.transient(error) if 400 <= e.smtp_code < 500 else Outcome.refused(error)
-        except (smtplib.SMTPException, OSError, socket.timeout, ssl.SSLError) as e:
+        except (TimeoutError, smtplib.SMTPException, OSError, ssl.SSLError) as e:
             return Outcome.transient(f"SMTP: {type(e).__name__}")
         return Outcome.ok(mail["Message-ID"])

@@ -18,7 +18,8 @@ import hmac
 import json
 import secrets
 import time
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 from uuid import UUID
 
 from services.notify.channels import Outcome, with_link
@@ -39,13 +40,26 @@ class Sms:
 
     def send(self, delivery_id: UUID, account: Mapping[str, str], address: str, message: Mapping[str, Any]) -> Outcome:
         text = with_link(f"【{account['sign_name']}】{message['title']}：{message['body']}", message["link"])
-        body = json.dumps({"to": address, "sign_name": account["sign_name"], "template": account.get("sms_template"),
-                           "params": {k: message[k] for k in ("title", "body", "link")}, "text": text,
-                           "out_id": delivery_id.hex}, ensure_ascii=False, separators=(",", ":")).encode()
+        body = json.dumps(
+            {
+                "to": address,
+                "sign_name": account["sign_name"],
+                "template": account.get("sms_template"),
+                "params": {k: message[k] for k in ("title", "body", "link")},
+                "text": text,
+                "out_id": delivery_id.hex,
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode()
         timestamp, nonce = str(int(time.time())), secrets.token_hex(8)
-        headers = {"Content-Type": "application/json; charset=utf-8", "X-App-Key": account["app_key"],
-                   "X-Timestamp": timestamp, "X-Nonce": nonce,
-                   "X-Signature": signature(account["secret"], account["app_key"], timestamp, nonce, body)}
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "X-App-Key": account["app_key"],
+            "X-Timestamp": timestamp,
+            "X-Nonce": nonce,
+            "X-Signature": signature(account["secret"], account["app_key"], timestamp, nonce, body),
+        }
         try:
             answer = call("POST", self.url, self.timeout, data=body, headers=headers)
         except CallFailed as e:

@@ -3,20 +3,23 @@ classified here once, for both (they share the code space)."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any
+from collections.abc import Callable, Mapping
 
 from services.notify.channels import Outcome
 from shared.providercalls import CallFailed, Refused, call
 from shared.accesstokens import EXPIRED, TokenCache
 
 BUSY = frozenset({-1, 45009, 45011, 45033, 50002})  # system busy, frequency and concurrency limits: try later
-UNREACHABLE = frozenset({
-    40003,  # invalid openid / userid
-    43004,  # the customer does not follow the official account
-    43101,  # the customer refused this kind of message
-    60111,  # no such WeCom member
-    81013,  # every recipient invalid or outside the app's visible range
-})
+UNREACHABLE = frozenset(
+    {
+        40003,  # invalid openid / userid
+        43004,  # the customer does not follow the official account
+        43101,  # the customer refused this kind of message
+        60111,  # no such WeCom member
+        81013,  # every recipient invalid or outside the app's visible range
+    }
+)
 
 
 def outcome(answer: Mapping[str, Any]) -> Outcome | None:
@@ -70,8 +73,11 @@ def fetched(answer: Mapping[str, Any]) -> tuple[str, int]:
     refused for good; a busy provider is tried again later)."""
     failed = outcome(answer)
     if failed is not None or not answer.get("access_token"):
-        raise TokenRefused(failed if failed and not failed.unreachable else Outcome.refused(
-            f"no access token: {(failed.error if failed else 'none in the answer')}"))
+        raise TokenRefused(
+            failed
+            if failed and not failed.unreachable
+            else Outcome.refused(f"no access token: {(failed.error if failed else 'none in the answer')}")
+        )
     return str(answer["access_token"]), int(answer.get("expires_in", 7200))
 
 
@@ -83,4 +89,5 @@ def fetch_token(url: str, params: Mapping[str, str], timeout: float) -> Callable
             raise TokenRefused(Outcome.transient(f"token: {e}")) from None
         except Refused as e:
             raise TokenRefused(Outcome.refused(f"token: {e}")) from None
+
     return fetch

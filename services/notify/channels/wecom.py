@@ -11,7 +11,8 @@ also lets a corp send each external contact only a few such messages a month.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 from uuid import UUID
 
 from services.notify.channels import Outcome, marked, with_link
@@ -29,8 +30,11 @@ class WeComApi:
 
     def post(self, account: Mapping[str, str], path: str, body: Any) -> dict[str, Any] | Outcome:
         key = ("wecom", self.base_url, account["corp_id"], account["agent_id"])
-        fetch = fetch_token(f"{self.base_url}/cgi-bin/gettoken",
-                            {"corpid": account["corp_id"], "corpsecret": account["secret"]}, self.timeout)
+        fetch = fetch_token(
+            f"{self.base_url}/cgi-bin/gettoken",
+            {"corpid": account["corp_id"], "corpsecret": account["secret"]},
+            self.timeout,
+        )
         return self.calls.post(key, fetch, f"{self.base_url}/cgi-bin/{path}", body)
 
 
@@ -45,9 +49,14 @@ class WeComApp:
         to = {"party": "toparty", "tag": "totag"}.get(scope, "touser")
         url = marked(message["link"], delivery_id)
         msgtype = message.get("msgtype", "text")
-        body = {to: value, "msgtype": msgtype, "agentid": int(account["agent_id"]),
-                msgtype: content(msgtype, message, url), "enable_duplicate_check": 1,
-                "duplicate_check_interval": DUPLICATE_CHECK_SECONDS}
+        body = {
+            to: value,
+            "msgtype": msgtype,
+            "agentid": int(account["agent_id"]),
+            msgtype: content(msgtype, message, url),
+            "enable_duplicate_check": 1,
+            "duplicate_check_interval": DUPLICATE_CHECK_SECONDS,
+        }
         answer = self.api.post(account, "message/send", body)
         if isinstance(answer, Outcome):
             return answer
@@ -64,8 +73,12 @@ def content(msgtype: str, message: Mapping[str, Any], url: str) -> dict[str, Any
     if msgtype == "textcard":
         return {"title": title, "description": body, "url": url, "btntxt": "详情"}
     if msgtype == "template_card":
-        return {"card_type": "text_notice", "main_title": {"title": title}, "sub_title_text": body,
-                "card_action": {"type": 1, "url": url}}
+        return {
+            "card_type": "text_notice",
+            "main_title": {"title": title},
+            "sub_title_text": body,
+            "card_action": {"type": 1, "url": url},
+        }
     return {"content": with_link(f"{title}\n{body}", url)}
 
 
@@ -76,9 +89,11 @@ class WeComExternal:
         self.api = api
 
     def send(self, delivery_id: UUID, account: Mapping[str, str], address: str, message: Mapping[str, Any]) -> Outcome:
-        body: dict[str, Any] = {"chat_type": "single", "external_userid": [address],
-                                "text": {"content": with_link(f"{message['title']}\n{message['body']}",
-                                                              message["link"])}}
+        body: dict[str, Any] = {
+            "chat_type": "single",
+            "external_userid": [address],
+            "text": {"content": with_link(f"{message['title']}\n{message['body']}", message["link"])},
+        }
         if account.get("external_sender"):
             body["sender"] = account["external_sender"]
         answer = self.api.post(account, "externalcontact/add_msg_template", body)

@@ -5,7 +5,7 @@ stays due; nothing waits."""
 from __future__ import annotations
 
 import time
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 
 class RateLimits:

@@ -6,7 +6,8 @@ operator re-drives comes back through its Redriven event."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 from uuid import UUID
 
 from shared.slices import WHOLE, Slice
@@ -15,8 +16,16 @@ from services.notify.delivery import Delivery
 from services.notify.optouts import OptOut
 
 OPT_OUT_EVENTS = (OptOut.Created, OptOut.OptedOut, OptOut.OptedIn)
-DELIVERY_EVENTS = (Delivery.Requested, Delivery.Deferred, Delivery.Sent, Delivery.Failed, Delivery.DeadLettered,
-                   Delivery.FellBack, Delivery.Withheld, Delivery.Redriven)
+DELIVERY_EVENTS = (
+    Delivery.Requested,
+    Delivery.Deferred,
+    Delivery.Sent,
+    Delivery.Failed,
+    Delivery.DeadLettered,
+    Delivery.FellBack,
+    Delivery.Withheld,
+    Delivery.Redriven,
+)
 
 
 class Pending:

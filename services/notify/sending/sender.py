@@ -15,7 +15,7 @@ import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
 from uuid import UUID
 
 import structlog
@@ -42,9 +42,18 @@ OUTCOMES = Counter("scrm_notify_deliveries_total", "Deliveries decided by the se
 
 
 class Sender:
-    def __init__(self, app: ServiceApplication, own_log: OwnEvents, channels: Mapping[str, Channel],
-                 config: NotifyConfig, clock: Callable[[], datetime], secrets: SecretBox, part: Slice = WHOLE,
-                 jitter: Callable[[], float] = random.random, interval: float = 0.2):
+    def __init__(
+        self,
+        app: ServiceApplication,
+        own_log: OwnEvents,
+        channels: Mapping[str, Channel],
+        config: NotifyConfig,
+        clock: Callable[[], datetime],
+        secrets: SecretBox,
+        part: Slice = WHOLE,
+        jitter: Callable[[], float] = random.random,
+        interval: float = 0.2,
+    ):
         self.app, self.own_log, self.channels, self.config = app, own_log, channels, config
         self.clock, self.secrets, self.jitter, self.interval = clock, secrets, jitter, interval
         self.pending = Pending(part)
@@ -176,8 +185,9 @@ class Round:
             delivery.defer(until, "免打扰时段")
             return self._touch(delivery)
         try:
-            account = self.account(delivery.tenant, delivery.channel) if delivery.channel in self.sender.channels \
-                else None
+            account = (
+                self.account(delivery.tenant, delivery.channel) if delivery.channel in self.sender.channels else None
+            )
         except SecretsUnavailable as e:
             self.settle(delivery, Outcome.transient(str(e)))
             return None
@@ -194,20 +204,45 @@ class Round:
         elif outcome.unreachable and delivery.next_channel():
             self._fall_back(delivery, outcome.error or "")
         else:
-            delivery.failed(outcome.error or "failed", outcome.permanent, self.now, self.sender.jitter(),
-                            self.sender.config.retries)
+            delivery.failed(
+                outcome.error or "failed", outcome.permanent, self.now, self.sender.jitter(), self.sender.config.retries
+            )
         self._touch(delivery)
 
     def _fall_back(self, delivery: Delivery, error: str) -> None:
         channel, address = delivery.next_channel()
         config, kind = self.sender.config, KINDS[delivery.kind]
-        message = message_for(config, self.setup(delivery.tenant), delivery.tenant, delivery.ticket_id, delivery.kind,
-                              channel, delivery.template, delivery.node, delivery.context, kind.audience)
-        next_ = Delivery.request(tenant=delivery.tenant, ticket_id=delivery.ticket_id, cause=delivery.cause, kind=delivery.kind,
-                         recipient=delivery.recipient, name=delivery.name, channel=channel, address=address,
-                         message=message, context=delivery.context, template=delivery.template, node=delivery.node,
-                         urgent=delivery.urgent, fallback=delivery.fallback[1:], fallback_of=delivery.id, due=self.now,
-                         correlation_id=delivery.correlation_id)
+        message = message_for(
+            config,
+            self.setup(delivery.tenant),
+            delivery.tenant,
+            delivery.ticket_id,
+            delivery.kind,
+            channel,
+            delivery.template,
+            delivery.node,
+            delivery.context,
+            kind.audience,
+        )
+        next_ = Delivery.request(
+            tenant=delivery.tenant,
+            ticket_id=delivery.ticket_id,
+            cause=delivery.cause,
+            kind=delivery.kind,
+            recipient=delivery.recipient,
+            name=delivery.name,
+            channel=channel,
+            address=address,
+            message=message,
+            context=delivery.context,
+            template=delivery.template,
+            node=delivery.node,
+            urgent=delivery.urgent,
+            fallback=delivery.fallback[1:],
+            fallback_of=delivery.id,
+            due=self.now,
+            correlation_id=delivery.correlation_id,
+        )
         delivery.fall_back(error, next_.id, channel)
         self._touch(next_)
 

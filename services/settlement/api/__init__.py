@@ -19,6 +19,12 @@ def create_app(settlement: SettlementApplication, identity: Identity) -> Flask:
     api = restapi.attach(app, TITLE)
     for resource in (tickets, statements, catalogue, pricebook, regions, parties, stock, examples):
         api.register_blueprint(resource.blueprint(settlement))
-    api.register_blueprint(audit.blueprint(settlement, lambda tenant: {  # the terms: catalogue, price book …
-        kind.__name__.lower(): kind.create_id(tenant) for kind in Terms.AGGREGATES}))
+    api.register_blueprint(
+        audit.blueprint(
+            settlement,
+            lambda tenant: {  # the terms: catalogue, price book …
+                kind.__name__.lower(): kind.create_id(tenant) for kind in Terms.AGGREGATES
+            },
+        )
+    )
     return app

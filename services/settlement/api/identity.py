@@ -38,8 +38,9 @@ def finance() -> Caller:
     """The caller, if they hold a finance role: only they set terms and see everyone's money."""
     who = caller()
     if not who.sees_all:
-        raise NotAllowed(f"only {' or '.join(sorted(FINANCE_ROLES))} may do this", rule="finance",
-                         roles=sorted(FINANCE_ROLES))
+        raise NotAllowed(
+            f"only {' or '.join(sorted(FINANCE_ROLES))} may do this", rule="finance", roles=sorted(FINANCE_ROLES)
+        )
     return who
 
 

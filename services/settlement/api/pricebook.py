@@ -7,8 +7,17 @@ from decimal import Decimal
 from shared.restapi import Blueprint
 
 from services.settlement.api.identity import finance
-from services.settlement.api.schemas import (At, Changed, FallbackBody, PayoutRulesBody, PayoutRulesView,
-                                             PriceBookView, PricesBody, TierBody, TierView)
+from services.settlement.api.schemas import (
+    At,
+    Changed,
+    FallbackBody,
+    PayoutRulesBody,
+    PayoutRulesView,
+    PriceBookView,
+    PricesBody,
+    TierBody,
+    TierView,
+)
 from services.settlement.application import SettlementApplication
 from services.settlement.domain.pricebook import PayoutRule, PayoutRules, PriceBook, Tier
 
@@ -26,11 +35,16 @@ def blueprint(settlement: SettlementApplication) -> Blueprint:
         finance()
         at = query["at"] or settlement.clock()
         book = settlement.terms(tenant).prices
-        return {"at": at.isoformat(), "tiers": [t.to_dict() for t in book.tiers(at)],
-                "fallback": list(book.fallback(at)),
-                "prices": [{"tier": key.split(" ")[0], "code": key.split(" ")[1], "price": price}
-                           for key, price in book.in_force("price", at).items()],
-                "payout_rules": [{"tier": tier, **rules.to_dict()} for tier, rules in book.in_force("payout", at).items()]}
+        return {
+            "at": at.isoformat(),
+            "tiers": [t.to_dict() for t in book.tiers(at)],
+            "fallback": list(book.fallback(at)),
+            "prices": [
+                {"tier": key.split(" ")[0], "code": key.split(" ")[1], "price": price}
+                for key, price in book.in_force("price", at).items()
+            ],
+            "payout_rules": [{"tier": tier, **rules.to_dict()} for tier, rules in book.in_force("payout", at).items()],
+        }
 
     @blp.route(BASE + "/tiers/<name>", methods=["PUT"])
     @blp.arguments(TierBody)
@@ -49,8 +63,9 @@ def blueprint(settlement: SettlementApplication) -> Blueprint:
         """Set unit prices (tier, code, price), all effective at once"""
         by = finance().staff
         prices = [(p["tier"], p["code"], p["price"]) for p in body["prices"]]
-        changed = settlement.change_terms(PriceBook, tenant, lambda b, since: b.set_prices(prices, since, by),
-                                          body["effective_from"])
+        changed = settlement.change_terms(
+            PriceBook, tenant, lambda b, since: b.set_prices(prices, since, by), body["effective_from"]
+        )
         return {"changed": changed}
 
     @blp.route(BASE + "/fallback", methods=["PUT"])
@@ -59,8 +74,9 @@ def blueprint(settlement: SettlementApplication) -> Blueprint:
     def set_fallback(body: dict, tenant: str):
         """The tiers tried, in order, when no matching tier prices a code"""
         by = finance().staff
-        settlement.change_terms(PriceBook, tenant, lambda b, since: b.set_fallback(body["order"], since, by),
-                                body["effective_from"])
+        settlement.change_terms(
+            PriceBook, tenant, lambda b, since: b.set_fallback(body["order"], since, by), body["effective_from"]
+        )
         return body
 
     @blp.route(BASE + "/payout-rules/<tier>", methods=["PUT"])
@@ -69,10 +85,13 @@ def blueprint(settlement: SettlementApplication) -> Blueprint:
     def set_payout_rules(body: dict, tenant: str, tier: str):
         """A tier's payout rules: per line (fixed, percent, hourly) and per ticket (bonus, penalty, surcharge)"""
         by, effective = finance().staff, body.pop("effective_from")
-        rules = PayoutRules(lines={k: PayoutRule(**r) for k, r in body.pop("lines").items()},
-                            **{k: v if v is None else Decimal(v) for k, v in body.items()})
-        settlement.change_terms(PriceBook, tenant, lambda b, since: b.set_payout_rules(tier, rules, since, by),
-                                effective)
+        rules = PayoutRules(
+            lines={k: PayoutRule(**r) for k, r in body.pop("lines").items()},
+            **{k: v if v is None else Decimal(v) for k, v in body.items()},
+        )
+        settlement.change_terms(
+            PriceBook, tenant, lambda b, since: b.set_payout_rules(tier, rules, since, by), effective
+        )
         return {"tier": tier, **rules.to_dict()}
 
     return blp

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Callable
+from collections.abc import Callable
 
 from shared.restapi import Blueprint
 
 from services.settlement.api.identity import finance
-from services.settlement.api.schemas import (At, CostRulesBody, RateBody, RegionBody, RegionsView, RegionView,
-                                             WarehouseBody, WarehouseView)
+from services.settlement.api.schemas import (
+    At,
+    CostRulesBody,
+    RateBody,
+    RegionBody,
+    RegionsView,
+    RegionView,
+    WarehouseBody,
+    WarehouseView,
+)
 from services.settlement.application import SettlementApplication
 from services.settlement.domain.regions import CostRules, Region, Regions, Warehouse
 
@@ -31,10 +39,13 @@ def blueprint(settlement: SettlementApplication) -> Blueprint:
         finance()
         at = query["at"] or settlement.clock()
         found = settlement.terms(tenant).regions
-        return {"at": at.isoformat(), "regions": [r.to_dict() for r in found.in_force("region", at).values()],
-                "warehouses": [w.to_dict() for w in found.in_force("warehouse", at).values()],
-                "rates": [{"pair": pair, "rate": rate} for pair, rate in found.in_force("rate", at).items()],
-                "cost_rules": found.cost_rules(at).bearers}
+        return {
+            "at": at.isoformat(),
+            "regions": [r.to_dict() for r in found.in_force("region", at).values()],
+            "warehouses": [w.to_dict() for w in found.in_force("warehouse", at).values()],
+            "rates": [{"pair": pair, "rate": rate} for pair, rate in found.in_force("rate", at).items()],
+            "cost_rules": found.cost_rules(at).bearers,
+        }
 
     @blp.route(BASE + "/regions/<code>", methods=["PUT"])
     @blp.arguments(RegionBody)

@@ -17,8 +17,9 @@ QUANTITY = {"as_string": True, "validate": validate.Range(min=0, min_inclusive=F
 
 class Effective(Schema):
     effective_from = fields.AwareDateTime(
-        load_default=None, metadata={"description": "When the change takes effect (ISO 8601 with a zone); "
-                                                    "default now, never earlier"})
+        load_default=None,
+        metadata={"description": "When the change takes effect (ISO 8601 with a zone); default now, never earlier"},
+    )
 
 
 class At(Schema):
@@ -29,8 +30,12 @@ class ItemBody(Schema):
     name = fields.String(required=True, validate=NAME)
     unit = fields.String(required=True, validate=validate.Length(min=1, max=20))
     category = fields.String(required=True, validate=NAME, metadata={"description": "Picks tax and payout rules"})
-    standard_hours = fields.Decimal(load_default=None, allow_none=True, **AMOUNT,
-                                    metadata={"description": "Service items: hours one unit stands for"})
+    standard_hours = fields.Decimal(
+        load_default=None,
+        allow_none=True,
+        **AMOUNT,
+        metadata={"description": "Service items: hours one unit stands for"},
+    )
     serial_tracked = fields.Boolean(load_default=False, metadata={"description": "Spare parts: serial numbers"})
 
 
@@ -46,12 +51,21 @@ class CatalogueView(Schema):
 
 class TierBody(Effective):
     currency = fields.String(required=True, validate=CURRENCY)
-    region = fields.String(load_default=None, allow_none=True, validate=CODE,
-                           metadata={"description": "Only this region (its code)"})
-    region_tier = fields.String(load_default=None, allow_none=True, validate=CODE,
-                                metadata={"description": "Or regions of this tier: tier-1, tier-3, remote …"})
-    mode = fields.String(load_default=None, allow_none=True, validate=CODE,
-                         metadata={"description": "Cooperation mode: direct, dealer, partner …"})
+    region = fields.String(
+        load_default=None, allow_none=True, validate=CODE, metadata={"description": "Only this region (its code)"}
+    )
+    region_tier = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=CODE,
+        metadata={"description": "Or regions of this tier: tier-1, tier-3, remote …"},
+    )
+    mode = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=CODE,
+        metadata={"description": "Cooperation mode: direct, dealer, partner …"},
+    )
 
 
 class TierView(TierBody):
@@ -69,21 +83,30 @@ class PricesBody(Effective):
 
 
 class FallbackBody(Effective):
-    order = fields.List(fields.String(validate=CODE), required=True, validate=validate.Length(max=50),
-                        metadata={"description": "Tiers tried in this order when no matching tier prices a code"})
+    order = fields.List(
+        fields.String(validate=CODE),
+        required=True,
+        validate=validate.Length(max=50),
+        metadata={"description": "Tiers tried in this order when no matching tier prices a code"},
+    )
 
 
 class PayoutRuleBody(Schema):
     basis = fields.String(required=True, validate=validate.OneOf(["fixed", "percent", "hourly"]))
-    value = fields.Decimal(required=True, **AMOUNT,
-                           metadata={"description": "fixed: per unit; percent: of net (60 for 60 %); "
-                                                    "hourly: per standard hour"})
+    value = fields.Decimal(
+        required=True,
+        **AMOUNT,
+        metadata={"description": "fixed: per unit; percent: of net (60 for 60 %); hourly: per standard hour"},
+    )
 
 
 class PayoutRulesBody(Effective):
-    lines = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^(code|category|kind):.{1,100}$")),
-                        values=fields.Nested(PayoutRuleBody), load_default=dict,
-                        metadata={"description": "code:<code>, category:<category> or kind:<part|labour> → rule"})
+    lines = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^(code|category|kind):.{1,100}$")),
+        values=fields.Nested(PayoutRuleBody),
+        load_default=dict,
+        metadata={"description": "code:<code>, category:<category> or kind:<part|labour> → rule"},
+    )
     sla_met_bonus = fields.Decimal(load_default=None, allow_none=True, **AMOUNT)
     sla_missed_penalty = fields.Decimal(load_default=None, allow_none=True, **AMOUNT)
     remote_surcharge = fields.Decimal(load_default=None, allow_none=True, **AMOUNT)
@@ -111,11 +134,18 @@ class RegionBody(Effective):
     name = fields.String(required=True, validate=NAME)
     currency = fields.String(required=True, validate=CURRENCY)
     tier = fields.String(required=True, validate=CODE, metadata={"description": "Region tier: tier-1, remote …"})
-    covers = fields.List(fields.String(validate=validate.Length(min=1, max=200)), required=True,
-                         validate=validate.Length(min=1, max=500),
-                         metadata={"description": "Ticket region paths (广东/深圳), or * for every other"})
-    tax = fields.Dict(keys=fields.String(validate=NAME), values=fields.Decimal(as_string=True), required=True,
-                      metadata={"description": "Line category → rate (0.13 for 13 %); * for every other category"})
+    covers = fields.List(
+        fields.String(validate=validate.Length(min=1, max=200)),
+        required=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "Ticket region paths (广东/深圳), or * for every other"},
+    )
+    tax = fields.Dict(
+        keys=fields.String(validate=NAME),
+        values=fields.Decimal(as_string=True),
+        required=True,
+        metadata={"description": "Line category → rate (0.13 for 13 %); * for every other category"},
+    )
     tax_inclusive = fields.Boolean(required=True, metadata={"description": "Prices include tax"})
     remote = fields.Boolean(load_default=False, metadata={"description": "Earns the remote-area surcharge"})
 
@@ -127,8 +157,10 @@ class RegionView(RegionBody):
 class WarehouseBody(Effective):
     name = fields.String(required=True, validate=NAME)
     region = fields.String(required=True, validate=CODE)
-    main = fields.Boolean(load_default=False, metadata={"description": "Parts for the region's tickets come from "
-                                                                       "here (unless the technician has their own)"})
+    main = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Parts for the region's tickets come from here (unless the technician has their own)"},
+    )
 
 
 class WarehouseView(WarehouseBody):
@@ -138,8 +170,12 @@ class WarehouseView(WarehouseBody):
 class RateBody(Effective):
     base = fields.String(required=True, validate=CURRENCY)
     quote = fields.String(required=True, validate=CURRENCY)
-    rate = fields.Decimal(required=True, as_string=True, metadata={"description": "1 base is worth `rate` quote"},
-                          validate=validate.Range(min=0, min_inclusive=False, max=10**9))
+    rate = fields.Decimal(
+        required=True,
+        as_string=True,
+        metadata={"description": "1 base is worth `rate` quote"},
+        validate=validate.Range(min=0, min_inclusive=False, max=10**9),
+    )
 
 
 class RateView(Schema):
@@ -162,8 +198,12 @@ class RegionsView(Schema):
 
 class TechnicianBody(Effective):
     mode = fields.String(load_default="direct", validate=CODE)
-    party = fields.String(load_default=None, allow_none=True, validate=CODE,
-                          metadata={"description": "The dealer or partner; none: the tenant's own staff"})
+    party = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=CODE,
+        metadata={"description": "The dealer or partner; none: the tenant's own staff"},
+    )
     home_region = fields.String(load_default=None, allow_none=True, validate=CODE)
     warehouse = fields.String(load_default=None, allow_none=True, validate=CODE)
 
@@ -184,8 +224,9 @@ class LedgerView(Schema):
     ticket_id = fields.UUID()
     region = fields.String(allow_none=True, metadata={"description": "The region the ticket settles in"})
     status = fields.String(metadata={"description": "open (provisional) or settled (a statement in force)"})
-    provisional = fields.Nested(SettlementDocument, allow_none=True,
-                                metadata={"description": "What it would settle at if it closed now"})
+    provisional = fields.Nested(
+        SettlementDocument, allow_none=True, metadata={"description": "What it would settle at if it closed now"}
+    )
     statements = fields.List(fields.Nested(SettlementDocument), metadata={"description": "Statements and reversals"})
 
 
@@ -222,8 +263,11 @@ class PeriodQuery(Schema):
     from_ = fields.Date(required=True, data_key="from", metadata={"description": "First day (in `zone`)"})
     to = fields.Date(required=True, metadata={"description": "Day after the last (in `zone`)"})
     zone = fields.String(load_default="Asia/Shanghai", validate=validate.Length(max=64))
-    currency = fields.String(load_default=None, validate=CURRENCY,
-                             metadata={"description": "Convert every row to it; default: each in its own"})
+    currency = fields.String(
+        load_default=None,
+        validate=CURRENCY,
+        metadata={"description": "Convert every row to it; default: each in its own"},
+    )
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]))
 
 
@@ -247,17 +291,33 @@ class PeriodView(Schema):
 
 
 class ReceiptBody(Schema):
-    receipt_id = fields.String(required=True, validate=validate.Length(min=1, max=100),
-                               metadata={"description": "Yours: the same receipt sent again counts once"})
-    items = fields.List(fields.Nested(Schema.from_dict({"code": fields.String(required=True, validate=CODE),
-                                                        "quantity": fields.Decimal(required=True, **QUANTITY)})),
-                        required=True, validate=validate.Length(min=1, max=1000))
+    receipt_id = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "Yours: the same receipt sent again counts once"},
+    )
+    items = fields.List(
+        fields.Nested(
+            Schema.from_dict(
+                {
+                    "code": fields.String(required=True, validate=CODE),
+                    "quantity": fields.Decimal(required=True, **QUANTITY),
+                }
+            )
+        ),
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+    )
 
 
 class ThresholdBody(Schema):
-    threshold = fields.Decimal(required=True, allow_none=True, as_string=True,
-                               validate=validate.Range(min=0, max=10**9),
-                               metadata={"description": "Below it a procurement request goes out; null: none"})
+    threshold = fields.Decimal(
+        required=True,
+        allow_none=True,
+        as_string=True,
+        validate=validate.Range(min=0, max=10**9),
+        metadata={"description": "Below it a procurement request goes out; null: none"},
+    )
 
 
 class StockPart(Schema):

@@ -25,8 +25,7 @@ def blueprint(settlement: SettlementApplication) -> Blueprint:
     @blp.route(BASE, methods=["GET"])
     @blp.arguments(PeriodQuery, location="query")
     @blp.response(200, PeriodView)
-    @blp.alt_response(200, description="format=csv: UTF-8 with a BOM", content_type=CONTENT_TYPES["csv"],
-                      success=True)
+    @blp.alt_response(200, description="format=csv: UTF-8 with a BOM", content_type=CONTENT_TYPES["csv"], success=True)
     @blp.alt_response(200, description="format=xlsx", content_type=CONTENT_TYPES["xlsx"], success=True)
     def period(query: dict, tenant: str, view: str, who: str):
         """Every line and adjustment of the statements and reversals issued in the period, traceable to its
@@ -41,8 +40,11 @@ def blueprint(settlement: SettlementApplication) -> Blueprint:
         if query["format"] == "json":
             return found
         name = f"{tenant}-{view}-{who}-{query['from_']}-{query['to']}.{query['format']}"
-        return Response(export(found, query["format"]), content_type=CONTENT_TYPES[query["format"]],
-                        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}"})
+        return Response(
+            export(found, query["format"]),
+            content_type=CONTENT_TYPES[query["format"]],
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}"},
+        )
 
     return blp
 
@@ -52,4 +54,3 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise Invalid(f"unknown time zone {name!r}", zone=name) from None
-

@@ -34,8 +34,13 @@ def blueprint(settlement: SettlementApplication) -> Blueprint:
         """Provisional settlement while open; every statement and reversal (finance, admin)"""
         finance()
         found = settlement.ledger(tenant, ticket_id)
-        return {"ticket_id": ticket_id, "region": found.region, "status": "open" if found.in_force is None else "settled",
-                "provisional": settlement.provisional(found), "statements": found.statements}
+        return {
+            "ticket_id": ticket_id,
+            "region": found.region,
+            "status": "open" if found.in_force is None else "settled",
+            "provisional": settlement.provisional(found),
+            "statements": found.statements,
+        }
 
     @blp.route(BASE + "/statement", methods=["GET"])
     @blp.response(200, SettlementDocument)
@@ -56,21 +61,52 @@ def blueprint(settlement: SettlementApplication) -> Blueprint:
         found = settlement.ledger(tenant, ticket_id)
         provisional = settlement.provisional(found)
         settled = [_share(d, technician) for d in found.statements]
-        return {"ticket_id": ticket_id, "technician": technician,
-                "status": "open" if found.in_force is None else "settled",
-                "provisional": _share(provisional, technician) if provisional else None, "settled": settled,
-                "settled_total": total((Decimal(s["payout"]) for s in settled), None)}
+        return {
+            "ticket_id": ticket_id,
+            "technician": technician,
+            "status": "open" if found.in_force is None else "settled",
+            "provisional": _share(provisional, technician) if provisional else None,
+            "settled": settled,
+            "settled_total": total((Decimal(s["payout"]) for s in settled), None),
+        }
 
     return blp
 
 
 def _share(document: dict[str, Any], technician: str) -> dict[str, Any]:
     """What `technician` earns in one statement, reversal or provisional settlement: lines and adjustments."""
-    lines = [{"line": x["id"], "code": x["code"], "name": x["name"], "quantity": x["quantity"], "payout": x["payout"],
-              "rule": x["payout_rule"], "why": x["why"]} for x in document["lines"] if x["technician"] == technician]
-    lines += [{"line": a["id"], "code": a["kind"], "name": a["why"], "quantity": "1", "payout": a["amount"],
-               "rule": None, "why": a["why"]} for a in document["adjustments"] if a["technician"] == technician]
-    return {"document": document["id"] or None, "number": document["number"] or None, "kind": document["kind"],
-            "issued_at": document["issued_at"] if document["kind"] != "provisional" else None,
-            "currency": document["currency"], "lines": lines,
-            "payout": total((Decimal(x["payout"]) for x in lines), document["currency"])}
+    lines = [
+        {
+            "line": x["id"],
+            "code": x["code"],
+            "name": x["name"],
+            "quantity": x["quantity"],
+            "payout": x["payout"],
+            "rule": x["payout_rule"],
+            "why": x["why"],
+        }
+        for x in document["lines"]
+        if x["technician"] == technician
+    ]
+    lines += [
+        {
+            "line": a["id"],
+            "code": a["kind"],
+            "name": a["why"],
+            "quantity": "1",
+            "payout": a["amount"],
+            "rule": None,
+            "why": a["why"],
+        }
+        for a in document["adjustments"]
+        if a["technician"] == technician
+    ]
+    return {
+        "document": document["id"] or None,
+        "number": document["number"] or None,
+        "kind": document["kind"],
+        "issued_at": document["issued_at"] if document["kind"] != "provisional" else None,
+        "currency": document["currency"],
+        "lines": lines,
+        "payout": total((Decimal(x["payout"]) for x in lines), document["currency"]),
+    }

@@ -23,8 +23,9 @@ CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 
 def check_code(code: str, what: str = "code") -> str:
     if not isinstance(code, str) or not CODE.fullmatch(code):
-        raise Invalid(f"{what} {code!r}: 1 to 64 of A-Z, a-z, 0-9, '-', '_', '.', starting with a letter or digit",
-                      **{what: code})
+        raise Invalid(
+            f"{what} {code!r}: 1 to 64 of A-Z, a-z, 0-9, '-', '_', '.', starting with a letter or digit", **{what: code}
+        )
     return code
 
 
@@ -51,9 +52,15 @@ class Item:
             raise Invalid(f"serial numbers are tracked for spare parts only ({self.code})")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "code": self.code, "name": self.name, "unit": self.unit,
-                "category": self.category, "serial_tracked": self.serial_tracked,
-                "standard_hours": None if self.standard_hours is None else str(self.standard_hours)}
+        return {
+            "kind": self.kind,
+            "code": self.code,
+            "name": self.name,
+            "unit": self.unit,
+            "category": self.category,
+            "serial_tracked": self.serial_tracked,
+            "standard_hours": None if self.standard_hours is None else str(self.standard_hours),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Item:
@@ -72,8 +79,7 @@ class Catalogue(DatedSettings):
         """Add or change items; how many changed (saving an item as it is changes nothing)."""
         changed = 0
         for kind in KINDS:
-            values = {i.code: i.to_dict() for i in items
-                      if i.kind == kind and self.at(kind, i.code, since) != i}
+            values = {i.code: i.to_dict() for i in items if i.kind == kind and self.at(kind, i.code, since) != i}
             self.change(kind, since, values, by)
             changed += len(values)
         return changed

@@ -106,8 +106,9 @@ class Ledger(Aggregate):
 
     @classmethod
     def open(cls, tenant: str, ticket_id: UUID, region_path: str | None = None) -> Ledger:
-        return cls._create(cls.Opened, id=cls.create_id(ticket_id), tenant=tenant, ticket_id=ticket_id,
-                           region_path=region_path)
+        return cls._create(
+            cls.Opened, id=cls.create_id(ticket_id), tenant=tenant, ticket_id=ticket_id, region_path=region_path
+        )
 
     # --- where it stands ---------------------------------------------------------------
 
@@ -127,8 +128,17 @@ class Ledger(Aggregate):
         for recorded in self.work:
             kind = "part" if isinstance(recorded, Ledger.PartsRecorded) else "labour"
             for index, item in enumerate(recorded.items):
-                work = Work(recorded.source, index, recorded.at, kind, item["code"], Decimal(item["quantity"]),
-                            recorded.by, self.region, item.get("warehouse"))
+                work = Work(
+                    recorded.source,
+                    index,
+                    recorded.at,
+                    kind,
+                    item["code"],
+                    Decimal(item["quantity"]),
+                    recorded.by,
+                    self.region,
+                    item.get("warehouse"),
+                )
                 consumed = _latest_consumption(priced, work.code) if work.quantity < 0 else None
                 priced.append(returned(consumed, work, terms) if consumed else price(terms, work))
         return priced
@@ -141,19 +151,40 @@ class Ledger(Aggregate):
 
     # --- what happens to it ------------------------------------------------------------
 
-    def record(self, kind: str, source: str, at: datetime, by: str, items: list[dict[str, Any]], terms: Terms,
-               returning: bool = False) -> None:
+    def record(
+        self,
+        kind: str,
+        source: str,
+        at: datetime,
+        by: str,
+        items: list[dict[str, Any]],
+        terms: Terms,
+        returning: bool = False,
+    ) -> None:
         """Work (items of code and quantity) recorded by `by` at `at`; returned parts count negative. Parts
         come from the technician's warehouse, else the main one of the ticket's region."""
         if self.has_seen(source):
             return
         region = self.region or self._region_at(terms, at)
         where = warehouse_for(terms, region, by, at) if kind == "part" else None
-        recorded = [{"code": item["code"], "quantity": str(-Decimal(item["quantity"]) if returning else item["quantity"]),
-                     **({"warehouse": where} if kind == "part" else {})} for item in items]
-        self.trigger_event(self.PartsRecorded if kind == "part" else self.LabourRecorded, tenant=self.tenant,
-                           ticket_id=self.ticket_id, source=source, at=at, by=by,
-                           region=None if self.region else region, items=recorded)
+        recorded = [
+            {
+                "code": item["code"],
+                "quantity": str(-Decimal(item["quantity"]) if returning else item["quantity"]),
+                **({"warehouse": where} if kind == "part" else {}),
+            }
+            for item in items
+        ]
+        self.trigger_event(
+            self.PartsRecorded if kind == "part" else self.LabourRecorded,
+            tenant=self.tenant,
+            ticket_id=self.ticket_id,
+            source=source,
+            at=at,
+            by=by,
+            region=None if self.region else region,
+            items=recorded,
+        )
 
     def note_sla(self, source: str, on_time: bool) -> None:
         if not self.has_seen(source):
@@ -164,8 +195,9 @@ class Ledger(Aggregate):
         if self.has_seen(source) or self.in_force is not None or not self.work:
             return
         issued = self._statement("statement", _document_id(source), len(self.statements) + 1, at, source, terms)
-        self.trigger_event(self.StatementIssued, tenant=self.tenant, ticket_id=self.ticket_id, source=source,
-                           statement=issued)
+        self.trigger_event(
+            self.StatementIssued, tenant=self.tenant, ticket_id=self.ticket_id, source=source, statement=issued
+        )
 
     def reopen(self, source: str, at: datetime) -> None:
         """Reverse the statement in force, if there is one."""
@@ -173,17 +205,21 @@ class Ledger(Aggregate):
         if self.has_seen(source) or issued is None:
             return
         reversed_ = statements.reversal(issued, _document_id(source), len(self.statements) + 1, at, source)
-        self.trigger_event(self.StatementReversed, tenant=self.tenant, ticket_id=self.ticket_id, source=source,
-                           statement=reversed_)
+        self.trigger_event(
+            self.StatementReversed, tenant=self.tenant, ticket_id=self.ticket_id, source=source, statement=reversed_
+        )
 
-    def _statement(self, kind: str, statement_id: str, number: int, at: datetime, cause: str,
-                   terms: Terms) -> dict[str, Any]:
+    def _statement(
+        self, kind: str, statement_id: str, number: int, at: datetime, cause: str, terms: Terms
+    ) -> dict[str, Any]:
         lines = self.lines(terms)
         region = terms.regions.region(self.region, at) if self.region else None
-        extra = statements.adjustments(terms.prices, region, lines, self.sla[True], self.sla[False], at,
-                                       cause or "provisional")
-        return statements.statement(kind, statement_id, number, str(self.ticket_id), at, cause, self.region,
-                                    lines, extra)
+        extra = statements.adjustments(
+            terms.prices, region, lines, self.sla[True], self.sla[False], at, cause or "provisional"
+        )
+        return statements.statement(
+            kind, statement_id, number, str(self.ticket_id), at, cause, self.region, lines, extra
+        )
 
     def _region_at(self, terms: Terms, at: datetime) -> str | None:
         found = terms.regions.region_of(self.region_path, at)
@@ -191,8 +227,10 @@ class Ledger(Aggregate):
 
 
 def _latest_consumption(lines: list[dict[str, Any]], code: str) -> dict[str, Any] | None:
-    return next((x for x in reversed(lines)
-                 if x["kind"] == "part" and x["code"] == code and not x["quantity"].startswith("-")), None)
+    return next(
+        (x for x in reversed(lines) if x["kind"] == "part" and x["code"] == code and not x["quantity"].startswith("-")),
+        None,
+    )
 
 
 def _document_id(source: str) -> str:

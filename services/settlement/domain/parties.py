@@ -30,8 +30,13 @@ class Technician:
             check_code(self.party, "party")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"staff": self.staff, "mode": self.mode, "party": self.party, "home_region": self.home_region,
-                "warehouse": self.warehouse}
+        return {
+            "staff": self.staff,
+            "mode": self.mode,
+            "party": self.party,
+            "home_region": self.home_region,
+            "warehouse": self.warehouse,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Technician:

@@ -39,9 +39,11 @@ class Tier:
             raise Invalid(f"tier {self.name}: name a region or a region tier, not both")
 
     def matches(self, region: str, region_tier: str, mode: str) -> bool:
-        return ((self.region is None or self.region == region)
-                and (self.region_tier is None or self.region_tier == region_tier)
-                and (self.mode is None or self.mode == mode))
+        return (
+            (self.region is None or self.region == region)
+            and (self.region_tier is None or self.region_tier == region_tier)
+            and (self.mode is None or self.mode == mode)
+        )
 
     @property
     def specificity(self) -> tuple[bool, bool, bool]:
@@ -49,13 +51,21 @@ class Tier:
         return self.region is not None, self.region_tier is not None, self.mode is not None
 
     def selectors(self) -> str:
-        named = [f"区域 {self.region}" if self.region else "", f"区域档位 {self.region_tier}"
-                 if self.region_tier else "", f"合作模式 {self.mode}" if self.mode else ""]
+        named = [
+            f"区域 {self.region}" if self.region else "",
+            f"区域档位 {self.region_tier}" if self.region_tier else "",
+            f"合作模式 {self.mode}" if self.mode else "",
+        ]
         return "、".join(n for n in named if n) or "不限"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "currency": self.currency, "region": self.region,
-                "region_tier": self.region_tier, "mode": self.mode}
+        return {
+            "name": self.name,
+            "currency": self.currency,
+            "region": self.region,
+            "region_tier": self.region_tier,
+            "mode": self.mode,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Tier:
@@ -114,13 +124,17 @@ class PayoutRules:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"lines": {k: r.to_dict() for k, r in self.lines.items()},
-                **{n: None if getattr(self, n) is None else str(getattr(self, n)) for n in self.ADJUSTMENTS}}
+        return {
+            "lines": {k: r.to_dict() for k, r in self.lines.items()},
+            **{n: None if getattr(self, n) is None else str(getattr(self, n)) for n in self.ADJUSTMENTS},
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PayoutRules:
-        return cls(lines={k: PayoutRule.from_dict(r) for k, r in data.get("lines", {}).items()},
-                   **{n: None if data.get(n) is None else Decimal(data[n]) for n in cls.ADJUSTMENTS})
+        return cls(
+            lines={k: PayoutRule.from_dict(r) for k, r in data.get("lines", {}).items()},
+            **{n: None if data.get(n) is None else Decimal(data[n]) for n in cls.ADJUSTMENTS},
+        )
 
 
 def price_key(tier: str, code: str) -> str:

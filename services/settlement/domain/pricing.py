@@ -84,15 +84,24 @@ def _terms_of_line(terms: Terms, work: Work) -> dict[str, Any]:
     technician = terms.parties.technician(work.by, when)
     choice = choose_tier(terms.prices, region, technician, work.code, when)
     return {
-        "kind": work.kind, "code": work.code, "name": item.name if item else None, "unit": item.unit if item else None,
-        "category": item.category if item else None, "technician": work.by, "party": technician.party,
-        "mode": technician.mode, "region": region.code if region else None,
-        "currency": region.currency if region else None, "tier": choice.tier.name if choice.tier else None,
-        "why": choice.why, "priced": choice.unit_price is not None,
+        "kind": work.kind,
+        "code": work.code,
+        "name": item.name if item else None,
+        "unit": item.unit if item else None,
+        "category": item.category if item else None,
+        "technician": work.by,
+        "party": technician.party,
+        "mode": technician.mode,
+        "region": region.code if region else None,
+        "currency": region.currency if region else None,
+        "tier": choice.tier.name if choice.tier else None,
+        "why": choice.why,
+        "priced": choice.unit_price is not None,
         "unit_price": None if choice.unit_price is None else str(choice.unit_price),
         "tax_rate": str(region.tax_rate(item.category if item else None)) if region else None,
         "tax_inclusive": region.tax_inclusive if region else None,
-        "payout_rule": _payout_rule(terms.prices, choice.tier, item, work, when), "warehouse": work.warehouse,
+        "payout_rule": _payout_rule(terms.prices, choice.tier, item, work, when),
+        "warehouse": work.warehouse,
         "cost_region": _cost_region(terms, work.kind, region, technician, work.warehouse, when),
     }
 
@@ -100,9 +109,17 @@ def _terms_of_line(terms: Terms, work: Work) -> dict[str, Any]:
 def returned(consumed: dict[str, Any], work: Work, terms: Terms) -> dict[str, Any]:
     """A return credited as `consumed` (the ticket's latest consumption of the part) was charged."""
     technician = terms.parties.technician(work.by, work.at)
-    line = {**consumed, "id": work.line_id, "source": work.source, "at": work.at.isoformat(),
-            "technician": work.by, "party": technician.party, "mode": technician.mode, "warehouse": work.warehouse,
-            "why": f"退回：按本工单 {consumed['at'][:19]} 领用时的价格冲减（{consumed['why']}）"}
+    line = {
+        **consumed,
+        "id": work.line_id,
+        "source": work.source,
+        "at": work.at.isoformat(),
+        "technician": work.by,
+        "party": technician.party,
+        "mode": technician.mode,
+        "warehouse": work.warehouse,
+        "why": f"退回：按本工单 {consumed['at'][:19]} 领用时的价格冲减（{consumed['why']}）",
+    }
     return charged(line, work.quantity)
 
 
@@ -121,28 +138,37 @@ def charged(line: dict[str, Any], quantity: Decimal) -> dict[str, Any]:
             tax = rounded(net * rate, currency)
             gross = net + tax
     payout = _pay(line["payout_rule"], net, quantity, currency) if line["priced"] else zero(currency)
-    return {**line, "quantity": str(quantity), "net": str(net), "tax": str(tax), "gross": str(gross),
-            "payout": str(payout)}
+    return {
+        **line,
+        "quantity": str(quantity),
+        "net": str(net),
+        "tax": str(tax),
+        "gross": str(gross),
+        "payout": str(payout),
+    }
 
 
-def choose_tier(prices: PriceBook, region: Region | None, technician: Technician, code: str,
-                when: datetime) -> Choice:
+def choose_tier(prices: PriceBook, region: Region | None, technician: Technician, code: str, when: datetime) -> Choice:
     if region is None:
         return Choice(None, None, "没有结算区域覆盖工单所在地区，也没有覆盖 * 的区域")
     mode = technician.mode
     unknown = "" if technician.known else f"；{technician.staff} 未登记，按直营计"
     who = f"合作模式 {mode}"
-    matching = sorted((t for t in prices.tiers(when)
-                       if t.currency == region.currency and t.matches(region.code, region.tier, mode)),
-                      key=lambda t: (tuple(not s for s in t.specificity), t.name))
+    matching = sorted(
+        (t for t in prices.tiers(when) if t.currency == region.currency and t.matches(region.code, region.tier, mode)),
+        key=lambda t: (tuple(not s for s in t.specificity), t.name),
+    )
     for i, tier in enumerate(matching):
         unit = prices.price(tier.name, code, when)
         if unit is not None:
             passed = "" if i == 0 else f"；更具体的 {'、'.join(t.name for t in matching[:i])} 没有 {code} 的价格"
             return Choice(tier, unit, f"按档位 {tier.name}（{tier.selectors()}）{passed}{unknown}")
     tried = [t.name for t in matching]
-    missing = f"相符的档位 {'、'.join(tried)} 都没有 {code} 的价格" if tried else f"没有与区域 {region.code}（区域档位 " \
-              f"{region.tier}，{region.currency}）、{who} 相符的档位"
+    missing = (
+        f"相符的档位 {'、'.join(tried)} 都没有 {code} 的价格"
+        if tried
+        else f"没有与区域 {region.code}（区域档位 {region.tier}，{region.currency}）、{who} 相符的档位"
+    )
     for name in prices.fallback(when):
         tier = prices.tier(name, when)
         if tier is None or tier.currency != region.currency or name in tried:
@@ -151,11 +177,14 @@ def choose_tier(prices: PriceBook, region: Region | None, technician: Technician
         if unit is not None:
             return Choice(tier, unit, f"回退：{missing}，按回退顺序用档位 {name}{unknown}")
     order = "、".join(prices.fallback(when)) or "未设置"
-    return Choice(None, None, f"未定价：{missing}，回退顺序（{order}）中也没有 {region.currency} 的 {code} 价格{unknown}")
+    return Choice(
+        None, None, f"未定价：{missing}，回退顺序（{order}）中也没有 {region.currency} 的 {code} 价格{unknown}"
+    )
 
 
-def _payout_rule(prices: PriceBook, tier: Tier | None, item: Item | None, work: Work,
-                 when: datetime) -> dict[str, str] | None:
+def _payout_rule(
+    prices: PriceBook, tier: Tier | None, item: Item | None, work: Work, when: datetime
+) -> dict[str, str] | None:
     rules = prices.payout_rules(tier.name, when) if tier else None
     found = rules.rule_for(work.code, item.category if item else None, work.kind) if rules else None
     if found is None:
@@ -183,12 +212,12 @@ def warehouse_for(terms: Terms, region: str | None, by: str, when: datetime) -> 
     return terms.parties.technician(by, when).warehouse or (main.code if main else None)
 
 
-def _cost_region(terms: Terms, kind: str, region: Region | None, technician: Technician, warehouse: str | None,
-                 when: datetime) -> str | None:
+def _cost_region(
+    terms: Terms, kind: str, region: Region | None, technician: Technician, warehouse: str | None, when: datetime
+) -> str | None:
     bearer = terms.regions.cost_rules(when).bearer(kind)
     if bearer == "technician" and technician.home_region:
         return technician.home_region
     if bearer == "warehouse" and warehouse and (found := terms.regions.warehouse(warehouse, when)):
         return found.region
     return region.code if region else None
-

@@ -42,7 +42,7 @@ class Region:
         if not self.covers or any(not p or p != p.strip("/ ") or len(p) > 200 for p in self.covers):
             raise Invalid(f"region {self.code}: covers is a list of region paths such as 广东/深圳, or *")
         if EVERYWHERE not in self.tax:
-            raise Invalid(f"region {self.code}: give a tax rate for every other category (\"*\")")
+            raise Invalid(f'region {self.code}: give a tax rate for every other category ("*")')
         if any(not 0 <= rate < 1 for rate in self.tax.values()):
             raise Invalid(f"region {self.code}: tax rates are fractions from 0 to 1 (0.13 for 13 %)")
 
@@ -50,14 +50,20 @@ class Region:
         return self.tax.get(category or EVERYWHERE, self.tax[EVERYWHERE])
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "name": self.name, "currency": self.currency, "tier": self.tier,
-                "covers": list(self.covers), "tax": {k: str(v) for k, v in self.tax.items()},
-                "tax_inclusive": self.tax_inclusive, "remote": self.remote}
+        return {
+            "code": self.code,
+            "name": self.name,
+            "currency": self.currency,
+            "tier": self.tier,
+            "covers": list(self.covers),
+            "tax": {k: str(v) for k, v in self.tax.items()},
+            "tax_inclusive": self.tax_inclusive,
+            "remote": self.remote,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Region:
-        return cls(**{**data, "covers": tuple(data["covers"]),
-                      "tax": {k: Decimal(v) for k, v in data["tax"].items()}})
+        return cls(**{**data, "covers": tuple(data["covers"]), "tax": {k: Decimal(v) for k, v in data["tax"].items()}})
 
 
 @dataclass(frozen=True)
@@ -103,8 +109,12 @@ def rate_key(base: str, quote: str) -> str:
 
 class Regions(DatedSettings):
     namespace = UUID("9e2d7c4b-1f3a-4e6d-8b5c-2a1f0e9d8c73")
-    SECTIONS = {"region": Region.from_dict, "warehouse": Warehouse.from_dict, "rate": Decimal,
-                "cost": CostRules.from_dict}
+    SECTIONS = {
+        "region": Region.from_dict,
+        "warehouse": Warehouse.from_dict,
+        "rate": Decimal,
+        "cost": CostRules.from_dict,
+    }
 
     class Changed(DatedSettings.Changed):
         """Regions, warehouses, exchange rates or the cost rules changed."""
@@ -112,8 +122,11 @@ class Regions(DatedSettings):
     def save_region(self, region: Region, since: datetime, by: str) -> None:
         was = self.latest("region").get(region.code)
         if was is not None and was.currency != region.currency:
-            raise Conflict(f"region {region.code} settles in {was.currency}: a region keeps its currency "
-                           "(define a new region for another one)", region=region.code)
+            raise Conflict(
+                f"region {region.code} settles in {was.currency}: a region keeps its currency "
+                "(define a new region for another one)",
+                region=region.code,
+            )
         taken = {path: r.code for r in self.latest("region").values() if r.code != region.code for path in r.covers}
         clash = sorted(p for p in region.covers if p in taken)
         if clash:
@@ -125,8 +138,9 @@ class Regions(DatedSettings):
             raise Invalid(f"no region {warehouse.region!r} (define it first)", region=warehouse.region)
         main = self.main_warehouse(warehouse.region, since)
         if warehouse.main and main is not None and main.code != warehouse.code:
-            raise Conflict(f"{main.code} is the main warehouse of region {warehouse.region} already",
-                           warehouse=main.code)
+            raise Conflict(
+                f"{main.code} is the main warehouse of region {warehouse.region} already", warehouse=main.code
+            )
         self.change("warehouse", since, {warehouse.code: warehouse.to_dict()}, by)
 
     def set_rate(self, base: str, quote: str, rate: Decimal, since: datetime, by: str) -> None:

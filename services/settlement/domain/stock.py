@@ -118,8 +118,16 @@ class Stock(Aggregate):
             before = levels.get(m.code, ZERO)
             after = levels[m.code] = before + m.quantity
             short = max(ZERO, -m.quantity - max(before, ZERO)) if m.quantity < 0 else ZERO
-            recorded.append({"line": m.line, "ticket_id": m.ticket_id, "code": m.code, "quantity": str(m.quantity),
-                             "level": str(after), "short": str(short)})
+            recorded.append(
+                {
+                    "line": m.line,
+                    "ticket_id": m.ticket_id,
+                    "code": m.code,
+                    "quantity": str(m.quantity),
+                    "level": str(after),
+                    "short": str(short),
+                }
+            )
             threshold = self.thresholds.get(m.code)
             if _crosses(m.code, after, threshold, low):
                 crossed.append((m.code, after, threshold, m.line))
@@ -138,8 +146,14 @@ class Stock(Aggregate):
             levels[code] += quantity
         for code, level in levels.items():
             _crosses(code, level, self.thresholds.get(code), low)  # a receipt only ever lifts a part
-        self.trigger_event(self.Received, tenant=self.tenant, low=sorted(low), receipt=receipt,
-                           items=[{"code": c, "quantity": str(q)} for c, q in items], by=by)
+        self.trigger_event(
+            self.Received,
+            tenant=self.tenant,
+            low=sorted(low),
+            receipt=receipt,
+            items=[{"code": c, "quantity": str(q)} for c, q in items],
+            by=by,
+        )
 
     def set_threshold(self, code: str, threshold: Decimal | None, by: str) -> None:
         """Below `threshold`, a procurement request goes out; raising it above the level sends one now."""
@@ -149,21 +163,43 @@ class Stock(Aggregate):
             return
         low, level = set(self.low), self.level(code)
         crossed = [(code, level, threshold, None)] if _crosses(code, level, threshold, low) else []
-        self.trigger_event(self.ThresholdSet, tenant=self.tenant, low=sorted(low), code=code,
-                           threshold=None if threshold is None else str(threshold), by=by)
+        self.trigger_event(
+            self.ThresholdSet,
+            tenant=self.tenant,
+            low=sorted(low),
+            code=code,
+            threshold=None if threshold is None else str(threshold),
+            by=by,
+        )
         self._announce(crossed)
 
     def _announce(self, crossed: list[tuple[str, Decimal, Decimal, str | None]]) -> None:
         for code, level, threshold, cause in crossed:
-            self.trigger_event(self.Low, tenant=self.tenant, warehouse=self.warehouse, code=code, level=str(level),
-                               threshold=str(threshold), cause=cause)
+            self.trigger_event(
+                self.Low,
+                tenant=self.tenant,
+                warehouse=self.warehouse,
+                code=code,
+                level=str(level),
+                threshold=str(threshold),
+                cause=cause,
+            )
 
     def view(self) -> dict[str, Any]:
         codes = sorted(set(self.levels) | set(self.thresholds))
-        return {"warehouse": self.warehouse, "shortages": self.shortages,
-                "parts": [{"code": c, "level": str(self.level(c)),
-                           "threshold": None if c not in self.thresholds else str(self.thresholds[c]),
-                           "low": c in self.low} for c in codes]}
+        return {
+            "warehouse": self.warehouse,
+            "shortages": self.shortages,
+            "parts": [
+                {
+                    "code": c,
+                    "level": str(self.level(c)),
+                    "threshold": None if c not in self.thresholds else str(self.thresholds[c]),
+                    "low": c in self.low,
+                }
+                for c in codes
+            ],
+        }
 
 
 def _crosses(code: str, level: Decimal, threshold: Decimal | None, low: set[str]) -> bool:

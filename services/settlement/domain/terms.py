@@ -22,14 +22,23 @@ class Terms:
 
     def epoch(self, when: datetime) -> tuple[int, ...]:
         """Which stretch of time between changes `when` falls in: the terms are the same all through one."""
-        return (self.catalogue.epoch(when), self.prices.epoch(when), self.regions.epoch(when),
-                self.parties.epoch(when))
+        return (self.catalogue.epoch(when), self.prices.epoch(when), self.regions.epoch(when), self.parties.epoch(when))
 
     @classmethod
-    def of(cls, tenant: str, catalogue: Catalogue | None = None, prices: PriceBook | None = None,
-           regions: Regions | None = None, parties: Parties | None = None) -> Terms:
+    def of(
+        cls,
+        tenant: str,
+        catalogue: Catalogue | None = None,
+        prices: PriceBook | None = None,
+        regions: Regions | None = None,
+        parties: Parties | None = None,
+    ) -> Terms:
         """The tenant's terms; a part it has not set up yet is empty."""
-        return cls(catalogue or Catalogue(tenant=tenant), prices or PriceBook(tenant=tenant),
-                   regions or Regions(tenant=tenant), parties or Parties(tenant=tenant))
+        return cls(
+            catalogue or Catalogue(tenant=tenant),
+            prices or PriceBook(tenant=tenant),
+            regions or Regions(tenant=tenant),
+            parties or Parties(tenant=tenant),
+        )
 
     AGGREGATES = (Catalogue, PriceBook, Regions, Parties)

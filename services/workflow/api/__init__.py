@@ -22,8 +22,13 @@ TITLE = "SCRM workflow API"
 SIGN_IN_ATTEMPTS = RateLimiter(per_minute=5, burst=10)  # per tenant, staff id and address
 
 
-def create_app(workflow: WorkflowApplication, identity: Identity, attempts: RateLimiter = SIGN_IN_ATTEMPTS,
-               wecom_url: str = Settings.wecom_url, secrets: SecretBox | None = None) -> Flask:
+def create_app(
+    workflow: WorkflowApplication,
+    identity: Identity,
+    attempts: RateLimiter = SIGN_IN_ATTEMPTS,
+    wecom_url: str = Settings.wecom_url,
+    secrets: SecretBox | None = None,
+) -> Flask:
     """`wecom_url`: where WeCom sign-in codes are exchanged; `secrets` seal the tenants' WeCom app secrets."""
     app = web.create_app("workflow", TITLE, identity)
     api = restapi.attach(app, TITLE)
@@ -34,7 +39,8 @@ def create_app(workflow: WorkflowApplication, identity: Identity, attempts: Rate
     for blp in sessions.blueprints(tenancy, attempts):
         api.register_blueprint(blp)
     box = secrets or SecretBox.from_env()
-    api.register_blueprint(wecom_sessions.blueprint(WeComSignIn(tenancy, WeComOAuth(wecom_url, TokenCache(utc_now)),
-                                                                box.open), box))
+    api.register_blueprint(
+        wecom_sessions.blueprint(WeComSignIn(tenancy, WeComOAuth(wecom_url, TokenCache(utc_now)), box.open), box)
+    )
     api.register_blueprint(audit.blueprint(workflow))
     return app

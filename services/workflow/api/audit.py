@@ -15,8 +15,12 @@ from services.workflow.staff import directory_id
 
 
 def subjects(tenant: str) -> dict[str, UUID]:
-    return {"templates": library_id(tenant), "staff": directory_id(tenant), "api_keys": access_id(tenant),
-            "passwords": credentials_id(tenant)}
+    return {
+        "templates": library_id(tenant),
+        "staff": directory_id(tenant),
+        "api_keys": access_id(tenant),
+        "passwords": credentials_id(tenant),
+    }
 
 
 def blueprint(workflow: WorkflowApplication):

@@ -39,11 +39,19 @@ class Queues(Page):
 
 
 def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
-    blp = Blueprint("queues", __name__, url_prefix="/v1/tenants/<tenant>",
-                    description="The unassigned queues (待派单队列): tickets nobody fitted, for dispatchers to claim")
+    blp = Blueprint(
+        "queues",
+        __name__,
+        url_prefix="/v1/tenants/<tenant>",
+        description="The unassigned queues (待派单队列): tickets nobody fitted, for dispatchers to claim",
+    )
     projector = Projector(workflow)
-    reader = Reader(projector.store, workflow.template, workflow.clock,
-                    sandboxed=lambda row: workflow.template_of(workflow.ticket(UUID(row["id"]), row["tenant"])))
+    reader = Reader(
+        projector.store,
+        workflow.template,
+        workflow.clock,
+        sandboxed=lambda row: workflow.template_of(workflow.ticket(UUID(row["id"]), row["tenant"])),
+    )
 
     @blp.route("/unassigned", methods=["GET"])
     @blp.arguments(QueueQuery, location="query", unknown=RAISE)

@@ -30,8 +30,9 @@ class SignInBody(Schema):
 
 class PasswordBody(Schema):
     password = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    current_password = fields.String(validate=validate.Length(min=1, max=128),
-                                     metadata={"description": "Your own password, when changing it"})
+    current_password = fields.String(
+        validate=validate.Length(min=1, max=128), metadata={"description": "Your own password, when changing it"}
+    )
 
 
 class SessionView(Schema):
@@ -64,9 +65,13 @@ class KeySet(Schema):
     keys = fields.List(fields.Dict(), metadata={"description": "JSON Web Keys (OKP, Ed25519)"})
 
 
-COOKIES = {"Set-Cookie": {"description": f"{SESSION_COOKIE} (HttpOnly: the token) and {CSRF_COOKIE} (for the "
-                                         "page to read and send back in X-CSRF-Token)",
-                          "schema": {"type": "string"}}}
+COOKIES = {
+    "Set-Cookie": {
+        "description": f"{SESSION_COOKIE} (HttpOnly: the token) and {CSRF_COOKIE} (for the "
+        "page to read and send back in X-CSRF-Token)",
+        "schema": {"type": "string"},
+    }
+}
 
 
 def blueprints(tenancy: Tenancy, attempts: RateLimiter) -> list[Blueprint]:
@@ -116,6 +121,7 @@ def _sessions(tenancy: Tenancy, attempts: RateLimiter) -> Blueprint:
     @blp.response(204, description="Signed out: the cookies are dropped")
     def sign_out(tenant: str):
         """Sign out (drops the session cookie)"""
+
         @after_this_request
         def drop_cookies(response: Response) -> Response:
             for name in (SESSION_COOKIE, CSRF_COOKIE):
@@ -125,8 +131,13 @@ def _sessions(tenancy: Tenancy, attempts: RateLimiter) -> Blueprint:
     @blp.route(f"{base}/staff/<user>/password", methods=["PUT"])
     @blp.arguments(PasswordBody)
     @blp.response(204, description="Set")
-    @blp.refuses({403: "Not an administrator, or your own without your current password",
-                  404: "Not in the staff directory", 409: "Changed meanwhile; try again"})
+    @blp.refuses(
+        {
+            403: "Not an administrator, or your own without your current password",
+            404: "Not in the staff directory",
+            409: "Changed meanwhile; try again",
+        }
+    )
     def set_password(body: dict, tenant: str, user: str):
         """Set a member's password (administrators), or change your own (with your current one)"""
         if caller().staff == user:  # one's own: only with the current one (a token left on a screen is not enough)
@@ -141,8 +152,12 @@ def _sessions(tenancy: Tenancy, attempts: RateLimiter) -> Blueprint:
 
 
 def _api_keys(tenancy: Tenancy) -> Blueprint:
-    blp = Blueprint("api-keys", __name__, url_prefix="/v1/tenants/<tenant>/api-keys",
-                    description="The tenant's API keys, for its own systems (administrators)")
+    blp = Blueprint(
+        "api-keys",
+        __name__,
+        url_prefix="/v1/tenants/<tenant>/api-keys",
+        description="The tenant's API keys, for its own systems (administrators)",
+    )
 
     @blp.route("", methods=["GET"])
     @blp.response(200, KeyList)
@@ -175,14 +190,22 @@ def _api_keys(tenancy: Tenancy) -> Blueprint:
 
 def answer(session: Session, status: int) -> tuple[dict, int]:
     """The session, with its cookies set on the answer."""
+
     @after_this_request
     def set_cookies(response: Response) -> Response:
         secure = request.is_secure
-        response.set_cookie(SESSION_COOKIE, session.token, max_age=LIFETIME, httponly=True, secure=secure,
-                            samesite="Strict", path="/")
-        response.set_cookie(CSRF_COOKIE, session.csrf, max_age=LIFETIME, httponly=False, secure=secure,
-                            samesite="Strict", path="/")
+        response.set_cookie(
+            SESSION_COOKIE, session.token, max_age=LIFETIME, httponly=True, secure=secure, samesite="Strict", path="/"
+        )
+        response.set_cookie(
+            CSRF_COOKIE, session.csrf, max_age=LIFETIME, httponly=False, secure=secure, samesite="Strict", path="/"
+        )
         return response
 
-    return {"token": session.token, "csrf": session.csrf, "expires_at": session.expires_at,
-            "staff": session.principal.subject, "roles": list(session.principal.roles)}, status
+    return {
+        "token": session.token,
+        "csrf": session.csrf,
+        "expires_at": session.expires_at,
+        "staff": session.principal.subject,
+        "roles": list(session.principal.roles),
+    }, status

@@ -35,22 +35,40 @@ class MemberBody(Schema):
     supervisor = fields.String(load_default=None, allow_none=True)
     site = fields.String(load_default=None, allow_none=True, metadata={"description": "The site they work from"})
     skills = fields.List(fields.String(validate=validate.Length(min=1, max=50)), **_names)
-    regions = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
-                          metadata={"description": "The regions they serve; none: any"}, **_names)
-    capacity = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, 10000),
-                              metadata={"description": "Open tickets they handle at once"})
+    regions = fields.List(
+        fields.String(validate=validate.Length(min=1, max=100)),
+        metadata={"description": "The regions they serve; none: any"},
+        **_names,
+    )
+    capacity = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(0, 10000),
+        metadata={"description": "Open tickets they handle at once"},
+    )
     location = fields.Nested(Location, load_default=None, allow_none=True)
-    shifts = fields.List(fields.Nested(ShiftBody), metadata={"description": "On-duty shifts; none: always"},
-                         **_names)
-    backup = fields.String(load_default=None, allow_none=True,
-                           metadata={"description": "Takes their tickets when they are absent or full"})
+    shifts = fields.List(fields.Nested(ShiftBody), metadata={"description": "On-duty shifts; none: always"}, **_names)
+    backup = fields.String(
+        load_default=None, allow_none=True, metadata={"description": "Takes their tickets when they are absent or full"}
+    )
     absent = fields.Boolean(load_default=False)
-    wecom_userid = fields.String(load_default=None, allow_none=True,
-                                 metadata={"description": "Their WeCom userid, for notify; default: their user id"})
-    email = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=320),
-                          metadata={"description": "For notify's e-mail channel"})
-    notify_by = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(NOTIFY_BY),
-                              metadata={"description": "The channel they prefer; default: wecom"})
+    wecom_userid = fields.String(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Their WeCom userid, for notify; default: their user id"},
+    )
+    email = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=320),
+        metadata={"description": "For notify's e-mail channel"},
+    )
+    notify_by = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(NOTIFY_BY),
+        metadata={"description": "The channel they prefer; default: wecom"},
+    )
 
 
 class MemberView(MemberBody):
@@ -65,8 +83,9 @@ class SiteBody(Schema):
     name = fields.String(load_default="", validate=validate.Length(max=100))
     location = fields.Nested(Location, load_default=None, allow_none=True)
     regions = fields.List(fields.String(validate=validate.Length(min=1, max=100)), **_names)
-    neighbours = fields.List(fields.String(), metadata={"description": "Where tickets overflow, in this order"},
-                             **_names)
+    neighbours = fields.List(
+        fields.String(), metadata={"description": "Where tickets overflow, in this order"}, **_names
+    )
 
 
 class SiteView(SiteBody):
@@ -94,8 +113,9 @@ class WorkloadView(Schema):
 
 
 def _profile(body: dict) -> Profile:
-    return Profile.from_dict({k: body[k] for k in ("site", "skills", "regions", "capacity", "location",
-                                                    "shifts", "backup", "absent")})
+    return Profile.from_dict(
+        {k: body[k] for k in ("site", "skills", "regions", "capacity", "location", "shifts", "backup", "absent")}
+    )
 
 
 ADMINISTRATORS = {403: "Not an administrator", 409: "Changed meanwhile; try again"}
@@ -106,8 +126,12 @@ def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
 
 
 def _staff(workflow: WorkflowApplication) -> Blueprint:
-    blp = Blueprint("staff", __name__, url_prefix="/v1/tenants/<tenant>/staff",
-                    description="The staff directory: roles, departments, supervisors, how assignment sees them")
+    blp = Blueprint(
+        "staff",
+        __name__,
+        url_prefix="/v1/tenants/<tenant>/staff",
+        description="The staff directory: roles, departments, supervisors, how assignment sees them",
+    )
 
     @blp.route("", methods=["GET"])
     @blp.response(200, StaffView)
@@ -135,9 +159,19 @@ def _staff(workflow: WorkflowApplication) -> Blueprint:
         shifts, backup, absence, how notify reaches them"""
         by = administrator()
         profile, contact = _profile(body), Contact.from_dict(body)
-        workflow.change_staff(tenant, lambda d: d.save_member(
-            user, by, body["name"], tuple(body["roles"]), tuple(body["departments"]), body["supervisor"], profile,
-            contact))
+        workflow.change_staff(
+            tenant,
+            lambda d: d.save_member(
+                user,
+                by,
+                body["name"],
+                tuple(body["roles"]),
+                tuple(body["departments"]),
+                body["supervisor"],
+                profile,
+                contact,
+            ),
+        )
         return workflow.staff(tenant).members[user].to_dict()
 
     @blp.route("/<user>", methods=["DELETE"])
@@ -152,8 +186,12 @@ def _staff(workflow: WorkflowApplication) -> Blueprint:
 
 
 def _sites(workflow: WorkflowApplication) -> Blueprint:
-    blp = Blueprint("sites", __name__, url_prefix="/v1/tenants/<tenant>",
-                    description="Sites (服务网点) and the time zone on-duty shifts are read in")
+    blp = Blueprint(
+        "sites",
+        __name__,
+        url_prefix="/v1/tenants/<tenant>",
+        description="Sites (服务网点) and the time zone on-duty shifts are read in",
+    )
 
     @blp.route("/sites", methods=["GET"])
     @blp.response(200, SitesView)
@@ -195,9 +233,16 @@ def _workload(workflow: WorkflowApplication) -> Blueprint:
         """Live load per handler (folded from ticket events): what assignment strategies see"""
         load, directory = workflow.load(tenant), workflow.staff(tenant)
         users = sorted(set(load.open) | set(load.last) | set(directory.members))
-        return {"workload": [{
-            "user": u, "open": load.of(u), "capacity": directory.member(u).profile.capacity,
-            "last_assigned": load.last[u].isoformat(timespec="milliseconds") if u in load.last else None}
-            for u in users]}
+        return {
+            "workload": [
+                {
+                    "user": u,
+                    "open": load.of(u),
+                    "capacity": directory.member(u).profile.capacity,
+                    "last_assigned": load.last[u].isoformat(timespec="milliseconds") if u in load.last else None,
+                }
+                for u in users
+            ]
+        }
 
     return blp

@@ -27,21 +27,35 @@ class TemplateBody(Schema):
     variant_of = fields.String(metadata={"description": "A regional variant of this template key …"})
     regions = fields.List(fields.String(), metadata={"description": "… for tickets in these regions"})
     version = fields.Integer(metadata={"description": "Ignored: publishing numbers versions"})
-    calendar = fields.Raw(metadata={"description": "The business calendar SLA targets count: {timezone, weekdays, "
-                                                   "hours, holidays, workdays} or \"24x7\"; default: 09:00–12:00, "
-                                                   "13:00–18:00 Monday to Friday in Asia/Shanghai"})
-    reopen = fields.Dict(metadata={"description": "Who may reopen a closed ticket and where it goes back to: "
-                                                  "{roles (default supervisor, admin), to (a task node)}"})
-    priority = fields.Dict(metadata={"description": "Where a ticket's priority (normal, urgent, vip) comes from: "
-                                                    "{field, keywords, vip_flag}; defaults priority, 紧急/加急, vip"})
+    calendar = fields.Raw(
+        metadata={
+            "description": "The business calendar SLA targets count: {timezone, weekdays, "
+            'hours, holidays, workdays} or "24x7"; default: 09:00–12:00, '
+            "13:00–18:00 Monday to Friday in Asia/Shanghai"
+        }
+    )
+    reopen = fields.Dict(
+        metadata={
+            "description": "Who may reopen a closed ticket and where it goes back to: "
+            "{roles (default supervisor, admin), to (a task node)}"
+        }
+    )
+    priority = fields.Dict(
+        metadata={
+            "description": "Where a ticket's priority (normal, urgent, vip) comes from: "
+            "{field, keywords, vip_flag}; defaults priority, 紧急/加急, vip"
+        }
+    )
 
 
 class CopyBody(Schema):
     key = fields.String(**_key)
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     version = fields.Integer(metadata={"description": "The version to copy; the latest by default"})
-    regions = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
-                          metadata={"description": "Make the copy a regional variant for these regions"})
+    regions = fields.List(
+        fields.String(validate=validate.Length(min=1, max=100)),
+        metadata={"description": "Make the copy a regional variant for these regions"},
+    )
 
 
 class TemplateSummary(Schema):
@@ -64,9 +78,17 @@ def _summaries(library: TemplateLibrary, default: Template) -> list[dict]:
     for key in keys:
         latest = library.catalogue.published.get(key, (None,))[-1]
         shown = latest or library.draft(key)
-        rows.append({"key": key, "name": shown.name, "latest_version": latest.version if latest else None,
-                     "built_in": False, "draft": key in library.drafts, "variant_of": shown.variant_of,
-                     "regions": list(shown.regions)})
+        rows.append(
+            {
+                "key": key,
+                "name": shown.name,
+                "latest_version": latest.version if latest else None,
+                "built_in": False,
+                "draft": key in library.drafts,
+                "variant_of": shown.variant_of,
+                "regions": list(shown.regions),
+            }
+        )
     return rows
 
 
@@ -83,8 +105,12 @@ ADMINISTRATORS = {403: "Not an administrator"}
 
 
 def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
-    blp = Blueprint("templates", __name__, url_prefix="/v1/tenants/<tenant>/templates",
-                    description="Templates (工单模板): drafts, publication, versions, copies")
+    blp = Blueprint(
+        "templates",
+        __name__,
+        url_prefix="/v1/tenants/<tenant>/templates",
+        description="Templates (工单模板): drafts, publication, versions, copies",
+    )
 
     @blp.route("", methods=["GET"])
     @blp.response(200, TemplateList)
@@ -95,8 +121,13 @@ def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
     @blp.route("/<key>/draft", methods=["PUT"])
     @blp.arguments(TemplateBody)
     @blp.response(200, TemplateBody)
-    @blp.refuses({400: "Malformed, or the body's key is not the path's", **ADMINISTRATORS,
-                  409: "The built-in default, or changed meanwhile"})
+    @blp.refuses(
+        {
+            400: "Malformed, or the body's key is not the path's",
+            **ADMINISTRATORS,
+            409: "The built-in default, or changed meanwhile",
+        }
+    )
     def save_draft(body: dict, tenant: str, key: str):
         """Create or update a draft (checked in full when published)"""
         by = administrator()
@@ -115,8 +146,14 @@ def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
 
     @blp.route("/<key>/publish", methods=["POST"])
     @blp.response(201, TemplateBody)
-    @blp.refuses({400: "Not publishable: details.problems lists every problem", **ADMINISTRATORS,
-                  404: "No draft", 409: "A regional variant overlaps, or changed meanwhile"})
+    @blp.refuses(
+        {
+            400: "Not publishable: details.problems lists every problem",
+            **ADMINISTRATORS,
+            404: "No draft",
+            409: "A regional variant overlaps, or changed meanwhile",
+        }
+    )
     def publish(tenant: str, key: str):
         """Publish the draft as the next version"""
         by = administrator()
@@ -144,8 +181,9 @@ def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
         """Copy a published version (or the built-in default) to a new draft, or to a regional variant"""
         by = administrator()
         source = workflow.template(tenant, key, body.get("version"))
-        return workflow.change_library(tenant, lambda library: library.copy(
-            source, body["key"], body["name"], by, tuple(body.get("regions", ())))).to_dict()
+        return workflow.change_library(
+            tenant, lambda library: library.copy(source, body["key"], body["name"], by, tuple(body.get("regions", ())))
+        ).to_dict()
 
     @blp.route("/examples", methods=["POST"])
     @blp.response(201, PublishedList)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 from uuid import UUID
 
 from marshmallow import Schema, fields, post_load, validate
@@ -33,7 +33,9 @@ class Handler(Schema):
 class ActionBody(Schema):
     action = fields.String(required=True, validate=validate.OneOf(STAFF_ACTIONS))
     node = fields.String(metadata={"description": "Where to act; needed only when you handle several current nodes"})
-    values = fields.Dict(keys=fields.String(), metadata={"description": "Field values (edit, advance, approve, reject)"})
+    values = fields.Dict(
+        keys=fields.String(), metadata={"description": "Field values (edit, advance, approve, reject)"}
+    )
     to = fields.String(metadata={"description": "return: the earlier node to go back to"})
     handler = fields.Nested(Handler, metadata={"description": "transfer: the new handler"})
     expected_version = fields.Integer(metadata={"description": "The ticket version you saw: 409 if it changed"})
@@ -41,18 +43,23 @@ class ActionBody(Schema):
 
 class HandlerRuleBody(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(HANDLER_KINDS))
-    value = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "Whom (not for "
-                                                                                          "previous_supervisor)"})
+    value = fields.String(
+        validate=validate.Length(min=1, max=64), metadata={"description": "Whom (not for previous_supervisor)"}
+    )
 
 
 class InsertedNode(Schema):
     key = fields.String(required=True, validate=validate.Length(min=1, max=64))
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     handler = fields.Nested(HandlerRuleBody(), required=True)
-    actions = fields.List(fields.String(validate=validate.OneOf(ACTIONS)),
-                          metadata={"description": f"Default: {', '.join(sandbox.INSERTED_ACTIONS)}"})
-    field_rules = fields.Dict(data_key="fields", metadata={"description": "Field rules: hidden, read_only, editable, "
-                                                                       "required (lists of field keys)"})
+    actions = fields.List(
+        fields.String(validate=validate.OneOf(ACTIONS)),
+        metadata={"description": f"Default: {', '.join(sandbox.INSERTED_ACTIONS)}"},
+    )
+    field_rules = fields.Dict(
+        data_key="fields",
+        metadata={"description": "Field rules: hidden, read_only, editable, required (lists of field keys)"},
+    )
 
     @post_load
     def as_node(self, data: dict, **_: object) -> dict:
@@ -73,12 +80,15 @@ class NodeView(Schema):
     key = fields.String()
     name = fields.String()
     kind = fields.String()
-    handler = fields.String(allow_none=True, metadata={"description": "A user id, or role:<role> / "
-                                                                      "department:<department>"})
+    handler = fields.String(
+        allow_none=True, metadata={"description": "A user id, or role:<role> / department:<department>"}
+    )
     reason = fields.String(allow_none=True)
     actions = fields.List(fields.String(), metadata={"description": "What the viewer may do here"})
-    sla = fields.List(fields.Dict(), metadata={"description": "The running SLA clocks here: target, deadline, "
-                                                            "paused, breached, the next timer"})
+    sla = fields.List(
+        fields.Dict(),
+        metadata={"description": "The running SLA clocks here: target, deadline, paused, breached, the next timer"},
+    )
 
 
 class TimelineEntry(Schema):
@@ -114,13 +124,20 @@ class TicketView(Schema):
     priority = fields.String(metadata={"description": "normal, urgent or vip: lists and queues put vip first"})
 
 
-HANDLERS = {403: "Not a handler of a current node", 409: "Closed or changed meanwhile",
-            422: "A code the tenant's catalogue (settlement) does not have: details.codes"}
+HANDLERS = {
+    403: "Not a handler of a current node",
+    409: "Closed or changed meanwhile",
+    422: "A code the tenant's catalogue (settlement) does not have: details.codes",
+}
 
 
 def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
-    blp = Blueprint("tickets", __name__, url_prefix="/v1/tenants/<tenant>/tickets/<uuid:ticket_id>",
-                    description="A ticket as a viewer sees it, its timeline, and the staff actions on it")
+    blp = Blueprint(
+        "tickets",
+        __name__,
+        url_prefix="/v1/tenants/<tenant>/tickets/<uuid:ticket_id>",
+        description="A ticket as a viewer sees it, its timeline, and the staff actions on it",
+    )
 
     def member(tenant: str, viewer: str | None):
         return workflow.staff(tenant).member(viewer) if viewer else None
@@ -153,9 +170,14 @@ def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
     @blp.route("/actions", methods=["POST"])
     @blp.arguments(ActionBody)
     @blp.response(200, TicketView)
-    @blp.refuses({400: "Invalid values or action (details list them)",
-                  403: "Denied: details.rule names the rule (handler, node_actions, field_rules)",
-                  404: "No such ticket", 409: "The ticket changed meanwhile or is not in that state"})
+    @blp.refuses(
+        {
+            400: "Invalid values or action (details list them)",
+            403: "Denied: details.rule names the rule (handler, node_actions, field_rules)",
+            404: "No such ticket",
+            409: "The ticket changed meanwhile or is not in that state",
+        }
+    )
     def act(body: dict, tenant: str, ticket_id: UUID):
         """Act on the ticket as a staff member: edit, advance, return, transfer, approve, reject, close, cancel,
         reopen, claim it from a pool, or pause / resume its SLA while waiting for the customer"""
@@ -195,9 +217,14 @@ def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
     @blp.route("/sandbox", methods=["POST"])
     @blp.arguments(SandboxBody)
     @blp.response(200, TicketView)
-    @blp.refuses({400: "The change would break the process (details.problems list why)",
-                  403: f"Denied (rule sandbox): only roles {', '.join(SANDBOX_ROLES)}", 404: "No such ticket",
-                  409: "Closed, at or may return to the skipped node, or changed meanwhile"})
+    @blp.refuses(
+        {
+            400: "The change would break the process (details.problems list why)",
+            403: f"Denied (rule sandbox): only roles {', '.join(SANDBOX_ROLES)}",
+            404: "No such ticket",
+            409: "Closed, at or may return to the skipped node, or changed meanwhile",
+        }
+    )
     def change_process(body: dict, tenant: str, ticket_id: UUID):
         """Process sandbox (流程沙箱): change this ticket's process only
 

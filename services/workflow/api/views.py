@@ -6,7 +6,7 @@ so a reader sees their own last action."""
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 from uuid import UUID
 
 from marshmallow import RAISE, Schema, fields, validate
@@ -34,8 +34,12 @@ class ListQuery(Period):
     region = fields.String(**_text)
     template = fields.String(**_text)
     customer = fields.String(metadata={"description": "Any identifier of the customer"}, **_text)
-    overdue = fields.Boolean(metadata={"description": "Open with a recorded SLA breach, or a running deadline "
-                                                      "at or before now (true); or not (false)"})
+    overdue = fields.Boolean(
+        metadata={
+            "description": "Open with a recorded SLA breach, or a running deadline "
+            "at or before now (true); or not (false)"
+        }
+    )
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     offset = fields.Integer(load_default=0, validate=validate.Range(0, 1_000_000))
 
@@ -62,8 +66,12 @@ class Card(Schema):
     current_handlers = fields.List(fields.String(), metadata={"description": "Who handles it now"})
     priority = fields.String(metadata={"description": "normal, urgent or vip: every list puts vip first, then urgent"})
     values = fields.Dict(metadata={"description": "The field values the viewer may see"})
-    sla = fields.Dict(metadata={"description": "deadline (the earliest running one), overdue, and the running "
-                                               "clocks: node, clock, deadline (none while paused), breached"})
+    sla = fields.Dict(
+        metadata={
+            "description": "deadline (the earliest running one), overdue, and the running "
+            "clocks: node, clock, deadline (none while paused), breached"
+        }
+    )
 
 
 class Page(Schema):
@@ -78,8 +86,9 @@ class Figures(Schema):
     open = fields.Integer()
     completion_rate = fields.Float(allow_none=True)
     duration_seconds = fields.Dict(metadata={"description": "p50, p90, p95 of created → closed"})
-    sla = fields.Dict(metadata={"description": "SLA clocks on_time (met by their deadline) and missed (met late "
-                                               "or breached)"})
+    sla = fields.Dict(
+        metadata={"description": "SLA clocks on_time (met by their deadline) and missed (met late or breached)"}
+    )
     sla_compliance = fields.Float(allow_none=True, metadata={"description": "on_time / (on_time + missed)"})
 
 
@@ -106,27 +115,41 @@ class Dashboard(Schema):
 def _filters(args: dict) -> Filters:
     names = set(Filters.__dataclass_fields__)
     # Times are kept as UTC ISO strings, compared as text: the bounds must be UTC too.
-    return Filters(**{k: (v.astimezone(timezone.utc).isoformat(timespec="milliseconds") if k.startswith("created_")
-                          else v) for k, v in args.items() if k in names})
+    return Filters(
+        **{
+            k: (v.astimezone(UTC).isoformat(timespec="milliseconds") if k.startswith("created_") else v)
+            for k, v in args.items()
+            if k in names
+        }
+    )
 
 
 FILTERS = {"unknown": RAISE}  # a filter that is not one is refused, not ignored
 
 
 def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
-    blp = Blueprint("views", __name__, url_prefix="/v1/tenants/<tenant>",
-                    description="Read models: ticket lists, kanban, my tickets, overdue, dashboard")
+    blp = Blueprint(
+        "views",
+        __name__,
+        url_prefix="/v1/tenants/<tenant>",
+        description="Read models: ticket lists, kanban, my tickets, overdue, dashboard",
+    )
     projector = Projector(workflow)
-    reader = Reader(projector.store, workflow.template, workflow.clock,
-                    sandboxed=lambda row: workflow.template_of(workflow.ticket(UUID(row["id"]), row["tenant"])))
+    reader = Reader(
+        projector.store,
+        workflow.template,
+        workflow.clock,
+        sandboxed=lambda row: workflow.template_of(workflow.ticket(UUID(row["id"]), row["tenant"])),
+    )
 
     def viewer(tenant: str, user: str | None):
         return workflow.staff(tenant).member(user) if user else None
 
     def page(tenant: str, args: dict, handlers: list[str] | None, user: str | None, overdue_list: bool = False):
         projector.catch_up()
-        total, cards = reader.page(tenant, _filters(args), viewer(tenant, user), handlers, args["limit"],
-                                   args["offset"], overdue=overdue_list)
+        total, cards = reader.page(
+            tenant, _filters(args), viewer(tenant, user), handlers, args["limit"], args["offset"], overdue=overdue_list
+        )
         return {"total": total, "tickets": cards}
 
     @blp.route("/tickets", methods=["GET"])

@@ -24,14 +24,21 @@ WECOM_ATTEMPTS = RateLimiter(per_minute=60, burst=60)
 
 
 class CodeBody(Schema):
-    code = fields.String(required=True, validate=validate.Length(min=1, max=512),
-                         metadata={"description": "The code WeCom's authorize page gave the browser"})
+    code = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=512),
+        metadata={"description": "The code WeCom's authorize page gave the browser"},
+    )
 
 
 class WeComCorpBody(Schema):
     corp_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    secret = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256),
-                           metadata={"description": "The secret of the corp's app that signs staff in"})
+    secret = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=1, max=256),
+        metadata={"description": "The secret of the corp's app that signs staff in"},
+    )
 
 
 class WeComCorpView(Schema):
@@ -40,15 +47,24 @@ class WeComCorpView(Schema):
 
 
 def blueprint(sign_in: WeComSignIn, box: SecretBox, attempts: RateLimiter = WECOM_ATTEMPTS) -> Blueprint:
-    blp = Blueprint("wecom-sign-in", __name__, url_prefix="/v1/tenants/<tenant>",
-                    description="Signing in with WeCom, and the tenant's WeCom sign-in set-up")
+    blp = Blueprint(
+        "wecom-sign-in",
+        __name__,
+        url_prefix="/v1/tenants/<tenant>",
+        description="Signing in with WeCom, and the tenant's WeCom sign-in set-up",
+    )
     workflow = sign_in.tenancy.workflow
 
     @blp.route("/sessions/wecom", methods=["POST"])
     @blp.arguments(CodeBody)
     @blp.response(201, SessionView, headers=COOKIES)
-    @blp.refuses({401: "Not a member of the staff, or a bad code", 429: "Too many attempts (Retry-After)",
-                  503: "WeCom cannot be asked"})
+    @blp.refuses(
+        {
+            401: "Not a member of the staff, or a bad code",
+            429: "Too many attempts (Retry-After)",
+            503: "WeCom cannot be asked",
+        }
+    )
     @public
     def sign_in_with_wecom(body: dict, tenant: str):
         """Sign in with a WeCom OAuth code (sets the session cookie)

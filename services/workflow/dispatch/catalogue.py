@@ -12,6 +12,12 @@ from services.workflow.dispatch.skills import BySkill
 
 
 def strategies(saturation: float = 0.8, skill_field: str = "skill") -> dict[str, Strategy]:
-    return {"round_robin": round_robin, "least_loaded": LeastLoaded(saturation), "on_duty": on_duty,
-            "longest_idle": longest_idle, "nearest": nearest, "nearest_site": nearest_site,
-            "by_skill": BySkill(skill_field)}
+    return {
+        "round_robin": round_robin,
+        "least_loaded": LeastLoaded(saturation),
+        "on_duty": on_duty,
+        "longest_idle": longest_idle,
+        "nearest": nearest,
+        "nearest_site": nearest_site,
+        "by_skill": BySkill(skill_field),
+    }

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from math import asin, cos, radians, sin, sqrt
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from services.workflow.dispatch.profile import Point
 

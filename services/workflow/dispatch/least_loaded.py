@@ -37,16 +37,29 @@ class LeastLoaded:
         for key in order:  # everyone there is busy: anyone with room, home first
             chosen = least_loaded(need, [m for m in members if m.profile.site == key and m.user in _with_room(need)])
             if chosen:
-                return self._assign(need, chosen, say("dispatch.also", full="、".join(full), where=say(
-                    "dispatch.least_loaded_at", site=self._label(need, key))))
+                return self._assign(
+                    need,
+                    chosen,
+                    say(
+                        "dispatch.also",
+                        full="、".join(full),
+                        where=say("dispatch.least_loaded_at", site=self._label(need, key)),
+                    ),
+                )
         chosen = least_loaded(need, [m for m in members if m.user in _with_room(need)])
-        return chosen and self._assign(need, chosen, say("dispatch.also", full="、".join(full), where=say(
-            "dispatch.least_loaded_among", role=need.role)))
+        return chosen and self._assign(
+            need,
+            chosen,
+            say("dispatch.also", full="、".join(full), where=say("dispatch.least_loaded_among", role=need.role)),
+        )
 
     def _where(self, need: Need, key: str, home: str, full: list[str]) -> str:
         where = say("dispatch.least_loaded_at", site=self._label(need, key))
-        return where if key == home else say("dispatch.overflow", where=where, full="、".join(full),
-                                             threshold=f"{self.threshold:.0%}")
+        return (
+            where
+            if key == home
+            else say("dispatch.overflow", where=where, full="、".join(full), threshold=f"{self.threshold:.0%}")
+        )
 
     @staticmethod
     def _label(need: Need, key: str) -> str:
@@ -55,8 +68,12 @@ class LeastLoaded:
 
     @staticmethod
     def _assign(need: Need, chosen, where: str) -> Assignment:
-        return Assignment(need.node.key, "user", chosen.user,
-                          say("dispatch.chosen", where=where, user=chosen.user, load=load_of(need, chosen)))
+        return Assignment(
+            need.node.key,
+            "user",
+            chosen.user,
+            say("dispatch.chosen", where=where, user=chosen.user, load=load_of(need, chosen)),
+        )
 
 
 def _with_room(need: Need) -> set[str]:

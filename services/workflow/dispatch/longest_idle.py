@@ -15,6 +15,9 @@ def longest_idle(need: Need) -> Assignment | None:
     chosen = min(members, key=lambda m: idle_key(need, m))
     last = need.load.last.get(chosen.user)
     since = say("dispatch.last_assigned", at=last.isoformat(timespec="seconds")) if last else say("dispatch.never")
-    return Assignment(need.node.key, "user", chosen.user,
-                      say("dispatch.longest_idle", role=need.role, user=chosen.user, since=since,
-                          load=load_of(need, chosen)))
+    return Assignment(
+        need.node.key,
+        "user",
+        chosen.user,
+        say("dispatch.longest_idle", role=need.role, user=chosen.user, since=since, load=load_of(need, chosen)),
+    )

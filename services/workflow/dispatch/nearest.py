@@ -17,9 +17,19 @@ def nearest(need: Need) -> Assignment | None:
         return None
     key, where = found
     chosen = min(located, key=lambda m: (distance_km(where, m.profile.location), m.user))
-    return Assignment(need.node.key, "user", chosen.user,
-                      say("dispatch.nearest", place=_place(need, key), role=need.role, user=chosen.user,
-                          km=f"{distance_km(where, chosen.profile.location):.1f}", load=load_of(need, chosen)))
+    return Assignment(
+        need.node.key,
+        "user",
+        chosen.user,
+        say(
+            "dispatch.nearest",
+            place=_place(need, key),
+            role=need.role,
+            user=chosen.user,
+            km=f"{distance_km(where, chosen.profile.location):.1f}",
+            load=load_of(need, chosen),
+        ),
+    )
 
 
 def nearest_site(need: Need) -> Assignment | None:
@@ -33,9 +43,19 @@ def nearest_site(need: Need) -> Assignment | None:
         return None
     site = min(staffed, key=lambda s: (distance_km(where, s.location), s.key))
     chosen = least_loaded(need, [m for m in members if m.profile.site == site.key])
-    return Assignment(need.node.key, "user", chosen.user,
-                      say("dispatch.nearest_site", place=_place(need, key), site=site.label,
-                          km=f"{distance_km(where, site.location):.1f}", user=chosen.user, load=load_of(need, chosen)))
+    return Assignment(
+        need.node.key,
+        "user",
+        chosen.user,
+        say(
+            "dispatch.nearest_site",
+            place=_place(need, key),
+            site=site.label,
+            km=f"{distance_km(where, site.location):.1f}",
+            user=chosen.user,
+            load=load_of(need, chosen),
+        ),
+    )
 
 
 def _place(need: Need, key: str) -> str:

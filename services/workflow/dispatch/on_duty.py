@@ -19,6 +19,17 @@ def on_duty(need: Need) -> Assignment | None:
     if chosen is None:
         return None
     shifts = "、".join(f"{s.start:%H:%M}–{s.end:%H:%M}" for s in chosen.profile.shifts) or say("dispatch.always")
-    return Assignment(need.node.key, "user", chosen.user,
-                      say("dispatch.on_duty", weekday=WEEKDAYS[local.weekday()], time=f"{local:%H:%M}", zone=zone,
-                          user=chosen.user, shifts=shifts, load=load_of(need, chosen)))
+    return Assignment(
+        need.node.key,
+        "user",
+        chosen.user,
+        say(
+            "dispatch.on_duty",
+            weekday=WEEKDAYS[local.weekday()],
+            time=f"{local:%H:%M}",
+            zone=zone,
+            user=chosen.user,
+            shifts=shifts,
+            load=load_of(need, chosen),
+        ),
+    )

@@ -11,9 +11,13 @@ from services.workflow.texts import say
 def candidates(need: Need, *, with_room: bool = True, by_region: bool = True) -> list[Member]:
     """Sorted by user id, so that ties always break the same way."""
     members = [need.directory.members[user] for user in need.directory.pool("role", need.role)]
-    return [m for m in members if not m.profile.absent
-            and (not by_region or m.profile.serves(need.region))
-            and (not with_room or has_room(need, m))]
+    return [
+        m
+        for m in members
+        if not m.profile.absent
+        and (not by_region or m.profile.serves(need.region))
+        and (not with_room or has_room(need, m))
+    ]
 
 
 def has_room(need: Need, member: Member) -> bool:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.errors import Invalid
@@ -98,9 +99,16 @@ class Profile:
         return not self.shifts or any(s.covers(local) for s in self.shifts)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"site": self.site, "skills": list(self.skills), "regions": list(self.regions),
-                "capacity": self.capacity, "location": self.location.to_dict() if self.location else None,
-                "shifts": [s.to_dict() for s in self.shifts], "backup": self.backup, "absent": self.absent}
+        return {
+            "site": self.site,
+            "skills": list(self.skills),
+            "regions": list(self.regions),
+            "capacity": self.capacity,
+            "location": self.location.to_dict() if self.location else None,
+            "shifts": [s.to_dict() for s in self.shifts],
+            "backup": self.backup,
+            "absent": self.absent,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Profile:
@@ -108,11 +116,16 @@ class Profile:
         capacity = DEFAULT_CAPACITY if capacity is None else capacity
         if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 0:
             raise Invalid(f"capacity is a whole number of open tickets, not {capacity!r}")
-        return cls(site=data.get("site"), skills=tuple(sorted(set(data.get("skills") or ()))),
-                   regions=tuple(sorted(set(data.get("regions") or ()))), capacity=capacity,
-                   location=_point(data.get("location")),
-                   shifts=tuple(Shift.from_dict(s) for s in data.get("shifts") or ()),
-                   backup=data.get("backup"), absent=bool(data.get("absent", False)))
+        return cls(
+            site=data.get("site"),
+            skills=tuple(sorted(set(data.get("skills") or ()))),
+            regions=tuple(sorted(set(data.get("regions") or ()))),
+            capacity=capacity,
+            location=_point(data.get("location")),
+            shifts=tuple(Shift.from_dict(s) for s in data.get("shifts") or ()),
+            backup=data.get("backup"),
+            absent=bool(data.get("absent", False)),
+        )
 
     @staticmethod
     def check_zone(zone: str) -> ZoneInfo:
@@ -147,10 +160,20 @@ class Site:
         return self.name or self.key
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "name": self.name, "location": self.location.to_dict() if self.location else None,
-                "regions": list(self.regions), "neighbours": list(self.neighbours)}
+        return {
+            "key": self.key,
+            "name": self.name,
+            "location": self.location.to_dict() if self.location else None,
+            "regions": list(self.regions),
+            "neighbours": list(self.neighbours),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Site:
-        return cls(key=data["key"], name=data.get("name") or "", location=_point(data.get("location")),
-                   regions=tuple(data.get("regions") or ()), neighbours=tuple(dict.fromkeys(data.get("neighbours") or ())))
+        return cls(
+            key=data["key"],
+            name=data.get("name") or "",
+            location=_point(data.get("location")),
+            regions=tuple(data.get("regions") or ()),
+            neighbours=tuple(dict.fromkeys(data.get("neighbours") or ())),
+        )

@@ -22,6 +22,9 @@ def round_robin(need: Need) -> Assignment | None:
     start = ring.index(last) + 1 if last else 0
     chosen = next(m for m in ring[start:] + ring[:start] if m.user in able)
     after = say("dispatch.after", user=last.user) if last else say("dispatch.first")
-    return Assignment(need.node.key, "user", chosen.user,
-                      say("dispatch.round_robin", role=need.role, user=chosen.user, after=after,
-                          load=load_of(need, chosen)))
+    return Assignment(
+        need.node.key,
+        "user",
+        chosen.user,
+        say("dispatch.round_robin", role=need.role, user=chosen.user, after=after, load=load_of(need, chosen)),
+    )

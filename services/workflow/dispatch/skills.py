@@ -22,6 +22,9 @@ class BySkill:
             return None
         skill = say("dispatch.skill", skills="、".join(sorted(wanted))) if wanted else say("dispatch.no_skill")
         region = say("dispatch.region", region=need.region) if need.region else ""
-        return Assignment(need.node.key, "user", chosen.user,
-                          say("dispatch.by_skill", skill=skill, region=region, user=chosen.user,
-                              load=load_of(need, chosen)))
+        return Assignment(
+            need.node.key,
+            "user",
+            chosen.user,
+            say("dispatch.by_skill", skill=skill, region=region, user=chosen.user, load=load_of(need, chosen)),
+        )

@@ -11,7 +11,7 @@ meets a breached clock on time), so compliance need not wait for the clock to st
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any
 
 
@@ -22,7 +22,7 @@ def fresh() -> dict[str, Any]:
 
 def utc(instant: datetime | None) -> str | None:
     """UTC ISO 8601 with milliseconds: such strings compare as the instants do (SQL text order)."""
-    return instant.astimezone(timezone.utc).isoformat(timespec="milliseconds") if instant else None
+    return instant.astimezone(UTC).isoformat(timespec="milliseconds") if instant else None
 
 
 def folded(sla: dict[str, Any], name: str, event: Any) -> dict[str, Any] | None:
@@ -31,8 +31,9 @@ def folded(sla: dict[str, Any], name: str, event: Any) -> dict[str, Any] | None:
     node = event.node
     here = [c for c in running if c["node"] == node]
     if name == "SlaStarted":
-        running += [{"node": node, "clock": c["kind"], "deadline": utc(_breach_due(c)), "breached": False}
-                    for c in event.clocks]
+        running += [
+            {"node": node, "clock": c["kind"], "deadline": utc(_breach_due(c)), "breached": False} for c in event.clocks
+        ]
     elif name == "SlaMet":
         clock = next((c for c in here if c["clock"] == event.clock), None)
         if clock is None:

@@ -5,7 +5,7 @@ position, so a crash loses nothing and two projectors never apply a page twice (
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import structlog
 
@@ -41,8 +41,9 @@ class Projector:
     def step(self) -> int:
         """Fold the next page of the log; how many events it held (0: the view is up to date)."""
         since = self.store.position()
-        page = self.app.recorder.select_notifications(start=since, limit=PAGE, topics=self._topics,
-                                                      inclusive_of_start=False)
+        page = self.app.recorder.select_notifications(
+            start=since, limit=PAGE, topics=self._topics, inclusive_of_start=False
+        )
         if not page:
             return 0
         events = [self.app.mapper.to_domain_event(n) for n in page]

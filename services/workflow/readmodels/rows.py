@@ -22,13 +22,25 @@ def fold(row: Row | None, event: Any) -> Row | None:
     """The row after `event` (None: the event says nothing a row keeps)."""
     at = plain(event.timestamp)
     if isinstance(event, Ticket.Opened):
-        return {"id": str(event.originator_id), "tenant": event.tenant, "template": event.template,
-                "template_version": event.template_version, "status": event.progress["status"],
-                "nodes": _nodes(event.progress), "progress": plain(event.progress),
-                "handlers": {a["node"]: Assignment.from_dict(a).handler for a in event.assignments},
-                "region": event.region, "channel": event.channel, "customer": plain(event.customer),
-                "description": event.description, "created_at": at, "updated_at": at, "closed_at": None,
-                "sla": deadlines.fresh(), "priority": "normal"}
+        return {
+            "id": str(event.originator_id),
+            "tenant": event.tenant,
+            "template": event.template,
+            "template_version": event.template_version,
+            "status": event.progress["status"],
+            "nodes": _nodes(event.progress),
+            "progress": plain(event.progress),
+            "handlers": {a["node"]: Assignment.from_dict(a).handler for a in event.assignments},
+            "region": event.region,
+            "channel": event.channel,
+            "customer": plain(event.customer),
+            "description": event.description,
+            "created_at": at,
+            "updated_at": at,
+            "closed_at": None,
+            "sla": deadlines.fresh(),
+            "priority": "normal",
+        }
     if row is None:
         return None
     if isinstance(event, Ticket.SlaEvent):
@@ -43,8 +55,12 @@ def fold(row: Row | None, event: Any) -> Row | None:
         row["priority"] = event.priority
     elif isinstance(event, Ticket.Stepped):
         status = event.progress["status"]
-        row.update(status=status, nodes=_nodes(event.progress), progress=plain(event.progress),
-                   closed_at=(row["closed_at"] or at) if status == "closed" else None)
+        row.update(
+            status=status,
+            nodes=_nodes(event.progress),
+            progress=plain(event.progress),
+            closed_at=(row["closed_at"] or at) if status == "closed" else None,
+        )
     return row
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator
+from typing import Any
+from collections.abc import Iterable, Iterator
 
 from services.workflow.readmodels import deadlines
 from services.workflow.readmodels.rows import Row, current_handlers, customer_keys, priority_rank
@@ -56,8 +57,11 @@ class ViewStore:
         """The tables, once; rows of an older shape are dropped and the position goes back to 0, so the
         projector folds the whole log again into the new shape (a read model is never migrated)."""
         with self._cursor(commit=True) as cursor:
-            cursor.execute(self._sql("CREATE TABLE IF NOT EXISTS {p}view_positions (name TEXT PRIMARY KEY, "
-                                     "position BIGINT NOT NULL)"))
+            cursor.execute(
+                self._sql(
+                    "CREATE TABLE IF NOT EXISTS {p}view_positions (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+                )
+            )
             cursor.execute(self._sql("SELECT position FROM {p}view_positions WHERE name = ?"), (SCHEMA_KEY,))
             found = cursor.fetchall()
             if not found or int(found[0]["position"]) != SCHEMA:
@@ -67,8 +71,13 @@ class ViewStore:
             for statement in _TABLES.split(";"):
                 cursor.execute(self._sql(statement))
             for name, value in ((VIEW, 0), (SCHEMA_KEY, SCHEMA)):
-                cursor.execute(self._sql("INSERT INTO {p}view_positions (name, position) SELECT ?, ? WHERE NOT "
-                                         "EXISTS (SELECT 1 FROM {p}view_positions WHERE name = ?)"), (name, value, name))
+                cursor.execute(
+                    self._sql(
+                        "INSERT INTO {p}view_positions (name, position) SELECT ?, ? WHERE NOT "
+                        "EXISTS (SELECT 1 FROM {p}view_positions WHERE name = ?)"
+                    ),
+                    (name, value, name),
+                )
 
     def position(self) -> int:
         found = self.query("SELECT position FROM {p}view_positions WHERE name = ?", (VIEW,))
@@ -85,20 +94,39 @@ class ViewStore:
         """Replace these rows and move the position from `since` to `until`, in one transaction;
         Moved if the position is no longer `since` (nothing is written then)."""
         with self._cursor(commit=True) as cursor:
-            cursor.execute(self._sql("UPDATE {p}view_positions SET position = ? WHERE name = ? AND position = ?"),
-                           (until, VIEW, since))
+            cursor.execute(
+                self._sql("UPDATE {p}view_positions SET position = ? WHERE name = ? AND position = ?"),
+                (until, VIEW, since),
+            )
             if getattr(cursor, "sqlite_cursor", cursor).rowcount != 1:  # eventsourcing wraps sqlite3
                 raise Moved()
             ids = [r["id"] for r in rows]
             for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
+                chunk = ids[start : start + 500]
                 marks = ", ".join("?" * len(chunk))
                 cursor.execute(self._sql(f"DELETE FROM {{p}}ticket_rows WHERE ticket_id IN ({marks})"), chunk)
                 cursor.execute(self._sql(f"DELETE FROM {{p}}ticket_row_keys WHERE ticket_id IN ({marks})"), chunk)
-            cursor.executemany(self._sql(f"INSERT INTO {{p}}ticket_rows VALUES ({', '.join('?' * 13)})"), [
-                (r["id"], r["tenant"], r["status"], r["template"], r["region"], r["created_at"], r["closed_at"],
-                 deadlines.earliest(r["sla"]), deadlines.breached(r["sla"]), r["sla"]["on_time"], r["sla"]["missed"],
-                 priority_rank(r), json.dumps(r, ensure_ascii=False, sort_keys=True)) for r in rows])
+            cursor.executemany(
+                self._sql(f"INSERT INTO {{p}}ticket_rows VALUES ({', '.join('?' * 13)})"),
+                [
+                    (
+                        r["id"],
+                        r["tenant"],
+                        r["status"],
+                        r["template"],
+                        r["region"],
+                        r["created_at"],
+                        r["closed_at"],
+                        deadlines.earliest(r["sla"]),
+                        deadlines.breached(r["sla"]),
+                        r["sla"]["on_time"],
+                        r["sla"]["missed"],
+                        priority_rank(r),
+                        json.dumps(r, ensure_ascii=False, sort_keys=True),
+                    )
+                    for r in rows
+                ],
+            )
             keys = [(r["tenant"], r["id"], kind, value) for r in rows for kind, values in _keys(r) for value in values]
             if keys:
                 cursor.executemany(self._sql("INSERT INTO {p}ticket_row_keys VALUES (?, ?, ?, ?)"), keys)
@@ -117,5 +145,8 @@ class ViewStore:
 
 def _keys(row: Row) -> list[tuple[str, list[str]]]:
     """The many-valued things a row is found by."""
-    return [("node", row["nodes"] if row["status"] == "open" else []), ("handler", current_handlers(row)),
-            ("customer", customer_keys(row))]
+    return [
+        ("node", row["nodes"] if row["status"] == "open" else []),
+        ("handler", current_handlers(row)),
+        ("customer", customer_keys(row)),
+    ]

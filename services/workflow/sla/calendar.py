@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, UTC
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-UTC = timezone.utc
+UTC = UTC
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 SEARCH_DAYS = 3 * 366  # a calendar with no working day within this many days is broken
 NEXT_BUSINESS_DAY = "next_business_day"  # a target: the close of the first working day after the start's day
@@ -51,8 +52,13 @@ class Calendar:
     # --- JSON ---------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        return {"timezone": self.timezone, "weekdays": list(self.weekdays), "hours": [list(h) for h in self.hours],
-                "holidays": list(self.holidays), "workdays": list(self.workdays)}
+        return {
+            "timezone": self.timezone,
+            "weekdays": list(self.weekdays),
+            "hours": [list(h) for h in self.hours],
+            "holidays": list(self.holidays),
+            "workdays": list(self.workdays),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | str) -> Calendar:
@@ -62,15 +68,18 @@ class Calendar:
         if isinstance(data, dict) and data.get("hours") == "24x7":
             return cls.always_open(data.get("timezone", DEFAULT_TIMEZONE))
         if not isinstance(data, dict):
-            raise TypeError("a calendar is an object or \"24x7\"")
+            raise TypeError('a calendar is an object or "24x7"')
         unknown = set(data) - {"timezone", "weekdays", "hours", "holidays", "workdays"}
         if unknown:
             raise TypeError(f"unknown calendar keys {', '.join(sorted(unknown))}")
         default = cls()
-        return cls(timezone=data.get("timezone", default.timezone),
-                   weekdays=tuple(data.get("weekdays", default.weekdays)),
-                   hours=tuple(tuple(h) for h in data.get("hours", default.hours)),
-                   holidays=tuple(data.get("holidays", ())), workdays=tuple(data.get("workdays", ())))
+        return cls(
+            timezone=data.get("timezone", default.timezone),
+            weekdays=tuple(data.get("weekdays", default.weekdays)),
+            hours=tuple(tuple(h) for h in data.get("hours", default.hours)),
+            holidays=tuple(data.get("holidays", ())),
+            workdays=tuple(data.get("workdays", ())),
+        )
 
     def problems(self) -> list[str]:
         """Every reason this calendar cannot be used, in words."""
@@ -174,7 +183,7 @@ class Calendar:
 
 
 def parse_duration(text: str) -> tuple[int, timedelta]:
-    """"1d2h30m" -> (1, 2:30:00): whole working days (which the calendar sizes) and working time."""
+    """ "1d2h30m" -> (1, 2:30:00): whole working days (which the calendar sizes) and working time."""
     match = _DURATION.match(text) if isinstance(text, str) and text else None
     if match is None or not any(match.groups()):
         raise CalendarError(f"{text!r} is not a duration (like 30m, 2h, 1h30m, 1d, 45s) or {NEXT_BUSINESS_DAY!r}")

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from services.workflow.sla.calendar import Calendar
 from services.workflow.sla.rules import CLOCKS, NodeSla
@@ -62,9 +63,16 @@ class Clock:
 
     def view(self) -> dict[str, Any]:
         pending = [t for t in self.pending() if t.due is not None]
-        return {"kind": self.kind, "target": self.target, "started": self.started, "deadline": self.deadline,
-                "paused": self.paused, "breached": self.breached, "fired": list(self.fired),
-                "next": ({"timer": pending[0].key, "due": pending[0].due} if pending else None)}
+        return {
+            "kind": self.kind,
+            "target": self.target,
+            "started": self.started,
+            "deadline": self.deadline,
+            "paused": self.paused,
+            "breached": self.breached,
+            "fired": list(self.fired),
+            "next": ({"timer": pending[0].key, "due": pending[0].due} if pending else None),
+        }
 
 
 @dataclass(frozen=True)
@@ -83,8 +91,12 @@ class SlaBook:
 
     def due(self, now: datetime) -> list[tuple[Clock, Timer]]:
         """Every timer due at `now`, in the order they fire (by due instant, then as scheduled)."""
-        found = [(t.due, i, j, c, t) for i, c in enumerate(self.clocks) for j, t in enumerate(c.pending())
-                 if t.due is not None and t.due <= now]
+        found = [
+            (t.due, i, j, c, t)
+            for i, c in enumerate(self.clocks)
+            for j, t in enumerate(c.pending())
+            if t.due is not None and t.due <= now
+        ]
         return [(c, t) for *_, c, t in sorted(found, key=lambda f: f[:3])]
 
     def next_due(self) -> datetime | None:
@@ -96,21 +108,44 @@ class SlaBook:
         """This book after the Sla event `what` with `data` (its fields)."""
         node = data["node"]
         if what == "SlaStarted":
-            started = [Clock(node, data["visit"], c["kind"], c["target"], data["at"],
-                             tuple(Timer.from_dict(t) for t in c["timers"]), anchor=data["at"]) for c in data["clocks"]]
+            started = [
+                Clock(
+                    node,
+                    data["visit"],
+                    c["kind"],
+                    c["target"],
+                    data["at"],
+                    tuple(Timer.from_dict(t) for t in c["timers"]),
+                    anchor=data["at"],
+                )
+                for c in data["clocks"]
+            ]
             return replace(self, clocks=self.clocks + tuple(started), visits={**self.visits, node: data["visit"]})
         if what == "SlaMet":
             return replace(self, clocks=tuple(c for c in self.clocks if (c.node, c.kind) != (node, data["clock"])))
         if what == "SlaPaused":
-            return self._each(node, lambda c: replace(
-                c, consumed=data["consumed"][c.kind], anchor=None,
-            timers=tuple(t if t.key in c.fired else replace(t, due=None) for t in c.timers)))
+            return self._each(
+                node,
+                lambda c: replace(
+                    c,
+                    consumed=data["consumed"][c.kind],
+                    anchor=None,
+                    timers=tuple(t if t.key in c.fired else replace(t, due=None) for t in c.timers),
+                ),
+            )
         if what == "SlaResumed":
-            return self._each(node, lambda c: replace(
-                c, anchor=data["at"], timers=tuple(replace(t, due=data["dues"][c.kind].get(t.key, t.due))
-                                                   for t in c.timers)))
+            return self._each(
+                node,
+                lambda c: replace(
+                    c,
+                    anchor=data["at"],
+                    timers=tuple(replace(t, due=data["dues"][c.kind].get(t.key, t.due)) for t in c.timers),
+                ),
+            )
         # SlaWarned, SlaBreached, Escalated: one timer fired
-        return self._each(node, lambda c: replace(c, fired=c.fired + (data["timer"],)) if c.kind == data["clock"] else c)
+        return self._each(
+            node, lambda c: replace(c, fired=c.fired + (data["timer"],)) if c.kind == data["clock"] else c
+        )
 
     def _each(self, node: str, change: Any) -> SlaBook:
         return replace(self, clocks=tuple(change(c) if c.node == node else c for c in self.clocks))
@@ -119,8 +154,16 @@ class SlaBook:
 NO_CLOCKS = SlaBook()  # a new ticket's book; immutable, so every new ticket shares this one
 
 
-def start(sla: NodeSla, calendar: Calendar, node: str, visit: int, now: datetime, region: str | None,
-          vip: bool, priority: str = "normal") -> dict[str, Any]:
+def start(
+    sla: NodeSla,
+    calendar: Calendar,
+    node: str,
+    visit: int,
+    now: datetime,
+    region: str | None,
+    vip: bool,
+    priority: str = "normal",
+) -> dict[str, Any]:
     """SlaStarted's data: which rule applies to the ticket's region and priority, and every timer's due
     instant."""
     targets = sla.targets(region, priority)
@@ -130,8 +173,10 @@ def start(sla: NodeSla, calendar: Calendar, node: str, visit: int, now: datetime
         if not target:
             continue
         working = calendar.offset(now, target)
-        timers = [Timer(key, offset.total_seconds(), calendar.add(now, offset))
-                  for key, offset in sla.schedule(working, calendar, vip)]
+        timers = [
+            Timer(key, offset.total_seconds(), calendar.add(now, offset))
+            for key, offset in sla.schedule(working, calendar, vip)
+        ]
         clocks.append({"kind": kind, "target": target, "timers": [t.to_dict() for t in timers]})
     return {"node": node, "visit": visit, "rule": targets.rule, "vip": vip, "at": now, "clocks": clocks}
 
@@ -144,7 +189,9 @@ def pause(book: SlaBook, calendar: Calendar, node: str, now: datetime) -> dict[s
 
 def resume(book: SlaBook, calendar: Calendar, node: str, now: datetime) -> dict[str, Any]:
     """SlaResumed's data: each pending timer due again, the working time already used counted off."""
-    dues = {c.kind: {t.key: calendar.add(now, timedelta(seconds=max(0.0, t.offset - c.consumed)))
-                     for t in c.pending()} for c in book.at(node)}
+    dues = {
+        c.kind: {t.key: calendar.add(now, timedelta(seconds=max(0.0, t.offset - c.consumed))) for t in c.pending()}
+        for c in book.at(node)
+    }
     deadlines = {kind: timers.get("breach") for kind, timers in dues.items()}
     return {"node": node, "visit": book.visits[node], "at": now, "dues": dues, "deadlines": deadlines}

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from services.workflow.sla.calendar import Calendar, CalendarError, is_target, parse_duration
 
@@ -42,7 +43,7 @@ def region_matches(rule_region: str, region: str | None) -> bool:
     if not region:
         return False
     rule, ticket = rule_region.strip("/").split("/"), region.strip("/").split("/")
-    return ticket[:len(rule)] == rule
+    return ticket[: len(rule)] == rule
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,8 @@ class Vip:
 
     def to_dict(self) -> dict[str, Any]:
         return {"flag": self.flag, "remind_every": self.remind_every, "times": self.times} | (
-            {"when": self.when} if self.when else {})
+            {"when": self.when} if self.when else {}
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Vip:
@@ -147,8 +149,15 @@ class NodeSla:
     priorities: tuple[PriorityTargets, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {k: v for k, v in (("response", self.response), ("resolution", self.resolution),
-                                                   ("warn_before", self.warn_before)) if v}
+        data: dict[str, Any] = {
+            k: v
+            for k, v in (
+                ("response", self.response),
+                ("resolution", self.resolution),
+                ("warn_before", self.warn_before),
+            )
+            if v
+        }
         if self.regions:
             data["regions"] = [r.to_dict() for r in self.regions]
         if self.escalation:
@@ -163,13 +172,21 @@ class NodeSla:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> NodeSla:
-        _known(data, {"response", "resolution", "regions", "warn_before", "escalation", "vip", "pausable",
-                      "priorities"}, "an sla")
-        return cls(data.get("response"), data.get("resolution"),
-                   tuple(RegionRule.from_dict(r) for r in data.get("regions", ())), data.get("warn_before"),
-                   tuple(Escalation.from_dict(e) for e in data.get("escalation", ())),
-                   Vip.from_dict(data["vip"]) if data.get("vip") else None, bool(data.get("pausable", False)),
-                   tuple(PriorityTargets.from_dict(k, v) for k, v in (data.get("priorities") or {}).items()))
+        _known(
+            data,
+            {"response", "resolution", "regions", "warn_before", "escalation", "vip", "pausable", "priorities"},
+            "an sla",
+        )
+        return cls(
+            data.get("response"),
+            data.get("resolution"),
+            tuple(RegionRule.from_dict(r) for r in data.get("regions", ())),
+            data.get("warn_before"),
+            tuple(Escalation.from_dict(e) for e in data.get("escalation", ())),
+            Vip.from_dict(data["vip"]) if data.get("vip") else None,
+            bool(data.get("pausable", False)),
+            tuple(PriorityTargets.from_dict(k, v) for k, v in (data.get("priorities") or {}).items()),
+        )
 
     def targets(self, region: str | None, priority: str = "normal") -> Targets:
         """The regional targets (`regional`), tightened by the rule for the ticket's `priority`: what
@@ -225,15 +242,22 @@ class NodeSla:
                 found.append(f"regional rule {index} needs regions (paths like 广东/深圳)")
             if not (rule.response or rule.resolution):
                 found.append(f"regional rule {index} changes neither response nor resolution")
-            found += [f"regional rule {index}: {kind} {getattr(rule, kind)!r} is not a positive duration"
-                      for kind in CLOCKS if getattr(rule, kind) is not None and not is_target(getattr(rule, kind))]
+            found += [
+                f"regional rule {index}: {kind} {getattr(rule, kind)!r} is not a positive duration"
+                for kind in CLOCKS
+                if getattr(rule, kind) is not None and not is_target(getattr(rule, kind))
+            ]
         if self.warn_before is not None and not is_target(self.warn_before):
             found.append(f"warn_before {self.warn_before!r} is not a positive duration")
         if self.warn_before and is_target(self.warn_before):
             for kind in CLOCKS:
                 target = getattr(self, kind)
-                if target and is_target(target) and target != "next_business_day" and \
-                        _working(self.warn_before, calendar) >= _working(target, calendar):
+                if (
+                    target
+                    and is_target(target)
+                    and target != "next_business_day"
+                    and _working(self.warn_before, calendar) >= _working(target, calendar)
+                ):
                     found.append(f"warn_before {self.warn_before!r} is not shorter than the {kind} target {target!r}")
         previous = timedelta(0)
         for index, step in enumerate(self.escalation):
@@ -243,7 +267,9 @@ class NodeSla:
             try:
                 after = _working(step.after, calendar)
                 if after < previous:
-                    found.append(f"{name}: steps come in order of 'after' ({step.after!r} is earlier than the step before)")
+                    found.append(
+                        f"{name}: steps come in order of 'after' ({step.after!r} is earlier than the step before)"
+                    )
                 previous = after
             except CalendarError as error:
                 found.append(f"{name}: {error}")
@@ -258,8 +284,11 @@ class NodeSla:
                 found.append(f"priorities: {rule.priority!r} is not one of {', '.join(PRIORITIES)}")
             if not (rule.response or rule.resolution):
                 found.append(f"priorities: {rule.priority!r} changes neither response nor resolution")
-            found += [f"priorities: {rule.priority!r} {kind} {getattr(rule, kind)!r} is not a positive duration"
-                      for kind in CLOCKS if getattr(rule, kind) is not None and not is_target(getattr(rule, kind))]
+            found += [
+                f"priorities: {rule.priority!r} {kind} {getattr(rule, kind)!r} is not a positive duration"
+                for kind in CLOCKS
+                if getattr(rule, kind) is not None and not is_target(getattr(rule, kind))
+            ]
         if self.vip:
             if not is_target(self.vip.remind_every):
                 found.append(f"vip: remind_every {self.vip.remind_every!r} is not a positive duration")

@@ -27,8 +27,15 @@ from services.workflow.domain import Ticket
 
 log = structlog.get_logger()
 TIMERS_FIRED = Counter("scrm_sla_timers_fired_total", "SLA timers recorded (warnings, breaches, escalations)")
-SLA_EVENTS = (Ticket.SlaStarted, Ticket.SlaMet, Ticket.SlaPaused, Ticket.SlaResumed, Ticket.SlaWarned,
-              Ticket.SlaBreached, Ticket.Escalated)
+SLA_EVENTS = (
+    Ticket.SlaStarted,
+    Ticket.SlaMet,
+    Ticket.SlaPaused,
+    Ticket.SlaResumed,
+    Ticket.SlaWarned,
+    Ticket.SlaBreached,
+    Ticket.Escalated,
+)
 RETRY_AFTER_ERROR = timedelta(minutes=1)
 
 
@@ -45,8 +52,9 @@ class TimerIndex:
         """Read the Sla* events recorded since the last call; how many."""
         read = 0
         while True:
-            notifications = app.recorder.select_notifications(start=self.position, limit=limit, topics=self._topics,
-                                                              inclusive_of_start=False)
+            notifications = app.recorder.select_notifications(
+                start=self.position, limit=limit, topics=self._topics, inclusive_of_start=False
+            )
             for n in notifications:
                 if self.slice.takes(n.originator_id):
                     self.set(n.originator_id, app.mapper.to_domain_event(n).next_due)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Mapping
+from collections.abc import Mapping
 
 from shared.errors import Conflict, NotFound
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from shared.errors import Invalid
 
@@ -29,8 +30,14 @@ class ConditionError(Invalid):
 
 
 def kind_of(value: Any) -> str:
-    for kind, types in (("number", Decimal), ("text", str), ("datetime", datetime), ("date", date),
-                        ("list", tuple), ("location", Location)):
+    for kind, types in (
+        ("number", Decimal),
+        ("text", str),
+        ("datetime", datetime),
+        ("date", date),
+        ("list", tuple),
+        ("location", Location),
+    ):
         if isinstance(value, types):
             return kind
     return "empty" if value is None else type(value).__name__
@@ -42,11 +49,21 @@ def kind_problem(op: str, left: str, right: str) -> str | None:
     if "empty" in (left, right):
         return None
     if op == "in":
-        return None if right == "list" and left in ("text", "number") else "`in` needs text or a number on the left and a list on the right"
+        return (
+            None
+            if right == "list" and left in ("text", "number")
+            else "`in` needs text or a number on the left and a list on the right"
+        )
     if op == "contains":
-        return None if left in ("text", "list") and right == "text" else "`contains` needs text or a list on the left and text on the right"
+        return (
+            None
+            if left in ("text", "list") and right == "text"
+            else "`contains` needs text or a list on the left and text on the right"
+        )
     if "location" in (left, right) or "list" in (left, right):
-        return f"a {'location' if 'location' in (left, right) else 'list'} can only be tested with `is empty`/`contains`"
+        return (
+            f"a {'location' if 'location' in (left, right) else 'list'} can only be tested with `is empty`/`contains`"
+        )
     if left == right or {left, right} in ({"date", "text"}, {"datetime", "text"}):
         return None
     return f"cannot compare {left} with {right}"
@@ -68,8 +85,9 @@ def _moment_of(value: Any, like: Any, source: str) -> Any:
     try:
         return as_moment(value, kind_of(like))
     except ValueError:
-        raise ConditionError(f"{value!r} is not a {kind_of(like)} with its time zone, in {source!r}",
-                             condition=source) from None
+        raise ConditionError(
+            f"{value!r} is not a {kind_of(like)} with its time zone, in {source!r}", condition=source
+        ) from None
 
 
 def compare(op: str, left: Any, right: Any, source: str = "") -> bool:
@@ -85,8 +103,14 @@ def compare(op: str, left: Any, right: Any, source: str = "") -> bool:
     if op == "contains":
         return right in left
     left, right = _moment_of(left, right, source), _moment_of(right, left, source)
-    return {"=": left == right, "!=": left != right, "<": left < right, "<=": left <= right,
-            ">": left > right, ">=": left >= right}[op]
+    return {
+        "=": left == right,
+        "!=": left != right,
+        "<": left < right,
+        "<=": left <= right,
+        ">": left > right,
+        ">=": left >= right,
+    }[op]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ there or not in that state any more, e.g. a second, stale click).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from shared.errors import Conflict, Invalid, NotAllowed
 
@@ -26,8 +27,15 @@ from shared.formfields.forms import validate_values
 from shared.formfields.values import is_empty
 
 WRITING_ACTIONS = ("edit", "close") + LEAVING_ACTIONS  # the actions that may bring field values
-PAST_TENSE = {"approve": "approved", "reject": "rejected", "transfer": "transferred", "edit": "edited",
-              "close": "closed", "cancel": "cancelled", "reopen": "reopened"}
+PAST_TENSE = {
+    "approve": "approved",
+    "reject": "rejected",
+    "transfer": "transferred",
+    "edit": "edited",
+    "close": "closed",
+    "cancel": "cancelled",
+    "reopen": "reopened",
+}
 
 
 def start(template: Template, values: Mapping[str, Any] | None = None, complete: bool = True) -> Step:
@@ -62,22 +70,33 @@ def allowed_actions(template: Template, progress: Progress, at: str) -> tuple[st
     return tuple(a for a in actions if a != "reopen")
 
 
-def act(template: Template, progress: Progress, action: str, at: str,
-        values: Mapping[str, Any] | None = None, to: str | None = None) -> Step:
+def act(
+    template: Template,
+    progress: Progress,
+    action: str,
+    at: str,
+    values: Mapping[str, Any] | None = None,
+    to: str | None = None,
+) -> Step:
     """Do `action` at node `at`. `values` (edit, advance, approve, reject) are written first;
     `to` is the node a return goes back to."""
     if (progress.template, progress.version) != (template.key, template.version):
-        raise Conflict(f"this ticket runs on {progress.template} v{progress.version}, not {template.key} v{template.version}")
+        raise Conflict(
+            f"this ticket runs on {progress.template} v{progress.version}, not {template.key} v{template.version}"
+        )
     if action not in ACTIONS:
         raise Invalid(f"unknown action {action!r} (one of {', '.join(ACTIONS)})")
     token = progress.at(at)
     if token is None:
-        raise Conflict(f"the ticket is not at node {at!r} (it is at {', '.join(t.node for t in progress.tokens) or 'no node'})")
+        raise Conflict(
+            f"the ticket is not at node {at!r} (it is at {', '.join(t.node for t in progress.tokens) or 'no node'})"
+        )
     node = template.node(at)
     if action not in allowed_actions(template, progress, at):
         state = "" if progress.status == "open" else f" while the ticket is {progress.status}"
         raise (NotAllowed if action not in node.actions else Conflict)(
-            f"{action!r} is not allowed at node {node.name!r}{state}", rule="node_actions", node=at, action=action)
+            f"{action!r} is not allowed at node {node.name!r}{state}", rule="node_actions", node=at, action=action
+        )
     if values and action not in WRITING_ACTIONS:
         raise Invalid(f"{action!r} takes no field values; edit them first")
     if to is not None and action != "return":
@@ -107,7 +126,9 @@ def reopen(template: Template, progress: Progress, at: str) -> Step:
     Who may reopen is the caller's business (the node's actions, or the template's reopen roles)."""
     token = progress.at(at)
     if token is None:
-        raise Conflict(f"the ticket is not at node {at!r} (it is at {', '.join(t.node for t in progress.tokens) or 'no node'})")
+        raise Conflict(
+            f"the ticket is not at node {at!r} (it is at {', '.join(t.node for t in progress.tokens) or 'no node'})"
+        )
     if progress.status == "open":
         raise Conflict("the ticket is open: there is nothing to reopen", rule="node_actions", node=at, action="reopen")
     flow = Flow(template, progress)
@@ -122,7 +143,7 @@ def reopen(template: Template, progress: Progress, at: str) -> Step:
         flow.leave(token, "left")
         path = token.path
         if target in path:  # back to its latest visit of that task, as a return goes
-            path = path[:len(path) - 1 - path[::-1].index(target)]
+            path = path[: len(path) - 1 - path[::-1].index(target)]
         flow.enter(replace(token, path=path), target)
     return flow.done()
 
@@ -135,8 +156,13 @@ def _close(flow: Flow, node: Node, token: Token) -> None:
     chosen = next((t for t in candidates if t.expression and t.expression.evaluate(flow.values)), None)
     chosen = chosen or next((t for t in candidates if t.condition is None), None)
     if chosen is not None and flow.template.node(chosen.target).kind != "end":
-        raise NotAllowed(f"closing at {node.name!r} would skip {flow.template.node(chosen.target).name!r}: advance "
-                         "instead", rule="node_actions", node=node.key, action="close", next=chosen.target)
+        raise NotAllowed(
+            f"closing at {node.name!r} would skip {flow.template.node(chosen.target).name!r}: advance instead",
+            rule="node_actions",
+            node=node.key,
+            action="close",
+            next=chosen.target,
+        )
     if chosen is not None:
         flow.leave(token, "left")
         flow.enter(token, chosen.target)  # the end node: closed there, when no other branch is open
@@ -148,8 +174,10 @@ def _close(flow: Flow, node: Node, token: Token) -> None:
 def _check_required(flow: Flow, node: Node) -> None:
     missing = [f for f in flow.template.fields if f.key in node.fields.required and is_empty(flow.values.get(f.key))]
     if missing:
-        raise Invalid(f"fill in {', '.join(f.label for f in missing)} before leaving {node.name!r}",
-                      missing=[f.key for f in missing])
+        raise Invalid(
+            f"fill in {', '.join(f.label for f in missing)} before leaving {node.name!r}",
+            missing=[f.key for f in missing],
+        )
 
 
 def _write(flow: Flow, node: Node, token: Token, values: Mapping[str, Any]) -> None:
@@ -157,8 +185,12 @@ def _write(flow: Flow, node: Node, token: Token, values: Mapping[str, Any]) -> N
     locked = {key: node.fields.access(key) for key in values if key in known and node.fields.access(key) != "editable"}
     if locked:
         listed = ", ".join(f"{key} ({access.replace('_', '-')})" for key, access in locked.items())
-        raise NotAllowed(f"node {node.name!r} does not let these fields change: {listed}", rule="field_rules",
-                         node=node.key, fields=sorted(locked))
+        raise NotAllowed(
+            f"node {node.name!r} does not let these fields change: {listed}",
+            rule="field_rules",
+            node=node.key,
+            fields=sorted(locked),
+        )
     flow.values.update(validate_values(flow.template.fields, values, partial=True))
     flow.note("edited", node.key, token.id, fields=sorted(values))
 
@@ -179,8 +211,11 @@ def _leave(flow: Flow, node: Node, token: Token, action: str) -> None:
 def _return(flow: Flow, node: Node, token: Token, to: str | None) -> None:
     earlier = token.path[:-1]
     if to not in earlier:
-        raise Invalid(f"a return goes back to a node this ticket passed: {', '.join(earlier) or 'none yet'}",
-                      to=to, earlier=list(earlier))
+        raise Invalid(
+            f"a return goes back to a node this ticket passed: {', '.join(earlier) or 'none yet'}",
+            to=to,
+            earlier=list(earlier),
+        )
     flow.note("returned", node.key, token.id, to=to)
     flow.leave(token, "left")
     back = len(earlier) - 1 - earlier[::-1].index(to)  # its latest visit, if it passed it more than once

@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from shared.errors import Invalid
 
@@ -25,16 +26,29 @@ from services.workflow.templates.conditions import Compare, FieldRef, IsEmpty, L
 
 MAX_LENGTH, MAX_DEPTH = 2000, 50  # a condition is a line on a form, not a program
 KEYWORDS = frozenset({"and", "or", "not", "in", "contains", "is", "empty"})
-OPERATORS = {"=": "=", "==": "=", "!=": "!=", "≠": "!=", "<": "<", "<=": "<=", "≤": "<=",
-             ">": ">", ">=": ">=", "≥": ">="}
-TOKEN = re.compile(r"""
+OPERATORS = {
+    "=": "=",
+    "==": "=",
+    "!=": "!=",
+    "≠": "!=",
+    "<": "<",
+    "<=": "<=",
+    "≤": "<=",
+    ">": ">",
+    ">=": ">=",
+    "≥": ">=",
+}
+TOKEN = re.compile(
+    r"""
     (?P<space>\s+)
   | (?P<number>-?[0-9]+(?:\.[0-9]+)?)
   | (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
   | (?P<op>==|!=|<=|>=|[=<>≠≤≥])
   | (?P<punct>[()\[\],])
   | (?P<word>[^\W\d]\w*)
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 
 
 class ParseError(Invalid):

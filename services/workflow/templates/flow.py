@@ -87,6 +87,14 @@ class Flow:
         self.regions = [r for r in self.regions if r.id not in inside]
 
     def done(self) -> Step:
-        progress = Progress(self.before.template, self.before.version, self.status, tuple(self.tokens),
-                            tuple(self.regions), self.values, tuple(self.history), self.made)
+        progress = Progress(
+            self.before.template,
+            self.before.version,
+            self.status,
+            tuple(self.tokens),
+            tuple(self.regions),
+            self.values,
+            tuple(self.history),
+            self.made,
+        )
         return Step(progress, tuple(self.happened))

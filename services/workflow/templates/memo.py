@@ -6,7 +6,8 @@ thousands), so what depends on the template alone is worked out once per object.
 from __future__ import annotations
 
 from functools import wraps
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Callable
 
 from services.workflow.templates.model import Template
 

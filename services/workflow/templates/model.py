@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Callable
 
 from shared.errors import Invalid, NotFound
 
@@ -111,8 +112,15 @@ class Node:
     def from_dict(cls, data: dict[str, Any]) -> Node:
         handler = data.get("handler")
         rules = {rule: tuple(keys) for rule, keys in data.get("fields", {}).items()}
-        return cls(**{**data, "handler": HandlerRule(**handler) if handler else None, "actions": tuple(data.get("actions", ())),
-                      "fields": FieldRules(**rules), "sla": NodeSla.from_dict(data["sla"]) if data.get("sla") else None})
+        return cls(
+            **{
+                **data,
+                "handler": HandlerRule(**handler) if handler else None,
+                "actions": tuple(data.get("actions", ())),
+                "fields": FieldRules(**rules),
+                "sla": NodeSla.from_dict(data["sla"]) if data.get("sla") else None,
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -132,7 +140,11 @@ class Transition:
 
     def to_dict(self) -> dict[str, Any]:
         data = {"from": self.source, "to": self.target}
-        return data | ({"if": self.condition} if self.condition else {}) | ({"on": self.on} if self.on != "advance" else {})
+        return (
+            data
+            | ({"if": self.condition} if self.condition else {})
+            | ({"on": self.on} if self.on != "advance" else {})
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Transition:
@@ -178,9 +190,14 @@ class Template:
         return tuple(t for t in self.transitions if t.target == key)
 
     def to_dict(self) -> dict[str, Any]:
-        data = {"key": self.key, "name": self.name, "version": self.version,
-                "fields": [f.to_dict() for f in self.fields], "nodes": [n.to_dict() for n in self.nodes],
-                "transitions": [t.to_dict() for t in self.transitions]}
+        data = {
+            "key": self.key,
+            "name": self.name,
+            "version": self.version,
+            "fields": [f.to_dict() for f in self.fields],
+            "nodes": [n.to_dict() for n in self.nodes],
+            "transitions": [t.to_dict() for t in self.transitions],
+        }
         if self.variant_of:
             data |= {"variant_of": self.variant_of, "regions": list(self.regions)}
         if self.calendar:
@@ -195,13 +212,19 @@ class Template:
     def from_dict(cls, data: dict[str, Any]) -> Template:
         """Reads a template's JSON; structural problems are left to validation (validate)."""
         try:
-            return cls(key=data["key"], name=data["name"], version=int(data.get("version", 0)),
-                       fields=_each(data, "fields", Field.from_dict), nodes=_each(data, "nodes", Node.from_dict),
-                       transitions=_each(data, "transitions", Transition.from_dict),
-                       variant_of=data.get("variant_of"), regions=tuple(data.get("regions", ())),
-                       calendar=Calendar.from_dict(data["calendar"]) if data.get("calendar") else None,
-                       reopen=Reopening.from_dict(data.get("reopen") or {}),
-                       priority=PriorityRule.from_dict(data.get("priority") or {}))
+            return cls(
+                key=data["key"],
+                name=data["name"],
+                version=int(data.get("version", 0)),
+                fields=_each(data, "fields", Field.from_dict),
+                nodes=_each(data, "nodes", Node.from_dict),
+                transitions=_each(data, "transitions", Transition.from_dict),
+                variant_of=data.get("variant_of"),
+                regions=tuple(data.get("regions", ())),
+                calendar=Calendar.from_dict(data["calendar"]) if data.get("calendar") else None,
+                reopen=Reopening.from_dict(data.get("reopen") or {}),
+                priority=PriorityRule.from_dict(data.get("priority") or {}),
+            )
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise Invalid(f"not a template: {error!r} is missing or malformed") from None
 
@@ -212,8 +235,9 @@ def _each(data: dict[str, Any], part: str, read: Callable[[dict[str, Any]], T]) 
         try:
             items.append(read(item))
         except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise Invalid(f"{part}[{index}] of template {data.get('key')!r} is malformed: {error}",
-                          part=part, index=index) from None
+            raise Invalid(
+                f"{part}[{index}] of template {data.get('key')!r} is malformed: {error}", part=part, index=index
+            ) from None
     return tuple(items)
 
 

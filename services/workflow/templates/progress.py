@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple
+from collections.abc import Mapping
 
 from shared.errors import Conflict
 
@@ -45,8 +46,13 @@ class Region:
     done: tuple[str, ...] = ()  # the branch tokens that reached the join
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "split": self.split, "branches": self.branches, "parent": self.parent.to_dict(),
-                "done": list(self.done)}
+        return {
+            "id": self.id,
+            "split": self.split,
+            "branches": self.branches,
+            "parent": self.parent.to_dict(),
+            "done": list(self.done),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Region:
@@ -71,18 +77,33 @@ class Progress:
         return next((token for token in self.tokens if token.node == node), None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"template": self.template, "version": self.version, "status": self.status,
-                "tokens": [t.to_dict() for t in self.tokens], "regions": [r.to_dict() for r in self.regions],
-                "values": dump_values(self.values), "history": list(self.history), "made": self.made}
+        return {
+            "template": self.template,
+            "version": self.version,
+            "status": self.status,
+            "tokens": [t.to_dict() for t in self.tokens],
+            "regions": [r.to_dict() for r in self.regions],
+            "values": dump_values(self.values),
+            "history": list(self.history),
+            "made": self.made,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], template: Template) -> Progress:
         if (data["template"], data["version"]) != (template.key, template.version):
-            raise Conflict(f"this progress is on {data['template']} v{data['version']}, "
-                           f"not {template.key} v{template.version}")
-        return cls(data["template"], data["version"], data["status"], tuple(map(Token.from_dict, data["tokens"])),
-                   tuple(map(Region.from_dict, data["regions"])),
-                   validate_values(template.fields, data["values"], partial=True), tuple(data["history"]), data["made"])
+            raise Conflict(
+                f"this progress is on {data['template']} v{data['version']}, not {template.key} v{template.version}"
+            )
+        return cls(
+            data["template"],
+            data["version"],
+            data["status"],
+            tuple(map(Token.from_dict, data["tokens"])),
+            tuple(map(Region.from_dict, data["regions"])),
+            validate_values(template.fields, data["values"], partial=True),
+            tuple(data["history"]),
+            data["made"],
+        )
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,7 @@ from services.workflow.templates.model import Node, Template
 
 def _leaving(template: Template, node: Node) -> list[str]:
     """Where a node can send a ticket: a task only by the actions it allows."""
-    return [t.target for t in template.outgoing(node.key)
-            if node.kind != "task" or t.on in node.actions]
+    return [t.target for t in template.outgoing(node.key) if node.kind != "task" or t.on in node.actions]
 
 
 def _spread(starts: list[str], step) -> set[str]:
@@ -39,19 +38,25 @@ def graph_problems(template: Template) -> list[str]:
             behind[target].append(key)
     reachable = _spread([template.first.key], lambda key: ahead[key])
     finishing = _spread([key for key, node in nodes.items() if node.kind == "end"], lambda key: behind[key])
-    problems = [f"node {key!r} cannot be reached from the first node {template.first.key!r}"
-                for key in nodes if key not in reachable]
+    problems = [
+        f"node {key!r} cannot be reached from the first node {template.first.key!r}"
+        for key in nodes
+        if key not in reachable
+    ]
     for key, node in nodes.items():
         if node.kind != "end" and not ahead[key]:
-            problems.append(f"node {key!r} is a dead end: no transition leaves it"
-                            + (" by an action it allows" if template.outgoing(key) else ""))
+            problems.append(
+                f"node {key!r} is a dead end: no transition leaves it"
+                + (" by an action it allows" if template.outgoing(key) else "")
+            )
         elif key in reachable and key not in finishing and ahead[key]:
             problems.append(f"no end node can be reached from node {key!r}")
     return problems + _region_problems(template, nodes, ahead)
 
 
-def _walk_branch(nodes: dict[str, Node], ahead: dict[str, list[str]], split: str, start: str,
-                 problems: list[str]) -> tuple[set[str], set[str]]:
+def _walk_branch(
+    nodes: dict[str, Node], ahead: dict[str, list[str]], split: str, start: str, problems: list[str]
+) -> tuple[set[str], set[str]]:
     """The joins a branch of `split` meets at its own level, and the nodes it passes."""
     joins, passed, seen = set(), set(), set()
     stack = [(start, 0)]
@@ -83,18 +88,23 @@ def _region_problems(template: Template, nodes: dict[str, Node], ahead: dict[str
         branches = [_walk_branch(nodes, ahead, split, start, problems) for start in ahead[split]]
         met = set().union(*(joins for joins, _ in branches)) if branches else set()
         if len(met) != 1 or any(len(joins) != 1 for joins, _ in branches):
-            problems.append(f"the branches of split {split!r} do not all meet at one join"
-                            f" (they reach {', '.join(sorted(met)) or 'no join'})")
+            problems.append(
+                f"the branches of split {split!r} do not all meet at one join"
+                f" (they reach {', '.join(sorted(met)) or 'no join'})"
+            )
             continue
         join = met.pop()
         closes[join].append(split)
         region = set().union(*(passed for _, passed in branches)) | {split}
         for index, (_, passed) in enumerate(branches):
-            for _, other in branches[index + 1:]:
+            for _, other in branches[index + 1 :]:
                 for key in sorted(passed & other):
                     problems.append(f"node {key!r} is on more than one branch of split {split!r}")
-        problems += [f"join {join!r} is entered from {t.source!r}, which is not on a branch of split {split!r}"
-                     for t in template.incoming(join) if t.source not in region]
+        problems += [
+            f"join {join!r} is entered from {t.source!r}, which is not on a branch of split {split!r}"
+            for t in template.incoming(join)
+            if t.source not in region
+        ]
     for join, splits in closes.items():
         if not splits:
             problems.append(f"join {join!r} has no matching split")

@@ -7,16 +7,41 @@ from typing import Any
 
 from shared.errors import Invalid
 
-from services.workflow.templates.conditions import FieldRef, IsEmpty, Literal, Logic, Not, as_moment, kind_of, kind_problem
+from services.workflow.templates.conditions import (
+    FieldRef,
+    IsEmpty,
+    Literal,
+    Logic,
+    Not,
+    as_moment,
+    kind_of,
+    kind_problem,
+)
 from services.workflow.templates.expressions import ParseError, parse
 from shared.formfields.fields import FIELD_TYPES, Field, field_problems
-from services.workflow.templates.model import ACTIONS, HANDLER_KINDS, JOIN_MODES, LEAVING_ACTIONS, NODE_KINDS, Node, Template
+from services.workflow.templates.model import (
+    ACTIONS,
+    HANDLER_KINDS,
+    JOIN_MODES,
+    LEAVING_ACTIONS,
+    NODE_KINDS,
+    Node,
+    Template,
+)
 from services.workflow.templates.memo import per_template
 from services.workflow.templates.topology import graph_problems
 from shared.formfields.forms import clean_value
 
-KINDS = {"number": "number", "money": "number", "date": "date", "datetime": "datetime", "location": "location",
-         "multi_select": "list", "image": "list", "attachment": "list"}  # every other type holds text
+KINDS = {
+    "number": "number",
+    "money": "number",
+    "date": "date",
+    "datetime": "datetime",
+    "location": "location",
+    "multi_select": "list",
+    "image": "list",
+    "attachment": "list",
+}  # every other type holds text
 
 
 def validate(template: Template) -> Template:
@@ -35,9 +60,12 @@ def validated_once(template: Template) -> Template:
 
 
 def problems(template: Template) -> list[str]:
-    found = [f"{what} {key!r} is defined more than once"
-             for what, keys in (("field", [f.key for f in template.fields]), ("node", [n.key for n in template.nodes]))
-             for key, count in Counter(keys).items() if count > 1]
+    found = [
+        f"{what} {key!r} is defined more than once"
+        for what, keys in (("field", [f.key for f in template.fields]), ("node", [n.key for n in template.nodes]))
+        for key, count in Counter(keys).items()
+        if count > 1
+    ]
     if not template.key or not template.name:
         found.append("a template needs a key and a name")
     if bool(template.variant_of) != bool(template.regions):
@@ -83,15 +111,20 @@ def _node_problems(node: Node, fields: dict[str, Field]) -> list[str]:
         found.append(f"{name}: a join waits for 'all' or 'any' branches, not {node.join!r}")
     rules = node.fields
     found += [f"{name}: field rules name unknown field {key!r}" for key in sorted(rules.mentioned() - set(fields))]
-    found += [f"{name}: field {key!r} is required to leave but hidden here" for key in rules.required if key in rules.hidden]
+    found += [
+        f"{name}: field {key!r} is required to leave but hidden here" for key in rules.required if key in rules.hidden
+    ]
     found += [f"{name}: field {key!r} is both hidden and editable" for key in rules.editable if key in rules.hidden]
     return found
 
 
 def _reopen_problems(template: Template) -> list[str]:
     rule = template.reopen
-    found = [] if rule.roles and all(isinstance(r, str) and r for r in rule.roles) else [
-        "reopen: name the roles that may reopen a ticket"]
+    found = (
+        []
+        if rule.roles and all(isinstance(r, str) and r for r in rule.roles)
+        else ["reopen: name the roles that may reopen a ticket"]
+    )
     if rule.to is not None and rule.to not in {n.key for n in template.nodes if n.kind == "task"}:
         found.append(f"reopen: {rule.to!r} is not a task node of the template")
     return found
@@ -129,12 +162,16 @@ def _transition_problems(template: Template, fields: dict[str, Field]) -> list[s
     for source, on in sorted(groups):
         defaults = [t for t in template.outgoing(source, on) if t.condition is None]
         if len(defaults) != 1:
-            found.append(f"node {source!r} needs exactly one default branch (a transition without a condition) "
-                         f"for {on!r}, it has {len(defaults)}")
+            found.append(
+                f"node {source!r} needs exactly one default branch (a transition without a condition) "
+                f"for {on!r}, it has {len(defaults)}"
+            )
     for node in template.nodes:
-        found += [f"node {node.key!r} allows {action!r} but no transition is taken on it"
-                  for action in LEAVING_ACTIONS if node.kind == "task" and action in node.actions
-                  and not template.outgoing(node.key, action)]
+        found += [
+            f"node {node.key!r} allows {action!r} but no transition is taken on it"
+            for action in LEAVING_ACTIONS
+            if node.kind == "task" and action in node.actions and not template.outgoing(node.key, action)
+        ]
         count = len(template.outgoing(node.key))
         if node.kind == "split" and count < 2:
             found.append(f"split {node.key!r} needs at least two branches, it has {count}")
@@ -160,8 +197,10 @@ def _tree_problems(tree: Any, fields: dict[str, Field]) -> list[str]:
         return _tree_problems(tree.operand, fields) if isinstance(tree, Not) else []
     if isinstance(tree, Logic):
         return [problem for part in tree.parts for problem in _tree_problems(part, fields)]
-    kinds = [KINDS.get(fields[side.key].type, "text") if isinstance(side, FieldRef) else kind_of(side.value)
-             for side in (tree.left, tree.right)]
+    kinds = [
+        KINDS.get(fields[side.key].type, "text") if isinstance(side, FieldRef) else kind_of(side.value)
+        for side in (tree.left, tree.right)
+    ]
     problem = kind_problem(tree.op, *kinds)
     if problem:
         return [problem]

@@ -40,20 +40,43 @@ def totals(statement: dict) -> tuple[str, str, str]:
 
 
 # Two region tiers × two cooperation modes: 2 × P-FILTER (配件 13 %) and 1 × L-REPAIR (6 %), tax-exclusive.
-@pytest.mark.parametrize("path, by, tier, lines, total", [
-    # tier-1 (北京 → HB), direct: 2 × 35.00 = 70.00, tax 9.10; 200.00, tax 12.00
-    ("北京/朝阳", "tech-direct", "t1-direct",
-     [("P-FILTER", "70.00", "9.10", "79.10"), ("L-REPAIR", "200.00", "12.00", "212.00")], ("270.00", "21.10", "291.10")),
-    # tier-1, dealer: 2 × 30.00 = 60.00, tax 7.80; 160.00, tax 9.60
-    ("北京/朝阳", "tech-dealer", "t1-dealer",
-     [("P-FILTER", "60.00", "7.80", "67.80"), ("L-REPAIR", "160.00", "9.60", "169.60")], ("220.00", "17.40", "237.40")),
-    # tier-3 (四川 → XB, covers *), direct: 2 × 38.00 = 76.00, tax 9.88; 230.00, tax 13.80
-    ("四川/成都", "tech-direct", "t3-direct",
-     [("P-FILTER", "76.00", "9.88", "85.88"), ("L-REPAIR", "230.00", "13.80", "243.80")], ("306.00", "23.68", "329.68")),
-    # tier-3, dealer: 2 × 33.00 = 66.00, tax 8.58; 190.00, tax 11.40
-    ("四川/成都", "tech-dealer", "t3-dealer",
-     [("P-FILTER", "66.00", "8.58", "74.58"), ("L-REPAIR", "190.00", "11.40", "201.40")], ("256.00", "19.98", "275.98")),
-])
+@pytest.mark.parametrize(
+    "path, by, tier, lines, total",
+    [
+        # tier-1 (北京 → HB), direct: 2 × 35.00 = 70.00, tax 9.10; 200.00, tax 12.00
+        (
+            "北京/朝阳",
+            "tech-direct",
+            "t1-direct",
+            [("P-FILTER", "70.00", "9.10", "79.10"), ("L-REPAIR", "200.00", "12.00", "212.00")],
+            ("270.00", "21.10", "291.10"),
+        ),
+        # tier-1, dealer: 2 × 30.00 = 60.00, tax 7.80; 160.00, tax 9.60
+        (
+            "北京/朝阳",
+            "tech-dealer",
+            "t1-dealer",
+            [("P-FILTER", "60.00", "7.80", "67.80"), ("L-REPAIR", "160.00", "9.60", "169.60")],
+            ("220.00", "17.40", "237.40"),
+        ),
+        # tier-3 (四川 → XB, covers *), direct: 2 × 38.00 = 76.00, tax 9.88; 230.00, tax 13.80
+        (
+            "四川/成都",
+            "tech-direct",
+            "t3-direct",
+            [("P-FILTER", "76.00", "9.88", "85.88"), ("L-REPAIR", "230.00", "13.80", "243.80")],
+            ("306.00", "23.68", "329.68"),
+        ),
+        # tier-3, dealer: 2 × 33.00 = 66.00, tax 8.58; 190.00, tax 11.40
+        (
+            "四川/成都",
+            "tech-dealer",
+            "t3-dealer",
+            [("P-FILTER", "66.00", "8.58", "74.58"), ("L-REPAIR", "190.00", "11.40", "201.40")],
+            ("256.00", "19.98", "275.98"),
+        ),
+    ],
+)
 def test_two_tiers_by_two_cooperation_modes(path, by, tier, lines, total):
     statement = settle(path, by, FILTERS_AND_REPAIR)
     assert amounts(statement) == lines
@@ -94,10 +117,14 @@ def test_a_tier_fallback_says_which_tier_and_why():
     # tech-partner works in the partner mode: no tier matches it in XB (tier-3). The fallback order is
     # t3-dealer, t3-direct: P-FILTER from t3-dealer (33.00), L-INSTALL from t3-direct (180.00, t3-dealer
     # has none), P-MOTOR nowhere in tier-3 (t1-direct prices it, but is not in the fallback order).
-    statement = settle("四川/成都", "tech-partner",
-                       [("part", "P-FILTER", "1"), ("labour", "L-INSTALL", "1"), ("part", "P-MOTOR", "1")])
-    assert amounts(statement) == [("P-FILTER", "33.00", "4.29", "37.29"), ("L-INSTALL", "180.00", "10.80", "190.80"),
-                                  ("P-MOTOR", "0.00", "0.00", "0.00")]
+    statement = settle(
+        "四川/成都", "tech-partner", [("part", "P-FILTER", "1"), ("labour", "L-INSTALL", "1"), ("part", "P-MOTOR", "1")]
+    )
+    assert amounts(statement) == [
+        ("P-FILTER", "33.00", "4.29", "37.29"),
+        ("L-INSTALL", "180.00", "10.80", "190.80"),
+        ("P-MOTOR", "0.00", "0.00", "0.00"),
+    ]
     filter_, install, motor = statement["lines"]
     assert (filter_["tier"], install["tier"], motor["tier"]) == ("t3-dealer", "t3-direct", None)
     assert filter_["why"].startswith("回退：没有与区域 XB") and "按回退顺序用档位 t3-dealer" in filter_["why"]
@@ -126,30 +153,40 @@ def test_a_cross_region_cost_split():
     assert [x["warehouse"] for x in statement["lines"]] == ["WH-GZ", None]
     the_terms = terms()
     the_terms.regions.set_cost_rules(CostRules({"labour": "ticket", "part": "ticket"}), T0, BY)
-    assert settle("北京", "tech-travel", FILTERS_AND_REPAIR, the_terms)["cost_split"] == [{"region": "HB", "net": "270.00"}]
+    assert settle("北京", "tech-travel", FILTERS_AND_REPAIR, the_terms)["cost_split"] == [
+        {"region": "HB", "net": "270.00"}
+    ]
 
 
 def test_a_payout_with_a_fixed_a_percentage_and_an_hourly_rule_a_bonus_and_a_surcharge():
     # XB is remote; t3-direct pays L-INSTALL 80.00 a unit (fixed), 维修 45.00 an hour (L-REPAIR: 1.5 h),
     # parts 5 % of net, a 30.00 bonus when every SLA target is met, 50.00 in remote areas.
-    statement = settle("四川/成都", "tech-direct",
-                       [("labour", "L-INSTALL", "1"), ("labour", "L-REPAIR", "2"), ("part", "P-FILTER", "2")],
-                       sla=(1, 0))
+    statement = settle(
+        "四川/成都",
+        "tech-direct",
+        [("labour", "L-INSTALL", "1"), ("labour", "L-REPAIR", "2"), ("part", "P-FILTER", "2")],
+        sla=(1, 0),
+    )
     # prices: 180.00 + 10.80; 2 × 230.00 = 460.00 + 27.60; 2 × 38.00 = 76.00 + 9.88
     assert totals(statement) == ("716.00", "48.28", "764.28")
     # payouts: 80.00 × 1; 45.00 × 1.5 h × 2 = 135.00; 5 % of 76.00 = 3.80
     assert [x["payout"] for x in statement["lines"]] == ["80.00", "135.00", "3.80"]
-    assert [(a["kind"], a["amount"]) for a in statement["adjustments"]] == [("remote_surcharge", "50.00"),
-                                                                            ("sla_met_bonus", "30.00")]
-    assert statement["payouts"] == [{"technician": "tech-direct", "party": None, "lines": "218.80",
-                                     "adjustments": "80.00", "total": "298.80"}]
+    assert [(a["kind"], a["amount"]) for a in statement["adjustments"]] == [
+        ("remote_surcharge", "50.00"),
+        ("sla_met_bonus", "30.00"),
+    ]
+    assert statement["payouts"] == [
+        {"technician": "tech-direct", "party": None, "lines": "218.80", "adjustments": "80.00", "total": "298.80"}
+    ]
     assert statement["payout"] == "298.80"
 
 
 def test_a_missed_sla_target_costs_the_penalty_instead_of_the_bonus():
     statement = settle("四川/成都", "tech-direct", [("labour", "L-INSTALL", "1")], sla=(1, 1))
-    assert [(a["kind"], a["amount"]) for a in statement["adjustments"]] == [("remote_surcharge", "50.00"),
-                                                                            ("sla_missed_penalty", "-20.00")]
+    assert [(a["kind"], a["amount"]) for a in statement["adjustments"]] == [
+        ("remote_surcharge", "50.00"),
+        ("sla_missed_penalty", "-20.00"),
+    ]
     assert statement["payout"] == "110.00"  # 80.00 + 50.00 − 20.00
 
 
@@ -180,11 +217,14 @@ def test_a_return_is_credited_as_the_consumption_was_charged():
     ledger = Ledger.open("acme", TICKET, "北京")
     ledger.record("part", "used", at(4), "tech-direct", [{"code": "P-FILTER", "quantity": "3"}], the_terms)
     the_terms.prices.set_prices([("t1-direct", "P-FILTER", D("99.00"))], at(5, 0), BY)
-    ledger.record("part", "back", at(6), "tech-direct", [{"code": "P-FILTER", "quantity": "1"}], the_terms,
-                  returning=True)
+    ledger.record(
+        "part", "back", at(6), "tech-direct", [{"code": "P-FILTER", "quantity": "1"}], the_terms, returning=True
+    )
     ledger.close("close", at(7), the_terms)
-    assert amounts(ledger.in_force) == [("P-FILTER", "105.00", "13.65", "118.65"),
-                                        ("P-FILTER", "-35.00", "-4.55", "-39.55")]  # at 35.00, not 99.00
+    assert amounts(ledger.in_force) == [
+        ("P-FILTER", "105.00", "13.65", "118.65"),
+        ("P-FILTER", "-35.00", "-4.55", "-39.55"),
+    ]  # at 35.00, not 99.00
     assert ledger.in_force["lines"][1]["quantity"] == "-1"
 
 

@@ -26,8 +26,9 @@ def test_the_caller_is_the_authenticated_principal():
         assert caller() == Caller("t-1", frozenset({"technician", "finance"}), frozenset({"read", "write"}))
 
 
-@pytest.mark.parametrize("roles, allowed", [(("finance",), True), (("admin",), True), (("technician",), False),
-                                            ((), False)])
+@pytest.mark.parametrize(
+    "roles, allowed", [(("finance",), True), (("admin",), True), (("technician",), False), ((), False)]
+)
 def test_only_finance_and_admin_change_terms_and_see_everyone(roles, allowed):
     with asking("s", *roles):
         if allowed:

@@ -33,9 +33,15 @@ def ledgers(draw) -> Ledger:
         for i, (kind, by, code, quantity) in enumerate(draw(st.lists(work(), min_size=1, max_size=6))):
             ledger.record(kind, f"{r}-{i}", at(2 + r), by, [{"code": code, "quantity": str(quantity)}], TERMS)
             if kind == "part" and draw(st.booleans()):
-                ledger.record("part", f"{r}-{i}-back", at(2 + r), by,
-                              [{"code": code, "quantity": str(draw(st.decimals(Decimal("0.001"), quantity, places=3)))}],
-                              TERMS, returning=True)
+                ledger.record(
+                    "part",
+                    f"{r}-{i}-back",
+                    at(2 + r),
+                    by,
+                    [{"code": code, "quantity": str(draw(st.decimals(Decimal("0.001"), quantity, places=3)))}],
+                    TERMS,
+                    returning=True,
+                )
         for j in range(draw(st.integers(0, 2))):
             ledger.note_sla(f"{r}-sla-{j}", draw(st.booleans()))
         ledger.close(f"{r}-close", at(10 + r), TERMS)

@@ -42,8 +42,14 @@ def test_a_consumption_of_parts_not_in_stock_is_recorded_and_flagged():
     stock.receive("r-1", [("P-MOTOR", D("1"))], "clerk")
     stock.move([out("P-MOTOR", "3")])
     moved = [e for e in stock.collect_events() if isinstance(e, Stock.Moved)][0]
-    assert moved.movements[0] | {} == {"line": "l", "ticket_id": "ticket", "code": "P-MOTOR", "quantity": "-3",
-                                       "level": "-2", "short": "2"}
+    assert moved.movements[0] | {} == {
+        "line": "l",
+        "ticket_id": "ticket",
+        "code": "P-MOTOR",
+        "quantity": "-3",
+        "level": "-2",
+        "short": "2",
+    }
     assert (stock.level("P-MOTOR"), stock.shortages) == (D("-2"), 1)
 
 

@@ -1,14 +1,14 @@
 """Business calendars: examples in Asia/Shanghai office hours, and properties over generated
 calendars (time zones with daylight saving among them), instants and durations."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, UTC
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from services.workflow.sla.calendar import Calendar, CalendarError, parse_duration
 
-UTC = timezone.utc
+UTC = UTC
 SHANGHAI = timezone(timedelta(hours=8))
 OFFICE = Calendar()  # Mon–Fri 09:00–12:00, 13:00–18:00 in Asia/Shanghai
 # National Day 2025: 1–8 October off, Sunday 28 September and Saturday 11 October worked (调休).
@@ -97,10 +97,12 @@ def calendars(draw):
     pairs = [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts) - 1, 2)]
     clock = lambda half: f"{half // 2:02d}:{30 * (half % 2):02d}"
     holidays = draw(st.lists(st.dates(date(2024, 1, 1), date(2026, 12, 31)), max_size=20))
-    return Calendar(timezone=draw(st.sampled_from(ZONES)),
-                    weekdays=tuple(sorted(draw(st.sets(st.integers(1, 7), min_size=1)))),
-                    hours=tuple((clock(a), clock(b)) for a, b in pairs),
-                    holidays=tuple(d.isoformat() for d in holidays))
+    return Calendar(
+        timezone=draw(st.sampled_from(ZONES)),
+        weekdays=tuple(sorted(draw(st.sets(st.integers(1, 7), min_size=1)))),
+        hours=tuple((clock(a), clock(b)) for a, b in pairs),
+        holidays=tuple(d.isoformat() for d in holidays),
+    )
 
 
 instants = st.datetimes(datetime(2024, 1, 1), datetime(2026, 12, 31), timezones=st.just(UTC))

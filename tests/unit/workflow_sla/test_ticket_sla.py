@@ -19,27 +19,51 @@ SH = timezone(timedelta(hours=8))
 MONDAY_10 = datetime(2025, 3, 10, 10, 0, tzinfo=SH)
 ASSIGNER = Assigner()
 TRIAGE_SLA = {
-    "response": "2h", "resolution": "1d", "warn_before": "30m",
-    "regions": [{"regions": ["广东"], "response": "4h"},
-                {"regions": ["广东/深圳", "北京"], "response": "1h"},
-                {"regions": ["四川"], "response": "next_business_day"}],
-    "escalation": [{"after": "0m", "do": "remind"}, {"after": "1h", "do": "notify_supervisor"},
-                   {"after": "2h", "do": "reassign", "to": {"kind": "user", "value": "backup-1"}}],
+    "response": "2h",
+    "resolution": "1d",
+    "warn_before": "30m",
+    "regions": [
+        {"regions": ["广东"], "response": "4h"},
+        {"regions": ["广东/深圳", "北京"], "response": "1h"},
+        {"regions": ["四川"], "response": "next_business_day"},
+    ],
+    "escalation": [
+        {"after": "0m", "do": "remind"},
+        {"after": "1h", "do": "notify_supervisor"},
+        {"after": "2h", "do": "reassign", "to": {"kind": "user", "value": "backup-1"}},
+    ],
     "vip": {"flag": "vip", "remind_every": "30m", "times": 2},
     "pausable": True,
 }
-TEMPLATE = validate(Template.from_dict({
-    "key": "svc", "name": "服务", "version": 1,
-    "fields": [{"key": "note", "label": "备注", "type": "text"}],
-    "nodes": [
-        {"key": "triage", "name": "受理", "handler": {"kind": "user", "value": "cs-1"},
-         "actions": ["view", "edit", "advance", "transfer", "cancel", "close", "reopen"],
-         "fields": {"editable": ["note"]}, "sla": TRIAGE_SLA},
-        {"key": "fix", "name": "维修", "handler": {"kind": "user", "value": "tech-1"},
-         "actions": ["view", "advance", "return"], "sla": {"resolution": "4h"}},
-        {"key": "done", "name": "完成", "kind": "end", "actions": ["view", "reopen"]}],
-    "transitions": [{"from": "triage", "to": "fix"}, {"from": "fix", "to": "done"}],
-}))
+TEMPLATE = validate(
+    Template.from_dict(
+        {
+            "key": "svc",
+            "name": "服务",
+            "version": 1,
+            "fields": [{"key": "note", "label": "备注", "type": "text"}],
+            "nodes": [
+                {
+                    "key": "triage",
+                    "name": "受理",
+                    "handler": {"kind": "user", "value": "cs-1"},
+                    "actions": ["view", "edit", "advance", "transfer", "cancel", "close", "reopen"],
+                    "fields": {"editable": ["note"]},
+                    "sla": TRIAGE_SLA,
+                },
+                {
+                    "key": "fix",
+                    "name": "维修",
+                    "handler": {"kind": "user", "value": "tech-1"},
+                    "actions": ["view", "advance", "return"],
+                    "sla": {"resolution": "4h"},
+                },
+                {"key": "done", "name": "完成", "kind": "end", "actions": ["view", "reopen"]},
+            ],
+            "transitions": [{"from": "triage", "to": "fix"}, {"from": "fix", "to": "done"}],
+        }
+    )
+)
 
 
 def directory():
@@ -51,8 +75,17 @@ def directory():
 
 
 def open_ticket(region="广东/深圳/南山", customer=None, at=MONDAY_10):
-    return Ticket.open(uuid4(), "acme", TEMPLATE, customer=customer or {"name": "张三"}, description="漏水",
-                       channel="h5", assigner=ASSIGNER, region=region, now=at)
+    return Ticket.open(
+        uuid4(),
+        "acme",
+        TEMPLATE,
+        customer=customer or {"name": "张三"},
+        description="漏水",
+        channel="h5",
+        assigner=ASSIGNER,
+        region=region,
+        now=at,
+    )
 
 
 def sla_events(ticket):
@@ -76,11 +109,19 @@ def test_the_most_specific_regional_rule_wins_and_keeps_the_base_for_what_it_lea
 def test_entering_a_node_starts_its_clocks_with_every_timer_due_in_working_time():
     ticket = open_ticket()
     (started,) = sla_events(ticket)
-    assert isinstance(started, Ticket.SlaStarted) and (started.node, started.visit, started.rule) == ("triage", 1, "region 广东/深圳")
+    assert isinstance(started, Ticket.SlaStarted) and (started.node, started.visit, started.rule) == (
+        "triage",
+        1,
+        "region 广东/深圳",
+    )
     response, resolution = ticket.sla.at("triage")
     assert [(t.key, local(t.due)) for t in response.timers] == [
-        ("warn", "Mon 10:30"), ("breach", "Mon 11:00"), ("escalate.0", "Mon 11:00"),
-        ("escalate.1", "Mon 12:00"), ("escalate.2", "Mon 14:00")]  # lunch 12:00–13:00 is not counted
+        ("warn", "Mon 10:30"),
+        ("breach", "Mon 11:00"),
+        ("escalate.0", "Mon 11:00"),
+        ("escalate.1", "Mon 12:00"),
+        ("escalate.2", "Mon 14:00"),
+    ]  # lunch 12:00–13:00 is not counted
     assert local(resolution.deadline) == "Tue 10:00"  # one working day: 8 h
     assert started.next_due == response.timers[0].due
 
@@ -99,10 +140,20 @@ def test_timers_fire_in_order_once_each_and_the_chain_ends_with_the_backup():
     assert ticket.fire_timers(TEMPLATE, staff, datetime(2025, 3, 10, 15, 0, tzinfo=SH)) == 4
     events = ticket.collect_events()
     assert [(type(e).__name__, getattr(e, "timer", None)) for e in events] == [
-        ("SlaWarned", "warn"), ("SlaBreached", "breach"), ("Escalated", "escalate.0"), ("Escalated", "escalate.1"),
-        ("Escalated", "escalate.2"), ("Assigned", None)]
+        ("SlaWarned", "warn"),
+        ("SlaBreached", "breach"),
+        ("Escalated", "escalate.0"),
+        ("Escalated", "escalate.1"),
+        ("Escalated", "escalate.2"),
+        ("Assigned", None),
+    ]
     remind, supervisor, reassign = events[2:5]
-    assert (remind.action, remind.to, supervisor.action, supervisor.to) == ("remind", ["cs-1"], "notify_supervisor", ["boss"])
+    assert (remind.action, remind.to, supervisor.action, supervisor.to) == (
+        "remind",
+        ["cs-1"],
+        "notify_supervisor",
+        ["boss"],
+    )
     assert (reassign.action, reassign.to, reassign.handler) == ("reassign", ["backup-1"], "cs-1")
     assert ticket.handler == "backup-1" and "由 cs-1 改派给备岗 backup-1" in ticket.assignments["triage"].reason
     assert events[0].at == MONDAY_10 + timedelta(minutes=45) and local(events[0].due) == "Mon 10:30"
@@ -111,8 +162,15 @@ def test_timers_fire_in_order_once_each_and_the_chain_ends_with_the_backup():
 
 def test_responding_meets_the_response_target_and_leaving_meets_the_rest():
     ticket = open_ticket()
-    ticket.act(TEMPLATE, "edit", "cs-1", ASSIGNER, directory(), values={"note": "已联系"},
-               now=MONDAY_10 + timedelta(minutes=20))
+    ticket.act(
+        TEMPLATE,
+        "edit",
+        "cs-1",
+        ASSIGNER,
+        directory(),
+        values={"note": "已联系"},
+        now=MONDAY_10 + timedelta(minutes=20),
+    )
     met = [e for e in sla_events(ticket) if isinstance(e, Ticket.SlaMet)]
     assert [(e.clock, e.how, e.on_time) for e in met] == [("response", "responded", True)]
     assert [c.kind for c in ticket.sla.at("triage")] == ["resolution"]
@@ -120,7 +178,10 @@ def test_responding_meets_the_response_target_and_leaving_meets_the_rest():
     ticket.act(TEMPLATE, "advance", "cs-1", ASSIGNER, directory(), now=datetime(2025, 3, 11, 10, 30, tzinfo=SH))
     events = sla_events(ticket)
     assert [(type(e).__name__, e.node) for e in events] == [
-        ("SlaWarned", "triage"), ("SlaMet", "triage"), ("SlaStarted", "fix")]
+        ("SlaWarned", "triage"),
+        ("SlaMet", "triage"),
+        ("SlaStarted", "fix"),
+    ]
     assert (events[1].how, events[1].on_time) == ("left", False)  # late, though no timer had said so yet
     assert local(ticket.sla.clock("fix", "resolution").deadline) == "Tue 15:30"
 
@@ -149,7 +210,10 @@ def test_vip_customers_are_reminded_again_after_a_breach():
     ticket.collect_events()
     ticket.fire_timers(TEMPLATE, directory(), datetime(2025, 3, 10, 17, 0, tzinfo=SH))
     vip = [e for e in ticket.collect_events() if isinstance(e, Ticket.Escalated) and e.vip]
-    assert [(e.timer, local(e.due), e.to) for e in vip] == [("vip.1", "Mon 13:30", ["cs-1"]), ("vip.2", "Mon 14:00", ["cs-1"])]  # lunch not counted
+    assert [(e.timer, local(e.due), e.to) for e in vip] == [
+        ("vip.1", "Mon 13:30", ["cs-1"]),
+        ("vip.2", "Mon 14:00", ["cs-1"]),
+    ]  # lunch not counted
     assert vip[1].reason == "节点「受理」的响应时限（2h）已超时；VIP 客户：第 2/2 次提醒 cs-1"
     plain = open_ticket(region=None)
     assert not any(t.key.startswith("vip") for c in plain.sla.clocks for t in c.timers)
@@ -162,17 +226,23 @@ def test_cancelling_stops_the_clocks_and_reopening_starts_them_again():
     ticket.act(TEMPLATE, "reopen", "cs-1", ASSIGNER, staff, now=MONDAY_10 + timedelta(hours=1))
     events = sla_events(ticket)
     assert [(type(e).__name__, getattr(e, "how", None)) for e in events][1:] == [
-        ("SlaMet", "cancelled"), ("SlaMet", "cancelled"), ("SlaStarted", None)]
+        ("SlaMet", "cancelled"),
+        ("SlaMet", "cancelled"),
+        ("SlaStarted", None),
+    ]
     assert events[-1].visit == 2
 
 
 def test_no_supervisor_on_record_is_said_plainly():
     ticket = open_ticket()
-    ticket.act(TEMPLATE, "transfer", "cs-1", ASSIGNER, directory(), handler={"kind": "user", "value": "tech-1"},
-               now=MONDAY_10)
+    ticket.act(
+        TEMPLATE, "transfer", "cs-1", ASSIGNER, directory(), handler={"kind": "user", "value": "tech-1"}, now=MONDAY_10
+    )
     ticket.collect_events()
     ticket.fire_timers(TEMPLATE, directory(), datetime(2025, 3, 10, 12, 30, tzinfo=SH))
-    (told,) = [e for e in ticket.collect_events() if isinstance(e, Ticket.Escalated) and e.action == "notify_supervisor"]
+    (told,) = [
+        e for e in ticket.collect_events() if isinstance(e, Ticket.Escalated) and e.action == "notify_supervisor"
+    ]
     assert told.to == [] and "tech-1 没有登记主管，无人可通知" in told.reason
 
 
@@ -183,13 +253,19 @@ def test_a_node_with_an_sla_needs_a_time():
 
 def test_publish_time_problems_of_slas_and_calendars():
     broken = Template.from_dict({**TEMPLATE.to_dict(), "calendar": {"timezone": "Nowhere/City", "weekdays": []}})
-    assert problems(broken)[:2] == ["calendar: unknown time zone 'Nowhere/City' (an IANA name such as Asia/Shanghai)",
-                                    "calendar: a calendar needs working days"]
+    assert problems(broken)[:2] == [
+        "calendar: unknown time zone 'Nowhere/City' (an IANA name such as Asia/Shanghai)",
+        "calendar: a calendar needs working days",
+    ]
     data = TEMPLATE.to_dict()
-    data["nodes"][0]["sla"] = {"response": "soon", "warn_before": "3h", "resolution": "2h",
-                               "escalation": [{"after": "2h", "do": "remind"}, {"after": "1h", "do": "reassign"},
-                                              {"do": "shout"}],
-                               "regions": [{"regions": [], "response": "1h"}], "vip": {"times": 0}}
+    data["nodes"][0]["sla"] = {
+        "response": "soon",
+        "warn_before": "3h",
+        "resolution": "2h",
+        "escalation": [{"after": "2h", "do": "remind"}, {"after": "1h", "do": "reassign"}, {"do": "shout"}],
+        "regions": [{"regions": [], "response": "1h"}],
+        "vip": {"times": 0},
+    }
     data["nodes"][2]["sla"] = {"response": "1h"}
     found = problems(Template.from_dict(data))
     assert found == [
@@ -201,15 +277,24 @@ def test_publish_time_problems_of_slas_and_calendars():
         "node 'triage' sla: escalation step 2: do one of remind, notify_supervisor, reassign, not 'shout'",
         "node 'triage' sla: escalation step 2: steps come in order of 'after' ('0m' is earlier than the step before)",
         "node 'triage' sla: vip: times is 1 to 50, not 0",
-        "node 'done': only a task has an SLA; a end passes by itself"]
+        "node 'done': only a task has an SLA; a end passes by itself",
+    ]
     with pytest.raises(Invalid):
-        Template.from_dict({**TEMPLATE.to_dict(), "nodes": [{**TEMPLATE.to_dict()["nodes"][0], "sla": {"respond": "1h"}}]})
+        Template.from_dict(
+            {**TEMPLATE.to_dict(), "nodes": [{**TEMPLATE.to_dict()["nodes"][0], "sla": {"respond": "1h"}}]}
+        )
 
 
 def test_templates_with_slas_and_calendars_survive_json():
-    data = TEMPLATE.to_dict() | {"calendar": {"timezone": "Asia/Urumqi", "weekdays": [1, 2, 3, 4, 5, 6],
-                                             "hours": [["10:00", "19:00"]], "holidays": ["2025-10-01"],
-                                             "workdays": ["2025-09-28"]}}
+    data = TEMPLATE.to_dict() | {
+        "calendar": {
+            "timezone": "Asia/Urumqi",
+            "weekdays": [1, 2, 3, 4, 5, 6],
+            "hours": [["10:00", "19:00"]],
+            "holidays": ["2025-10-01"],
+            "workdays": ["2025-09-28"],
+        }
+    }
     again = Template.from_dict(data)
     assert again.to_dict() == data and Template.from_dict(again.to_dict()) == again
     assert again.business_calendar.timezone == "Asia/Urumqi" and TEMPLATE.business_calendar.timezone == "Asia/Shanghai"

@@ -6,7 +6,12 @@ ALL_ACTIONS = ["view", "edit", "advance", "return", "transfer", "close", "cancel
 
 
 def task(key, actions=ALL_ACTIONS, **more):
-    return {"key": key, "name": key.upper(), "handler": {"kind": "role", "value": "staff"}, "actions": list(actions)} | more
+    return {
+        "key": key,
+        "name": key.upper(),
+        "handler": {"kind": "role", "value": "staff"},
+        "actions": list(actions),
+    } | more
 
 
 def auto(key, kind, **more):
@@ -14,12 +19,24 @@ def auto(key, kind, **more):
 
 
 def template(nodes, transitions, fields=(), key="t", **more):
-    return Template.from_dict({"key": key, "name": key.upper(), "fields": list(fields), "nodes": list(nodes),
-                               "transitions": [dict(zip(("from", "to", "if", "on"), t)) if isinstance(t, tuple) else t
-                                               for t in transitions]} | more)
+    return Template.from_dict(
+        {
+            "key": key,
+            "name": key.upper(),
+            "fields": list(fields),
+            "nodes": list(nodes),
+            "transitions": [
+                dict(zip(("from", "to", "if", "on"), t)) if isinstance(t, tuple) else t for t in transitions
+            ],
+        }
+        | more
+    )
 
 
 def straight(*keys, **more):
     """Tasks in a row, then an end node 'end'."""
-    return template([task(k) for k in keys] + [auto("end", "end", actions=["view", "reopen"])],
-                    list(zip(keys, keys[1:] + ("end",))), **more)
+    return template(
+        [task(k) for k in keys] + [auto("end", "end", actions=["view", "reopen"])],
+        list(zip(keys, keys[1:] + ("end",))),
+        **more,
+    )

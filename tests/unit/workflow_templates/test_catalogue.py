@@ -64,7 +64,9 @@ def test_copy_and_modify_makes_an_unpublished_template_with_a_new_key():
     assert (copy.key, copy.name, copy.version, copy.nodes) == ("refund_vip", "VIP 退款", 0, original.nodes)
     catalogue = Catalogue("acme").publish(original).publish(copy)
     assert catalogue.latest("refund_vip").version == 1 and catalogue.latest("refund").fields == original.fields
-    without_reason = copy_template(original, "refund_lite", "简易退款", fields=original.fields[:3] + original.fields[4:])
+    without_reason = copy_template(
+        original, "refund_lite", "简易退款", fields=original.fields[:3] + original.fields[4:]
+    )
     with pytest.raises(Invalid, match="node 'apply': field rules name unknown field 'refund_reason'"):
         catalogue.publish(without_reason)
 

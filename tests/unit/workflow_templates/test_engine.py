@@ -11,7 +11,11 @@ from services.workflow.templates.model import Reopening
 from services.workflow.templates.progress import Progress
 from tests.unit.workflow_templates.builders import auto, straight, task, template
 
-CUSTOMER = {"customer": "C-1", "contact_phone": "13800138000", "address": {"lat": 31.2, "lng": 121.4, "address": "上海"}}
+CUSTOMER = {
+    "customer": "C-1",
+    "contact_phone": "13800138000",
+    "address": {"lat": 31.2, "lng": 121.4, "address": "上海"},
+}
 
 
 def nodes(progress):
@@ -37,8 +41,13 @@ def test_installation_splits_into_parts_check_and_scheduling_and_joins_before_in
     assert nodes(p) == ["dispatch"] and what(happened) == [("entered", "dispatch")]
     p, happened = act(t, p, "advance", "dispatch")
     assert nodes(p) == ["parts_check", "schedule"]
-    assert what(happened) == [("left", "dispatch"), ("entered", "prepare"), ("split", "prepare"),
-                              ("entered", "parts_check"), ("entered", "schedule")]
+    assert what(happened) == [
+        ("left", "dispatch"),
+        ("entered", "prepare"),
+        ("split", "prepare"),
+        ("entered", "parts_check"),
+        ("entered", "schedule"),
+    ]
     p, happened = act(t, p, "advance", "schedule", values={"appointment": "2025-03-01T09:00+08:00"})
     assert nodes(p) == ["parts_check"] and ("joined", "ready") not in what(happened)  # still waiting
     p, happened = act(t, p, "advance", "parts_check", values={"parts_status": "ordered"})
@@ -53,7 +62,13 @@ def test_installation_needs_its_photos_and_signature_to_leave_install_then_close
         act(t, p, "advance", "install", values={"serial_number": "sn-0001"})
     assert error.value.details["missing"] == ["finish_photos", "signature"]
     assert "完工照片, 客户签名" in error.value.message
-    p, _ = act(t, p, "advance", "install", values={"finish_photos": ["att-1"], "signature": ["att-2"], "serial_number": "sn-0001"})
+    p, _ = act(
+        t,
+        p,
+        "advance",
+        "install",
+        values={"finish_photos": ["att-1"], "signature": ["att-2"], "serial_number": "sn-0001"},
+    )
     p, happened = act(t, p, "advance", "visit", values={"satisfaction": 5})
     assert p.status == "closed" and what(happened)[-2:] == [("ended", "done"), ("closed", "done")]
     assert allowed_actions(t, p, "done") == ("view", "reopen")
@@ -74,9 +89,12 @@ def test_a_close_obeys_the_nodes_field_rules_and_never_skips_the_follow_up():
         act(lenient, p, "close", "install")
     assert missing.value.details["missing"] == ["serial_number", "finish_photos", "signature"]
     with pytest.raises(NotAllowed, match="would skip '回访'"):
-        act(lenient, p, "close", "install", values={"serial_number": "sn-1", "finish_photos": ["a"], "signature": ["b"]})
-    p, _ = act(shipped, p, "advance", "install", values={"serial_number": "sn-1", "finish_photos": ["a"],
-                                                          "signature": ["b"]})
+        act(
+            lenient, p, "close", "install", values={"serial_number": "sn-1", "finish_photos": ["a"], "signature": ["b"]}
+        )
+    p, _ = act(
+        shipped, p, "advance", "install", values={"serial_number": "sn-1", "finish_photos": ["a"], "signature": ["b"]}
+    )
     with pytest.raises(Invalid, match="满意度"):
         act(shipped, p, "close", "visit")
     closed, happened = act(shipped, p, "close", "visit", values={"satisfaction": 4})
@@ -109,8 +127,10 @@ def test_a_return_goes_back_only_to_a_node_this_ticket_passed():
 
 
 def test_a_branch_cannot_return_past_its_split():
-    t = template([task("a"), auto("s", "split"), task("x"), task("y"), auto("j", "join"), auto("end", "end")],
-                 [("a", "s"), ("s", "x"), ("s", "y"), ("x", "j"), ("y", "j"), ("j", "end")])
+    t = template(
+        [task("a"), auto("s", "split"), task("x"), task("y"), auto("j", "join"), auto("end", "end")],
+        [("a", "s"), ("s", "x"), ("s", "y"), ("x", "j"), ("y", "j"), ("j", "end")],
+    )
     p, _ = act(t, start(t).progress, "advance", "a")
     with pytest.raises(Invalid, match="none yet"):
         act(t, p, "return", "x", to="a")
@@ -150,8 +170,14 @@ def test_refund_goes_through_finance_above_1000_and_can_be_returned_or_rejected(
     assert (rejected.status, nodes(rejected)) == ("closed", ["rejected"])
     assert "payment_reference" not in visible_values(t, big.values, ["finance_review"], union=True)
     with pytest.raises(NotAllowed, match="'reopen' is not allowed"):
-        act(t, act(t, act(t, p2, "approve", "review").progress, "advance", "payout",
-                   values={"payment_reference": "TX1"}).progress, "reopen", "refunded")
+        act(
+            t,
+            act(
+                t, act(t, p2, "approve", "review").progress, "advance", "payout", values={"payment_reference": "TX1"}
+            ).progress,
+            "reopen",
+            "refunded",
+        )
 
 
 def test_actions_the_node_does_not_allow_are_refused_with_the_rule():
@@ -190,8 +216,11 @@ def test_closed_and_cancelled_tickets_only_view_and_reopen():
 
 def test_edit_and_transfer_keep_the_ticket_where_it_is():
     note = {"key": "note", "label": "备注", "type": "text"}
-    t = template([task("a", fields={"editable": ["note"]}), task("b"), auto("end", "end")], [("a", "b"), ("b", "end")],
-                 fields=[note])
+    t = template(
+        [task("a", fields={"editable": ["note"]}), task("b"), auto("end", "end")],
+        [("a", "b"), ("b", "end")],
+        fields=[note],
+    )
     p = start(t).progress
     with pytest.raises(NotAllowed, match=r"note \(read-only\)"):
         act(t, act(t, p, "advance", "a").progress, "edit", "b", values={"note": "x"})  # unlisted: read-only
@@ -202,9 +231,18 @@ def test_edit_and_transfer_keep_the_ticket_where_it_is():
 
 
 def test_an_any_join_fires_on_the_first_branch_and_withdraws_the_others():
-    t = template([task("a"), auto("s", "split"), task("x"), task("y"), auto("j", "join", join="any"), task("z"),
-                  auto("end", "end")],
-                 [("a", "s"), ("s", "x"), ("s", "y"), ("x", "j"), ("y", "j"), ("j", "z"), ("z", "end")])
+    t = template(
+        [
+            task("a"),
+            auto("s", "split"),
+            task("x"),
+            task("y"),
+            auto("j", "join", join="any"),
+            task("z"),
+            auto("end", "end"),
+        ],
+        [("a", "s"), ("s", "x"), ("s", "y"), ("x", "j"), ("y", "j"), ("j", "z"), ("z", "end")],
+    )
     p, _ = act(t, start(t).progress, "advance", "a")
     p, happened = act(t, p, "advance", "y")
     assert nodes(p) == ["z"] and ("withdrawn", "x") in what(happened) and p.regions == ()

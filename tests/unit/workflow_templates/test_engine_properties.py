@@ -16,10 +16,13 @@ PHOTO = {"key": "photo", "label": "照片", "type": "image"}
 # A flow is a task, a sequence, a parallel region (all / any) or a choice on the route field.
 flows = st.recursive(
     st.just(("task",)),
-    lambda inner: st.one_of(st.tuples(st.just("seq"), inner, inner),
-                            st.tuples(st.just("par"), st.sampled_from(["all", "any"]), st.lists(inner, min_size=2, max_size=3)),
-                            st.tuples(st.just("choice"), inner, inner)),
-    max_leaves=8)
+    lambda inner: st.one_of(
+        st.tuples(st.just("seq"), inner, inner),
+        st.tuples(st.just("par"), st.sampled_from(["all", "any"]), st.lists(inner, min_size=2, max_size=3)),
+        st.tuples(st.just("choice"), inner, inner),
+    ),
+    max_leaves=8,
+)
 
 
 class _Builder:
@@ -33,7 +36,11 @@ class _Builder:
         """The entry node of `flow`, whose exits lead to `after`."""
         if flow[0] == "task":
             key = self.key("n")
-            rules = {"required": ["photo"], "editable": ["route"]} if self.draw(st.booleans()) else {"editable": ["photo", "route"]}
+            rules = (
+                {"required": ["photo"], "editable": ["route"]}
+                if self.draw(st.booleans())
+                else {"editable": ["photo", "route"]}
+            )
             self.nodes[key] = task(key, fields=rules)
             self.transitions.append((key, after))
             return key
@@ -110,7 +117,9 @@ def check(t, progress, log):
             if h.token in last and h.token not in returned:
                 assert (last[h.token], h.node) in allowed_moves, (last[h.token], h.node)
             elif h.token not in last:  # a new token: the first node or a split's branch
-                assert h.node == t.first.key or any(kinds[s] == "split" for s, target in allowed_moves if target == h.node)
+                assert h.node == t.first.key or any(
+                    kinds[s] == "split" for s, target in allowed_moves if target == h.node
+                )
             returned.discard(h.token)
             last[h.token] = h.node
             arrived[(h.token, h.node)] = True
@@ -145,7 +154,7 @@ def test_refused_actions_change_nothing_and_actions_outside_the_rules_are_refuse
     action = data.draw(st.sampled_from([a for a in ACTIONS if a not in allowed_actions(t, progress, at)] or ["fly"]))
     try:
         act(t, progress, action, at)
-        assert False, f"{action} at {at} should have been refused"
+        raise AssertionError(f"{action} at {at} should have been refused")
     except DomainError:
         pass
     assert progress.to_dict() == before
@@ -158,7 +167,10 @@ def test_publishing_a_new_version_leaves_tickets_on_the_old_one_untouched(data):
     catalogue = Catalogue("acme").publish(first)
     v1 = catalogue.latest("flow")
     progress, _ = data.draw(runs(v1, steps=10))
-    snapshot, moves = progress.to_dict(), data.draw(st.lists(st.sampled_from(["advance", "edit", "return", "close"]), max_size=5))
+    snapshot, moves = (
+        progress.to_dict(),
+        data.draw(st.lists(st.sampled_from(["advance", "edit", "return", "close"]), max_size=5)),
+    )
     catalogue = catalogue.publish(second)
     assert catalogue.get("flow", 1) == v1 and catalogue.latest("flow").version == 2
     assert progress.to_dict() == snapshot
@@ -168,7 +180,15 @@ def test_publishing_a_new_version_leaves_tickets_on_the_old_one_untouched(data):
         outcomes = []
         for version in (v1, own):
             try:
-                outcomes.append(act(version, progress, action, at, values={"photo": ["p"]} if action != "return" and action != "close" else None))
+                outcomes.append(
+                    act(
+                        version,
+                        progress,
+                        action,
+                        at,
+                        values={"photo": ["p"]} if action != "return" and action != "close" else None,
+                    )
+                )
             except DomainError as error:
                 outcomes.append(type(error))
         assert outcomes[0] == outcomes[1]
@@ -176,6 +196,6 @@ def test_publishing_a_new_version_leaves_tickets_on_the_old_one_untouched(data):
             progress = outcomes[0].progress
     try:
         act(catalogue.latest("flow"), progress, "view", progress.tokens[0].node)
-        assert False, "a progress on v1 must not run on v2"
+        raise AssertionError("a progress on v1 must not run on v2")
     except Conflict:
         pass
