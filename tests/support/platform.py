@@ -21,6 +21,7 @@ from deploy.devservers import free_port_block, preexec_for_child, wait_for
 from deploy.devservers.processes import alive, descendants
 from tests.support.identity import ADMIN_PASSWORD
 from tests.support.progress import Progress
+from tests.support.staffing import hire
 from tests.support.providers import FakeSmsGateway, FakeWeCom
 
 SERVICES = ("intake", "workflow", "settlement", "notify")
@@ -96,8 +97,10 @@ class Platform:
         for fake in (self.wecom, self.sms):
             if not fake._thread.is_alive():
                 fake.start()
-        if not self.process:  # the first start: acme's accounts before any event reaches notify
+        if not self.process:  # the first start: acme, its technician and accounts before any event flows
             self.cli("db", "init", check=True, json_out=False)
+            self._create("acme")
+            hire(Settings.from_env(self.env), "acme", TECHNICIAN)
             self.notify_cli(
                 "setup",
                 "account",
@@ -221,18 +224,7 @@ class Platform:
         """An API key of `tenant` with the admin scope (the tenant is created the first time, with its
         administrator `admin`), once every service has learned of it."""
         if tenant not in self._keys:
-            self.cli(
-                "tenant",
-                "create",
-                tenant,
-                "--name",
-                tenant.title(),
-                "--admin",
-                "admin",
-                "--password",
-                ADMIN_PASSWORD,
-                check=False,
-            )  # a restarted platform has it already
+            self._create(tenant)
             key = self.cli("tenant", "api-key", "create", tenant, "--name", "tests", "--scope", "admin")["key"]
             for service in SERVICES:  # each reads workflow's events to learn the key
                 wait_for(
@@ -265,6 +257,21 @@ class Platform:
             )
             self._keys[tenant] = key
         return self._keys[tenant]
+
+    def _create(self, tenant: str) -> None:
+        """The tenant with its administrator `admin` (a restarted platform has it already)."""
+        self.cli(
+            "tenant",
+            "create",
+            tenant,
+            "--name",
+            tenant.title(),
+            "--admin",
+            "admin",
+            "--password",
+            ADMIN_PASSWORD,
+            check=False,
+        )
 
     def _notify_knows(self, tenant: str, user: str) -> bool:
         store = open_service_store(
