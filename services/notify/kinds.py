@@ -27,6 +27,7 @@ KINDS = {
     for k in (
         Kind("assigned", STAFF, "工单指派给您"),
         Kind("pool", STAFF, "工单进入您所在的处理池"),
+        Kind("unassigned", STAFF, "工单无人可派，进入待派单队列"),
         Kind("transferred", STAFF, "工单转派给您"),
         Kind("handed_over", STAFF, "您的工单已转派他人"),
         Kind("returned", STAFF, "工单退回给您"),

@@ -27,6 +27,10 @@ MSGTYPES = ("text", "textcard", "template_card")  # how the WeCom app shows it
 DEFAULTS: dict[str, tuple[str, str]] = {  # kind -> (title, body)
     "assigned": ("新工单待处理", "工单 {{ number }} 在节点「{{ node }}」已指派给您（{{ reason }}）。"),
     "pool": ("处理池有新工单", "工单 {{ number }} 进入节点「{{ node }}」，等待{{ pool }}领取处理。"),
+    "unassigned": (
+        "工单待派单",
+        "工单 {{ number }} 在节点「{{ node }}」没有合适的处理人（{{ reason }}），已进入待派单队列，请领取或转派。",
+    ),
     "transferred": ("工单转派给您", "{{ by }} 将工单 {{ number }}（节点「{{ node }}」）转派给您。"),
     "handed_over": ("工单已转派", "您在节点「{{ node }}」的工单 {{ number }} 已由 {{ by }} 转派给 {{ handler }}。"),
     "returned": ("工单被退回", "工单 {{ number }} 被 {{ by }} 退回到节点「{{ node }}」，请重新处理。"),

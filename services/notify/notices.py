@@ -1,7 +1,8 @@
 """Who is told what about an event (the rules people expect from a work-order system). Pure: it reads
 the event, what notify knows of the ticket and of the tenant's staff, and returns notices.
 
-Staff: the handler a node is assigned to (or every member of the pool it enters); on a transfer the
+Staff: the handler a node is assigned to (or every member of the pool it enters; the dispatchers when
+nobody fitted and it waits in the unassigned queue); on a transfer the
 new handler and the one it was taken from; on a return the handler it comes back to; approaching and
 breached SLAs to the handler and their supervisor; escalations to whom they name; a statement and the
 earnings on it to the technician. Customers: accepted (with the ticket number), someone assigned to
@@ -26,6 +27,8 @@ from services.notify.audience import TicketAudience
 from services.notify.kinds import CUSTOMER
 from services.notify.roster import Roster
 
+QUEUE = "queue:"  # workflow's unassigned queues: "queue:<role>[@<site>]"
+DISPATCHERS = "role:dispatcher"  # who takes tickets from them
 SLA_ACTOR = "sla"  # workflow's name for escalations: ticket.escalated tells, not the assignment after it
 CLOCKS = {"response": "响应", "resolution": "处理"}
 TICKET_EVENTS = (
@@ -37,6 +40,7 @@ TICKET_EVENTS = (
     "ticket.sla_warned",
     "ticket.sla_breached",
     "ticket.escalated",
+    "ticket.unassigned",
     "settlement.statement_issued",
 )
 
@@ -104,6 +108,9 @@ def _read(envelope: Envelope, audience: TicketAudience, roster: Roster | None, z
     if t == "ticket.escalated":
         context = {**base, "reason": data["reason"], "vip": data["vip"]}
         return Reading([Notice("escalated", tuple(dict.fromkeys(data["to"])), context, data["node"])])
+    if t == "ticket.unassigned":
+        context = {**base, "node": data["node"], "reason": data["reason"], "queue": data["queue"]}
+        return Reading([Notice("unassigned", (DISPATCHERS,), context, data["node"])])
     if t == "ticket.closed":
         return Reading([Notice("completed", (CUSTOMER,), base, data["to_node"])])
     if t == "settlement.statement_issued":  # each technician on it told of their own earnings
@@ -124,6 +131,8 @@ def _assigned(node: str, handler: str, kind: str, context: dict[str, Any], name)
     """A node given to a handler: the handler is told (a pool: each member), and the customer when a
     person takes it on."""
     context = {**context, "node": node, "handler": name(handler)}
+    if handler.startswith(QUEUE):
+        return []  # nobody fitted: its ticket.unassigned tells the dispatchers
     if ":" in handler:
         pool_kind, _, pool = handler.partition(":")
         label = f"{'角色' if pool_kind == 'role' else '部门'} {pool} 的成员"

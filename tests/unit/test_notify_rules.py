@@ -106,6 +106,26 @@ def test_a_role_pool_tells_each_of_its_three_members(desk):
     assert "角色 dispatcher" in desk.deliveries()[0].message["body"]
 
 
+def test_a_ticket_nobody_fits_tells_the_dispatchers_once(desk):
+    for user, roles in STAFF.items():
+        desk.staff(user, roles)
+    desk.opened(handler="queue:technician@nanshan", node="schedule")  # the queue is no pool to tell
+    desk.event(
+        "ticket.unassigned",
+        node="schedule",
+        queue="queue:technician@nanshan",
+        role="technician",
+        site="nanshan",
+        reason="派单规则没有找到合适的人",
+        by="system",
+    )
+    assert desk.told() == [("unassigned", f"staff:d-{i}", "wecom") for i in (1, 2, 3)]
+    assert (
+        "待派单队列" in desk.deliveries()[0].message["body"]
+        and "派单规则没有找到合适的人" in desk.deliveries()[0].message["body"]
+    )
+
+
 def test_a_pool_with_a_wecom_department_is_told_in_one_message_to_it(desk):
     for user, roles in STAFF.items():
         desk.staff(user, roles)
