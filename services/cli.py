@@ -16,18 +16,18 @@ from shared.deadline import bound_database_waits
 from shared.serve import DEFAULTS, expose_metrics, run_until_stopped, serve_http, tune_gc_for_batches
 from shared.settings import SERVICES, TRANSPORTS, Settings
 
-from services.intake.admin_commands import region as intake_region
-from services.intake.commands import tenant as intake_tenant
-from services.intake.forms.commands import form_link
-from services.notify.commands import dead_letters as notify_dead_letters
-from services.notify.commands import setup as notify_setup
-from services.settlement.commands import COMMANDS as SETTLEMENT_COMMANDS
+from services.intake.admin_cli import region as intake_region
+from services.intake.cli import tenant as intake_tenant
+from services.intake.forms.cli import form_link
+from services.notify.cli import dead_letters as notify_dead_letters
+from services.notify.cli import setup as notify_setup
+from services.settlement.cli import COMMANDS as SETTLEMENT_COMMANDS
 from services.supervisor import WORKERS
-from services.workflow.commands import rebuild_views as workflow_rebuild_views
-from services.workflow.commands import templates as workflow_templates
-from services.workflow.commands import timers as workflow_timers
-from services.workflow.tenant_commands import keys as token_keys
-from services.workflow.tenant_commands import tenant
+from services.workflow.cli import rebuild_views as workflow_rebuild_views
+from services.workflow.cli import templates as workflow_templates
+from services.workflow.cli import timers as workflow_timers
+from services.workflow.tenant_cli import keys as token_keys
+from services.workflow.tenant_cli import tenant
 
 
 def web_ports(base: int = 8001) -> dict[str, int]:

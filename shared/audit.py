@@ -19,7 +19,7 @@ from marshmallow import Schema, fields, validate
 from shared.errors import NotAllowed
 from shared.identity.guard import caller
 from shared.restapi import Blueprint
-from shared.views import plain
+from shared.jsonable import plain
 
 UNSHOWN = ("digest", "hash", "password", "secret", "token", "aes_key")  # any key containing one of these
 LIMIT, MOST = 50, 500

@@ -14,7 +14,7 @@ from eventsourcing.utils import get_topic
 
 from shared.errors import Conflict, NotFound
 from shared.eventstore import IntegrityError, ServiceApplication
-from shared.views import timeline_entry
+from shared.jsonable import timeline_entry
 
 from services.notify.audience import audience_id
 from services.notify.delivery import DEAD, Delivery

@@ -13,7 +13,7 @@ from services.workflow.sandbox import Change, effective, insertion
 from services.workflow.staff import StaffDirectory
 from services.workflow.templates.examples import load
 from services.workflow.templates.model import HandlerRule
-from services.workflow.views import visible_values
+from services.workflow.ticket_view import visible_values
 
 REPAIR = load("repair")
 VISIT = {"key": "visit", "name": "上门复核", "handler": {"kind": "user", "value": "lead-1"}}

@@ -5,7 +5,7 @@ from uuid import UUID
 from shared.restapi import Blueprint
 
 from services.notify.api.caller import administrator, caller, notify, theirs
-from services.notify.api.views import DeliveriesView, DeliveryView
+from services.notify.api.schemas import DeliveriesView, DeliveryView
 
 blp = Blueprint(
     "dead_letters",

@@ -5,7 +5,7 @@ from uuid import UUID
 from shared.restapi import Blueprint
 
 from services.notify.api.caller import caller, notify, theirs
-from services.notify.api.views import DeliveriesView
+from services.notify.api.schemas import DeliveriesView
 
 blp = Blueprint("deliveries", __name__, url_prefix="/v1/tenants/<tenant>", description="Deliveries per ticket")
 

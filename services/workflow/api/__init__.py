@@ -13,7 +13,7 @@ from shared.ratelimit import RateLimiter
 from shared.secrets import SecretBox
 from shared.settings import Settings
 
-from services.workflow.api import audit, queues, sessions, staff, templates, tickets, views, wecom_sessions
+from services.workflow.api import audit, lists, queues, sessions, staff, templates, tickets, wecom_sessions
 from services.workflow.application import WorkflowApplication, utc_now
 from services.workflow.tenancy import Tenancy
 from services.workflow.wecom_sign_in import WeComOAuth, WeComSignIn
@@ -32,7 +32,7 @@ def create_app(
     """`wecom_url`: where WeCom sign-in codes are exchanged; `secrets` seal the tenants' WeCom app secrets."""
     app = web.create_app("workflow", TITLE, identity)
     api = restapi.attach(app, TITLE)
-    for resource in (tickets, templates, staff, views, queues):
+    for resource in (tickets, templates, staff, lists, queues):
         for blp in resource.blueprints(workflow):
             api.register_blueprint(blp)
     tenancy = Tenancy(workflow, identity.keys)

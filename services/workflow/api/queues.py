@@ -11,7 +11,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from shared.restapi import Blueprint
 
 from services.workflow.api.identity import staff_id
-from services.workflow.api.views import Page
+from services.workflow.api.lists import Page
 from services.workflow.application import WorkflowApplication
 from services.workflow.assignment import QUEUE, Assignment
 from services.workflow.readmodels.projector import Projector

@@ -16,7 +16,7 @@ from services.workflow.assignment import POOLS
 from services.workflow import sandbox
 from services.workflow.domain import SANDBOX_ROLES, Ticket
 from services.workflow.templates.model import ACTIONS, HANDLER_KINDS
-from services.workflow.views import seen_by, ticket_view, timeline
+from services.workflow.ticket_view import seen_by, ticket_view, timeline
 
 STAFF_ACTIONS = [a for a in ACTIONS if a != "view"] + ["claim", "pause", "resume"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.views import plain
+from shared.jsonable import plain
 
 from services.workflow.assignment import QUEUE, Assignment
 from services.workflow.domain import Ticket

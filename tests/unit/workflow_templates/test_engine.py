@@ -5,7 +5,7 @@ import pytest
 
 from shared.errors import Conflict, Invalid, NotAllowed
 from services.workflow.templates.engine import act, allowed_actions, reopen, start
-from services.workflow.views import visible_values
+from services.workflow.ticket_view import visible_values
 from services.workflow.templates.examples import load
 from services.workflow.templates.model import Reopening
 from services.workflow.templates.progress import Progress

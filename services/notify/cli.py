@@ -40,7 +40,7 @@ def operate(action: Callable[[Any], Any]) -> Any:
 
 
 def _echo(value: Any) -> None:
-    from shared.views import plain
+    from shared.jsonable import plain
 
     click.echo(json.dumps(plain(value), ensure_ascii=False, indent=2))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from collections.abc import Mapping
 
-from shared.views import plain, timeline_entry
+from shared.jsonable import plain, timeline_entry
 
 from services.workflow.domain import Ticket
 from services.workflow.sight import Sight, sight

@@ -7,7 +7,7 @@ import json
 
 import click
 
-from services.intake.commands import TENANT, operate
+from services.intake.cli import TENANT, operate
 
 
 @click.group("region")

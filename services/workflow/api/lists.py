@@ -129,7 +129,7 @@ FILTERS = {"unknown": RAISE}  # a filter that is not one is refused, not ignored
 
 def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
     blp = Blueprint(
-        "views",
+        "lists",
         __name__,
         url_prefix="/v1/tenants/<tenant>",
         description="Read models: ticket lists, kanban, my tickets, overdue, dashboard",
