@@ -127,13 +127,8 @@ def _filters(args: dict) -> Filters:
 FILTERS = {"unknown": RAISE}  # a filter that is not one is refused, not ignored
 
 
-def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
-    blp = Blueprint(
-        "lists",
-        __name__,
-        url_prefix="/v1/tenants/<tenant>",
-        description="Read models: ticket lists, kanban, my tickets, overdue, dashboard",
-    )
+def read_models(workflow: WorkflowApplication) -> tuple[Projector, Reader]:
+    """The projection and its reader: a route catches the projector up with the log before it reads."""
     projector = Projector(workflow)
     reader = Reader(
         projector.store,
@@ -141,6 +136,17 @@ def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
         workflow.clock,
         sandboxed=lambda row: workflow.template_of(workflow.ticket(UUID(row["id"]), row["tenant"])),
     )
+    return projector, reader
+
+
+def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
+    blp = Blueprint(
+        "lists",
+        __name__,
+        url_prefix="/v1/tenants/<tenant>",
+        description="Read models: ticket lists, kanban, my tickets, overdue, dashboard",
+    )
+    projector, reader = read_models(workflow)
 
     def viewer(tenant: str, user: str | None):
         return workflow.staff(tenant).member(user) if user else None

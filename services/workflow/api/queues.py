@@ -4,18 +4,14 @@ up to date with the log first."""
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from marshmallow import RAISE, Schema, fields, validate
 
 from shared.restapi import Blueprint
 
 from services.workflow.api.identity import staff_id
-from services.workflow.api.lists import Page
+from services.workflow.api.lists import Page, read_models
 from services.workflow.application import WorkflowApplication
 from services.workflow.assignment import QUEUE, Assignment
-from services.workflow.readmodels.projector import Projector
-from services.workflow.readmodels.queries import Reader
 
 _name = {"validate": validate.Length(min=1, max=64)}
 
@@ -45,13 +41,7 @@ def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
         url_prefix="/v1/tenants/<tenant>",
         description="The unassigned queues (待派单队列): tickets nobody fitted, for dispatchers to claim",
     )
-    projector = Projector(workflow)
-    reader = Reader(
-        projector.store,
-        workflow.template,
-        workflow.clock,
-        sandboxed=lambda row: workflow.template_of(workflow.ticket(UUID(row["id"]), row["tenant"])),
-    )
+    projector, reader = read_models(workflow)
 
     @blp.route("/unassigned", methods=["GET"])
     @blp.arguments(QueueQuery, location="query", unknown=RAISE)
