@@ -430,3 +430,25 @@ def test_a_pool_with_a_wecom_department_gets_one_textcard_and_an_unknown_departm
     (refused,) = desk.deliveries(ghosts)
     assert refused["status"] == "dead" and "81013" in refused["error"]
     assert len(wecom.to("/cgi-bin/message/send")) == 2
+
+
+def test_a_round_whose_batch_conflicts_records_each_delivery_on_its_own(desk, wecom, monkeypatch):
+    """An operator's change meanwhile makes the round's one commit fail: every other delivery's
+    outcome is still recorded, once (it was sent; sending it again would tell twice)."""
+    from shared.eventstore import IntegrityError
+
+    desk.provider("wecom", **WECOM)
+    tickets = [desk.opened("t-1"), desk.opened("t-2")]
+    record, batches = desk.sender.app.record, []
+
+    def first_batch_conflicts(events, **kwargs):
+        batches.append(len(events))
+        if len(batches) == 1:
+            raise IntegrityError("changed meanwhile")
+        return record(events, **kwargs)
+
+    monkeypatch.setattr(desk.sender.app, "record", first_batch_conflicts)
+    desk.send()
+    assert batches[0] == 2 and len(batches) >= 3  # the batch, then each delivery on its own
+    assert [d["status"] for t in tickets for d in desk.deliveries(t)] == ["sent", "sent"]
+    assert (len(wecom.texts_to("t-1")), len(wecom.texts_to("t-2"))) == (1, 1)

@@ -110,28 +110,32 @@ class Sender:
 
     def _record(self, round_: Round) -> None:
         aggregates = list(round_.touched.values())
-        events, correlations = [], {}
-        for aggregate in aggregates:  # each published under the correlation id of the request it serves
-            for e in aggregate.collect_events():
-                events.append(e)
-                if aggregate.correlation_id:
-                    correlations[e.originator_id, e.originator_version] = aggregate.correlation_id
+        changes = [(aggregate, aggregate.collect_events()) for aggregate in aggregates]
+        correlations = {  # each published under the correlation id of the request it serves
+            (e.originator_id, e.originator_version): aggregate.correlation_id
+            for aggregate, events in changes
+            if aggregate.correlation_id
+            for e in events
+        }
         try:
-            self.app.record(events, correlations=correlations)
+            self.app.record([e for _, events in changes for e in events], correlations=correlations)
+            recorded = aggregates
         except IntegrityError:  # an operator re-drove or changed one meanwhile: each on its own
-            for aggregate in aggregates:
-                self._record_one(aggregate)
-        for aggregate in aggregates:
+            recorded = [a for a, events in changes if self._record_one(a, events, correlations)]
+        for aggregate in recorded:
             self.pending.add(aggregate)
             OUTCOMES.labels(aggregate.channel, aggregate.status).inc()
 
-    def _record_one(self, aggregate: Delivery) -> None:
+    def _record_one(self, aggregate: Delivery, events: list, correlations: dict) -> bool:
+        """Whether its events were recorded; if not, it is read again from the log for the next round."""
         try:
-            self.app.save(aggregate)
+            self.app.record(events, correlations=correlations)
+            return True
         except IntegrityError:
-            log.warning("sender.conflict", delivery=str(aggregate.id))  # read again from the log next round
+            log.warning("sender.conflict", delivery=str(aggregate.id))
             self.pending.deliveries.pop(aggregate.id, None)
             self.pending.add(self._load(aggregate.id))
+            return False
 
     def _load(self, id_: UUID) -> Delivery | None:
         return self.app.repository.get(id_)
