@@ -87,6 +87,7 @@ class Platform:
         )
         self.process: subprocess.Popen | None = None
         self._keys: dict[str, str] = {}
+        self._tenants: set[str] = set()  # set up: created, with the technician hired
         self.urls: dict[str, str] = {}
         self.log_path = data_dir / "platform.log"
 
@@ -99,8 +100,7 @@ class Platform:
                 fake.start()
         if not self.process:  # the first start: acme, its technician and accounts before any event flows
             self.cli("db", "init", check=True, json_out=False)
-            self._create("acme")
-            hire(Settings.from_env(self.env), "acme", TECHNICIAN)
+            self._set_up("acme")
             self.notify_cli(
                 "setup",
                 "account",
@@ -224,7 +224,8 @@ class Platform:
         """An API key of `tenant` with the admin scope (the tenant is created the first time, with its
         administrator `admin`), once every service has learned of it."""
         if tenant not in self._keys:
-            self._create(tenant)
+            if tenant not in self._tenants:  # acme is set up before the first start
+                self._set_up(tenant)
             key = self.cli("tenant", "api-key", "create", tenant, "--name", "tests", "--scope", "admin")["key"]
             for service in SERVICES:  # each reads workflow's events to learn the key
                 wait_for(
@@ -239,14 +240,6 @@ class Platform:
                     interval=0.1,
                     message=f"{service} never learned {tenant}'s key",
                 )
-            # The default template's tickets go to the technicians' pool: the tests' technician is in it.
-            hired = requests.put(
-                f"{self.urls['workflow']}/v1/tenants/{tenant}/staff/{TECHNICIAN}",
-                timeout=10,
-                json={"roles": ["technician"]},
-                headers={"Authorization": f"Bearer {key}"},
-            )
-            assert hired.status_code == 200, hired.text
             # Notify tells a pool's members as it knows them when a ticket arrives: on Kafka the hire and
             # the tickets may sit on different partitions, so the tickets wait until notify has it.
             wait_for(
@@ -258,8 +251,9 @@ class Platform:
             self._keys[tenant] = key
         return self._keys[tenant]
 
-    def _create(self, tenant: str) -> None:
-        """The tenant with its administrator `admin` (a restarted platform has it already)."""
+    def _set_up(self, tenant: str) -> None:
+        """The tenant with its administrator `admin` (a restarted platform has it already), and its
+        technician: the default template's tickets go to the technicians' pool."""
         self.cli(
             "tenant",
             "create",
@@ -272,6 +266,8 @@ class Platform:
             ADMIN_PASSWORD,
             check=False,
         )
+        hire(Settings.from_env(self.env), tenant, TECHNICIAN)
+        self._tenants.add(tenant)
 
     def _notify_knows(self, tenant: str, user: str) -> bool:
         store = open_service_store(
