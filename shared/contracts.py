@@ -62,6 +62,20 @@ class Customer(Schema):
             raise ValidationError(f"give at least one of {', '.join(self.IDENTITIES)}", "_schema")
 
 
+FLAG = validate.Regexp(r"^[a-z0-9_-]{1,32}$")
+
+
+class TicketCustomer(Customer):
+    """The customer as ticket.created carries them: what the channel knows, and the flags staff set on
+    them in intake's directory (added within v2: optional, so v2 readers and older events still fit).
+    Channels never give flags: a submitter cannot make themselves a VIP (intake's input drops them)."""
+
+    flags = fields.List(
+        fields.String(validate=FLAG),
+        metadata={"description": "What staff marked the customer as, e.g. vip (workflow's priority reads it)"},
+    )
+
+
 class Route(Schema):
     """How the template was chosen."""
 
@@ -75,7 +89,7 @@ class TicketCreated(Schema):
 
     channel = fields.String(**_text)
     submission_id = fields.String(**_text)
-    customer = fields.Nested(Customer, required=True)
+    customer = fields.Nested(TicketCustomer, required=True)
     description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
     template = fields.String(**_text)
     route = fields.Nested(Route)
@@ -463,6 +477,22 @@ class StaffChanged(Schema):
     notify_by = fields.String(allow_none=True)  # the channel they prefer: wecom, email
 
 
+class CustomerMerged(Schema):
+    """One person was two customers in intake's directory: `merged_customer_id` was merged into
+    `customer_id`, whose identities are now every one of both. Whoever keeps the merged-away id (a
+    ticket's customer, an address book) means the surviving customer from now on. The subject is the
+    surviving customer."""
+
+    customer_id = fields.UUID(required=True)  # the one who stays
+    merged_customer_id = fields.UUID(required=True)  # the one merged into it
+    identities = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(Customer.IDENTITIES)),
+        values=fields.List(fields.String(**_optional_text)),
+        required=True,
+    )  # the surviving customer's, after the merge: {"openid": ["o-1"], "unionid": ["u-1"], …}
+    by = fields.String(**_text)  # who merged them (the channel or system that named both)
+
+
 class CustomerOptedOut(Schema):
     """A customer asked to be told nothing more on a channel (e.g. replied TD / 退订 to the official
     account). The subject is the customer."""
@@ -480,6 +510,7 @@ CONTRACTS.update(
         for c in (
             Contract("staff.changed", "workflow", StaffChanged()),
             Contract("customer.opted_out", "intake", CustomerOptedOut()),
+            Contract("customer.merged", "intake", CustomerMerged()),
         )
     }
 )

@@ -92,6 +92,9 @@ class IntakeApplication(ServiceApplication):
                 values=values or {},
                 customer_id=contact.customer_id,
                 region=where,
+                # A first contact has none yet; a known customer's are read on every submission (a
+                # small aggregate of their own), so a VIP flag set a moment ago already counts.
+                flags=[] if contact.first else self.customers.flags(tenant, contact.customer_id),
             )
             if link_now:
                 contact.customer.link_ticket(submission.id, channel, description, template, where)

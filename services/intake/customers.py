@@ -140,8 +140,10 @@ class Customer(Aggregate):
 
     class Absorbed(Aggregate.Event):
         """Another customer turned out to be this one: their identities, tickets, media, opportunities and
-        opt-outs are this one's now (the profile only fills in what this one lacks)."""
+        opt-outs are this one's now (the profile only fills in what this one lacks). Public as
+        customer.merged; v2 says every identity this one has after it (`known_by`)."""
 
+        class_version = 2
         tenant: str
         customer_id: UUID  # the one merged in
         identities: dict[str, list[str]]
@@ -152,6 +154,12 @@ class Customer(Aggregate):
         opportunities: list[dict[str, Any]]
         opt_outs: list[dict[str, str]]
         by: str
+        known_by: dict[str, list[str]]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Recorded before merges were public: it said the other's identities only.
+            state["known_by"] = state["identities"]
 
     class MergedInto(Aggregate.Event):
         """This customer was merged into `into`: whoever still names this one means that one."""
@@ -325,6 +333,11 @@ class Customer(Aggregate):
             opportunities=[asdict(o) for o in other.opportunities.values()],
             opt_outs=other.opt_outs,
             by=by,
+            known_by={
+                kind: [*mine, *(v for v in other.identities.get(kind, ()) if v not in mine)]
+                for kind in IDENTITIES
+                if (mine := self.identities.get(kind, [])) or other.identities.get(kind)
+            },
         )
         other._merged_into(tenant=other.tenant, into=self.id, by=by)
 
@@ -341,6 +354,7 @@ class Customer(Aggregate):
         opportunities: list[dict[str, Any]],
         opt_outs: list[dict[str, str]],
         by: str,
+        known_by: dict[str, list[str]],
     ) -> None:
         for kind, values in identities.items():
             mine = self.identities.setdefault(kind, [])

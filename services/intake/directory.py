@@ -19,6 +19,7 @@ from shared.errors import Invalid, NotFound, Unavailable
 from shared.eventstore import IntegrityError, ServiceApplication
 
 from services.intake.customers import Customer, IdentityClaim, claim_id, current, identities_of, normalised, profile_of
+from services.intake.flags import CustomerFlags, flags_id, holding
 from services.intake.regions import RegionNames, locate, region_names_id
 
 RETRIES = 8  # attempts after a race before answering 503
@@ -30,16 +31,19 @@ T = TypeVar("T")
 @dataclass
 class Contact:
     """Who a request is from: their customer id, the customer when it had to be read or
-    created, the identities it claims anew (or moves to them), and the customers merged into them."""
+    created, the identities it claims anew (or moves to them), the customers merged into them and
+    the flags those merges moved."""
 
     customer_id: UUID
     customer: Customer | None
     claims: list[IdentityClaim] = field(default_factory=list)
     first: bool = False  # their first contact: the customer is created with it
     merged: list[Customer] = field(default_factory=list)
+    flags: list[CustomerFlags] = field(default_factory=list)
 
     def aggregates(self) -> list[Aggregate]:
-        return [*self.claims, *([self.customer] if self.customer is not None else []), *self.merged]
+        customer = [self.customer] if self.customer is not None else []
+        return [*self.claims, *customer, *self.merged, *self.flags]
 
 
 def retrying(attempt: Callable[[], T]) -> T:
@@ -96,11 +100,48 @@ class CustomerDirectory:
             return  # merged before
         contact.customer.absorb(other, by)
         contact.merged.append(other)
+        self._merge_flags(contact, other.id, by)
         for kind, values in other.identities.items():
             for value in values:
                 claim = self._app.repository.get(claim_id(other.tenant, kind, value))
                 claim.move(contact.customer_id)
                 contact.claims.append(claim)
+
+    def _merge_flags(self, contact: Contact, other: UUID, by: str) -> None:
+        """The survivor takes in the other's flags; the other's say whose hold now (always written: a
+        process that still names the other finds the survivor's)."""
+        tenant = contact.customer.tenant
+        theirs = self._flags_of(tenant, other)
+        if theirs.flags:
+            taken = {f.id: f for f in contact.flags}  # a third customer merged in this same request
+            mine = taken.get(flags_id(tenant, contact.customer_id)) or self._flags_of(tenant, contact.customer_id)
+            mine.set([*mine.flags, *theirs.flags], by)
+            if mine.id not in taken:
+                contact.flags.append(mine)
+        theirs.moved_to(contact.customer_id)
+        contact.flags.append(theirs)
+
+    def _flags_of(self, tenant: str, customer_id: UUID) -> CustomerFlags:
+        """The customer's own flags, to change (created on first use)."""
+        found = self._app.find(flags_id(tenant, customer_id), tenant, CustomerFlags)
+        return found or CustomerFlags(tenant=tenant, customer_id=customer_id)
+
+    def flags(self, tenant: str, customer_id: UUID) -> list[str]:
+        """The customer's flags as they hold now (one indexed read while they stay as they were)."""
+        found = holding(lambda id_: self._app.current(id_, tenant, CustomerFlags), tenant, customer_id)
+        return list(found.flags) if found is not None else []
+
+    def set_flags(self, tenant: str, customer_id: UUID, flags: list[str], by: str) -> Customer:
+        """Staff mark the customer (or the one they were merged into) as `flags` (all of them)."""
+
+        def attempt() -> Customer:
+            customer = self.get(tenant, customer_id)
+            marked = self._flags_of(tenant, customer.id)
+            marked.set(flags, by)
+            self._app.save(marked)
+            return customer
+
+        return retrying(attempt)
 
     def _owner(self, tenant: str, kind: str, value: str) -> UUID | None:
         key = (tenant, kind, value)

@@ -20,9 +20,9 @@ def ticket_id(tenant: str, channel: str, submission_id: str) -> UUID:
 class Submission(Aggregate):
     class Received(Aggregate.Created):
         """v2 names the template the submission was routed to, and how; v3 a form's field values,
-        the customer it was linked to and the region it came from."""
+        the customer it was linked to and the region it came from; v4 that customer's flags (VIP …)."""
 
-        class_version = 3
+        class_version = 4
         tenant: str
         channel: str
         submission_id: str
@@ -33,6 +33,7 @@ class Submission(Aggregate):
         values: dict[str, Any]
         customer_id: UUID | None
         region: str | None
+        flags: list[str]
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -44,6 +45,10 @@ class Submission(Aggregate):
         def upcast_v2_v3(state: dict[str, Any]) -> None:
             state["values"] = {}  # stored before forms had fields of their own
             state["customer_id"] = state["region"] = None  # and before the customer directory
+
+        @staticmethod
+        def upcast_v3_v4(state: dict[str, Any]) -> None:
+            state["flags"] = []  # and before customers had flags
 
     @staticmethod
     def create_id(tenant: str, channel: str, submission_id: str) -> UUID:
@@ -62,6 +67,7 @@ class Submission(Aggregate):
         values: dict[str, Any] | None = None,
         customer_id: UUID | None = None,
         region: str | None = None,
+        flags: list[str] | None = None,
     ):
         self.tenant = tenant
         self.channel = channel
@@ -73,3 +79,4 @@ class Submission(Aggregate):
         self.values = values or {}  # JSON, as the form's template version cleaned them
         self.customer_id = customer_id
         self.region = region
+        self.flags = flags or []  # the customer's when the ticket was raised

@@ -1,5 +1,5 @@
-"""What intake publishes: one ticket.created per accepted submission, and what a customer
-sends about an open ticket."""
+"""What intake publishes: one ticket.created per accepted submission, what a customer sends about
+an open ticket, and what happens to a customer that others keep their id for (opted out, merged)."""
 
 from shared.outbox import Outbox
 
@@ -12,7 +12,7 @@ def _created(e):
     return {
         "channel": e.channel,
         "submission_id": e.submission_id,
-        "customer": e.customer,
+        "customer": {**e.customer, "flags": e.flags} if e.flags else e.customer,
         "description": e.description,
         "template": e.template,
         "route": e.route,
@@ -44,6 +44,15 @@ OUTBOX = Outbox(
             },
         ),
         Customer.MessageReceived: ("ticket.message_received", lambda e: {**_sent(e), "text": e.text}),
+        Customer.Absorbed: (
+            "customer.merged",
+            lambda e: {
+                "customer_id": str(e.originator_id),
+                "merged_customer_id": str(e.customer_id),
+                "identities": e.known_by,
+                "by": e.by,
+            },
+        ),
         Customer.OptedOut: (
             "customer.opted_out",
             lambda e: {  # for notify (issue 13)

@@ -4,7 +4,8 @@ Staff: the channel they prefer (workflow's staff directory: notify_by), then WeC
 userid, or their user id), then e-mail. A pool with a WeCom department or tag set up for it is one
 recipient on WeCom; otherwise each member is. Customers: the channel they came from first, then the
 official account (openid), WeCom external contact, WeCom member, SMS (phone), skipping channels
-they have no identity on. Whether the tenant has an account for a channel is the sender's business:
+they have no identity on; a customer intake merged into another is that other, on the addresses of both
+(the ticket's own first). Whether the tenant has an account for a channel is the sender's business:
 an unconfigured channel is passed over like an unreachable one.
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from shared.merges import CustomerMerges
 
 from services.notify.kinds import CUSTOMER_FALLBACK, EMAIL, IDENTITY_CHANNELS, ORIGIN_CHANNELS, STAFF_CHANNELS, WECOM
 from services.notify.roster import Roster
@@ -45,7 +48,8 @@ def pool(handler: str, roster: Roster | None, setup: NotifySetup | None) -> list
     return [staff(user, roster) for user in (roster.pool(handler) if roster else [])]
 
 
-def customer(known: dict[str, Any]) -> Recipient:
+def customer(known: dict[str, Any], merges: CustomerMerges | None = None) -> Recipient:
+    known = merged(known, merges) if merges is not None else known
     identities = known.get("identities") or {}
     by_channel = {
         channel: identities[identity] for identity, channel in IDENTITY_CHANNELS.items() if identities.get(identity)
@@ -54,3 +58,14 @@ def customer(known: dict[str, Any]) -> Recipient:
     order = [*([first] if first else []), *(c for c in CUSTOMER_FALLBACK if c != first)]
     key = known.get("customer_id") or next(iter(by_channel.values()), "unknown")
     return Recipient(f"customer:{key}", known.get("name") or "", [[c, by_channel[c]] for c in order if c in by_channel])
+
+
+def merged(known: dict[str, Any], merges: CustomerMerges) -> dict[str, Any]:
+    """The customer a ticket names as they are since intake merged them: the surviving customer's id, and
+    every address of both, the ticket's own first."""
+    customer_id = known.get("customer_id")
+    theirs = merges.identities_of(customer_id) if customer_id else {}
+    if not theirs:
+        return known
+    identities = {kind: values[0] for kind, values in theirs.items() if values} | (known.get("identities") or {})
+    return {**known, "customer_id": merges.survivor(customer_id), "identities": identities}

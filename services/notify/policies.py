@@ -11,6 +11,7 @@ from uuid import UUID, uuid5
 from shared.contracts import Customer as CustomerContract
 from shared.envelope import Envelope
 from shared.eventstore import UnitOfWork
+from shared.merges import CustomerMerges
 
 from services.notify import addresses
 from services.notify.addresses import Recipient
@@ -43,6 +44,9 @@ def notify_policy(config: NotifyConfig):
             _own(uow, Roster, roster_id(envelope.tenant), tenant=envelope.tenant).changed(envelope.data)
         elif envelope.type == "customer.opted_out":
             _opted_out(envelope, uow)
+        elif envelope.type == "customer.merged":  # the ticket's customer is the survivor, on both's addresses
+            merges_id = CustomerMerges.create_id(envelope.tenant)
+            _own(uow, CustomerMerges, merges_id, tenant=envelope.tenant).learn(envelope.data)
         elif envelope.type in TICKET_EVENTS:
             Notifying(config, envelope, uow).run()
 
@@ -112,6 +116,7 @@ class Notifying:
         )
         self.roster: Roster | None = _read(uow, roster_id(self.tenant))
         self.setup: NotifySetup | None = _read(uow, setup_id(self.tenant))
+        self.merges: CustomerMerges | None = _read(uow, CustomerMerges.create_id(self.tenant))
 
     def run(self) -> None:
         if self.audience.seen(self.cause):
@@ -147,7 +152,7 @@ class Notifying:
         found = []
         for who in notice.recipients:
             if who == CUSTOMER:
-                found.append(addresses.customer(self.audience.customer))
+                found.append(addresses.customer(self.audience.customer, self.merges))
             elif ":" in who:
                 found += addresses.pool(who, self.roster, self.setup)
             else:

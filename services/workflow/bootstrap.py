@@ -21,6 +21,7 @@ from services.workflow.application import Clock, WorkflowApplication, utc_now
 from services.workflow.assignment import Assigner
 from services.workflow.codes import codes_policy
 from services.workflow.conversation import conversation_policy
+from services.workflow.customers import merges_policy
 from services.workflow.dispatch.catalogue import strategies
 from services.workflow.dispatch.sites import home_site_key
 from services.workflow.policies import ticket_policy
@@ -60,10 +61,10 @@ def web_app(settings: Settings | None = None) -> Flask:
 
 
 def follower(settings: Settings, slice_: Slice = WHOLE) -> Follower:
-    """Opens intake's tickets and keeps what their customers send about them; learns the codes of
-    settlement's catalogue."""
+    """Opens intake's tickets and keeps what their customers send about them and which customers were
+    merged; learns the codes of settlement's catalogue."""
     app = application(settings)
-    policy = combined(ticket_policy(app.assigner, app.load), codes_policy, conversation_policy)
+    policy = combined(ticket_policy(app.assigner, app.load), codes_policy, conversation_policy, merges_policy)
     return Follower("workflow", app, policy, subscribe("workflow", ["intake", "settlement"], settings, slice_))
 
 

@@ -51,7 +51,7 @@ def ticket_policy(assigner: Assigner, load: Callable[[str], Load]):
                 envelope.subject,
                 tenant,
                 template,
-                customer=data["customer"],
+                customer=customer,
                 description=data["description"],
                 channel=data["channel"],
                 assigner=chosen,
@@ -61,6 +61,9 @@ def ticket_policy(assigner: Assigner, load: Callable[[str], Load]):
                 now=envelope.time,
             )
 
+        # Intake's id for the customer goes with what the channel said of them: lists find their tickets by
+        # it, and by the id of whoever they are merged into later (customers.py).
+        customer = {**data["customer"], **({"customer_id": data["customer_id"]} if data.get("customer_id") else {})}
         values = data.get("values") or {}
         try:
             uow.add(open_(values))

@@ -7,12 +7,13 @@ from uuid import UUID, uuid4
 
 from marshmallow import Schema, fields, validate
 
+from shared.contracts import FLAG, ticket_number
 from shared.contracts import Customer as CustomerData
-from shared.contracts import ticket_number
 from shared.restapi import Blueprint
 
 from services.intake.application import IntakeApplication
 from services.intake.customers import IDENTITIES, Customer
+from services.intake.flags import MOST
 from services.intake.opportunities import STAGES
 
 _who = {
@@ -48,6 +49,16 @@ class LostIn(Schema):
     by = fields.String(**_who)
 
 
+class FlagsIn(Schema):
+    flags = fields.List(
+        fields.String(validate=FLAG),
+        required=True,
+        validate=validate.Length(max=MOST),
+        metadata={"description": "Every flag the customer has from now on (vip: workflow's priority VIP)"},
+    )
+    by = fields.String(**_who)
+
+
 class OpportunityView(Schema):
     id = fields.String()
     title = fields.String()
@@ -61,6 +72,9 @@ class CustomerView(Schema):
     customer_id = fields.UUID()
     identities = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
     profile = fields.Dict(keys=fields.String(), values=fields.String())
+    flags = fields.List(
+        fields.String(), metadata={"description": "What staff marked them as (vip …); every new ticket carries it"}
+    )
     first_channel = fields.String()
     tickets = fields.List(fields.Dict(), metadata={"description": "Linked tickets, oldest first, with their status"})
     opportunities = fields.List(fields.Nested(OpportunityView))
@@ -75,11 +89,12 @@ class CustomerView(Schema):
     merged_from = fields.List(fields.UUID(), metadata={"description": "Customers found to be this one, merged in"})
 
 
-def customer_view(customer: Customer) -> dict:
+def customer_view(customer: Customer, flags: list[str]) -> dict:
     return {
         "customer_id": str(customer.id),
         "identities": customer.identities,
         "profile": customer.profile,
+        "flags": flags,
         "first_channel": customer.channel,
         "tickets": [{**t.to_dict(), "number": ticket_number(t.ticket_id)} for t in customer.tickets.values()],
         "opportunities": [o.to_dict() for o in customer.opportunities.values()],
@@ -108,6 +123,9 @@ def blueprint(intake: IntakeApplication) -> Blueprint:
     one, opportunity = f"{BASE}/<uuid:customer_id>", f"{BASE}/<uuid:customer_id>/opportunities/<opportunity_id>"
     settled = {404: "No such customer or opportunity", 409: "Already won or lost"}
 
+    def view(customer: Customer) -> dict:
+        return customer_view(customer, directory.flags(customer.tenant, customer.id))
+
     @blp.route(BASE, methods=["POST"])
     @blp.arguments(CustomerData)
     @blp.response(201, CustomerView, description="A customer was registered")
@@ -117,7 +135,7 @@ def blueprint(intake: IntakeApplication) -> Blueprint:
 
         Identities of two customers merge them into the one the unionid (else the phone) names."""
         contact = directory.register(tenant, "api", body)
-        return customer_view(contact.customer), 201 if contact.first else 200
+        return view(contact.customer), 201 if contact.first else 200
 
     @blp.route(BASE, methods=["GET"])
     @blp.arguments(Lookup, location="query")
@@ -125,14 +143,24 @@ def blueprint(intake: IntakeApplication) -> Blueprint:
     @blp.refuses({404: "No customer has it"})
     def find_customer(query: dict, tenant: str):
         """Look a customer up by one identity: ?kind=phone&value=..."""
-        return customer_view(directory.by_identity(tenant, query["kind"], query["value"]))
+        return view(directory.by_identity(tenant, query["kind"], query["value"]))
 
     @blp.route(one, methods=["GET"])
     @blp.response(200, CustomerView)
     @blp.refuses({404: "No such customer"})
     def show_customer(tenant: str, customer_id: UUID):
         """A customer: identities, details, tickets, opportunities"""
-        return customer_view(directory.get(tenant, customer_id))
+        return view(directory.get(tenant, customer_id))
+
+    @blp.route(f"{one}/flags", methods=["PUT"])
+    @blp.arguments(FlagsIn)
+    @blp.response(200, CustomerView)
+    @blp.refuses({404: "No such customer"})
+    def flag_customer(body: dict, tenant: str, customer_id: UUID):
+        """Mark the customer (vip …): every ticket they raise from now on carries the flags
+
+        A merged-away customer's id marks the one they were merged into."""
+        return view(directory.set_flags(tenant, customer_id, body["flags"], body["by"]))
 
     @blp.route(f"{one}/opportunities", methods=["POST"])
     @blp.arguments(OpportunityIn)

@@ -105,7 +105,7 @@ def blueprint(intake: IntakeApplication) -> Blueprint:
         }
         if customer is None:
             return {"ticket": ticket, "customer": None, "open_opportunities": [], "past_tickets": []}
-        view = customer_view(customer)
+        view = customer_view(customer, intake.customers.flags(tenant, customer.id))
         return {
             "ticket": ticket,
             "customer": view,

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from shared.merges import CustomerMerges
 from shared.restapi import Blueprint
 
 from services.workflow.api.identity import staff_id, viewer_id
@@ -33,7 +34,13 @@ class ListQuery(Period):
     handler = fields.String(metadata={"description": "A user id, or role:<role> / department:<department>"}, **_text)
     region = fields.String(**_text)
     template = fields.String(**_text)
-    customer = fields.String(metadata={"description": "Any identifier of the customer"}, **_text)
+    customer = fields.String(
+        metadata={
+            "description": "Any identifier of the customer, or intake's customer id: the tickets of customers "
+            "merged into them too"
+        },
+        **_text,
+    )
     overdue = fields.Boolean(
         metadata={
             "description": "Open with a recorded SLA breach, or a running deadline "
@@ -135,6 +142,7 @@ def read_models(workflow: WorkflowApplication) -> tuple[Projector, Reader]:
         workflow.template,
         workflow.clock,
         sandboxed=lambda row: workflow.template_of(workflow.ticket(UUID(row["id"]), row["tenant"])),
+        merges=lambda tenant: workflow.current(CustomerMerges.create_id(tenant), tenant, CustomerMerges),
     )
     return projector, reader
 

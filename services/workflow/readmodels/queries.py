@@ -15,6 +15,9 @@ from typing import Any
 from collections.abc import Callable
 
 from services.workflow.assignment import QUEUE, Assignment
+from shared.merges import CustomerMerges
+
+from services.workflow.customers import shown
 from services.workflow.readmodels import deadlines
 from services.workflow.readmodels.rows import Row, current_handlers
 from services.workflow.readmodels.store import ViewStore
@@ -24,6 +27,7 @@ from services.workflow.sight import Sight, sight
 
 Templates = Callable[[str, str, int], Template]  # (tenant, key, version) -> that version
 Sandboxed = Callable[[Row], Template]  # a row's ticket -> its process with its own sandbox changes
+Merges = Callable[[str], CustomerMerges | None]  # tenant -> the customers intake merged
 COLUMNS = {"status": "status", "template": "template", "region": "region"}  # filter -> column
 KEYS = ("node", "handler", "customer")  # filters through ticket_row_keys
 # Open, with a recorded breach or a running deadline at or before now (deadlines.py says why both).
@@ -58,10 +62,18 @@ def handles(handler: str, member: Member) -> bool:
 
 
 class Reader:
-    def __init__(self, store: ViewStore, templates: Templates, clock: Callable[[], datetime], sandboxed: Sandboxed):
+    def __init__(
+        self,
+        store: ViewStore,
+        templates: Templates,
+        clock: Callable[[], datetime],
+        sandboxed: Sandboxed,
+        merges: Merges = lambda tenant: None,
+    ):
         self._store = store
         self._templates = templates
         self._sandboxed = sandboxed
+        self._merges = merges
         self._clock = clock  # the application's: "overdue" is as of the same now that fires the timers
 
     def _now(self) -> str:
@@ -76,19 +88,24 @@ class Reader:
         offset: int = 0,
         order: str = NEWEST,
     ) -> tuple[int, list[Row]]:
-        """Matching rows (newest first) and how many match in all. `handlers`: any of them (my tickets)."""
+        """Matching rows (newest first) and how many match in all. `handlers`: any of them (my tickets).
+        A customer is found by any of their identifiers, and by every id intake merged into theirs; each
+        row shows the id of the customer who stays."""
+        merges = self._merges(tenant)
         where, params = ["r.tenant = ?"], [tenant]
         for name, column in COLUMNS.items():
             if getattr(filters, name) is not None:
                 where.append(f"r.{column} = ?")
                 params.append(getattr(filters, name))
         for name in KEYS:
-            if getattr(filters, name) is not None:
+            wanted = getattr(filters, name)
+            if wanted is not None:
+                values = merges.known_as(wanted) if merges and name == "customer" else [wanted]
                 where.append(
                     "EXISTS (SELECT 1 FROM {p}ticket_row_keys k WHERE k.ticket_id = r.ticket_id "
-                    "AND k.tenant = r.tenant AND k.kind = ? AND k.value = ?)"
+                    f"AND k.tenant = r.tenant AND k.kind = ? AND k.value IN ({', '.join('?' * len(values))}))"
                 )
-                params += [name, getattr(filters, name)]
+                params += [name, *values]
         if handlers is not None:
             marks = ", ".join("?" * len(handlers)) or "NULL"
             where.append(
@@ -109,7 +126,10 @@ class Reader:
             f"SELECT r.row FROM {{p}}ticket_rows r WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
-        return int(total), [json.loads(r["row"]) for r in found]
+        rows = [json.loads(r["row"]) for r in found]
+        if merges:
+            rows = [{**row, "customer": shown(row["customer"], merges)} for row in rows]
+        return int(total), rows
 
     def queues(self, tenant: str) -> dict[str, int]:
         """Every unassigned queue ("queue:<role>[@<site>]") with open tickets waiting, and how many."""
