@@ -5,8 +5,9 @@ channels do not set)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone, UTC
-from uuid import uuid4
+from uuid import UUID, uuid4
 
+from shared.contracts import contract, validate_envelope
 from shared.envelope import Envelope
 from shared.transport import Batch
 
@@ -70,31 +71,55 @@ class DispatchDesk(Desk):
         answer = self.http.post(f"{base}/publish", headers=ADMIN)
         assert answer.status_code == 201, answer.json
 
-    def created(self, template: str, region: str | None = None, customer: str = "lisi", count: int = 1) -> list[str]:
-        """Open `count` tickets in one batch of the worker, as intake's ticket.created would."""
+    def created(
+        self,
+        template: str,
+        region: str | None = None,
+        customer: str = "lisi",
+        count: int = 1,
+        customer_id: str | None = None,
+        flags: list[str] | None = None,
+    ) -> list[str]:
+        """Open `count` tickets in one batch of the worker, as intake's ticket.created would (of the
+        customer `customer_id` in intake's directory, with their `flags`, when given)."""
         envelopes = []
         for _ in range(count):
             ticket = uuid4()
-            envelopes.append(
-                Envelope(
-                    id=uuid4(),
-                    source="scrm/intake",
-                    type="ticket.created",
-                    subject=ticket,
-                    time=datetime.now(UTC),
-                    tenant="acme",
-                    data={
-                        "customer": {"wecom_userid": customer},
-                        "description": "报修",
-                        "channel": "wecom",
-                        "template": template,
-                        "region": region,
-                    },
-                )
-            )
-        self.position += 1
-        self.worker.process(Batch("intake", self.position, envelopes))
+            data = {
+                "customer": {"wecom_userid": customer, **({"flags": flags} if flags else {})},
+                "description": "报修",
+                "channel": "wecom",
+                "template": template,
+                "submission_id": str(ticket),
+                **({"region": region} if region else {}),
+                **({"customer_id": customer_id} if customer_id else {}),
+            }
+            envelopes.append(self.envelope("ticket.created", ticket, data))
+        self.feed(*envelopes)
         return [f"/v1/tenants/acme/tickets/{e.subject}" for e in envelopes]
+
+    def merged(self, merged: str, into: str, identities: dict[str, list[str]]) -> None:
+        """Intake merged customer `merged` into `into` (its customer.merged)."""
+        data = {"customer_id": into, "merged_customer_id": merged, "identities": identities, "by": "api"}
+        self.feed(self.envelope("customer.merged", UUID(into), data))
+
+    @staticmethod
+    def envelope(type_: str, subject: UUID, data: dict) -> Envelope:
+        envelope = Envelope(
+            id=uuid4(),
+            source="scrm/intake",
+            type=type_,
+            subject=subject,
+            time=datetime.now(UTC),
+            tenant="acme",
+            data=data,
+            schema_version=contract(type_).version,
+        )
+        return validate_envelope(envelope)  # what intake publishes fits its contract
+
+    def feed(self, *envelopes: Envelope) -> None:
+        self.position += 1
+        self.worker.process(Batch("intake", self.position, list(envelopes)))
 
     def handler(self, ticket: str, node: str = "work") -> tuple[str, str]:
         node = next(n for n in self.see(ticket)["nodes"] if n["key"] == node)

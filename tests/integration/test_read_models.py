@@ -3,11 +3,13 @@ tickets: list filters, kanban, my tickets, dashboard figures, hidden fields; and
 rebuilt from scratch (scrm workflow rebuild-views) equals the one kept up to date event by event."""
 
 from datetime import datetime
+from uuid import uuid4
 
 import pytest
 from click.testing import CliRunner
 
 from services.cli import cli
+from shared.merges import CustomerMerges
 from services.workflow import bootstrap as workflow
 from services.workflow.readmodels.projector import Projector
 from tests.integration.dispatch_desk import DispatchDesk, flow
@@ -141,3 +143,44 @@ def test_the_rebuilt_projection_equals_the_incremental_one(known, settings, monk
     assert "rebuilt from" in result.output
     assert projector.store.dump() == incremental
     assert listed(desk, ids, handler="t-2")[0] == ["a2", "c1"]
+
+
+def test_a_merged_customers_tickets_are_listed_under_the_one_who_stays(settings):
+    """Issue 14: intake merged two customers (customer.merged), but workflow's lists knew each ticket by the
+    customer id it was opened with. Whichever event comes first, a list by either id finds both customers'
+    tickets, and each card shows the surviving id."""
+    desk = DispatchDesk(settings)
+    desk.staff(**{"t-1": {"roles": ["technician"]}})
+    desk.publish(flow("quick", "round_robin_technician", first=True))
+    stays, goes, other = (str(uuid4()) for _ in range(3))
+    names = {}
+    for name, customer, wecom_id in (("mine", stays, "wm-1"), ("theirs", goes, "o-1"), ("else", other, "x")):
+        names[desk.created("quick", customer=wecom_id, customer_id=customer)[0].rsplit("/", 1)[1]] = name
+    desk.merged(goes, into=stays, identities={"wecom_userid": ["wm-1", "o-1"]})
+    names[desk.created("quick", customer="o-1", customer_id=goes)[0].rsplit("/", 1)[1]] = "later"  # a stale id
+
+    for wanted in (stays, goes):
+        answer = desk.http.get(f"{BASE}/tickets", query_string={"customer": wanted}, headers=as_staff("t-1"))
+        cards = answer.json["tickets"]
+        assert sorted(names[c["id"]] for c in cards) == ["later", "mine", "theirs"] and answer.json["total"] == 3
+        assert {c["customer"]["customer_id"] for c in cards} == {stays}
+    alone = desk.http.get(f"{BASE}/tickets", query_string={"customer": other}, headers=as_staff("t-1")).json
+    assert [names[c["id"]] for c in alone["tickets"]] == ["else"]
+    desk.merged(goes, into=stays, identities={"wecom_userid": ["wm-1", "o-1"]})  # the same event again
+    events = desk.worker.app.repository.get(CustomerMerges.create_id("acme")).version
+    assert events == 2  # created, learned once
+
+
+def test_a_vip_customers_ticket_is_vip_in_every_list(settings):
+    """Issue 14: the customer's VIP flag (intake's, in ticket.created's customer block) makes the ticket vip."""
+    desk = DispatchDesk(settings)
+    desk.staff(**{"t-1": {"roles": ["technician"]}})
+    desk.publish(flow("quick", "round_robin_technician", first=True))
+    (plain,) = desk.created("quick", customer="a", customer_id=str(uuid4()))
+    (vip,) = desk.created("quick", customer="b", customer_id=str(uuid4()), flags=["vip"])
+    cards = desk.http.get(f"{BASE}/tickets", headers=as_staff("t-1")).json["tickets"]
+    assert [(c["id"], c["priority"]) for c in cards] == [
+        (vip.rsplit("/", 1)[1], "vip"),
+        (plain.rsplit("/", 1)[1], "normal"),
+    ]
+    assert cards[0]["customer"]["flags"] == ["vip"]

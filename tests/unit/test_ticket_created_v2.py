@@ -81,9 +81,10 @@ def test_a_submission_stored_before_routing_is_read_with_the_default_template():
     )
     stored = app.mapper.to_stored_event(new.collect_events()[0])
     state = orjson.loads(stored.state)
-    assert state.pop("class_version") == 3
-    del state["template"], state["route"], state["values"], state["customer_id"], state["region"]
+    assert state.pop("class_version") == 4
+    del state["template"], state["route"], state["values"], state["customer_id"], state["region"], state["flags"]
     v1 = StoredEvent(stored.originator_id, stored.originator_version, stored.topic, orjson.dumps(state))
     event = app.mapper.to_domain_event(v1)
     assert (event.template, event.route, event.values) == ("default", {"by": "default"}, {})
     assert (event.customer_id, event.region) == (None, None)  # v2 -> v3: before forms and the customer directory
+    assert event.flags == []  # v3 -> v4: before customers had flags
