@@ -94,7 +94,7 @@ class NotifyDesk:
         )
         return ticket
 
-    def created(self, ticket: UUID | None = None, **customer) -> UUID:
+    def created(self, ticket: UUID | None = None, customer_id: str | None = None, **customer) -> UUID:
         ticket = ticket or uuid4()
         self.event(
             "ticket.created",
@@ -104,7 +104,7 @@ class NotifyDesk:
             description="空调不制冷",
             template="repair",
             customer={"name": "张三", **customer},
-            customer_id=str(uuid4()),
+            customer_id=customer_id or str(uuid4()),
         )
         return ticket
 

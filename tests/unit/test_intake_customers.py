@@ -8,11 +8,14 @@ from uuid import uuid4
 
 import pytest
 
+from shared.contracts import validate_envelope
 from shared.envelope import Envelope
 from shared.errors import Conflict, Invalid, NotFound
 
 from services.intake.customers import Customer, claim_id, identities_of, profile_of
 from services.intake.domain import Submission
+from services.intake.flags import CustomerFlags, flags_id, holding
+from services.intake.outbox import OUTBOX
 from services.intake.policies import customer_policy
 from services.intake.regions import RegionNames, locate
 from tests.support.policies import Store
@@ -121,3 +124,46 @@ def test_the_policy_links_the_ticket_and_follows_its_status_whichever_stream_com
     customer_policy(envelope("ticket.assigned", submission.id), uow)  # not about being open
     customer_policy(envelope("ticket.opened", uuid4()), uow)  # not intake's: ignored
     assert customer.tickets[submission.id].status == "cancelled" and customer.open_ticket is None
+
+
+def test_a_merge_is_public_with_every_identity_of_the_one_who_stays():
+    """Issue 14: merging was private to intake; customer.merged now says who went where, known by what."""
+    stays = Customer.register("acme", "api", [("unionid", "u-1"), ("phone", "13800138000")], {})
+    goes = Customer.register("acme", "mp", [("openid", "o-1"), ("phone", "13800138000")], {})
+    stays.absorb(goes, by="api")
+    absorbed = [e for e in stays.collect_events() if isinstance(e, Customer.Absorbed)]
+    [merged] = [OUTBOX.envelope(e) for e in absorbed]
+    assert validate_envelope(merged) is merged and (merged.type, merged.subject) == ("customer.merged", stays.id)
+    assert merged.data == {
+        "customer_id": str(stays.id),
+        "merged_customer_id": str(goes.id),
+        "identities": {"phone": ["13800138000"], "openid": ["o-1"], "unionid": ["u-1"]},
+        "by": "api",
+    }
+
+
+def test_flags_hold_for_a_customer_merged_away_through_the_one_they_went_to():
+    stays, goes = uuid4(), uuid4()
+    store = Store(CustomerFlags(tenant="acme", customer_id=stays), CustomerFlags(tenant="acme", customer_id=goes))
+    store.get(flags_id("acme", stays)).set(["vip", "vip"], by="lisi")
+    store.get(flags_id("acme", goes)).moved_to(stays)
+    assert holding(store.get, "acme", goes).flags == ["vip"] and holding(store.get, "acme", uuid4()) is None
+    with pytest.raises(Invalid):
+        store.get(flags_id("acme", stays)).set([f"f{n}" for n in range(21)], by="lisi")
+
+
+def test_ticket_created_carries_the_customers_flags_in_its_customer_block():
+    submission = Submission(
+        tenant="acme",
+        channel="h5",
+        submission_id="s-1",
+        customer={"phone": "13800138000"},
+        description="漏水",
+        template="default",
+        route={"by": "default"},
+        customer_id=uuid4(),
+        flags=["vip"],
+    )
+    created = OUTBOX.envelope(submission.collect_events()[0])
+    assert created.data["customer"] == {"phone": "13800138000", "flags": ["vip"]}
+    assert validate_envelope(created) is created

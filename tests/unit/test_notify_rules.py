@@ -1,7 +1,7 @@
 """Who notify tells what, and how a delivery goes on: the policy and the domain, on an in-memory store."""
 
 from datetime import datetime, timedelta, timezone, UTC
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -9,6 +9,7 @@ from shared.contracts import ticket_number
 from shared.envelope import Envelope
 from shared.errors import Invalid
 from shared.eventstore import UnitOfWork
+from shared.merges import CustomerMerges
 
 from services.notify.application import NotifyApplication
 from services.notify.audience import audience_id
@@ -360,3 +361,32 @@ def test_the_most_specific_rule_wins():
     with pytest.raises(Invalid):
         setup.set_rule("assigned", "*", "triage", Rule(), "a")  # a node without its template
     assert setup_id("acme") == setup.id
+
+
+def test_a_merged_customer_is_told_as_the_one_who_stays_on_the_addresses_of_both(desk):
+    """Issue 14: intake's customer.merged; whichever comes first, the ticket's customer is the survivor."""
+    goes, stays = str(uuid4()), str(uuid4())
+    merged = {"customer_id": stays, "merged_customer_id": goes, "by": "api"}
+    identities = {"unionid": ["u-1"], "openid": ["o-9", "o-1"], "wecom_external_userid": ["wm-1"]}
+    desk.event("ticket.created", channel="mp", submission_id="m-1", description="不制冷", template="repair",
+               customer={"name": "张三", "openid": "o-1"}, customer_id=goes)  # fmt: skip
+    for _ in range(2):  # redelivered: learned once
+        desk.event("customer.merged", UUID(stays), **merged, identities=identities)
+    desk.opened(handler="t-1")
+    customer = [d for d in desk.deliveries() if d.recipient.startswith("customer:")]
+    assert [(d.kind, d.recipient, d.channel, d.address, tuple(map(tuple, d.fallback))) for d in customer] == [
+        ("accepted", f"customer:{goes}", "official_account", "o-1", ()),  # before the merge
+        ("technician_assigned", f"customer:{stays}", "official_account", "o-1", (("wecom_external", "wm-1"),)),
+    ]  # the ticket's own openid first, then the survivor's other addresses
+    assert desk.app.repository.get(CustomerMerges.create_id("acme")).version == 2
+
+
+def test_customer_merges_follow_every_merge_to_the_one_who_stays():
+    merges = CustomerMerges(tenant="acme")
+    merges.learn({"customer_id": "b", "merged_customer_id": "c", "identities": {"phone": ["1"]}})
+    merges.learn({"customer_id": "a", "merged_customer_id": "b", "identities": {"phone": ["1", "2"]}})
+    merges.learn({"customer_id": "a", "merged_customer_id": "b", "identities": {"phone": ["1", "2"]}})
+    assert len(merges.collect_events()) == 3  # created, two merges: the same one again records nothing
+    assert [merges.survivor(c) for c in "abcd"] == ["a", "a", "a", "d"]
+    assert merges.known_as("c") == merges.known_as("a") == ["a", "b", "c"] and merges.known_as("d") == ["d"]
+    assert merges.identities_of("c") == {"phone": ["1", "2"]} and merges.identities_of("d") == {}
