@@ -62,3 +62,36 @@ def send(
         crypto.decrypt_message(answer.content, out["MsgSignature"], out["TimeStamp"], out["Nonce"])
     )["xml"]["Content"]
     return answer, reply
+
+
+# --- the official account (公众号), in plain mode: signed, not encrypted ------------------------------
+
+MP_TOKEN, MP_APP_ID, MP_ACCOUNT = "e2eMpToken7", "wx-e2e-app", "gh_e2e"
+
+
+def set_up_official_account(platform, tenant: str = "acme") -> dict:
+    return scrm(
+        platform, "mp", tenant, "--app-id", MP_APP_ID, "--token", MP_TOKEN, "--mode", "plain", "--account", MP_ACCOUNT
+    )
+
+
+def send_to_official_account(platform, fields: str, openid: str, tenant: str = "acme") -> requests.Response:
+    """Post one plain message or event from the follower `openid`, signed as WeChat signs it."""
+    from wechatpy.utils import WeChatSigner
+
+    timestamp, nonce = str(int(time.time())), "2002"
+    signer = WeChatSigner()
+    signer.add_data(MP_TOKEN, timestamp, nonce)
+    plain = (
+        f"<xml><ToUserName>{MP_ACCOUNT}</ToUserName><FromUserName>{openid}</FromUserName>"
+        f"<CreateTime>{timestamp}</CreateTime>{fields}</xml>"
+    )
+    answer = requests.post(
+        f"{platform.urls['intake']}/v1/tenants/{tenant}/mp/callback",
+        data=plain.encode(),
+        headers={"Content-Type": "text/xml"},
+        timeout=5,
+        params={"signature": signer.signature, "timestamp": timestamp, "nonce": nonce, "openid": openid},
+    )
+    assert answer.status_code == 200, answer.text
+    return answer
