@@ -1,6 +1,7 @@
 """Customers intake merged (its public customer.merged): a ticket raised by the customer merged away is
-found, and shown, under the one who stays. Tickets keep the customer id they were opened with; lists map
-it when they are read (readmodels/queries.py), whichever of the two events arrived first. No I/O here."""
+found, and shown, under the one who stays. Tickets keep the customer id they were opened with; lists
+(readmodels/queries.py) and the ticket's view map it when they are read, whichever of the two events
+arrived first. No I/O here."""
 
 from __future__ import annotations
 
@@ -21,9 +22,9 @@ def merges_policy(envelope: Envelope, uow: UnitOfWork) -> None:
     merges.learn(envelope.data)
 
 
-def shown(customer: dict[str, Any], merges: CustomerMerges) -> dict[str, Any]:
+def as_survivor(customer: dict[str, Any], merges: CustomerMerges | None) -> dict[str, Any]:
     """A ticket's customer block under the id of the customer who stays."""
     known = customer.get("customer_id")
-    if known is None or known not in merges.into:
+    if merges is None or known is None or known not in merges.into:
         return customer
     return {**customer, "customer_id": merges.survivor(known)}

@@ -164,6 +164,7 @@ def test_a_merged_customers_tickets_are_listed_under_the_one_who_stays(settings)
         cards = answer.json["tickets"]
         assert sorted(names[c["id"]] for c in cards) == ["later", "mine", "theirs"] and answer.json["total"] == 3
         assert {c["customer"]["customer_id"] for c in cards} == {stays}
+        assert {desk.see(f"{BASE}/tickets/{c['id']}")["customer"]["customer_id"] for c in cards} == {stays}
     alone = desk.http.get(f"{BASE}/tickets", query_string={"customer": other}, headers=as_staff("t-1")).json
     assert [names[c["id"]] for c in alone["tickets"]] == ["else"]
     desk.merged(goes, into=stays, identities={"wecom_userid": ["wm-1", "o-1"]})  # the same event again

@@ -8,11 +8,13 @@ from uuid import UUID
 from marshmallow import Schema, fields, post_load, validate
 
 from shared.contracts import Item
+from shared.merges import CustomerMerges
 from shared.restapi import Blueprint
 
 from services.workflow.api.identity import staff_id, viewer_id
 from services.workflow.application import WorkflowApplication
 from services.workflow.assignment import POOLS
+from services.workflow.customers import as_survivor
 from services.workflow import sandbox
 from services.workflow.domain import SANDBOX_ROLES, Ticket
 from services.workflow.templates.model import ACTIONS, HANDLER_KINDS
@@ -148,6 +150,8 @@ def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
 
     def view(ticket: Ticket, viewer: str | None, with_history: bool = False) -> dict:
         shown = ticket_view(ticket, workflow.template_of(ticket), member(ticket.tenant, viewer))
+        merges = workflow.current(CustomerMerges.create_id(ticket.tenant), ticket.tenant, CustomerMerges)
+        shown["customer"] = as_survivor(shown["customer"], merges)  # intake may have merged them since
         if with_history:
             shown["history"] = history(ticket, viewer)
         return shown

@@ -14,10 +14,10 @@ from statistics import quantiles
 from typing import Any
 from collections.abc import Callable
 
-from services.workflow.assignment import QUEUE, Assignment
 from shared.merges import CustomerMerges
 
-from services.workflow.customers import shown
+from services.workflow.assignment import QUEUE, Assignment
+from services.workflow.customers import as_survivor
 from services.workflow.readmodels import deadlines
 from services.workflow.readmodels.rows import Row, current_handlers
 from services.workflow.readmodels.store import ViewStore
@@ -128,7 +128,7 @@ class Reader:
         )
         rows = [json.loads(r["row"]) for r in found]
         if merges:
-            rows = [{**row, "customer": shown(row["customer"], merges)} for row in rows]
+            rows = [{**row, "customer": as_survivor(row["customer"], merges)} for row in rows]
         return int(total), rows
 
     def queues(self, tenant: str) -> dict[str, int]:
