@@ -4,13 +4,14 @@ Staff: the channel they prefer (workflow's staff directory: notify_by), then WeC
 userid, or their user id), then e-mail. A pool with a WeCom department or tag set up for it is one
 recipient on WeCom; otherwise each member is. Customers: the channel they came from first, then the
 official account (openid), WeCom external contact, WeCom member, SMS (phone), skipping channels
-they have no identity on; a customer intake merged into another is that other, on the addresses of both
-(the ticket's own first). Whether the tenant has an account for a channel is the sender's business:
+they have no identity on; a customer intake merged into another is that other, their addresses after the
+ticket's own. Whether the tenant has an account for a channel is the sender's business:
 an unconfigured channel is passed over like an unreachable one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,24 +49,27 @@ def pool(handler: str, roster: Roster | None, setup: NotifySetup | None) -> list
     return [staff(user, roster) for user in (roster.pool(handler) if roster else [])]
 
 
-def customer(known: dict[str, Any], merges: CustomerMerges | None = None) -> Recipient:
-    known = merged(known, merges) if merges is not None else known
-    identities = known.get("identities") or {}
-    by_channel = {
-        channel: identities[identity] for identity, channel in IDENTITY_CHANNELS.items() if identities.get(identity)
-    }
-    first = ORIGIN_CHANNELS.get(known.get("channel") or "")
+def customer(
+    known: dict[str, Any],
+    merges: CustomerMerges | None = None,
+    refuses: Callable[[str, str], bool] = lambda channel, address: False,
+) -> Recipient:
+    """`known`: what the ticket says of its customer. Once intake merged them into another customer, that
+    one is the recipient and their other addresses follow the ticket's own, except those that opted out
+    (`refuses`): the ticket's own address opted out withholds the message, as for anyone."""
+    identities = {kind: [value] for kind, value in (known.get("identities") or {}).items()}
+    chain = _chain(identities, known.get("channel"))
+    key = known.get("customer_id") or next((address for _, address in chain), "unknown")
+    theirs = merges.identities_of(key) if merges is not None else {}
+    if theirs:
+        key = merges.survivor(key)
+        chain += [[c, a] for c, a in _chain(theirs, known.get("channel")) if [c, a] not in chain and not refuses(c, a)]
+    return Recipient(f"customer:{key}", known.get("name") or "", chain)
+
+
+def _chain(identities: dict[str, list[str]], origin: str | None) -> Chain:
+    """The channel they came from first, then the fallback order; every address they have on each."""
+    first = ORIGIN_CHANNELS.get(origin or "")
     order = [*([first] if first else []), *(c for c in CUSTOMER_FALLBACK if c != first)]
-    key = known.get("customer_id") or next(iter(by_channel.values()), "unknown")
-    return Recipient(f"customer:{key}", known.get("name") or "", [[c, by_channel[c]] for c in order if c in by_channel])
-
-
-def merged(known: dict[str, Any], merges: CustomerMerges) -> dict[str, Any]:
-    """The customer a ticket names as they are since intake merged them: the surviving customer's id, and
-    every address of both, the ticket's own first."""
-    customer_id = known.get("customer_id")
-    theirs = merges.identities_of(customer_id) if customer_id else {}
-    if not theirs:
-        return known
-    identities = {kind: values[0] for kind, values in theirs.items() if values} | (known.get("identities") or {})
-    return {**known, "customer_id": merges.survivor(customer_id), "identities": identities}
+    by_channel = {channel: identities.get(identity, []) for identity, channel in IDENTITY_CHANNELS.items()}
+    return [[channel, address] for channel in order for address in by_channel.get(channel, [])]

@@ -5,6 +5,7 @@ the upstream position). Sending is the sender's job (sending/), outside this tra
 from __future__ import annotations
 
 from typing import Any
+from collections.abc import Callable
 from weakref import WeakKeyDictionary
 from uuid import UUID, uuid5
 
@@ -152,12 +153,22 @@ class Notifying:
         found = []
         for who in notice.recipients:
             if who == CUSTOMER:
-                found.append(addresses.customer(self.audience.customer, self.merges))
+                found.append(addresses.customer(self.audience.customer, self.merges, self.refusing(notice.kind)))
             elif ":" in who:
                 found += addresses.pool(who, self.roster, self.setup)
             else:
                 found.append(addresses.staff(who, self.roster))
         return found
+
+    def refusing(self, kind: str) -> Callable[[str, str], bool]:
+        """Whether an address opted out of `kind` (asked only of addresses a merge adds: the sender checks
+        every delivery's own)."""
+
+        def refuses(channel: str, address: str) -> bool:
+            opt_out = _read(self.uow, opt_out_id(self.tenant, channel, address))
+            return opt_out is not None and opt_out.refuses(kind)
+
+        return refuses
 
     def deliver(self, notice: Notice, cause: UUID, recipient: Recipient) -> UUID:
         channel, address = recipient.chain[0] if recipient.chain else (NOWHERE, "")

@@ -230,23 +230,31 @@ def test_a_customer_who_replied_td_is_told_nothing_on_the_official_account(desk,
     assert opt_out["kinds"] == ["*"]
 
 
-def test_a_merged_customer_is_reached_on_the_survivors_address_and_keeps_the_td_sent_as_the_other(desk, mp, sms):
-    """Issue 14: intake merged a follower (who had replied TD on the official account) into a customer known
-    by phone; notify still knew the follower's ticket by the follower alone. Now the TD holds, and the
-    person hears by SMS, the surviving customer's address, under the surviving customer."""
-    follower, known = str(uuid4()), str(uuid4())
-    desk.event(
-        "customer.opted_out", channel="mp", identity="openid", value="o-1", message_id="90", customer_id=follower
-    )
+def test_a_merged_customer_is_reached_on_the_survivors_address_and_an_opt_out_of_either_holds(desk, mp, sms):
+    """Issue 14: intake merged two followers into a customer known by phone; notify still knew the first
+    follower's ticket by that follower alone, who has since unfollowed: nobody could be told. Now the
+    ticket's customer is the survivor, reached on their phone, and the second follower's TD still holds."""
+    follower, quiet, known = str(uuid4()), str(uuid4()), str(uuid4())
+    desk.event("customer.opted_out", channel="mp", identity="openid", value="o-2", message_id="90", customer_id=quiet)
     ticket = desk.created(customer_id=follower, openid="o-1")  # raised on the official account
-    merged = {"customer_id": known, "merged_customer_id": follower, "by": "api"}
-    identities = {"phone": ["13700137000"], "openid": ["o-1"], "unionid": ["u-1"]}
-    desk.event("customer.merged", UUID(known), **merged, identities=identities)
+    mp.not_following.add("o-1")
+    for merged in (follower, quiet):
+        desk.event(
+            "customer.merged",
+            UUID(known),
+            customer_id=known,
+            merged_customer_id=merged,
+            identities={"phone": ["13700137000"], "openid": ["o-1", "o-2"]},
+            by="api",
+        )
     desk.opened("t-1", ticket)
     desk.send()
     told = [d for d in desk.deliveries(ticket) if d["recipient"] == f"customer:{known}"]
-    assert [(d["channel"], d["status"]) for d in told] == [("official_account", "fell_back"), ("sms", "sent")]
-    assert mp.to("/cgi-bin/message/template/send") == [] and len(sms.shown) == 1
+    assert [(d["channel"], d["address"], d["status"]) for d in told] == [
+        ("official_account", "o-1", "fell_back"),
+        ("sms", "13700137000", "sent"),  # o-2 opted out: passed over
+    ]
+    assert len(sms.shown) == 1 and [m["touser"] for m in mp.shown] == []
 
 
 def test_opting_out_of_one_kind_keeps_the_others(desk, wecom):

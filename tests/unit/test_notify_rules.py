@@ -376,8 +376,14 @@ def test_a_merged_customer_is_told_as_the_one_who_stays_on_the_addresses_of_both
     customer = [d for d in desk.deliveries() if d.recipient.startswith("customer:")]
     assert [(d.kind, d.recipient, d.channel, d.address, tuple(map(tuple, d.fallback))) for d in customer] == [
         ("accepted", f"customer:{goes}", "official_account", "o-1", ()),  # before the merge
-        ("technician_assigned", f"customer:{stays}", "official_account", "o-1", (("wecom_external", "wm-1"),)),
-    ]  # the ticket's own openid first, then the survivor's other addresses
+        (
+            "technician_assigned",
+            f"customer:{stays}",
+            "official_account",
+            "o-1",
+            (("official_account", "o-9"), ("wecom_external", "wm-1")),
+        ),
+    ]  # the ticket's own openid first, then every other address of the survivor's
     assert desk.app.repository.get(CustomerMerges.create_id("acme")).version == 2
 
 

@@ -1,5 +1,5 @@
 """Sends due deliveries and records what became of them, in rounds: catch up with notify's own log,
-decide each due delivery (opted out: passed to the recipient's next address, withheld if none; deferred: quiet hours and not urgent; passed to the
+decide each due delivery (withheld: opted out; deferred: quiet hours and not urgent; passed to the
 next channel: no account for this one), send the rest at once through their channels (within each
 provider's rate limit), then record every outcome in one transaction.
 
@@ -39,7 +39,6 @@ from services.notify.setup import NotifySetup, setup_id
 
 log = structlog.get_logger()
 OUTCOMES = Counter("scrm_notify_deliveries_total", "Deliveries decided by the sender", ["channel", "outcome"])
-REFUSED = "收件人已退订此类消息"  # the address opted out of this kind
 
 
 class Sender:
@@ -180,11 +179,8 @@ class Round:
 
     def decide(self, delivery: Delivery) -> dict[str, str] | None:
         """The opened account to send `delivery` with now, or None when it is decided otherwise."""
-        if self.sender.pending.refuses(delivery):  # this address opted out: their next one, else nothing
-            if delivery.next_channel():
-                self._fall_back(delivery, REFUSED)
-            else:
-                delivery.withhold(REFUSED)
+        if self.sender.pending.refuses(delivery):
+            delivery.withhold("收件人已退订此类消息")
             return self._touch(delivery)
         setup = self.setup(delivery.tenant)
         quiet = setup.quiet_hours if setup else None
