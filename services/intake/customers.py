@@ -62,6 +62,14 @@ def current(get: Callable[[UUID], Customer], customer_id: UUID) -> Customer:
     return customer
 
 
+def united(mine: dict[str, list[str]], theirs: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Every identity of both, each once: mine first."""
+    both = {kind: list(values) for kind, values in mine.items()}
+    for kind, values in theirs.items():
+        both.setdefault(kind, []).extend(v for v in values if v not in both[kind])
+    return both
+
+
 class IdentityClaim(Aggregate):
     """This identity is this customer's: created once, moved only when its customer is merged
     into another."""
@@ -333,11 +341,7 @@ class Customer(Aggregate):
             opportunities=[asdict(o) for o in other.opportunities.values()],
             opt_outs=other.opt_outs,
             by=by,
-            known_by={
-                kind: [*mine, *(v for v in other.identities.get(kind, ()) if v not in mine)]
-                for kind in IDENTITIES
-                if (mine := self.identities.get(kind, [])) or other.identities.get(kind)
-            },
+            known_by=united(self.identities, other.identities),
         )
         other._merged_into(tenant=other.tenant, into=self.id, by=by)
 
@@ -356,9 +360,7 @@ class Customer(Aggregate):
         by: str,
         known_by: dict[str, list[str]],
     ) -> None:
-        for kind, values in identities.items():
-            mine = self.identities.setdefault(kind, [])
-            mine.extend(v for v in values if v not in mine)
+        self.identities = united(self.identities, identities)
         self.profile = {**profile, **self.profile}
         for ticket in tickets:
             self.tickets.setdefault(ticket["ticket_id"], LinkedTicket(**ticket))
