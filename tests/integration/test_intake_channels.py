@@ -545,7 +545,8 @@ def test_workflow_opens_a_chat_ticket_and_one_stored_as_v1(intake, settings):
     while follower.run_once():
         pass
     web = workflow.web_app(settings).test_client()
-    for envelope, customer in ((chat, {"wecom_userid": "zhangsan"}), (v1, old.customer)):
+    linked = {"wecom_userid": "zhangsan", "customer_id": chat.data["customer_id"]}  # intake's id for them goes with it
+    for envelope, customer in ((chat, linked), (v1, old.customer)):
         ticket = web.get(f"/v1/tenants/acme/tickets/{envelope.subject}", headers=staff("cs-1")).json
         assert (ticket["node"], ticket["customer"], ticket["channel"]) == ("处理中", customer, envelope.data["channel"])
     assert UUID(str(chat.subject)) == ticket_id("acme", "wecom", "8001")
