@@ -34,5 +34,6 @@ def test_a_wecom_text_becomes_a_ticket_that_workflow_opens(tmp_path):
         assert view["template"] == "repair" and view["number"] in replies[0]
         assert view["number"] == ticket_number(UUID(view["ticket_id"]))
         ticket = platform.wait_for_ticket(view["ticket_id"])
-        assert (ticket["node"], ticket["channel"], ticket["customer"]) == ("处理中", "wecom", {"wecom_userid": "lisi"})
+        lisi = {"wecom_userid": "lisi", "customer_id": view["customer_id"]}  # intake's id for them goes with it
+        assert (ticket["node"], ticket["channel"], ticket["customer"]) == ("处理中", "wecom", lisi)
         assert ticket["description"] == "洗衣机报修：不排水"
