@@ -167,3 +167,21 @@ def test_ticket_created_carries_the_customers_flags_in_its_customer_block():
     created = OUTBOX.envelope(submission.collect_events()[0])
     assert created.data["customer"] == {"phone": "13800138000", "flags": ["vip"]}
     assert validate_envelope(created) is created
+
+
+def test_a_merge_recorded_before_it_went_public_is_read_as_v2():
+    import orjson
+    from eventsourcing.persistence import StoredEvent
+
+    from services.intake.application import IntakeApplication
+
+    app = IntakeApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    stays = Customer.register("acme", "api", [("unionid", "u-1")], {})
+    stays.absorb(Customer.register("acme", "mp", [("openid", "o-1")], {}), by="api")
+    absorbed = next(e for e in stays.collect_events() if isinstance(e, Customer.Absorbed))
+    stored = app.mapper.to_stored_event(absorbed)
+    state = orjson.loads(stored.state)
+    assert state.pop("class_version") == 2
+    del state["known_by"]
+    v1 = app.mapper.to_domain_event(StoredEvent(stored.originator_id, 2, stored.topic, orjson.dumps(state)))
+    assert v1.known_by == {"openid": ["o-1"]}  # a v1 event said the other's identities only
