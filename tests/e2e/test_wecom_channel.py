@@ -3,7 +3,6 @@
 the ticket number, and workflow opens that one ticket."""
 
 import json
-import time
 from uuid import UUID
 
 import pytest
@@ -24,9 +23,9 @@ def test_a_wecom_text_becomes_a_ticket_that_workflow_opens(tmp_path):
 
         replies = []
         for nonce in ("1001", "1002"):  # the first attempt, and WeCom's retry re-encrypted
-            started = time.perf_counter()
-            _, reply = send_text(platform, "洗衣机报修：不排水", "880001", nonce=nonce)
-            assert time.perf_counter() - started < 5
+            _, reply = send_text(
+                platform, "洗衣机报修：不排水", "880001", nonce=nonce
+            )  # how fast: bench/wecom_callbacks.py
             replies.append(reply)
         assert replies[0] == replies[1]
 
