@@ -134,6 +134,7 @@ class Spiff:
 def prepare(settings: Settings, keys: KeySet) -> None:
     """Tenant, staff directory and the published template, as an administrator sets them up."""
     from services.workflow.bootstrap import application
+    from services.workflow.dispatch.profile import Profile
     from services.workflow.tenancy import Tenancy
     from services.workflow.templates.model import Template
 
@@ -141,8 +142,8 @@ def prepare(settings: Settings, keys: KeySet) -> None:
     Tenancy(app, keys).create_tenant(TENANT, "Acme", "admin", "bench-password-1", by="bench")
 
     def hire(directory):
-        for user, role in STAFF.items():
-            directory.save_member(user, roles=(role,), by="bench")
+        for user, role in STAFF.items():  # room for every ticket of every round: nobody waits in a queue
+            directory.save_member(user, roles=(role,), profile=Profile(capacity=100_000), by="bench")
 
     app.change_staff(TENANT, hire)
     template = Template.from_dict(json.loads((HERE / "template.json").read_text()))

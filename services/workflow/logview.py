@@ -1,0 +1,87 @@
+"""What one process knows from workflow's own log, caught up with one read of what was committed since.
+
+Staff actions need a tenant's set-up (templates, staff directory, access, known codes) and live load on
+every call. Asking the store for each (the last version of every set-up aggregate, then the log for
+the load) cost four trips an action; here one read of the log since the last position says which
+set-up aggregates changed (their cached copies are dropped, to be read again when next asked for)
+and folds the ticket events into the load. Another process's change is seen by the next catch-up.
+
+`pinned()` makes one catch-up serve everything inside it (a request: its credentials check, the
+action, the answer's view), per thread or greenlet.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Any
+from collections.abc import Iterator
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from services.workflow.dispatch.load import Load
+from services.workflow.workload import Workload, ticket_topics
+
+PAGE = 1000
+_MISSING = object()
+
+
+class LogView:
+    def __init__(self, app: Any):
+        self._app = app
+        self._fold = Workload()
+        self._position = 0
+        self._ticket_topics = set(ticket_topics())
+        self._setups: dict[UUID, Any] = {}  # aggregate id -> the stored aggregate, or None: not there
+        self._lock = threading.RLock()
+        self._pins = threading.local()
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Inside, the log is read at most once (at the first catch-up)."""
+        depth = getattr(self._pins, "depth", 0)
+        self._pins.depth = depth + 1
+        if depth == 0:
+            self._pins.caught_up = False
+        try:
+            yield
+        finally:
+            self._pins.depth = depth
+
+    def catch_up(self) -> None:
+        if getattr(self._pins, "depth", 0):
+            if self._pins.caught_up:
+                return
+            self._pins.caught_up = True
+        with self._lock:
+            while True:
+                page = self._app.recorder.select_notifications(
+                    start=self._position, limit=PAGE, inclusive_of_start=False
+                )
+                for notification in page:
+                    self._setups.pop(notification.originator_id, None)
+                    if notification.topic in self._ticket_topics:
+                        self._fold.apply(self._app.mapper.to_domain_event(notification))
+                if page:
+                    self._position = page[-1].id
+                if len(page) < PAGE:
+                    return
+
+    def load(self, tenant: str) -> Load:
+        """The tenant's load as of the last catch-up."""
+        with self._lock:
+            return self._fold.load(tenant)
+
+    def aggregate(self, aggregate_id: UUID) -> Any | None:
+        """A set-up aggregate as of the last catch-up (or later): a shared copy, to read, never to change."""
+        found = self._setups.get(aggregate_id, _MISSING)
+        if found is not _MISSING:
+            return found
+        with self._lock:  # a catch-up meanwhile must not drop it before it is kept
+            try:
+                found = self._app.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                found = None
+            self._setups[aggregate_id] = found
+            return found
