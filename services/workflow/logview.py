@@ -7,7 +7,8 @@ set-up aggregates changed (their cached copies are dropped, to be read again whe
 and folds the ticket events into the load. Another process's change is seen by the next catch-up.
 
 `pinned()` makes one catch-up serve everything inside it (a request: its credentials check, the
-action, the answer's view), per thread or greenlet.
+action, the answer's view), per thread or greenlet; callers waiting while one catch-up reads share
+the next one.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class LogView:
         self._ticket_topics = set(ticket_topics())
         self._setups: dict[UUID, Any] = {}  # aggregate id -> the stored aggregate, or None: not there
         self._lock = threading.RLock()
+        self._reads = 0  # catch-ups begun: concurrent callers share one that began after they asked
         self._pins = threading.local()
 
     @contextmanager
@@ -54,7 +56,11 @@ class LogView:
             if self._pins.caught_up:
                 return
             self._pins.caught_up = True
+        asked = self._reads
         with self._lock:
+            if self._reads > asked:  # a read that began after the ask has finished: it saw what we would
+                return
+            self._reads += 1
             while True:
                 page = self._app.recorder.select_notifications(
                     start=self._position, limit=PAGE, inclusive_of_start=False
