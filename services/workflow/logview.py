@@ -25,7 +25,6 @@ from services.workflow.dispatch.load import Load
 from services.workflow.workload import Workload, ticket_topics
 
 PAGE = 1000
-_MISSING = object()
 
 
 class LogView:
@@ -34,7 +33,7 @@ class LogView:
         self._fold = Workload()
         self._position = 0
         self._ticket_topics = set(ticket_topics())
-        self._setups: dict[UUID, Any] = {}  # aggregate id -> the stored aggregate, or None: not there
+        self._setups: dict[UUID, Any] = {}  # aggregate id -> the stored aggregate
         self._lock = threading.RLock()
         self._reads = 0  # catch-ups begun: concurrent callers share one that began after they asked
         self._pins = threading.local()
@@ -81,13 +80,12 @@ class LogView:
 
     def aggregate(self, aggregate_id: UUID) -> Any | None:
         """A set-up aggregate as of the last catch-up (or later): a shared copy, to read, never to change."""
-        found = self._setups.get(aggregate_id, _MISSING)
-        if found is not _MISSING:
+        found = self._setups.get(aggregate_id)
+        if found is not None:
             return found
         with self._lock:  # a catch-up meanwhile must not drop it before it is kept
             try:
-                found = self._app.repository.get(aggregate_id)
-            except AggregateNotFoundError:
-                found = None
-            self._setups[aggregate_id] = found
+                found = self._setups[aggregate_id] = self._app.repository.get(aggregate_id)
+            except AggregateNotFoundError:  # not kept: any name in a URL would grow the cache
+                return None
             return found

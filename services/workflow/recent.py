@@ -16,7 +16,7 @@ from uuid import UUID
 
 from services.workflow.domain import Ticket
 
-SIZE = 10_000  # tickets kept per process, the least recently acted on dropped first
+SIZE = 2_000  # tickets kept per process (a few MB), the least recently acted on dropped first
 
 
 class RecentTickets:
