@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import EventStore, IntegrityError, ProcessRecorder, StoredEvent, Tracking
 from eventsourcing.utils import get_topic
 
+from shared import idempotency
 from shared.outbox import Correlations, Outbox, OutboxRow
 
 __all__ = ["ServiceApplication", "UnitOfWork", "IntegrityError", "Tracking", "belongs", "open_store"]
@@ -110,6 +111,15 @@ class ServiceApplication(Application[UUID]):
         """What recording `events` writes (for a caller that commits on its own, in groups)."""
         rows = self.outbox.rows(events) if self.outbox else []
         return [self.mapper.to_stored_event(e) for e in events], rows
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """Save, with the receipt of the request being answered if it carries an Idempotency-Key: both
+        are committed or neither (shared/idempotency.py)."""
+        receipts = idempotency.pending()
+        recordings = super().save(*objs, *receipts, **kwargs)
+        if receipts:
+            idempotency.saved()
+        return recordings
 
     @property
     def process_recorder(self) -> ProcessRecorder:

@@ -166,7 +166,11 @@ def _noting(key: str, value: dict) -> Callable[[Callable], Callable]:
 
     def decorator(view: Callable) -> Callable:
         apidoc = getattr(view, "_apidoc", {})
-        view._apidoc = {**apidoc, key: {**apidoc.get(key, {}), **value}}  # type: ignore[attr-defined]
+        noted = apidoc.get(key, {})
+        added = value
+        if key == "refusals":  # two reasons for one status: both are documented
+            added = {status: "; ".join(dict.fromkeys([noted.get(status, why), why])) for status, why in value.items()}
+        view._apidoc = {**apidoc, key: {**noted, **added}}  # type: ignore[attr-defined]
         return view
 
     return decorator

@@ -68,7 +68,7 @@ class NotifyDesk:
             self.policy(envelope, uow)
         self.app.record(uow.pending_events())
 
-    def event(self, type_: str, subject: UUID | None = None, **data) -> Envelope:
+    def event(self, type_: str, subject: UUID | None = None, correlation_id: str | None = None, **data) -> Envelope:
         envelope = Envelope(
             id=uuid4(),
             source="scrm/test",
@@ -76,16 +76,18 @@ class NotifyDesk:
             subject=subject or uuid4(),
             time=self.clock(),
             tenant="acme",
+            correlation_id=correlation_id,
             data=data,
         )
         self.feed(envelope)
         return envelope
 
-    def opened(self, handler: str, ticket: UUID | None = None) -> UUID:
+    def opened(self, handler: str, ticket: UUID | None = None, correlation_id: str | None = None) -> UUID:
         ticket = ticket or uuid4()
         self.event(
             "ticket.opened",
             ticket,
+            correlation_id,
             template="repair",
             template_version=1,
             node="work",

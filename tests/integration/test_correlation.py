@@ -7,7 +7,6 @@ from collections import defaultdict
 from uuid import UUID, uuid4
 
 from shared import correlation
-from shared.envelope import Envelope
 from shared.persistence import outbox_reader
 from shared.settings import SERVICES
 
@@ -70,46 +69,11 @@ def test_what_notifys_sender_records_is_published_under_the_requests_correlation
         try:
             desk.provider("wecom", corp_id="ww-corp", agent_id="1000002", secret="corp-secret-0001")
             uncorrelated = desk.opened("t-1")
-            correlated = uuid4()
-            desk.feed(
-                Envelope(
-                    id=uuid4(),
-                    source="scrm/test",
-                    type="ticket.opened",
-                    subject=correlated,
-                    time=desk.clock(),
-                    tenant="acme",
-                    correlation_id=SUBMITTED,
-                    data={
-                        "template": "repair",
-                        "template_version": 1,
-                        "node": "work",
-                        "handler": "t-2",
-                        "reason": "the node's rule",
-                    },
-                )
-            )
+            correlated = desk.opened("t-2", correlation_id=SUBMITTED)
             assert desk.send() == 2
             broken = uuid4()  # a channel's bug is logged about the delivery it was sending
             monkeypatch.setattr(desk.sender.channels["wecom"], "send", _raise)
-            desk.feed(
-                Envelope(
-                    id=uuid4(),
-                    source="scrm/test",
-                    type="ticket.opened",
-                    subject=broken,
-                    time=desk.clock(),
-                    tenant="acme",
-                    correlation_id=CLOSED,
-                    data={
-                        "template": "repair",
-                        "template_version": 1,
-                        "node": "work",
-                        "handler": "t-3",
-                        "reason": "the node's rule",
-                    },
-                )
-            )
+            desk.opened("t-3", broken, correlation_id=CLOSED)
             with captured_logs("test-notify", "INFO") as lines:
                 desk.send(rounds=1)
                 failed = [line for line in lines() if line["event"] == "sender.channel_failed"]

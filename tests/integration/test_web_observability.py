@@ -17,6 +17,7 @@ import requests
 
 from deploy.devservers import free_port_block, wait_for
 from deploy.devservers.processes import descendants
+from tests.support.gunicorn import answers, start_web
 
 ROOT = Path(__file__).resolve().parents[2]
 HEALTHZ_COUNT = re.compile(
@@ -34,41 +35,16 @@ def intake_web(tmp_path_factory):
     stale = data / "metrics" / f"intake-web@127.0.0.1_{port}" / "counter_999999.db"  # a past run's worker
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"not metrics")
-    with open(log, "wb") as out:
-        web = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "services",
-                "intake",
-                "web",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--config",
-                str(ROOT / "deploy" / "gunicorn.conf.py"),
-            ],
-            env={**env, "SCRM_CREATE_TABLES": "n"},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    web = start_web("intake", port, env, log, "--workers", "2", "--config", str(ROOT / "deploy" / "gunicorn.conf.py"))
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_for(lambda: web.poll() is not None or _answers(url + "/readyz"), 60, message="intake web never got ready")
+        wait_for(lambda: web.poll() is not None or answers(url + "/readyz"), 60, message="intake web never got ready")
         assert web.poll() is None, log.read_text()
         wait_for(lambda: len(descendants(web.pid)) >= 2, 30, message="gunicorn runs fewer than two workers")
         yield url, web, stale.parent, log
     finally:
         web.terminate()
         web.wait(30)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).ok
-    except requests.RequestException:
-        return False
 
 
 def test_one_scrape_counts_the_requests_every_worker_answered(intake_web):

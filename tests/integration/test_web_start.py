@@ -13,6 +13,7 @@ from deploy.devservers import Postgres, free_port_block, wait_for
 from shared.settings import Settings
 
 from services.intake import bootstrap
+from tests.support.gunicorn import answers, start_web
 from tests.support.identity import KEYS_FILE, bearer, issue_key, open_tenant, replicate
 
 pytestmark = pytest.mark.postgres
@@ -36,23 +37,7 @@ def test_a_web_worker_started_while_the_database_is_paused_waits_for_it(tmp_path
         log = tmp_path / "web.log"
         pg.pause()
         try:
-            with open(log, "wb") as out:
-                web = subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "services",
-                        "intake",
-                        "web",
-                        "--bind",
-                        f"127.0.0.1:{port}",
-                        "--workers",
-                        "1",
-                    ],
-                    env={**env, "SCRM_CREATE_TABLES": "n"},
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
+            web = start_web("intake", port, env, log, "--workers", "1")
             try:
                 wait_for(
                     lambda: web.poll() is not None or "web.store_unreachable" in log.read_text(),
@@ -62,7 +47,11 @@ def test_a_web_worker_started_while_the_database_is_paused_waits_for_it(tmp_path
                 assert web.poll() is None, f"gunicorn stopped, as a worker could not start:\n{log.read_text()[-2000:]}"
             finally:
                 pg.resume()
-            wait_for(lambda: _healthy(port), 120, message="the worker never started once the database was back")
+            wait_for(
+                lambda: answers(f"http://127.0.0.1:{port}/healthz"),
+                120,
+                message="the worker never started once the database was back",
+            )
             answer = requests.post(
                 f"http://127.0.0.1:{port}/v1/tenants/acme/h5/submissions", json=BODY, timeout=30, headers=key
             )
@@ -70,10 +59,3 @@ def test_a_web_worker_started_while_the_database_is_paused_waits_for_it(tmp_path
         finally:
             web.terminate()
             web.wait(30)
-
-
-def _healthy(port: int) -> bool:
-    try:
-        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).ok
-    except requests.RequestException:
-        return False

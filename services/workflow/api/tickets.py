@@ -8,6 +8,7 @@ from uuid import UUID
 from marshmallow import Schema, fields, post_load, validate
 
 from shared.contracts import Item
+from shared.idempotency import idempotent
 from shared.restapi import Blueprint
 
 from services.workflow.api.identity import staff_id, viewer_id
@@ -152,6 +153,12 @@ def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
             shown["history"] = history(ticket, viewer)
         return shown
 
+    def as_it_is(tenant: str, ticket_id: UUID) -> dict:
+        """What a write sent again with its Idempotency-Key answers: the ticket as it is now."""
+        return view(workflow.ticket(ticket_id, tenant), staff_id())
+
+    once = idempotent(workflow, as_it_is)
+
     @blp.route("", methods=["GET"])
     @blp.response(200, TicketView)
     @blp.refuses({404: "No such ticket"})
@@ -178,6 +185,7 @@ def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
             409: "The ticket changed meanwhile or is not in that state",
         }
     )
+    @once
     def act(body: dict, tenant: str, ticket_id: UUID):
         """Act on the ticket as a staff member: edit, advance, return, transfer, approve, reject, close, cancel,
         reopen, claim it from a pool, or pause / resume its SLA while waiting for the customer"""
@@ -190,6 +198,7 @@ def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
         @blp.response(201, TicketView)
         @blp.refuses({404: "No such ticket", **HANDLERS})
         @blp.doc(summary=summary)
+        @once
         def record_items(body: dict, tenant: str, ticket_id: UUID):
             by = staff_id()
             return view(record(tenant, ticket_id, by, body["items"]), by)
@@ -201,6 +210,7 @@ def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
     @blp.arguments(ItemsBody)
     @blp.response(201, TicketView)
     @blp.refuses({400: "Invalid items, or more than the ticket consumed", 404: "No such ticket", **HANDLERS})
+    @once
     def return_parts(body: dict, tenant: str, ticket_id: UUID):
         """Return spare parts this ticket consumed and did not use"""
         by = staff_id()
@@ -209,6 +219,7 @@ def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
     @blp.route("/close", methods=["POST"])
     @blp.response(200, TicketView)
     @blp.refuses({403: "Not the handler", 404: "No such ticket", 409: "Already closed"})
+    @once
     def close(tenant: str, ticket_id: UUID):
         """Close the ticket (move to the last node)"""
         by = staff_id()
@@ -225,6 +236,7 @@ def blueprints(workflow: WorkflowApplication) -> list[Blueprint]:
             409: "Closed, at or may return to the skipped node, or changed meanwhile",
         }
     )
+    @once
     def change_process(body: dict, tenant: str, ticket_id: UUID):
         """Process sandbox (流程沙箱): change this ticket's process only
 
