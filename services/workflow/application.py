@@ -13,6 +13,7 @@ from eventsourcing.persistence import StoredEvent
 from shared.contracts import DEFAULT_TEMPLATE
 from shared.errors import Conflict, Invalid, NotAllowed, NotFound
 from shared.eventstore import IntegrityError, ServiceApplication, belongs
+from shared import idempotency
 from shared.groupcommit import GroupCommitter
 from shared.outbox import OutboxRow
 
@@ -232,10 +233,14 @@ class WorkflowApplication(ServiceApplication):
         ticket's version makes a concurrent change to the same ticket a 409."""
         self._committer.check_answering()
         action(ticket)
+        receipts = idempotency.pending()  # the request's Idempotency-Key receipt commits with the change
+        events = [e for aggregate in (ticket, *receipts) for e in aggregate.collect_events()]
         try:  # serialised here, in the request's own thread, with its correlation id
-            self._committer.commit(self.to_stored(ticket.collect_events()), timeout=COMMIT_TIMEOUT)
+            self._committer.commit(self.to_stored(events), timeout=COMMIT_TIMEOUT)
         except IntegrityError:
             raise Conflict("it changed meanwhile; reload it and try again") from None
+        if receipts:
+            idempotency.saved()
 
     def _commit_group(self, pending: Sequence[tuple[list[StoredEvent], list[OutboxRow]]]) -> None:
         self.recorder.insert_events(
