@@ -51,8 +51,9 @@ class WorkflowApplication(ServiceApplication):
         self.assigner = assigner
         self.default = default_template()
         self.clock = clock  # the only place workflow learns the time (tests pass a controllable one)
-        self.log_view = LogView(self)  # set-up and load, caught up from the log once per action or request
         self._recent = RecentTickets()
+        # set-up and load, caught up from the log once per action or request
+        self.log_view = LogView(self, ticket_seen=self._recent.seen)
         self._committer = GroupCommitter(self._commit_group)
 
     def load(self, tenant: str) -> Load:
@@ -213,6 +214,7 @@ class WorkflowApplication(ServiceApplication):
         (another process acted since): its commit then fails on the version, or it refuses what the stored
         ticket allows, and the action is done again on the stored ticket, whose answer stands."""
         with self.log_view.pinned():  # one read of the log for the template, the staff and the load
+            self.log_view.catch_up()  # first: it drops a kept copy another process's action made stale
             return self._on_recent(tenant, ticket_id, action)
 
     def _on_recent(self, tenant: str, ticket_id: UUID, action: Callable[[Ticket], None]) -> Ticket:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 from typing import Any
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -28,8 +28,9 @@ PAGE = 1000
 
 
 class LogView:
-    def __init__(self, app: Any):
+    def __init__(self, app: Any, ticket_seen: Callable[[UUID, int], None] = lambda ticket, version: None):
         self._app = app
+        self._ticket_seen = ticket_seen  # each ticket event read, by id and version (recent.py drops stale copies)
         self._fold = Workload()
         self._position = 0
         self._ticket_topics = set(ticket_topics())
@@ -66,6 +67,7 @@ class LogView:
                 )
                 for notification in page:
                     self._setups.pop(notification.originator_id, None)
+                    self._ticket_seen(notification.originator_id, notification.originator_version)
                     if notification.topic in self._ticket_topics:
                         self._fold.apply(self._app.mapper.to_domain_event(notification))
                 if page:

@@ -41,6 +41,11 @@ class RecentTickets:
             while len(self._kept) > self._size:
                 self._kept.popitem(last=False)
 
-    def drop(self, ticket_id: UUID) -> None:
-        with self._lock:
-            self._kept.pop(ticket_id, None)
+    def seen(self, ticket_id: UUID, version: int) -> None:
+        """A version of the ticket was committed (read from the log): a kept copy older than it is stale,
+        dropped so that the next action reads the stored ticket rather than fail its commit."""
+        kept = self._kept.get(ticket_id)
+        if kept is not None and kept.version < version:
+            with self._lock:
+                if self._kept.get(ticket_id) is kept:
+                    del self._kept[ticket_id]

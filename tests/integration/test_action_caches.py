@@ -85,8 +85,10 @@ def test_an_action_after_another_process_acted_starts_from_the_stored_ticket(two
     first, second = two
     ticket = open_ticket(first)
     first.act(TENANT, ticket, "cs-1", "edit", values={"note": "a"})  # first keeps the ticket as committed
-    repairer = second.act(TENANT, ticket, "cs-1", "advance").handler  # first's copy is stale now
-    done = first.act(TENANT, ticket, repairer, "advance")  # refused by the stale copy: acted on the stored one
+    with first.log_view.pinned():
+        first.log_view.catch_up()  # first has read its log: second's action comes after, unseen
+        repairer = second.act(TENANT, ticket, "cs-1", "advance").handler  # first's copy is stale now
+        done = first.act(TENANT, ticket, repairer, "advance")  # refused by the stale copy: done on the stored one
     assert (done.status, done.version) == ("closed", first.ticket(ticket, TENANT).version)
     actions = [e.action for e in first.events.get(ticket) if hasattr(e, "action")]
     assert actions == ["edit", "advance", "advance"]  # nothing lost, nothing twice
@@ -96,11 +98,23 @@ def test_a_stale_copy_that_would_act_commits_nothing_of_its_own(two):
     first, second = two
     ticket = open_ticket(first)
     first.act(TENANT, ticket, "cs-1", "edit", values={"note": "a"})
-    second.act(TENANT, ticket, "cs-1", "edit", values={"note": "b"})
-    first.act(TENANT, ticket, "cs-2", "edit", values={"note": "c"})  # the stale copy's commit conflicts
+    with first.log_view.pinned():
+        first.log_view.catch_up()
+        second.act(TENANT, ticket, "cs-1", "edit", values={"note": "b"})
+        first.act(TENANT, ticket, "cs-2", "edit", values={"note": "c"})  # the stale copy's commit conflicts
     stored = first.ticket(ticket, TENANT)
     assert [e.by for e in first.events.get(ticket) if hasattr(e, "action")] == ["cs-1", "cs-1", "cs-2"]
     assert stored.version == 1 + 3  # opened, three edits, nothing more
+
+
+def test_a_copy_the_log_shows_stale_is_not_acted_on(two):
+    first, second = two
+    ticket = open_ticket(first)
+    first.act(TENANT, ticket, "cs-1", "edit", values={"note": "a"})
+    second.act(TENANT, ticket, "cs-1", "edit", values={"note": "b"})
+    trips = count_trips(first.recorder)
+    first.act(TENANT, ticket, "cs-2", "edit", values={"note": "c"})
+    assert trips == {"select_notifications": 1, "select_events": 1, "insert_events": 1}  # no failed commit
 
 
 def test_the_version_the_actor_saw_is_checked_against_the_stored_ticket(two):
