@@ -20,7 +20,7 @@ from eventsourcing.utils import get_topic
 from shared import idempotency
 from shared.outbox import Correlations, Outbox, OutboxRow
 
-__all__ = ["ServiceApplication", "UnitOfWork", "IntegrityError", "Tracking", "open_store"]
+__all__ = ["ServiceApplication", "UnitOfWork", "IntegrityError", "Tracking", "belongs", "open_store"]
 
 _BACKFILLED = "outbox-backfilled"  # a tracking record: its presence says the upgrade is done
 
@@ -138,7 +138,7 @@ class ServiceApplication(Application[UUID]):
             found = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
-        return found if _belongs(found, tenant, kind) else None
+        return found if belongs(found, tenant, kind) else None
 
     def current(self, aggregate_id: UUID, tenant: str, kind: type[A] | None = None) -> A | None:
         """Like `find`, for aggregates read on every request and rarely changed (a tenant's settings):
@@ -151,7 +151,7 @@ class ServiceApplication(Application[UUID]):
         cached = cache.get(aggregate_id)
         if cached is None or cached.version != last[0].originator_version:
             cached = cache[aggregate_id] = self.repository.get(aggregate_id)
-        return cached if _belongs(cached, tenant, kind) else None
+        return cached if belongs(cached, tenant, kind) else None
 
     def backfill_outbox(self, page_size: int = 1000) -> int:
         """Write the outbox rows of public events recorded before the outbox existed, once (an
@@ -176,7 +176,7 @@ class ServiceApplication(Application[UUID]):
         self.events.put(list(events), tracking=tracking, correlations=correlations)
 
 
-def _belongs(aggregate: Aggregate, tenant: str, kind: type[Aggregate] | None) -> bool:
+def belongs(aggregate: Aggregate, tenant: str, kind: type[Aggregate] | None) -> bool:
     return (kind is None or isinstance(aggregate, kind)) and getattr(aggregate, "tenant", None) == tenant
 
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, UTC
 from typing import Any, TypeVar
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import StoredEvent
 
 from shared.contracts import DEFAULT_TEMPLATE
-from shared.errors import Conflict, NotFound
-from shared.eventstore import IntegrityError, ServiceApplication
+from shared.errors import Conflict, Invalid, NotAllowed, NotFound
+from shared.eventstore import IntegrityError, ServiceApplication, belongs
+from shared import idempotency
+from shared.groupcommit import GroupCommitter
+from shared.outbox import OutboxRow
 
 from services.workflow import sandbox
 from services.workflow.assignment import Assigner
@@ -23,13 +27,15 @@ from services.workflow.library import TemplateLibrary, default_template, library
 from services.workflow.staff import Directory, StaffDirectory, directory_id
 from services.workflow.templates import examples
 from services.workflow.templates.model import Template
-from services.workflow.workload import WorkloadView
+from services.workflow.logview import LogView
+from services.workflow.recent import RecentTickets
 from services.workflow.outbox import OUTBOX
 
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
 Clock = Callable[[], datetime]
 TIMER_RETRIES = 10
+COMMIT_TIMEOUT = 5.0  # seconds an action waits for its commit before a 503 (it may still be recorded)
 
 
 def utc_now() -> datetime:
@@ -45,12 +51,23 @@ class WorkflowApplication(ServiceApplication):
         self.assigner = assigner
         self.default = default_template()
         self.clock = clock  # the only place workflow learns the time (tests pass a controllable one)
-        self._workload = WorkloadView(self)
+        self._recent = RecentTickets()
+        # set-up and load, caught up from the log once per action or request
+        self.log_view = LogView(self, ticket_seen=self._recent.seen)
+        self._committer = GroupCommitter(self._commit_group)
 
     def load(self, tenant: str) -> Load:
         """The tenant's live load, folded from every Ticket event committed so far: what assignment
         strategies see, in the worker's policy and in staff actions alike."""
-        return self._workload.load(tenant)
+        self.log_view.catch_up()
+        return self.log_view.load(tenant)
+
+    def current(self, aggregate_id: UUID, tenant: str, kind: type[A] | None = None) -> A | None:
+        """A set-up aggregate (templates, staff, access, codes) as the log says it is now: a shared copy,
+        read again from the store only after it changed (logview.py). Read it, never change it."""
+        self.log_view.catch_up()
+        found = self.log_view.aggregate(aggregate_id)
+        return found if found is not None and belongs(found, tenant, kind) else None
 
     # --- templates ------------------------------------------------------------------
 
@@ -193,9 +210,44 @@ class WorkflowApplication(ServiceApplication):
         return self.act(tenant, ticket_id, by, "close")
 
     def _on_ticket(self, tenant: str, ticket_id: UUID, action: Callable[[Ticket], None]) -> Ticket:
-        ticket = self.ticket(ticket_id, tenant)
-        self._change(ticket, action)
+        """Act on the ticket as this process last committed it, else as stored. That copy may be stale
+        (another process acted since): its commit then fails on the version, or it refuses what the stored
+        ticket allows, and the action is done again on the stored ticket, whose answer stands."""
+        with self.log_view.pinned():  # one read of the log for the template, the staff and the load
+            self.log_view.catch_up()  # first: it drops a kept copy another process's action made stale
+            return self._on_recent(tenant, ticket_id, action)
+
+    def _on_recent(self, tenant: str, ticket_id: UUID, action: Callable[[Ticket], None]) -> Ticket:
+        ticket = self._recent.take(ticket_id, tenant)
+        if ticket is not None:
+            try:
+                self._act_and_commit(ticket, action)
+            except (Conflict, Invalid, NotAllowed, NotFound):  # nothing was recorded
+                ticket = None
+        if ticket is None:
+            ticket = self.ticket(ticket_id, tenant)
+            self._act_and_commit(ticket, action)
+        self._recent.keep(ticket)
         return ticket
+
+    def _act_and_commit(self, ticket: Ticket, action: Callable[[Ticket], None]) -> None:
+        """Concurrent actions (on other tickets) share one transaction (shared/groupcommit.py); the
+        ticket's version makes a concurrent change to the same ticket a 409."""
+        self._committer.check_answering()
+        action(ticket)
+        receipts = idempotency.pending()  # the request's Idempotency-Key receipt commits with the change
+        events = [e for aggregate in (ticket, *receipts) for e in aggregate.collect_events()]
+        try:  # serialised here, in the request's own thread, with its correlation id
+            self._committer.commit(self.to_stored(events), timeout=COMMIT_TIMEOUT)
+        except IntegrityError:
+            raise Conflict("it changed meanwhile; reload it and try again") from None
+        if receipts:
+            idempotency.saved()
+
+    def _commit_group(self, pending: Sequence[tuple[list[StoredEvent], list[OutboxRow]]]) -> None:
+        self.recorder.insert_events(
+            [stored for events, _ in pending for stored in events], outbox=[row for _, rows in pending for row in rows]
+        )
 
     def _change(self, aggregate: A, change: Callable[[A], T]) -> T:
         """Apply a change and save it; a concurrent change to the same aggregate makes this one a 409."""

@@ -18,6 +18,7 @@ in as `now`: nothing here reads the clock.
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from dataclasses import replace
@@ -387,6 +388,18 @@ class Ticket(Aggregate):
         ticket._prioritize(template, progress.values, SYSTEM)
         ticket._start_clocks(template, [a.node for a in assignments], now)
         return ticket
+
+    def copy(self) -> Ticket:
+        """A copy to act on while this one is read elsewhere: what events change in place is copied."""
+        twin = copy.copy(self)
+        twin.__dict__.update(
+            handled_by=dict(self.handled_by),
+            assignments=dict(self.assignments),
+            sandbox=list(self.sandbox),
+            parts=dict(self.parts),
+            _pending_events=[],
+        )
+        return twin
 
     # --- where it stands --------------------------------------------------------------
 

@@ -1,15 +1,14 @@
 """Each tenant's live load (open tickets per handler, when each was last assigned), folded from the
 Ticket events in workflow's own log: a view, never a second source of truth.
 
-`Workload` is the pure fold. `WorkloadView` keeps one per process, caught up from the log before
-every read (one indexed query for what was committed since), so the worker's policy and the staff
+`Workload` is the pure fold. logview.LogView keeps one per process, caught up from the log before
+every action (one indexed query for what was committed since), so the worker's policy and the staff
 actions API see the same load, computed by the same function from the same store; a new process
 folds the log from the start.
 """
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -20,8 +19,6 @@ from eventsourcing.utils import get_topic
 
 from services.workflow.dispatch.load import Load
 from services.workflow.domain import Ticket
-
-PAGE = 1000
 
 
 def _stepped(cls: type) -> list[type]:
@@ -87,27 +84,3 @@ class Workload:
             handling.pop(ticket, None)
         for user in [u for u, n in counts.items() if n <= 0]:
             del counts[user]
-
-
-class WorkloadView:
-    """The fold of the application's log, caught up on each read."""
-
-    def __init__(self, app: Any):
-        self._app = app
-        self._fold = Workload()
-        self._position = 0
-        self._topics = ticket_topics()
-        self._lock = threading.Lock()
-
-    def load(self, tenant: str) -> Load:
-        with self._lock:
-            while True:
-                page = self._app.recorder.select_notifications(
-                    start=self._position, limit=PAGE, topics=self._topics, inclusive_of_start=False
-                )
-                for notification in page:
-                    self._fold.apply(self._app.mapper.to_domain_event(notification))
-                if page:
-                    self._position = page[-1].id
-                if len(page) < PAGE:
-                    return self._fold.load(tenant)

@@ -4,7 +4,7 @@ in and API keys."""
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, g
 
 from shared import restapi, web
 from shared.accesstokens import TokenCache
@@ -31,6 +31,7 @@ def create_app(
 ) -> Flask:
     """`wecom_url`: where WeCom sign-in codes are exchanged; `secrets` seal the tenants' WeCom app secrets."""
     app = web.create_app("workflow", TITLE, identity)
+    pin_the_log(app, workflow)
     api = restapi.attach(app, TITLE)
     for resource in (tickets, templates, staff, lists, queues):
         for blp in resource.blueprints(workflow):
@@ -44,3 +45,19 @@ def create_app(
     )
     api.register_blueprint(audit.blueprint(workflow))
     return app
+
+
+def pin_the_log(app: Flask, workflow: WorkflowApplication) -> None:
+    """A request reads workflow's log once, first thing: its credentials check, what it does and its
+    answer all see the tenant's set-up as of then (services/workflow/logview.py)."""
+
+    def pin() -> None:
+        g.log_pin = workflow.log_view.pinned()
+        g.log_pin.__enter__()
+
+    def unpin(_: BaseException | None) -> None:
+        if "log_pin" in g:
+            g.pop("log_pin").__exit__(None, None, None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, pin)
+    app.teardown_request(unpin)
