@@ -39,6 +39,7 @@ from services.settlement import examples
 from services.settlement.domain.ledger import Ledger
 from services.workflow import bootstrap as workflow
 from services.workflow.domain import Ticket
+from services.workflow.staff import Directory, Member
 from shared.settings import Settings
 from deploy.devservers import DURABLE, Postgres
 
@@ -51,6 +52,8 @@ PARTS = [
 LABOUR = [{"code": "L-VISIT", "quantity": "1"}, {"code": "L-REPAIR", "quantity": "1"}]
 ISSUED = get_topic(Ledger.StatementIssued)
 _IDS = UUID("6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d")
+TECHNICIAN = "technician-1"  # the default template's pool (the technician role) has this one member
+STAFF = Directory({TECHNICIAN: Member(TECHNICIAN, roles=("technician",))})
 
 
 def fill_backlog(settings: Settings, tickets: int) -> None:
@@ -67,10 +70,11 @@ def fill_backlog(settings: Settings, tickets: int) -> None:
                 description="空调不制冷",
                 channel="h5",
                 assigner=assigner,
+                staff=STAFF,
             )
-            ticket.consume_parts(ticket.handler, PARTS)
-            ticket.record_labour(ticket.handler, LABOUR)
-            ticket.act(template, "advance", ticket.handler, assigner)
+            ticket.consume_parts(TECHNICIAN, PARTS, STAFF)
+            ticket.record_labour(TECHNICIAN, LABOUR, STAFF)
+            ticket.act(template, "advance", TECHNICIAN, assigner, STAFF)
             events += ticket.collect_events()
         app.record(events)
     app.close()

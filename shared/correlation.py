@@ -46,8 +46,13 @@ def about(tenant: str | None = None, ticket_id: object | None = None) -> None:
 
 def follow(envelope: Envelope | None) -> None:
     """Handle `envelope` under its correlation id, its tenant and its ticket (None: none of them)."""
-    use(envelope.correlation_id if envelope else None)
-    about(envelope.tenant if envelope else None, envelope.subject if envelope else None)
+    if envelope is None:
+        use(None)
+        about(None, None)
+        return
+    use(envelope.correlation_id)
+    # a worker does this for every event it takes: one binding of both, as they are never None here
+    structlog.contextvars.bind_contextvars(tenant=envelope.tenant, ticket_id=str(envelope.subject))
 
 
 def accept(offered: str | None) -> str:

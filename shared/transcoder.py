@@ -22,7 +22,8 @@ at the top of an event's state (its timestamp, ids), so encoding first tags the 
 level alone and proves that was enough: if reading the bytes back gives an equal state,
 everything nested was plain JSON (a nested UUID, datetime, Decimal, tuple, NaN or
 unregistered object would not come back equal, or not be written at all), and the
-bytes are the answer. Otherwise the full walk.
+bytes are the answer. Otherwise the full walk. A state whose untagged top-level values are all
+str, int, bool or None (tagged values are walked whole) needs no proof.
 """
 
 from __future__ import annotations
@@ -46,10 +47,16 @@ class OrjsonTranscoder(JSONTranscoder):
     def encode(self, obj: Any) -> bytes:
         try:
             if type(obj) is dict:
-                types = self.types
-                shallow = {k: self._tag(v) if type(v) in types else v for k, v in obj.items()}
+                types, nested = self.types, False
+                shallow = {}
+                for k, v in obj.items():
+                    if type(v) in types:
+                        v = self._tag(v)
+                    elif type(v) not in _PLAIN:
+                        nested = True
+                    shallow[k] = v
                 data = orjson.dumps(shallow)
-                if orjson.loads(data) == shallow:
+                if not nested or orjson.loads(data) == shallow:
                     return data
             return orjson.dumps(self._tag(obj))
         except (_UseJSON, RecursionError, orjson.JSONEncodeError):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -91,6 +92,7 @@ class Ledger(Aggregate):
         """The ticket reopened: the statement in force is reversed."""
 
     @staticmethod
+    @lru_cache(maxsize=4096)  # asked for every event of a ticket, and a page holds several of each
     def create_id(ticket_id: UUID) -> UUID:
         return derived_uuid(_LEDGER_IDS, str(ticket_id))
 

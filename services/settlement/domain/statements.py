@@ -45,14 +45,14 @@ def statement(
     for line in lines:
         net, tax, gross, payout = (Decimal(line[n]) for n in AMOUNTS)
         totals.add(net, tax, gross, payout)
-        technicians.setdefault(line["technician"], Sums(nothing, 2)).add(payout, 0)
-        parties.setdefault(line["party"], Sums(nothing, 3)).add(net, tax, gross)
-        regions.setdefault(line["cost_region"], Sums(nothing, 1)).add(net)
+        Sums.of(technicians, line["technician"], nothing, 2).add(payout)
+        Sums.of(parties, line["party"], nothing, 3).add(net, tax, gross)
+        Sums.of(regions, line["cost_region"], nothing, 1).add(net)
         party_of[line["technician"]] = line["party"]
     for a in adjustments:
         amount = Decimal(a["amount"])
-        totals.add(0, 0, 0, amount)
-        technicians.setdefault(a["technician"], Sums(nothing, 2)).add(0, amount)
+        totals.values[3] += amount
+        Sums.of(technicians, a["technician"], nothing, 2).values[1] += amount
         party_of[a["technician"]] = a["party"]
     net, tax, gross, payout = totals.text()
     return {
@@ -95,11 +95,24 @@ def statement(
 class Sums:
     """Running sums of a few amounts, from a zero in the statement's currency (so "0.00", not "0")."""
 
+    __slots__ = ("values",)
+
     def __init__(self, start: Decimal, count: int):
         self.values = [start] * count
 
-    def add(self, *amounts: Decimal | int) -> None:
-        self.values = [v + a for v, a in zip(self.values, amounts)]
+    @classmethod
+    def of(cls, table: dict[Any, Sums], key: Any, start: Decimal, count: int) -> Sums:
+        """`table`'s sums for `key`, new ones the first time."""
+        found = table.get(key)
+        if found is None:
+            found = table[key] = cls(start, count)
+        return found
+
+    def add(self, *amounts: Decimal) -> None:
+        """Adds to the first len(amounts) sums."""
+        values = self.values
+        for i, amount in enumerate(amounts):
+            values[i] += amount
 
     def text(self) -> list[str]:
         return [str(v) for v in self.values]
