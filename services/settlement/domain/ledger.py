@@ -23,6 +23,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from shared.jsonable import JSONObject
+
 from services.settlement.domain import statements
 from services.settlement.domain.ids import derived, derived_uuid, namespace
 from services.settlement.domain.pricing import Work, price, returned, warehouse_for
@@ -198,7 +200,11 @@ class Ledger(Aggregate):
             return
         issued = self._statement("statement", _document_id(source), len(self.statements) + 1, at, source, terms)
         self.trigger_event(
-            self.StatementIssued, tenant=self.tenant, ticket_id=self.ticket_id, source=source, statement=issued
+            self.StatementIssued,
+            tenant=self.tenant,
+            ticket_id=self.ticket_id,
+            source=source,
+            statement=JSONObject(issued),
         )
 
     def reopen(self, source: str, at: datetime) -> None:
@@ -208,7 +214,11 @@ class Ledger(Aggregate):
             return
         reversed_ = statements.reversal(issued, _document_id(source), len(self.statements) + 1, at, source)
         self.trigger_event(
-            self.StatementReversed, tenant=self.tenant, ticket_id=self.ticket_id, source=source, statement=reversed_
+            self.StatementReversed,
+            tenant=self.tenant,
+            ticket_id=self.ticket_id,
+            source=source,
+            statement=JSONObject(reversed_),
         )
 
     def _statement(
