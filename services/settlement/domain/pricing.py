@@ -70,14 +70,14 @@ def price(terms: Terms, work: Work) -> dict[str, Any]:
     the event is worked out once for all the work the same terms price alike (Terms.memo), and so are the
     amounts of each quantity of it (by its text: 2 and 2.0 are written differently)."""
     key = (terms.epoch(work.at), work.kind, work.code, work.by, work.region, work.warehouse)
-    terms_of_line = terms.memo.get(key)
-    if terms_of_line is None:
-        terms_of_line = terms.memo[key] = _terms_of_line(terms, work)
     quantity = str(work.quantity)
-    amounts = terms.memo.get((key, quantity))
-    if amounts is None:
-        amounts = terms.memo[key, quantity] = _amounts(terms_of_line, work.quantity)
-    return {"id": work.line_id, "source": work.source, "at": work.at.isoformat(), **terms_of_line, **amounts}
+    priced = terms.memo.get((key, quantity))
+    if priced is None:
+        terms_of_line = terms.memo.get(key)
+        if terms_of_line is None:
+            terms_of_line = terms.memo[key] = _terms_of_line(terms, work)
+        priced = terms.memo[key, quantity] = {**terms_of_line, **_amounts(terms_of_line, work.quantity)}
+    return {"id": work.line_id, "source": work.source, "at": work.at.isoformat(), **priced}
 
 
 def _terms_of_line(terms: Terms, work: Work) -> dict[str, Any]:
