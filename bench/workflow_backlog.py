@@ -60,7 +60,7 @@ def catch_up(settings: Settings, processes: int) -> tuple[float, int]:
     workflow.application(settings).close()  # tables first, as `scrm db init` does
     open_store("settlement", store_env("settlement", settings)).close()  # workflow follows its catalogue too
     settings = replace(settings, create_tables=False)
-    took = slices.catch_up(settings, processes, workflow.follower, timeout=600)
+    took = slices.catch_up(settings, processes, workflow.follower, timeout=600).seconds
     app = workflow.application(settings)
     return took, app.recorder.max_notification_id()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from contextvars import ContextVar
+from typing import Any
 from uuid import uuid4
 
 import structlog
@@ -20,6 +21,7 @@ HEADER = "X-Correlation-Id"
 _SHAPE = re.compile(r"[A-Za-z0-9._:/+=@-]{1,128}")
 
 _current: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+_followed: ContextVar[Envelope | None] = ContextVar("followed_envelope", default=None)
 
 
 def current() -> str | None:
@@ -45,9 +47,22 @@ def about(tenant: str | None = None, ticket_id: object | None = None) -> None:
 
 
 def follow(envelope: Envelope | None) -> None:
-    """Handle `envelope` under its correlation id, its tenant and its ticket (None: none of them)."""
-    use(envelope.correlation_id if envelope else None)
-    about(envelope.tenant if envelope else None, envelope.subject if envelope else None)
+    """Handle `envelope` under its correlation id, its tenant and its ticket (None: none of them).
+    A worker follows every event it takes, and few of them log anything: a line takes them from the
+    envelope when it is written (`add_followed`), rather than each event binding three values."""
+    _current.set(envelope.correlation_id if envelope else None)
+    _followed.set(envelope)
+
+
+def add_followed(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """A structlog processor: the followed envelope's correlation id, tenant and ticket on the line."""
+    envelope = _followed.get()
+    if envelope is not None:
+        if envelope.correlation_id:
+            event_dict.setdefault("correlation_id", envelope.correlation_id)
+        event_dict.setdefault("tenant", envelope.tenant)
+        event_dict.setdefault("ticket_id", str(envelope.subject))
+    return event_dict
 
 
 def accept(offered: str | None) -> str:

@@ -10,6 +10,13 @@ from uuid import UUID
 _HIDDEN = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 
 
+class JSONObject(dict):
+    """A dict whose maker vouches that it holds only JSON's own values all the way down (str, int,
+    bool, None, lists and dicts of them): an event store writes it without reading it back to check
+    (shared/transcoder.py), which for a statement of a few KB is most of its encoding. Read back
+    from the store it is a plain dict."""
+
+
 def plain(value: Any) -> Any:
     """JSON-safe copy: Decimals and UUIDs as strings, datetimes as ISO 8601."""
     if isinstance(value, dict):

@@ -20,6 +20,8 @@ from typing import Any, TextIO
 import structlog
 from gunicorn.glogging import Logger as _GunicornBase
 
+from shared import correlation
+
 _formatter: logging.Formatter | None = None
 
 
@@ -35,6 +37,7 @@ def configure(role: str, level: str | None = None, stream: TextIO | None = None)
 
     shared = [
         structlog.contextvars.merge_contextvars,
+        correlation.add_followed,
         add_role,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

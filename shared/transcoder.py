@@ -22,7 +22,8 @@ at the top of an event's state (its timestamp, ids), so encoding first tags the 
 level alone and proves that was enough: if reading the bytes back gives an equal state,
 everything nested was plain JSON (a nested UUID, datetime, Decimal, tuple, NaN or
 unregistered object would not come back equal, or not be written at all), and the
-bytes are the answer. Otherwise the full walk.
+bytes are the answer. Otherwise the full walk. A state whose untagged top-level values are all
+str, int, bool, None or a JSONObject (tagged values are walked whole) needs no proof.
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ from typing import Any
 import orjson
 from eventsourcing.persistence import JSONTranscoder
 
+from shared.jsonable import JSONObject
+
 _PLAIN = frozenset({str, int, bool, type(None)})  # written as-is, never walked
+_VOUCHED = _PLAIN | {JSONObject}  # top-level values that need no proof
 _NATIVE = (str, int, float, dict, list, tuple)  # json never calls default for these
 _WALK = frozenset({dict, list, float})  # decoded values that need a look
 
@@ -46,10 +50,16 @@ class OrjsonTranscoder(JSONTranscoder):
     def encode(self, obj: Any) -> bytes:
         try:
             if type(obj) is dict:
-                types = self.types
-                shallow = {k: self._tag(v) if type(v) in types else v for k, v in obj.items()}
+                types, nested = self.types, False
+                shallow = {}
+                for k, v in obj.items():
+                    if type(v) in types:
+                        v = self._tag(v)
+                    elif type(v) not in _VOUCHED:
+                        nested = True
+                    shallow[k] = v
                 data = orjson.dumps(shallow)
-                if orjson.loads(data) == shallow:
+                if not nested or orjson.loads(data) == shallow:
                     return data
             return orjson.dumps(self._tag(obj))
         except (_UseJSON, RecursionError, orjson.JSONEncodeError):

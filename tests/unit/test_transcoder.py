@@ -12,6 +12,7 @@ from enum import Enum, IntEnum, StrEnum
 from typing import Any
 from uuid import UUID, uuid4
 
+import orjson
 import pytest
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
@@ -24,6 +25,7 @@ from eventsourcing.persistence import (
     UUIDAsHex,
 )
 
+from shared.jsonable import JSONObject
 from shared.transcoder import OrjsonTranscoder
 
 ENV = {"PERSISTENCE_MODULE": "eventsourcing.popo", "TRANSCODER_TOPIC": "shared.transcoder:OrjsonTranscoder"}
@@ -212,6 +214,35 @@ def test_a_state_with_registered_values_only_at_its_top_is_not_walked(monkeypatc
     monkeypatch.setattr(OrjsonTranscoder, "_tag", lambda self, o: tagged.append(o) or tag(self, o))
     assert same(transcoder.decode(transcoder.encode(state)), state)
     assert tagged == [state["timestamp"], state["ticket_id"]]  # the top-level registered values, nothing nested
+
+
+def test_a_flat_state_or_a_vouched_json_object_is_written_without_reading_it_back(monkeypatch):
+    transcoder, read_back = make(OrjsonTranscoder), []
+    loads = orjson.loads
+    monkeypatch.setattr(orjson, "loads", lambda data: read_back.append(data) or loads(data))
+    flat = {"timestamp": datetime(2024, 5, 1, tzinfo=UTC), "ticket_id": U1, "tenant": "acme", "n": 1, "r": None}
+    statement = {"lines": [{"code": "P-FILTER", "net": "70.00", "priced": True}], "number": 1, "reverses": None}
+    vouched = {**flat, "statement": JSONObject(statement)}
+    written = [transcoder.encode(flat), transcoder.encode(vouched)]
+    assert read_back == []
+    transcoder.encode({**flat, "statement": statement})  # not vouched for: proven
+    assert len(read_back) == 1
+    for data, plain_dict in zip(written, (flat, {**flat, "statement": statement})):
+        assert json.loads(data) == json.loads(make(JSONTranscoder).encode(plain_dict))  # the same document
+        assert same(transcoder.decode(data), plain_dict)  # read back, a plain dict
+
+
+@pytest.mark.parametrize("value", [float("nan"), Colour.RED, Level.HIGH, (U1,), OrderedDict(a=U1)])
+def test_a_top_level_value_orjson_would_write_its_own_way_is_still_checked(value):
+    new, old = make(OrjsonTranscoder), make(JSONTranscoder)
+    state = {"timestamp": datetime(2024, 5, 1, tzinfo=UTC), "value": value}
+    try:
+        expected = old.decode(old.encode(state))
+    except TranscodingNotRegisteredError:
+        with pytest.raises(TranscodingNotRegisteredError):
+            new.encode(state)
+        return
+    assert same(new.decode(new.encode(state)), expected)
 
 
 def test_the_format_is_tagged_recursively_and_stays_utf8():

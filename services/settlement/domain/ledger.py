@@ -17,10 +17,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+
+from shared.jsonable import JSONObject
 
 from services.settlement.domain import statements
 from services.settlement.domain.ids import derived, derived_uuid, namespace
@@ -91,6 +94,7 @@ class Ledger(Aggregate):
         """The ticket reopened: the statement in force is reversed."""
 
     @staticmethod
+    @lru_cache(maxsize=4096)  # asked for every event of a ticket, and a page holds several of each
     def create_id(ticket_id: UUID) -> UUID:
         return derived_uuid(_LEDGER_IDS, str(ticket_id))
 
@@ -196,7 +200,11 @@ class Ledger(Aggregate):
             return
         issued = self._statement("statement", _document_id(source), len(self.statements) + 1, at, source, terms)
         self.trigger_event(
-            self.StatementIssued, tenant=self.tenant, ticket_id=self.ticket_id, source=source, statement=issued
+            self.StatementIssued,
+            tenant=self.tenant,
+            ticket_id=self.ticket_id,
+            source=source,
+            statement=JSONObject(issued),
         )
 
     def reopen(self, source: str, at: datetime) -> None:
@@ -206,7 +214,11 @@ class Ledger(Aggregate):
             return
         reversed_ = statements.reversal(issued, _document_id(source), len(self.statements) + 1, at, source)
         self.trigger_event(
-            self.StatementReversed, tenant=self.tenant, ticket_id=self.ticket_id, source=source, statement=reversed_
+            self.StatementReversed,
+            tenant=self.tenant,
+            ticket_id=self.ticket_id,
+            source=source,
+            statement=JSONObject(reversed_),
         )
 
     def _statement(

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.settlement.domain.catalogue import Item
 from services.settlement.domain.ids import derived, namespace
@@ -35,9 +35,8 @@ from services.settlement.domain.terms import Terms
 _LINE_IDS = namespace("7f3e9a1c-4b2d-4e8f-a6c5-1d0b9e8f7a63")
 
 
-@dataclass(frozen=True)
-class Work:
-    """One item of work as the upstream event recorded it."""
+class Work(NamedTuple):
+    """One item of work as the upstream event recorded it (a tuple: a statement makes one per line)."""
 
     source: str  # the id of the event that recorded it
     index: int  # its place among the event's items
@@ -68,13 +67,17 @@ class Choice:
 
 def price(terms: Terms, work: Work) -> dict[str, Any]:
     """The priced line for `work` under `terms` as of `work.at`. What depends on neither the quantity nor
-    the event is worked out once for all the work the same terms price alike (Terms.memo)."""
+    the event is worked out once for all the work the same terms price alike (Terms.memo), and so are the
+    amounts of each quantity of it (by its text: 2 and 2.0 are written differently)."""
     key = (terms.epoch(work.at), work.kind, work.code, work.by, work.region, work.warehouse)
-    terms_of_line = terms.memo.get(key)
-    if terms_of_line is None:
-        terms_of_line = terms.memo[key] = _terms_of_line(terms, work)
-    line = {"id": work.line_id, "source": work.source, "at": work.at.isoformat(), **terms_of_line}
-    return charged(line, work.quantity)
+    quantity = str(work.quantity)
+    priced = terms.memo.get((key, quantity))
+    if priced is None:
+        terms_of_line = terms.memo.get(key)
+        if terms_of_line is None:
+            terms_of_line = terms.memo[key] = _terms_of_line(terms, work)
+        priced = terms.memo[key, quantity] = {**terms_of_line, **_amounts(terms_of_line, work.quantity)}
+    return {"id": work.line_id, "source": work.source, "at": work.at.isoformat(), **priced}
 
 
 def _terms_of_line(terms: Terms, work: Work) -> dict[str, Any]:
@@ -125,6 +128,11 @@ def returned(consumed: dict[str, Any], work: Work, terms: Terms) -> dict[str, An
 
 def charged(line: dict[str, Any], quantity: Decimal) -> dict[str, Any]:
     """`line` with its amounts and payout worked out for `quantity`."""
+    return {**line, **_amounts(line, quantity)}
+
+
+def _amounts(line: dict[str, Any], quantity: Decimal) -> dict[str, str]:
+    """The quantity, amounts and payout of `quantity` of what `line` prices."""
     currency = line["currency"]
     net = tax = gross = zero(currency)
     if line["priced"]:
@@ -138,14 +146,7 @@ def charged(line: dict[str, Any], quantity: Decimal) -> dict[str, Any]:
             tax = rounded(net * rate, currency)
             gross = net + tax
     payout = _pay(line["payout_rule"], net, quantity, currency) if line["priced"] else zero(currency)
-    return {
-        **line,
-        "quantity": str(quantity),
-        "net": str(net),
-        "tax": str(tax),
-        "gross": str(gross),
-        "payout": str(payout),
-    }
+    return {"quantity": str(quantity), "net": str(net), "tax": str(tax), "gross": str(gross), "payout": str(payout)}
 
 
 def choose_tier(prices: PriceBook, region: Region | None, technician: Technician, code: str, when: datetime) -> Choice:

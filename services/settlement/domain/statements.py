@@ -37,24 +37,24 @@ def statement(
     """`kind` is "statement" (issued at close) or "provisional" (the ticket is still open)."""
     currency = next((x["currency"] for x in [*lines, *adjustments] if x["currency"]), None)
     nothing = zero(currency)
-    totals = Sums(nothing, 4)  # net, tax, gross, payout
-    technicians: dict[str, Sums] = {}  # their lines' payouts, their adjustments
-    parties: dict[str | None, Sums] = {}  # net, tax, gross
-    regions: dict[str | None, Sums] = {}  # net
+    net = tax = gross = payout = nothing
+    earned: dict[str, list[Decimal]] = {}  # technician -> their lines' payouts, their adjustments
+    parties: dict[str | None, list[Decimal]] = {}  # party -> net, tax, gross
+    regions: dict[str | None, Decimal] = {}  # cost region -> net
     party_of: dict[str, str | None] = {}
-    for line in lines:
-        net, tax, gross, payout = (Decimal(line[n]) for n in AMOUNTS)
-        totals.add(net, tax, gross, payout)
-        technicians.setdefault(line["technician"], Sums(nothing, 2)).add(payout, 0)
-        parties.setdefault(line["party"], Sums(nothing, 3)).add(net, tax, gross)
-        regions.setdefault(line["cost_region"], Sums(nothing, 1)).add(net)
+    for line in lines:  # the hot loop of a backlog: plain sums, no helper per amount
+        n, t, g, p = Decimal(line["net"]), Decimal(line["tax"]), Decimal(line["gross"]), Decimal(line["payout"])
+        net, tax, gross, payout = net + n, tax + t, gross + g, payout + p
+        earned.setdefault(line["technician"], [nothing, nothing])[0] += p
+        before = parties.get(line["party"], (nothing, nothing, nothing))
+        parties[line["party"]] = [before[0] + n, before[1] + t, before[2] + g]
+        regions[line["cost_region"]] = regions.get(line["cost_region"], nothing) + n
         party_of[line["technician"]] = line["party"]
     for a in adjustments:
         amount = Decimal(a["amount"])
-        totals.add(0, 0, 0, amount)
-        technicians.setdefault(a["technician"], Sums(nothing, 2)).add(0, amount)
+        payout += amount
+        earned.setdefault(a["technician"], [nothing, nothing])[1] += amount
         party_of[a["technician"]] = a["party"]
-    net, tax, gross, payout = totals.text()
     return {
         "id": statement_id,
         "number": number,
@@ -67,42 +67,27 @@ def statement(
         "currency": currency,
         "lines": lines,
         "adjustments": adjustments,
-        "net": net,
-        "tax": tax,
-        "gross": gross,
-        "payout": payout,
+        "net": str(net),
+        "tax": str(tax),
+        "gross": str(gross),
+        "payout": str(payout),
         "payouts": [
             {
                 "technician": t,
                 "party": party_of[t],
-                "lines": earned.text()[0],
-                "adjustments": earned.text()[1],
-                "total": str(sum(earned.values)),
+                "lines": str(lines_),
+                "adjustments": str(extra),
+                "total": str(lines_ + extra),
             }
-            for t, earned in sorted(technicians.items())
+            for t, (lines_, extra) in sorted(earned.items())
         ],
         "parties": [
-            dict(zip(("party", "net", "tax", "gross"), (p, *sums.text())))
-            for p, sums in sorted(parties.items(), key=lambda kv: kv[0] or "")
+            {"party": p, "net": str(n), "tax": str(t), "gross": str(g)}
+            for p, (n, t, g) in sorted(parties.items(), key=lambda kv: kv[0] or "")
         ],
-        "cost_split": [
-            {"region": r, "net": sums.text()[0]} for r, sums in sorted(regions.items(), key=lambda kv: kv[0] or "")
-        ],
+        "cost_split": [{"region": r, "net": str(n)} for r, n in sorted(regions.items(), key=lambda kv: kv[0] or "")],
         "unpriced": sum(1 for line in lines if not line["priced"]),
     }
-
-
-class Sums:
-    """Running sums of a few amounts, from a zero in the statement's currency (so "0.00", not "0")."""
-
-    def __init__(self, start: Decimal, count: int):
-        self.values = [start] * count
-
-    def add(self, *amounts: Decimal | int) -> None:
-        self.values = [v + a for v, a in zip(self.values, amounts)]
-
-    def text(self) -> list[str]:
-        return [str(v) for v in self.values]
 
 
 def reversal(issued: dict[str, Any], reversal_id: str, number: int, at: datetime, cause: str) -> dict[str, Any]:
