@@ -76,3 +76,8 @@ class Projector:
             if not self.step():
                 stop.wait(poll_timeout)
         log.info("projector.stopped", view="ticket_rows")
+
+
+def rebuild(app: ServiceApplication, progress: Callable[[int], None] = lambda position: None) -> None:
+    """`scrm workflow rebuild-views`: the read models folded again from the whole log."""
+    Projector(app).rebuild(progress)
