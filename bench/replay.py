@@ -35,6 +35,7 @@ from services.workflow.domain import Ticket
 from services.workflow.readmodels.projector import Projector, rebuild
 from services.workflow.staff import StaffDirectory
 from services.workflow.templates.model import Template
+from shared.serve import tune_gc_for_batches
 from shared.settings import Settings
 
 TECHNICIANS = [f"t-{k}" for k in range(4)]
@@ -44,8 +45,13 @@ SERVICE = Template.from_dict(
         "key": "service",
         "name": "上门服务",
         "nodes": [
-            {"key": "work", "name": "处理中", "handler": {"kind": "role", "value": "technician"},
-             "actions": ["view", "edit", "advance", "transfer", "close"], "sla": SLA},
+            {
+                "key": "work",
+                "name": "处理中",
+                "handler": {"kind": "role", "value": "technician"},
+                "actions": ["view", "edit", "advance", "transfer", "close"],
+                "sla": SLA,
+            },
             {"key": "done", "name": "已完成", "kind": "end", "actions": ["view", "reopen"]},
         ],
         "transitions": [{"from": "work", "to": "done"}],
@@ -59,7 +65,9 @@ def build_log(settings: Settings, tickets: int) -> int:
     """Workflow's log for `tickets` tickets, most of them worked on; how many events it holds."""
     app = workflow.application(settings)
     app.change_staff("acme", _hire)
-    app.change_library("acme", lambda library: (library.save_draft(SERVICE, "bench"), library.publish("service", "bench")))
+    app.change_library(
+        "acme", lambda library: (library.save_draft(SERVICE, "bench"), library.publish("service", "bench"))
+    )
     fill_backlog(settings, tickets, template="service", urgent_every=5)
     worker = workflow.follower(settings)
     while worker.run_once():
@@ -156,11 +164,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--stores", default="sqlite,postgres")
     args = parser.parse_args()
+    tune_gc_for_batches()  # as `scrm workflow rebuild-views` does
     stores = args.stores.split(",")
     sqlite = Settings(data_dir=Path(tempfile.mkdtemp()))
     started = time.perf_counter()
     events = build_log(sqlite, args.tickets)
-    print(f"log: {events} events for {args.tickets} tickets, built in {time.perf_counter() - started:.0f} s", flush=True)
+    print(
+        f"log: {events} events for {args.tickets} tickets, built in {time.perf_counter() - started:.0f} s", flush=True
+    )
     results = {}
     if "sqlite" in stores:
         results["SQLite"] = measure("SQLite", sqlite, events, args.rounds)
@@ -174,7 +185,9 @@ def main() -> None:
     for name, (ours, raw) in results.items():
         ratio = ours / raw
         verdict = "MET" if ratio >= TARGET else "NOT MET"
-        print(f"{name}: rebuild {ours:,.0f} events/s, raw read {raw:,.0f} events/s, ratio {ratio:.2f} (target {TARGET}: {verdict})")
+        print(
+            f"{name}: rebuild {ours:,.0f} events/s, raw read {raw:,.0f} events/s, ratio {ratio:.2f} (target {TARGET}: {verdict})"
+        )
     subprocess.run(["rm", "-rf", str(sqlite.data_dir)], check=False)
 
 

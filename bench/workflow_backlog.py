@@ -48,7 +48,8 @@ def fill_backlog(settings: Settings, n: int, template: str = "default", urgent_e
                 channel="h5",
                 submission_id=f"bench-{i}",
                 customer=CUSTOMER,
-                description=("紧急：" if urgent_every and i % urgent_every == 0 else "") + "空调不制冷，外机有异响，需要上门检修",
+                description=("紧急：" if urgent_every and i % urgent_every == 0 else "")
+                + "空调不制冷，外机有异响，需要上门检修",
                 template=template,
                 route={"by": "default"},
             )
