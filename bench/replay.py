@@ -7,7 +7,7 @@ alternating rounds: the rebuild the command runs (the same function, in this pro
 of the log (`SELECT notification_id, topic, state` in pages of the rebuild's size, nothing decoded).
 Every rebuild must equal the views the live projection kept event by event.
 
-    python bench/replay.py [--tickets 9400] [--rounds 3] [--stores sqlite,postgres]
+    python bench/replay.py [--tickets 9400] [--rounds 3] [--stores sqlite,postgres] [--log DIR]
 """
 
 from __future__ import annotations
@@ -163,15 +163,19 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=9_400, help="tickets in the log (~6 events each)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--stores", default="sqlite,postgres")
+    parser.add_argument("--log", type=Path, help="a folder to keep the SQLite log in: built there once, reused after")
     args = parser.parse_args()
     tune_gc_for_batches()  # as `scrm workflow rebuild-views` does
     stores = args.stores.split(",")
-    sqlite = Settings(data_dir=Path(tempfile.mkdtemp()))
+    sqlite = Settings(data_dir=args.log or Path(tempfile.mkdtemp()))
     started = time.perf_counter()
-    events = build_log(sqlite, args.tickets)
-    print(
-        f"log: {events} events for {args.tickets} tickets, built in {time.perf_counter() - started:.0f} s", flush=True
-    )
+    if args.log and (args.log / "workflow.sqlite").exists():
+        app = workflow.application(sqlite)
+        events, tickets = app.recorder.max_notification_id(), "the kept log's"
+        app.close()
+    else:
+        events, tickets = build_log(sqlite, args.tickets), args.tickets
+    print(f"log: {events} events for {tickets} tickets, ready in {time.perf_counter() - started:.0f} s", flush=True)
     results = {}
     if "sqlite" in stores:
         results["SQLite"] = measure("SQLite", sqlite, events, args.rounds)
@@ -188,7 +192,8 @@ def main() -> None:
         print(
             f"{name}: rebuild {ours:,.0f} events/s, raw read {raw:,.0f} events/s, ratio {ratio:.2f} (target {TARGET}: {verdict})"
         )
-    subprocess.run(["rm", "-rf", str(sqlite.data_dir)], check=False)
+    if not args.log:
+        subprocess.run(["rm", "-rf", str(sqlite.data_dir)], check=False)
 
 
 if __name__ == "__main__":
