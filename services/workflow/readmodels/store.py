@@ -102,9 +102,10 @@ class ViewStore:
     def save(self, rows: list[Row], since: int, until: int) -> None:
         """Replace these rows and move the position from `since` to `until`, in one transaction;
         Moved if the position is no longer `since` (nothing is written then)."""
+        columns = _columns(rows)
         with self._cursor(commit=True) as cursor:
             self._move(cursor, until, since)
-            self._write(cursor, rows, LIVE, replace=True)
+            self._write(cursor, columns, LIVE, replace=True)
 
     # --- a rebuild: fresh tables, filled aside, then swapped in with their position -----------
 
@@ -117,8 +118,9 @@ class ViewStore:
 
     def add_rebuilt(self, rows: list[Row], replace: bool) -> None:
         """Rows into the rebuild's tables (`replace`: some of them may be there already)."""
+        columns = _columns(rows)
         with self._cursor(commit=True) as cursor:
-            self._write(cursor, rows, REBUILT, replace)
+            self._write(cursor, columns, REBUILT, replace)
 
     def rebuilt_rows(self, ticket_ids: Iterable[str]) -> dict[str, Row]:
         return self.rows(ticket_ids, REBUILT)
@@ -127,9 +129,10 @@ class ViewStore:
         """The last rows, then the rebuild's tables become the views, reflecting the log up to `position`,
         all in one transaction: a reader sees the old views or the new ones, never a mix. A projector
         saving meanwhile finds the position moved (Moved) and reads on from `position`."""
+        columns = _columns(rows)
         with self._cursor(commit=True) as cursor:
             cursor.execute(self._sql("UPDATE {p}view_positions SET position = ? WHERE name = ?"), (position, VIEW))
-            self._write(cursor, rows, REBUILT, replace)
+            self._write(cursor, columns, REBUILT, replace)
             self._drop(cursor, LIVE)
             for table in ("rows", "keys"):
                 cursor.execute(self._sql(f"ALTER TABLE {{p}}{REBUILT[table]} RENAME TO {LIVE[table]}"))
@@ -156,17 +159,18 @@ class ViewStore:
         cursor.execute(self._sql("DROP TABLE IF EXISTS {p}{keys}", tables))
         cursor.execute(self._sql("DROP TABLE IF EXISTS {p}{rows}", tables))
 
-    def _write(self, cursor: Any, rows: list[Row], tables: dict[str, str], replace: bool) -> None:
-        """The rows and their keys, in bulk (COPY on PostgreSQL); `replace` deletes their old ones first."""
-        if not rows:
+    def _write(self, cursor: Any, columns: Columns, tables: dict[str, str], replace: bool) -> None:
+        """Rows and their keys, in bulk (COPY on PostgreSQL); `replace` deletes their old ones first.
+        Nothing is computed here: a transaction idle while Python works is ended by PostgreSQL
+        (eventsourcing sets idle_in_transaction_session_timeout, 5 s)."""
+        records, keys = columns
+        if not records:
             return
         if replace:
-            for chunk in _chunks([r["id"] for r in rows]):
+            for chunk in _chunks([r[0] for r in records]):
                 marks = ", ".join("?" * len(chunk))
                 cursor.execute(self._sql(f"DELETE FROM {{p}}{{rows}} WHERE ticket_id IN ({marks})", tables), chunk)
                 cursor.execute(self._sql(f"DELETE FROM {{p}}{{keys}} WHERE ticket_id IN ({marks})", tables), chunk)
-        records = [_record(r) for r in rows]
-        keys = [(r["tenant"], r["id"], kind, value) for r in rows for kind, values in _keys(r) for value in values]
         if self._postgres:
             for table, values in ((tables["rows"], records), (tables["keys"], keys)):
                 with cursor.copy(self._sql(f"COPY {{p}}{table} FROM STDIN")) as copy:
@@ -176,6 +180,16 @@ class ViewStore:
         cursor.executemany(self._sql(f"INSERT INTO {{p}}{{rows}} VALUES ({', '.join('?' * COLUMNS)})", tables), records)
         if keys:
             cursor.executemany(self._sql("INSERT INTO {p}{keys} VALUES (?, ?, ?, ?)", tables), keys)
+
+
+Columns = tuple[list[tuple[Any, ...]], list[tuple[str, str, str, str]]]
+
+
+def _columns(rows: list[Row]) -> Columns:
+    """What the tables hold of these rows: one record each, and a record per key it is found by."""
+    records = [_record(r) for r in rows]
+    keys = [(r["tenant"], r["id"], kind, value) for r in rows for kind, values in _keys(r) for value in values]
+    return records, keys
 
 
 def _chunks(ids: list[str], size: int = 500) -> Iterator[list[str]]:
