@@ -3,7 +3,8 @@ SQLite stores), every process's resident memory printed each `--every` tickets. 
 must stay flat: memory that grows with the tickets seen is a leak.
 
 H5 submissions from `--customers` customers in turn are posted by `--clients` threads as fast as
-intake answers (notify delivers to a local WeCom stand-in, tests/support/providers.py). One customer
+intake answers (tenant acme has no staff and no notify accounts: tickets wait in the technicians'
+unassigned queue). One customer
 keeps every ticket of theirs (services/intake/customers.py): with a single customer, intake's worker
 loads one ever larger aggregate, which is growth of the data, not a leak. At each mark the workers are given time to catch
 up first (their backlog would otherwise be counted as growth), then every process's RSS (VmRSS in
@@ -16,22 +17,76 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+import sqlite3
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 import requests
 
+from bench.tenant import tenant_with_key
+from deploy.devservers import free_port_block, wait_for
 from deploy.devservers.processes import descendants
-from tests.support.platform import SERVICES, Platform
+from services.cli import web_ports
+from shared.secrets import SecretBox
+from shared.settings import SERVICES
 
 WARM_UP_MARKS = 1  # the first mark is after warm-up: growth is measured from there
 FLAT = 0.10  # at most this much growth (10 %, and 8 MiB at least) from warm-up to the end counts as flat
+
+
+@dataclass
+class Platform:
+    data_dir: Path
+    urls: dict[str, str]
+    key: str  # tenant acme's, with the write scope
+
+    def pid(self, child: str) -> int:
+        return int((self.data_dir / "pids" / f"{child}.pid").read_text())
+
+
+@contextmanager
+def platform(data_dir: Path) -> Iterator[Platform]:
+    """`scrm run` on SQLite files in `data_dir`, with tenant acme and an API key made first."""
+    env = {**os.environ, "SCRM_DATA_DIR": str(data_dir), "SCRM_TRANSPORT": "embedded"}
+    env.pop("SCRM_DATABASE_URL", None)
+    env.setdefault("SCRM_SECRET_KEYS", SecretBox.new_key())
+    subprocess.run([sys.executable, "-m", "services", "db", "init"], env=env, check=True, cwd=ROOT, capture_output=True)
+    key = tenant_with_key(env)
+    ports = web_ports(free_port_block())
+    log = open(data_dir / "platform.log", "ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services", "run", "--base-port", str(ports[SERVICES[0]])],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    urls = {s: f"http://127.0.0.1:{port}" for s, port in ports.items()}
+    try:
+        wait_for(lambda: all(_up(u) for u in urls.values()), 300, interval=1, message="scrm run never served")
+        yield Platform(data_dir, urls, key)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+def _up(url: str) -> bool:
+    try:
+        return requests.get(url + "/healthz", timeout=1).ok
+    except requests.RequestException:
+        return False
 
 
 def rss_mib(pid: int) -> float | None:
@@ -58,17 +113,20 @@ def processes(platform: Platform) -> dict[str, int]:
 def settled(platform: Platform, submitted: int, timeout: float = 300) -> float:
     """Wait until workflow has opened every ticket submitted (its log's Opened count); seconds waited."""
     started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        answer = platform.get("workflow", "/v1/tenants/acme/tickets", params={"limit": 1})
-        if answer.ok and answer.json()["total"] >= submitted:
-            break
-        time.sleep(1)
+    with sqlite3.connect(platform.data_dir / "workflow.sqlite") as db:
+        while time.monotonic() - started < timeout:
+            (opened,) = db.execute(
+                "SELECT COUNT(*) FROM stored_events WHERE topic = 'services.workflow.domain:Ticket.Opened'"
+            ).fetchone()
+            if opened >= submitted:
+                break
+            time.sleep(1)
     return time.monotonic() - started
 
 
 def submit_all(platform: Platform, first: int, count: int, clients: int, customers: int) -> int:
     """Post `count` submissions from `clients` threads; how many were refused (each is retried once)."""
-    key = platform.api_key()
+    key = platform.key
     url = f"{platform.urls['intake']}/v1/tenants/acme/h5/submissions"
     local = threading.local()
     refused = 0
@@ -103,17 +161,17 @@ def main() -> None:
     )
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="scrm-soak-"))
-    with Platform(data_dir) as platform:
+    with platform(data_dir) as running:
         names, rows = None, []
         sent, started = 0, time.monotonic()
         while sent < args.tickets:
             batch = min(args.every, args.tickets - sent)
             t = time.monotonic()
-            refused = submit_all(platform, sent, batch, args.clients, args.customers)
+            refused = submit_all(running, sent, batch, args.clients, args.customers)
             rate = batch / (time.monotonic() - t)
             sent += batch
-            waited = settled(platform, sent)
-            found = processes(platform)
+            waited = settled(running, sent)
+            found = processes(running)
             names = names or sorted(found)
             rss = {n: rss_mib(found[n]) if n in found else None for n in names}
             rows.append((sent, rss))
