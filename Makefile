@@ -48,6 +48,7 @@ bench: install          ## prints numbers against a baseline measured in the sam
 	$(BIN)/python bench/commit_under_gil.py
 	$(BIN)/python bench/notify.py
 	$(BIN)/python bench/settlement.py
+	$(BIN)/python bench/replay.py
 	$(BIN)/pip install --quiet -e '.[bench]'  # SpiffWorkflow, the baseline of the next one
 	$(BIN)/python bench/ticket_actions.py
 

@@ -37,7 +37,8 @@ from deploy.devservers import DURABLE, Postgres
 CUSTOMER = {"name": "张三", "phone": "13800138000", "address": "上海市浦东新区世纪大道 100 号"}
 
 
-def fill_backlog(settings: Settings, n: int) -> None:
+def fill_backlog(settings: Settings, n: int, template: str = "default", urgent_every: int = 0) -> None:
+    """N ticket.created events in intake's store; with `urgent_every` k, every k-th ticket says 紧急."""
     app = intake.application(settings)
     for start in range(0, n, 1000):
         events = []
@@ -47,8 +48,9 @@ def fill_backlog(settings: Settings, n: int) -> None:
                 channel="h5",
                 submission_id=f"bench-{i}",
                 customer=CUSTOMER,
-                description="空调不制冷，外机有异响，需要上门检修",
-                template="default",
+                description=("紧急：" if urgent_every and i % urgent_every == 0 else "")
+                + "空调不制冷，外机有异响，需要上门检修",
+                template=template,
                 route={"by": "default"},
             )
             events += s.collect_events()

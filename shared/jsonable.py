@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 _HIDDEN = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+_AS_IS = frozenset({str, int, float, bool, type(None)})
 
 
 class JSONObject(dict):
@@ -19,10 +20,12 @@ class JSONObject(dict):
 
 def plain(value: Any) -> Any:
     """JSON-safe copy: Decimals and UUIDs as strings, datetimes as ISO 8601."""
+    if type(value) in _AS_IS:  # most values: no isinstance chain for them (projections fold every event)
+        return value
     if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
+        return {k: v if type(v) in _AS_IS else plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
+        return [v if type(v) in _AS_IS else plain(v) for v in value]
     if isinstance(value, (Decimal, UUID)):
         return str(value)
     if isinstance(value, datetime):

@@ -25,8 +25,14 @@ from services.intake.forms.web import FormChannel
 from services.intake.policies import customer_policy
 
 
+# A customer keeps every ticket of theirs, and a chat message (a WeCom callback) or a ticket's status
+# reads the customer: replayed from all its events each time, a returning customer's cost grew with
+# their history (bench/wecom_callbacks.py, py-spy). Cached, it reads only the newer events.
+CACHE = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
+
+
 def application(settings: Settings) -> IntakeApplication:
-    return IntakeApplication(env=store_env("intake", settings))
+    return IntakeApplication(env={**store_env("intake", settings), **CACHE})
 
 
 def web_app(settings: Settings | None = None) -> Flask:

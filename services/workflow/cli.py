@@ -57,16 +57,18 @@ def rebuild_views() -> None:
     """Rebuild the read models (ticket lists, kanban, dashboard) from workflow's log, from scratch."""
     from tqdm import tqdm
 
+    from shared.serve import tune_gc_for_batches
     from shared.settings import Settings
 
     from services.workflow.bootstrap import application
-    from services.workflow.readmodels.projector import Projector
+    from services.workflow.readmodels.projector import rebuild
 
+    tune_gc_for_batches()  # a batch job: it decodes every event of the log
     workflow = application(Settings.from_env())
     try:
         total = workflow.recorder.max_notification_id() or 0
         with tqdm(total=total, unit="event", desc="ticket views") as bar:
-            Projector(workflow).rebuild(lambda position: bar.update(position - bar.n))
+            rebuild(workflow, lambda position: bar.update(position - bar.n))
             bar.update(total - bar.n)  # the last events may be no ticket's
         click.echo(f"rebuilt from {total} log position(s)")
     finally:

@@ -1,6 +1,7 @@
 """Read models through workflow's HTTP API on SQLite and PostgreSQL, checked against a known set of
 tickets: list filters, kanban, my tickets, dashboard figures, hidden fields; and the projection
-rebuilt from scratch (scrm workflow rebuild-views) equals the one kept up to date event by event."""
+rebuilt from scratch (scrm workflow rebuild-views) equals the one kept up to date event by event, and
+one stopped midway leaves the views as they were."""
 
 from datetime import datetime
 from uuid import uuid4
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 from services.cli import cli
 from shared.merges import CustomerMerges
 from services.workflow import bootstrap as workflow
+from services.workflow.readmodels import projector as projection
 from services.workflow.readmodels.projector import Projector
 from tests.integration.dispatch_desk import DispatchDesk, flow
 from tests.support.identity import staff as as_staff
@@ -185,3 +187,35 @@ def test_a_vip_customers_ticket_is_vip_in_every_list(settings):
         (plain.rsplit("/", 1)[1], "normal"),
     ]
     assert cards[0]["customer"]["flags"] == ["vip"]
+
+
+def test_a_rebuild_killed_midway_leaves_the_views_as_they_were_and_a_rerun_completes_them(known, settings, monkeypatch):
+    desk, ids = known
+    app = workflow.application(settings)
+    projector = Projector(app)
+    projector.catch_up()
+    live, position = projector.store.dump(), projector.store.position()
+    monkeypatch.setattr(projection, "REBUILD_PAGE", 2)  # pages of two events,
+    monkeypatch.setattr(projection, "KEEP", 2)  # and rows written to the fresh tables as it goes
+
+    class Killed(BaseException):  # like SIGKILL: nothing in the process gets to handle it
+        pass
+
+    def killed_three_quarters_through(at: int) -> None:
+        if at >= position * 3 // 4:
+            raise Killed()
+
+    with pytest.raises(Killed):
+        projector.rebuild(killed_three_quarters_through)
+    assert projector.store.rebuilt_rows(ids.values())  # some rows were in the fresh tables
+    assert projector.store.dump() == live and projector.store.position() == position
+    assert listed(desk, ids, handler="t-2")[0] == ["a2"]  # the views serve as before
+
+    desk.act(f"{BASE}/tickets/{ids['a2']}", "t-2", "advance")  # the live projection goes on meanwhile
+    projector.catch_up()
+    live = projector.store.dump()
+    assert projector.rebuild() == app.recorder.max_notification_id()
+    assert projector.store.dump() == live
+    assert listed(desk, ids, status="closed")[0] == ["a1", "a2"]
+    desk.act(f"{BASE}/tickets/{ids['c1']}", "t-1", "advance")  # and after the swap, from its position
+    assert listed(desk, ids, status="closed")[0] == ["a1", "a2", "c1"]

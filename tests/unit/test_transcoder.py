@@ -136,6 +136,8 @@ VALUES = [
     {"_type_": "uuid_hex", "_data_": U1.hex, "extra": 1},  # not a tag: three keys
     {"_type_": "uuid_hex"},
     {"_data_": "x", "other": "y"},
+    'a tag as text: {"_type_": "uuid_hex", "_data_": "00"}',  # no key: the bytes' count of tags stays right
+    {"serial": "1234567890123456789012", "at": datetime(2024, 5, 1, tzinfo=UTC)},  # 19 digits: the full walk
 ]
 # Values json writes in a different shape: (value, what decoding gives back).
 CONVERTED = [
