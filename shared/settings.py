@@ -25,6 +25,7 @@ class Settings:
     token_keys: Path | None = None  # the JWK set that signs (workflow) and verifies staff tokens
     trusted_proxy_secret: str | None = None  # a proxy presenting it may name the staff member; off if None
     wecom_url: str = "https://qyapi.weixin.qq.com"  # where staff's WeCom sign-in codes are exchanged
+    wake_on_commit: bool = True  # readers of a store wake when it commits (shared/doorbell.py), else poll
 
     @property
     def token_keys_file(self) -> Path:
@@ -50,4 +51,5 @@ class Settings:
             token_keys=Path(env["SCRM_TOKEN_KEYS"]).absolute() if env.get("SCRM_TOKEN_KEYS") else None,
             trusted_proxy_secret=env.get("SCRM_TRUSTED_PROXY_SECRET") or None,
             wecom_url=(env.get("SCRM_WECOM_URL") or cls.wecom_url).rstrip("/"),
+            wake_on_commit=env.get("SCRM_WAKE_ON_COMMIT", "y").lower() in ("y", "yes", "1", "true"),
         )
