@@ -45,7 +45,7 @@ from deploy.devservers import DURABLE, KafkaBroker, Postgres
 from services.notify.bootstrap import application as notify_application
 from services.notify.delivery import Delivery
 from shared.settings import Settings
-from tests.support.platform import Platform
+from tests.support.platform import Platform, cpu_ticks
 
 TARGETS = {("embedded", 200): 100.0, ("distributed", 200): 150.0}  # p99 ms
 KEEPS_UP = ("embedded", 300)  # accepted >= 95 % of offered
@@ -153,6 +153,7 @@ class Round:
     requested_ms: list[float]
     sent_ms: list[float]
     undelivered: int
+    cpu_seconds: float  # the platform's processes', for the round and what it caused
 
     def line(self) -> str:
         s, r, q = self.sent_ms, self.requested_ms, self.submit_ms
@@ -161,14 +162,17 @@ class Round:
             f"submit p50 {percentile(q, 50):5.1f} p99 {percentile(q, 99):6.1f} ms   "
             f"requested p50 {percentile(r, 50):6.1f} p99 {percentile(r, 99):6.1f}   "
             f"sent p50 {percentile(s, 50):6.1f} p95 {percentile(s, 95):6.1f} p99 {percentile(s, 99):6.1f} ms"
+            + f"   CPU {self.cpu_seconds * 1000 / max(self.accepted, 1):.1f} ms/ticket"
             + (f"   undelivered {self.undelivered}" if self.undelivered else "")
         )
 
 
 def measure(platform: Platform, deliveries: Deliveries, rate: float, seconds: float) -> Round:
+    ticks = cpu_ticks(platform.process.pid)
     offered = offer(platform, rate, seconds, f"r{time.time_ns()}")
     accepted = [o for o in offered if o.status == 201]
     deliveries.wait_until_sent([o.ticket_id for o in accepted])
+    cpu = (cpu_ticks(platform.process.pid) - ticks) / os.sysconf("SC_CLK_TCK")
 
     def after_201(times: dict[UUID, list[datetime]], o: Offered) -> float | None:
         found = times.get(o.ticket_id)
@@ -183,6 +187,7 @@ def measure(platform: Platform, deliveries: Deliveries, rate: float, seconds: fl
         requested_ms=[x for o in accepted if (x := after_201(deliveries.requested, o)) is not None],
         sent_ms=[x for x in sent if x is not None],
         undelivered=sum(x is None for x in sent),
+        cpu_seconds=cpu,
     )
 
 
@@ -243,6 +248,7 @@ def merge(rounds: list[Round]) -> Round:
         requested_ms=[x for r in rounds for x in r.requested_ms],
         sent_ms=[x for r in rounds for x in r.sent_ms],
         undelivered=sum(r.undelivered for r in rounds),
+        cpu_seconds=sum(r.cpu_seconds for r in rounds),
     )
 
 

@@ -156,6 +156,7 @@ class KafkaSubscription:
             max_partition_fetch_bytes=4 * 1024 * 1024,
             session_timeout_ms=settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=max(100, settings.kafka_session_timeout_ms // 4),
+            fetch_max_wait_ms=settings.kafka_fetch_wait_ms,
         )
         ensure_topics(settings, leaders)
         self._consumer.subscribe(
