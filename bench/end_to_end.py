@@ -1,8 +1,9 @@
 """H5 201 -> delivery recorded: end-to-end latency at steady offered rates, in both topologies.
 
-A whole platform runs as `scrm run` does (tests/support/platform.py): embedded (SQLite files, one
-process per app and worker) or distributed (PostgreSQL with fsync on, the Kafka-protocol broker, a
-relay per service). Submissions are offered at a steady rate whatever the answers take (an open
+A whole platform runs as `scrm run` does, started by the tests' own harness (tests/support/platform.py,
+in a process of its own with its local WeCom and SMS stand-ins, so they share no interpreter with the
+load): embedded (SQLite files, one process per app and worker) or distributed (PostgreSQL with fsync
+on, the Kafka-protocol broker, a relay per service). Submissions are offered at a steady rate whatever the answers take (an open
 loop: a slow answer does not slow the offer), each with the tenant's API key. Per ticket the
 latency runs from the moment its 201 arrived to the moment notify recorded the last of its
 deliveries as sent (the handlers' pool and the customer's `accepted`), read from the timestamps of
@@ -23,14 +24,16 @@ intake keeps up at 300/s offered.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
@@ -42,15 +45,61 @@ import requests
 from eventsourcing.utils import get_topic
 
 from deploy.devservers import DURABLE, KafkaBroker, Postgres
+from deploy.devservers.processes import cpu_ticks
 from services.notify.bootstrap import application as notify_application
 from services.notify.delivery import Delivery
 from shared.settings import Settings
-from tests.support.platform import Platform, cpu_ticks
 
 TARGETS = {("embedded", 200): 100.0, ("distributed", 200): 150.0}  # p99 ms
 KEEPS_UP = ("embedded", 300)  # accepted >= 95 % of offered
 # A provider's rate limit is not the platform's latency: the stand-ins take whatever comes.
 UNLIMITED = {f"SCRM_NOTIFY_RATE_{c}": "100000" for c in ("WECOM", "SMS", "OFFICIAL_ACCOUNT", "WECOM_EXTERNAL")}
+
+
+HOST = """
+import json, sys
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from tests.support.platform import Platform
+platform = Platform(Path({folder!r}), {transport!r}, {database_url!r}, {bootstrap!r}, {env!r}).start()
+print(json.dumps({{"urls": platform.urls, "key": platform.api_key(), "pid": platform.process.pid}}), flush=True)
+sys.stdin.read()
+platform.stop()
+"""
+
+
+@dataclass
+class Platform:
+    """`scrm run` as the tests start it (tenant acme, its technician, the providers' stand-ins), in a
+    process of its own until `stop`."""
+
+    folder: Path
+    transport: str = "embedded"
+    database_url: str | None = None
+    bootstrap: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    def start(self) -> Platform:
+        code = HOST.format(
+            root=str(ROOT),
+            folder=str(self.folder),
+            transport=self.transport,
+            database_url=self.database_url,
+            bootstrap=self.bootstrap,
+            env=self.env,
+        )
+        self._host = subprocess.Popen(
+            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        started = json.loads(self._host.stdout.readline() or "{}")
+        if not started:
+            raise RuntimeError(f"the platform did not start (exit {self._host.wait()})")
+        self.urls, self.key, self.pid = started["urls"], started["key"], started["pid"]
+        return self
+
+    def stop(self) -> None:
+        self._host.stdin.close()
+        self._host.wait(60)
 
 
 @dataclass
@@ -65,7 +114,7 @@ class Offered:
 def offer(platform: Platform, rate: float, seconds: float, run: str, clients: int = 64) -> list[Offered]:
     """Submissions at `rate` a second for `seconds`, each sent when due by whichever client is free."""
     url = f"{platform.urls['intake']}/v1/tenants/acme/h5/submissions"
-    headers = {"Authorization": f"Bearer {platform.api_key()}"}
+    headers = {"Authorization": f"Bearer {platform.key}"}
     local = threading.local()
     start = time.monotonic() + 0.1
     offered = [Offered(start + i / rate) for i in range(int(rate * seconds))]
@@ -99,7 +148,7 @@ class Deliveries:
     TOPICS = [get_topic(Delivery.Requested), get_topic(Delivery.Sent)]
 
     def __init__(self, platform: Platform):
-        settings = Settings(data_dir=platform.data_dir, database_url=platform.env.get("SCRM_DATABASE_URL"))
+        settings = Settings(data_dir=platform.folder, database_url=platform.database_url)
         self._app = notify_application(settings)
         self._after = 0
         self.requested: dict[UUID, list[datetime]] = {}  # ticket -> when each delivery was requested
@@ -168,11 +217,11 @@ class Round:
 
 
 def measure(platform: Platform, deliveries: Deliveries, rate: float, seconds: float) -> Round:
-    ticks = cpu_ticks(platform.process.pid)
+    ticks = cpu_ticks(platform.pid)
     offered = offer(platform, rate, seconds, f"r{time.time_ns()}")
     accepted = [o for o in offered if o.status == 201]
     deliveries.wait_until_sent([o.ticket_id for o in accepted])
-    cpu = (cpu_ticks(platform.process.pid) - ticks) / os.sysconf("SC_CLK_TCK")
+    cpu = (cpu_ticks(platform.pid) - ticks) / os.sysconf("SC_CLK_TCK")
 
     def after_201(times: dict[UUID, list[datetime]], o: Offered) -> float | None:
         found = times.get(o.ticket_id)
@@ -198,14 +247,15 @@ def platforms(topology: str, baseline: bool, stack: ExitStack, folder: Path) -> 
     for i, (name, wake) in enumerate(kinds.items()):
         env = {**UNLIMITED, "SCRM_WAKE_ON_COMMIT": wake}
         if topology == "embedded":
-            platform = Platform(folder / f"embedded-{i}", extra_env=env)
+            platform = Platform(folder / f"embedded-{i}", env=env)
         else:
             pg, kafka = stack.enter_context(Postgres(settings=DURABLE)), stack.enter_context(KafkaBroker())
             platform = Platform(
                 folder / f"distributed-{i}", "kafka", pg.create_database(f"e2e{i}"), kafka.bootstrap, env
             )
         print(f"starting {topology} platform, {name} ...", flush=True)
-        stack.enter_context(platform)
+        platform.start()
+        stack.callback(platform.stop)
         deliveries = Deliveries(platform)
         stack.callback(deliveries.close)
         measure(platform, deliveries, 20, 2)  # warm-up: every process has served a few
