@@ -48,6 +48,7 @@ bench: install          ## prints numbers against a baseline measured in the sam
 	$(BIN)/python bench/commit_under_gil.py
 	$(BIN)/python bench/notify.py
 	$(BIN)/python bench/settlement.py
+	$(BIN)/python bench/end_to_end.py
 
 clean:
 	rm -rf $(VENV) var *.egg-info
