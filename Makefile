@@ -51,6 +51,7 @@ bench: install          ## prints numbers against a baseline measured in the sam
 	$(BIN)/python bench/replay.py
 	$(BIN)/pip install --quiet -e '.[bench]'  # SpiffWorkflow, the baseline of the next one
 	$(BIN)/python bench/ticket_actions.py
+	$(BIN)/python bench/end_to_end.py
 
 clean:
 	rm -rf $(VENV) var *.egg-info

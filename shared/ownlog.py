@@ -3,12 +3,12 @@ through the deliveries notify itself recorded)."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 from collections.abc import Callable, Iterable, Mapping
 
 from eventsourcing.utils import get_topic
 
+from shared.doorbell import Doorbell
 from shared.envelope import Envelope, event_id
 from shared.eventstore import ServiceApplication
 from shared.outbox import Translation
@@ -40,7 +40,8 @@ def own_events(app: ServiceApplication, classes: Iterable[type], slice_: Slice =
 class OwnLogSubscription:
     """A follower of its own service's private events (settlement's stock keeper follows the parts its
     ledgers record), as envelopes of the service's own translations (never published: no contract's).
-    Its position is kept under the service's own name."""
+    Its position is kept under the service's own name. Having read everything, it waits for the
+    `doorbell` of its service's commits (shared/doorbell.py), else sleeps."""
 
     def __init__(
         self,
@@ -48,8 +49,10 @@ class OwnLogSubscription:
         translations: Mapping[type, Translation],
         slice_: Slice = WHOLE,
         page_size: int = 1000,
+        doorbell: Doorbell | None = None,
     ):
         self._app = app
+        self._doorbell = doorbell or Doorbell()
         self._translations = translations
         self._read = own_events(app, translations, slice_)
         self._page_size = page_size
@@ -59,7 +62,7 @@ class OwnLogSubscription:
         after = position(self.stream)
         last, events = self._read(after, self._page_size)
         if last == after:
-            time.sleep(timeout)
+            self._doorbell.wait(timeout)
             return []
         return [Batch(self.stream, last, [self._envelope(e) for e in events])]  # the position moves on regardless
 
@@ -82,4 +85,4 @@ class OwnLogSubscription:
         return {self.stream: max(0, (self._app.recorder.max_notification_id() or 0) - after) if last > after else 0}
 
     def close(self) -> None:
-        pass  # the application is the follower's own
+        self._doorbell.close()  # the application is the follower's own

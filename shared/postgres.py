@@ -8,8 +8,8 @@ thread must win the GIL back from busy request threads: under load a 1 ms commit
 with the tables, taking the columns as binary arrays: it records the tracking position
 (refusing one that is not ahead, as eventsourcing's single-row tracking does), takes
 eventsourcing's table lock (which keeps notification ids in commit order), inserts the events
-and their outbox rows (shared/outbox.py), in one transaction, in one round trip. It sends no NOTIFY: nothing
-here LISTENs (followers poll), and NOTIFY serialises every commit on a global queue lock. A duplicate
+and their outbox rows (shared/outbox.py), in one transaction, in one round trip, and NOTIFYs the
+store's channel, which its readers LISTEN to (shared/doorbell.py). A duplicate
 event or an outdated position is a unique violation, which eventsourcing reports as
 IntegrityError; reading the log and tracking queries are the library's own.
 
@@ -36,8 +36,9 @@ from psycopg import OperationalError as ConnectionLost
 from psycopg.errors import error_from_result
 from psycopg.pq import ConnStatus, DiagnosticField, ExecStatus, PGconn, PGresult
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
+from shared.doorbell import ListeningConnection
 from shared.outbox import OutboxRow
 from shared.slices import Slice
 
@@ -65,6 +66,7 @@ BEGIN
     END IF;
     IF cardinality(ids) > 0 THEN
         LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE;
+        PERFORM pg_notify({channel}, '');
         IF cardinality(outbox_ids) = 0 THEN
             INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state)
                 SELECT * FROM unnest(ids, versions, topics, states);
@@ -94,6 +96,7 @@ class OneTripPostgresProcessRecorder(PostgresProcessRecorder):
             "tracking": Identifier(self.tracking_table_name),
             "function": Identifier(function),
             "outbox": Identifier(self.events_table_name.removesuffix("_events") + "_outbox"),
+            "channel": Literal(self.channel),
         }
         self.sql_create_statements += [
             SQL(_OUTBOX).format(**names),
@@ -127,6 +130,19 @@ class OneTripPostgresProcessRecorder(PostgresProcessRecorder):
         self._insert_outbox = SQL(
             "INSERT INTO {schema}.{outbox} VALUES (%s, %s, %s) ON CONFLICT (position) DO NOTHING"
         ).format(**names)
+
+    @property
+    def channel(self) -> str:
+        """What its commits NOTIFY: the events table's name, with its schema."""
+        return f"{self.datastore.schema}.{self.events_table_name}"
+
+    def bell(self) -> ListeningConnection:
+        """A bell this store's commits ring: a connection of its own, LISTENing."""
+        pool = self.datastore.pool
+        params = {k: v for k, v in pool.kwargs.items() if k != "row_factory"}
+        return ListeningConnection(
+            lambda: Connection.connect(pool.conninfo, autocommit=True, connect_timeout=5, **params), self.channel
+        )
 
     def select_window(
         self, after: int, scan: int, topics: Sequence[str], slice_: Slice

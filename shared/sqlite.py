@@ -1,7 +1,8 @@
 """eventsourcing's SQLite process recorder with the service's outbox table beside its log.
 
 The envelopes of a commit's public events go into the outbox in the same transaction as the
-events, each at its event's notification id (see shared/outbox.py).
+events, each at its event's notification id (see shared/outbox.py). Once a commit that recorded
+events is done, the store's doorbell rings (shared/doorbell.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 
+from shared.doorbell import SocketBell, SocketRinger
 from shared.outbox import OutboxRow
 from shared.slices import Slice
 
@@ -19,6 +21,22 @@ _LAST = 2**63 - 1
 
 
 class OutboxSQLiteProcessRecorder(SQLiteProcessRecorder):
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        pool = self.datastore.pool
+        self._ringer = None if pool.is_sqlite_memory_mode else SocketRinger(pool.db_name)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        ids = super().insert_events(stored_events, **kwargs)
+        if stored_events and self._ringer:
+            self._ringer.ring()
+        return ids
+
+    def bell(self) -> SocketBell | None:
+        """A bell this store's commits ring (None for a store in memory: nobody else can read it)."""
+        pool = self.datastore.pool
+        return None if pool.is_sqlite_memory_mode else SocketBell(pool.db_name)
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),

@@ -156,6 +156,18 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
+def cpu_ticks(pid: int) -> int:
+    """The CPU time a process and its descendants have used: how far their start-up has got."""
+    total = 0
+    for member in (pid, *descendants(pid)):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total
+
+
 def _fully_stopped(pid: int) -> bool:
     """True if every thread of ``pid`` is in stopped state (or the process is gone)."""
     try:

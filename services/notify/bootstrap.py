@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from flask import Flask
 
+from shared.doorbell import listen
 from shared.follower import Follower, combined
 from shared.identity.access import access_policy, lookup_in
 from shared.identity.guard import identity_for
@@ -89,4 +90,13 @@ def sender(
     """Sends due deliveries (the worker runs it beside the follower; each slice sends its own)."""
     config = config or NotifyConfig.from_env()
     app = application(settings, clock)
-    return Sender(app, own_log(app), channels(config, clock), config, clock, SecretBox.from_env(), slice_)
+    return Sender(
+        app,
+        own_log(app),
+        channels(config, clock),
+        config,
+        clock,
+        SecretBox.from_env(),
+        slice_,
+        doorbell=listen([app], settings.wake_on_commit),
+    )

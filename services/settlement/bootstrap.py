@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from shared.doorbell import listen
 from shared.follower import Follower, combined
 from shared.identity.access import access_policy, lookup_in
 from shared.identity.guard import identity_for
@@ -52,4 +53,5 @@ def stock_keeper(settings: Settings, slice_: Slice = WHOLE) -> Follower | None:
     if slice_.index != 0:
         return None
     app = application(settings)
-    return Follower("settlement-stock", app, stock_policy, OwnLogSubscription(app, PARTS))
+    doorbell = listen([app], settings.wake_on_commit)
+    return Follower("settlement-stock", app, stock_policy, OwnLogSubscription(app, PARTS, doorbell=doorbell))

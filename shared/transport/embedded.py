@@ -1,11 +1,12 @@
-"""Embedded adapter: a follower reads its leaders' outbox tables straight from their stores."""
+"""Embedded adapter: a follower reads its leaders' outbox tables straight from their stores, and
+waits for their commits' doorbells when it has read everything (shared/doorbell.py)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from shared.contracts import upcast
+from shared.doorbell import listen
 from shared.persistence import outbox_reader
 from shared.settings import Settings
 from shared.slices import WHOLE, Slice
@@ -17,6 +18,7 @@ class EmbeddedSubscription:
         self._readers = [outbox_reader(service, settings) for service in leaders]
         self._slice = slice_
         self._page_size = page_size
+        self._doorbell = listen([r.store for r in self._readers], settings.wake_on_commit)  # before any read
 
     def poll(self, position: Callable[[str], int], timeout: float) -> list[Batch]:
         batches = []
@@ -26,7 +28,7 @@ class EmbeddedSubscription:
             if envelopes:
                 batches.append(Batch(stream, envelopes[-1].sequence, envelopes))
         if not batches:
-            time.sleep(timeout)
+            self._doorbell.wait(timeout)
         return batches
 
     def backlog(self, position: Callable[[str], int]) -> dict[str, int]:
@@ -34,5 +36,6 @@ class EmbeddedSubscription:
         return {s: r.behind(position(s), self._slice) for s, r in streams.items()}
 
     def close(self) -> None:
+        self._doorbell.close()
         for reader in self._readers:
             reader.close()

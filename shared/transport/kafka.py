@@ -24,6 +24,7 @@ from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import TopicAlreadyExistsError
 
 from shared.contracts import ContractError, topic, validate_envelope
+from shared.doorbell import listen
 from shared.envelope import Envelope
 from shared.eventstore import Tracking
 from shared.metrics import EVENTS_RELAYED
@@ -68,6 +69,7 @@ class KafkaRelay:
         self._reader = outbox_reader(service, settings)
         self._store = self._reader.store  # the service's own: the relay keeps its position there
         self._page_size = page_size
+        self._doorbell = listen([self._store], settings.wake_on_commit)  # the service's commits wake it
         ensure_topics(settings, [service])
         self._producer = KafkaProducer(
             bootstrap_servers=settings.kafka_bootstrap,
@@ -84,7 +86,7 @@ class KafkaRelay:
         log.info("relay.started", service=self.service, topic=self.topic)
         while not stop.is_set():
             if not self.relay_once():
-                stop.wait(idle_wait)
+                self._doorbell.wait(idle_wait)
         self.close()
 
     def relay_once(self) -> int:
@@ -113,6 +115,7 @@ class KafkaRelay:
 
     def close(self) -> None:
         self._producer.close(timeout=10)
+        self._doorbell.close()
         self._reader.close()
 
     def _publish(self, envelopes: list[Envelope]) -> None:
@@ -153,6 +156,7 @@ class KafkaSubscription:
             max_partition_fetch_bytes=4 * 1024 * 1024,
             session_timeout_ms=settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=max(100, settings.kafka_session_timeout_ms // 4),
+            fetch_max_wait_ms=settings.kafka_fetch_wait_ms,
         )
         ensure_topics(settings, leaders)
         self._consumer.subscribe(

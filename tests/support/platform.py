@@ -18,7 +18,7 @@ from shared.settings import Settings
 
 from services.notify.roster import Roster
 from deploy.devservers import free_port_block, preexec_for_child, wait_for
-from deploy.devservers.processes import alive, descendants
+from deploy.devservers.processes import alive, cpu_ticks, descendants  # cpu_ticks: the e2e tests take it from here
 from tests.support.identity import ADMIN_PASSWORD
 from tests.support.progress import Progress
 from tests.support.staffing import hire
@@ -39,18 +39,6 @@ def _secret_key() -> str:
     if not _KEY:
         _KEY.append(SecretBox.new_key())
     return _KEY[0]
-
-
-def cpu_ticks(pid: int) -> int:
-    """The CPU time a process and its descendants have used: how far their start-up has got."""
-    total = 0
-    for member in (pid, *descendants(pid)):
-        try:
-            fields = Path(f"/proc/{member}/stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue  # gone meanwhile
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total
 
 
 class Platform:

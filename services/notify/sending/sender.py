@@ -22,6 +22,7 @@ import structlog
 from prometheus_client import Counter
 
 from shared import correlation
+from shared.doorbell import Doorbell
 from shared.eventstore import IntegrityError, ServiceApplication
 from shared.secrets import SecretBox, SecretsUnavailable
 from shared.ownlog import OwnEvents
@@ -53,9 +54,11 @@ class Sender:
         part: Slice = WHOLE,
         jitter: Callable[[], float] = random.random,
         interval: float = 0.2,
+        doorbell: Doorbell | None = None,
     ):
         self.app, self.own_log, self.channels, self.config = app, own_log, channels, config
         self.clock, self.secrets, self.jitter, self.interval = clock, secrets, jitter, interval
+        self.doorbell = doorbell or Doorbell()  # rung by notify's commits: a delivery requested, say
         self.pending = Pending(part)
         self.limits = RateLimits(config.rates)
         self._pool = ThreadPoolExecutor(config.senders, thread_name_prefix="notify-send")
@@ -69,8 +72,9 @@ class Sender:
                 log.exception("sender.round_failed")
                 sent = 0
             if not sent:
-                stop.wait(self._pause())
+                self.doorbell.wait(self._pause())
         self._pool.shutdown(wait=True)
+        self.doorbell.close()
         log.info("sender.stopped")
 
     def catch_up(self, limit: int = 1000) -> None:
