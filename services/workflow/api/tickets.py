@@ -8,7 +8,7 @@ from uuid import UUID
 from marshmallow import Schema, fields, post_load, validate
 
 from shared.contracts import Item
-from shared.idempotency import idempotent
+from shared.idempotency_header import idempotent
 from shared.merges import CustomerMerges
 from shared.restapi import Blueprint
 
