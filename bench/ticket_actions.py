@@ -14,7 +14,9 @@ one actor or by several at once (threads, each taking the next ticket).
 - ours over HTTP: `POST /tickets/<id>/actions` to `scrm workflow web` (gunicorn, 2 gevent workers,
   as shared/serve.py runs it) on the same PostgreSQL, from ACTORS concurrent keep-alive clients.
 
-Rounds alternate (Spiff, then each of ours, per round); the medians are compared. Each round also
+Rounds alternate (Spiff, then each of ours, per round); the medians are compared, with the CPU time
+per action beside them (ours in-process: the whole process, PostgreSQL's server not in it; over HTTP:
+the gunicorn processes'): on a shared machine the rates follow the CPU each gets. Each round also
 times PostgreSQL's single-row durable commits one after the other: one actor cannot act faster.
 
     pip install -e '.[bench]'     # SpiffWorkflow, for the baseline
@@ -45,7 +47,7 @@ from collections.abc import Callable
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.gunicorn_servers import serve
+from bench.gunicorn_servers import cpu_seconds, serve
 from deploy.devservers import DURABLE, Postgres, free_port
 from shared.identity.principal import Principal
 from shared.identity.tokens import KeySet
@@ -99,7 +101,8 @@ class Spiff:
         self.spec = parser.get_spec("repair_process")
         self.serializer = BpmnWorkflowSerializer()
 
-    def round(self, n: int) -> float:
+    def round(self, n: int) -> tuple[float, float]:
+        """Actions/s and CPU seconds per action."""
         from SpiffWorkflow.bpmn import BpmnWorkflow
         from SpiffWorkflow.util.task import TaskState
 
@@ -108,7 +111,7 @@ class Spiff:
             workflow = BpmnWorkflow(self.spec)
             workflow.do_engine_steps()
             states.append(self.serializer.serialize_json(workflow))
-        actions, started = 0, time.perf_counter()
+        actions, started, cpu = 0, time.perf_counter(), time.process_time()
         for i in range(n):
             for step in plan(i):
                 workflow = self.serializer.deserialize_json(states[i])
@@ -118,10 +121,10 @@ class Spiff:
                 workflow.do_engine_steps()
                 states[i] = self.serializer.serialize_json(workflow)
                 actions += 1
-        took = time.perf_counter() - started
+        took, cpu = time.perf_counter() - started, time.process_time() - cpu
         finished = sum(self.serializer.deserialize_json(s).is_completed() for s in states)
         assert finished == n, f"Spiff finished {finished} of {n}"
-        return actions / took
+        return actions / took, cpu / actions
 
 
 # --- ours --------------------------------------------------------------------------------
@@ -182,8 +185,8 @@ def open_tickets(settings: Settings, n: int) -> list[uuid.UUID]:
 Actor = Callable[[uuid.UUID, str, Step], str | None]  # acts; returns the repair's handler once known
 
 
-def drive(ids: list[uuid.UUID], actors: int, actor: Callable[[], Actor]) -> float:
-    """Every ticket to completion, by `actors` threads each taking the next ticket; actions/s."""
+def drive(ids: list[uuid.UUID], actors: int, actor: Callable[[], Actor]) -> tuple[float, int]:
+    """Every ticket to completion, by `actors` threads each taking the next ticket; actions/s, actions."""
     work: queue.Queue[int] = queue.Queue()
     for i in range(len(ids)):
         work.put(i)
@@ -213,10 +216,11 @@ def drive(ids: list[uuid.UUID], actors: int, actor: Callable[[], Actor]) -> floa
     took = time.perf_counter() - started
     if errors:
         raise RuntimeError(f"{len(errors)} of {actors} actors failed, the first: {errors[0]!r}")
-    return sum(counts) / took
+    return sum(counts) / took, sum(counts)
 
 
-def in_process_round(settings: Settings, n: int, actors: int) -> float:
+def in_process_round(settings: Settings, n: int, actors: int) -> tuple[float, float]:
+    """Actions/s, and the CPU seconds per action of this process (the actors, their commits)."""
     from services.workflow.bootstrap import application
 
     ids = open_tickets(settings, n)
@@ -230,13 +234,15 @@ def in_process_round(settings: Settings, n: int, actors: int) -> float:
 
         return act
 
-    rate = drive(ids, actors, actor)
+    cpu = time.process_time()
+    rate, actions = drive(ids, actors, actor)
+    cpu = time.process_time() - cpu
     app.close()
     check_closed(settings, ids)
-    return rate
+    return rate, cpu / actions
 
 
-def http_round(settings: Settings, port: int, keys: KeySet, n: int, clients: int) -> float:
+def http_round(settings: Settings, server, port: int, keys: KeySet, n: int, clients: int) -> tuple[float, float]:
     ids = open_tickets(settings, n)
     tokens = {user: keys.sign(Principal(TENANT, user, "staff", (role,)), lifetime=3600) for user, role in STAFF.items()}
 
@@ -255,9 +261,11 @@ def http_round(settings: Settings, port: int, keys: KeySet, n: int, clients: int
 
         return act
 
-    rate = drive(ids, clients, client)
+    cpu = cpu_seconds(server)
+    rate, actions = drive(ids, clients, client)
+    cpu = cpu_seconds(server) - cpu
     check_closed(settings, ids)
-    return rate
+    return rate, cpu / actions
 
 
 def check_closed(settings: Settings, ids: list[uuid.UUID]) -> None:
@@ -309,6 +317,7 @@ def main() -> None:
     data = Path(tempfile.mkdtemp(prefix="bench-actions-"))
     keys.save(data / "token-keys.json")
     results: dict[str, list[float]] = {"spiff": [], **{k: [] for k in kinds}, "raw": []}
+    cpus: dict[str, list[float]] = {k: [] for k in ("spiff", *kinds)}  # CPU s per action (HTTP: the server's)
     with Postgres(settings=DURABLE) as pg:  # fsync and synchronous commit on
         stores = {
             "sqlite": Settings(data_dir=data / "sqlite"),
@@ -333,14 +342,17 @@ def main() -> None:
         try:
             spiff.round(max(10, args.tickets // 10))  # warm-up (imports, first parse)
             for r in range(args.rounds):
-                results["spiff"].append(spiff.round(args.tickets))
+                rate, cpu = spiff.round(args.tickets)
+                results["spiff"].append(rate)
+                cpus["spiff"].append(cpu)
                 for kind in kinds:
                     store, actors, _ = KINDS[kind]
                     if kind == "http":
-                        rate = http_round(stores[store], port, keys, args.tickets, args.actors)
+                        rate, cpu = http_round(stores[store], server, port, keys, args.tickets, args.actors)
                     else:
-                        rate = in_process_round(stores[store], args.tickets, actors or args.actors)
+                        rate, cpu = in_process_round(stores[store], args.tickets, actors or args.actors)
                     results[kind].append(rate)
+                    cpus[kind].append(cpu)
                 results["raw"].append(raw_commits(pg.create_database(f"bench_raw_{r}"), 500))
                 print(
                     f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:,.0f}/s" for k, v in results.items()),
@@ -351,24 +363,32 @@ def main() -> None:
             if server is not None:
                 server.terminate()
                 server.wait(15)
-    report(results, args)
+    report(results, cpus, args)
 
 
-def report(results: dict[str, list[float]], args) -> None:
+def report(results: dict[str, list[float]], cpus: dict[str, list[float]], args) -> None:
     baseline = statistics.median(results.pop("spiff"))
     raw = statistics.median(results.pop("raw"))
     print(
         f"\n{args.tickets} tickets a round (5.5 actions each), {args.rounds} alternating rounds, medians; "
         f"load average {' / '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )
-    print(f"  Spiff 3.2, JSON state around every action (the baseline): {baseline:,.0f} actions/s")
+    spiff_cpu = 1000 * statistics.median(cpus["spiff"])
+    print(
+        f"  Spiff 3.2, JSON state around every action (the baseline): {baseline:,.0f} actions/s "
+        f"({spiff_cpu:.2f} ms of CPU each)"
+    )
     print(f"  PostgreSQL's single-row durable commits, one after the other (one actor's ceiling): {raw:,.0f}/s")
     for kind, rates in results.items():
         ours = statistics.median(rates)
         target = TARGETS.get(kind)
         verdict = f"  target >= {target:.0f}x: {'MET' if ours / baseline >= target else 'NOT MET'}" if target else ""
         name = KINDS[kind][2].format(actors=args.actors)
-        print(f"  {name}: {ours:,.0f} actions/s ({1000 / ours:.2f} ms each), ratio {ours / baseline:.2f}{verdict}")
+        cpu = 1000 * statistics.median(cpus[kind])
+        print(
+            f"  {name}: {ours:,.0f} actions/s ({1000 / ours:.2f} ms each, {cpu:.2f} ms of CPU), "
+            f"ratio {ours / baseline:.2f}{verdict}"
+        )
 
 
 if __name__ == "__main__":

@@ -8,9 +8,17 @@ keeps state, sets it up in a plain `__init__` that calls this one.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
+
+
+@lru_cache(maxsize=4096)
+def tenant_uuid(namespace: UUID, tenant: str) -> UUID:
+    """The id of the tenant's one aggregate of a kind. Asked for several times per request (a SHA-1 each):
+    remembered."""
+    return uuid5(namespace, tenant)
 
 
 class PerTenant(Aggregate):
@@ -18,7 +26,7 @@ class PerTenant(Aggregate):
 
     @classmethod
     def create_id(cls, tenant: str) -> UUID:
-        return uuid5(cls.namespace, tenant)
+        return tenant_uuid(cls.namespace, tenant)
 
     @event("Created")
     def __init__(self, tenant: str):

@@ -118,6 +118,12 @@ class OneTripPostgresProcessRecorder(PostgresProcessRecorder):
             "CASE WHEN topic = ANY(%s) AND get_byte(uuid_send(originator_id), 15) %% %s = %s THEN state END "
             "FROM {schema}.{events} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
         ).format(**names)
+        # The same rows with no slice (a reader folding the whole log: workflow's own view of it).
+        self._select_log = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, "
+            "CASE WHEN topic = ANY(%s) THEN state ELSE '' END "
+            "FROM {schema}.{events} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+        ).format(**names)
         # Every outbox row is public, so the slice's test in WHERE loses the planner nothing.
         self._select_outbox = SQL(
             "SELECT position, envelope FROM {schema}.{outbox} WHERE position > %s AND position <= %s "
@@ -159,6 +165,17 @@ class OneTripPostgresProcessRecorder(PostgresProcessRecorder):
             if state is not None
         ]
         return (rows[-1][0] if rows else after), ours
+
+    def select_log(self, after: int, limit: int, topics: Sequence[str]) -> list[Notification]:
+        """The next `limit` rows of the log after `after`, the state of those topics' events only (empty for
+        the rest): one prepared read, as tuples (the library's builds its query and a dict per row)."""
+        rows = self._fetch(self._select_log, (list(topics), after, limit))
+        return [
+            Notification(
+                id=id_, originator_id=originator_id, originator_version=version, topic=topic, state=bytes(state)
+            )
+            for id_, originator_id, version, topic, state in rows
+        ]
 
     def select_outbox(self, after: int, limit: int, slice_: Slice, upto: int | None = None) -> list[tuple[int, bytes]]:
         rows = self._fetch(

@@ -214,6 +214,10 @@ class Blueprint(_Blueprint):
             **options,
         )
 
+    def arguments(self, schema: Any, **kwargs: Any) -> Callable[[Callable], Callable]:
+        """flask-smorest's, with a schema class made an instance once (webargs would make one per request)."""
+        return super().arguments(schema() if isinstance(schema, type) else schema, **kwargs)
+
     @staticmethod
     def refuses(refusals: dict[int, str]) -> Callable[[Callable], Callable]:
         """Document the 4xx/5xx a view gives of its own (status: when), each with the one error body."""

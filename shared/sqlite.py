@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from collections.abc import Sequence
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 
 from shared.doorbell import SocketBell, SocketRinger
@@ -56,6 +56,11 @@ class OutboxSQLiteProcessRecorder(SQLiteProcessRecorder):
                 [(positions[r.originator_id, r.originator_version], r.slot, r.envelope) for r in rows],
             )
         return ids
+
+    def select_log(self, after: int, limit: int, topics: Sequence[str]) -> Sequence[Notification]:
+        """The next `limit` rows of the log after `after` (as PostgreSQL's recorder reads them; in process,
+        every row's state comes along)."""
+        return self.select_notifications(start=after, limit=limit, inclusive_of_start=False)
 
     def insert_outbox(self, rows: Sequence[tuple[int, OutboxRow]]) -> None:
         """Rows of events recorded before the outbox existed (an upgrade); existing ones are kept."""

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 from collections.abc import Callable
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from eventsourcing.domain import Aggregate, event
 
 from shared.errors import Invalid
+from shared.pertenant import tenant_uuid
 
 _IDS = UUID("47a0c2de-5b19-4f83-a6e2-0d8c3b1f9e54")
 HASHER = PasswordHasher()  # argon2id with the library's current recommended cost
@@ -30,7 +31,7 @@ class WeComCorp(NamedTuple):
 
 
 def credentials_id(tenant: str) -> UUID:
-    return uuid5(_IDS, tenant)
+    return tenant_uuid(_IDS, tenant)
 
 
 class Credentials(Aggregate):

@@ -56,6 +56,12 @@ class WorkflowApplication(ServiceApplication):
         self.log_view = LogView(self, ticket_seen=self._recent.seen)
         self._committer = GroupCommitter(self._commit_group)
 
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        recordings = super().save(*objs, **kwargs)
+        saved = {getattr(o, "id", None) or o.originator_id for o in objs if o is not None}  # aggregates, events
+        self.log_view.forget(saved)  # read back from the store when next asked for, even inside one request
+        return recordings
+
     def load(self, tenant: str) -> Load:
         """The tenant's live load, folded from every Ticket event committed so far: what assignment
         strategies see, in the worker's policy and in staff actions alike."""
@@ -238,7 +244,8 @@ class WorkflowApplication(ServiceApplication):
         receipts = idempotency.pending()  # the request's Idempotency-Key receipt commits with the change
         events = [e for aggregate in (ticket, *receipts) for e in aggregate.collect_events()]
         try:  # serialised here, in the request's own thread, with its correlation id
-            self._committer.commit(self.to_stored(events), timeout=COMMIT_TIMEOUT)
+            with self.log_view.committing(events):
+                self._committer.commit(self.to_stored(events), timeout=COMMIT_TIMEOUT)
         except IntegrityError:
             raise Conflict("it changed meanwhile; reload it and try again") from None
         if receipts:

@@ -9,12 +9,13 @@ The built-in `default` template needs no publishing and cannot be replaced; copy
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from shared.contracts import DEFAULT_TEMPLATE
 from shared.errors import Conflict, Invalid, NotFound
+from shared.pertenant import tenant_uuid
 
 from services.workflow.templates.catalogue import Catalogue
 from services.workflow.templates.model import FieldRules, HandlerRule, Node, Template, Transition, copy_template
@@ -44,7 +45,7 @@ def default_template(handler: HandlerRule | str = DEFAULT_HANDLER) -> Template:
 
 
 def library_id(tenant: str) -> UUID:
-    return uuid5(_LIBRARY_IDS, tenant)
+    return tenant_uuid(_LIBRARY_IDS, tenant)
 
 
 class TemplateLibrary(Aggregate):

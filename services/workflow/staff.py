@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 from collections.abc import Mapping
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from shared.errors import Conflict, Invalid, NotFound
+from shared.pertenant import tenant_uuid
 
 from services.workflow.dispatch.profile import DEFAULT_ZONE, Profile, Site
 
@@ -123,7 +124,7 @@ class Directory:
 
 
 def directory_id(tenant: str) -> UUID:
-    return uuid5(_DIRECTORY_IDS, tenant)
+    return tenant_uuid(_DIRECTORY_IDS, tenant)
 
 
 class StaffDirectory(Aggregate):

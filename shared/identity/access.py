@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 from collections.abc import Callable
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -19,13 +19,14 @@ from shared.envelope import Envelope
 from shared.errors import Invalid, NotFound
 from shared.identity import apikeys
 from shared.identity.principal import SCOPES, Principal, implied
+from shared.pertenant import tenant_uuid
 
 _IDS = UUID("9d3c1f0e-7b2a-4c55-8e61-2a4f0b9c7d13")
 KEY_NAME = 64
 
 
 def access_id(tenant: str) -> UUID:
-    return uuid5(_IDS, tenant)
+    return tenant_uuid(_IDS, tenant)
 
 
 @dataclass(frozen=True)

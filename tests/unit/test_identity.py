@@ -1,8 +1,10 @@
 """The identity kernel every service checks callers with (shared/identity)."""
 
 import time
+from datetime import UTC, datetime
 from uuid import uuid4
 
+import jwt
 import pytest
 from flask import Flask, jsonify
 
@@ -39,6 +41,24 @@ def test_a_token_from_other_keys_or_expired_or_tampered_is_refused():
         KEYS.verify(f"{header}.{forged}.{signature}")
     with pytest.raises(InvalidToken):
         KEYS.public().sign(ALICE)  # the public half cannot sign
+
+
+def test_a_token_checked_once_is_refused_once_it_expires(monkeypatch):
+    keys = KeySet.generate()
+    token = keys.sign(ALICE, lifetime=60)
+    assert keys.verify(token)["sub"] == "alice"
+    assert keys.verify(token)["sub"] == "alice"  # its signature is not checked again
+    later = datetime.fromtimestamp(time.time() + 60 + 31, UTC)  # past its expiry and the leeway
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return later
+
+    monkeypatch.setattr(time, "time", later.timestamp)
+    monkeypatch.setattr(jwt.api_jwt, "datetime", Later)  # the library's clock
+    with pytest.raises(InvalidToken):
+        keys.verify(token)
 
 
 def test_rotation_keeps_tokens_of_the_previous_key_valid_until_it_is_retired():
