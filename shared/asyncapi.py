@@ -37,7 +37,7 @@ HEADERS = {  # CloudEvents' binary content mode for Kafka: every attribute a hea
         },
         "ce_source": {"type": "string", "examples": ["scrm/workflow"]},
         "ce_type": _TEXT,
-        "ce_subject": {"type": "string", "format": "uuid", "description": "The ticket id (also the record's key)"},
+        "ce_subject": {"type": "string", "format": "uuid"},  # each message says what it is the id of
         "ce_time": {"type": "string", "format": "date-time"},
         "ce_dataschema": {
             "type": "string",
@@ -54,7 +54,22 @@ HEADERS = {  # CloudEvents' binary content mode for Kafka: every attribute a hea
         "content-type": {"const": "application/json"},
     },
 }
-KEY = {"type": "string", "format": "uuid", "description": "The ticket id (the envelope's subject), as text"}
+
+
+def _headers(subject: str) -> dict[str, Any]:
+    described = {
+        **HEADERS["properties"]["ce_subject"],
+        "description": f"{subject.capitalize()} (also the record's key)",
+    }
+    return {**HEADERS, "properties": {**HEADERS["properties"], "ce_subject": described}}
+
+
+def _key(subject: str) -> dict[str, Any]:
+    return {
+        "type": "string",
+        "format": "uuid",
+        "description": f"{subject.capitalize()} (the envelope's subject), as text",
+    }
 
 
 def asyncapi(partitions: int = 4, replicas: int = 1) -> dict[str, Any]:
@@ -70,14 +85,15 @@ def asyncapi(partitions: int = 4, replicas: int = 1) -> dict[str, Any]:
             "name": contract.type,
             "title": f"{contract.type} v{contract.version}",
             "contentType": "application/json",
-            "headers": HEADERS,
+            "headers": _headers(contract.subject),
             "payload": {"$ref": f"#/components/schemas/{name}"},
-            "bindings": {"kafka": {"key": KEY, "bindingVersion": KAFKA_BINDING}},
+            "bindings": {"kafka": {"key": _key(contract.subject), "bindingVersion": KAFKA_BINDING}},
         }
         channel = channels.setdefault(
             topic(contract.source),
             {
-                "description": f"Public events of {contract.source}, keyed by ticket id",
+                "description": f"Public events of {contract.source}, keyed by their subject (a ticket's id for "
+                "ticket events; each message says)",
                 "bindings": {
                     "kafka": {
                         "topic": topic(contract.source),

@@ -190,10 +190,12 @@ class Contract:
     schema: Schema
     version: int = 1
     upcasters: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
+    subject: str = "the ticket's id"  # what the envelope's subject (the record's key) is the id of
 
 
 def topic(service: str, prefix: str = "scrm") -> str:
-    """Each service publishes its public events on its own Kafka topic, keyed by ticket id."""
+    """Each service publishes its public events on its own Kafka topic, keyed by subject (a ticket's id for
+    every ticket event)."""
     return f"{prefix}.{service}"
 
 
@@ -304,6 +306,9 @@ class PublishedField(Schema):
     ask_customer = fields.Boolean()  # on the H5 page: the template's customer-facing first step
 
 
+_LIBRARY = "the tenant's template library's id"  # template.published's subject
+
+
 class TemplatePublished(Schema):
     """A version of a tenant's template was published. The envelope's subject is the tenant's template
     library; versions published before this event went public have no tenant and are not announced."""
@@ -317,7 +322,9 @@ class TemplatePublished(Schema):
     by = fields.String(**_text)
 
 
-CONTRACTS.update({c.type: c for c in (Contract("template.published", "workflow", TemplatePublished()),)})
+CONTRACTS.update(
+    {c.type: c for c in (Contract("template.published", "workflow", TemplatePublished(), subject=_LIBRARY),)}
+)
 
 
 # --- SLA (时效) of tickets at their nodes (workflow, issue #3) ------------------------------
@@ -423,7 +430,7 @@ CONTRACTS.update({c.type: c for c in (Contract("ticket.process_changed", "workfl
 
 
 # --- Tenants and their API keys, for every service to check callers (workflow, issue #11) -----------
-# The envelope's subject is the tenant's access record, not a ticket.
+_ACCESS = "the tenant's access record's id"  # the envelope's subject: not a ticket
 
 
 class TenantCreated(Schema):
@@ -450,9 +457,9 @@ CONTRACTS.update(
     {
         c.type: c
         for c in (
-            Contract("tenant.created", "workflow", TenantCreated()),
-            Contract("api_key.issued", "workflow", ApiKeyIssued()),
-            Contract("api_key.revoked", "workflow", ApiKeyRevoked()),
+            Contract("tenant.created", "workflow", TenantCreated(), subject=_ACCESS),
+            Contract("api_key.issued", "workflow", ApiKeyIssued(), subject=_ACCESS),
+            Contract("api_key.revoked", "workflow", ApiKeyRevoked(), subject=_ACCESS),
         )
     }
 )
@@ -508,9 +515,9 @@ CONTRACTS.update(
     {
         c.type: c
         for c in (
-            Contract("staff.changed", "workflow", StaffChanged()),
-            Contract("customer.opted_out", "intake", CustomerOptedOut()),
-            Contract("customer.merged", "intake", CustomerMerged()),
+            Contract("staff.changed", "workflow", StaffChanged(), subject="the tenant's staff directory's id"),
+            Contract("customer.opted_out", "intake", CustomerOptedOut(), subject="the customer's id"),
+            Contract("customer.merged", "intake", CustomerMerged(), subject="the surviving customer's id"),
         )
     }
 )
@@ -729,8 +736,12 @@ CONTRACTS.update(
                 upcasters={1: statement_issued_v1_v2},
             ),
             Contract("settlement.statement_reversed", "settlement", SettlementDocument()),
-            Contract("settlement.stock_low", "settlement", StockLow()),
-            Contract("settlement.catalogue_changed", "settlement", CatalogueChanged()),
+            Contract(
+                "settlement.stock_low", "settlement", StockLow(), subject="the id of the warehouse's stock record"
+            ),
+            Contract(
+                "settlement.catalogue_changed", "settlement", CatalogueChanged(), subject="the tenant's catalogue's id"
+            ),
         )
     }
 )

@@ -6,7 +6,7 @@ the event's position in its source service's log, as a zero-padded string so tha
 lexicographically) and `correlationid` (follows one request through every service).
 
 On Kafka an envelope travels in CloudEvents' binary content mode: the data is the record's
-value, every attribute a `ce_` header, and the key is the subject (the ticket id) as text.
+value, every attribute a `ce_` header, and the key is the subject (a ticket's id for ticket events) as text.
 """
 
 from __future__ import annotations

@@ -127,6 +127,17 @@ def test_each_channel_carries_exactly_what_its_service_publishes():
     assert set(asyncapi()["components"]["messages"]) == set(CONTRACTS)
 
 
+def test_each_message_says_what_its_subject_and_key_are_the_id_of():
+    about_a_ticket = ("ticket.", "settlement.statement_", "notify.delivery_")
+    for name, message in asyncapi()["components"]["messages"].items():
+        key = message["bindings"]["kafka"]["key"]["description"]
+        assert key.split(" (")[0] in message["headers"]["properties"]["ce_subject"]["description"]
+        assert ("ticket's id" in key) == name.startswith(about_a_ticket), name
+    assert asyncapi()["components"]["messages"]["customer.merged"]["bindings"]["kafka"]["key"]["description"] == (
+        "The surviving customer's id (the envelope's subject), as text"
+    )
+
+
 def test_a_slice_takes_every_aggregate_exactly_once():
     from shared.slices import Slice
 
