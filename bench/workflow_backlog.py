@@ -58,11 +58,11 @@ def fill_backlog(settings: Settings, n: int, template: str = "default", urgent_e
     app.close()
 
 
-def catch_up(settings: Settings, processes: int) -> tuple[float, int]:
+def catch_up(settings: Settings, processes: int) -> tuple[slices.CaughtUp, int]:
     workflow.application(settings).close()  # tables first, as `scrm db init` does
     open_store("settlement", store_env("settlement", settings)).close()  # workflow follows its catalogue too
     settings = replace(settings, create_tables=False)
-    took = slices.catch_up(settings, processes, workflow.follower, timeout=600).seconds
+    took = slices.catch_up(settings, processes, workflow.follower, timeout=600)
     app = workflow.application(settings)
     return took, app.recorder.max_notification_id()
 
@@ -107,13 +107,18 @@ def main() -> None:
         t = time.perf_counter()
         fill_backlog(settings, args.events)
         print(f"backlog: {args.events} ticket.created events written in {time.perf_counter() - t:.1f} s")
-        elapsed, stored = catch_up(settings, args.processes)
+        caught_up, stored = catch_up(settings, args.processes)
+        elapsed = caught_up.seconds
         with psycopg.connect(url) as conn:
             avg = conn.execute("SELECT avg(length(state))::int FROM workflow.workflow_events").fetchone()[0]
         raw = raw_inserts(pg.create_database("bench_raw"), stored, avg, 2000)
     print(
         f"workflow worker, {args.processes} process(es): {args.events / elapsed:,.0f} upstream events/s "
         f"({stored / elapsed:,.0f} stored events/s, {stored} events of ~{avg} B) in {elapsed:.2f} s"
+    )
+    print(
+        f"  the workers' own CPU: {1e6 * caught_up.cpu_seconds / args.events:,.0f} us per upstream event "
+        f"(PostgreSQL's not in it); load average {os.getloadavg()[0]:.1f}"
     )
     print(f"baseline raw psycopg inserts, same rows, batches of 2000: {stored / raw:,.0f} rows/s")
     print(f"ratio workflow stored events / raw rows: {raw / elapsed:.2f}")

@@ -41,15 +41,19 @@ class UnitOfWork:
         self._app = app
         self._optimistic = optimistic
         self._aggregates: dict[UUID, Aggregate] = {}
+        self._absent: set[UUID] = set()  # looked up and not there: asked once per batch, not per event
         self._touched: dict[UUID, Aggregate] = {}  # since the last `collect`
         self._events: list[Any] = []
         self.correlations: dict[tuple[UUID, int], str] = {}
 
     def get(self, aggregate_id: UUID) -> Any | None:
         if aggregate_id not in self._aggregates:
+            if aggregate_id in self._absent:
+                return None
             try:
                 self._aggregates[aggregate_id] = self._app.repository.get(aggregate_id)
             except AggregateNotFoundError:
+                self._absent.add(aggregate_id)
                 return None
         found = self._touched[aggregate_id] = self._aggregates[aggregate_id]
         return found
@@ -60,6 +64,7 @@ class UnitOfWork:
         return not self._optimistic and self.get(aggregate_id) is not None
 
     def add(self, aggregate: Aggregate) -> None:
+        self._absent.discard(aggregate.id)
         self._aggregates[aggregate.id] = self._touched[aggregate.id] = aggregate
 
     def collect(self, correlation_id: str | None = None) -> None:
