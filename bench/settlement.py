@@ -10,7 +10,7 @@ labour_recorded and closed events settlement follows. Then, in alternating round
 - raw: the same statements (the bytes settlement stored for its StatementIssued events) inserted
   with psycopg into a bare table, in batches of 1000, one transaction each.
 
-Prints every round (with the workers' own CPU time per ticket, PostgreSQL's not in it, and the load
+Prints every round (with the CPU time per ticket of the workers and of PostgreSQL, and the load
 average: on a shared machine the rate follows the CPU the workers get), the medians and their ratio;
 the targets: N under 10 s, and at least 0.3 x raw.
 
@@ -44,6 +44,7 @@ from services.workflow.domain import Ticket
 from services.workflow.staff import Directory, Member
 from shared.settings import Settings
 from deploy.devservers import DURABLE, Postgres
+from deploy.devservers.processes import cpu_ticks
 
 TERMS_FROM = datetime(2020, 1, 1, tzinfo=UTC)  # the example terms, in force before any ticket
 PARTS = [
@@ -82,19 +83,32 @@ def fill_backlog(settings: Settings, tickets: int) -> None:
     app.close()
 
 
-def settle(settings: Settings, processes: int) -> tuple[slices.CaughtUp, int]:
+def settle(settings: Settings, processes: int, pg: Postgres) -> tuple[slices.CaughtUp, float | None, int]:
+    """How long the slices took, PostgreSQL's CPU seconds meanwhile (None for a server not ours), and how
+    many statements were issued."""
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         conn.execute("DROP SCHEMA IF EXISTS settlement CASCADE")
     app = settlement.application(settings, clock=lambda: TERMS_FROM)  # tables first, as `scrm db init` does
     examples.load(app, "acme", "bench")
     app.close()
     settings = replace(settings, create_tables=False)
+    before = server_seconds(pg)
     took = slices.catch_up(settings, processes, settlement.follower)
+    server_cpu = server_seconds(pg) - before if before is not None else None
     with psycopg.connect(settings.database_url) as conn:
         issued = conn.execute(
             "SELECT count(*) FROM settlement.settlement_events WHERE topic = %s", (ISSUED,)
         ).fetchone()
-    return took, issued[0]
+    return took, server_cpu, issued[0]
+
+
+def server_seconds(pg: Postgres) -> float | None:
+    """The CPU time PostgreSQL's processes have used (None for a server not started here)."""
+    return cpu_ticks(pg.pid) / os.sysconf("SC_CLK_TCK") if pg.pid else None
+
+
+def per_item(seconds: float | None, items: int) -> str:
+    return "?" if seconds is None else f"{seconds / items * 1e6:,.0f}"
 
 
 def statements(url: str) -> list[tuple[UUID, bytes]]:
@@ -141,17 +155,21 @@ def main() -> None:
         )
         raw_url, settled, raw = pg.create_database("bench_raw"), [], []
         for round_ in range(1, args.rounds + 1):
-            caught_up, issued = settle(settings, args.processes)
+            caught_up, server_cpu, issued = settle(settings, args.processes, pg)
             assert issued == args.tickets, f"{issued} statements for {args.tickets} tickets"
             rows = statements(url)
+            before = server_seconds(pg)
             raw_took = raw_inserts(raw_url, rows)
+            raw_cpu = server_seconds(pg) - before if before is not None else None
             settled.append(args.tickets / caught_up.seconds)
             raw.append(len(rows) / raw_took)
             size = sum(len(state) for _, state in rows) // len(rows)
             print(
                 f"round {round_}: settlement {settled[-1]:,.0f} tickets/s ({caught_up.seconds:.2f} s, "
-                f"{caught_up.cpu_seconds / args.tickets * 1e6:,.0f} us of the workers' CPU per ticket), "
-                f"raw insert {raw[-1]:,.0f} statements/s ({raw_took:.2f} s, ~{size} B each); "
+                f"CPU per ticket: the workers {caught_up.cpu_seconds / args.tickets * 1e6:,.0f} us, PostgreSQL "
+                f"{per_item(server_cpu, args.tickets)} us), "
+                f"raw insert {raw[-1]:,.0f} statements/s ({raw_took:.2f} s, ~{size} B each, PostgreSQL {per_item(raw_cpu, len(rows))} us "
+                f"each); "
                 f"load average {os.getloadavg()[0]:.1f}"
             )
     rate, baseline = statistics.median(settled), statistics.median(raw)
