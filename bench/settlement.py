@@ -86,12 +86,7 @@ def fill_backlog(settings: Settings, tickets: int) -> None:
 def settle(settings: Settings, processes: int, pg: Postgres) -> tuple[slices.CaughtUp, float | None, int]:
     """How long the slices took, PostgreSQL's CPU seconds meanwhile (None for a server not ours), and how
     many statements were issued."""
-    with psycopg.connect(settings.database_url, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS settlement CASCADE")
-    app = settlement.application(settings, clock=lambda: TERMS_FROM)  # tables first, as `scrm db init` does
-    examples.load(app, "acme", "bench")
-    app.close()
-    settings = replace(settings, create_tables=False)
+    settings = fresh_settlement(settings)
     before = server_seconds(pg)
     took = slices.catch_up(settings, processes, settlement.follower)
     server_cpu = server_seconds(pg) - before if before is not None else None
@@ -100,6 +95,16 @@ def settle(settings: Settings, processes: int, pg: Postgres) -> tuple[slices.Cau
             "SELECT count(*) FROM settlement.settlement_events WHERE topic = %s", (ISSUED,)
         ).fetchone()
     return took, server_cpu, issued[0]
+
+
+def fresh_settlement(settings: Settings) -> Settings:
+    """An empty settlement schema with the example terms; the settings its workers run with."""
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS settlement CASCADE")
+    app = settlement.application(settings, clock=lambda: TERMS_FROM)  # tables first, as `scrm db init` does
+    examples.load(app, "acme", "bench")
+    app.close()
+    return replace(settings, create_tables=False)
 
 
 def server_seconds(pg: Postgres) -> float | None:
