@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg
 from eventsourcing.persistence import StoredEvent, Tracking
 
-from bench.settlement import fill_backlog, fresh_settlement, server_seconds
+from bench.settlement import fill_backlog, fresh_settlement, quiesce, server_seconds
 from deploy.devservers import DURABLE, Postgres
 from services.settlement import bootstrap as settlement
 from shared.outbox import OutboxRow
@@ -93,6 +93,7 @@ def rewrite(settings: Settings, pg: Postgres, tickets: list[list[StoredEvent]], 
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         conn.execute("DROP SCHEMA IF EXISTS settlement CASCADE")
     app = settlement.application(settings)
+    quiesce(settings.database_url)
     before = server_seconds(pg)
     for n, at in enumerate(range(0, len(tickets), TICKETS_PER_COMMIT), start=1):
         chunk = tickets[at : at + TICKETS_PER_COMMIT]
@@ -116,6 +117,7 @@ def main() -> None:
             sys.exit("needs a PostgreSQL started here (its CPU is read from /proc): unset SCRM_TEST_DATABASE_URL")
         settings = Settings(data_dir=Path(tempfile.mkdtemp()), database_url=pg.create_database("bench_writes"))
         fill_backlog(settings, args.tickets)
+        quiesce(settings.database_url, vacuum=True)
         settle_counting_round_trips(settings)
         written(settings.database_url, args.tickets)
         with psycopg.connect(settings.database_url) as conn:
