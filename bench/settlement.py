@@ -147,12 +147,16 @@ def statements(url: str) -> list[tuple[UUID, bytes]]:
         ).fetchall()
 
 
-def raw_inserts(url: str, rows: list[tuple[UUID, bytes]], batch: int = 1000) -> float:
+def raw_inserts(
+    url: str, rows: list[tuple[UUID, bytes]], pg: Postgres, batch: int = 1000
+) -> tuple[float, float | None]:
+    """Seconds the inserts took, and PostgreSQL's CPU seconds meanwhile."""
     with psycopg.connect(url) as conn:
         conn.execute("DROP TABLE IF EXISTS raw_statements")
         conn.execute("CREATE TABLE raw_statements (ledger_id uuid PRIMARY KEY, statement bytea NOT NULL)")
         conn.commit()
     quiesce(url)
+    before = server_seconds(pg)
     with psycopg.connect(url) as conn:
         started = time.perf_counter()
         with conn.cursor() as cur:
@@ -161,7 +165,8 @@ def raw_inserts(url: str, rows: list[tuple[UUID, bytes]], batch: int = 1000) -> 
                     "INSERT INTO raw_statements (ledger_id, statement) VALUES (%s, %s)", rows[at : at + batch]
                 )
                 conn.commit()
-        return time.perf_counter() - started
+        took = time.perf_counter() - started
+    return took, server_seconds(pg) - before if before is not None else None
 
 
 def main() -> None:
@@ -190,9 +195,7 @@ def main() -> None:
             caught_up, server_cpu, issued = settle(settings, args.processes, pg)
             assert issued == args.tickets, f"{issued} statements for {args.tickets} tickets"
             rows = statements(url)
-            before = server_seconds(pg)
-            raw_took = raw_inserts(raw_url, rows)
-            raw_cpu = server_seconds(pg) - before if before is not None else None
+            raw_took, raw_cpu = raw_inserts(raw_url, rows, pg)
             settled.append(args.tickets / caught_up.seconds)
             raw.append(len(rows) / raw_took)
             size = sum(len(state) for _, state in rows) // len(rows)
