@@ -203,9 +203,8 @@ def main() -> None:
                 f"round {round_}: settlement {settled[-1]:,.0f} tickets/s ({caught_up.seconds:.2f} s, "
                 f"CPU per ticket: the workers {caught_up.cpu_seconds / args.tickets * 1e6:,.0f} us, PostgreSQL "
                 f"{per_item(server_cpu, args.tickets)} us), "
-                f"raw insert {raw[-1]:,.0f} statements/s ({raw_took:.2f} s, ~{size} B each, PostgreSQL {per_item(raw_cpu, len(rows))} us "
-                f"each); "
-                f"load average {os.getloadavg()[0]:.1f}"
+                f"raw insert {raw[-1]:,.0f} statements/s ({raw_took:.2f} s, ~{size} B each, "
+                f"PostgreSQL {per_item(raw_cpu, len(rows))} us each); load average {os.getloadavg()[0]:.1f}"
             )
     rate, baseline = statistics.median(settled), statistics.median(raw)
     print(
