@@ -6,7 +6,8 @@ written and as stored: PostgreSQL compresses values over ~2 KB) and the store ro
 Then writes the same rows again, through the store's own one-round-trip insert (shared/postgres.py), in
 the worker's transactions (250 tickets and the tracking position each), into a fresh schema per
 variant, rounds alternating: everything, and subsets of it (what fewer rows per ticket would save).
-Prints PostgreSQL's CPU time per ticket for each (its own processes', from /proc).
+Prints PostgreSQL's CPU time per ticket for each (its own processes', from /proc), and the bytes the
+variant left in the tables and their indexes (and the WAL it wrote).
 
     python bench/settlement_writes.py [--tickets 5000] [--rounds 3]
 """
@@ -39,8 +40,11 @@ LEDGER = "services.settlement.domain.ledger:"
 TICKETS_PER_COMMIT = 250  # a page of 1000 envelopes, four per ticket
 
 Pick = Callable[[list[StoredEvent]], list[StoredEvent]]
+ALL = "all of it (4 events + the outbox row)"
+UNCOMPRESSED = "all of it, nothing compressed"
 VARIANTS: dict[str, tuple[Pick, bool]] = {  # which of a ticket's events, and its outbox row or not
-    "all of it (4 events + the outbox row)": (lambda events: events, True),
+    ALL: (lambda events: events, True),
+    UNCOMPRESSED: (lambda events: events, True),  # rows under ~8 KB neither compressed nor moved out of line
     "the statement event + the outbox row": (lambda events: events[-1:], True),
     "the 4 events, no outbox row": (lambda events: events, False),
     "the 3 small events only": (lambda events: events[:-1], False),
@@ -88,13 +92,21 @@ def settle_counting_round_trips(settings: Settings) -> None:
     print(f"round trips per batch ({batches} batches): the commit (one call); {queries}")
 
 
-def rewrite(settings: Settings, pg: Postgres, tickets: list[list[StoredEvent]], outbox: dict, variant: str) -> float:
-    """PostgreSQL's CPU seconds for writing the variant's rows of `tickets` into a fresh schema."""
+def rewrite(
+    settings: Settings, pg: Postgres, tickets: list[list[StoredEvent]], outbox: dict, variant: str
+) -> tuple[float, int, int]:
+    """PostgreSQL's CPU seconds for writing the variant's rows of `tickets` into a fresh schema, the WAL
+    it wrote and what the two tables hold (with their indexes and TOAST), in bytes."""
     pick, with_outbox = VARIANTS[variant]
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         conn.execute("DROP SCHEMA IF EXISTS settlement CASCADE")
     settlement.application(settings).close()  # the tables
+    if variant == UNCOMPRESSED:
+        with psycopg.connect(settings.database_url, autocommit=True) as conn:
+            for table in ("settlement_events", "settlement_outbox"):
+                conn.execute(f"ALTER TABLE settlement.{table} SET (toast_tuple_target = 8160)")
     quiesce(settings.database_url)
+    wal = _lsn(settings.database_url)
     before = server_seconds(pg)  # with no connection open: its backend's CPU counts once it has ended
     app = settlement.application(replace(settings, create_tables=False))
     for n, at in enumerate(range(0, len(tickets), TICKETS_PER_COMMIT), start=1):
@@ -105,7 +117,19 @@ def rewrite(settings: Settings, pg: Postgres, tickets: list[list[StoredEvent]], 
             outbox=[outbox[events[0].originator_id] for events in chunk] if with_outbox else [],
         )
     app.close()
-    return server_seconds(pg) - before
+    cpu = server_seconds(pg) - before
+    with psycopg.connect(settings.database_url) as conn:
+        wrote, held = conn.execute(
+            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s), pg_total_relation_size('settlement.settlement_events')"
+            " + pg_total_relation_size('settlement.settlement_outbox')",
+            (wal,),
+        ).fetchone()
+    return cpu, int(wrote), held
+
+
+def _lsn(url: str) -> str:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0]
 
 
 def main() -> None:
@@ -137,9 +161,12 @@ def main() -> None:
         outbox = {row[0]: OutboxRow(row[0], row[1], row[2], bytes(row[3])) for row in rows}
         ledgers = [e for e in tickets.values() if len(e) == 4]
         cpu: dict[str, list[float]] = {v: [] for v in VARIANTS}
+        sizes: dict[str, tuple[int, int]] = {}
         for round_ in range(1, args.rounds + 1):
             for variant in VARIANTS:
-                cpu[variant].append(rewrite(settings, pg, ledgers, outbox, variant) / len(ledgers) * 1e6)
+                seconds, wal, held = rewrite(settings, pg, ledgers, outbox, variant)
+                cpu[variant].append(seconds / len(ledgers) * 1e6)
+                sizes[variant] = wal // len(ledgers), held // len(ledgers)
             print(
                 f"round {round_}: PostgreSQL's CPU per ticket: "
                 + ", ".join(f"{v} {cpu[v][-1]:,.0f} us" for v in VARIANTS)
@@ -147,7 +174,11 @@ def main() -> None:
             )
     print(f"median over {args.rounds} rounds, {len(ledgers)} tickets:")
     for variant, seconds in cpu.items():
-        print(f"  {variant}: {statistics.median(seconds):,.0f} us of PostgreSQL's CPU per ticket")
+        wal, held = sizes[variant]
+        print(
+            f"  {variant}: {statistics.median(seconds):,.0f} us of PostgreSQL's CPU per ticket; "
+            f"{wal:,} B of WAL and {held:,} B in the tables per ticket"
+        )
 
 
 if __name__ == "__main__":
