@@ -157,14 +157,15 @@ def descendants(pid: int) -> list[int]:
 
 
 def cpu_ticks(pid: int) -> int:
-    """The CPU time a process and its descendants have used: how far their start-up has got."""
+    """The CPU time a process and its descendants have used (those that ended too: a PostgreSQL
+    backend's when its connection closed): how far their start-up has got."""
     total = 0
     for member in (pid, *descendants(pid)):
         try:
             fields = Path(f"/proc/{member}/stat").read_text().rpartition(")")[2].split()
         except OSError:
             continue  # gone meanwhile
-        total += int(fields[11]) + int(fields[12])  # utime, stime
+        total += sum(map(int, fields[11:15]))  # utime, stime, and the ended children's: cutime, cstime
     return total
 
 
