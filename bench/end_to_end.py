@@ -45,7 +45,7 @@ import requests
 from eventsourcing.utils import get_topic
 
 from deploy.devservers import DURABLE, KafkaBroker, Postgres
-from deploy.devservers.processes import cpu_ticks
+from deploy.devservers.processes import cpu_ticks, cpu_ticks_each
 from services.notify.bootstrap import application as notify_application
 from services.notify.delivery import Delivery
 from shared.settings import Settings
@@ -204,6 +204,13 @@ class Round:
     sent_ms: list[float]
     undelivered: int
     cpu_seconds: float  # the platform's processes', for the round and what it caused
+    cpu_each: dict[str, float]  # the same per kind of process (command line)
+
+    def by_process(self) -> str:
+        """The processes using the most CPU per ticket, heaviest first."""
+        heavy = sorted(self.cpu_each.items(), key=lambda kv: -kv[1])[:8]
+        per = 1000 / max(self.accepted, 1)
+        return "CPU ms/ticket by process: " + ", ".join(f"{name} {s * per:.1f}" for name, s in heavy if s > 0)
 
     def line(self) -> str:
         s, r, q = self.sent_ms, self.requested_ms, self.submit_ms
@@ -218,11 +225,13 @@ class Round:
 
 
 def measure(platform: Platform, deliveries: Deliveries, rate: float, seconds: float) -> Round:
-    ticks = cpu_ticks(platform.pid)
+    ticks, each = cpu_ticks(platform.pid), cpu_ticks_each(platform.pid)
     offered = offer(platform, rate, seconds, f"r{time.time_ns()}")
     accepted = [o for o in offered if o.status == 201]
     deliveries.wait_until_sent([o.ticket_id for o in accepted])
-    cpu = (cpu_ticks(platform.pid) - ticks) / os.sysconf("SC_CLK_TCK")
+    hz = os.sysconf("SC_CLK_TCK")
+    cpu = (cpu_ticks(platform.pid) - ticks) / hz
+    cpu_each = {name: (t - each.get(name, 0)) / hz for name, t in cpu_ticks_each(platform.pid).items()}
 
     def after_201(times: dict[UUID, list[datetime]], o: Offered) -> float | None:
         found = times.get(o.ticket_id)
@@ -239,6 +248,7 @@ def measure(platform: Platform, deliveries: Deliveries, rate: float, seconds: fl
         sent_ms=[x for x in sent if x is not None],
         undelivered=sum(x is None for x in sent),
         cpu_seconds=cpu,
+        cpu_each=cpu_each,
     )
 
 
@@ -288,6 +298,7 @@ def main() -> None:
                 for name, rounds in results.items():
                     merged = merge(rounds)
                     print(f"{rate:5.0f}/s  {name:<20} {merged.line()}   (load {load:.1f})", flush=True)
+                    print(f"{'':28}{merged.by_process()}", flush=True)
                 print(verdict(topology, rate, results), flush=True)
 
 
@@ -302,6 +313,7 @@ def merge(rounds: list[Round]) -> Round:
         sent_ms=[x for r in rounds for x in r.sent_ms],
         undelivered=sum(r.undelivered for r in rounds),
         cpu_seconds=sum(r.cpu_seconds for r in rounds),
+        cpu_each={name: sum(r.cpu_each.get(name, 0) for r in rounds) for name in rounds[0].cpu_each},
     )
 
 

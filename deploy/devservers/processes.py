@@ -169,6 +169,22 @@ def cpu_ticks(pid: int) -> int:
     return total
 
 
+def cpu_ticks_each(pid: int) -> dict[str, int]:
+    """`cpu_ticks` per kind of process in the tree, named by their command line's last words (`intake
+    web`, `workflow worker --slice 1/2`, `postgres: ...`); processes of one name are summed."""
+    each: dict[str, int] = {}
+    for member in (pid, *descendants(pid)):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rpartition(")")[2].split()
+            words = Path(f"/proc/{member}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        words = [w for w in words if w]
+        name = " ".join(words[words.index("services") + 1 :] if "services" in words else words[:3])[:60]
+        each[name] = each.get(name, 0) + sum(map(int, fields[11:15]))
+    return each
+
+
 def _fully_stopped(pid: int) -> bool:
     """True if every thread of ``pid`` is in stopped state (or the process is gone)."""
     try:
