@@ -281,6 +281,22 @@ class Customer(Aggregate):
         self.merged_into: UUID | None = None
         self.merged_from: list[UUID] = []  # the customers merged into this one
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Customer:
+        """The aggregate cache hands out a deep copy on every read, and a customer's history grows with each
+        ticket (a dealer's runs to thousands): deepcopy walked all of it per event. What is recorded is never
+        changed in place (values are replaced, lists appended to), so copying the containers is enough."""
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin.identities = {kind: list(values) for kind, values in self.identities.items()}
+        twin.profile, twin.tickets, twin.opportunities = (
+            dict(self.profile),
+            dict(self.tickets),
+            dict(self.opportunities),
+        )
+        for name in ("media", "opt_outs", "messages", "proposals", "merged_from", "_pending_events"):
+            setattr(twin, name, list(getattr(self, name)))
+        return twin
+
     @classmethod
     def register(
         cls, tenant: str, channel: str, identities: Iterable[tuple[str, str]], profile: dict[str, str]

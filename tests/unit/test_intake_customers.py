@@ -3,6 +3,8 @@ and the policy that follows tickets. No I/O."""
 
 from __future__ import annotations
 
+import copy
+
 from datetime import datetime, timezone, UTC
 from uuid import uuid4
 
@@ -72,6 +74,21 @@ def test_media_goes_to_the_newest_open_ticket_once_per_message_else_is_kept():
     names = [type(e).__name__ for e in customer.collect_events()]
     assert names == ["Registered", "TicketLinked", "AttachmentAdded", "TicketStatusReported", "MediaKept"]
     assert customer.last_location == "深圳" and [m["message_id"] for m in customer.media_of(ticket)] == ["m1"]
+
+
+def test_a_copy_from_the_aggregate_cache_changes_without_touching_the_cached_customer():
+    cached, ticket = customer_with_ticket()
+    cached.collect_events()
+    before = copy.deepcopy(cached.__dict__)
+    twin = copy.deepcopy(cached)
+    twin.add_identity("phone", "13900000000")
+    twin.update_profile({"address": "深圳市南山区"})
+    twin.ticket_status(ticket, "closed")
+    twin.link_ticket(uuid4(), "h5", "又坏了", "default", None)
+    twin.receive_location("wecom", "m9", 22.5, 113.9, "深圳")
+    twin.propose_profile(ticket, "h5", {"name": "李四"})
+    assert len(twin.collect_events()) == 6 and not cached.collect_events()
+    assert cached.__dict__ == before
 
 
 def test_opportunities_move_through_stages_until_won_or_lost():
