@@ -16,8 +16,8 @@ from tests.support.identity import KEYS_FILE
 
 # The tests that SIGKILL and SIGSTOP a whole platform under load. The suite runs on two pytest-xdist
 # workers (pyproject's addopts), each with its own PostgreSQL and broker: these go to one worker, one
-# after another and before anything else, so two of them never share the machine's cores while the
-# other worker runs the rest.
+# after another and before anything else, so two of them never share the machine's cores; every other
+# test goes to whichever worker is free.
 CHAOS = ("test_crash.py", "test_notify_crash.py", "test_outages.py")
 
 
