@@ -14,6 +14,20 @@ from tests.support.documented import strict_dump
 from tests.support.identity import KEYS_FILE
 
 
+# The tests that SIGKILL and SIGSTOP a whole platform under load. The suite runs on two pytest-xdist
+# workers (pyproject's addopts), each with its own PostgreSQL and broker: these go to one worker, one
+# after another and before anything else, so two of them never share the machine's cores; every other
+# test goes to whichever worker is free.
+CHAOS = ("test_crash.py", "test_notify_crash.py", "test_outages.py")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.name in CHAOS:
+            item.add_marker(pytest.mark.xdist_group("chaos"))
+    items.sort(key=lambda item: item.path.name not in CHAOS)  # stable: the rest in their order
+
+
 @pytest.fixture(scope="session")
 def postgres():
     with Postgres() as server:

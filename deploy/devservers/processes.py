@@ -90,7 +90,10 @@ def free_port_block(size: int = 4) -> int:
     outgoing connection (to PostgreSQL, to the broker) can take one between this check and the bind."""
     low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     span = low - 20000
-    start = 20000 + (os.getpid() * 37) % span
+    # Processes started together (pytest-xdist's workers, a supervisor's children) have pids a few
+    # apart: a large prime multiplier puts their searches hundreds of ports apart or more, so one walking past
+    # blocks still in TIME_WAIT does not step onto a block another has chosen but not bound yet.
+    start = 20000 + (os.getpid() * 7919) % span
     for offset in range(0, span, 10):
         base = 20000 + (start - 20000 + offset) % span
         if base + size < low and all(_bindable(base + i) for i in range(size)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from shared.identity.principal import Principal
@@ -65,9 +66,10 @@ def issue_key(settings: Settings, scope: str = "write", tenant: str = "acme") ->
 
 def replicate(settings: Settings, *bootstraps) -> None:
     """Let services learn what workflow published (tenants, API keys): run their followers until idle,
-    as their workers would."""
+    as their workers would. Each reads until idle and never waits: it listens for no commits (no
+    LISTEN connection, no bell socket left behind per call)."""
     for bootstrap in bootstraps:
-        follower = bootstrap.follower(settings)
+        follower = bootstrap.follower(replace(settings, wake_on_commit=False))
         while follower.run_once():
             pass
 

@@ -84,8 +84,7 @@ class Platform:
         self.urls = {s: f"http://127.0.0.1:{base + i}" for i, s in enumerate(SERVICES)}
         self.data_dir.mkdir(parents=True, exist_ok=True)
         for fake in (self.wecom, self.sms):
-            if not fake._thread.is_alive():
-                fake.start()
+            fake.start()
         if not self.process:  # the first start: acme, its technician and accounts before any event flows
             self.cli("db", "init", check=True, json_out=False)
             self._set_up("acme")
@@ -164,6 +163,8 @@ class Platform:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        for fake in (self.wecom, self.sms):  # what they recorded stays; start() serves again
+            fake.halt()
 
     def __enter__(self) -> Platform:
         return self.start()

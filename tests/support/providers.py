@@ -74,14 +74,24 @@ class FakeServer:
         self.server.daemon_threads = True
         self.server.request_queue_size = 256
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread: threading.Thread | None = None
 
     def start(self):
-        self._thread.start()
+        """Serve (again, on the same URL, after `halt`)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+            self._thread.start()
         return self
 
+    def halt(self) -> None:
+        """Stop serving and end the server's thread; the port and what was recorded stay."""
+        if self._thread is not None:
+            self.server.shutdown()
+            self._thread.join()
+            self._thread = None
+
     def stop(self) -> None:
-        self.server.shutdown()
+        self.halt()
         self.server.server_close()
 
     def __enter__(self):
