@@ -145,9 +145,14 @@ class Sender:
         return self.app.repository.get(id_)
 
     def _pause(self) -> float:
-        due = self.pending.next_due()
-        wait = self.interval if due is None else (due - self.clock()).total_seconds()
-        return max(0.0, min(self.interval, wait, self.limits.wait() or self.interval))
+        """Until the next delivery falls due or a dry rate bucket refills, at most the poll interval. A
+        delivery due already and not sent was held by its rate: its bucket's refill says when."""
+        waits, due, held = [self.interval], self.pending.next_due(), self.limits.wait()
+        if due is not None and (until := (due - self.clock()).total_seconds()) > 0:
+            waits.append(until)
+        if held is not None:
+            waits.append(held)
+        return min(waits)
 
 
 class Round:
