@@ -45,7 +45,7 @@ import requests
 from eventsourcing.utils import get_topic
 
 from deploy.devservers import DURABLE, KafkaBroker, Postgres
-from deploy.devservers.processes import cpu_ticks, cpu_ticks_each
+from deploy.devservers.processes import cpu_ticks_each
 from services.notify.bootstrap import application as notify_application
 from services.notify.delivery import Delivery
 from shared.settings import Settings
@@ -225,12 +225,11 @@ class Round:
 
 
 def measure(platform: Platform, deliveries: Deliveries, rate: float, seconds: float) -> Round:
-    ticks, each = cpu_ticks(platform.pid), cpu_ticks_each(platform.pid)
+    each = cpu_ticks_each(platform.pid)
     offered = offer(platform, rate, seconds, f"r{time.time_ns()}")
     accepted = [o for o in offered if o.status == 201]
     deliveries.wait_until_sent([o.ticket_id for o in accepted])
     hz = os.sysconf("SC_CLK_TCK")
-    cpu = (cpu_ticks(platform.pid) - ticks) / hz
     cpu_each = {name: (t - each.get(name, 0)) / hz for name, t in cpu_ticks_each(platform.pid).items()}
 
     def after_201(times: dict[UUID, list[datetime]], o: Offered) -> float | None:
@@ -247,7 +246,7 @@ def measure(platform: Platform, deliveries: Deliveries, rate: float, seconds: fl
         requested_ms=[x for o in accepted if (x := after_201(deliveries.requested, o)) is not None],
         sent_ms=[x for x in sent if x is not None],
         undelivered=sum(x is None for x in sent),
-        cpu_seconds=cpu,
+        cpu_seconds=sum(cpu_each.values()),
         cpu_each=cpu_each,
     )
 

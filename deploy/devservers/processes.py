@@ -162,14 +162,7 @@ def descendants(pid: int) -> list[int]:
 def cpu_ticks(pid: int) -> int:
     """The CPU time a process and its descendants have used (those that ended too: a PostgreSQL
     backend's when its connection closed): how far their start-up has got."""
-    total = 0
-    for member in (pid, *descendants(pid)):
-        try:
-            fields = Path(f"/proc/{member}/stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue  # gone meanwhile
-        total += sum(map(int, fields[11:15]))  # utime, stime, and the ended children's: cutime, cstime
-    return total
+    return sum(cpu_ticks_each(pid).values())
 
 
 def cpu_ticks_each(pid: int) -> dict[str, int]:
@@ -181,10 +174,10 @@ def cpu_ticks_each(pid: int) -> dict[str, int]:
             fields = Path(f"/proc/{member}/stat").read_text().rpartition(")")[2].split()
             words = Path(f"/proc/{member}/cmdline").read_bytes().decode(errors="replace").split("\0")
         except OSError:
-            continue
+            continue  # gone meanwhile
         words = [w for w in words if w]
         name = " ".join(words[words.index("services") + 1 :] if "services" in words else words[:3])[:60]
-        each[name] = each.get(name, 0) + sum(map(int, fields[11:15]))
+        each[name] = each.get(name, 0) + sum(map(int, fields[11:15]))  # utime, stime, ended children's
     return each
 
 
