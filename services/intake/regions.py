@@ -8,11 +8,12 @@ district, an estate, a dealer's area) with `scrm intake region add`. No I/O here
 from __future__ import annotations
 
 import re
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from shared.errors import Invalid
+from shared.pertenant import tenant_uuid
 
 _REGION_NAMES_IDS = UUID("c41f6e0a-8b27-4d93-a5e1-7f2b9c0d3e64")
 _SEGMENT = re.compile(r"^[^/\s]{1,32}$")
@@ -83,7 +84,7 @@ def check_path(path: str) -> str:
 
 
 def region_names_id(tenant: str) -> UUID:
-    return uuid5(_REGION_NAMES_IDS, tenant)
+    return tenant_uuid(_REGION_NAMES_IDS, tenant)
 
 
 class RegionNames(Aggregate):

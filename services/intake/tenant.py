@@ -19,12 +19,13 @@ from binascii import Error as Base64Error
 from dataclasses import dataclass, replace
 from typing import TypeVar
 from collections.abc import Callable
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from shared.contracts import DEFAULT_TEMPLATE
 from shared.errors import Invalid
+from shared.pertenant import tenant_uuid
 
 _SETTINGS_IDS = UUID("5d0f8e43-2b1c-4c7e-9a55-6a1f3d2e9b70")
 CHANNELS = ("wecom", "mp")  # the WeCom self-built app, the official account (公众号)
@@ -39,7 +40,7 @@ C = TypeVar("C", "WeComApp", "OfficialAccount")
 
 
 def settings_id(tenant: str) -> UUID:
-    return uuid5(_SETTINGS_IDS, tenant)
+    return tenant_uuid(_SETTINGS_IDS, tenant)
 
 
 @dataclass(frozen=True)

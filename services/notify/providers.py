@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 from collections.abc import Callable, Mapping
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from shared.errors import Invalid
+from shared.pertenant import tenant_uuid
 from shared.secrets import SecretsUnavailable, masked
 
 from services.notify.kinds import EMAIL, OFFICIAL_ACCOUNT, SMS, WECOM
@@ -44,7 +45,7 @@ ACCOUNT_OF = {"wecom_external": WECOM}
 
 
 def providers_id(tenant: str) -> UUID:
-    return uuid5(_IDS, tenant)
+    return tenant_uuid(_IDS, tenant)
 
 
 class ProviderAccounts(Aggregate):

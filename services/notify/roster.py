@@ -4,16 +4,18 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+
+from shared.pertenant import tenant_uuid
 
 _IDS = UUID("d5e1f7a2-9c3b-4a06-8e4d-1b7f2c6a9e31")
 FIELDS = ("name", "roles", "departments", "supervisor", "wecom_userid", "email", "notify_by")
 
 
 def roster_id(tenant: str) -> UUID:
-    return uuid5(_IDS, tenant)
+    return tenant_uuid(_IDS, tenant)
 
 
 class Roster(Aggregate):

@@ -12,12 +12,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from eventsourcing.domain import Aggregate, event
 
 from shared.errors import Invalid
+from shared.pertenant import tenant_uuid
 
 from services.notify.kinds import CHANNELS, KINDS, kind
 from services.notify.messages import MessageTemplate
@@ -78,7 +79,7 @@ class QuietHours:
 
 
 def setup_id(tenant: str) -> UUID:
-    return uuid5(_IDS, tenant)
+    return tenant_uuid(_IDS, tenant)
 
 
 def _scope(template: str, node: str) -> tuple[str, str]:
