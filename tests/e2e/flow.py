@@ -1,6 +1,8 @@
 """The thin flow as a user drives it over HTTP, shared by the end-to-end tests."""
 
+import time
 from decimal import Decimal
+from uuid import uuid4
 
 import requests
 from deploy.devservers import wait_for
@@ -24,13 +26,23 @@ def load_settlement_examples(platform, tenant: str = "acme") -> None:
 
 
 def work_and_close(platform, ticket_id: str, tenant: str = "acme", timeout: float = 10) -> None:
-    """Parts, labour and the close, each sent once (a retry after a lost answer could record twice)."""
+    """Parts, labour and the close, each with an Idempotency-Key: a 503 (the store stalled, outcome
+    unknown) is sent again with the same key until `timeout`; anything else is the answer."""
     base = f"/v1/tenants/{tenant}/tickets/{ticket_id}"
     for what, items in (("parts", PARTS), ("labour", LABOUR)):
-        answer = platform.post("workflow", f"{base}/{what}", json={"items": items}, headers=STAFF, timeout=timeout)
+        answer = _once(platform, f"{base}/{what}", timeout, json={"items": items})
         assert answer.status_code == 201, answer.text
-    answer = platform.post("workflow", f"{base}/close", headers=STAFF, timeout=timeout)
+    answer = _once(platform, f"{base}/close", timeout)
     assert answer.status_code == 200, answer.text
+
+
+def _once(platform, path: str, timeout: float, **kwargs) -> requests.Response:
+    headers, deadline = {**STAFF, "Idempotency-Key": str(uuid4())}, time.monotonic() + timeout
+    while True:
+        answer = platform.post("workflow", path, headers=headers, timeout=timeout, **kwargs)
+        if answer.status_code != 503 or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.5)
 
 
 def statement(platform, ticket_id: str, timeout: float = 30, tenant: str = "acme") -> dict:
