@@ -19,7 +19,7 @@ import orjson
 
 from shared import correlation
 from shared.contracts import contract
-from shared.envelope import Envelope, event_id
+from shared.envelope import Envelope, context, event_id
 from shared.slices import WHOLE, Slice, slot
 
 Translation = tuple[str, Callable[[Any], dict[str, Any]]]  # the contract's type, and domain event -> data
@@ -52,19 +52,24 @@ class Outbox:
         return {type_ for type_, _ in self.translations.values()}
 
     def envelope(self, event: Any, correlation_id: str | None = None) -> Envelope:
+        return Envelope.from_dict(self.structured(event, correlation_id))
+
+    def structured(self, event: Any, correlation_id: str | None = None) -> dict[str, Any]:
+        """The public event's envelope in structured form, without `sequence`: what its outbox row holds.
+        Built straight from the domain event (no Envelope on the way): it runs for every public event."""
         type_, translate = self.translations[type(event)]
-        data = translate(event)
-        return Envelope(
-            id=event_id(self.source, event.originator_id, event.originator_version),
-            source=self.source,
-            type=type_,
-            subject=getattr(event, "ticket_id", None) or event.originator_id,  # always the ticket
-            time=event.timestamp,
-            tenant=event.tenant,
-            data=data,
-            schema_version=contract(type_).version,  # translations write the current version
-            correlation_id=correlation_id,
+        found: dict[str, Any] = context(
+            str(event_id(self.source, event.originator_id, event.originator_version)),
+            self.source,
+            type_,
+            str(subject_of(event)),
+            event.timestamp.isoformat(),
+            event.tenant,
+            contract(type_).version,  # translations write the current version
+            correlation_id,
         )
+        found["data"] = translate(event)
+        return found
 
     def rows(self, events: Iterable[Any], correlations: Correlations | None = None) -> list[OutboxRow]:
         """The outbox rows of `events`' public ones. Each carries the correlation id it was caused
@@ -73,13 +78,18 @@ class Outbox:
         for event in events:
             if type(event) in self.translations and event.tenant:  # an event of no tenant's is nobody's news
                 key = (event.originator_id, event.originator_version)
-                envelope = self.envelope(event, correlations.get(key, current) if correlations else current)
-                body = envelope.to_dict()
-                del body["sequence"]
+                body = self.structured(event, correlations.get(key, current) if correlations else current)
                 rows.append(
-                    OutboxRow(event.originator_id, event.originator_version, slot(envelope.subject), orjson.dumps(body))
+                    OutboxRow(
+                        event.originator_id, event.originator_version, slot(subject_of(event)), orjson.dumps(body)
+                    )
                 )
         return rows
+
+
+def subject_of(event: Any) -> UUID:
+    """What a public event is about: always the ticket, for the events of a ticket's."""
+    return getattr(event, "ticket_id", None) or event.originator_id
 
 
 def read_envelope(position: int, stored: bytes) -> Envelope:
