@@ -12,10 +12,10 @@ from typing import Any, TypeVar
 from collections.abc import Iterable, Sequence
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import EventStore, IntegrityError, ProcessRecorder, StoredEvent, Tracking
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import get_topic, strtobool
 
 from shared import idempotency
 from shared.outbox import Correlations, Outbox, OutboxRow
@@ -98,11 +98,37 @@ class PublishingEventStore(EventStore):
         )
 
 
+def fold(aggregate: Any, events: Iterable[Any]) -> Any:
+    """eventsourcing's `project_aggregate` without its per-event `isinstance` against a typing Protocol:
+    on Python 3.11 that check re-reads the protocol's members each time (~30 µs an event, more than
+    the event's own mutation; 5 % of notify's worker, py-spy)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+class FoldingRepository(Repository):
+    def get(self, aggregate_id: Any, *, projector_func: Any = fold, **kwargs: Any) -> Any:
+        return super().get(aggregate_id, projector_func=projector_func, **kwargs)
+
+
 class ServiceApplication(Application[UUID]):
     """An eventsourcing application whose recorder also keeps tracking positions and whose public
     events (those its `outbox` translates) go to its outbox table as they are recorded."""
 
     outbox: Outbox | None = None  # a service's own: which of its events are public, and how they look
+
+    def construct_repository(self) -> Repository:
+        """eventsourcing's own, as it configures it from the environment, folding with `fold`."""
+        cache_maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return FoldingRepository(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            cache_maxsize=int(cache_maxsize) if cache_maxsize else None,
+            fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")),
+            fastforward_skipping=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD_SKIPPING, "n")),
+            deepcopy_from_cache=strtobool(self.env.get(self.DEEPCOPY_FROM_AGGREGATE_CACHE, "y")),
+        )
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
