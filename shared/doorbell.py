@@ -99,10 +99,11 @@ class SocketFolder:
 
     def __init__(self, store_file: str):
         self.path = Path(f"{store_file}.bells")
+        self._prefix = f"{self.path}{os.sep}"  # a ring per commit builds an address per listener: no Path on the way
         self._fd: int | None = None
 
     def address(self, name: str) -> str:
-        full = str(self.path / name)
+        full = self._prefix + name
         if len(full.encode()) <= _SUN_PATH:
             return full
         if self._fd is None:
