@@ -1,6 +1,6 @@
 from dataclasses import replace
 from datetime import datetime, timezone, UTC
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -60,6 +60,14 @@ def test_event_ids_are_deterministic_and_differ_between_services():
     assert event_id("scrm/intake", a, 1) == event_id("scrm/intake", a, 1) != event_id("scrm/intake", a, 2)
     # intake's submission and workflow's ticket share the ticket id: their first events are two events
     assert event_id("scrm/intake", a, 1) != event_id("scrm/workflow", a, 1)
+
+
+def test_event_ids_stay_what_they_were_when_first_published():
+    """Computed again for an event already published (a replay, the own-log reader), the id must not change:
+    the uuid5 of the source, the aggregate id's and version's bytes (the value as the first implementation,
+    `uuid.UUID(bytes=..., version=5)`, computed it)."""
+    ticket = UUID("0f6a2d93-5c1e-4b87-a3d4-9e2c7b1f6a58")
+    assert event_id("scrm/workflow", ticket, 7) == UUID("42ede288-e329-5e64-beba-3d4bb280293d")
 
 
 def test_valid_data_passes_and_invalid_data_names_the_field():
