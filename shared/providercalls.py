@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from urllib.parse import urlencode, urlsplit
 from urllib.request import getproxies, proxy_bypass
 
+import certifi
 import urllib3
 from urllib3.exceptions import HTTPError, NewConnectionError, TimeoutError as CallTimedOut
 
@@ -43,11 +44,9 @@ def _pools(scheme: str, host: str) -> urllib3.PoolManager:
     key = (scheme, host)
     if key not in managers:
         proxy = _proxy(scheme, host)
-        managers[key] = (
-            urllib3.ProxyManager(proxy, maxsize=POOLS_PER_HOST, retries=False)
-            if proxy
-            else urllib3.PoolManager(maxsize=POOLS_PER_HOST, retries=False)
-        )
+        # Verified against certifi's CA bundle, as requests did: a slim image may have no system store.
+        options = {"maxsize": POOLS_PER_HOST, "retries": False, "ca_certs": certifi.where()}
+        managers[key] = urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
     return managers[key]
 
 
