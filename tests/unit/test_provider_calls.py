@@ -18,6 +18,7 @@ class Provider(BaseHTTPRequestHandler):
     """Answers by path: /ok echoes what it got as JSON, /status/N answers N, /text answers no JSON."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # as tests/support/providers.py: no delayed-ACK stall per answer
     seen: list[str] = []
 
     def do_GET(self) -> None:
