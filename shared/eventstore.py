@@ -20,11 +20,42 @@ from eventsourcing.utils import get_topic, strtobool
 from shared import idempotency
 from shared.outbox import Correlations, Outbox, OutboxRow
 
-__all__ = ["ServiceApplication", "UnitOfWork", "IntegrityError", "Tracking", "belongs", "open_store"]
+__all__ = ["Kept", "ServiceApplication", "UnitOfWork", "IntegrityError", "Tracking", "belongs", "open_store"]
 
 _BACKFILLED = "outbox-backfilled"  # a tracking record: its presence says the upgrade is done
 
 A = TypeVar("A", bound=Aggregate)
+
+
+class Kept:
+    """The aggregates a follower committed last, of the kinds only it writes (one ticket's, written by
+    the slice that owns the ticket): its next batches take them from here instead of reading and
+    folding their events again (at a live rate a batch holds one event, so every event read them).
+
+    A copy is kept only once committed, and forgotten whenever a batch fails: a batch done again must
+    not see what the failed attempt did to it. A copy gone stale (another instance of the slice wrote
+    meanwhile) fails its next commit on version, and the batch is done again without copies."""
+
+    def __init__(self, kinds: tuple[type, ...] = (), size: int = 1000):
+        self.kinds, self.size = kinds, size
+        self._copies: dict[UUID, Aggregate] = {}
+
+    def __contains__(self, aggregate_id: UUID) -> bool:
+        return aggregate_id in self._copies
+
+    def take(self, aggregate_id: UUID) -> Aggregate | None:
+        return self._copies.get(aggregate_id)
+
+    def keep(self, aggregates: Iterable[Aggregate]) -> None:
+        for aggregate in aggregates:
+            if isinstance(aggregate, self.kinds):
+                self._copies.pop(aggregate.id, None)  # to the end: the oldest go first
+                self._copies[aggregate.id] = aggregate
+        while len(self._copies) > self.size:
+            del self._copies[next(iter(self._copies))]
+
+    def forget(self) -> None:
+        self._copies.clear()
 
 
 class UnitOfWork:
@@ -37,9 +68,10 @@ class UnitOfWork:
     backlog and a look-up per event would halve throughput.
     """
 
-    def __init__(self, app: ServiceApplication, *, optimistic: bool = True):
+    def __init__(self, app: ServiceApplication, *, optimistic: bool = True, kept: Kept | None = None):
         self._app = app
         self._optimistic = optimistic
+        self._kept = kept or Kept()
         self._aggregates: dict[UUID, Aggregate] = {}
         self._absent: set[UUID] = set()  # looked up and not there: asked once per batch, not per event
         self._touched: dict[UUID, Aggregate] = {}  # since the last `collect`
@@ -51,7 +83,8 @@ class UnitOfWork:
             if aggregate_id in self._absent:
                 return None
             try:
-                self._aggregates[aggregate_id] = self._app.repository.get(aggregate_id)
+                found = self._kept.take(aggregate_id)
+                self._aggregates[aggregate_id] = self._app.repository.get(aggregate_id) if found is None else found
             except AggregateNotFoundError:
                 self._absent.add(aggregate_id)
                 return None
@@ -59,7 +92,7 @@ class UnitOfWork:
         return found
 
     def exists(self, aggregate_id: UUID) -> bool:
-        if aggregate_id in self._aggregates:
+        if aggregate_id in self._aggregates or aggregate_id in self._kept:
             return True
         return not self._optimistic and self.get(aggregate_id) is not None
 
@@ -72,6 +105,11 @@ class UnitOfWork:
         (the upstream event's)."""
         self._take(self._touched.values(), correlation_id)
         self._touched = {}
+
+    @property
+    def aggregates(self) -> Iterable[Aggregate]:
+        """Every aggregate the batch read or added."""
+        return self._aggregates.values()
 
     def pending_events(self) -> list[Any]:
         self._take(self._aggregates.values(), None)

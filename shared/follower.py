@@ -20,7 +20,7 @@ from eventsourcing.utils import get_topic
 
 from shared import correlation
 from shared.envelope import Envelope
-from shared.eventstore import IntegrityError, ServiceApplication, Tracking, UnitOfWork
+from shared.eventstore import IntegrityError, Kept, ServiceApplication, Tracking, UnitOfWork
 from shared.metrics import BATCH_SECONDS, EVENTS_PARKED, EVENTS_PROCESSED, FOLLOWER_BACKLOG
 from shared.parking import ParkedEvent
 from shared.transport import Batch, Subscription
@@ -44,11 +44,17 @@ def combined(*policies: Policy) -> Policy:
 
 
 class Follower:
-    def __init__(self, name: str, app: ServiceApplication, policy: Policy, subscription: Subscription):
+    """`keeps`: the kinds of aggregate only this follower writes, kept between batches (shared.eventstore.Kept)."""
+
+    def __init__(
+        self, name: str, app: ServiceApplication, policy: Policy, subscription: Subscription, keeps: tuple[type, ...] = ()
+    ):
         self.name = name
         self.app = app
         self.policy = policy
         self.subscription = subscription
+        self._kept = Kept(keeps)
+        self._positions: dict[str, int] = {}  # per stream, as this follower last committed it
         EVENTS_PROCESSED.labels(name)  # the series exists (at 0) before the first event
 
     def run(self, stop: threading.Event, poll_timeout: float = 0.2, measure_every: float = 5.0) -> None:
@@ -65,31 +71,45 @@ class Follower:
     def run_once(self, poll_timeout: float = 0.0) -> int:
         """Process whatever is pending; returns how many envelopes were processed."""
         done = 0
-        for batch in self.subscription.poll(self.app.position, poll_timeout):
+        for batch in self.subscription.poll(self.position, poll_timeout):
             self.process(batch)
             done += len(batch.envelopes)
         return done
 
     def measure_backlog(self) -> dict[str, int]:
-        backlog = self.subscription.backlog(self.app.position)
+        backlog = self.subscription.backlog(self.position)
         for stream, behind in backlog.items():
             FOLLOWER_BACKLOG.labels(self.name, stream).set(behind)
         return backlog
 
+    def position(self, stream: str) -> int:
+        """Where this follower is in `stream`: read from the store once, then as it committed it. Another
+        instance moving it on meanwhile is found out by the next commit's conflict, which reads it again."""
+        if stream not in self._positions:
+            self._positions[stream] = self.app.position(stream)
+        return self._positions[stream]
+
     def process(self, batch: Batch) -> None:
         started = time.perf_counter()
         for attempt in range(CONFLICT_RETRIES + 1):
-            if self.app.position(batch.stream) >= batch.position:
+            if self.position(batch.stream) >= batch.position:
                 return  # another instance got there first
             # First try without existence look-ups; a conflict means something already
             # existed or a concurrent writer moved an aggregate on: redo with look-ups.
             uow, parked = self._apply(batch, optimistic=attempt == 0)
             try:
                 self.app.record(uow.pending_events(), Tracking(batch.stream, batch.position), uow.correlations)
-                EVENTS_PARKED.labels(self.name).inc(parked)
-                break
             except IntegrityError:
                 log.info("follower.conflict", follower=self.name, stream=batch.stream, attempt=attempt)
+                self._forget()
+                continue
+            except BaseException:
+                self._forget()  # not committed: the copies hold changes the store does not
+                raise
+            self._positions[batch.stream] = batch.position
+            self._kept.keep(uow.aggregates)
+            EVENTS_PARKED.labels(self.name).inc(parked)
+            break
         else:
             raise RuntimeError(f"{self.name}: batch from {batch.stream} kept conflicting")
         EVENTS_PROCESSED.labels(self.name).inc(len(batch.envelopes))
@@ -101,7 +121,7 @@ class Follower:
         parked: dict[UUID, ParkedEvent] = {}
         debugging = _std_log.isEnabledFor(logging.DEBUG)  # asked once per batch: a line per event is dear
         while True:
-            uow = UnitOfWork(self.app, optimistic=optimistic)
+            uow = UnitOfWork(self.app, optimistic=optimistic, kept=self._kept)
             try:
                 for envelope in batch.envelopes:
                     if envelope.id not in parked:
@@ -119,8 +139,10 @@ class Follower:
                         uow.collect(envelope.correlation_id)  # what it caused is published under its id
             except STORE_FAILURES:
                 correlation.follow(None)
+                self._forget()
                 raise  # not the event's fault: stop, and read the batch again after a restart
             except Exception as error:  # a bug for this event: park it, go on
+                self._forget()  # the attempt thrown away changed kept copies too
                 log.exception("follower.parked", follower=self.name, envelope=str(failing.id), type=failing.type)
                 parked[failing.id] = ParkedEvent(follower=self.name, envelope=failing.to_dict(), error=repr(error))
                 continue
@@ -129,6 +151,10 @@ class Follower:
                 if not uow.exists(p.id):  # parked once, even if the batch comes again
                     uow.add(p)
             return uow, len(parked)
+
+    def _forget(self) -> None:
+        self._kept.forget()
+        self._positions.clear()
 
     def parked(self) -> list[ParkedEvent]:
         """The events this follower parked and has not processed since, oldest first."""

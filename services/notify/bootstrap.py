@@ -22,6 +22,7 @@ from shared.web import ready_when
 
 from services.notify.api import create_app
 from services.notify.application import NotifyApplication, utc_now
+from services.notify.audience import TicketAudience
 from services.notify.channels import Channel
 from services.notify.channels.email import Email
 from services.notify.channels.official_account import OfficialAccount
@@ -54,6 +55,7 @@ def follower(settings: Settings, slice_: Slice = WHOLE, config: NotifyConfig | N
         application(settings),
         combined(access_policy, notify_policy(config or NotifyConfig.from_env())),
         subscribe("notify", ["intake", "workflow", "settlement"], settings, slice_),
+        keeps=(TicketAudience,),  # a ticket's, written by the slice that has the ticket
     )
 
 

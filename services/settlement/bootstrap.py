@@ -18,6 +18,7 @@ from shared.web import ready_when
 
 from services.settlement.api import create_app
 from services.settlement.application import Clock, SettlementApplication, utc_now
+from services.settlement.domain.ledger import Ledger
 from services.settlement.outbox import PARTS
 from services.settlement.policies import ledger_policy, stock_policy
 
@@ -44,6 +45,7 @@ def follower(settings: Settings, slice_: Slice = WHOLE) -> Follower:
         app,
         combined(access_policy, ledger_policy(app.terms)),
         subscribe("settlement", ["workflow"], settings, slice_),
+        keeps=(Ledger,),  # a ticket's, written by the slice that has the ticket
     )
 
 
