@@ -47,7 +47,12 @@ class Follower:
     """`keeps`: the kinds of aggregate only this follower writes, kept between batches (shared.eventstore.Kept)."""
 
     def __init__(
-        self, name: str, app: ServiceApplication, policy: Policy, subscription: Subscription, keeps: tuple[type, ...] = ()
+        self,
+        name: str,
+        app: ServiceApplication,
+        policy: Policy,
+        subscription: Subscription,
+        keeps: tuple[type, ...] = (),
     ):
         self.name = name
         self.app = app
