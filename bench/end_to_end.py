@@ -12,7 +12,9 @@ recorded the last delivery request.
 
 The baseline is the same platform with `SCRM_WAKE_ON_COMMIT=n` (every worker, relay and sender
 polls on a fixed interval instead of being woken by the commits it follows), started beside it;
-rounds alternate between the two at each rate.
+rounds alternate between the two at each rate. Each round prints the CPU per ticket of the platform's
+processes, then of each (distributed: also of its own PostgreSQL and broker, "(server)", which the
+platform's figure leaves out).
 
     python bench/end_to_end.py [--topologies embedded,distributed] [--rates 50,100,200,300]
                                [--seconds 10] [--rounds 1] [--no-baseline]
@@ -78,6 +80,7 @@ class Platform:
     database_url: str | None = None
     bootstrap: str | None = None
     env: dict[str, str] = field(default_factory=dict)
+    servers: dict[str, int] = field(default_factory=dict)  # name -> pid: the database and broker it alone uses
 
     def start(self) -> Platform:
         code = HOST.format(
@@ -208,7 +211,7 @@ class Round:
 
     def by_process(self) -> str:
         """The processes using the most CPU per ticket, heaviest first."""
-        heavy = sorted(self.cpu_each.items(), key=lambda kv: -kv[1])[:8]
+        heavy = sorted(self.cpu_each.items(), key=lambda kv: -kv[1])[:10]
         per = 1000 / max(self.accepted, 1)
         return "CPU ms/ticket by process: " + ", ".join(f"{name} {s * per:.1f}" for name, s in heavy if s > 0)
 
@@ -225,12 +228,13 @@ class Round:
 
 
 def measure(platform: Platform, deliveries: Deliveries, rate: float, seconds: float) -> Round:
-    each = cpu_ticks_each(platform.pid)
+    each, servers = cpu_ticks_each(platform.pid), server_ticks(platform)
     offered = offer(platform, rate, seconds, f"r{time.time_ns()}")
     accepted = [o for o in offered if o.status == 201]
     deliveries.wait_until_sent([o.ticket_id for o in accepted])
     hz = os.sysconf("SC_CLK_TCK")
     cpu_each = {name: (t - each.get(name, 0)) / hz for name, t in cpu_ticks_each(platform.pid).items()}
+    servers_cpu = {f"{name} (server)": (t - servers[name]) / hz for name, t in server_ticks(platform).items()}
 
     def after_201(times: dict[UUID, list[datetime]], o: Offered) -> float | None:
         found = times.get(o.ticket_id)
@@ -247,8 +251,14 @@ def measure(platform: Platform, deliveries: Deliveries, rate: float, seconds: fl
         sent_ms=[x for x in sent if x is not None],
         undelivered=sum(x is None for x in sent),
         cpu_seconds=sum(cpu_each.values()),
-        cpu_each=cpu_each,
+        cpu_each={**cpu_each, **servers_cpu},
     )
+
+
+def server_ticks(platform: Platform) -> dict[str, int]:
+    """The CPU ticks of the platform's own database and broker, each with all its processes (ended
+    ones included once reaped): not in the platform's CPU per ticket, shown beside it."""
+    return {name: sum(cpu_ticks_each(pid).values()) for name, pid in platform.servers.items()}
 
 
 def platforms(topology: str, baseline: bool, stack: ExitStack, folder: Path) -> dict[str, tuple[Platform, Deliveries]]:
@@ -262,7 +272,12 @@ def platforms(topology: str, baseline: bool, stack: ExitStack, folder: Path) -> 
         else:
             pg, kafka = stack.enter_context(Postgres(settings=DURABLE)), stack.enter_context(KafkaBroker())
             platform = Platform(
-                folder / f"distributed-{i}", "kafka", pg.create_database(f"e2e{i}"), kafka.bootstrap, env
+                folder / f"distributed-{i}",
+                "kafka",
+                pg.create_database(f"e2e{i}"),
+                kafka.bootstrap,
+                env,
+                {"PostgreSQL": pg.pid, "broker": kafka.pid},
             )
         print(f"starting {topology} platform, {name} ...", flush=True)
         platform.start()
