@@ -30,6 +30,8 @@ from typing import Any, Protocol
 
 import structlog
 
+from shared.settings import Settings
+
 log = structlog.get_logger()
 
 _SUN_PATH = 107  # bytes a socket's path may take (sockaddr_un), less its terminating zero
@@ -53,9 +55,11 @@ class Doorbell:
 
     A ring wakes it no sooner than `gap` seconds after it last woke: a leader committing hundreds of
     times a second would otherwise have each of its readers read (and record its position) as often,
-    several times the work of reading what those commits left together (bench/end_to_end.py)."""
+    several times the work of reading what those commits left together. Below one commit per gap
+    nothing waits; above it a reader takes what the gap gathered in one batch and one commit
+    (`SCRM_WAKE_GAP_MS`; bench/README.md has the trade at 50-200 tickets/s)."""
 
-    def __init__(self, bells: Iterable[Bell] = (), gap: float = 0.01):
+    def __init__(self, bells: Iterable[Bell] = (), gap: float = Settings.wake_gap):
         self._bells = list(bells)
         self._gap = gap
         self._woke = 0.0
@@ -82,12 +86,12 @@ class Doorbell:
             bell.close()
 
 
-def listen(stores: Iterable[Any], wake_on_commit: bool = True) -> Doorbell:
+def listen(stores: Iterable[Any], wake_on_commit: bool = True, gap: float = Settings.wake_gap) -> Doorbell:
     """A doorbell rung by commits to any of the stores (eventsourcing applications), or a silent one."""
     if not wake_on_commit:
         return Doorbell()
     bells = [bell() for store in stores if (bell := getattr(store.recorder, "bell", None))]
-    return Doorbell(b for b in bells if b is not None)
+    return Doorbell((b for b in bells if b is not None), gap)
 
 
 # --- SQLite: Unix datagram sockets in a folder beside the store's file ----------------------------

@@ -29,6 +29,7 @@ class Settings:
     trusted_proxy_secret: str | None = None  # a proxy presenting it may name the staff member; off if None
     wecom_url: str = "https://qyapi.weixin.qq.com"  # where staff's WeCom sign-in codes are exchanged
     wake_on_commit: bool = True  # readers of a store wake when it commits (shared/doorbell.py), else poll
+    wake_gap: float = 0.03  # seconds at least between two wakes of a reader: a busy leader's commits read together
 
     @property
     def token_keys_file(self) -> Path:
@@ -56,4 +57,5 @@ class Settings:
             trusted_proxy_secret=env.get("SCRM_TRUSTED_PROXY_SECRET") or None,
             wecom_url=(env.get("SCRM_WECOM_URL") or cls.wecom_url).rstrip("/"),
             wake_on_commit=env.get("SCRM_WAKE_ON_COMMIT", "y").lower() in ("y", "yes", "1", "true"),
+            wake_gap=int(env["SCRM_WAKE_GAP_MS"]) / 1000 if env.get("SCRM_WAKE_GAP_MS") else cls.wake_gap,
         )

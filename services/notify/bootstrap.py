@@ -100,5 +100,5 @@ def sender(
         clock,
         SecretBox.from_env(),
         slice_,
-        doorbell=listen([app], settings.wake_on_commit),
+        doorbell=listen([app], settings.wake_on_commit, settings.wake_gap),
     )

@@ -55,5 +55,5 @@ def stock_keeper(settings: Settings, slice_: Slice = WHOLE) -> Follower | None:
     if slice_.index != 0:
         return None
     app = application(settings)
-    doorbell = listen([app], settings.wake_on_commit)
+    doorbell = listen([app], settings.wake_on_commit, settings.wake_gap)
     return Follower("settlement-stock", app, stock_policy, OwnLogSubscription(app, PARTS, doorbell=doorbell))

@@ -18,7 +18,9 @@ class EmbeddedSubscription:
         self._readers = [outbox_reader(service, settings) for service in leaders]
         self._slice = slice_
         self._page_size = page_size
-        self._doorbell = listen([r.store for r in self._readers], settings.wake_on_commit)  # before any read
+        self._doorbell = listen(
+            [r.store for r in self._readers], settings.wake_on_commit, settings.wake_gap
+        )  # before any read
 
     def poll(self, position: Callable[[str], int], timeout: float) -> list[Batch]:
         batches = []

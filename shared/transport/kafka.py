@@ -69,7 +69,9 @@ class KafkaRelay:
         self._reader = outbox_reader(service, settings)
         self._store = self._reader.store  # the service's own: the relay keeps its position there
         self._page_size = page_size
-        self._doorbell = listen([self._store], settings.wake_on_commit)  # the service's commits wake it
+        self._doorbell = listen(
+            [self._store], settings.wake_on_commit, settings.wake_gap
+        )  # the service's commits wake it
         ensure_topics(settings, [service])
         self._producer = KafkaProducer(
             bootstrap_servers=settings.kafka_bootstrap,

@@ -3,6 +3,7 @@ commit in one application rings the doorbell another application of the same sto
 The waits are long only so that a broken doorbell fails instead of hanging; nothing is timed."""
 
 import socket
+import time
 import uuid
 
 from eventsourcing.persistence import StoredEvent, Tracking
@@ -55,6 +56,28 @@ def test_a_doorbell_of_several_stores_is_rung_by_each(settings):
             assert doorbell.wait(A_WHILE)
     finally:
         doorbell.close()
+
+
+def test_a_ring_within_the_gap_of_the_last_wake_wakes_the_reader_once_the_gap_is_over(settings):
+    """A busy leader's commits are read together: the reader does not wake sooner (a lower bound only:
+    a slow machine waits longer, never less)."""
+    writer, reader = open_service_store("intake", settings), open_service_store("intake", settings)
+    gap = 0.5
+    doorbell = listen([reader], gap=gap)
+    try:
+        commit(writer)
+        assert doorbell.wait(A_WHILE)
+        woke = time.monotonic()
+        commit(writer)
+        assert doorbell.wait(A_WHILE)
+        assert time.monotonic() - woke >= gap
+    finally:
+        doorbell.close()
+
+
+def test_the_gap_is_set_in_milliseconds_from_the_environment():
+    assert Settings.from_env({"SCRM_WAKE_GAP_MS": "10"}).wake_gap == 0.01
+    assert Settings.from_env({}).wake_gap == Settings.wake_gap
 
 
 def test_without_wake_on_commit_the_doorbell_is_silent_and_a_wait_is_a_poll(settings):
