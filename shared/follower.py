@@ -101,15 +101,15 @@ class Follower:
                 return  # another instance got there first
             # First try without existence look-ups; a conflict means something already
             # existed or a concurrent writer moved an aggregate on: redo with look-ups.
-            uow, parked = self._apply(batch, optimistic=attempt == 0)
             try:
+                uow, parked = self._apply(batch, optimistic=attempt == 0)
                 self.app.record(uow.pending_events(), Tracking(batch.stream, batch.position), uow.correlations)
             except IntegrityError:
                 log.info("follower.conflict", follower=self.name, stream=batch.stream, attempt=attempt)
                 self._forget()
                 continue
             except BaseException:
-                self._forget()  # not committed: the copies hold changes the store does not
+                self._forget()  # not committed: the copies may hold changes the store does not
                 raise
             self._positions[batch.stream] = batch.position
             self._kept.keep(uow.aggregates)
@@ -144,7 +144,6 @@ class Follower:
                         uow.collect(envelope.correlation_id)  # what it caused is published under its id
             except STORE_FAILURES:
                 correlation.follow(None)
-                self._forget()
                 raise  # not the event's fault: stop, and read the batch again after a restart
             except Exception as error:  # a bug for this event: park it, go on
                 self._forget()  # the attempt thrown away changed kept copies too

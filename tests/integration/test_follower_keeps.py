@@ -148,3 +148,23 @@ def test_an_event_the_policy_fails_on_is_parked_and_its_half_done_change_is_not_
     last = batch(3)
     follower.process(last)
     assert len(stored(app)) == 2 and stored(app)[-1] == str(last.envelopes[0].id)
+
+
+def test_a_batch_killed_midway_leaves_nothing_behind_in_the_copies(app):
+    class Killed(BaseException):  # like SIGKILL in a test: nothing in the follower handles it
+        pass
+
+    def killed_after_counting(envelope: Envelope, uow) -> None:
+        tally(envelope, uow)
+        raise Killed()
+
+    follower = Follower("f", app, tally, None, keeps=(Tally,))
+    first = batch(1)
+    follower.process(first)
+    follower.policy = killed_after_counting
+    with pytest.raises(Killed):
+        follower.process(batch(2))
+    follower.policy = tally
+    last = batch(3)
+    follower.process(last)
+    assert stored(app) == [str(first.envelopes[0].id), str(last.envelopes[0].id)]
