@@ -47,7 +47,7 @@ import requests
 from eventsourcing.utils import get_topic
 
 from deploy.devservers import DURABLE, KafkaBroker, Postgres
-from deploy.devservers.processes import cpu_ticks_each
+from deploy.devservers.processes import cpu_ticks, cpu_ticks_each
 from services.notify.bootstrap import application as notify_application
 from services.notify.delivery import Delivery
 from shared.settings import Settings
@@ -258,7 +258,7 @@ def measure(platform: Platform, deliveries: Deliveries, rate: float, seconds: fl
 def server_ticks(platform: Platform) -> dict[str, int]:
     """The CPU ticks of the platform's own database and broker, each with all its processes (ended
     ones included once reaped): not in the platform's CPU per ticket, shown beside it."""
-    return {name: sum(cpu_ticks_each(pid).values()) for name, pid in platform.servers.items()}
+    return {name: cpu_ticks(pid) for name, pid in platform.servers.items()}
 
 
 def platforms(topology: str, baseline: bool, stack: ExitStack, folder: Path) -> dict[str, tuple[Platform, Deliveries]]:
