@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 import structlog
-from eventsourcing.utils import get_topic
 from prometheus_client import Counter
 
+from shared.ownlog import own_events
 from shared.slices import WHOLE, Slice
 
 from services.workflow.application import WorkflowApplication
@@ -46,23 +46,18 @@ class TimerIndex:
         self.slice = slice_
         self.position = 0  # the last notification read
         self.due: dict[UUID, datetime] = {}
-        self._topics = [get_topic(cls) for cls in SLA_EVENTS]
 
     def catch_up(self, app: WorkflowApplication, limit: int = 1000) -> int:
         """Read the Sla* events recorded since the last call; how many."""
-        read = 0
+        read, sla_events = 0, own_events(app, SLA_EVENTS, self.slice)
         while True:
-            notifications = app.recorder.select_notifications(
-                start=self.position, limit=limit, topics=self._topics, inclusive_of_start=False
-            )
-            for n in notifications:
-                if self.slice.takes(n.originator_id):
-                    self.set(n.originator_id, app.mapper.to_domain_event(n).next_due)
-            if notifications:
-                self.position = notifications[-1].id
-            read += len(notifications)
-            if len(notifications) < limit:
+            last, events = sla_events(self.position, limit)
+            for event in events:
+                self.set(event.originator_id, event.next_due)
+            read += len(events)
+            if last == self.position:
                 return read
+            self.position = last
 
     def set(self, ticket_id: UUID, due: datetime | None) -> None:
         if due is None:
