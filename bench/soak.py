@@ -8,10 +8,9 @@ unassigned queue). One customer
 keeps every ticket of theirs (services/intake/customers.py): with a single customer, intake's worker
 loads one ever larger aggregate, which is growth of the data, not a leak. At each mark the workers are given time to catch
 up first (their backlog would otherwise be counted as growth), then every process's own resident memory
-is read (RssAnon + RssShmem in /proc). The pages of files a process maps (RssFile) are printed apart at
-the end and not judged: the SQLite stores are read through a memory map (shared/sqlite.py), so a
-worker's RSS takes in as much of the store as it has read, which is the kernel's page cache, shared with
-every process of the store and given back under memory pressure, not the process's own.
+is read (RssAnon + RssShmem in /proc): what a leak grows. The resident pages of the files a process maps
+(RssFile: its code and libraries, and any file it maps) are the kernel's page cache, shared and given
+back under memory pressure: printed apart at the end, not judged.
 
     python bench/soak.py [--tickets 100000] [--every 10000] [--clients 8] [--customers 5000]
 """

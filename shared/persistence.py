@@ -23,7 +23,7 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         return {
             **TRANSCODER,
-            "PERSISTENCE_MODULE": "shared.sqlite:SQLiteFactory",
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(settings.data_dir / f"{service}.sqlite"),
             "SQLITE_LOCK_TIMEOUT": "30",
             "PROCESS_RECORDER_TOPIC": "shared.sqlite:OutboxSQLiteProcessRecorder",

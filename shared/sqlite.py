@@ -11,38 +11,13 @@ from typing import Any
 from collections.abc import Sequence
 
 from eventsourcing.persistence import Notification, StoredEvent
-from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool, SQLiteCursor, SQLiteProcessRecorder
-from eventsourcing.sqlite import SQLiteFactory as LibrarySQLiteFactory
+from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 
 from shared.doorbell import SocketBell, SocketRinger
 from shared.outbox import OutboxRow
 from shared.slices import Slice
 
 _LAST = 2**63 - 1
-MMAP_BYTES = 1 << 30  # of the file mapped: SQLite reads past it with read() as before
-
-
-class MappedConnectionPool(SQLiteConnectionPool):
-    """Connections that read the file through a memory map. Without one SQLite reads each page it does
-    not hold (2 MB of them per connection) with a read() call: in a soak past 60,000 tickets workflow's
-    worker made ~9,000 a second and the platform spent half its CPU in the kernel (bench/README.md).
-    Mapped pages are the kernel's page cache, shared by every process of the store; writes still go
-    through the WAL."""
-
-    def _create_connection(self) -> SQLiteConnection:
-        connection = super()._create_connection()
-        if not self.is_sqlite_memory_mode:
-            connection.cursor().execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
-        return connection
-
-
-class SQLiteFactory(LibrarySQLiteFactory):
-    """eventsourcing's SQLite factory, its datastore's connections from a MappedConnectionPool."""
-
-    def __init__(self, env: Any):
-        super().__init__(env)
-        library = self.datastore.pool  # no connection opened yet
-        self.datastore.pool = MappedConnectionPool(db_name=library.db_name, lock_timeout=library.lock_timeout)
 
 
 class OutboxSQLiteProcessRecorder(SQLiteProcessRecorder):
