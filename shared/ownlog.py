@@ -24,16 +24,9 @@ def own_events(app: ServiceApplication, classes: Iterable[type], slice_: Slice =
     store for its topics only would stay where its last event was, and every read would scan the rest of
     the log again: as long as none of those events came, ever longer (bench/README.md, the soak)."""
     topics = [get_topic(cls) for cls in classes]
-    wanted = set(topics)
 
     def read(after: int, limit: int) -> tuple[int, list[Any]]:
-        recorder, scan = app.recorder, limit * slice_.count
-        if hasattr(recorder, "select_window"):  # PostgreSQL: the state of ours only comes along
-            last, notifications = recorder.select_window(after, scan, topics, slice_)
-        else:  # SQLite, in memory: in process, every row's state comes along
-            rows = recorder.select_notifications(start=after, limit=scan, inclusive_of_start=False)
-            last = rows[-1].id if rows else after
-            notifications = [n for n in rows if n.topic in wanted and slice_.takes(n.originator_id)]
+        last, notifications = app.recorder.select_window(after, limit * slice_.count, topics, slice_)
         return last, [app.mapper.to_domain_event(n) for n in notifications]
 
     return read

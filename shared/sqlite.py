@@ -57,6 +57,27 @@ class OutboxSQLiteProcessRecorder(SQLiteProcessRecorder):
             )
         return ids
 
+    def select_window(
+        self, after: int, scan: int, topics: Sequence[str], slice_: Slice
+    ) -> tuple[int, list[Notification]]:
+        """As PostgreSQL's recorder reads it (shared/postgres.py): the next `scan` positions of the log after
+        `after`, the last of them, and the events of those topics and of the slice's aggregates among them
+        (the state of those only comes along)."""
+        marks = ",".join("?" * len(topics))
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, CASE WHEN topic IN ({marks}) THEN state END "
+                f"FROM {self.events_table_name} WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (*topics, after, scan),
+            )
+            rows = c.fetchall()
+        ours = [
+            Notification(id=row[0], originator_id=id_, originator_version=row[2], topic=row[3], state=row[4])
+            for row in rows
+            if row[4] is not None and slice_.takes(id_ := self.convert_originator_id(row[1]))
+        ]
+        return (rows[-1][0] if rows else after), ours
+
     def select_log(self, after: int, limit: int, topics: Sequence[str]) -> Sequence[Notification]:
         """The next `limit` rows of the log after `after` (as PostgreSQL's recorder reads them; in process,
         every row's state comes along)."""
