@@ -20,11 +20,30 @@ from eventsourcing.utils import get_topic, strtobool
 from shared import idempotency
 from shared.outbox import Correlations, Outbox, OutboxRow
 
-__all__ = ["Kept", "ServiceApplication", "UnitOfWork", "IntegrityError", "Tracking", "belongs", "open_store"]
+__all__ = [
+    "Kept",
+    "Positions",
+    "positions",
+    "ServiceApplication",
+    "UnitOfWork",
+    "IntegrityError",
+    "Tracking",
+    "belongs",
+    "open_store",
+]
 
 _BACKFILLED = "outbox-backfilled"  # a tracking record: its presence says the upgrade is done
 
 A = TypeVar("A", bound=Aggregate)
+Positions = Tracking | Sequence[Tracking] | None  # what a commit records of where it is upstream
+
+
+def positions(tracking: Positions) -> Sequence[Tracking]:
+    """A commit's upstream positions: none, one (eventsourcing's `tracking`), or one per stream when a
+    follower commits batches of several streams (a topic's partitions) together."""
+    if tracking is None:
+        return ()
+    return (tracking,) if isinstance(tracking, Tracking) else tracking
 
 
 class Kept:
@@ -238,11 +257,13 @@ class ServiceApplication(Application[UUID]):
         return written
 
     def record(
-        self, events: Iterable[Any], tracking: Tracking | None = None, correlations: Correlations | None = None
+        self, events: Iterable[Any], tracking: Positions = None, correlations: Correlations | None = None
     ) -> None:
-        """Commit new events and the upstream position in one transaction (with the correlation
+        """Commit new events and the upstream positions in one transaction (with the correlation
         id each event was caused under, for the public ones)."""
-        self.events.put(list(events), tracking=tracking, correlations=correlations)
+        tracked = positions(tracking)
+        one = tracked[0] if len(tracked) == 1 else tracked or None  # one as eventsourcing's own recorders take it
+        self.events.put(list(events), tracking=one, correlations=correlations)
 
 
 def belongs(aggregate: Aggregate, tenant: str, kind: type[Aggregate] | None) -> bool:

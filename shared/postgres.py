@@ -5,8 +5,9 @@ escaped text (for thousands of events that costs more than the database's work),
 commit takes several round trips. Each round trip is a wait after which the committing
 thread must win the GIL back from busy request threads: under load a 1 ms commit took
 10 ms (bench/intake_submissions.py). So a commit here is one call of a function created
-with the tables, taking the columns as binary arrays: it records the tracking position
-(refusing one that is not ahead, as eventsourcing's single-row tracking does), takes
+with the tables, taking the columns as binary arrays: it records the tracking positions (one per
+upstream stream the commit covers, refusing any that is not ahead, as eventsourcing's single-row
+tracking does), takes
 eventsourcing's table lock (which keeps notification ids in commit order), inserts the events
 and their outbox rows (shared/outbox.py), in one transaction, in one round trip, and NOTIFYs the
 store's channel, which its readers LISTEN to (shared/doorbell.py). A duplicate
@@ -39,6 +40,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 
 from shared.doorbell import ListeningConnection
+from shared.eventstore import positions
 from shared.outbox import OutboxRow
 from shared.slices import Slice
 
@@ -50,18 +52,21 @@ CREATE TABLE IF NOT EXISTS {schema}.{outbox} (
 # The outbox rows join the events they publish on (id, version) to take their notification ids.
 _FUNCTION = """
 CREATE OR REPLACE FUNCTION {schema}.{function}(
-    ids uuid[], versions int8[], topics text[], states bytea[], tracking_name text, tracking_id int8,
+    ids uuid[], versions int8[], topics text[], states bytea[], tracking_names text[], tracking_ids int8[],
     outbox_ids uuid[], outbox_versions int8[], outbox_slots int2[], outbox_envelopes bytea[])
 RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    moved int;
 BEGIN
     SET LOCAL lock_timeout = '{lock_timeout}s';
-    IF tracking_name IS NOT NULL THEN
-        INSERT INTO {schema}.{tracking} AS t VALUES (tracking_name, tracking_id)
+    IF cardinality(tracking_names) > 0 THEN
+        INSERT INTO {schema}.{tracking} AS t SELECT * FROM unnest(tracking_names, tracking_ids)
             ON CONFLICT (application_name) DO UPDATE SET notification_id = EXCLUDED.notification_id
             WHERE t.notification_id < EXCLUDED.notification_id;
-        IF NOT FOUND THEN
+        GET DIAGNOSTICS moved = ROW_COUNT;
+        IF moved < cardinality(tracking_names) THEN
             RAISE EXCEPTION USING ERRCODE = 'unique_violation',
-                MESSAGE = format('position %s of %s is already recorded', tracking_id, tracking_name);
+                MESSAGE = format('a position of %s is already recorded', tracking_names);
         END IF;
     END IF;
     IF cardinality(ids) > 0 THEN
@@ -103,6 +108,10 @@ class OneTripPostgresProcessRecorder(PostgresProcessRecorder):
             SQL("DROP FUNCTION IF EXISTS {schema}.{function}(uuid[], int8[], text[], bytea[], text, int8)").format(
                 **names
             ),  # the one before the outbox
+            SQL(
+                "DROP FUNCTION IF EXISTS {schema}.{function}"
+                "(uuid[], int8[], text[], bytea[], text, int8, uuid[], int8[], int2[], bytea[])"
+            ).format(**names),  # the one that took a single position
             SQL(_FUNCTION).format(lock_timeout=SQL(str(int(datastore.lock_timeout))), **names),
         ]
         self._record = RecordCall(
@@ -203,7 +212,7 @@ class OneTripPostgresProcessRecorder(PostgresProcessRecorder):
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         with self.datastore.get_connection() as conn:  # autocommit: the call is its own transaction
-            self._record(conn, stored_events, kwargs.get("tracking"), kwargs.get("outbox") or ())
+            self._record(conn, stored_events, positions(kwargs.get("tracking")), kwargs.get("outbox") or ())
         return None  # notification ids are read from the log, never from the insert
 
 
@@ -218,8 +227,8 @@ class RecordCall:
         1016,
         1009,
         1001,
-        25,
-        20,  # uuid[], int8[], text[], bytea[], text, int8: the events
+        1009,
+        1016,  # uuid[], int8[], text[], bytea[]: the events; text[], int8[]: the positions
         2951,
         1016,
         1005,
@@ -235,7 +244,7 @@ class RecordCall:
         self,
         conn: Connection,
         events: Sequence[StoredEvent],
-        tracking: Tracking | None,
+        positions: Sequence[Tracking],
         outbox: Sequence[OutboxRow] = (),
     ) -> None:
         """Errors are raised as psycopg raises them (the datastore maps them)."""
@@ -244,8 +253,8 @@ class RecordCall:
             _array(20, [_INT8.pack(e.originator_version) for e in events]),
             _array(25, [e.topic.encode() for e in events]),
             _array(17, [e.state for e in events]),
-            tracking and tracking.application_name.encode(),
-            tracking and _INT8.pack(tracking.notification_id),
+            _array(25, [p.application_name.encode() for p in positions]),
+            _array(20, [_INT8.pack(p.notification_id) for p in positions]),
             _array(2950, [r.originator_id.bytes for r in outbox]),
             _array(20, [_INT8.pack(r.originator_version) for r in outbox]),
             _array(21, [_INT2.pack(r.slot) for r in outbox]),

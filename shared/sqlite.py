@@ -14,6 +14,7 @@ from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 
 from shared.doorbell import SocketBell, SocketRinger
+from shared.eventstore import positions
 from shared.outbox import OutboxRow
 from shared.slices import Slice
 
@@ -47,13 +48,16 @@ class OutboxSQLiteProcessRecorder(SQLiteProcessRecorder):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        tracked = positions(kwargs.pop("tracking", None))
         ids = super()._insert_events(c, stored_events, **kwargs)
+        for position in tracked:
+            self._insert_tracking(c, position)
         rows: Sequence[OutboxRow] = kwargs.get("outbox") or ()
         if rows:
-            positions = {(s.originator_id, s.originator_version): id_ for s, id_ in zip(stored_events, ids)}
+            at = {(s.originator_id, s.originator_version): id_ for s, id_ in zip(stored_events, ids)}
             c.executemany(
                 "INSERT INTO outbox VALUES (?, ?, ?)",
-                [(positions[r.originator_id, r.originator_version], r.slot, r.envelope) for r in rows],
+                [(at[r.originator_id, r.originator_version], r.slot, r.envelope) for r in rows],
             )
         return ids
 

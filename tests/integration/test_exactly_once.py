@@ -132,3 +132,37 @@ def test_pages_of_a_slice_hold_every_public_event_of_its_tickets_in_order(settin
         assert [e.subject for e in seen] == [i for i in ids if slice_.takes(i)]
         assert {e.type for e in seen} == {"ticket.created"}
         assert reader.behind(0, slice_) == len(seen) and reader.behind(after, slice_) == 0
+
+
+def partitions(settings, n):
+    """The pending envelopes as a Kafka topic's two partitions would give them: two streams, one poll."""
+    envelopes = pending_batch(settings).envelopes
+    halves = envelopes[: n // 2], envelopes[n // 2 :]
+    return [Batch(f"scrm.intake#{k}", len(half), half) for k, half in enumerate(halves)]
+
+
+def test_the_batches_of_one_poll_are_committed_together_with_each_streams_position(settings):
+    submit_many(settings, 20)
+    first, second = partitions(settings, 20)
+    follower = workflow.follower(settings)
+    follower.process(first, second)
+    assert stored_events(follower.app) == 20
+    assert (follower.app.position(first.stream), follower.app.position(second.stream)) == (10, 10)
+    workflow.follower(settings).process(first, second)  # delivered again: both positions say done
+    assert stored_events(follower.app) == 20
+
+
+def test_a_stream_done_meanwhile_by_another_instance_fails_the_whole_commit_and_the_retry_leaves_it_out(settings):
+    submit_many(settings, 20)
+    first, second = partitions(settings, 20)
+    slow, quick = workflow.follower(settings), workflow.follower(settings)
+    assert slow.position(second.stream) == 0  # read before the other instance commits
+    quick.process(second)
+    commits = []
+    record = slow.app.record
+    slow.app.record = lambda *args: commits.append(args[1]) or record(*args)
+    slow.process(first, second)
+    # The first commit claimed both streams and was refused whole; the retry read the positions again.
+    assert [[t.application_name for t in c] for c in commits] == [[first.stream, second.stream], [first.stream]]
+    assert stored_events(slow.app) == 20
+    assert {slow.app.position(b.stream) for b in (first, second)} == {10}
