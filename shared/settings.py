@@ -20,9 +20,10 @@ class Settings:
     kafka_replication: int = 1  # replicas of each topic: 3 on a production cluster
     kafka_prefix: str = "scrm"  # topics are <prefix>.<service>, consumer groups <prefix>-<follower>
     kafka_session_timeout_ms: int = 10_000  # tests use 2 s: Tansu's group joins wait about half of it
-    # How long the broker may hold a consumer's fetch that finds nothing. Kafka answers as soon as a
-    # record arrives; Tansu (0.6) only when this runs out, so there it is each hop's latency (bench/end_to_end.py).
-    kafka_fetch_wait_ms: int = 50
+    # How long the broker may hold a consumer's fetch that finds nothing. Kafka and Tansu (0.6, seen with
+    # kafka-python 3.0.12) answer as soon as a record arrives, so a longer hold costs no latency: each idle
+    # worker's consumer asks twice a second instead of twenty times (50 ms had cost the idle platform half a core).
+    kafka_fetch_wait_ms: int = 500
     create_tables: bool = True
     request_deadline: float = 5.0  # seconds a submission waits for the store before a 503 (WeCom retries at 5 s)
     token_keys: Path | None = None  # the JWK set that signs (workflow) and verifies staff tokens
@@ -50,7 +51,7 @@ class Settings:
             kafka_replication=int(env.get("SCRM_KAFKA_REPLICATION", "1")),
             kafka_prefix=env.get("SCRM_KAFKA_PREFIX", "scrm"),
             kafka_session_timeout_ms=int(env.get("SCRM_KAFKA_SESSION_TIMEOUT_MS", "10000")),
-            kafka_fetch_wait_ms=int(env.get("SCRM_KAFKA_FETCH_WAIT_MS", "50")),
+            kafka_fetch_wait_ms=int(env.get("SCRM_KAFKA_FETCH_WAIT_MS", "500")),
             create_tables=env.get("SCRM_CREATE_TABLES", "y").lower() in ("y", "yes", "1", "true"),
             request_deadline=float(env.get("SCRM_REQUEST_DEADLINE", "5")),
             token_keys=Path(env["SCRM_TOKEN_KEYS"]).absolute() if env.get("SCRM_TOKEN_KEYS") else None,
