@@ -22,7 +22,7 @@ from shared import correlation
 from shared.envelope import Envelope
 from shared.eventstore import IntegrityError, Kept, ServiceApplication, Tracking, UnitOfWork
 from shared.metrics import BATCH_SECONDS, EVENTS_PARKED, EVENTS_PROCESSED, FOLLOWER_BACKLOG
-from shared.parking import ParkedEvent
+from shared.parking import ParkedEvent, ids_of
 from shared.transport import Batch, Subscription
 
 Policy = Callable[[Envelope, UnitOfWork], None]
@@ -158,7 +158,9 @@ class Follower:
                 continue
             correlation.follow(None)  # the batch's later lines are about no one event
             for p in parked.values():
-                if not uow.exists(p.id):  # parked once, even if the batch comes again
+                # Once, even if it comes again (a duplicate fails the commit; the old id is looked up: rare).
+                now, before = ids_of(self.name, p.arrived)
+                if not uow.exists(now) and uow.get(before) is None:
                     uow.add(p)
             return uow, len(parked)
 

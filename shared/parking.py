@@ -21,8 +21,16 @@ from shared.envelope import Envelope
 _IDS = UUID("5b0c6a3e-2f41-4d7e-9a55-6c1e0f3d2b87")
 
 
-def parked_id(follower: str, envelope_id: UUID) -> UUID:
-    return uuid5(_IDS, f"{follower}\x1f{envelope_id}")
+def parked_id(follower: str, source: str, envelope_id: UUID) -> UUID:
+    """By source too: an envelope id is unique within its source only (intake's ticket.created and
+    workflow's ticket.opened share the ticket's id), and one must not stand for the other."""
+    return uuid5(_IDS, f"{follower}\x1f{source}\x1f{envelope_id}")
+
+
+def ids_of(follower: str, envelope: Envelope) -> tuple[UUID, UUID]:
+    """The ids the envelope may have been parked under: today's, and the one before sources were part
+    of it (an event parked then and delivered again must not be parked twice)."""
+    return parked_id(follower, envelope.source, envelope.id), uuid5(_IDS, f"{follower}\x1f{envelope.id}")
 
 
 class ParkedEvent(Aggregate):
@@ -30,7 +38,7 @@ class ParkedEvent(Aggregate):
 
     @staticmethod
     def create_id(follower: str, envelope: dict[str, Any], error: str) -> UUID:
-        return parked_id(follower, UUID(envelope["id"]))
+        return parked_id(follower, envelope["source"], UUID(envelope["id"]))
 
     @event("Parked")
     def __init__(self, follower: str, envelope: dict[str, Any], error: str):

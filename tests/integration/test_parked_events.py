@@ -1,11 +1,15 @@
 """An event a policy fails on is parked with the batch's position, not retried forever nor
 dropped; an operator retries it after the fix. The store failing is not the event's fault."""
 
+from dataclasses import replace
+
 import pytest
 from eventsourcing.persistence import OperationalError
 
 from shared.follower import Follower
 from shared.metrics import EVENTS_PARKED
+from shared.parking import ParkedEvent, ids_of
+from shared.transport import Batch
 from services.workflow import bootstrap as workflow
 from services.workflow.policies import ticket_policy
 from tests.integration.test_exactly_once import pending_batch, stored_events, submit_many
@@ -82,3 +86,34 @@ def test_operators_list_and_retry_parked_events_from_the_cli(settings, monkeypat
     assert retried.exit_code == 0 and "processed" in retried.output
     assert CliRunner().invoke(cli, [*where, "workflow", "parked", "list"]).output == ""
     assert workflow.application(settings).find(ids[0], "acme") is not None
+
+
+def always_failing(envelope, uow):
+    raise ValueError("a bug for every event")
+
+
+def test_two_leaders_events_sharing_an_id_are_each_parked(settings):
+    """Intake's ticket.created and workflow's ticket.opened share the ticket's id as envelope id."""
+    submit_many(settings, 1)
+    app = workflow.application(settings)
+    [envelope] = pending_batch(settings).envelopes
+    twin = replace(envelope, source=f"{envelope.source}-twin")
+    batches = Batch("intake", envelope.sequence, [envelope]), Batch("twin", 1, [twin])
+    follower = Follower("workflow", app, always_failing, None)
+    follower.process(*batches)
+    workflow.follower(settings).process(*batches)  # delivered again: parked once each
+    assert sorted(p.arrived.source for p in follower.parked()) == sorted([envelope.source, twin.source])
+
+
+def test_an_event_parked_before_sources_were_in_the_id_is_not_parked_again(settings):
+    submit_many(settings, 1)
+    app = workflow.application(settings)
+    batch = pending_batch(settings)
+    [envelope] = batch.envelopes
+    _, before = ids_of("workflow", envelope)
+    app.save(
+        ParkedEvent._create(ParkedEvent.Parked, id=before, follower="workflow", envelope=envelope.to_dict(), error="x")
+    )
+    follower = Follower("workflow", app, always_failing, None)
+    follower.process(replace(batch, stream="scrm.intake#0"))  # replayed on a new stream
+    assert [p.id for p in follower.parked()] == [before]
