@@ -244,7 +244,7 @@ class RecordCall:
         self,
         conn: Connection,
         events: Sequence[StoredEvent],
-        positions: Sequence[Tracking],
+        tracked: Sequence[Tracking],
         outbox: Sequence[OutboxRow] = (),
     ) -> None:
         """Errors are raised as psycopg raises them (the datastore maps them)."""
@@ -253,8 +253,8 @@ class RecordCall:
             _array(20, [_INT8.pack(e.originator_version) for e in events]),
             _array(25, [e.topic.encode() for e in events]),
             _array(17, [e.state for e in events]),
-            _array(25, [p.application_name.encode() for p in positions]),
-            _array(20, [_INT8.pack(p.notification_id) for p in positions]),
+            _array(25, [p.application_name.encode() for p in tracked]),
+            _array(20, [_INT8.pack(p.notification_id) for p in tracked]),
             _array(2950, [r.originator_id.bytes for r in outbox]),
             _array(20, [_INT8.pack(r.originator_version) for r in outbox]),
             _array(21, [_INT2.pack(r.slot) for r in outbox]),
